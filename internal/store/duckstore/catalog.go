@@ -1,0 +1,164 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sightline/sightline/internal/auth"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// siteCache keeps every site in memory: write keys are checked on every
+// ingestion request, and sites are few and change only through this process.
+type siteCache struct {
+	mu       sync.RWMutex
+	byKey    map[string]store.Site // write key hash → site
+	byPublic map[string]store.Site
+	nextID   int64
+}
+
+func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, created_at FROM sites")
+	if err != nil {
+		return fmt.Errorf("load sites: %w", err)
+	}
+	defer rows.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byKey = map[string]store.Site{}
+	c.byPublic = map[string]store.Site{}
+	c.nextID = 1
+	for rows.Next() {
+		var s store.Site
+		var hash string
+		var origins []any
+		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.CreatedAt); err != nil {
+			return fmt.Errorf("load sites: %w", err)
+		}
+		s.Origins = make([]string, 0, len(origins))
+		for _, o := range origins {
+			s.Origins = append(s.Origins, fmt.Sprint(o))
+		}
+		c.byKey[hash] = s
+		c.byPublic[s.PublicID] = s
+		c.nextID = max(c.nextID, s.ID+1)
+	}
+	return rows.Err()
+}
+
+// NormalizeOrigin checks an allowed origin (scheme://host[:port]) and returns
+// it in canonical form.
+func NormalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("origin %q is not of the form https://host[:port]", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// CreateSite creates a site and returns it with its write key, which is not
+// stored and cannot be shown again.
+func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return store.Site{}, "", errors.New("a site needs a name")
+	}
+	clean := make([]string, 0, len(origins))
+	for _, o := range origins {
+		n, err := NormalizeOrigin(o)
+		if err != nil {
+			return store.Site{}, "", err
+		}
+		clean = append(clean, n)
+	}
+	key := auth.NewSecret("wk_")
+	db.sites.mu.Lock()
+	defer db.sites.mu.Unlock()
+	s := store.Site{
+		ID:        db.sites.nextID,
+		PublicID:  auth.NewID("s_"),
+		Name:      name,
+		Origins:   clean,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}
+	if _, err := db.sql.ExecContext(ctx,
+		"INSERT INTO sites VALUES (?, ?, ?, ?, ?::VARCHAR[], ?)",
+		s.ID, s.PublicID, s.Name, auth.Hash(key), clean, s.CreatedAt); err != nil {
+		return store.Site{}, "", fmt.Errorf("create site: %w", err)
+	}
+	db.sites.nextID++
+	db.sites.byKey[auth.Hash(key)] = s
+	db.sites.byPublic[s.PublicID] = s
+	return s, key, nil
+}
+
+// Site returns the site with the given public ID.
+func (db *DB) Site(_ context.Context, publicID string) (store.Site, error) {
+	db.sites.mu.RLock()
+	defer db.sites.mu.RUnlock()
+	s, ok := db.sites.byPublic[publicID]
+	if !ok {
+		return store.Site{}, fmt.Errorf("site %q: %w", publicID, store.ErrNotFound)
+	}
+	return s, nil
+}
+
+// Sites lists every site.
+func (db *DB) Sites(_ context.Context) []store.Site {
+	db.sites.mu.RLock()
+	defer db.sites.mu.RUnlock()
+	out := make([]store.Site, 0, len(db.sites.byPublic))
+	for _, s := range db.sites.byPublic {
+		out = append(out, s)
+	}
+	return out
+}
+
+// SiteByWriteKey returns the site whose write key this is.
+func (db *DB) SiteByWriteKey(_ context.Context, writeKey string) (store.Site, error) {
+	db.sites.mu.RLock()
+	defer db.sites.mu.RUnlock()
+	s, ok := db.sites.byKey[auth.Hash(writeKey)]
+	if !ok {
+		return store.Site{}, fmt.Errorf("write key: %w", store.ErrNotFound)
+	}
+	return s, nil
+}
+
+// CreateToken creates an API token for a site and returns its secret, which
+// is not stored and cannot be shown again.
+func (db *DB) CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error) {
+	if !scope.Allows(store.ScopeRead) {
+		return store.Token{}, "", fmt.Errorf("unknown scope %q (want read, write or admin)", scope)
+	}
+	secret := auth.NewSecret("sl_")
+	tok := store.Token{ID: auth.NewID("tok_"), SiteID: siteID, Scope: scope, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if _, err := db.sql.ExecContext(ctx, "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
+		tok.ID, tok.SiteID, string(tok.Scope), auth.Hash(secret), tok.CreatedAt); err != nil {
+		return store.Token{}, "", fmt.Errorf("create token: %w", err)
+	}
+	return tok, secret, nil
+}
+
+// TokenBySecret returns the live token with this secret.
+func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, error) {
+	var tok store.Token
+	var scope string
+	err := db.sql.QueryRowContext(ctx,
+		"SELECT id, site_id, scope, created_at FROM tokens WHERE secret_hash = ? AND revoked_at IS NULL",
+		auth.Hash(secret)).Scan(&tok.ID, &tok.SiteID, &scope, &tok.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("look up token: %w", err)
+	}
+	tok.Scope = store.Scope(scope)
+	return tok, nil
+}

@@ -1,0 +1,206 @@
+// Package duckstore keeps Sightline's data in an embedded DuckDB database: the
+// default store, needing nothing but a data folder.
+package duckstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Compile-time checks that DB provides every role.
+var (
+	_ store.Writer      = (*DB)(nil)
+	_ store.Merger      = (*DB)(nil)
+	_ store.Reader      = (*DB)(nil)
+	_ store.Catalog     = (*DB)(nil)
+	_ store.TypeChanger = (*DB)(nil)
+)
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// Options tune the store. The zero value of a field takes its default.
+type Options struct {
+	// MemoryLimit bounds DuckDB's buffer manager, e.g. "256MB".
+	MemoryLimit string
+	// Threads is DuckDB's worker thread count; 0 means one per core.
+	Threads int
+	// MaxAttrKeys is how many attribute keys (users and companies together)
+	// a site may have; values for further keys are rejected.
+	MaxAttrKeys int
+	// DedupeWindow is how many recent message IDs are remembered to drop
+	// retried messages, in memory and again after a restart.
+	DedupeWindow int
+	// IdentityCache is how many external IDs are kept in memory.
+	IdentityCache int
+	// SessionIdle ends a session after this much inactivity (30 minutes).
+	SessionIdle time.Duration
+	// SessionMax caps a session's length (4 hours).
+	SessionMax time.Duration
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.MaxAttrKeys == 0 {
+		o.MaxAttrKeys = 1000
+	}
+	if o.DedupeWindow == 0 {
+		o.DedupeWindow = 1 << 20
+	}
+	if o.IdentityCache == 0 {
+		o.IdentityCache = 1 << 18
+	}
+	if o.SessionIdle == 0 {
+		o.SessionIdle = 30 * time.Minute
+	}
+	if o.SessionMax == 0 {
+		o.SessionMax = 4 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// DB is the DuckDB store. It is safe for concurrent use; writes are
+// serialised.
+type DB struct {
+	sql  *sql.DB
+	conn *duckdb.Connector
+	log  *slog.Logger
+	opts Options
+
+	sites siteCache
+
+	wmu   sync.Mutex // serialises writes and guards w
+	wconn *sql.Conn  // the one connection that writes
+	w     *writerState
+}
+
+// Open opens (creating when missing) the database file at path, applies
+// pending schema migrations and loads the writer's state.
+func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB, error) {
+	opts.defaults()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	dsn := path
+	var params []string
+	if opts.MemoryLimit != "" {
+		params = append(params, "memory_limit="+opts.MemoryLimit)
+	}
+	if opts.Threads > 0 {
+		params = append(params, fmt.Sprintf("threads=%d", opts.Threads))
+	}
+	if len(params) > 0 {
+		dsn += "?" + strings.Join(params, "&")
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	if err := db.sites.load(ctx, db.sql); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	db.wconn, err = db.sql.Conn(ctx)
+	if err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("open write connection: %w", err)
+	}
+	if err := db.loadWriter(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close checkpoints and closes the database. Every write that returned
+// before Close is on disk.
+func (db *DB) Close() error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	var errs []error
+	if db.wconn != nil {
+		if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+		errs = append(errs, db.wconn.Close())
+		db.wconn = nil
+	}
+	errs = append(errs, db.sql.Close())
+	return errors.Join(errs...)
+}
+
+// SQL returns the underlying database handle, for packages of this module
+// that compile their own queries (segments) and for tests.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// migrate applies the embedded schema files whose version is above the
+// database's, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.sql.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	names, err := fs.Glob(schemaFS, "schema/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var version int
+		if _, err := fmt.Sscanf(filepath.Base(name), "%03d_", &version); err != nil {
+			return fmt.Errorf("BUG: migration %s has no version prefix", name)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := schemaFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", name, err)
+		}
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("apply migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+			version, filepath.Base(name), time.Now().UTC()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("record migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit migration %s: %w", name, err)
+		}
+		db.log.Info("schema migrated", "version", version, "name", filepath.Base(name))
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// session is an open session in the writer's memory.
+type session struct {
+	id, site, user int64
+	start, last    time.Time
+	pages, events  int
+	entry, exit    string
+	ctx            store.Context
+	closed         bool
+}
+
+// sessionFor returns the session a track, page or screen message belongs to,
+// opening a new one after SessionIdle of inactivity or when the current one
+// reached SessionMax.
+func (db *DB) sessionFor(b *batch, user int64, m *store.Message) int64 {
+	w := db.w
+	ts := m.Timestamp
+	s := w.open[user]
+	if s != nil && s.start.Sub(ts) > db.opts.SessionIdle {
+		// Far older than the open session (a backfill): a session of its
+		// own, closed at once, leaving the open one alone.
+		old := db.newSession(user, m)
+		db.touchSession(b, old, m)
+		db.closeSession(b, old)
+		return old.id
+	}
+	if s != nil && (ts.Sub(s.last) > db.opts.SessionIdle || ts.Sub(s.start) >= db.opts.SessionMax) {
+		db.closeSession(b, s)
+		s = nil
+	}
+	if s == nil {
+		s = db.newSession(user, m)
+		w.open[user] = s
+	}
+	db.touchSession(b, s, m)
+	return s.id
+}
+
+func (db *DB) newSession(user int64, m *store.Message) *session {
+	id := db.w.nextSession
+	db.w.nextSession++
+	return &session{id: id, site: m.SiteID, user: user, start: m.Timestamp, last: m.Timestamp, ctx: m.Context}
+}
+
+func (db *DB) touchSession(b *batch, s *session, m *store.Message) {
+	if m.Timestamp.After(s.last) {
+		s.last = m.Timestamp
+	}
+	if m.Timestamp.Before(s.start) {
+		s.start = m.Timestamp
+	}
+	s.events++
+	if m.Kind == store.KindPage || m.Kind == store.KindScreen {
+		s.pages++
+		page := m.Page.Path
+		if page == "" {
+			page = m.Name
+		}
+		if s.entry == "" {
+			s.entry = page
+		}
+		s.exit = page
+	}
+	b.touched[s.id] = s
+}
+
+// closeSession ends s: it leaves open_sessions for sessions at commit.
+func (db *DB) closeSession(b *batch, s *session) {
+	if db.w.open[s.user] == s {
+		delete(db.w.open, s.user)
+	}
+	s.closed = true
+	b.touched[s.id] = s
+	b.closed = append(b.closed, s)
+}
+
+// sweepSessions closes open sessions that have been idle too long, at most
+// once a minute.
+func (db *DB) sweepSessions(b *batch) {
+	w := db.w
+	if b.now.Sub(w.lastSweep) < time.Minute {
+		return
+	}
+	w.lastSweep = b.now
+	for _, s := range w.open {
+		if b.now.Sub(s.last) > db.opts.SessionIdle || b.now.Sub(s.start) >= db.opts.SessionMax {
+			db.closeSession(b, s)
+		}
+	}
+}
+
+// mergeSessions moves the open session of a merged user to the user it
+// joined, or closes it when that user has an open session of its own.
+func (db *DB) mergeSessions(b *batch, from, into int64) {
+	w := db.w
+	s := w.open[from]
+	if s == nil {
+		return
+	}
+	delete(w.open, from)
+	s.user = into
+	b.touched[s.id] = s
+	if other := w.open[into]; other != nil {
+		s.closed = true
+		b.closed = append(b.closed, s)
+		return
+	}
+	w.open[into] = s
+}
+
+func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT session_id, site_id, user_key, started_at, ended_at,
+		page_count, event_count, entry_page, exit_page, device_type, browser, os, country, locale,
+		timezone, channel, referrer, utm_source, utm_medium, utm_campaign FROM open_sessions`)
+	if err != nil {
+		return fmt.Errorf("load open sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s := &session{}
+		c := &s.ctx
+		if err := rows.Scan(&s.id, &s.site, &s.user, &s.start, &s.last, &s.pages, &s.events, &s.entry, &s.exit,
+			&c.DeviceType, &c.Browser, &c.OS, &c.Country, &c.Locale, &c.Timezone, &c.Channel, &c.Referrer,
+			&c.UTMSource, &c.UTMMedium, &c.UTMCampaign); err != nil {
+			return fmt.Errorf("load open sessions: %w", err)
+		}
+		w.open[s.user] = s
+	}
+	return rows.Err()
+}
+
+// sessionRow is a session as appended to sessions or open_sessions; the
+// column order follows the schema.
+func sessionRow(s *session) []driver.Value {
+	c := s.ctx
+	return []driver.Value{s.site, s.id, s.user, s.start, s.last, int32(s.pages), int32(s.events), s.entry, s.exit,
+		c.DeviceType, c.Browser, c.OS, c.Country, c.Locale, c.Timezone, c.Channel, c.Referrer,
+		c.UTMSource, c.UTMMedium, c.UTMCampaign}
+}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/sightline/sightline/internal/attr"
+)
+
+// Site is a tracked web site or app. Its write key is stored only as a hash.
+type Site struct {
+	ID        int64     `json:"-"`
+	PublicID  string    `json:"id"`
+	Name      string    `json:"name"`
+	Origins   []string  `json:"origins"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Scope is what an API token may do. Each scope includes the ones before it.
+type Scope string
+
+// Token scopes.
+const (
+	ScopeRead  Scope = "read"
+	ScopeWrite Scope = "write"
+	ScopeAdmin Scope = "admin"
+)
+
+// Allows reports whether a token of scope s may do what needs scope need.
+func (s Scope) Allows(need Scope) bool {
+	rank := map[Scope]int{ScopeRead: 1, ScopeWrite: 2, ScopeAdmin: 3}
+	return rank[s] >= rank[need] && rank[need] > 0
+}
+
+// Token is an API token. Its secret is stored only as a hash.
+type Token struct {
+	ID        string    `json:"id"`
+	SiteID    int64     `json:"-"`
+	Scope     Scope     `json:"scope"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Catalog keeps sites and tokens.
+type Catalog interface {
+	CreateSite(ctx context.Context, name string, origins []string) (site Site, writeKey string, err error)
+	Site(ctx context.Context, publicID string) (Site, error)
+	SiteByWriteKey(ctx context.Context, writeKey string) (Site, error)
+	CreateToken(ctx context.Context, siteID int64, scope Scope) (tok Token, secret string, err error)
+	TokenBySecret(ctx context.Context, secret string) (Token, error)
+}
+
+// AttrState is the current value of one attribute of a user or company.
+type AttrState struct {
+	Key       string
+	Value     attr.Value
+	ChangedAt time.Time
+}
+
+// Change is one entry of an attribute's history. A Null value records an
+// unset.
+type Change struct {
+	Key   string
+	Value attr.Value
+	At    time.Time
+}
+
+// User is a user (identified or anonymous) with its current attributes.
+type User struct {
+	Key          int64
+	UserID       string // empty for an anonymous visitor
+	AnonymousIDs []string
+	FirstSeen    time.Time
+	LastSeen     time.Time
+	Sessions     int
+	Events       int
+	Attributes   []AttrState
+	Groups       []Group
+}
+
+// Group is a company a user belongs to, with its attributes.
+type Group struct {
+	ID         string
+	Attributes []AttrState
+}
+
+// Event is one stored message of a user.
+type Event struct {
+	Kind       Kind
+	Name       string
+	Timestamp  time.Time
+	MessageID  string
+	SessionID  int64
+	Page       Page
+	Properties string
+}
+
+// Session is one visit of a user.
+type Session struct {
+	ID         int64
+	Start, End time.Time
+	Pages      int
+	Events     int
+	EntryPage  string
+	ExitPage   string
+	Context    Context
+}
+
+// CatalogKey describes one attribute key of a site.
+type CatalogKey struct {
+	Entity     Entity
+	Key        string
+	Type       attr.Type
+	Users      int64 // users (or companies) that have it now
+	FirstSeen  time.Time
+	Samples    []string
+	Rejections int64
+}
+
+// Rejection is one attribute value refused because it did not fit its key's
+// type.
+type Rejection struct {
+	Entity    Entity
+	Key       string
+	Expected  attr.Type
+	Received  string
+	Value     string
+	EntityID  string
+	MessageID string
+	At        time.Time
+}
+
+// UserQuery selects users for a search: by ID prefix, or by an attribute's
+// value (compared as text).
+type UserQuery struct {
+	IDPrefix string
+	AttrKey  string
+	AttrText string
+	Limit    int
+	After    int64 // cursor: the last user key of the previous page
+}
+
+// UserSummary is one row of a user search.
+type UserSummary struct {
+	Key    int64
+	UserID string
+}
+
+// EventQuery pages through a user's events, newest first.
+type EventQuery struct {
+	Limit  int
+	Before time.Time // zero: from the newest
+}
+
+// Reader answers questions about stored data. Every answer includes all data
+// acknowledged before the call.
+type Reader interface {
+	User(ctx context.Context, siteID int64, id Identity) (User, error)
+	History(ctx context.Context, siteID int64, id Identity, key string) ([]Change, error)
+	UserEvents(ctx context.Context, siteID int64, id Identity, q EventQuery) ([]Event, error)
+	UserSessions(ctx context.Context, siteID int64, id Identity, limit int) ([]Session, error)
+	AttributeCatalog(ctx context.Context, siteID int64) ([]CatalogKey, error)
+	Rejections(ctx context.Context, siteID int64, key string, limit int) ([]Rejection, error)
+	SearchUsers(ctx context.Context, siteID int64, q UserQuery) ([]UserSummary, error)
+}
+
+// TypeChanger changes an attribute key's type on an administrator's request,
+// converting the stored current values. When some value cannot be converted
+// it changes nothing and returns an error wrapping ErrConflict.
+type TypeChanger interface {
+	ChangeType(ctx context.Context, siteID int64, entity Entity, key string, to attr.Type) (converted int, err error)
+}
