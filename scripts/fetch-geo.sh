@@ -13,6 +13,12 @@
 # NRO_LICENSE asking for attribution to nro.net; we copy that file next to
 # TARGET (as TARGET.NRO_LICENSE) and credit NRO wherever we ship the data.
 #
+# Caveat: as of version 2.3.2026061719 (the latest on npm in 2026) the
+# package README warns that the npm builds contain data bugs and that npm
+# publishing will stop in favour of GitHub releases of sapics/ip-location-db.
+# The file still works for country lookups; revisit the source when it goes
+# stale.
+#
 # Idempotent: does nothing when TARGET already exists. Delete it to refresh.
 set -eu
 
