@@ -1,0 +1,87 @@
+package enrich
+
+import (
+	"strings"
+
+	useragent "github.com/medama-io/go-useragent"
+	"github.com/medama-io/go-useragent/agents"
+)
+
+// Device types returned in Device.DeviceType.
+const (
+	DeviceDesktop = "desktop"
+	DeviceMobile  = "mobile"
+	DeviceTablet  = "tablet"
+	DeviceBot     = "bot"
+	DeviceUnknown = "unknown"
+)
+
+// Device is what Sightline keeps of a user agent string: coarse enough that
+// it cannot single out a visitor, fine enough for the usual breakdowns.
+type Device struct {
+	// Browser is the browser family as named by the parser, such as
+	// "Chrome" or "Safari"; empty when it is not recognised.
+	Browser string
+	// BrowserVersion is the major version only, such as "126"; empty when
+	// it is not known.
+	BrowserVersion string
+	// OS is the operating system family, such as "Windows" or "iOS"; empty
+	// when it is not recognised.
+	OS string
+	// DeviceType is one of "desktop", "mobile", "tablet", "bot" or
+	// "unknown".
+	DeviceType string
+}
+
+// UAParser turns user agent strings into Devices. It is safe for concurrent
+// use; build one per process with NewUAParser and share it.
+//
+// There is deliberately no cache in front of the parser: it answers in about
+// 300ns, reports 0 allocs/op, and scales across cores (see BenchmarkUAParse),
+// so at 100k user agents per second it costs under 2% of two cores. A
+// mutex-guarded cache measured 33ns per hit but did not scale across cores,
+// made misses slower (500ns and an allocation) and held megabytes.
+type UAParser struct {
+	parser *useragent.Parser
+}
+
+// NewUAParser builds the user agent trie. That takes about 20ms and 5MB the
+// first time in a process (the library keeps one trie per process), so call
+// it once at start-up rather than per request.
+func NewUAParser() *UAParser {
+	return &UAParser{parser: useragent.NewParser()}
+}
+
+// Parse returns the Device described by the user agent string ua. An empty or
+// unrecognised string yields DeviceType "unknown" and empty other fields.
+func (p *UAParser) Parse(ua string) Device {
+	if ua == "" {
+		return Device{DeviceType: DeviceUnknown}
+	}
+	agent := p.parser.Parse(ua)
+	major, _, _ := strings.Cut(agent.BrowserVersion(), ".")
+	return Device{
+		Browser:        string(agent.Browser()),
+		BrowserVersion: major,
+		OS:             string(agent.OS()),
+		DeviceType:     deviceType(agent.Device()),
+	}
+}
+
+// deviceType maps the parser's device names onto Sightline's fixed set. The
+// parser also knows "TV"; smart TVs are too rare to deserve their own bucket
+// in the dashboard, so they count as unknown.
+func deviceType(d agents.Device) string {
+	switch d {
+	case agents.DeviceDesktop:
+		return DeviceDesktop
+	case agents.DeviceMobile:
+		return DeviceMobile
+	case agents.DeviceTablet:
+		return DeviceTablet
+	case agents.DeviceBot:
+		return DeviceBot
+	default:
+		return DeviceUnknown
+	}
+}
