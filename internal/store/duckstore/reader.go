@@ -214,7 +214,8 @@ func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.Catalog
 			SELECT entity, key, count(*) AS n FROM attr_rejections WHERE site_id = $1 GROUP BY ALL),
 		samples AS (
 			SELECT entity, key, list(v ORDER BY c DESC, v) AS vs FROM (
-				SELECT entity, key, coalesce(s, CAST(n AS VARCHAR), CAST(b AS VARCHAR), strftime(t, '%Y-%m-%dT%H:%M:%SZ')) AS v,
+				SELECT entity, key, coalesce(s, CASE WHEN n = trunc(n) AND abs(n) < 1e15 THEN CAST(CAST(n AS BIGINT) AS VARCHAR) ELSE CAST(n AS VARCHAR) END,
+					CAST(b AS VARCHAR), strftime(t, '%Y-%m-%dT%H:%M:%SZ')) AS v,
 					count(*) AS c
 				FROM attr_current WHERE site_id = $1 GROUP BY entity, key, v
 				QUALIFY row_number() OVER (PARTITION BY entity, key ORDER BY count(*) DESC, v) <= 5)

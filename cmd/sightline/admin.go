@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// withAdmin runs fn against the running server's admin socket when one
+// answers, else against the database opened directly.
+func withAdmin(cfg config.Config, fn func(admin.Admin) error) error {
+	if c, err := admin.Dial(cfg.SocketPath()); err == nil {
+		return fn(c)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := duckstore.Open(context.Background(), cfg.DBPath(), duckstore.Options{MemoryLimit: cfg.DBMemoryLimit}, log)
+	if err != nil {
+		return fmt.Errorf("open %s (is another process using it without its admin socket?): %w", cfg.DBPath(), err)
+	}
+	defer db.Close()
+	return fn(admin.Local{Store: db})
+}
+
+// dataFlag adds --data (and SIGHTLINE_DATA) to an admin command.
+func dataFlag(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
+}
+
+func siteCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`usage: sightline site create NAME [--origin URL]... [--json]`)
+	}
+	cfg := config.Default()
+	fs := flag.NewFlagSet("site create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	var origins stringList
+	fs.Var(&origins, "origin", "an allowed origin for the browser tracker, e.g. https://app.example.com (repeatable)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("site create needs exactly one NAME (quote names with spaces)")
+	}
+	return withAdmin(cfg, func(a admin.Admin) error {
+		s, err := a.CreateSite(context.Background(), pos[0], origins)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(s)
+		}
+		fmt.Fprintf(stdout, "site:      %s (%s)\nwrite key: %s\n", s.ID, s.Name, s.WriteKey)
+		fmt.Fprintln(stdout, "The write key is shown only now; keep it.")
+		return nil
+	})
+}
+
+func tokenCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`usage: sightline token create --site ID --scope read|write|admin [--json]`)
+	}
+	cfg := config.Default()
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	site := fs.String("site", "", "the site's ID")
+	scope := fs.String("scope", "read", "read, write or admin")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseInterspersed(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	if *site == "" {
+		return errors.New("token create needs --site ID")
+	}
+	return withAdmin(cfg, func(a admin.Admin) error {
+		t, err := a.CreateToken(context.Background(), *site, store.Scope(*scope))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(t)
+		}
+		fmt.Fprintf(stdout, "token: %s\nscope: %s (site %s)\n", t.Token, t.Scope, t.Site)
+		fmt.Fprintln(stdout, "The token is shown only now; keep it.")
+		return nil
+	})
+}

@@ -1,0 +1,178 @@
+// Package admin performs administration that needs no UI (creating sites and
+// API tokens) either directly on the database, when no server runs, or
+// through the running server's unix socket, which only the data folder's
+// owner can reach.
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// NewSite is a created site with its write key, shown once.
+type NewSite struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Origins  []string `json:"origins"`
+	WriteKey string   `json:"write_key"`
+}
+
+// NewToken is a created API token with its secret, shown once.
+type NewToken struct {
+	ID    string `json:"id"`
+	Site  string `json:"site"`
+	Scope string `json:"scope"`
+	Token string `json:"token"`
+}
+
+// Admin creates sites and tokens.
+type Admin interface {
+	CreateSite(ctx context.Context, name string, origins []string) (NewSite, error)
+	CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error)
+}
+
+// Catalog is the part of the store administration uses.
+type Catalog interface {
+	CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error)
+	Site(ctx context.Context, publicID string) (store.Site, error)
+	CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error)
+}
+
+// Local administers a store opened in this process.
+type Local struct{ Store Catalog }
+
+var (
+	_ Admin = Local{}
+	_ Admin = (*Client)(nil)
+)
+
+// CreateSite creates a site.
+func (l Local) CreateSite(ctx context.Context, name string, origins []string) (NewSite, error) {
+	s, key, err := l.Store.CreateSite(ctx, name, origins)
+	if err != nil {
+		return NewSite{}, err
+	}
+	return NewSite{ID: s.PublicID, Name: s.Name, Origins: s.Origins, WriteKey: key}, nil
+}
+
+// CreateToken creates an API token for a site.
+func (l Local) CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error) {
+	s, err := l.Store.Site(ctx, site)
+	if err != nil {
+		return NewToken{}, err
+	}
+	tok, secret, err := l.Store.CreateToken(ctx, s.ID, scope)
+	if err != nil {
+		return NewToken{}, err
+	}
+	return NewToken{ID: tok.ID, Site: s.PublicID, Scope: string(tok.Scope), Token: secret}, nil
+}
+
+// Handler serves l on the admin socket.
+func Handler(l Local, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /sites", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Name    string   `json:"name"`
+			Origins []string `json:"origins"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			apierr.Write(w, log, apierr.Invalid("malformed_json", "", "%v", err))
+			return
+		}
+		s, err := l.CreateSite(r.Context(), body.Name, body.Origins)
+		if err != nil {
+			apierr.Write(w, log, apierr.Invalid("invalid_site", "", "%v", err))
+			return
+		}
+		apierr.WriteJSON(w, http.StatusCreated, s)
+	})
+	mux.HandleFunc("POST /tokens", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Site  string `json:"site"`
+			Scope string `json:"scope"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			apierr.Write(w, log, apierr.Invalid("malformed_json", "", "%v", err))
+			return
+		}
+		t, err := l.CreateToken(r.Context(), body.Site, store.Scope(body.Scope))
+		if errors.Is(err, store.ErrNotFound) {
+			apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "site_not_found", Field: "site", Message: err.Error()})
+			return
+		}
+		if err != nil {
+			apierr.Write(w, log, apierr.Invalid("invalid_token", "scope", "%v", err))
+			return
+		}
+		apierr.WriteJSON(w, http.StatusCreated, t)
+	})
+	return mux
+}
+
+// Client administers a running server through its socket.
+type Client struct{ http *http.Client }
+
+// Dial returns a client for the server listening on socket, or an error if
+// none answers there.
+func Dial(socket string) (*Client, error) {
+	c := &Client{http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		}}}}
+	conn, err := net.DialTimeout("unix", socket, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	conn.Close()
+	return c, nil
+}
+
+// CreateSite creates a site.
+func (c *Client) CreateSite(ctx context.Context, name string, origins []string) (NewSite, error) {
+	var s NewSite
+	err := c.post(ctx, "/sites", map[string]any{"name": name, "origins": origins}, &s)
+	return s, err
+}
+
+// CreateToken creates an API token for a site.
+func (c *Client) CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error) {
+	var t NewToken
+	err := c.post(ctx, "/tokens", map[string]any{"site": site, "scope": scope}, &t)
+	return t, err
+}
+
+func (c *Client) post(ctx context.Context, path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://admin"+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error apierr.Error `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return errors.New(e.Error.Message)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}

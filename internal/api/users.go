@@ -1,0 +1,241 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// attrJSON is an attribute as the API shows it.
+type attrJSON struct {
+	Value     any       `json:"value"`
+	Type      attr.Type `json:"type"`
+	ChangedAt time.Time `json:"changed_at"`
+}
+
+func attrsJSON(as []store.AttrState) map[string]attrJSON {
+	out := make(map[string]attrJSON, len(as))
+	for _, a := range as {
+		out[a.Key] = attrJSON{Value: a.Value.JSON(), Type: a.Value.Type, ChangedAt: a.ChangedAt}
+	}
+	return out
+}
+
+func (a *API) getSite(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	apierr.WriteJSON(w, http.StatusOK, site)
+	return nil
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	u, err := a.store.User(r.Context(), site.ID, id)
+	if err != nil {
+		return err
+	}
+	type company struct {
+		GroupID    string              `json:"group_id"`
+		Attributes map[string]attrJSON `json:"attributes"`
+	}
+	companies := make([]company, 0, len(u.Groups))
+	for _, g := range u.Groups {
+		companies = append(companies, company{GroupID: g.ID, Attributes: attrsJSON(g.Attributes)})
+	}
+	anon := u.AnonymousIDs
+	if anon == nil {
+		anon = []string{}
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{
+		"user_id":       u.UserID,
+		"anonymous_ids": anon,
+		"first_seen":    nullTime(u.FirstSeen),
+		"last_seen":     nullTime(u.LastSeen),
+		"sessions":      u.Sessions,
+		"events":        u.Events,
+		"attributes":    attrsJSON(u.Attributes),
+		"companies":     companies,
+	})
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func (a *API) getHistory(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	changes, err := a.store.History(r.Context(), site.ID, id, r.URL.Query().Get("key"))
+	if err != nil {
+		return err
+	}
+	type change struct {
+		Key   string    `json:"key"`
+		Value any       `json:"value"`
+		Type  attr.Type `json:"type,omitempty"`
+		At    time.Time `json:"at"`
+	}
+	out := make([]change, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, change{Key: c.Key, Value: c.Value.JSON(), Type: c.Value.Type, At: c.At})
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"history": out})
+	return nil
+}
+
+func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		return err
+	}
+	var before time.Time
+	if s := r.URL.Query().Get("before"); s != "" {
+		var ok bool
+		if before, ok = attr.ParseTime(s); !ok {
+			return apierr.Invalid("invalid_parameter", "before", "before must be an ISO-8601 date-time")
+		}
+	}
+	events, err := a.store.UserEvents(r.Context(), site.ID, id, store.EventQuery{Limit: limit, Before: before})
+	if err != nil {
+		return err
+	}
+	type event struct {
+		Type       string          `json:"type"`
+		Name       string          `json:"name,omitempty"`
+		Timestamp  time.Time       `json:"timestamp"`
+		MessageID  string          `json:"message_id"`
+		SessionID  int64           `json:"session_id,omitempty"`
+		URL        string          `json:"url,omitempty"`
+		Path       string          `json:"path,omitempty"`
+		Title      string          `json:"title,omitempty"`
+		Referrer   string          `json:"referrer,omitempty"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	out := make([]event, 0, len(events))
+	for _, e := range events {
+		out = append(out, event{Type: e.Kind.String(), Name: e.Name, Timestamp: e.Timestamp, MessageID: e.MessageID,
+			SessionID: e.SessionID, URL: e.Page.URL, Path: e.Page.Path, Title: e.Page.Title, Referrer: e.Page.Referrer,
+			Properties: json.RawMessage(e.Properties)})
+	}
+	next := ""
+	if len(events) == limit {
+		next = events[len(events)-1].Timestamp.Format(time.RFC3339Nano)
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "next_before": next})
+	return nil
+}
+
+func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 50, 1000)
+	if err != nil {
+		return err
+	}
+	sessions, err := a.store.UserSessions(r.Context(), site.ID, id, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(sessions))
+	for _, s := range sessions {
+		c := s.Context
+		out = append(out, map[string]any{
+			"id": s.ID, "start": s.Start, "end": s.End, "duration_seconds": s.End.Sub(s.Start).Seconds(),
+			"pages": s.Pages, "events": s.Events, "entry_page": s.EntryPage, "exit_page": s.ExitPage,
+			"device_type": c.DeviceType, "browser": c.Browser, "os": c.OS, "country": c.Country,
+			"locale": c.Locale, "timezone": c.Timezone, "channel": c.Channel, "referrer": c.Referrer,
+			"utm_source": c.UTMSource, "utm_medium": c.UTMMedium, "utm_campaign": c.UTMCampaign,
+		})
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return nil
+}
+
+func (a *API) searchUsers(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 50, 1000)
+	if err != nil {
+		return err
+	}
+	uq := store.UserQuery{IDPrefix: q.Get("prefix"), AttrKey: q.Get("attr"), AttrText: q.Get("value"), Limit: limit}
+	if s := q.Get("after"); s != "" {
+		if uq.After, err = strconv.ParseInt(s, 10, 64); err != nil {
+			return apierr.Invalid("invalid_parameter", "after", "after must be the cursor of a previous page")
+		}
+	}
+	if uq.AttrKey != "" && !q.Has("value") {
+		return apierr.Invalid("missing_parameter", "value", "searching by attribute needs value")
+	}
+	users, err := a.store.SearchUsers(r.Context(), site.ID, uq)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		UserID string `json:"user_id"`
+		Key    int64  `json:"key"`
+	}
+	out := make([]row, 0, len(users))
+	for _, u := range users {
+		out = append(out, row{UserID: u.UserID, Key: u.Key})
+	}
+	next := ""
+	if len(users) == limit {
+		next = strconv.FormatInt(users[len(users)-1].Key, 10)
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "next_after": next})
+	return nil
+}
+
+func (a *API) postMerge(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	var body struct {
+		From store.Identity `json:"from"`
+		Into store.Identity `json:"into"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if body.From.ID == "" {
+		return apierr.Invalid("missing_field", "from.id", "from needs an id")
+	}
+	if body.Into.ID == "" {
+		return apierr.Invalid("missing_field", "into.id", "into needs an id")
+	}
+	for field, k := range map[string]string{"from.kind": body.From.Kind, "into.kind": body.Into.Kind} {
+		if k != "" && k != "user" && k != "anonymous" {
+			return apierr.Invalid("invalid_field", field, "kind must be user or anonymous")
+		}
+	}
+	if err := a.store.Merge(r.Context(), site.ID, body.From, body.Into); err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"merged": true})
+	return nil
+}
+
+// decodeJSON reads a small JSON request body strictly.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apierr.Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
+	}
+	return nil
+}

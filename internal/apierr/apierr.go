@@ -1,0 +1,74 @@
+// Package apierr is the one error type every HTTP endpoint answers with: a
+// status, a stable machine-readable code, the field at fault when there is
+// one, and a message for a person.
+package apierr
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error is an API error. Codes are stable: clients may switch on them.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter time.Duration `json:"-"`
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Code, e.Field, e.Message)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// New returns an error with the given status, code and message.
+func New(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a 400 error about one field.
+func Invalid(code, field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Common errors.
+var (
+	ErrUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+		Message: "missing or unknown credentials"}
+	ErrForbidden = &Error{Status: http.StatusForbidden, Code: "forbidden",
+		Message: "these credentials do not allow this"}
+	ErrNotFound = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
+)
+
+// Write sends err as a JSON error answer. An error that is not an *Error is
+// logged and answered as a 500 without details.
+func Write(w http.ResponseWriter, log *slog.Logger, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		log.Error("internal error", "err", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(e.RetryAfter.Round(time.Second).Seconds()))))
+	}
+	WriteJSON(w, e.Status, map[string]any{"error": e})
+}
+
+// WriteJSON sends v as a JSON answer with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,275 @@
+// Package ingest receives data: the Segment HTTP tracking API (identify,
+// track, page, screen, group, alias, batch), validated message by message
+// and group-committed to the store before it is acknowledged.
+package ingest
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// SiteFinder finds the site a write key belongs to.
+type SiteFinder interface {
+	SiteByWriteKey(ctx context.Context, writeKey string) (store.Site, error)
+}
+
+// Config configures the ingestion handler.
+type Config struct {
+	Sites      SiteFinder
+	Pipeline   *Pipeline
+	Limits     Limits
+	UA         *enrich.UAParser
+	Geo        *enrich.Geo // nil: no country lookup
+	TrustProxy bool        // read the client IP from X-Forwarded-For
+	// MaxConcurrent bounds requests being read and decoded at once; more
+	// are answered 429.
+	MaxConcurrent int
+	Metrics       *Metrics
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+// Handler serves the Segment-spec endpoints.
+type Handler struct {
+	cfg  Config
+	norm normalizer
+	sem  chan struct{}
+}
+
+// NewHandler returns an ingestion handler.
+func NewHandler(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 64
+	}
+	return &Handler{
+		cfg:  cfg,
+		norm: normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
+		sem:  make(chan struct{}, cfg.MaxConcurrent),
+	}
+}
+
+// Register adds the endpoints to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, k := range []store.Kind{store.KindIdentify, store.KindTrack, store.KindPage, store.KindScreen,
+		store.KindGroup, store.KindAlias} {
+		mux.HandleFunc("POST /v1/"+k.String(), h.serve(k))
+	}
+	mux.HandleFunc("POST /v1/batch", h.serve(0))
+	mux.HandleFunc("POST /v1/import", h.serve(0)) // older libraries' name for batch
+}
+
+func newMessageID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "sl-" + hex.EncodeToString(b[:])
+}
+
+// wireBatch is a batch request's envelope.
+type wireBatch struct {
+	Batch    []json.RawMessage `json:"batch"`
+	SentAt   string            `json:"sentAt"`
+	WriteKey string            `json:"writeKey"`
+}
+
+// Rejected reports one refused message of a batch.
+type Rejected struct {
+	Index   int    `json:"index"`
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Warned reports an attribute value refused inside an accepted message.
+type Warned struct {
+	Index int `json:"index"`
+	store.Warning
+}
+
+// Response is the answer to an accepted request.
+type Response struct {
+	Success    bool       `json:"success"`
+	Accepted   int        `json:"accepted"`
+	Duplicates int        `json:"duplicates"`
+	Rejected   []Rejected `json:"rejected,omitempty"`
+	Warnings   []Warned   `json:"warnings,omitempty"`
+}
+
+// serve handles one endpoint; kind 0 is a batch.
+func (h *Handler) serve(kind store.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h.handle(w, r, kind); err != nil {
+			var e *apierr.Error
+			if errors.As(err, &e) {
+				h.cfg.Metrics.Rejected.WithLabelValues(e.Code).Inc()
+			}
+			apierr.Write(w, h.cfg.Log, err)
+		}
+	}
+}
+
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
+	select {
+	case h.sem <- struct{}{}:
+		defer func() { <-h.sem }()
+	default:
+		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
+			Message: "too many requests in progress; retry later", RetryAfter: time.Second}
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	var raws []json.RawMessage
+	var sentAt, bodyKey string
+	if kind == 0 {
+		var b wireBatch
+		if err := json.Unmarshal(body, &b); err != nil {
+			return apierr.Invalid("malformed_json", "", "the body is not a JSON batch object: %v", err)
+		}
+		if len(b.Batch) > h.cfg.Limits.MaxBatchMessages {
+			return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
+				Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
+		}
+		raws, sentAt, bodyKey = b.Batch, b.SentAt, b.WriteKey
+	} else {
+		var probe struct {
+			WriteKey string `json:"writeKey"`
+		}
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return apierr.Invalid("malformed_json", "", "the body is not a JSON object: %v", err)
+		}
+		raws, bodyKey = []json.RawMessage{body}, probe.WriteKey
+	}
+	site, err := h.authenticate(r, bodyKey)
+	if err != nil {
+		return err
+	}
+	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: sentAt, remoteAddr: r.RemoteAddr,
+		xff: r.Header.Get("X-Forwarded-For")}
+	msgs := make([]store.Message, 0, len(raws))
+	index := make([]int, 0, len(raws))
+	var resp Response
+	for i, raw := range raws {
+		m, ferr := h.norm.normalize(raw, kind, req)
+		if ferr != nil {
+			if kind != 0 {
+				h.cfg.Metrics.Rejected.WithLabelValues(ferr.Code).Inc()
+				return &apierr.Error{Status: http.StatusBadRequest, Code: ferr.Code, Field: ferr.Field, Message: ferr.Message}
+			}
+			h.cfg.Metrics.Rejected.WithLabelValues(ferr.Code).Inc()
+			resp.Rejected = append(resp.Rejected, Rejected{Index: i, Code: ferr.Code, Field: ferr.Field, Message: ferr.Message})
+			continue
+		}
+		msgs = append(msgs, m)
+		index = append(index, i)
+	}
+	if len(msgs) == 0 {
+		if len(resp.Rejected) > 0 {
+			apierr.WriteJSON(w, http.StatusBadRequest, map[string]any{
+				"error":    apierr.Invalid("all_rejected", "batch", "no message of the batch was valid"),
+				"rejected": resp.Rejected})
+			return nil
+		}
+		resp.Success = true
+		apierr.WriteJSON(w, http.StatusOK, resp)
+		return nil
+	}
+	outcomes, err := h.cfg.Pipeline.Submit(r.Context(), msgs)
+	if err != nil {
+		return h.submitError(err)
+	}
+	for j, o := range outcomes {
+		if o.Duplicate {
+			resp.Duplicates++
+			h.cfg.Metrics.Duplicates.Inc()
+			continue
+		}
+		resp.Accepted++
+		h.cfg.Metrics.Accepted.WithLabelValues(msgs[j].Kind.String()).Inc()
+		for _, wn := range o.Warnings {
+			h.cfg.Metrics.Warnings.WithLabelValues(wn.Code).Inc()
+			resp.Warnings = append(resp.Warnings, Warned{Index: index[j], Warning: wn})
+		}
+	}
+	resp.Success = true
+	apierr.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (h *Handler) submitError(err error) error {
+	switch {
+	case errors.Is(err, ErrOverloaded):
+		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
+			Message: "the ingestion queue is full; retry later", RetryAfter: time.Second}
+	case errors.Is(err, ErrStopped):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "shutting_down",
+			Message: "the server is shutting down; retry later", RetryAfter: 5 * time.Second}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "cancelled",
+			Message: "the request ended before its commit was confirmed; retry (duplicates are dropped by messageId)"}
+	}
+	h.cfg.Log.Error("store write failed", "err", err)
+	return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
+		Message: "the data could not be stored; nothing was acknowledged, retry later", RetryAfter: time.Second}
+}
+
+// readBody reads the request body, gunzipping it when needed, within the
+// request size limit.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	limit := h.cfg.Limits.MaxRequestBytes
+	var src io.Reader = http.MaxBytesReader(nil, r.Body, limit)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, apierr.Invalid("malformed_body", "", "the body is not valid gzip: %v", err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(src, limit+1))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || int64(len(body)) > limit {
+		return nil, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes", limit)}
+	}
+	if err != nil {
+		return nil, apierr.Invalid("malformed_body", "", "the body could not be read: %v", err)
+	}
+	return body, nil
+}
+
+// authenticate finds the site from the write key: the HTTP Basic user name,
+// as Segment's libraries send it, or the body's writeKey.
+func (h *Handler) authenticate(r *http.Request, bodyKey string) (store.Site, error) {
+	key, _, ok := r.BasicAuth()
+	if !ok || key == "" {
+		key = bodyKey
+	}
+	if key == "" {
+		return store.Site{}, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+			Message: "send the site's write key as the HTTP Basic user name"}
+	}
+	site, err := h.cfg.Sites.SiteByWriteKey(r.Context(), key)
+	if err != nil {
+		return store.Site{}, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+			Message: "unknown write key"}
+	}
+	return site, nil
+}

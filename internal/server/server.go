@@ -1,0 +1,140 @@
+// Package server wires Sightline's parts into a running server and stops
+// them in order: stop accepting requests, commit everything acknowledged,
+// stop workers, close the store.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/api"
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+// Run serves until ctx ends, then shuts down gracefully. ready, when not
+// nil, receives the listening address once the server accepts requests.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+	start := time.Now()
+	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
+		MemoryLimit:  cfg.DBMemoryLimit,
+		Threads:      cfg.DBThreads,
+		MaxAttrKeys:  cfg.MaxAttrKeys,
+		DedupeWindow: cfg.DedupeWindow,
+	}, log)
+	if err != nil {
+		return err
+	}
+	log.Info("store open", "path", cfg.DBPath(), "took", time.Since(start).Round(time.Millisecond))
+	var geo *enrich.Geo
+	if p := cfg.GeoPath(); p != "" {
+		if geo, err = enrich.OpenGeo(p); err != nil {
+			db.Close()
+			return fmt.Errorf("open country database: %w", err)
+		}
+		log.Info("country lookup on", "mmdb", p)
+	} else {
+		log.Warn("no country database: countries will be empty; run scripts/fetch-geo.sh or set SIGHTLINE_GEO_DB")
+	}
+	defer geo.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(reg)
+	pipe := ingest.NewPipeline(db, cfg.QueueMessages, cfg.CommitBatch, metrics, log)
+	go pipe.Run()
+
+	mux := http.NewServeMux()
+	ingest.NewHandler(ingest.Config{
+		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
+		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
+	}).Register(mux)
+	api.New(db, log).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
+			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	os.Remove(cfg.SocketPath())
+	adminLn, err := net.Listen("unix", cfg.SocketPath())
+	if err != nil {
+		ln.Close()
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("listen on admin socket: %w", err)
+	}
+	os.Chmod(cfg.SocketPath(), 0o600)
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db}, log), ReadHeaderTimeout: 10 * time.Second}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serve(srv, ln) })
+	g.Go(func() error { return serve(adminSrv, adminLn) })
+	log.Info("sightline serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "started_in", time.Since(start).Round(time.Millisecond))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		return shutdown(cfg.ShutdownTimeout, log, srv, adminSrv, pipe, db, cfg.SocketPath())
+	})
+	return g.Wait()
+}
+
+func serve(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// shutdown stops in order, each step bounded and logged: HTTP (waiting for
+// in-flight requests, whose messages the pipeline still commits), then the
+// pipeline (committing what is queued), then the store (checkpointing).
+func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Server, pipe *ingest.Pipeline,
+	db *duckstore.DB, socket string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	step := func(name string, fn func() error) {
+		t := time.Now()
+		err := fn()
+		log.Info("shutdown step", "step", name, "took", time.Since(t).Round(time.Millisecond), "err", err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	log.Info("shutting down")
+	step("http", func() error { return errors.Join(srv.Shutdown(ctx), adminSrv.Shutdown(ctx)) })
+	step("pipeline", func() error { return pipe.Stop(ctx) })
+	step("store", db.Close)
+	os.Remove(socket)
+	return errors.Join(errs...)
+}
