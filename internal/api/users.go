@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -104,14 +106,15 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site)
 	if err != nil {
 		return err
 	}
-	var before time.Time
+	q := store.EventQuery{Limit: limit}
 	if s := r.URL.Query().Get("before"); s != "" {
 		var ok bool
-		if before, ok = attr.ParseTime(s); !ok {
-			return apierr.Invalid("invalid_parameter", "before", "before must be an ISO-8601 date-time")
+		if q.Before, q.BeforeID, ok = parseEventCursor(s); !ok {
+			return apierr.Invalid("invalid_parameter", "before",
+				"before must be an ISO-8601 date-time or the next_before of a previous page")
 		}
 	}
-	events, err := a.store.UserEvents(r.Context(), site.ID, id, store.EventQuery{Limit: limit, Before: before})
+	events, err := a.store.UserEvents(r.Context(), site.ID, id, q)
 	if err != nil {
 		return err
 	}
@@ -135,10 +138,29 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site)
 	}
 	next := ""
 	if len(events) == limit {
-		next = events[len(events)-1].Timestamp.Format(time.RFC3339Nano)
+		last := events[len(events)-1]
+		next = base64.RawURLEncoding.EncodeToString([]byte(last.Timestamp.Format(time.RFC3339Nano) + "|" + last.MessageID))
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "next_before": next})
 	return nil
+}
+
+// parseEventCursor reads a next_before cursor, or a plain time (which starts
+// just before that instant, so the ID sorts below every real one).
+func parseEventCursor(s string) (time.Time, string, bool) {
+	if t, ok := attr.ParseTime(s); ok {
+		return t, "", true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return time.Time{}, "", false
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	return t, id, err == nil
 }
 
 func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Site) error {

@@ -145,10 +145,13 @@ type UserSummary struct {
 	UserID string
 }
 
-// EventQuery pages through a user's events, newest first.
+// EventQuery pages through a user's events, newest first. Events are
+// ordered by (timestamp, message ID), so a page ends exactly where the next
+// one starts even when many events share a timestamp.
 type EventQuery struct {
-	Limit  int
-	Before time.Time // zero: from the newest
+	Limit    int
+	Before   time.Time // zero: from the newest
+	BeforeID string    // with Before: the last message ID of the previous page
 }
 
 // Reader answers questions about stored data. Every answer includes all data

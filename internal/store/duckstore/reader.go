@@ -157,8 +157,10 @@ func (db *DB) UserEvents(ctx context.Context, site int64, id store.Identity, q s
 		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, ts, message_id, session_id, url, path, title, referrer,
-		CAST(properties AS VARCHAR) FROM events WHERE user_key = ? AND ts < ? ORDER BY ts DESC LIMIT ?`,
-		key, before, q.Limit)
+		CAST(properties AS VARCHAR) FROM events
+		WHERE user_key = ? AND (ts < ? OR (ts = ? AND message_id < ?))
+		ORDER BY ts DESC, message_id DESC LIMIT ?`,
+		key, before, before, q.BeforeID, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
