@@ -170,7 +170,6 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 		m, ferr := h.norm.normalize(raw, kind, req)
 		if ferr != nil {
 			if kind != 0 {
-				h.cfg.Metrics.Rejected.WithLabelValues(ferr.Code).Inc()
 				return &apierr.Error{Status: http.StatusBadRequest, Code: ferr.Code, Field: ferr.Field, Message: ferr.Message}
 			}
 			h.cfg.Metrics.Rejected.WithLabelValues(ferr.Code).Inc()
