@@ -1,0 +1,28 @@
+# Sightline's two set-up commands are `make run` and `make test`; the rest
+# are for developers.
+GO      ?= go
+BIN     := bin/sightline
+DATA    ?= data
+GOFLAGS ?=
+
+.PHONY: build run test vet bench bench-ingest geo clean
+
+build:
+	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
+
+# The country database is optional: without it countries stay empty.
+geo:
+	@scripts/fetch-geo.sh $(DATA)/geo/country.mmdb || echo "no country database (npm unreachable): countries will be empty"
+
+run: build geo
+	$(BIN) serve --data $(DATA)
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt would change the files above" && exit 1)
+
+test: vet geo
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+clean:
+	rm -rf bin
