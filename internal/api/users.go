@@ -42,6 +42,15 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, site store.Site) e
 	if err != nil {
 		return err
 	}
+	if s := r.URL.Query().Get("as_of"); s != "" {
+		at, ok := attr.ParseTime(s)
+		if !ok {
+			return apierr.Invalid("invalid_parameter", "as_of", "as_of must be an ISO-8601 date or date-time")
+		}
+		if u.Attributes, err = a.store.AttributesAsOf(r.Context(), site.ID, id, at); err != nil {
+			return err
+		}
+	}
 	type company struct {
 		GroupID    string              `json:"group_id"`
 		Attributes map[string]attrJSON `json:"attributes"`

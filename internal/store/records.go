@@ -159,6 +159,7 @@ type EventQuery struct {
 type Reader interface {
 	User(ctx context.Context, siteID int64, id Identity) (User, error)
 	History(ctx context.Context, siteID int64, id Identity, key string) ([]Change, error)
+	AttributesAsOf(ctx context.Context, siteID int64, id Identity, at time.Time) ([]AttrState, error)
 	UserEvents(ctx context.Context, siteID int64, id Identity, q EventQuery) ([]Event, error)
 	UserSessions(ctx context.Context, siteID int64, id Identity, limit int) ([]Session, error)
 	AttributeCatalog(ctx context.Context, siteID int64) ([]CatalogKey, error)

@@ -16,7 +16,7 @@ import (
 func BenchmarkWrite(b *testing.B) {
 	for _, size := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			db := open(&testing.T{}, filepath.Join(b.TempDir(), "b.duckdb"))
+			db := open(b, filepath.Join(b.TempDir(), "b.duckdb"))
 			defer db.Close()
 			site, _, err := db.CreateSite(context.Background(), "bench", nil)
 			if err != nil {

@@ -16,7 +16,7 @@ import (
 
 var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 
-func open(t *testing.T, path string) *duckstore.DB {
+func open(t testing.TB, path string) *duckstore.DB {
 	t.Helper()
 	db, err := duckstore.Open(context.Background(), path, duckstore.Options{MemoryLimit: "256MB", Threads: 2,
 		Now: func() time.Time { return t0.Add(time.Minute) }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -107,6 +107,10 @@ func TestTypedAttributesAndRejection(t *testing.T) {
 			t.Errorf("catalog ltv = %+v", k)
 		}
 	}
+	asOf, err := db.AttributesAsOf(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"}, t0.Add(30*time.Second))
+	if err != nil || len(asOf) != 5 || attrsOf(store.User{Attributes: asOf})["plan"].Str != "pro" {
+		t.Fatalf("as of before the change: %+v, %v", asOf, err)
+	}
 	hist, err := db.History(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"}, "plan")
 	if err != nil || len(hist) != 2 || hist[0].Value.Str != "pro" || hist[1].Value.Str != "team" {
 		t.Fatalf("history = %+v, %v", hist, err)
@@ -116,6 +120,10 @@ func TestTypedAttributesAndRejection(t *testing.T) {
 	u, _ = db.User(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"})
 	if _, ok := attrsOf(u)["plan"]; ok {
 		t.Error("plan still set after null")
+	}
+	asOf, _ = db.AttributesAsOf(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"}, t0.Add(time.Hour))
+	if _, ok := attrsOf(store.User{Attributes: asOf})["plan"]; ok || len(asOf) != 4 {
+		t.Errorf("as of after the unset: %+v", asOf)
 	}
 	hist, _ = db.History(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"}, "")
 	var beta int

@@ -146,6 +146,36 @@ func (db *DB) History(ctx context.Context, site int64, id store.Identity, key st
 	return out, rows.Err()
 }
 
+// AttributesAsOf returns a user's attributes as they were at a moment: for
+// each key the last change at or before it, unless that change was an unset.
+func (db *DB) AttributesAsOf(ctx context.Context, site int64, id store.Identity, at time.Time) ([]store.AttrState, error) {
+	ek, err := db.userKey(ctx, site, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, set_at
+		FROM attr_history WHERE entity = 0 AND entity_key = ? AND set_at <= ?
+		QUALIFY row_number() OVER (PARTITION BY key ORDER BY set_at DESC) = 1
+		ORDER BY key`, ek, at)
+	if err != nil {
+		return nil, fmt.Errorf("read attributes as of %s: %w", at, err)
+	}
+	defer rows.Close()
+	var out []store.AttrState
+	for rows.Next() {
+		var a store.AttrState
+		var s, k int64
+		var e store.Entity
+		if err := scanTyped(rows, &s, &e, &k, &a.Key, &a.Value, &a.ChangedAt); err != nil {
+			return nil, fmt.Errorf("read attributes as of %s: %w", at, err)
+		}
+		if !a.Value.Null {
+			out = append(out, a)
+		}
+	}
+	return out, rows.Err()
+}
+
 // UserEvents returns a user's events, newest first.
 func (db *DB) UserEvents(ctx context.Context, site int64, id store.Identity, q store.EventQuery) ([]store.Event, error) {
 	key, err := db.userKey(ctx, site, id)
