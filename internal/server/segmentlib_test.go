@@ -22,7 +22,8 @@ import (
 
 // TestSegmentGoLibrary sends every message kind with Segment's own Go
 // library, as a customer's backend would, and reads the result back through
-// the API: typed traits, a company, events, and an alias joining two users.
+// the API: typed traits, a company, events, the batch-level context, and an
+// alias joining two users.
 func TestSegmentGoLibrary(t *testing.T) {
 	srv := startServer(t)
 	cb := &callback{}
@@ -34,6 +35,8 @@ func TestSegmentGoLibrary(t *testing.T) {
 		Callback:   cb,
 		Logger:     logs,
 		RetryAfter: func(int) time.Duration { return 20 * time.Millisecond },
+		// The library sends this once per batch, not in each message.
+		DefaultContext: &analytics.Context{Locale: "nb-NO", Timezone: "Europe/Oslo"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +164,22 @@ func TestSegmentGoLibrary(t *testing.T) {
 	for id, m := range sent {
 		if !got[id] {
 			t.Errorf("%s %q (%s) is not among u-ada's events", m.kind, m.name, id)
+		}
+	}
+
+	var sessions struct {
+		Sessions []struct {
+			Locale   string `json:"locale"`
+			Timezone string `json:"timezone"`
+		} `json:"sessions"`
+	}
+	srv.get(t, "/users/u-ada/sessions", &sessions)
+	if len(sessions.Sessions) == 0 {
+		t.Error("u-ada has no session")
+	}
+	for _, s := range sessions.Sessions {
+		if s.Locale != "nb-NO" || s.Timezone != "Europe/Oslo" {
+			t.Errorf("session locale %q, timezone %q; want the DefaultContext's nb-NO, Europe/Oslo", s.Locale, s.Timezone)
 		}
 	}
 
