@@ -81,11 +81,14 @@ func newMessageID() string {
 	return "sl-" + hex.EncodeToString(b[:])
 }
 
-// wireBatch is a batch request's envelope.
+// wireBatch is a batch request's envelope. Its context applies to every
+// message of the batch; Segment's server libraries (analytics-go's
+// DefaultContext) send context only there.
 type wireBatch struct {
 	Batch    []json.RawMessage `json:"batch"`
 	SentAt   string            `json:"sentAt"`
 	WriteKey string            `json:"writeKey"`
+	Context  wireContext       `json:"context"`
 }
 
 // Rejected reports one refused message of a batch.
@@ -138,6 +141,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 	}
 	var raws []json.RawMessage
 	var sentAt, bodyKey string
+	var batchContext wireContext
 	if kind == 0 {
 		var b wireBatch
 		if err := json.Unmarshal(body, &b); err != nil {
@@ -147,7 +151,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 			return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
 				Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
 		}
-		raws, sentAt, bodyKey = b.Batch, b.SentAt, b.WriteKey
+		raws, sentAt, bodyKey, batchContext = b.Batch, b.SentAt, b.WriteKey, b.Context
 	} else {
 		var probe struct {
 			WriteKey string `json:"writeKey"`
@@ -161,8 +165,8 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 	if err != nil {
 		return err
 	}
-	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: sentAt, remoteAddr: r.RemoteAddr,
-		xff: r.Header.Get("X-Forwarded-For")}
+	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: sentAt, context: batchContext,
+		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For")}
 	msgs := make([]store.Message, 0, len(raws))
 	index := make([]int, 0, len(raws))
 	var resp Response

@@ -67,7 +67,8 @@ type pageProps struct {
 type request struct {
 	site       int64
 	receivedAt time.Time
-	sentAt     string // the batch's sentAt, for messages without their own
+	sentAt     string      // the batch's sentAt, for messages without their own
+	context    wireContext // the batch's context, under each message's own
 	remoteAddr string
 	xff        string
 }
@@ -89,7 +90,9 @@ func (n *normalizer) normalize(raw json.RawMessage, kind store.Kind, req request
 		return store.Message{}, &fieldError{"message_too_large", "",
 			fmt.Sprintf("the message is %d bytes; the limit is %d", len(raw), n.limits.MaxMessageBytes)}
 	}
-	var w wireMessage
+	// Decoding over the batch's context keeps every field the message's
+	// own context leaves out.
+	w := wireMessage{Context: req.context}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&w); err != nil {
 		return store.Message{}, decodeError(err)

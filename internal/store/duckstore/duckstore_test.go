@@ -268,3 +268,30 @@ func TestChangeType(t *testing.T) {
 		t.Fatalf("search seats=12: %+v, %v", found, err)
 	}
 }
+
+func TestEventPropertiesAreJSONObjects(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer db.Close()
+	site := newSite(t, db)
+	write(t, db,
+		store.Message{SiteID: site.ID, Kind: store.KindTrack, UserID: "u1", Name: "Exported", MessageID: "1",
+			Timestamp: t0, ReceivedAt: t0, Properties: `{"format":"csv","rows":1200}`},
+		store.Message{SiteID: site.ID, Kind: store.KindTrack, UserID: "u1", Name: "Viewed", MessageID: "2",
+			Timestamp: t0.Add(time.Second), ReceivedAt: t0})
+	events, err := db.UserEvents(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"}, store.EventQuery{Limit: 10})
+	if err != nil || len(events) != 2 {
+		t.Fatalf("events = %+v, %v", events, err)
+	}
+	if got := events[1].Properties; got != `{"format":"csv","rows":1200}` {
+		t.Errorf("properties = %s, want the object as sent", got)
+	}
+	if got := events[0].Properties; got != "{}" {
+		t.Errorf("no properties = %s, want {}", got)
+	}
+	var typ, format string
+	if err := db.SQL().QueryRowContext(ctx, "SELECT json_type(properties), properties->>'format' FROM events WHERE message_id = '1'").
+		Scan(&typ, &format); err != nil || typ != "OBJECT" || format != "csv" {
+		t.Errorf("stored properties: json_type %q, format %q, %v; want OBJECT and csv", typ, format, err)
+	}
+}
