@@ -1,23 +1,12 @@
 package server_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	analytics "gopkg.in/segmentio/analytics-go.v3"
-
-	"github.com/sightline/sightline/internal/admin"
-	"github.com/sightline/sightline/internal/config"
-	"github.com/sightline/sightline/internal/server"
-	"github.com/sightline/sightline/internal/store"
 )
 
 // TestSegmentGoLibrary sends every message kind with Segment's own Go
@@ -25,11 +14,11 @@ import (
 // the API: typed traits, a company, events, the batch-level context, and an
 // alias joining two users.
 func TestSegmentGoLibrary(t *testing.T) {
-	srv := startServer(t)
+	srv := startServer(t, nil)
 	cb := &callback{}
 	logs := &libLog{}
 	client, err := analytics.NewWithConfig(srv.writeKey, analytics.Config{
-		Endpoint:   srv.url,
+		Endpoint:   srv.base,
 		BatchSize:  10,
 		Interval:   50 * time.Millisecond,
 		Callback:   cb,
@@ -98,7 +87,7 @@ func TestSegmentGoLibrary(t *testing.T) {
 			Attributes map[string]attrJSON `json:"attributes"`
 		} `json:"companies"`
 	}
-	srv.get(t, "/users/u-ada", &user)
+	srv.getJSON(t, "/users/u-ada", &user)
 	checkAttrs(t, "user", user.Attributes, map[string]attrJSON{
 		"email":         {"ada@example.com", "string"},
 		"name":          {"Ada Lovelace", "string"},
@@ -135,7 +124,7 @@ func TestSegmentGoLibrary(t *testing.T) {
 		} `json:"events"`
 		NextBefore string `json:"next_before"`
 	}
-	srv.get(t, "/users/u-ada/events?limit=100", &events)
+	srv.getJSON(t, "/users/u-ada/events?limit=100", &events)
 	if events.NextBefore != "" {
 		t.Errorf("next_before = %q on the only page", events.NextBefore)
 	}
@@ -173,7 +162,7 @@ func TestSegmentGoLibrary(t *testing.T) {
 			Timezone string `json:"timezone"`
 		} `json:"sessions"`
 	}
-	srv.get(t, "/users/u-ada/sessions", &sessions)
+	srv.getJSON(t, "/users/u-ada/sessions", &sessions)
 	if len(sessions.Sessions) == 0 {
 		t.Error("u-ada has no session")
 	}
@@ -188,7 +177,7 @@ func TestSegmentGoLibrary(t *testing.T) {
 		Events     int                 `json:"events"`
 		Attributes map[string]attrJSON `json:"attributes"`
 	}
-	srv.get(t, "/users/legacy-7", &legacy)
+	srv.getJSON(t, "/users/legacy-7", &legacy)
 	if legacy.Events != user.Events || legacy.Attributes["email"].Value != "ada@example.com" {
 		t.Errorf("legacy-7 has %d events and email %v; want u-ada's %d events and email",
 			legacy.Events, legacy.Attributes["email"].Value, user.Events)
@@ -307,87 +296,4 @@ func (l *libLog) lines() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.out...)
-}
-
-// testServer is a server running in this process with one site.
-type testServer struct {
-	url, site, writeKey, token string
-}
-
-// startServer runs the server on a random port with a fresh data folder,
-// creates a site and a read token through the admin socket, and stops the
-// server when the test ends.
-func startServer(t *testing.T) testServer {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.ShutdownTimeout = 10 * time.Second
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, cfg, log, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
-			t.Errorf("the server did not stop within %v", cfg.ShutdownTimeout+5*time.Second)
-		}
-	})
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("server.Run: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not start within 20s")
-	}
-
-	a, err := admin.Dial(cfg.SocketPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	site, err := a.CreateSite(context.Background(), "segment-lib", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := a.CreateToken(context.Background(), site.ID, store.ScopeRead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testServer{url: "http://" + addr, site: site.ID, writeKey: site.WriteKey, token: tok.Token}
-}
-
-// get reads an API path of the site into v, wanting 200.
-func (s testServer) get(t *testing.T, path string, v any) {
-	t.Helper()
-	u, err := url.JoinPath(s.url, "/api/v1/sites/", s.site)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodGet, u+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s: %s", path, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("GET %s: %v in %s", path, err, body)
-	}
 }

@@ -90,6 +90,29 @@ func (s *testServer) get(t *testing.T, scope store.Scope, path string) (int, map
 	return do(t, req)
 }
 
+// getJSON reads an API path of the site with a read token into v, wanting
+// 200.
+func (s *testServer) getJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/api/v1/sites/"+s.site+path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens[store.ScopeRead])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", path, err, body)
+	}
+}
+
 func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)

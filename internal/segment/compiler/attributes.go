@@ -1,0 +1,169 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/sightline/sightline/internal/segment"
+)
+
+// predicate writes a boolean expression comparing expr with values by op.
+// The negative operators (!=, not in, is not set) are handled by the
+// callers as complements, so that users without a value count as "not".
+func (b *builder) predicate(expr string, op segment.Op, vals []segment.Value) error {
+	return b.predicateArgs(expr, nil, op, vals)
+}
+
+// predicateArgs is predicate for an expression with placeholders of its
+// own, whose arguments exprArgs are bound each time it is written.
+func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals []segment.Value) error {
+	x := func() {
+		b.w(expr)
+		b.args = append(b.args, exprArgs...)
+	}
+	switch op {
+	case segment.OpEq, segment.OpLt, segment.OpLe, segment.OpGt, segment.OpGe:
+		x()
+		b.w(" ", string(op), " ")
+		b.arg(literal(vals[0]))
+	case segment.OpBetween:
+		x()
+		b.w(" BETWEEN ")
+		b.arg(literal(vals[0]))
+		b.w(" AND ")
+		b.arg(literal(vals[1]))
+	case segment.OpIn:
+		x()
+		b.w(" IN (")
+		for i, v := range vals {
+			if i > 0 {
+				b.w(", ")
+			}
+			b.arg(literal(v))
+		}
+		b.w(")")
+	case segment.OpContains, segment.OpStarts, segment.OpEnds, segment.OpMatches:
+		tmpl, err := b.c.Dialect.StringMatch(op, expr)
+		if err != nil {
+			return err
+		}
+		b.w(tmpl)
+		b.args = append(b.args, exprArgs...)
+		b.args = append(b.args, vals[0].Str)
+	case segment.OpWithin:
+		x()
+		b.w(" >= ")
+		b.arg(b.c.Now.Add(-vals[0].Dur))
+		b.w(" AND ")
+		x()
+		b.w(" <= ")
+		b.arg(b.c.Now)
+	case segment.OpOlderThan:
+		x()
+		b.w(" < ")
+		b.arg(b.c.Now.Add(-vals[0].Dur))
+	case segment.OpSet:
+		b.w("true")
+	default:
+		return fmt.Errorf("BUG: operator %q reached predicate", op)
+	}
+	return nil
+}
+
+// positive returns the operator whose complement op is, and whether op is
+// a complement at all.
+func positive(op segment.Op) (segment.Op, bool) {
+	switch op {
+	case segment.OpNe:
+		return segment.OpEq, true
+	case segment.OpNotIn:
+		return segment.OpIn, true
+	case segment.OpNotSet:
+		return segment.OpSet, true
+	}
+	return op, false
+}
+
+// complement writes (universe) EXCEPT (positive set) when negate is set,
+// else just the positive set.
+func (b *builder) complement(negate bool, positive func() error) error {
+	if !negate {
+		return positive()
+	}
+	b.w("(")
+	b.universe()
+	b.w(") EXCEPT (")
+	if err := positive(); err != nil {
+		return err
+	}
+	b.w(")")
+	return nil
+}
+
+func (b *builder) attribute(a *segment.Attribute) error {
+	typ, err := b.attrType(a.Scope, a.Key)
+	if err != nil {
+		return err
+	}
+	col := column(typ)
+	op, negate := positive(a.Op)
+	return b.complement(negate, func() error {
+		switch {
+		case a.Scope == segment.ScopeCompany:
+			b.w("SELECT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
+				" WHERE c.site_id = ")
+			b.arg(b.c.Site)
+			b.w(" AND g.site_id = ")
+			b.arg(b.c.Site)
+			b.w(" AND c.entity = 1 AND c.key = ")
+			b.arg(a.Key)
+			b.w(" AND ")
+			return b.predicate("c."+col, op, a.Values)
+		case !a.AsOf.IsZero():
+			b.w("SELECT u FROM (SELECT entity_key AS u, is_null, ", col,
+				", row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn",
+				" FROM attr_history WHERE site_id = ")
+			b.arg(b.c.Site)
+			b.w(" AND entity = 0 AND key = ")
+			b.arg(a.Key)
+			b.w(" AND set_at <= ")
+			b.arg(a.AsOf)
+			b.w(") h WHERE rn = 1 AND NOT is_null AND ")
+			return b.predicate(col, op, a.Values)
+		default:
+			b.w("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
+			b.arg(b.c.Site)
+			b.w(" AND entity = 0 AND key = ")
+			b.arg(a.Key)
+			b.w(" AND ")
+			return b.predicate(col, op, a.Values)
+		}
+	})
+}
+
+// changed matches users with a history entry in the period whose value
+// differs from the entry before it, optionally from a given value and to a
+// given value. A first value counts as a change from nothing.
+func (b *builder) changed(c *segment.Changed) error {
+	typ, err := b.attrType(segment.ScopeUser, c.Key)
+	if err != nil {
+		return err
+	}
+	col := column(typ)
+	b.w("SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, ", col, " AS v,",
+		" lag(", col, ") OVER (PARTITION BY entity_key ORDER BY set_at) AS prev",
+		" FROM attr_history WHERE site_id = ")
+	b.arg(b.c.Site)
+	b.w(" AND entity = 0 AND key = ")
+	b.arg(c.Key)
+	b.w(") h WHERE prev IS DISTINCT FROM v")
+	b.period("set_at", c.Period)
+	if c.From != nil {
+		b.w(" AND prev = ")
+		b.arg(literal(*c.From))
+	}
+	if c.To != nil {
+		b.w(" AND v = ")
+		b.arg(literal(*c.To))
+	}
+	return nil
+}

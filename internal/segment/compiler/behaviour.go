@@ -1,0 +1,247 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/sightline/sightline/internal/segment"
+)
+
+// Event kinds as stored in events.kind (store.Kind).
+const (
+	kindTrack  = "2"
+	kindPage   = "3"
+	kindScreen = "4"
+)
+
+// normCount returns c with the zero Count read as "at least once".
+func normCount(c segment.Count) segment.Count {
+	if c.Op == "" {
+		return segment.Count{Op: segment.OpGe, N: 1}
+	}
+	return c
+}
+
+// admitsZero reports whether a count of zero satisfies c.
+func admitsZero(c segment.Count) bool {
+	switch c.Op {
+	case segment.OpEq, segment.OpLe, segment.OpGe:
+		return c.N == 0 || (c.Op == segment.OpLe && c.N >= 0)
+	case segment.OpLt:
+		return c.N > 0
+	case segment.OpGt:
+		return c.N < 0
+	case segment.OpNe:
+		return c.N != 0
+	}
+	return false
+}
+
+// counted writes the set of users whose aggregate agg over the rows that
+// rows writes (FROM ... WHERE ..., grouped by user_key) satisfies c. When
+// zero satisfies c, users without any row belong too: the set is then
+// everyone except those whose non-zero aggregate fails c.
+func (b *builder) counted(agg string, c segment.Count, rows func() error) error {
+	c = normCount(c)
+	if admitsZero(c) {
+		b.w("(")
+		b.universe()
+		b.w(") EXCEPT (SELECT user_key AS u ")
+		if err := rows(); err != nil {
+			return err
+		}
+		b.w(" GROUP BY user_key HAVING NOT (", agg, " ", string(c.Op), " ")
+		b.arg(c.N)
+		b.w("))")
+		return nil
+	}
+	b.w("SELECT user_key AS u ")
+	if err := rows(); err != nil {
+		return err
+	}
+	b.w(" GROUP BY user_key HAVING ", agg, " ", string(c.Op), " ")
+	b.arg(c.N)
+	return nil
+}
+
+func (b *builder) siteEvents(kinds string) {
+	b.w("FROM events WHERE site_id = ")
+	b.arg(b.c.Site)
+	b.w(" AND kind IN (", kinds, ")")
+}
+
+func (b *builder) event(e *segment.Event) error {
+	where := func() error {
+		b.siteEvents(kindTrack)
+		b.w(" AND name = ")
+		b.arg(e.Name)
+		for _, p := range e.Where {
+			b.w(" AND ")
+			if err := b.property(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if e.First {
+		// The user's first such event, ever, falls in the period.
+		b.w("SELECT user_key AS u ")
+		if err := where(); err != nil {
+			return err
+		}
+		b.w(" GROUP BY user_key HAVING true")
+		b.period("min(ts)", e.Period)
+		return nil
+	}
+	return b.counted("count(*)", e.Count, func() error {
+		if err := where(); err != nil {
+			return err
+		}
+		b.period("ts", e.Period)
+		return nil
+	})
+}
+
+// property writes a filter on one event property. Properties are untyped
+// JSON: a number literal compares numerically, anything else as text. A
+// negative operator matches events without the property too.
+func (b *builder) property(p segment.Property) error {
+	d := b.c.Dialect
+	text := d.JSONText("properties")
+	path := []any{d.JSONPath(p.Key)}
+	op, negate := positive(p.Op)
+	if op == segment.OpSet {
+		b.w(text)
+		b.args = append(b.args, path...)
+		if negate {
+			b.w(" IS NULL")
+		} else {
+			b.w(" IS NOT NULL")
+		}
+		return nil
+	}
+	numeric := len(p.Values) > 0 && p.Values[0].Kind == segment.ValNumber
+	expr := text
+	if numeric {
+		expr = d.ToNumber(text)
+	}
+	if negate {
+		b.w("NOT coalesce(")
+	}
+	if err := b.predicateArgs(expr, path, op, textValues(p.Values, numeric)); err != nil {
+		return err
+	}
+	if negate {
+		b.w(", false)")
+	}
+	return nil
+}
+
+// textValues turns non-numeric literals into text, as JSON properties are
+// compared as text.
+func textValues(vals []segment.Value, numeric bool) []segment.Value {
+	if numeric {
+		return vals
+	}
+	out := make([]segment.Value, len(vals))
+	for i, v := range vals {
+		out[i] = segment.Value{Kind: segment.ValString, Str: valueText(v)}
+	}
+	return out
+}
+
+func valueText(v segment.Value) string {
+	switch v.Kind {
+	case segment.ValBool:
+		if v.Bool {
+			return "true"
+		}
+		return "false"
+	case segment.ValNumber:
+		return fmt.Sprint(v.Num)
+	case segment.ValDate:
+		return v.Time.Format("2006-01-02T15:04:05Z07:00")
+	}
+	return v.Str
+}
+
+func (b *builder) activeDays(a *segment.ActiveDays) error {
+	return b.counted("count(DISTINCT "+b.c.Dialect.Day("ts")+")", a.Count, func() error {
+		b.siteEvents(kindTrack + ", " + kindPage + ", " + kindScreen)
+		b.period("ts", a.Period)
+		return nil
+	})
+}
+
+func (b *builder) visited(v *segment.Visited) error {
+	return b.counted("count(*)", v.Count, func() error {
+		b.siteEvents(kindPage + ", " + kindScreen)
+		b.w(" AND ")
+		if err := b.predicate("path", v.Match, []segment.Value{{Kind: segment.ValString, Str: v.Pattern}}); err != nil {
+			return err
+		}
+		b.period("ts", v.Period)
+		return nil
+	})
+}
+
+func (b *builder) siteSessions(p segment.Period) {
+	b.w("FROM all_sessions WHERE site_id = ")
+	b.arg(b.c.Site)
+	b.period("started_at", p)
+}
+
+func (b *builder) sessions(s *segment.Sessions) error {
+	return b.counted("count(*)", s.Count, func() error {
+		b.siteSessions(s.Period)
+		return nil
+	})
+}
+
+func (b *builder) sessionDuration(s *segment.SessionDuration) error {
+	secs := b.c.Dialect.Seconds("started_at", "ended_at")
+	if s.Agg == segment.AggAvg {
+		b.w("SELECT user_key AS u ")
+		b.siteSessions(s.Period)
+		b.w(" GROUP BY user_key HAVING avg(", secs, ") ", string(s.Op), " ")
+		b.arg(s.Value.Seconds())
+		return nil
+	}
+	b.w("SELECT DISTINCT user_key AS u ")
+	b.siteSessions(s.Period)
+	b.w(" AND ", secs, " ", string(s.Op), " ")
+	b.arg(s.Value.Seconds())
+	return nil
+}
+
+// sessionColumn maps a session field to its column in all_sessions: the
+// allow-list that keeps user text out of the SQL.
+func sessionColumn(field string) (string, bool) {
+	switch field {
+	case "device":
+		return "device_type", true
+	case "language":
+		return "locale", true
+	case "browser", "os", "country", "timezone", "channel", "referrer", "utm_source", "utm_medium",
+		"utm_campaign", "entry_page", "exit_page":
+		return field, true
+	}
+	return "", false
+}
+
+func (b *builder) sessionField(f *segment.SessionField) error {
+	col, ok := sessionColumn(f.Field)
+	if !ok {
+		return fmt.Errorf("unknown session field %q", f.Field)
+	}
+	op, negate := positive(f.Op)
+	return b.complement(negate, func() error {
+		b.w("SELECT DISTINCT user_key AS u ")
+		b.siteSessions(f.Period)
+		b.w(" AND ")
+		if op == segment.OpSet {
+			b.w(col, " <> ''")
+			return nil
+		}
+		return b.predicate(col, op, f.Values)
+	})
+}
