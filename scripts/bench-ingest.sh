@@ -12,6 +12,7 @@
 # Environment (defaults in brackets):
 #   DURATION [20s]  WARMUP [3s]  CONCURRENCY [8]  BATCH [100]  USERS [100000]
 #   LOAD_ARGS        more flags for sightline-load, e.g. "-mix 0.2"
+#   SERVER_ARGS      more flags for sightline serve, e.g. "--queue 5000"
 #   STARTUP_TIMEOUT  seconds to wait for /healthz [60]
 #   KEEP_DATA=1      keep the temporary dir (data and server log)
 set -euo pipefail
@@ -24,6 +25,7 @@ CONCURRENCY=${CONCURRENCY:-8}
 BATCH=${BATCH:-100}
 USERS=${USERS:-100000}
 LOAD_ARGS=${LOAD_ARGS:-}
+SERVER_ARGS=${SERVER_ARGS:-}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-60}
 
 log() { printf 'bench-ingest: %s\n' "$*" >&2; }
@@ -135,7 +137,8 @@ base=http://127.0.0.1:$port
 
 log "starting the server on $base with data in $data"
 t_start=$(now_ns)
-bin/sightline serve --addr "127.0.0.1:$port" --data "$data" >"$tmp/server.log" 2>&1 &
+# shellcheck disable=SC2086 # SERVER_ARGS is split into flags on purpose
+bin/sightline serve --addr "127.0.0.1:$port" --data "$data" $SERVER_ARGS >"$tmp/server.log" 2>&1 &
 server_pid=$!
 ready=
 for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
@@ -199,7 +202,7 @@ server_cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { pri
 	echo "== Sightline ingest benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
 	echo "machine       nproc $(nproc), ${cpu_model:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "build         $(go env GOVERSION), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty)')"
-	echo "settings      DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY BATCH=$BATCH USERS=$USERS${LOAD_ARGS:+ LOAD_ARGS=\"$LOAD_ARGS\"}"
+	echo "settings      DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY BATCH=$BATCH USERS=$USERS${LOAD_ARGS:+ LOAD_ARGS=\"$LOAD_ARGS\"}${SERVER_ARGS:+ SERVER_ARGS=\"$SERVER_ARGS\"}"
 	cat "$tmp/load.txt"
 	echo "server rss    peak $(mib "$peak_rss") (VmHWM), after the load $(mib "$cur_rss") (VmRSS), idle before it $(mib "$idle_rss")"
 	awk -v s="$server_cpu_s" -v ns="$wall_ns" 'BEGIN {
