@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench-ingest.sh — how many events/s does a fresh Sightline server
+# acknowledge on this machine?
+#
+# Builds bin/sightline and bin/sightline-load, starts `sightline serve` on a
+# free loopback port with a new temporary data dir, creates a site, runs the
+# load generator against it, then reads the server's peak and current RSS
+# and CPU time from /proc, stops it with SIGTERM and removes the data dir.
+# The summary is printed and kept, with the load generator's JSON and a
+# /metrics snapshot, under .bench/.
+#
+# Environment (defaults in brackets):
+#   DURATION [20s]  WARMUP [3s]  CONCURRENCY [8]  BATCH [100]  USERS [100000]
+#   LOAD_ARGS        more flags for sightline-load, e.g. "-mix 0.2"
+#   SERVER_ARGS      more flags for sightline serve, e.g. "--queue 5000"
+#   STARTUP_TIMEOUT  seconds to wait for /healthz [60]
+#   KEEP_DATA=1      keep the temporary dir (data and server log)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+CONCURRENCY=${CONCURRENCY:-8}
+BATCH=${BATCH:-100}
+USERS=${USERS:-100000}
+LOAD_ARGS=${LOAD_ARGS:-}
+SERVER_ARGS=${SERVER_ARGS:-}
+STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-60}
+
+log() { printf 'bench-ingest: %s\n' "$*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+# now_ns prints the time in nanoseconds.
+now_ns() { date +%s%N; }
+
+# free_port prints a loopback TCP port nobody listens on, below the
+# ephemeral range so that no outgoing connection holds it either.
+free_port() {
+	local low port
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	for _ in $(seq 1 100); do
+		port=$((20000 + RANDOM % (low - 20000)))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# healthy reports whether GET /healthz answers 200.
+healthy() {
+	if command -v curl >/dev/null; then
+		curl -fsS -o /dev/null --max-time 2 "$base/healthz" 2>/dev/null
+		return
+	fi
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+	printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+	IFS= read -r -t 2 line <&3 || true
+	exec 3>&-
+	[[ $line == HTTP/1.?" 200"* ]]
+}
+
+# proc_status_kb prints a field (VmHWM, VmRSS) of the server's
+# /proc/PID/status in kB.
+proc_status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$server_pid/status"; }
+
+# cpu_ticks prints the server's user+system CPU time in clock ticks. The
+# command name in /proc/PID/stat may hold spaces, so fields are counted after
+# its closing parenthesis: utime and stime are the 12th and 13th there.
+cpu_ticks() {
+	local stat
+	stat=$(<"/proc/$server_pid/stat")
+	stat=${stat##*) }
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $stat
+	echo $((${12} + ${13}))
+}
+
+mib() { awk -v kb="$1" 'BEGIN { printf "%.1f MiB", kb / 1024 }'; }
+
+# stop_server sends SIGTERM, waits up to 30s, then SIGKILL; it sets
+# server_exit and shutdown_s.
+server_pid=
+server_exit=
+shutdown_s=
+stop_server() {
+	[[ -n $server_pid ]] || return 0
+	local t0 i
+	t0=$(now_ns)
+	if kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid" 2>/dev/null || true
+		for ((i = 0; i < 300; i++)); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$server_pid" 2>/dev/null; then
+			log "server still running 30s after SIGTERM; sending SIGKILL"
+			kill -KILL "$server_pid" 2>/dev/null || true
+		fi
+	fi
+	server_exit=0
+	wait "$server_pid" 2>/dev/null || server_exit=$?
+	shutdown_s=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+	server_pid=
+}
+
+tmp=
+cleanup() {
+	local status=$?
+	stop_server
+	if [[ -n $tmp ]]; then
+		if [[ -n ${KEEP_DATA:-} ]]; then
+			log "kept $tmp"
+		else
+			rm -rf "$tmp"
+		fi
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building"
+go build -o bin/sightline ./cmd/sightline
+go build -o bin/sightline-load ./cmd/sightline-load
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sightline-bench.XXXXXX")
+data=$tmp/data
+port=$(free_port) || die "found no free loopback port"
+base=http://127.0.0.1:$port
+
+log "starting the server on $base with data in $data"
+t_start=$(now_ns)
+# shellcheck disable=SC2086 # SERVER_ARGS is split into flags on purpose
+bin/sightline serve --addr "127.0.0.1:$port" --data "$data" $SERVER_ARGS >"$tmp/server.log" 2>&1 &
+server_pid=$!
+ready=
+for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		tail -n 30 "$tmp/server.log" >&2
+		die "the server exited while starting"
+	fi
+	if healthy; then
+		ready=1
+		break
+	fi
+	sleep 0.1
+done
+[[ -n $ready ]] || {
+	tail -n 30 "$tmp/server.log" >&2
+	die "/healthz did not answer 200 within ${STARTUP_TIMEOUT}s"
+}
+startup_s=$(awk -v ns=$(($(now_ns) - t_start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+idle_rss=$(proc_status_kb VmRSS)
+
+site_json=$(bin/sightline site create bench --data "$data" --json) || die "site create failed"
+write_key=$(printf '%s' "$site_json" | tr -d '\n' |
+	sed -n 's/.*"write_key"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
+[[ -n $write_key ]] || die "no write_key in: $site_json"
+
+stamp=$(date +%Y%m%d-%H%M%S)
+mkdir -p .bench
+out=.bench/ingest-$stamp
+cpu0=$(cpu_ticks)
+t0=$(now_ns)
+log "load: $DURATION after $WARMUP warmup, $CONCURRENCY connections, $BATCH messages/request"
+# The key goes through the environment, not the command line, so that ps
+# does not show it.
+# shellcheck disable=SC2086 # LOAD_ARGS is split into flags on purpose
+SIGHTLINE_WRITE_KEY=$write_key bin/sightline-load -url "$base" \
+	-duration "$DURATION" -warmup "$WARMUP" -concurrency "$CONCURRENCY" \
+	-batch "$BATCH" -users "$USERS" -out "$out.json" $LOAD_ARGS >"$tmp/load.txt" &&
+	load_exit=0 || load_exit=$?
+wall_ns=$(($(now_ns) - t0))
+
+kill -0 "$server_pid" 2>/dev/null || {
+	cat "$tmp/load.txt"
+	tail -n 30 "$tmp/server.log" >&2
+	die "the server died during the load"
+}
+cpu1=$(cpu_ticks)
+peak_rss=$(proc_status_kb VmHWM)
+cur_rss=$(proc_status_kb VmRSS)
+if command -v curl >/dev/null; then
+	curl -fsS --max-time 5 "$base/metrics" >"$out.metrics.txt" 2>/dev/null || rm -f "$out.metrics.txt"
+fi
+
+log "stopping the server"
+stop_server
+data_kb=$(du -sk "$data" | cut -f1)
+all_events=$(sed -n 's/^ *"all_events_acked": *\([0-9]*\).*/\1/p' "$out.json" 2>/dev/null || true)
+
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+server_cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
+{
+	echo "== Sightline ingest benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
+	echo "machine       nproc $(nproc), ${cpu_model:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
+	echo "build         $(go env GOVERSION), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty)')"
+	echo "settings      DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY BATCH=$BATCH USERS=$USERS${LOAD_ARGS:+ LOAD_ARGS=\"$LOAD_ARGS\"}${SERVER_ARGS:+ SERVER_ARGS=\"$SERVER_ARGS\"}"
+	cat "$tmp/load.txt"
+	echo "server rss    peak $(mib "$peak_rss") (VmHWM), after the load $(mib "$cur_rss") (VmRSS), idle before it $(mib "$idle_rss")"
+	awk -v s="$server_cpu_s" -v ns="$wall_ns" 'BEGIN {
+		printf "server cpu    %.1fs over %.1fs of load, warmup included = %.2f cores\n", s, ns / 1e9, s / (ns / 1e9) }'
+	if [[ -n $all_events && $all_events -gt 0 ]]; then
+		awk -v kb="$data_kb" -v n="$all_events" 'BEGIN {
+			printf "data dir      %.1f MiB after shutdown for %d acknowledged events = %.0f B/event\n", kb / 1024, n, kb * 1024 / n }'
+	else
+		echo "data dir      $(mib "$data_kb") after shutdown"
+	fi
+	echo "lifecycle     ready in ${startup_s}s; SIGTERM to exit $server_exit in ${shutdown_s}s"
+	echo "results       $out.txt, $out.json$([[ -f $out.metrics.txt ]] && echo ", $out.metrics.txt")"
+} | tee "$out.txt"
+
+[[ $server_exit == 0 ]] || die "the server exited with status $server_exit on SIGTERM"
+[[ $load_exit == 0 ]] || die "the load generator failed (exit $load_exit)"
