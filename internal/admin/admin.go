@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -78,9 +79,13 @@ func (l Local) CreateToken(ctx context.Context, site string, scope store.Scope) 
 	return NewToken{ID: tok.ID, Site: s.PublicID, Scope: string(tok.Scope), Token: secret}, nil
 }
 
-// Handler serves l on the admin socket.
+// Handler serves l on the admin socket, with Go's profiler under
+// /debug/pprof/ (the socket is reachable only by the data folder's owner).
 func Handler(l Local, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("POST /sites", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Name    string   `json:"name"`

@@ -2,9 +2,9 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"math"
 	"net/netip"
 	"strconv"
@@ -93,8 +93,7 @@ func (n *normalizer) normalize(raw json.RawMessage, kind store.Kind, req request
 	// Decoding over the batch's context keeps every field the message's
 	// own context leaves out.
 	w := wireMessage{Context: req.context}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&w); err != nil {
+	if err := json.Unmarshal(raw, &w); err != nil {
 		return store.Message{}, decodeError(err)
 	}
 	if kind == 0 {
