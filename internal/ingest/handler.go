@@ -221,7 +221,10 @@ func (h *Handler) submitError(err error) error {
 	case errors.Is(err, ErrOverloaded):
 		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
 			Message: "the ingestion queue is full; retry later", RetryAfter: time.Second}
-	case errors.Is(err, ErrStopped):
+	case errors.Is(err, store.ErrBusy):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "busy",
+			Message: "the database is catching up; retry shortly", RetryAfter: time.Second}
+	case errors.Is(err, ErrStopped), errors.Is(err, store.ErrClosed):
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "shutting_down",
 			Message: "the server is shutting down; retry later", RetryAfter: 5 * time.Second}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

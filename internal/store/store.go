@@ -22,6 +22,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrClosed means the store has been closed.
 	ErrClosed = errors.New("store closed")
+	// ErrBusy means the store cannot take more writes for now; the sender
+	// should retry shortly.
+	ErrBusy = errors.New("store busy")
 )
 
 // Kind is the kind of a message, following the Segment tracking spec.

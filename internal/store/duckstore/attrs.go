@@ -9,56 +9,6 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// setAttrs checks a message's traits against the site's catalog and stages
-// the values that fit. A value of the wrong type is rejected for its key
-// alone: it is recorded as a rejection and reported as a warning, and the
-// rest of the message is kept.
-func (db *DB) setAttrs(b *batch, out *store.Outcome, m *store.Message, entity store.Entity, key int64) {
-	w := db.w
-	prefix := "traits."
-	for _, p := range m.Traits {
-		ck := catalogKey{site: m.SiteID, entity: entity, key: p.Key}
-		typ, known := w.catalog[ck]
-		if !known {
-			v, err := attr.Infer(p.Raw)
-			if err != nil {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "invalid_value", Field: prefix + p.Key,
-					Message: fmt.Sprintf("%s: %v", p.Key, err)})
-				continue
-			}
-			if v.Null {
-				continue // unsetting a key nobody has: nothing to do
-			}
-			if w.keyCount[m.SiteID] >= db.opts.MaxAttrKeys {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_key_limit", Field: prefix + p.Key,
-					Message: fmt.Sprintf("the site already has %d attribute keys, the limit; %s was not stored", db.opts.MaxAttrKeys, p.Key)})
-				continue
-			}
-			typ = v.Type
-			w.catalog[ck] = typ
-			w.keyCount[m.SiteID]++
-			b.newKeys = append(b.newKeys, newKeyRow{site: m.SiteID, entity: entity, key: p.Key, typ: typ, at: b.now})
-		}
-		v, ok := attr.Conform(p.Raw, typ)
-		if !ok {
-			received := attr.Received(p.Raw)
-			out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_type_mismatch", Field: prefix + p.Key,
-				Message: fmt.Sprintf("%s is a %s attribute; received a %s value, which was not stored", p.Key, typ, received)})
-			b.rejections = append(b.rejections, rejectionRow{site: m.SiteID, entity: entity, key: p.Key, expected: typ,
-				received: received, value: truncate(fmt.Sprint(p.Raw), 200), entityKey: key, messageID: m.MessageID, at: b.now})
-			continue
-		}
-		b.sets = append(b.sets, attrSet{site: m.SiteID, entity: entity, key: key, name: p.Key, value: v, at: m.Timestamp})
-	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 type currentKey struct {
 	entity store.Entity
 	key    int64

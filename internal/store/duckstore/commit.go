@@ -33,7 +33,15 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err := db.linkGroups(ctx, conn, b); err != nil {
 			return err
 		}
-		return db.applyMerges(ctx, conn, b)
+		if err := db.applyMerges(ctx, conn, b); err != nil {
+			return err
+		}
+		if b.lsn > 0 {
+			if _, err := conn.ExecContext(ctx, "UPDATE wal_state SET applied_lsn = ?", int64(b.lsn)); err != nil {
+				return fmt.Errorf("record applied log position: %w", err)
+			}
+		}
+		return nil
 	})
 }
 

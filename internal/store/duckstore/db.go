@@ -20,6 +20,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/wal"
 )
 
 // Compile-time checks that DB provides every role.
@@ -58,6 +59,14 @@ type Options struct {
 	SessionIdle time.Duration
 	// SessionMax caps a session's length (4 hours).
 	SessionMax time.Duration
+	// WALDir is the write-ahead log's folder (default: beside the database
+	// file, in wal/).
+	WALDir string
+	// MaxBacklog is how many logged messages may wait to be applied before
+	// Write refuses more (store.ErrBusy).
+	MaxBacklog int
+	// MaxApply bounds the messages applied in one database transaction.
+	MaxApply int
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -81,13 +90,25 @@ func (o *Options) defaults() {
 	if o.SessionMax == 0 {
 		o.SessionMax = 4 * time.Hour
 	}
+	if o.MaxBacklog == 0 {
+		o.MaxBacklog = 200_000
+	}
+	if o.MaxApply == 0 {
+		o.MaxApply = 100_000
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 }
 
-// DB is the DuckDB store. It is safe for concurrent use; writes are
-// serialised.
+// DB is the DuckDB store. It is safe for concurrent use.
+//
+// Writes go through two stages. Write decides (drops retried messages,
+// types attributes against the catalog), appends the decided messages to
+// the write-ahead log with one fsync, and returns: that is the
+// acknowledgement. An applier goroutine then writes everything logged to
+// DuckDB in large transactions. Readers call Sync first, which waits until
+// the applier has caught up with what was logged before the read began.
 type DB struct {
 	sql  *sql.DB
 	conn *duckdb.Connector
@@ -96,7 +117,24 @@ type DB struct {
 
 	sites siteCache
 
-	wmu   sync.Mutex // serialises writes and guards w
+	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
+	seq    sequencer
+	wal    *wal.Log
+	walBuf []byte
+	closed bool
+	broken error
+
+	applyMu     sync.Mutex // guards the fields below; applyCond waits on it
+	applyCond   *sync.Cond
+	pending     []pendingBatch
+	pendingMsgs int
+	loggedLSN   uint64
+	appliedLSN  uint64
+	stopApply   bool
+	pauseApply  bool // tests only: leave logged messages unapplied
+	applierDone chan struct{}
+
+	wmu   sync.Mutex // serialises database writes and guards w and wconn
 	wconn *sql.Conn  // the one connection that writes
 	w     *writerState
 }
@@ -126,7 +164,8 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts}
+	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{})}
+	db.applyCond = sync.NewCond(&db.applyMu)
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
@@ -141,15 +180,104 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		return nil, fmt.Errorf("open write connection: %w", err)
 	}
 	if err := db.loadWriter(ctx); err != nil {
-		db.Close()
+		db.closeDB()
 		return nil, err
 	}
+	walDir := opts.WALDir
+	if walDir == "" {
+		walDir = filepath.Join(filepath.Dir(path), "wal")
+	}
+	if err := db.recover(ctx, walDir); err != nil {
+		db.closeDB()
+		return nil, err
+	}
+	if err := db.loadSequencer(ctx); err != nil {
+		db.wal.Close()
+		db.closeDB()
+		return nil, err
+	}
+	go db.runApplier()
 	return db, nil
 }
 
-// Close checkpoints and closes the database. Every write that returned
-// before Close is on disk.
+// recover opens the write-ahead log and applies what it holds beyond the
+// database's last applied position: messages acknowledged before a crash.
+func (db *DB) recover(ctx context.Context, dir string) error {
+	var applied int64
+	if err := db.sql.QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
+		return fmt.Errorf("read applied log position: %w", err)
+	}
+	l, err := wal.Open(dir, 64<<20)
+	if err != nil {
+		return fmt.Errorf("open write-ahead log: %w", err)
+	}
+	if err := l.Advance(uint64(applied) + 1); err != nil {
+		l.Close()
+		return err
+	}
+	db.wal = l
+	start := time.Now()
+	var work []pendingBatch
+	var n, total int
+	flush := func() error {
+		if len(work) == 0 {
+			return nil
+		}
+		if err := db.applyPending(ctx, work); err != nil {
+			return err
+		}
+		total += n
+		work, n = work[:0], 0
+		return nil
+	}
+	err = l.Replay(uint64(applied), func(lsn uint64, payload []byte) error {
+		ds, err := decodeBatch(payload)
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", lsn, err)
+		}
+		work = append(work, pendingBatch{lsn: lsn, ds: ds})
+		n += len(ds)
+		if n >= db.opts.MaxApply {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("replay write-ahead log: %w", err)
+	}
+	db.loggedLSN = l.LastLSN()
+	db.appliedLSN = db.loggedLSN
+	if total > 0 {
+		db.log.Info("replayed write-ahead log", "messages", total, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return l.Remove(db.appliedLSN)
+}
+
+// Close refuses further writes, applies everything logged, then
+// checkpoints and closes the database. Every acknowledged write is on disk
+// either way: what the applier could not finish is in the log.
 func (db *DB) Close() error {
+	db.seqMu.Lock()
+	already := db.closed
+	db.closed = true
+	db.seqMu.Unlock()
+	if already {
+		return nil
+	}
+	db.applyMu.Lock()
+	db.stopApply = true
+	db.applyMu.Unlock()
+	db.applyCond.Broadcast()
+	<-db.applierDone
+	return errors.Join(db.wal.Close(), db.closeDB())
+}
+
+// closeDB checkpoints and closes the database connections.
+func (db *DB) closeDB() error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var errs []error

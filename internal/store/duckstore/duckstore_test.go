@@ -295,3 +295,36 @@ func TestEventPropertiesAreJSONObjects(t *testing.T) {
 		t.Errorf("stored properties: json_type %q, format %q, %v; want OBJECT and csv", typ, format, err)
 	}
 }
+
+func TestLoggedMessagesSurviveACrashBeforeTheyAreApplied(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	db := open(t, path)
+	site := newSite(t, db)
+	write(t, db, identify(site.ID, "u1", "m1", t0, map[string]any{"plan": "pro"}))
+	db.PauseApplier()
+	out := write(t, db,
+		identify(site.ID, "u1", "m2", t0.Add(time.Minute), map[string]any{"plan": "team", "ltv": "lots"}),
+		page(site.ID, "", "u1", "m3", "/x", t0.Add(time.Minute)))
+	if len(out[0].Warnings) != 0 {
+		t.Fatalf("ltv was new, so any type is fine: %+v", out[0].Warnings)
+	}
+	db.Crash()
+
+	db = open(t, path)
+	defer db.Close()
+	u, err := db.User(ctx, site.ID, store.Identity{Kind: "user", ID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attrsOf(u); got["plan"].Str != "team" || got["ltv"].Str != "lots" || u.Events != 3 {
+		t.Fatalf("after replay: attrs %v, %d events", got, u.Events)
+	}
+	// The replayed messages are known: retries are still duplicates, and
+	// the catalog typed ltv as a string.
+	out = write(t, db, page(site.ID, "", "u1", "m3", "/x", t0.Add(time.Minute)),
+		identify(site.ID, "u1", "m4", t0.Add(2*time.Minute), map[string]any{"ltv": 5.0}))
+	if !out[0].Duplicate || len(out[1].Warnings) != 1 {
+		t.Fatalf("after replay: %+v", out)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // prefetchIdentities loads, in one query, the entity keys of every external
 // ID the batch names that the cache lacks, and remembers which do not exist.
-func (db *DB) prefetchIdentities(ctx context.Context, b *batch, msgs []store.Message, fresh []bool) error {
+func (db *DB) prefetchIdentities(ctx context.Context, b *batch, ds []decided) error {
 	w := db.w
 	var want []int64
 	need := func(site int64, kind uint8, id string) {
@@ -22,11 +22,8 @@ func (db *DB) prefetchIdentities(ctx context.Context, b *batch, msgs []store.Mes
 			want = append(want, h)
 		}
 	}
-	for i := range msgs {
-		if !fresh[i] {
-			continue
-		}
-		m := &msgs[i]
+	for i := range ds {
+		m := &ds[i].m
 		need(m.SiteID, idUser, m.UserID)
 		need(m.SiteID, idAnon, m.AnonymousID)
 		need(m.SiteID, idGroup, m.GroupID)
@@ -195,14 +192,16 @@ func (db *DB) merge(b *batch, from, into int64) {
 	db.mergeSessions(b, from, into)
 }
 
-// Merge joins two identities on an explicit request (the merge API).
+// Merge joins two identities on an explicit request (the merge API). It
+// holds back new writes and waits for everything logged to be applied, so
+// that it acts on the data as acknowledged.
 func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity) error {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.wconn == nil {
-		return store.ErrClosed
+	unlock, err := db.exclusive(ctx)
+	if err != nil {
+		return err
 	}
-	b := &batch{touched: map[int64]*session{}, absent: map[int64]bool{}, now: db.opts.Now().UTC()}
+	defer unlock()
+	b := newBatch(db.opts.Now())
 	fk, err := db.keyOf(ctx, b, siteID, from)
 	if err != nil {
 		return err

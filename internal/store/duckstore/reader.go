@@ -11,8 +11,13 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// userKey finds the entity key of a user or anonymous visitor.
+// userKey finds the entity key of a user or anonymous visitor, after
+// waiting for acknowledged data to be applied (every reader starts here or
+// calls Sync itself).
 func (db *DB) userKey(ctx context.Context, site int64, id store.Identity) (int64, error) {
+	if err := db.Sync(ctx); err != nil {
+		return 0, err
+	}
 	kind, err := identityKind(id.Kind)
 	if err != nil {
 		return 0, err
@@ -239,6 +244,9 @@ func (db *DB) UserSessions(ctx context.Context, site int64, id store.Identity, l
 
 // AttributeCatalog lists a site's attribute keys with their use.
 func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.CatalogKey, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.sql.QueryContext(ctx, `
 		WITH holders AS (
 			SELECT entity, key, count(*) AS n FROM attr_current WHERE site_id = $1 GROUP BY ALL),
@@ -282,6 +290,9 @@ func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.Catalog
 // Rejections lists the newest rejected values of a site (of one key when key
 // is not empty).
 func (db *DB) Rejections(ctx context.Context, site int64, key string, limit int) ([]store.Rejection, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT r.entity, r.key, r.expected, r.received, r.value,
 			coalesce((SELECT external_id FROM identities i WHERE i.entity_key = r.entity_key
 				ORDER BY i.kind LIMIT 1), ''), r.message_id, r.rejected_at
@@ -307,6 +318,9 @@ func (db *DB) Rejections(ctx context.Context, site int64, key string, limit int)
 // SearchUsers finds users by user ID prefix or by an attribute's value. The
 // value is read in the key's type, so "420" finds the number 420.
 func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([]store.UserSummary, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	var rows *sql.Rows
 	var err error
 	if q.AttrKey == "" {

@@ -17,13 +17,13 @@ import (
 // error (wrapping store.ErrConflict) names how many and one example. History
 // keeps the values as they were received.
 func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, key string, to attr.Type) (int, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.wconn == nil {
-		return 0, store.ErrClosed
+	unlock, err := db.exclusive(ctx)
+	if err != nil {
+		return 0, err
 	}
+	defer unlock()
 	ck := catalogKey{site: site, entity: entity, key: key}
-	from, ok := db.w.catalog[ck]
+	from, ok := db.seq.catalog[ck]
 	if !ok {
 		return 0, fmt.Errorf("attribute %q: %w", key, store.ErrNotFound)
 	}
@@ -89,8 +89,25 @@ func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, k
 	if err != nil {
 		return 0, fmt.Errorf("change type of %s: %w", key, err)
 	}
-	db.w.catalog[ck] = to
+	db.seq.catalog[ck] = to
 	return len(conv), nil
+}
+
+// exclusive holds back writes and waits until everything logged is in the
+// database, for administrative changes that must see and precede all
+// acknowledged data. It returns the function that lets writes go on.
+func (db *DB) exclusive(ctx context.Context) (func(), error) {
+	db.seqMu.Lock()
+	if db.closed {
+		db.seqMu.Unlock()
+		return nil, store.ErrClosed
+	}
+	if err := db.Sync(ctx); err != nil {
+		db.seqMu.Unlock()
+		return nil, err
+	}
+	db.wmu.Lock()
+	return func() { db.wmu.Unlock(); db.seqMu.Unlock() }, nil
 }
 
 // inTx runs fn inside a transaction on the write connection. The caller

@@ -9,29 +9,23 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// writerState is what the single writer keeps in memory between batches. It
+// errBacklog means the database has fallen too far behind the log.
+var errBacklog = fmt.Errorf("too many messages waiting to be applied: %w", store.ErrBusy)
+
+// writerState is what the applier keeps in memory between batches. It
 // mirrors the database and is rebuilt from it at start and after a failed
-// commit, so it never holds anything that is not also on disk.
+// batch, so it never holds anything that is not also on disk.
 type writerState struct {
 	nextKey     int64
 	nextSession int64
 	ids         *genCache[int64, int64] // identity hash → entity key
 	named       *genCache[int64, bool]  // entity key → has a user ID
 	redirect    map[int64]int64         // merged key → key it joined
-	seen        *dedupe
-	catalog     map[catalogKey]attr.Type
-	keyCount    map[int64]int      // attribute keys per site
-	open        map[int64]*session // open session by user key
+	open        map[int64]*session      // open session by user key
 	lastSweep   time.Time
 }
 
-type catalogKey struct {
-	site   int64
-	entity store.Entity
-	key    string
-}
-
-// batch collects the rows one Write will commit.
+// batch collects the rows one applied batch will commit.
 type batch struct {
 	identities []identityRow
 	events     []eventRow
@@ -44,6 +38,11 @@ type batch struct {
 	closed     []*session
 	absent     map[int64]bool // identity hashes known not to exist
 	now        time.Time
+	lsn        uint64 // the last log record the batch holds
+}
+
+func newBatch(now time.Time) *batch {
+	return &batch{touched: map[int64]*session{}, absent: map[int64]bool{}, now: now.UTC()}
 }
 
 type identityRow struct {
@@ -90,14 +89,158 @@ type newKeyRow struct {
 	at     time.Time
 }
 
-// Write stores msgs in one transaction and returns what happened to each.
-// When it returns without error everything is committed.
+// Write decides, logs and acknowledges msgs: when it returns without error
+// they are in the write-ahead log on disk, and every later read includes
+// them. The database applies them shortly after, in larger batches.
 func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.wconn == nil {
+	db.seqMu.Lock()
+	defer db.seqMu.Unlock()
+	if db.closed {
 		return nil, store.ErrClosed
 	}
+	if db.broken != nil {
+		return nil, db.broken
+	}
+	if db.backlog() > db.opts.MaxBacklog {
+		return nil, errBacklog
+	}
+	out, ds := db.decide(msgs)
+	if len(ds) == 0 {
+		return out, nil
+	}
+	db.walBuf = encodeBatch(db.walBuf[:0], ds)
+	lsn, err := db.wal.Append(db.walBuf)
+	if err != nil {
+		// The decisions above are in memory but not on disk: refuse every
+		// further write until a restart rebuilds the state from disk.
+		db.broken = fmt.Errorf("write-ahead log failed, restart needed: %w", err)
+		db.log.Error("write-ahead log append failed; refusing writes", "err", err)
+		return nil, db.broken
+	}
+	db.enqueue(lsn, ds)
+	return out, nil
+}
+
+// pendingBatch is logged messages waiting to be applied.
+type pendingBatch struct {
+	lsn uint64
+	ds  []decided
+}
+
+func (db *DB) enqueue(lsn uint64, ds []decided) {
+	db.applyMu.Lock()
+	db.pending = append(db.pending, pendingBatch{lsn: lsn, ds: ds})
+	db.pendingMsgs += len(ds)
+	db.loggedLSN = lsn
+	db.applyMu.Unlock()
+	db.applyCond.Broadcast()
+}
+
+func (db *DB) backlog() int {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
+	return db.pendingMsgs
+}
+
+// Sync waits until every message acknowledged before the call is in the
+// database. Readers call it first, so that answers are always fresh.
+func (db *DB) Sync(ctx context.Context) error {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
+	target := db.loggedLSN
+	if db.appliedLSN >= target {
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() {
+		db.applyMu.Lock()
+		db.applyCond.Broadcast()
+		db.applyMu.Unlock()
+	})
+	defer stop()
+	for db.appliedLSN < target {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("wait for recent data: %w", err)
+		}
+		db.applyCond.Wait()
+	}
+	return nil
+}
+
+// runApplier applies logged batches until the store closes and everything
+// logged is applied. Under load the pending batches pile up while one is
+// applied, so the next application takes them all: the database's commit
+// cost is shared by ever more messages.
+func (db *DB) runApplier() {
+	defer close(db.applierDone)
+	backoff := 100 * time.Millisecond
+	for {
+		db.applyMu.Lock()
+		for (len(db.pending) == 0 || db.pauseApply) && !db.stopApply {
+			db.applyCond.Wait()
+		}
+		if len(db.pending) == 0 || db.pauseApply {
+			db.applyMu.Unlock()
+			return
+		}
+		take, n := 0, 0
+		for take < len(db.pending) && (take == 0 || n+len(db.pending[take].ds) <= db.opts.MaxApply) {
+			n += len(db.pending[take].ds)
+			take++
+		}
+		work := append([]pendingBatch(nil), db.pending[:take]...)
+		db.applyMu.Unlock()
+
+		err := db.applyPending(context.Background(), work)
+		if err != nil {
+			db.applyMu.Lock()
+			stopping := db.stopApply
+			db.applyMu.Unlock()
+			if stopping {
+				db.log.Error("applying logged messages failed at shutdown; they stay in the log for the next start",
+					"messages", n, "err", err)
+				return
+			}
+			db.log.Error("applying logged messages failed; will retry", "messages", n, "err", err)
+			time.Sleep(backoff)
+			backoff = min(2*backoff, 10*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		db.applyMu.Lock()
+		db.pending = db.pending[take:]
+		db.pendingMsgs -= n
+		db.appliedLSN = work[len(work)-1].lsn
+		db.applyMu.Unlock()
+		db.applyCond.Broadcast()
+		if err := db.wal.Remove(work[len(work)-1].lsn); err != nil {
+			db.log.Warn("remove applied log segments", "err", err)
+		}
+	}
+}
+
+// applyPending writes logged batches to the database in one transaction,
+// recording the last LSN with them so that a replay never applies twice.
+func (db *DB) applyPending(ctx context.Context, work []pendingBatch) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	b := newBatch(db.opts.Now())
+	b.lsn = work[len(work)-1].lsn
+	var ds []decided
+	if len(work) == 1 {
+		ds = work[0].ds
+	} else {
+		for _, w := range work {
+			ds = append(ds, w.ds...)
+		}
+	}
+	if err := db.apply(ctx, b, ds); err != nil {
+		return db.fail(ctx, err)
+	}
+	return nil
+}
+
+// apply turns decided messages into rows and commits them.
+func (db *DB) apply(ctx context.Context, b *batch, ds []decided) error {
 	w := db.w
 	if len(w.redirect) > db.opts.IdentityCache {
 		// Committed merges are in the identities table: forget the
@@ -106,41 +249,29 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		w.ids = newGenCache[int64, int64](db.opts.IdentityCache)
 		w.named = newGenCache[int64, bool](db.opts.IdentityCache)
 	}
-	b := &batch{touched: map[int64]*session{}, absent: map[int64]bool{}, now: db.opts.Now().UTC()}
-	out := make([]store.Outcome, len(msgs))
-	fresh := make([]bool, len(msgs))
-	for i := range msgs {
-		m := &msgs[i]
-		fresh[i] = m.MessageID == "" || w.seen.add(messageHash(m.SiteID, m.MessageID))
-		out[i].Duplicate = !fresh[i]
+	if err := db.prefetchIdentities(ctx, b, ds); err != nil {
+		return err
 	}
-	if err := db.prefetchIdentities(ctx, b, msgs, fresh); err != nil {
-		return nil, db.fail(ctx, err)
-	}
-	for i := range msgs {
-		if fresh[i] {
-			db.apply(ctx, b, &msgs[i], &out[i])
-		}
+	for i := range ds {
+		db.applyOne(ctx, b, &ds[i])
 	}
 	db.sweepSessions(b)
-	if err := db.commit(ctx, b); err != nil {
-		return nil, db.fail(ctx, err)
-	}
-	return out, nil
+	return db.commit(ctx, b)
 }
 
-// fail rebuilds the writer's memory from the database after a failed
+// fail rebuilds the applier's memory from the database after a failed
 // batch, so that nothing of the failed batch lingers, and returns err.
 func (db *DB) fail(ctx context.Context, err error) error {
 	if rerr := db.loadWriter(ctx); rerr != nil {
 		db.log.Error("reload writer state after failed write", "err", rerr)
 	}
-	return fmt.Errorf("write batch: %w", err)
+	return fmt.Errorf("apply batch: %w", err)
 }
 
-// apply turns one message into rows of the batch.
-func (db *DB) apply(ctx context.Context, b *batch, m *store.Message, out *store.Outcome) {
+// applyOne turns one decided message into rows of the batch.
+func (db *DB) applyOne(ctx context.Context, b *batch, d *decided) {
 	w := db.w
+	m := &d.m
 	var user, sess int64
 	switch m.Kind {
 	case store.KindAlias:
@@ -156,26 +287,32 @@ func (db *DB) apply(ctx context.Context, b *batch, m *store.Message, out *store.
 			sess = s.id
 		}
 	}
-	switch m.Kind {
-	case store.KindIdentify:
-		db.setAttrs(b, out, m, store.EntityUser, user)
-	case store.KindGroup:
-		group := db.resolveGroup(b, m.SiteID, m.GroupID)
-		b.links = append(b.links, [2]int64{user, group})
-		db.setAttrs(b, out, m, store.EntityGroup, group)
+	entityKey := user
+	if m.Kind == store.KindGroup {
+		entityKey = db.resolveGroup(b, m.SiteID, m.GroupID)
+		b.links = append(b.links, [2]int64{user, entityKey})
+	}
+	for _, k := range d.newKeys {
+		b.newKeys = append(b.newKeys, newKeyRow{site: m.SiteID, entity: k.entity, key: k.key, typ: k.typ, at: k.at})
+	}
+	for _, s := range d.sets {
+		b.sets = append(b.sets, attrSet{site: m.SiteID, entity: s.entity, key: entityKey, name: s.key,
+			value: s.value, at: m.Timestamp})
+	}
+	for _, r := range d.rejections {
+		b.rejections = append(b.rejections, rejectionRow{site: m.SiteID, entity: r.entity, key: r.key,
+			expected: r.expected, received: r.received, value: r.value, entityKey: entityKey,
+			messageID: m.MessageID, at: m.ReceivedAt})
 	}
 	b.events = append(b.events, eventRow{m: m, user: user, session: sess})
 }
 
-// loadWriter (re)builds the writer's memory from the database.
+// loadWriter (re)builds the applier's memory from the database.
 func (db *DB) loadWriter(ctx context.Context) error {
 	w := &writerState{
 		ids:       newGenCache[int64, int64](db.opts.IdentityCache),
 		named:     newGenCache[int64, bool](db.opts.IdentityCache),
 		redirect:  map[int64]int64{},
-		seen:      newDedupe(db.opts.DedupeWindow),
-		catalog:   map[catalogKey]attr.Type{},
-		keyCount:  map[int64]int{},
 		open:      map[int64]*session{},
 		lastSweep: db.opts.Now(),
 	}
@@ -188,38 +325,6 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		(SELECT coalesce(max(session_id), 0) FROM events)) + 1`).Scan(&w.nextSession); err != nil {
 		return fmt.Errorf("load next session id: %w", err)
 	}
-	rows, err := q.QueryContext(ctx, "SELECT site_id, entity, key, type FROM attr_keys")
-	if err != nil {
-		return fmt.Errorf("load attribute catalog: %w", err)
-	}
-	for rows.Next() {
-		var k catalogKey
-		var t uint8
-		if err := rows.Scan(&k.site, &k.entity, &k.key, &t); err != nil {
-			rows.Close()
-			return fmt.Errorf("load attribute catalog: %w", err)
-		}
-		w.catalog[k] = attr.Type(t)
-		w.keyCount[k.site]++
-	}
-	rows.Close()
-	// The newest message IDs, oldest first so the ring evicts in order.
-	rows, err = q.QueryContext(ctx, `SELECT site_id, message_id FROM (
-		SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
-		ORDER BY received_at DESC LIMIT ?) ORDER BY received_at`, db.opts.DedupeWindow)
-	if err != nil {
-		return fmt.Errorf("load recent message ids: %w", err)
-	}
-	for rows.Next() {
-		var site int64
-		var id string
-		if err := rows.Scan(&site, &id); err != nil {
-			rows.Close()
-			return fmt.Errorf("load recent message ids: %w", err)
-		}
-		w.seen.add(messageHash(site, id))
-	}
-	rows.Close()
 	if err := db.loadOpenSessions(ctx, w); err != nil {
 		return err
 	}

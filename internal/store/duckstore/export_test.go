@@ -1,0 +1,30 @@
+package duckstore
+
+// Crash stops the store the way kill -9 would, as far as the database can
+// tell: the applier stops without applying what is pending, and the
+// database is closed without a checkpoint of those messages, which remain
+// only in the write-ahead log.
+func (db *DB) Crash() {
+	db.applyMu.Lock()
+	db.pauseApply = true
+	db.stopApply = true
+	db.applyMu.Unlock()
+	db.applyCond.Broadcast()
+	<-db.applierDone
+	db.seqMu.Lock()
+	db.closed = true
+	db.seqMu.Unlock()
+	db.wal.Close()
+	db.wmu.Lock()
+	db.wconn.Close()
+	db.wconn = nil
+	db.wmu.Unlock()
+	db.sql.Close()
+}
+
+// PauseApplier keeps logged messages from being applied until Crash.
+func (db *DB) PauseApplier() {
+	db.applyMu.Lock()
+	db.pauseApply = true
+	db.applyMu.Unlock()
+}
