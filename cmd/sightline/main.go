@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -79,6 +81,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := setGoMemoryLimit(cfg.GoMemoryLimit); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Run(ctx, cfg, log, nil)
@@ -97,6 +102,29 @@ func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
+}
+
+// setGoMemoryLimit applies --go-memory unless GOMEMLIMIT is set, which the
+// runtime has already applied.
+func setGoMemoryLimit(s string) error {
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok || s == "" || s == "off" {
+		return nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil || v <= 0 {
+				break
+			}
+			debug.SetMemoryLimit(v * u.mult)
+			return nil
+		}
+	}
+	return fmt.Errorf("go-memory %q: want a size like 256MiB or 1GiB, or off", s)
 }
 
 // parseInterspersed parses flags that may come before or after positional

@@ -21,6 +21,7 @@ type Config struct {
 	GeoDB           string
 	TrustProxy      bool
 	DBMemoryLimit   string
+	GoMemoryLimit   string
 	DBThreads       int
 	MaxAttrKeys     int
 	DedupeWindow    int
@@ -39,9 +40,10 @@ func Default() Config {
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "data",
 		DBMemoryLimit:   "256MB",
+		GoMemoryLimit:   "256MiB",
 		MaxAttrKeys:     1000,
 		DedupeWindow:    1 << 20,
-		QueueMessages:   100_000,
+		QueueMessages:   20_000,
 		CommitBatch:     20_000,
 		MaxConcurrent:   64,
 		ShutdownTimeout: 30 * time.Second,
@@ -77,6 +79,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
 	fs.StringVar(&c.DBMemoryLimit, "db-memory", c.DBMemoryLimit, "database memory limit, e.g. 256MB")
+	fs.StringVar(&c.GoMemoryLimit, "go-memory", c.GoMemoryLimit, "soft limit of the Go heap (GOMEMLIMIT syntax; off to disable); the GC works harder near it")
 	fs.IntVar(&c.DBThreads, "db-threads", c.DBThreads, "database threads (0: one per core)")
 	fs.IntVar(&c.MaxAttrKeys, "max-attr-keys", c.MaxAttrKeys, "attribute keys per site")
 	fs.IntVar(&c.DedupeWindow, "dedupe-window", c.DedupeWindow, "recent message IDs remembered to drop retries")

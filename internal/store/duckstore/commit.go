@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -90,12 +89,12 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 	}}, {"events", len(b.events), func(app *duckdb.Appender) error {
 		for _, r := range b.events {
 			m := r.m
-			// The appender JSON-encodes a Go string for a JSON column, which
-			// would store the object as one JSON string; RawMessage goes in
-			// as the document it is.
-			props := json.RawMessage(m.Properties)
-			if len(props) == 0 {
-				props = json.RawMessage("{}")
+			// properties is VARCHAR holding JSON text, validated and
+			// compacted at ingestion: a JSON column would make the appender
+			// re-encode every document.
+			props := m.Properties
+			if props == "" {
+				props = "{}"
 			}
 			if err := app.AppendRow(m.SiteID, r.user, r.session, uint8(m.Kind), m.Name, m.Timestamp, m.ReceivedAt,
 				m.MessageID, m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, props); err != nil {

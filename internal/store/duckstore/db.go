@@ -63,8 +63,11 @@ type Options struct {
 	// file, in wal/).
 	WALDir string
 	// MaxBacklog is how many logged messages may wait to be applied before
-	// Write refuses more (store.ErrBusy).
+	// Write waits (see BacklogWait).
 	MaxBacklog int
+	// BacklogWait is how long a write waits for the backlog to shrink
+	// before giving up with store.ErrBusy.
+	BacklogWait time.Duration
 	// MaxApply bounds the messages applied in one database transaction.
 	MaxApply int
 	// Now is the clock; tests set it.
@@ -91,10 +94,13 @@ func (o *Options) defaults() {
 		o.SessionMax = 4 * time.Hour
 	}
 	if o.MaxBacklog == 0 {
-		o.MaxBacklog = 200_000
+		o.MaxBacklog = 20_000
+	}
+	if o.BacklogWait == 0 {
+		o.BacklogWait = 10 * time.Second
 	}
 	if o.MaxApply == 0 {
-		o.MaxApply = 100_000
+		o.MaxApply = 50_000
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -101,8 +101,8 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 	if db.broken != nil {
 		return nil, db.broken
 	}
-	if db.backlog() > db.opts.MaxBacklog {
-		return nil, errBacklog
+	if err := db.waitBacklog(ctx); err != nil {
+		return nil, err
 	}
 	out, ds := db.decide(msgs)
 	if len(ds) == 0 {
@@ -136,10 +136,30 @@ func (db *DB) enqueue(lsn uint64, ds []decided) {
 	db.applyCond.Broadcast()
 }
 
-func (db *DB) backlog() int {
+// waitBacklog holds a write back while the database is more than
+// MaxBacklog messages behind the log: slower answers are the first form of
+// back-pressure. After BacklogWait it gives up with errBacklog.
+func (db *DB) waitBacklog(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
-	return db.pendingMsgs
+	if db.pendingMsgs <= db.opts.MaxBacklog {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, db.opts.BacklogWait)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		db.applyMu.Lock()
+		db.applyCond.Broadcast()
+		db.applyMu.Unlock()
+	})
+	defer stop()
+	for db.pendingMsgs > db.opts.MaxBacklog {
+		if ctx.Err() != nil {
+			return errBacklog
+		}
+		db.applyCond.Wait()
+	}
+	return nil
 }
 
 // Sync waits until every message acknowledged before the call is in the

@@ -99,7 +99,7 @@ CREATE TABLE events (
     path        VARCHAR NOT NULL,
     title       VARCHAR NOT NULL,
     referrer    VARCHAR NOT NULL,
-    properties  JSON NOT NULL
+    properties  VARCHAR NOT NULL -- a JSON object, compacted
 );
 
 -- Closed sessions. Sessions still open live in open_sessions (small, and
