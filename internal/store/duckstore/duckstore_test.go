@@ -328,3 +328,20 @@ func TestLoggedMessagesSurviveACrashBeforeTheyAreApplied(t *testing.T) {
 		t.Fatalf("after replay: %+v", out)
 	}
 }
+
+func TestAliasBeforeThePreviousIDIsSeen(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer db.Close()
+	site := newSite(t, db)
+	write(t, db, store.Message{SiteID: site.ID, Kind: store.KindAlias, UserID: "new", PreviousID: "old", MessageID: "1",
+		Timestamp: t0, ReceivedAt: t0})
+	write(t, db, store.Message{SiteID: site.ID, Kind: store.KindTrack, UserID: "old", Name: "x", MessageID: "2",
+		Timestamp: t0, ReceivedAt: t0},
+		store.Message{SiteID: site.ID, Kind: store.KindTrack, AnonymousID: "old", Name: "y", MessageID: "3",
+			Timestamp: t0, ReceivedAt: t0})
+	u, err := db.User(ctx, site.ID, store.Identity{Kind: "user", ID: "new"})
+	if err != nil || u.Events != 3 {
+		t.Fatalf("user = %+v, %v; want the alias and both events on one user", u, err)
+	}
+}

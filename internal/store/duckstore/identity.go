@@ -172,8 +172,10 @@ func (db *DB) alias(ctx context.Context, b *batch, m *store.Message) int64 {
 	}
 	switch {
 	case !ok:
-		// Unknown so far: later messages under previousId join the user.
+		// Unknown so far (the alias came first): later messages under
+		// previousId, as a user ID or an anonymous ID, join the user.
 		db.addIdentity(b, m.SiteID, idAnon, m.PreviousID, into)
+		db.addIdentity(b, m.SiteID, idUser, m.PreviousID, into)
 	case from != into:
 		db.merge(b, from, into)
 	}
