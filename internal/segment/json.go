@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sightline/sightline/internal/attr"
 )
 
 // PathError is an error in the JSON form, at a path such as
@@ -327,7 +325,7 @@ func (o *object) date(name string, required bool) (time.Time, error) {
 	if !ok {
 		return time.Time{}, o.errorf(name, "missing")
 	}
-	t, valid := attr.ParseTime(s)
+	t, valid := parseTime(s)
 	if !valid {
 		return time.Time{}, o.errorf(name, "%q is not a date (like 2025-03-01 or 2025-03-01T10:00:00Z)", s)
 	}

@@ -282,7 +282,7 @@ func (lx *lexer) lexNumber(start Pos) error {
 		if n < len(rest) && isIdentPart(rest[n]) {
 			return lx.errorf(start, "invalid date %q", word(rest))
 		}
-		t, ok := attr.ParseTime(rest[:n])
+		t, ok := parseTime(rest[:n])
 		if !ok {
 			return lx.errorf(start, "invalid date %q", rest[:n])
 		}
@@ -296,7 +296,7 @@ func (lx *lexer) lexNumber(start Pos) error {
 			m++
 		}
 		w := rest[:m]
-		if _, unit := durationUnits[rest[n]]; unit && integer && rest[0] != '-' && m == n+1 {
+		if _, unit := unitOf(rest[n]); unit && integer && rest[0] != '-' && m == n+1 {
 			d, err := parseDuration(w)
 			if err != nil {
 				return lx.errorf(start, "%v", err)
@@ -304,7 +304,7 @@ func (lx *lexer) lexNumber(start Pos) error {
 			lx.emit(tokDuration, start, m).dur = d
 			return nil
 		}
-		if _, unit := durationUnits[rest[n]]; unit {
+		if _, unit := unitOf(rest[n]); unit {
 			return lx.errorf(start, "invalid duration %q: write a whole number and one unit (s, m, h, d or w), like 90m", w)
 		}
 		return lx.errorf(start, "invalid number %q", w)
@@ -397,16 +397,36 @@ func isDateText(s string) bool {
 	if matchDate(s) != len(s) {
 		return false
 	}
-	_, ok := attr.ParseTime(s)
+	_, ok := parseTime(s)
 	return ok
 }
 
-var durationUnits = map[byte]time.Duration{
-	's': time.Second,
-	'm': time.Minute,
-	'h': time.Hour,
-	'd': 24 * time.Hour,
-	'w': 7 * 24 * time.Hour,
+// parseTime reads an ISO-8601 date or date-time as attr.ParseTime does,
+// refusing times outside the years 1 to 9999 in UTC, which the forms could
+// not write back.
+func parseTime(s string) (time.Time, bool) {
+	t, ok := attr.ParseTime(s)
+	if !ok || t.Year() < 1 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// unitOf returns the length of a duration unit letter.
+func unitOf(c byte) (time.Duration, bool) {
+	switch c {
+	case 's':
+		return time.Second, true
+	case 'm':
+		return time.Minute, true
+	case 'h':
+		return time.Hour, true
+	case 'd':
+		return 24 * time.Hour, true
+	case 'w':
+		return 7 * 24 * time.Hour, true
+	}
+	return 0, false
 }
 
 // parseDuration reads a positive whole number of one unit: 45s, 15m, 3h,
@@ -415,7 +435,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if len(s) < 2 {
 		return 0, fmt.Errorf("invalid duration %q: write a whole number and one unit (s, m, h, d or w), like 30d", s)
 	}
-	unit, ok := durationUnits[s[len(s)-1]]
+	unit, ok := unitOf(s[len(s)-1])
 	num := s[:len(s)-1]
 	if !ok || digits(num) != len(num) {
 		return 0, fmt.Errorf("invalid duration %q: write a whole number and one unit (s, m, h, d or w), like 30d", s)
