@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/segment"
@@ -15,10 +16,12 @@ func testCatalog() segment.StaticCatalog {
 		segment.ScopeUser: {
 			"plan": attr.String, "persona": attr.String, "address.city": attr.String, "company.size": attr.String,
 			"ltv": attr.Number, "seats": attr.Number, "avg_order_value": attr.Number,
-			"beta": attr.Boolean, "onboarded": attr.Boolean,
+			"beta": attr.Boolean, "onboarded": attr.Boolean, "not": attr.Boolean,
+			"onboarding_variant": attr.String, "session.count": attr.Number,
 			"signed_up_at": attr.Datetime, "trial_ends_at": attr.Datetime, "last_login_at": attr.Datetime,
 		},
-		segment.ScopeCompany: {"industry": attr.String, "employees": attr.Number, "founded_at": attr.Datetime},
+		segment.ScopeCompany: {"industry": attr.String, "employees": attr.Number, "founded_at": attr.Datetime,
+			"Annual Revenue": attr.Number},
 	}
 }
 
@@ -43,43 +46,51 @@ func (prefixCatalog) AttributeType(_ segment.Scope, key string) (attr.Type, bool
 
 func (prefixCatalog) AttributeKeys(segment.Scope) []string { return nil }
 
-// stripPos zeroes every position in a tree, in place, so that trees from
-// different sources compare equal.
-func stripPos(n segment.Node) segment.Node {
-	if n != nil {
-		zeroPos(reflect.ValueOf(n))
-	}
-	return n
-}
-
-var posType = reflect.TypeOf(segment.Pos{})
-
-func zeroPos(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			zeroPos(v.Elem())
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			zeroPos(v.Index(i))
-		}
-	case reflect.Struct:
-		if v.Type() == posType {
-			v.Set(reflect.Zero(posType))
-			return
-		}
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				zeroPos(v.Field(i))
-			}
-		}
-	}
-}
-
 // sameTree reports whether two trees are equal, positions aside.
 func sameTree(a, b segment.Node) bool {
-	return reflect.DeepEqual(stripPos(a), stripPos(b))
+	return equalIgnoringPos(reflect.ValueOf(&a).Elem(), reflect.ValueOf(&b).Elem())
+}
+
+var (
+	posType  = reflect.TypeOf(segment.Pos{})
+	timeType = reflect.TypeOf(time.Time{})
+)
+
+func equalIgnoringPos(a, b reflect.Value) bool {
+	if a.Type() != b.Type() {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalIgnoringPos(a.Elem(), b.Elem())
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := 0; i < a.Len(); i++ {
+			if !equalIgnoringPos(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Struct:
+		switch a.Type() {
+		case posType:
+			return true
+		case timeType:
+			return reflect.DeepEqual(a.Interface(), b.Interface())
+		}
+		for i := 0; i < a.NumField(); i++ {
+			if !equalIgnoringPos(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 func mustParse(t testing.TB, src string) segment.Node {
@@ -138,4 +149,18 @@ func dump(n segment.Node) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+func TestSameTree(t *testing.T) {
+	a := mustParse(t, `plan = "pro" and did("x", 30d) >= 2`)
+	b := mustParse(t, "plan = \"pro\"\nand did(\"x\", 720h) >= 2")
+	if !sameTree(a, b) {
+		t.Error("trees that differ only in positions compare unequal")
+	}
+	for _, other := range []string{`plan = "pro" and did("x", 30d) >= 3`, `plan = "pro" and did("x", 29d) >= 2`, `plan = "pro"`,
+		`plan = "pro" or did("x", 30d) >= 2`, `plan != "pro" and did("x", 30d) >= 2`} {
+		if sameTree(a, mustParse(t, other)) {
+			t.Errorf("%s compares equal to %s", other, segment.Format(a))
+		}
+	}
 }
