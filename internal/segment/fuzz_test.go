@@ -1,0 +1,107 @@
+package segment_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sightline/sightline/internal/segment"
+)
+
+// seeds returns the golden inputs and a few hand-picked corners.
+func seeds(t testing.TB) []string {
+	paths, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{
+		`x within 2w as of 2024-05-01T10:00:00.5+02:00`,
+		`attr("company.x") in (1, -2.5e-7, true, "a\u0000b", 2024-05-01)`,
+		`not not (a = 1 or b = 2) and (c = 3 and d = 4)`,
+		`did("e", 1d, "k k" not in ("x"), k is not set, k ends_with "z") != 0`,
+		`avg_session_duration(2025-01-01..2025-02-01) <= 3600s or sessions() > 1`,
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// FuzzParse checks that parsing never panics, that errors carry a
+// position, and that every tree Parse accepts survives Format and the JSON
+// form, before and after validation.
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := segment.Parse(src)
+		if err != nil {
+			var se *segment.SyntaxError
+			if !errors.As(err, &se) || se.Pos.Line < 1 || se.Pos.Col < 1 {
+				t.Fatalf("Parse(%q) = %v, want a *SyntaxError with a position", src, err)
+			}
+			return
+		}
+		checkRoundTrips(t, n)
+		if segment.Validate(n, prefixCatalog{}) != nil {
+			return
+		}
+		// A validated tree (dates typed) prints to text that parses and
+		// validates back to the same tree.
+		text := segment.Format(n)
+		back, err := segment.Parse(text)
+		if err != nil {
+			t.Fatalf("Parse(Format(validated)) = %v\ntext: %s", err, text)
+		}
+		if err := segment.Validate(back, prefixCatalog{}); err != nil || !sameTree(n, back) {
+			t.Fatalf("validated tree did not come back: %v\ntext: %s\nwant: %s\ngot:  %s", err, text, dump(n), dump(back))
+		}
+	})
+}
+
+// FuzzParseJSON checks the JSON form the same way: no panics, path errors,
+// a stable canonical encoding, and text that parses for every tree that
+// validates.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range seeds(f) {
+		if n, err := segment.Parse(s); err == nil {
+			f.Add([]byte(mustMarshal(f, n)))
+		}
+	}
+	f.Add([]byte(`{"type":"all","conditions":[{"type":"all","conditions":[{"type":"segment","id":"a"}]},{"type":"not","condition":{"type":"any","conditions":[{"type":"segment","id":"b"},{"type":"segment","id":"c"}]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := segment.ParseJSON(data)
+		if err != nil {
+			var pe *segment.PathError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParseJSON = %v, want a *PathError", err)
+			}
+			return
+		}
+		js := mustMarshal(t, n)
+		again, err := segment.ParseJSON([]byte(js))
+		if err != nil || !sameTree(n, again) || mustMarshal(t, again) != js {
+			t.Fatalf("ParseJSON(MarshalNode(t)) = %v, want t\njson: %s", err, js)
+		}
+		if segment.Validate(n, prefixCatalog{}) != nil {
+			return
+		}
+		text := segment.Format(n)
+		back, err := segment.Parse(text)
+		if err != nil {
+			t.Fatalf("Parse(Format(t)) = %v\ntext: %s", err, text)
+		}
+		if err := segment.Validate(back, prefixCatalog{}); err != nil {
+			t.Fatalf("Validate(Parse(Format(t))) = %v\ntext: %s", err, text)
+		}
+		if got := segment.Format(back); got != text {
+			t.Fatalf("Format is not stable through text:\n%s\n%s", text, got)
+		}
+	})
+}
