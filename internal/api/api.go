@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -21,19 +22,21 @@ type Store interface {
 	store.Reader
 	store.Merger
 	store.TypeChanger
+	store.Segments
 	Site(ctx context.Context, publicID string) (store.Site, error)
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
 }
 
 // API is the REST API's handler set.
 type API struct {
-	store Store
-	log   *slog.Logger
+	store    Store
+	segments *engine.Engine
+	log      *slog.Logger
 }
 
-// New returns the API over st.
-func New(st Store, log *slog.Logger) *API {
-	return &API{store: st, log: log}
+// New returns the API over st, evaluating segments with seg.
+func New(st Store, seg *engine.Engine, log *slog.Logger) *API {
+	return &API{store: st, segments: seg, log: log}
 }
 
 // handlerFunc is an endpoint that returns its error instead of writing it.
@@ -52,6 +55,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PATCH "+p+"/attributes/{key}", a.auth(store.ScopeAdmin, a.patchAttribute))
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
+	a.registerSegments(mux, p)
 }
 
 // auth checks the bearer token: it must belong to the site in the path and

@@ -19,6 +19,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Details lists the individual problems when there are several, such
+	// as each error of a segment definition with its line and column.
+	Details any `json:"details,omitempty"`
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration `json:"-"`
 }

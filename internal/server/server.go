@@ -24,6 +24,8 @@ import (
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
@@ -64,7 +66,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
 		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
 	}).Register(mux)
-	api.New(db, log).Register(mux)
+	api.New(db, engine.New(db, compiler.DuckDB{}, nil), log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

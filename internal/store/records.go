@@ -157,6 +157,7 @@ type EventQuery struct {
 // Reader answers questions about stored data. Every answer includes all data
 // acknowledged before the call.
 type Reader interface {
+	UserKey(ctx context.Context, siteID int64, id Identity) (int64, error)
 	User(ctx context.Context, siteID int64, id Identity) (User, error)
 	History(ctx context.Context, siteID int64, id Identity, key string) ([]Change, error)
 	AttributesAsOf(ctx context.Context, siteID int64, id Identity, at time.Time) ([]AttrState, error)

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/sightline/sightline/internal/segment"
 )
@@ -19,6 +20,9 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 	x := func() {
 		b.w(expr)
 		b.args = append(b.args, exprArgs...)
+	}
+	if len(vals) > 0 && vals[0].WholeDay() {
+		return b.dayPredicate(x, op, vals)
 	}
 	switch op {
 	case segment.OpEq, segment.OpLt, segment.OpLe, segment.OpGt, segment.OpGe:
@@ -65,6 +69,71 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.w("true")
 	default:
 		return fmt.Errorf("BUG: operator %q reached predicate", op)
+	}
+	return nil
+}
+
+// dayPredicate compares a timestamp with dates that stand for whole UTC
+// days: signed_up_at = 2024-05-01 matches any time that day, <= includes
+// the day and > starts after it.
+func (b *builder) dayPredicate(x func(), op segment.Op, vals []segment.Value) error {
+	day := func(v segment.Value) (time.Time, time.Time) {
+		start := v.Time.UTC()
+		if !v.WholeDay() {
+			return start, start // an instant among days: compare exactly
+		}
+		return start, start.Add(24 * time.Hour)
+	}
+	start, end := day(vals[0])
+	switch op {
+	case segment.OpEq:
+		x()
+		b.w(" >= ")
+		b.arg(start)
+		b.w(" AND ")
+		x()
+		b.w(" < ")
+		b.arg(end)
+	case segment.OpLt, segment.OpGe:
+		x()
+		b.w(" ", string(op), " ")
+		b.arg(start)
+	case segment.OpLe:
+		x()
+		b.w(" < ")
+		b.arg(end)
+	case segment.OpGt:
+		x()
+		b.w(" >= ")
+		b.arg(end)
+	case segment.OpBetween:
+		_, hi := day(vals[1])
+		x()
+		b.w(" >= ")
+		b.arg(start)
+		b.w(" AND ")
+		x()
+		if vals[1].WholeDay() {
+			b.w(" < ")
+		} else {
+			b.w(" <= ")
+		}
+		b.arg(hi)
+	case segment.OpIn:
+		b.w("(")
+		for i, v := range vals {
+			if i > 0 {
+				b.w(" OR ")
+			}
+			b.w("(")
+			if err := b.dayPredicate(x, segment.OpEq, []segment.Value{v}); err != nil {
+				return err
+			}
+			b.w(")")
+		}
+		b.w(")")
+	default:
+		return fmt.Errorf("BUG: operator %q on dates", op)
 	}
 	return nil
 }

@@ -35,6 +35,11 @@ func (db *DB) userKey(ctx context.Context, site int64, id store.Identity) (int64
 	return key, nil
 }
 
+// UserKey returns the internal key of a user or anonymous visitor.
+func (db *DB) UserKey(ctx context.Context, site int64, id store.Identity) (int64, error) {
+	return db.userKey(ctx, site, id)
+}
+
 // User returns a user with current attributes, activity and companies.
 func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.User, error) {
 	key, err := db.userKey(ctx, site, id)

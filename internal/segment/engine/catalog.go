@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/segment"
+)
+
+// Catalog is a site's attribute keys and their types, as validation and
+// the compiler need them.
+type Catalog struct {
+	types map[segment.Scope]map[string]attr.Type
+}
+
+var _ segment.Catalog = (*Catalog)(nil)
+
+// AttributeType implements segment.Catalog.
+func (c *Catalog) AttributeType(scope segment.Scope, key string) (attr.Type, bool) {
+	t, ok := c.types[scope][key]
+	return t, ok
+}
+
+// AttributeKeys implements segment.Catalog.
+func (c *Catalog) AttributeKeys(scope segment.Scope) []string {
+	keys := make([]string, 0, len(c.types[scope]))
+	for k := range c.types[scope] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Catalog reads a site's attribute catalog. It is small (at most the
+// configured number of keys) and read fresh for every evaluation, so a key
+// seen a moment ago is known.
+func (e *Engine) Catalog(ctx context.Context, site int64) (*Catalog, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := e.store.SQL().QueryContext(ctx, "SELECT entity, key, type FROM attr_keys WHERE site_id = ?", site)
+	if err != nil {
+		return nil, fmt.Errorf("read attribute catalog: %w", err)
+	}
+	defer rows.Close()
+	c := &Catalog{types: map[segment.Scope]map[string]attr.Type{
+		segment.ScopeUser: {}, segment.ScopeCompany: {},
+	}}
+	for rows.Next() {
+		var entity, typ uint8
+		var key string
+		if err := rows.Scan(&entity, &key, &typ); err != nil {
+			return nil, fmt.Errorf("read attribute catalog: %w", err)
+		}
+		scope := segment.ScopeUser
+		if entity == 1 {
+			scope = segment.ScopeCompany
+		}
+		c.types[scope][key] = attr.Type(typ)
+	}
+	return c, rows.Err()
+}

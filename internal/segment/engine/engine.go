@@ -1,0 +1,281 @@
+// Package engine evaluates segments against the store: it parses and
+// validates definitions against a site's attribute catalog, resolves saved
+// segments, compiles to SQL and runs the queries. It holds no cache, so
+// every answer reflects all data acknowledged before the call.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Store is what the engine needs of storage.
+type Store interface {
+	store.Segments
+	// Sync waits until every acknowledged write is queryable.
+	Sync(ctx context.Context) error
+	// SQL is the database the compiled queries run on.
+	SQL() *sql.DB
+}
+
+// Engine evaluates segments.
+type Engine struct {
+	store   Store
+	dialect compiler.Dialect
+	now     func() time.Time
+}
+
+// New returns an engine over st, compiling for dialect.
+func New(st Store, dialect compiler.Dialect, now func() time.Time) *Engine {
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{store: st, dialect: dialect, now: now}
+}
+
+// Definition is a segment as the API receives it: the JSON tree or the
+// text form (exactly one).
+type Definition struct {
+	JSON json.RawMessage
+	Text string
+}
+
+// ErrInvalid wraps every error about the definition itself (syntax, unknown
+// attributes, unfit operators, missing or cyclic segment references), as
+// opposed to failures of the database.
+var ErrInvalid = errors.New("invalid segment")
+
+// invalid marks err as a problem of the definition.
+type invalid struct{ err error }
+
+func (e invalid) Error() string { return e.err.Error() }
+func (e invalid) Unwrap() []error {
+	return []error{ErrInvalid, e.err}
+}
+
+// Prepare parses and validates a definition for a site. selfID, when not
+// empty, is the saved segment being defined, so that a reference back to
+// it is reported as a cycle.
+func (e *Engine) Prepare(ctx context.Context, site int64, def Definition, selfID string) (segment.Node, error) {
+	var n segment.Node
+	var err error
+	switch {
+	case len(def.JSON) > 0 && def.Text != "":
+		return nil, invalid{errors.New("give the definition as JSON or as text, not both")}
+	case len(def.JSON) > 0:
+		n, err = segment.ParseJSON(def.JSON)
+	case strings.TrimSpace(def.Text) != "":
+		n, err = segment.Parse(def.Text)
+	default:
+		return nil, invalid{errors.New("the segment has no definition")}
+	}
+	if err != nil {
+		return nil, invalid{err}
+	}
+	cat, err := e.Catalog(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	if err := segment.Validate(n, cat); err != nil {
+		return nil, invalid{err}
+	}
+	if err := e.checkRefs(ctx, site, n, selfID); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// checkRefs checks that referenced segments exist and that no chain of
+// references leads back to selfID or loops.
+func (e *Engine) checkRefs(ctx context.Context, site int64, n segment.Node, selfID string) error {
+	var walk func(n segment.Node, path []string) error
+	walk = func(n segment.Node, path []string) error {
+		for _, id := range segment.SegmentRefs(n) {
+			for _, p := range path {
+				if p == id {
+					return invalid{fmt.Errorf("segment %s refers back to itself through %s: %w",
+						path[0], strings.Join(append(path[1:], id), " → "), compiler.ErrCycle)}
+				}
+			}
+			s, err := e.store.Segment(ctx, site, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return invalid{fmt.Errorf("in_segment(%q): no such saved segment", id)}
+			}
+			if err != nil {
+				return err
+			}
+			ref, err := segment.ParseJSON(s.Definition)
+			if err != nil {
+				return fmt.Errorf("saved segment %s is unreadable: %w", id, err)
+			}
+			if err := walk(ref, append(path, id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	root := selfID
+	if root == "" {
+		root = "(this segment)"
+	}
+	return walk(n, []string{root})
+}
+
+// compiler returns a compiler for a site at this moment.
+func (e *Engine) compiler(ctx context.Context, site int64) (*compiler.Compiler, error) {
+	cat, err := e.Catalog(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	return &compiler.Compiler{
+		Site:    site,
+		Now:     e.now().UTC(),
+		Catalog: cat,
+		Dialect: e.dialect,
+		Resolve: func(id string) (segment.Node, error) {
+			s, err := e.store.Segment(ctx, site, id)
+			if err != nil {
+				return nil, err
+			}
+			return segment.ParseJSON(s.Definition)
+		},
+	}, nil
+}
+
+// Count returns the number of members of n.
+func (e *Engine) Count(ctx context.Context, site int64, n segment.Node) (int64, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return 0, err
+	}
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return 0, err
+	}
+	q, err := c.Count(n)
+	if err != nil {
+		return 0, err
+	}
+	var count int64
+	if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&count); err != nil {
+		return 0, fmt.Errorf("count segment: %w", err)
+	}
+	return count, nil
+}
+
+// Members returns up to limit members with keys above after, in key order,
+// each with the named attributes.
+func (e *Engine) Members(ctx context.Context, site int64, n segment.Node, after int64, limit int, attrs []string) ([]store.Member, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return nil, err
+	}
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.Members(n)
+	if err != nil {
+		return nil, err
+	}
+	sqlText := `SELECT m.u, coalesce(
+			(SELECT min(external_id) FROM identities i WHERE i.entity_key = m.u AND i.kind = 1),
+			(SELECT min(external_id) FROM identities i WHERE i.entity_key = m.u AND i.kind = 2), '')
+		FROM (` + q.SQL + `) m WHERE m.u > ? ORDER BY m.u LIMIT ?`
+	rows, err := e.store.SQL().QueryContext(ctx, sqlText, append(q.Args, after, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list segment members: %w", err)
+	}
+	var out []store.Member
+	index := map[int64]int{}
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.Key, &m.UserID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list segment members: %w", err)
+		}
+		index[m.Key] = len(out)
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list segment members: %w", err)
+	}
+	if len(out) == 0 || len(attrs) == 0 {
+		return out, nil
+	}
+	keys := make([]int64, len(out))
+	for i, m := range out {
+		keys[i] = m.Key
+	}
+	arows, err := e.store.SQL().QueryContext(ctx, `SELECT entity_key, key, type, s, n, b, t, changed_at
+		FROM attr_current WHERE site_id = ? AND entity = 0 AND entity_key IN (SELECT unnest(?::BIGINT[]))
+			AND key IN (SELECT unnest(?::VARCHAR[])) ORDER BY entity_key, key`, site, keys, attrs)
+	if err != nil {
+		return nil, fmt.Errorf("read member attributes: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var key int64
+		var a store.AttrState
+		var typ uint8
+		var s *string
+		var num *float64
+		var b *bool
+		var t *time.Time
+		if err := arows.Scan(&key, &a.Key, &typ, &s, &num, &b, &t, &a.ChangedAt); err != nil {
+			return nil, fmt.Errorf("read member attributes: %w", err)
+		}
+		a.Value = typedValue(typ, s, num, b, t)
+		i := index[key]
+		out[i].Attributes = append(out[i].Attributes, a)
+	}
+	return out, arows.Err()
+}
+
+func typedValue(typ uint8, s *string, n *float64, b *bool, t *time.Time) attr.Value {
+	v := attr.Value{Type: attr.Type(typ)}
+	switch {
+	case s != nil:
+		v.Str = *s
+	case n != nil:
+		v.Num = *n
+	case b != nil:
+		v.Bool = *b
+	case t != nil:
+		v.Time = t.UTC()
+	default:
+		v.Null = true
+	}
+	return v
+}
+
+// Contains reports whether the user with the given key is a member of n.
+func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return false, err
+	}
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return false, err
+	}
+	q, err := c.Members(n)
+	if err != nil {
+		return false, err
+	}
+	var in bool
+	err = e.store.SQL().QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ("+q.SQL+") m WHERE m.u = ?)",
+		append(q.Args, userKey)...).Scan(&in)
+	if err != nil {
+		return false, fmt.Errorf("check membership: %w", err)
+	}
+	return in, nil
+}

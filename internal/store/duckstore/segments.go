@@ -1,0 +1,96 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sightline/sightline/internal/auth"
+	"github.com/sightline/sightline/internal/store"
+)
+
+var _ store.Segments = (*DB)(nil)
+
+// SaveSegment creates a segment (when s.ID is empty) or replaces one.
+func (db *DB) SaveSegment(ctx context.Context, s store.SavedSegment) (store.SavedSegment, error) {
+	now := db.opts.Now().UTC().Truncate(time.Microsecond)
+	s.UpdatedAt = now
+	if s.ID == "" {
+		s.ID = auth.NewID("seg_")
+		s.CreatedAt = now
+		_, err := db.sql.ExecContext(ctx, "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			s.ID, s.SiteID, s.Name, s.Description, s.Author, string(s.Definition), s.Text, s.CreatedAt, s.UpdatedAt)
+		if err != nil {
+			return store.SavedSegment{}, fmt.Errorf("create segment: %w", err)
+		}
+		return s, nil
+	}
+	old, err := db.Segment(ctx, s.SiteID, s.ID)
+	if err != nil {
+		return store.SavedSegment{}, err
+	}
+	s.CreatedAt = old.CreatedAt
+	_, err = db.sql.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, author = ?, definition = ?,
+		text = ?, updated_at = ? WHERE id = ? AND site_id = ?`,
+		s.Name, s.Description, s.Author, string(s.Definition), s.Text, s.UpdatedAt, s.ID, s.SiteID)
+	if err != nil {
+		return store.SavedSegment{}, fmt.Errorf("update segment: %w", err)
+	}
+	return s, nil
+}
+
+const segmentColumns = "id, site_id, name, description, author, definition, text, created_at, updated_at"
+
+func scanSegment(r scanner) (store.SavedSegment, error) {
+	var s store.SavedSegment
+	var def string
+	err := r.Scan(&s.ID, &s.SiteID, &s.Name, &s.Description, &s.Author, &def, &s.Text, &s.CreatedAt, &s.UpdatedAt)
+	s.Definition = []byte(def)
+	return s, err
+}
+
+// Segment returns a saved segment of a site.
+func (db *DB) Segment(ctx context.Context, site int64, id string) (store.SavedSegment, error) {
+	s, err := scanSegment(db.sql.QueryRowContext(ctx,
+		"SELECT "+segmentColumns+" FROM segments WHERE id = ? AND site_id = ?", id, site))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.SavedSegment{}, fmt.Errorf("segment %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.SavedSegment{}, fmt.Errorf("read segment: %w", err)
+	}
+	return s, nil
+}
+
+// ListSegments lists a site's saved segments by name.
+func (db *DB) ListSegments(ctx context.Context, site int64) ([]store.SavedSegment, error) {
+	rows, err := db.sql.QueryContext(ctx,
+		"SELECT "+segmentColumns+" FROM segments WHERE site_id = ? ORDER BY lower(name), id", site)
+	if err != nil {
+		return nil, fmt.Errorf("list segments: %w", err)
+	}
+	defer rows.Close()
+	var out []store.SavedSegment
+	for rows.Next() {
+		s, err := scanSegment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list segments: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteSegment deletes a saved segment.
+func (db *DB) DeleteSegment(ctx context.Context, site int64, id string) error {
+	res, err := db.sql.ExecContext(ctx, "DELETE FROM segments WHERE id = ? AND site_id = ?", id, site)
+	if err != nil {
+		return fmt.Errorf("delete segment: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("segment %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
