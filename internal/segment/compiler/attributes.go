@@ -77,10 +77,12 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 // days: signed_up_at = 2024-05-01 matches any time that day, <= includes
 // the day and > starts after it.
 func (b *builder) dayPredicate(x func(), op segment.Op, vals []segment.Value) error {
+	// day returns the half-open range a value covers: a whole day, or an
+	// instant (the database keeps microseconds).
 	day := func(v segment.Value) (time.Time, time.Time) {
 		start := v.Time.UTC()
 		if !v.WholeDay() {
-			return start, start // an instant among days: compare exactly
+			return start, start.Add(time.Microsecond)
 		}
 		return start, start.Add(24 * time.Hour)
 	}
@@ -113,11 +115,7 @@ func (b *builder) dayPredicate(x func(), op segment.Op, vals []segment.Value) er
 		b.arg(start)
 		b.w(" AND ")
 		x()
-		if vals[1].WholeDay() {
-			b.w(" < ")
-		} else {
-			b.w(" <= ")
-		}
+		b.w(" < ")
 		b.arg(hi)
 	case segment.OpIn:
 		b.w("(")
