@@ -54,8 +54,11 @@ func (DuckDB) ToNumber(expr string) string { return "TRY_CAST(" + expr + " AS DO
 // Day implements Dialect.
 func (DuckDB) Day(expr string) string { return "CAST(" + expr + " AS DATE)" }
 
-// Seconds implements Dialect.
-func (DuckDB) Seconds(from, to string) string { return "date_diff('second', " + from + ", " + to + ")" }
+// Seconds implements Dialect: exact, with the microseconds the database
+// keeps (date_diff('second', …) would count boundaries crossed instead).
+func (DuckDB) Seconds(from, to string) string {
+	return "(date_diff('microsecond', " + from + ", " + to + ") / 1e6)"
+}
 
 // JSONPath implements Dialect: a quoted member name, so keys with dots or
 // spaces name one member.
