@@ -1,0 +1,18 @@
+(SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s IN (?, ?)) INTERSECT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND n BETWEEN ? AND ?) INTERSECT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND t >= ? AND t < ?) INTERSECT ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND b = ?))
+-- args:
+-- $1 = 7
+-- $2 = "plan"
+-- $3 = "pro"
+-- $4 = "enterprise"
+-- $5 = 7
+-- $6 = "ltv"
+-- $7 = 100
+-- $8 = 500
+-- $9 = 7
+-- $10 = "signed_up_at"
+-- $11 = "2024-05-01T00:00:00Z"
+-- $12 = "2024-05-02T00:00:00Z"
+-- $13 = 7
+-- $14 = 7
+-- $15 = "beta"
+-- $16 = true

@@ -1,0 +1,23 @@
+((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND TRY_CAST(json_extract_string(properties, ?) AS DOUBLE) > ? AND ts >= ? GROUP BY user_key HAVING NOT (count(*) < ?))) UNION (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key HAVING true AND min(ts) >= ?) UNION (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (3, 4) AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ?) UNION ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key HAVING NOT (count(*) = ?))) UNION (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key HAVING avg((date_diff('microsecond', started_at, ended_at) / 1e6)) > ?)
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = "Invoice Created"
+-- $4 = "$.\"amount\""
+-- $5 = 100
+-- $6 = "2026-10-30T12:00:00Z"
+-- $7 = 3
+-- $8 = 7
+-- $9 = "Bank Connected"
+-- $10 = "2026-11-22T12:00:00Z"
+-- $11 = 7
+-- $12 = "/pricing"
+-- $13 = "2026-11-15T12:00:00Z"
+-- $14 = 2
+-- $15 = 7
+-- $16 = 7
+-- $17 = "2026-10-30T12:00:00Z"
+-- $18 = 0
+-- $19 = 7
+-- $20 = "2026-10-30T12:00:00Z"
+-- $21 = 1200

@@ -1,0 +1,22 @@
+(SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, s AS v, lag(s) OVER (PARTITION BY entity_key ORDER BY set_at) AS prev FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ?) h WHERE prev IS DISTINCT FROM v AND set_at >= ? AND prev = ? AND v = ?) INTERSECT (SELECT u FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null AND s = ?) INTERSECT (SELECT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key WHERE c.site_id = ? AND g.site_id = ? AND c.entity = 1 AND c.key = ? AND c.s = ?) INTERSECT (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND device_type = ?) INTERSECT ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?))
+-- args:
+-- $1 = 7
+-- $2 = "plan"
+-- $3 = "2026-08-31T12:00:00Z"
+-- $4 = "trial"
+-- $5 = "pro"
+-- $6 = 7
+-- $7 = "plan"
+-- $8 = "2026-03-01T00:00:00Z"
+-- $9 = "pro"
+-- $10 = 7
+-- $11 = 7
+-- $12 = "industry"
+-- $13 = "retail"
+-- $14 = 7
+-- $15 = "2026-10-30T12:00:00Z"
+-- $16 = "mobile"
+-- $17 = 7
+-- $18 = 7
+-- $19 = "plan"
+-- $20 = "pro"

@@ -1,0 +1,15 @@
+(SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?) INTERSECT (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND (date_diff('microsecond', started_at, ended_at) / 1e6) >= ?) INTERSECT (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key HAVING count(*) >= ?) INTERSECT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?)
+-- args:
+-- $1 = 7
+-- $2 = "2026-11-22T12:00:00Z"
+-- $3 = 4
+-- $4 = 7
+-- $5 = "2026-11-22T12:00:00Z"
+-- $6 = 10800
+-- $7 = 7
+-- $8 = "Export"
+-- $9 = "2026-10-30T12:00:00Z"
+-- $10 = 1
+-- $11 = 7
+-- $12 = "plan"
+-- $13 = "enterprise"
