@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet bench bench-ingest geo clean
+.PHONY: build run test vet bench bench-ingest bench-segments geo clean
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -27,8 +27,13 @@ test: vet geo
 clean:
 	rm -rf bin
 
-# bench runs the benchmarks that need a running server.
-bench: bench-ingest
+# bench runs the long benchmarks (not part of make test).
+bench: bench-ingest bench-segments
+
+# bench-segments times the seed's segments and others on 1M generated users
+# (generated once into .bench/; USERS=100000 for a quicker run).
+bench-segments:
+	bash scripts/bench-segments.sh
 
 # bench-ingest measures the events/s a fresh server acknowledges; DURATION,
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.

@@ -1,0 +1,73 @@
+// Command sightline-segbench times segment evaluation on a site filled by
+// `sightline gen` (see scripts/bench-segments.sh and make bench-segments).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/sightline/sightline/internal/segbench"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sightline-segbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sightline-segbench", flag.ContinueOnError)
+	data := fs.String("data", ".bench/segments", "data folder of the generated site")
+	siteName := fs.String("site", "bench", "the site's name or ID")
+	memory := fs.String("db-memory", "256MB", "database memory limit, as the server's --db-memory")
+	runs := fs.Int("runs", 10, "timed runs per segment")
+	checks := fs.Int("memberships", 200, "single-user membership checks per targeted segment")
+	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := duckstore.Open(ctx, filepath.Join(*data, "sightline.duckdb"), duckstore.Options{MemoryLimit: *memory}, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	site, err := db.Site(ctx, *siteName)
+	if err != nil {
+		for _, s := range db.Sites(ctx) {
+			if s.Name == *siteName {
+				site, err = s, nil
+			}
+		}
+	}
+	if err != nil {
+		return errors.New("no site " + *siteName + " in " + *data + "; generate it with sightline gen first")
+	}
+	eng := engine.New(db, compiler.DuckDB{}, nil)
+	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
+		Memberships: *checks, Seed: 1}, os.Stderr)
+	if err != nil {
+		return err
+	}
+	segbench.Print(stdout, rep)
+	if *jsonOut != "" {
+		f, err := os.Create(*jsonOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return segbench.WriteJSON(f, rep)
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+// Package segbench times segment evaluation on a generated site: counts,
+// first pages of members and single-user membership checks, reporting
+// median and 95th-percentile latencies and the process's peak memory.
+package segbench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+// Case is one segment to time.
+type Case struct {
+	Name   string `json:"name"`
+	Text   string `json:"text"`
+	Target string `json:"target,omitempty"` // the SPEC target, for the report
+}
+
+// Cases are the seed's segments and others that exercise every kind of
+// condition, written against the generator's synthetic product.
+func Cases() []Case {
+	return []Case{
+		{"attribute + behaviour", `plan = "pro" and did("Report Exported", 30d)`, "< 300 ms"},
+		{"power users (seed, four parts)", `active_days(7d) >= 4 and session_duration(7d) >= 3h and did("Export", 30d) and plan = "enterprise"`, "< 1 s"},
+		{"trial users who became paid", `plan changed from "trial" to "pro" within 90d`, ""},
+		{"trial users who churned", `plan changed from "trial" within 90d and not (plan in ("pro", "enterprise"))`, ""},
+		{"high-LTV customers", `ltv >= 1000`, ""},
+		{"low-LTV customers", `ltv > 0 and ltv < 100`, ""},
+		{"inactive users", `not (active_days(30d) >= 1)`, ""},
+		{"most active users", `active_days(30d) >= 15`, ""},
+		{"users by persona", `persona = "accountant"`, ""},
+		{"mobile visitors from the Nordics", `session.device = "mobile" within 30d and session.country in ("NO", "SE", "DK", "FI")`, ""},
+		{"saw pricing, did not upgrade", `visited(starts_with "/pricing", 14d) and not did("Upgrade Clicked", 14d)`, ""},
+	}
+}
+
+// Config says what to run.
+type Config struct {
+	Site        int64
+	Runs        int // timed runs per case, after one warm-up
+	MemberPage  int
+	Memberships int // single-user checks per membership case
+	Seed        uint64
+}
+
+// Stats are latencies of repeated runs.
+type Stats struct {
+	Median time.Duration `json:"median_ns"`
+	P95    time.Duration `json:"p95_ns"`
+	Max    time.Duration `json:"max_ns"`
+}
+
+func stats(ds []time.Duration) Stats {
+	slices.Sort(ds)
+	p := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	return Stats{Median: p(0.5), P95: p(0.95), Max: ds[len(ds)-1]}
+}
+
+// Result is one case's figures.
+type Result struct {
+	Case
+	Size       int64 `json:"size"`
+	Count      Stats `json:"count"`
+	Members    Stats `json:"first_page"`
+	Membership Stats `json:"membership"`
+}
+
+// Report is a whole run.
+type Report struct {
+	Users, Events int64
+	Results       []Result
+	PeakRSS       string
+	RSS           string
+}
+
+// Run times every case.
+func Run(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cfg Config, progress io.Writer) (Report, error) {
+	var rep Report
+	q := db.SQL()
+	if err := q.QueryRowContext(ctx, "SELECT count(DISTINCT entity_key) FROM identities WHERE site_id = ? AND kind IN (1, 2)",
+		cfg.Site).Scan(&rep.Users); err != nil {
+		return rep, err
+	}
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE site_id = ?", cfg.Site).Scan(&rep.Events); err != nil {
+		return rep, err
+	}
+	keys, err := sampleUsers(ctx, db, cfg)
+	if err != nil {
+		return rep, err
+	}
+	for i, c := range Cases() {
+		n, err := eng.Prepare(ctx, cfg.Site, engine.Definition{Text: c.Text}, "")
+		if err != nil {
+			return rep, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		r := Result{Case: c}
+		var counts, pages []time.Duration
+		for run := 0; run <= cfg.Runs; run++ {
+			start := time.Now()
+			size, err := eng.Count(ctx, cfg.Site, n)
+			if err != nil {
+				return rep, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			took := time.Since(start)
+			r.Size = size
+			start = time.Now()
+			if _, err := eng.Members(ctx, cfg.Site, n, 0, cfg.MemberPage, []string{"plan", "ltv", "persona"}); err != nil {
+				return rep, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			if run > 0 { // the first run warms the caches
+				counts = append(counts, took)
+				pages = append(pages, time.Since(start))
+			}
+		}
+		r.Count, r.Members = stats(counts), stats(pages)
+		if i < 2 { // membership for the two targeted cases
+			var checks []time.Duration
+			for _, k := range keys {
+				start := time.Now()
+				if _, err := eng.Contains(ctx, cfg.Site, n, k); err != nil {
+					return rep, fmt.Errorf("%s membership: %w", c.Name, err)
+				}
+				checks = append(checks, time.Since(start))
+			}
+			r.Membership = stats(checks)
+		}
+		rep.Results = append(rep.Results, r)
+		if progress != nil {
+			fmt.Fprintf(progress, "%-36s size %8d  count %s  first page %s\n", c.Name, r.Size,
+				fmtStats(r.Count), fmtStats(r.Members))
+		}
+	}
+	rep.PeakRSS, rep.RSS = procStatus("VmHWM"), procStatus("VmRSS")
+	return rep, nil
+}
+
+// sampleUsers picks random user keys for membership checks.
+func sampleUsers(ctx context.Context, db *duckstore.DB, cfg Config) ([]int64, error) {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT entity_key FROM identities
+		WHERE site_id = ? AND kind = 1 USING SAMPLE 5000 ROWS`, cfg.Site)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []int64
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 1))
+	r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	return keys[:min(len(keys), cfg.Memberships)], rows.Err()
+}
+
+func fmtStats(s Stats) string {
+	return fmt.Sprintf("p50 %7s p95 %7s", s.Median.Round(time.Millisecond/10), s.P95.Round(time.Millisecond/10))
+}
+
+// procStatus reads a field of /proc/self/status, such as VmHWM.
+func procStatus(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// Print writes the report as a table.
+func Print(w io.Writer, rep Report) {
+	fmt.Fprintf(w, "site: %d users, %d events\n", rep.Users, rep.Events)
+	fmt.Fprintf(w, "%-36s %9s  %-27s %-27s %-27s %s\n", "segment", "size", "count", "first page of members", "one user's membership", "target")
+	for _, r := range rep.Results {
+		member := "-"
+		if r.Membership.Median > 0 {
+			member = fmtStats(r.Membership)
+		}
+		fmt.Fprintf(w, "%-36s %9d  %-27s %-27s %-27s %s\n", r.Name, r.Size, fmtStats(r.Count), fmtStats(r.Members), member, r.Target)
+	}
+	fmt.Fprintf(w, "peak RSS %s (current %s)\n", rep.PeakRSS, rep.RSS)
+}
+
+// WriteJSON writes the report as JSON.
+func WriteJSON(w io.Writer, rep Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
