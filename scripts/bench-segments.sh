@@ -32,8 +32,7 @@ out=.bench/segments-$stamp
 	echo "== Sightline segment benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
 	echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
 	echo "build: $(go version | cut -d' ' -f3), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	/usr/bin/time -f "segbench process: %e s wall, %M KiB max RSS" \
-		bin/sightline-segbench --data "$dir" --site bench --runs "${RUNS:-10}" \
+	bin/sightline-segbench --data "$dir" --site bench --runs "${RUNS:-10}" \
 		--memberships "${MEMBERSHIPS:-200}" --db-memory "${DB_MEMORY:-256MB}" --json "$out.json"
 } 2>&1 | tee "$out.txt"
 echo "results: $out.txt, $out.json" >&2
