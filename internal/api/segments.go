@@ -153,7 +153,7 @@ func (a *API) saved(r *http.Request, site store.Site) (store.SavedSegment, segme
 	if err != nil {
 		return store.SavedSegment{}, nil, err
 	}
-	n, err := segment.ParseJSON(s.Definition)
+	n, err := a.segments.Saved(r.Context(), site.ID, s)
 	if err != nil {
 		return store.SavedSegment{}, nil, err
 	}
@@ -170,7 +170,7 @@ func (a *API) listSegments(w http.ResponseWriter, r *http.Request, site store.Si
 	for _, s := range segs {
 		js := segmentJSON{SavedSegment: s, Definition: s.Definition}
 		if withSize {
-			n, err := segment.ParseJSON(s.Definition)
+			n, err := a.segments.Saved(r.Context(), site.ID, s)
 			if err != nil {
 				return err
 			}
@@ -423,7 +423,7 @@ func (a *API) userSegments(w http.ResponseWriter, r *http.Request, site store.Si
 	}
 	out := []row{}
 	for _, s := range segs {
-		n, err := segment.ParseJSON(s.Definition)
+		n, err := a.segments.Saved(r.Context(), site.ID, s)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,27 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Saved returns the validated tree of a saved segment. Validation is what
+// reads "2024-05-01" in the stored JSON as a date for a datetime attribute,
+// so a stored definition is never compiled without it.
+func (e *Engine) Saved(ctx context.Context, site int64, s store.SavedSegment) (segment.Node, error) {
+	n, err := segment.ParseJSON(s.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("saved segment %s is unreadable: %w", s.ID, err)
+	}
+	cat, err := e.Catalog(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	if err := segment.Validate(n, cat); err != nil {
+		return nil, fmt.Errorf("saved segment %s no longer fits the attribute catalog: %w", s.ID, err)
+	}
+	return n, nil
+}
