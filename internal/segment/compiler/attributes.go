@@ -176,7 +176,8 @@ func (b *builder) attribute(a *segment.Attribute) error {
 	return b.complement(negate, func() error {
 		switch {
 		case a.Scope == segment.ScopeCompany:
-			b.w("SELECT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
+			// DISTINCT: a user in several matching companies is one member.
+			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
 				" WHERE c.site_id = ")
 			b.arg(b.c.Site)
 			b.w(" AND g.site_id = ")

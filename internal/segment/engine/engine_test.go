@@ -1,0 +1,80 @@
+package engine_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+// TestMembersScenarios evaluates segments over small hand-written
+// datasets. Each case pins down a disagreement TestOracle once found.
+func TestMembersScenarios(t *testing.T) {
+	now := time.Date(2026, 3, 15, 12, 34, 56, 0, time.UTC)
+	group := func(user, company string, traits map[string]any) store.Message {
+		return store.Message{Kind: store.KindGroup, UserID: user, GroupID: company, Timestamp: now.Add(-time.Hour),
+			Traits: attr.Flatten(traits)}
+	}
+	tests := []struct {
+		name    string
+		data    []store.Message
+		segment string
+		want    []string // user IDs
+	}{
+		{"a user in two matching companies is one member",
+			[]store.Message{group("u1", "acme", map[string]any{"employees": 10.0}),
+				group("u1", "globex", map[string]any{"employees": 20.0})},
+			"company.employees is set", []string{"u1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "s.duckdb"), duckstore.Options{MemoryLimit: "256MB",
+				Threads: 1, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			site, _, err := db.CreateSite(ctx, "Test", []string{"https://app.example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := slices.Clone(tt.data)
+			for i := range msgs {
+				msgs[i].SiteID, msgs[i].MessageID, msgs[i].ReceivedAt = site.ID, string(rune('a'+i)), msgs[i].Timestamp
+			}
+			if _, err := db.Write(ctx, msgs); err != nil {
+				t.Fatal(err)
+			}
+			eng := engine.New(db, compiler.DuckDB{}, func() time.Time { return now })
+			text := tt.segment
+			n, err := eng.Prepare(ctx, site.ID, engine.Definition{Text: text}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			members, err := eng.Members(ctx, site.ID, n, 0, 100, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range members {
+				got = append(got, m.UserID)
+			}
+			count, err := eng.Count(ctx, site.ID, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) || count != int64(len(tt.want)) {
+				t.Errorf("%s: members %v, count %d; want %v", text, got, count, tt.want)
+			}
+		})
+	}
+}
