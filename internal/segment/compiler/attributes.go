@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -21,7 +22,9 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.w(expr)
 		b.args = append(b.args, exprArgs...)
 	}
-	if len(vals) > 0 && vals[0].WholeDay() {
+	// Any whole day among the values, not only the first: between an
+	// instant and a day ends where the day ends.
+	if slices.ContainsFunc(vals, segment.Value.WholeDay) {
 		return b.dayPredicate(x, op, vals)
 	}
 	switch op {

@@ -19,10 +19,15 @@ import (
 // datasets. Each case pins down a disagreement TestOracle once found.
 func TestMembersScenarios(t *testing.T) {
 	now := time.Date(2026, 3, 15, 12, 34, 56, 0, time.UTC)
+	identify := func(user string, at time.Time, traits map[string]any) store.Message {
+		return store.Message{Kind: store.KindIdentify, UserID: user, Timestamp: at, Traits: attr.Flatten(traits)}
+	}
 	group := func(user, company string, traits map[string]any) store.Message {
 		return store.Message{Kind: store.KindGroup, UserID: user, GroupID: company, Timestamp: now.Add(-time.Hour),
 			Traits: attr.Flatten(traits)}
 	}
+	login := identify("u1", now.Add(-20*24*time.Hour), map[string]any{"last_login_at": "2026-02-23T16:37:20Z"})
+	other := identify("u2", now.Add(-20*24*time.Hour), map[string]any{"last_login_at": "2026-02-24T00:00:00Z"})
 	tests := []struct {
 		name    string
 		data    []store.Message
@@ -33,6 +38,18 @@ func TestMembersScenarios(t *testing.T) {
 			[]store.Message{group("u1", "acme", map[string]any{"employees": 10.0}),
 				group("u1", "globex", map[string]any{"employees": 20.0})},
 			"company.employees is set", []string{"u1"}},
+		{"between an instant and a whole day includes that day",
+			[]store.Message{login, other},
+			"last_login_at between 2026-01-22T18:14:07Z and 2026-02-23", []string{"u1"}},
+		{"between an instant and a whole day, as of",
+			[]store.Message{login, other},
+			"last_login_at between 2026-01-22T18:14:07Z and 2026-02-23 as of 2026-03-01", []string{"u1"}},
+		{"between a whole day and an instant ends at the instant",
+			[]store.Message{login, other},
+			"last_login_at between 2026-02-23 and 2026-02-23T16:37:20Z", []string{"u1"}},
+		{"between: an instant low bound is exact",
+			[]store.Message{login, other},
+			"last_login_at between 2026-02-23T16:37:21Z and 2026-02-24", []string{"u2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
