@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/segment"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -31,25 +33,29 @@ func TestMembersScenarios(t *testing.T) {
 	tests := []struct {
 		name    string
 		data    []store.Message
+		saved   string // a segment to save first; segment names it as $SAVED
 		segment string
 		want    []string // user IDs
 	}{
 		{"a user in two matching companies is one member",
 			[]store.Message{group("u1", "acme", map[string]any{"employees": 10.0}),
 				group("u1", "globex", map[string]any{"employees": 20.0})},
-			"company.employees is set", []string{"u1"}},
+			"", "company.employees is set", []string{"u1"}},
 		{"between an instant and a whole day includes that day",
 			[]store.Message{login, other},
-			"last_login_at between 2026-01-22T18:14:07Z and 2026-02-23", []string{"u1"}},
+			"", "last_login_at between 2026-01-22T18:14:07Z and 2026-02-23", []string{"u1"}},
 		{"between an instant and a whole day, as of",
 			[]store.Message{login, other},
-			"last_login_at between 2026-01-22T18:14:07Z and 2026-02-23 as of 2026-03-01", []string{"u1"}},
+			"", "last_login_at between 2026-01-22T18:14:07Z and 2026-02-23 as of 2026-03-01", []string{"u1"}},
 		{"between a whole day and an instant ends at the instant",
 			[]store.Message{login, other},
-			"last_login_at between 2026-02-23 and 2026-02-23T16:37:20Z", []string{"u1"}},
+			"", "last_login_at between 2026-02-23 and 2026-02-23T16:37:20Z", []string{"u1"}},
 		{"between: an instant low bound is exact",
 			[]store.Message{login, other},
-			"last_login_at between 2026-02-23T16:37:21Z and 2026-02-24", []string{"u2"}},
+			"", "last_login_at between 2026-02-23T16:37:21Z and 2026-02-24", []string{"u2"}},
+		{"a saved segment's whole day is the whole day",
+			[]store.Message{login, other},
+			"last_login_at = 2026-02-23", `in_segment("$SAVED")`, []string{"u1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +79,22 @@ func TestMembersScenarios(t *testing.T) {
 			}
 			eng := engine.New(db, compiler.DuckDB{}, func() time.Time { return now })
 			text := tt.segment
+			if tt.saved != "" {
+				n, err := eng.Prepare(ctx, site.ID, engine.Definition{Text: tt.saved}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				def, err := segment.MarshalNode(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := db.SaveSegment(ctx, store.SavedSegment{SiteID: site.ID, Name: "saved", Definition: def,
+					Text: segment.Format(n)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				text = strings.ReplaceAll(text, "$SAVED", s.ID)
+			}
 			n, err := eng.Prepare(ctx, site.ID, engine.Definition{Text: text}, "")
 			if err != nil {
 				t.Fatal(err)
