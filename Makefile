@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet bench bench-ingest bench-segments geo clean
+.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -23,6 +23,13 @@ vet:
 
 test: vet geo
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# oracle checks many more random segments against the brute-force
+# evaluator than make test does, from a fresh seed each time; a failure
+# prints the seed and the command that replays it.
+ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000
+oracle:
+	$(GO) test -count=1 -timeout 60m -run 'TestOracle$$' -v ./internal/segment/engine $(ORACLE_ARGS)
 
 clean:
 	rm -rf bin

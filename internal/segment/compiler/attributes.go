@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -21,7 +22,9 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.w(expr)
 		b.args = append(b.args, exprArgs...)
 	}
-	if len(vals) > 0 && vals[0].WholeDay() {
+	// Any whole day among the values, not only the first: between an
+	// instant and a day ends where the day ends.
+	if slices.ContainsFunc(vals, segment.Value.WholeDay) {
 		return b.dayPredicate(x, op, vals)
 	}
 	switch op {
@@ -176,7 +179,8 @@ func (b *builder) attribute(a *segment.Attribute) error {
 	return b.complement(negate, func() error {
 		switch {
 		case a.Scope == segment.ScopeCompany:
-			b.w("SELECT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
+			// DISTINCT: a user in several matching companies is one member.
+			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
 				" WHERE c.site_id = ")
 			b.arg(b.c.Site)
 			b.w(" AND g.site_id = ")
