@@ -202,4 +202,3 @@ func WriteJSON(w io.Writer, rep Report) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
 }
-
