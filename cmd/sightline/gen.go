@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/gen"
 	"github.com/sightline/sightline/internal/store"
@@ -51,7 +52,8 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&gc.Days, "days", 90, "days of activity, ending now")
 	fs.Int64Var(&gc.Seed, "seed", 1, "random seed: the same seed gives the same data")
 	fs.Float64Var(&gc.EventsPerUser, "events-per-user", 50, "average events per person")
-	memory := fs.String("db-memory", "1GB", "database memory limit while generating")
+	now := fs.String("now", "", "end of the window, as 2026-11-30 or RFC 3339 (default: now); with --seed, makes runs identical")
+	memory := fs.String("db-memory", "512MB", "database memory limit while generating")
 	asJSON := fs.Bool("json", false, "print the created site and the summary as JSON")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -60,7 +62,14 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *siteArg == "" || gc.Users <= 0 || gc.Days <= 0 {
-		return errors.New("usage: sightline gen --site NAME_OR_ID --users N [--days 90] [--seed 1] [--events-per-user 50] [--data DIR] [--json]")
+		return errors.New("usage: sightline gen --site NAME_OR_ID --users N [--days 90] [--seed 1] [--events-per-user 50] [--now TIME] [--data DIR] [--json]")
+	}
+	if *now != "" {
+		t, ok := attr.ParseTime(*now)
+		if !ok {
+			return fmt.Errorf("--now %q: want a date (2026-11-30) or an RFC 3339 time", *now)
+		}
+		gc.Now = t
 	}
 	// The generator writes the database directly, which a running server
 	// holds: refuse before opening rather than fail halfway.

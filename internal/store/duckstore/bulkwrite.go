@@ -10,14 +10,17 @@ import (
 )
 
 // bulkWriter appends a Bulk's buffers on a connection of its own, keeping
-// one appender per table open for the length of a transaction.
+// one appender per table open for the length of a transaction, and commits
+// after about chunk rows.
 type bulkWriter struct {
-	ctx  context.Context
-	conn driver.Conn
-	fail func(error)  // tells the Bulk, so that its caller stops early
-	err  func() error // the Bulk's error, which stops the writer too
-	apps [numBulkTables]*duckdb.Appender
-	inTx bool
+	ctx   context.Context
+	conn  driver.Conn
+	chunk int
+	rows  int          // rows appended in the open transaction
+	fail  func(error)  // tells the Bulk, so that its caller stops early
+	err   func() error // the Bulk's error, which stops the writer too
+	apps  [numBulkTables]*duckdb.Appender
+	inTx  bool
 }
 
 // The tables a bulk load appends to, in bulkTables order.
@@ -36,8 +39,9 @@ var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current"
 	"sessions", "events"}
 
 // run appends every buffer that arrives on full and returns it on free,
-// until full is closed. After an error it only recycles buffers. It
-// returns the first error, having rolled back the open transaction.
+// until full is closed, and then commits. After an error, its own or
+// another writer's, it only recycles buffers; it returns its error, having
+// rolled back the open transaction.
 func (w *bulkWriter) run(full <-chan *bulkBuf, free chan<- *bulkBuf) error {
 	var err error
 	for buf := range full {
@@ -53,6 +57,14 @@ func (w *bulkWriter) run(full <-chan *bulkBuf, free chan<- *bulkBuf) error {
 		}
 		buf.reset()
 		free <- buf
+	}
+	if err == nil {
+		err = w.err() // another writer's
+	}
+	if err == nil && w.inTx {
+		if err = w.commit(); err != nil {
+			w.fail(err)
+		}
 	}
 	if err != nil && w.inTx {
 		w.closeAppenders()
@@ -71,7 +83,7 @@ func (w *bulkWriter) exec(ctx context.Context, q string) (driver.Result, error) 
 }
 
 // write appends one buffer, inside the open transaction (beginning one if
-// needed), and commits when the buffer asks for it.
+// needed), and commits when the transaction has a chunk's rows.
 func (w *bulkWriter) write(buf *bulkBuf) error {
 	if !w.inTx {
 		if _, err := w.exec(w.ctx, "BEGIN TRANSACTION"); err != nil {
@@ -169,7 +181,7 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 			return fmt.Errorf("bulk append to %s: %w", bulkTables[t], err)
 		}
 	}
-	if buf.commit {
+	if w.rows += buf.rows; w.rows >= w.chunk {
 		return w.commit()
 	}
 	return nil
@@ -196,7 +208,7 @@ func (w *bulkWriter) commit() error {
 	if _, err := w.exec(w.ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit bulk chunk: %w", err)
 	}
-	w.inTx = false
+	w.inTx, w.rows = false, 0
 	return nil
 }
 
