@@ -106,6 +106,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	bar := newGenBar(stderr)
 	stats, err := gen.Run(ctx, bulk, site.ID, gc, bar.update)
+	bar.bar.Describe("committing and checkpointing")
 	if cerr := bulk.Close(); err == nil {
 		err = cerr
 	}
