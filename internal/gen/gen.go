@@ -129,12 +129,13 @@ type generator struct {
 	density    float64       // events per session minute beyond the minimum
 	stats      Stats
 
-	seq   int64         // message ID counter
-	buf   []byte        // scratch for message IDs and properties
-	steps []step        // the session being built
-	msg   store.Message // reused for every event
-	pick  pickers       // weighted choices
-	sess  store.Session // reused for every session
+	seq     int64         // message ID counter
+	buf     []byte        // scratch for message IDs and properties
+	steps   []step        // the session being built
+	counted int           // its page views and track events
+	msg     store.Message // reused for every event
+	pick    pickers       // weighted choices
+	sess    store.Session // reused for every session
 }
 
 // pickers are the weighted choices the generator makes often.

@@ -16,10 +16,17 @@ type step struct {
 	props string // track and identify: a JSON object
 }
 
-func (g *generator) addPage(p *page) { g.steps = append(g.steps, step{kind: store.KindPage, page: p}) }
+// newSession empties the session being built.
+func (g *generator) newSession() { g.steps, g.counted = g.steps[:0], 0 }
+
+func (g *generator) addPage(p *page) {
+	g.steps = append(g.steps, step{kind: store.KindPage, page: p})
+	g.counted++
+}
 
 func (g *generator) addTrack(p *page, event, props string) {
 	g.steps = append(g.steps, step{kind: store.KindTrack, page: p, event: event, props: props})
+	g.counted++
 }
 
 func (g *generator) addIdentify(p *page, traits string) {
@@ -32,7 +39,7 @@ func (g *generator) addIdentify(p *page, traits string) {
 func (g *generator) userSession(p *person, t int64, m *milestone) {
 	r := g.r
 	dur := g.duration(p.durMed)
-	g.steps = g.steps[:0]
+	g.newSession()
 	plan := p.planAt(t)
 	ch := returnChannels[g.pick.returning.pick(r)]
 	cur := pDashboard
@@ -108,7 +115,7 @@ func (g *generator) onboardingDone(p *person) {
 // moves on to a page their persona favours.
 func (g *generator) walk(p *person, cur, n int, plan int) {
 	r := g.r
-	for g.counted() < n {
+	for g.counted < n {
 		pg := &appPages[cur]
 		if r.Float64() < pg.act {
 			ev := pg.actions[g.pick.actions[cur].pick(r)].event
@@ -127,22 +134,11 @@ func (g *generator) walk(p *person, cur, n int, plan int) {
 	}
 }
 
-// counted is how many page views and track events the session has so far.
-func (g *generator) counted() int {
-	n := 0
-	for i := range g.steps {
-		if g.steps[i].kind != store.KindIdentify {
-			n++
-		}
-	}
-	return n
-}
-
 // visitSession builds and writes an anonymous visit of the marketing site:
 // a few pages, sometimes a sign-up started and abandoned.
 func (g *generator) visitSession(p *person, t int64) {
 	r := g.r
-	g.steps = g.steps[:0]
+	g.newSession()
 	ch := referralSources[p.referral].ch
 	if p.lastSeen != 0 {
 		ch = returnChannels[g.pick.returning.pick(r)]
@@ -158,7 +154,7 @@ func (g *generator) visitSession(p *person, t int64) {
 	n := g.eventCount(dur)
 	pg := &marketingPages[entry]
 	g.addPage(pg)
-	for g.counted() < n && pg.path != "/signup" {
+	for g.counted < n && pg.path != "/signup" {
 		pg = &marketingPages[r.IntN(len(marketingPages))]
 		g.addPage(pg)
 	}
