@@ -84,6 +84,9 @@ func (g *generator) activity(ctx context.Context) error {
 				if t < g.start || t >= g.now-minute {
 					continue
 				}
+				if !s.special && (t < p.signup || p.until != 0 && t >= p.until) {
+					continue // not before signing up, nor after leaving
+				}
 				if p.flags&fAnon != 0 {
 					g.visitSession(p, t)
 					continue

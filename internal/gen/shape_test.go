@@ -9,10 +9,11 @@ import (
 // TestSessionsAsTheWriterWouldMakeThem checks that generated sessions are
 // what the write path's sessionisation would have made of the same events:
 // counts match, events fall inside, no 30-minute gap inside a session, none
-// longer than 4 hours, and a user's sessions more than 30 minutes apart.
+// longer than 4 hours, a user's sessions more than 30 minutes apart, and
+// no activity before the user signed up.
 func TestSessionsAsTheWriterWouldMakeThem(t *testing.T) {
 	db, site, stats := generated(t, gen.Config{Users: 500, Seed: 3})
-	var bad [6]int64
+	var bad [7]int64
 	err := db.SQL().QueryRow(`WITH e AS (
 			SELECT session_id, ts, kind,
 				epoch(ts - lag(ts) OVER (PARTITION BY session_id ORDER BY ts)) AS gap
@@ -31,13 +32,15 @@ func TestSessionsAsTheWriterWouldMakeThem(t *testing.T) {
 			count(*) FILTER (WHERE agg.gap >= 30 * 60),
 			count(*) FILTER (WHERE s.ended_at - s.started_at >= INTERVAL 4 HOUR),
 			count(*) FILTER (WHERE s.idle <= 30 * 60),
-			(SELECT count(*) FROM events WHERE site_id = $1 AND session_id NOT IN (SELECT session_id FROM sessions))
-		FROM s LEFT JOIN agg USING (session_id)`, site.ID).Scan(&bad[0], &bad[1], &bad[2], &bad[3], &bad[4], &bad[5])
+			(SELECT count(*) FROM events WHERE site_id = $1 AND session_id NOT IN (SELECT session_id FROM sessions)),
+			(SELECT count(*) FROM events e JOIN attr_current a ON a.entity_key = e.user_key AND a.key = 'signed_up_at'
+				WHERE e.site_id = $1 AND e.ts < a.t)
+		FROM s LEFT JOIN agg USING (session_id)`, site.ID).Scan(&bad[0], &bad[1], &bad[2], &bad[3], &bad[4], &bad[5], &bad[6])
 	if err != nil {
 		t.Fatal(err)
 	}
 	what := []string{"counts differ", "bounds differ from events", "a 30-minute gap", "4 hours or longer",
-		"within 30 minutes of the previous", "events outside any session"}
+		"within 30 minutes of the previous", "events outside any session", "events before signing up"}
 	for i, n := range bad {
 		if n != 0 {
 			t.Errorf("%d sessions: %s", n, what[i])
