@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,4 +59,37 @@ func BenchmarkWrite(b *testing.B) {
 			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkBulkEvents measures the bulk path's event appends, the bulk of a
+// generated load, including the final commit and writer reload.
+func BenchmarkBulkEvents(b *testing.B) {
+	ctx := context.Background()
+	db := open(b, filepath.Join(b.TempDir(), "b.duckdb"))
+	defer db.Close()
+	site, _, err := db.CreateSite(ctx, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bulk, err := db.Bulk(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	user := bulk.NewUser(site.ID, t0, "u1")
+	s := &store.Session{Start: t0, End: t0.Add(time.Hour), Pages: 1, Events: 1, EntryPage: "/reports"}
+	session := bulk.Session(site.ID, user, s)
+	m := store.Message{SiteID: site.ID, Kind: store.KindTrack, Name: "Export", Properties: `{"format":"csv"}`,
+		Page: store.Page{URL: "https://app.example.com/reports", Path: "/reports", Title: "Reports"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		m.MessageID = strconv.Itoa(i)
+		m.Timestamp = t0.Add(time.Duration(i) * time.Millisecond)
+		m.ReceivedAt = m.Timestamp
+		bulk.Event(user, session, &m)
+	}
+	if err := bulk.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

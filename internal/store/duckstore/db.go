@@ -70,6 +70,8 @@ type Options struct {
 	BacklogWait time.Duration
 	// MaxApply bounds the messages applied in one database transaction.
 	MaxApply int
+	// BulkChunkRows is how many rows a bulk load commits at once (2M).
+	BulkChunkRows int
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -101,6 +103,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxApply == 0 {
 		o.MaxApply = 50_000
+	}
+	if o.BulkChunkRows == 0 {
+		o.BulkChunkRows = 2_000_000
 	}
 	if o.Now == nil {
 		o.Now = time.Now
