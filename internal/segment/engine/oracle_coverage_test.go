@@ -50,9 +50,12 @@ func features(n segment.Node, cat segment.Catalog) []string {
 			if !n.AsOf.IsZero() {
 				add("attribute as of")
 			}
+			if n.Op == segment.OpBetween && n.Values[0].Kind == segment.ValDate {
+				add("attribute datetime between", kindOfDay(n.Values[0]), "and", kindOfDay(n.Values[1]))
+			}
 			for _, v := range n.Values {
 				if v.Kind == segment.ValDate {
-					add("attribute datetime", string(n.Op), map[bool]string{true: "whole day", false: "instant"}[v.WholeDay()])
+					add("attribute datetime", string(n.Op), kindOfDay(v))
 				}
 			}
 		case *segment.Changed:
@@ -89,6 +92,13 @@ func features(n segment.Node, cat segment.Catalog) []string {
 	return out
 }
 
+func kindOfDay(v segment.Value) string {
+	if v.WholeDay() {
+		return "whole day"
+	}
+	return "instant"
+}
+
 // requiredFeatures are what the default run must reach.
 func requiredFeatures() []string {
 	var out []string
@@ -109,6 +119,11 @@ func requiredFeatures() []string {
 	}
 	for _, op := range append(cmp, segment.OpBetween) {
 		out = append(out, "attribute datetime "+string(op)+" whole day", "attribute datetime "+string(op)+" instant")
+	}
+	for _, lo := range []string{"whole day", "instant"} {
+		for _, hi := range []string{"whole day", "instant"} {
+			out = append(out, "attribute datetime between "+lo+" and "+hi)
+		}
 	}
 	for _, op := range append(slices.Clone(cmp), segment.OpIn, segment.OpNotIn, segment.OpContains, segment.OpStarts,
 		segment.OpEnds, segment.OpMatches, segment.OpSet, segment.OpNotSet) {

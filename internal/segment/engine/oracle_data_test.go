@@ -271,8 +271,11 @@ func (g *dataGen) userTraits(t time.Time, all bool) map[string]any {
 	}
 	if p(0.5) {
 		login := t.Add(-time.Duration(g.r.IntN(600)) * time.Minute)
-		if g.chance(0.3) { // the database keeps microseconds
+		switch x := g.r.Float64(); {
+		case x < 0.3: // the database keeps microseconds
 			login = login.Add(time.Duration(g.r.IntN(1000)) * time.Millisecond)
+		case x < 0.4: // just before midnight
+			login = login.Truncate(24 * time.Hour).Add(24*time.Hour - time.Second)
 		}
 		tr["last_login_at"] = login.Format(time.RFC3339Nano)
 	}
@@ -317,8 +320,11 @@ func (g *dataGen) userTraits(t time.Time, all bool) map[string]any {
 // timeText writes a moment as a datetime trait: a whole day (2026-01-05)
 // or an instant.
 func (g *dataGen) timeText(t time.Time) string {
-	if g.chance(0.4) {
+	switch x := g.r.Float64(); {
+	case x < 0.4:
 		return t.Format(time.DateOnly)
+	case x < 0.5: // the day's last moment
+		return t.Truncate(24 * time.Hour).Add(24*time.Hour - time.Millisecond).Format(time.RFC3339Nano)
 	}
 	return t.Format(time.RFC3339)
 }

@@ -257,6 +257,23 @@ func (g *treeGen) attrCondition(typ attr.Type, observed []attr.Value) (segment.O
 		return op, vals
 	case segment.OpBetween:
 		lo, hi := lit(), lit()
+		if typ == attr.Datetime && len(observed) > 0 && g.chance(0.7) {
+			// Around one value t, each bound a whole day or an instant:
+			// from t's day or an instant before it (or t), to t's day or
+			// t (or an instant after it).
+			t := pick(g.r, observed...).Time
+			hours := time.Duration(1+g.r.IntN(72)) * time.Hour
+			if g.chance(0.5) {
+				lo = date(t.Truncate(day))
+			} else {
+				lo = date(pick(g.r, t.Truncate(day).Add(-hours), t))
+			}
+			if g.chance(0.5) {
+				hi = date(t.Truncate(day))
+			} else {
+				hi = date(pick(g.r, t, t.Add(hours)))
+			}
+		}
 		if lo.Kind == segment.ValNumber && hi.Num < lo.Num || lo.Kind == segment.ValDate && hi.Time.Before(lo.Time) {
 			lo, hi = hi, lo
 		}
@@ -305,8 +322,12 @@ func (g *treeGen) literal(typ attr.Type, observed []attr.Value) segment.Value {
 			return date(g.instant(g.now.Add(-100*day), g.now.Add(40*day)))
 		}
 		switch g.r.IntN(6) {
-		case 0, 1:
+		case 0:
 			return date(o.Time.Truncate(day)) // its whole day
+		case 1:
+			// The whole day of a value late in its day.
+			o = g.pickTime(observed, func(t time.Time) bool { return t.Hour() == 23 })
+			return date(o.Time.Truncate(day))
 		case 2:
 			// The day before a value at midnight, which ends just as
 			// the value's day starts.
