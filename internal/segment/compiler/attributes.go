@@ -228,13 +228,18 @@ func (b *builder) changed(c *segment.Changed) error {
 	b.arg(c.Key)
 	b.w(") h WHERE prev IS DISTINCT FROM v")
 	b.period("set_at", c.Period)
+	// From and To compare like "=": a date written as a day is that day.
 	if c.From != nil {
-		b.w(" AND prev = ")
-		b.arg(literal(*c.From))
+		b.w(" AND ")
+		if err := b.predicate("prev", segment.OpEq, []segment.Value{*c.From}); err != nil {
+			return err
+		}
 	}
 	if c.To != nil {
-		b.w(" AND v = ")
-		b.arg(literal(*c.To))
+		b.w(" AND ")
+		if err := b.predicate("v", segment.OpEq, []segment.Value{*c.To}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/sightline/sightline/internal/segment"
 )
@@ -119,20 +120,58 @@ func (b *builder) property(p segment.Property) error {
 		}
 		return nil
 	}
-	numeric := len(p.Values) > 0 && p.Values[0].Kind == segment.ValNumber
-	expr := text
-	if numeric {
-		expr = d.ToNumber(text)
-	}
 	if negate {
 		b.w("NOT coalesce(")
 	}
-	if err := b.predicateArgs(expr, path, op, textValues(p.Values, numeric)); err != nil {
+	var err error
+	if op == segment.OpEq || op == segment.OpIn {
+		err = b.propertyIn(text, path, p.Values)
+	} else {
+		// An ordering or text match: numerically when the literal is a
+		// number, else as text.
+		expr := text
+		numeric := p.Values[0].Kind == segment.ValNumber
+		if numeric {
+			expr = d.ToNumber(text)
+		}
+		err = b.predicateArgs(expr, path, op, textValues(p.Values, numeric))
+	}
+	if err != nil {
 		return err
 	}
 	if negate {
 		b.w(", false)")
 	}
+	return nil
+}
+
+// propertyIn writes "the property equals one of vals": number literals
+// compare with the property read as a number, the others with its text,
+// so a list may mix both.
+func (b *builder) propertyIn(text string, path []any, vals []segment.Value) error {
+	var nums, texts []segment.Value
+	for _, v := range vals {
+		if v.Kind == segment.ValNumber {
+			nums = append(nums, v)
+		} else {
+			texts = append(texts, segment.Value{Kind: segment.ValString, Str: valueText(v)})
+		}
+	}
+	b.w("(")
+	if len(nums) > 0 {
+		if err := b.predicateArgs(b.c.Dialect.ToNumber(text), path, segment.OpIn, nums); err != nil {
+			return err
+		}
+	}
+	if len(nums) > 0 && len(texts) > 0 {
+		b.w(" OR ")
+	}
+	if len(texts) > 0 {
+		if err := b.predicateArgs(text, path, segment.OpIn, texts); err != nil {
+			return err
+		}
+	}
+	b.w(")")
 	return nil
 }
 
@@ -157,7 +196,7 @@ func valueText(v segment.Value) string {
 		}
 		return "false"
 	case segment.ValNumber:
-		return fmt.Sprint(v.Num)
+		return strconv.FormatFloat(v.Num, 'f', -1, 64)
 	case segment.ValDate:
 		return v.Time.Format("2006-01-02T15:04:05Z07:00")
 	}

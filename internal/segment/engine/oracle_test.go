@@ -26,7 +26,6 @@ var (
 	oracleTrees    = flag.Int("oracle.n", 150, "TestOracle: random segments checked per dataset")
 	oracleDatasets = flag.Int("oracle.datasets", 8, "TestOracle: random datasets, seeded oracle.seed, oracle.seed+1, …")
 	oracleSeed     = flag.Uint64("oracle.seed", 1, "TestOracle: seed of the first dataset (0: one from the clock)")
-	oracleKnown    = flag.Bool("oracle.known", false, "TestOracle: also generate conditions that meet the engine's known issues")
 )
 
 // oracleStats counts what TestOracle checked.
@@ -153,8 +152,7 @@ func checkDataset(t *testing.T, seed uint64, trees int) oracleStats {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
 	stats.users = len(run.w.universe)
-	g := &treeGen{r: rand.New(rand.NewPCG(seed, 2)), now: oracleNow, cat: run.cat, voc: newVocabulary(run.w),
-		known: *oracleKnown}
+	g := &treeGen{r: rand.New(rand.NewPCG(seed, 2)), now: oracleNow, cat: run.cat, voc: newVocabulary(run.w)}
 	run.saveSegments(g)
 
 	for attempt := 0; stats.trees < trees && attempt < 3*trees; attempt++ {

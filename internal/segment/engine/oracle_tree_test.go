@@ -139,9 +139,6 @@ type treeGen struct {
 	cat      segment.Catalog
 	voc      *vocabulary
 	segments []string // saved segment IDs in_segment may name
-	// known allows conditions that meet the engine's known issues (see
-	// the -oracle.known flag).
-	known bool
 }
 
 func (g *treeGen) chance(p float64) bool { return g.r.Float64() < p }
@@ -407,12 +404,6 @@ func (g *treeGen) changed() segment.Node {
 	observed := g.voc.userValues[key]
 	lit := func() *segment.Value {
 		v := g.literal(typ, observed)
-		if v.WholeDay() && !g.known {
-			// Known issue: the engine reads "changed to 2026-01-05" as
-			// changed to midnight exactly, the oracle as to any time that
-			// day, like "= 2026-01-05".
-			v.Time = v.Time.Add(time.Second)
-		}
 		return &v
 	}
 	if g.chance(0.4) {
@@ -482,12 +473,7 @@ func (g *treeGen) property(key string, texts []string) segment.Property {
 	case segment.OpIn, segment.OpNotIn:
 		p.Values = []segment.Value{lit()}
 		for range g.r.IntN(3) {
-			v := lit()
-			if g.known || (v.Kind == segment.ValNumber) == (p.Values[0].Kind == segment.ValNumber) {
-				// Known issue: the engine compares the whole list as
-				// numbers or as text, by the first literal's kind.
-				p.Values = append(p.Values, v)
-			}
+			p.Values = append(p.Values, lit())
 		}
 	case segment.OpContains, segment.OpStarts, segment.OpEnds, segment.OpMatches:
 		s := "csv"
