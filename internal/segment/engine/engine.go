@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/segment"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/store"
@@ -26,6 +25,8 @@ type Store interface {
 	Sync(ctx context.Context) error
 	// SQL is the database the compiled queries run on.
 	SQL() *sql.DB
+	// CurrentAttributes reads the named current attributes of users.
+	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 }
 
 // Engine evaluates segments.
@@ -205,14 +206,12 @@ func (e *Engine) Members(ctx context.Context, site int64, n segment.Node, after 
 		return nil, fmt.Errorf("list segment members: %w", err)
 	}
 	var out []store.Member
-	index := map[int64]int{}
 	for rows.Next() {
 		var m store.Member
 		if err := rows.Scan(&m.Key, &m.UserID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list segment members: %w", err)
 		}
-		index[m.Key] = len(out)
 		out = append(out, m)
 	}
 	rows.Close()
@@ -226,46 +225,14 @@ func (e *Engine) Members(ctx context.Context, site int64, n segment.Node, after 
 	for i, m := range out {
 		keys[i] = m.Key
 	}
-	arows, err := e.store.SQL().QueryContext(ctx, `SELECT entity_key, key, type, s, n, b, t, changed_at
-		FROM attr_current WHERE site_id = ? AND entity = 0 AND entity_key IN (SELECT unnest(?::BIGINT[]))
-			AND key IN (SELECT unnest(?::VARCHAR[])) ORDER BY entity_key, key`, site, keys, attrs)
+	byKey, err := e.store.CurrentAttributes(ctx, site, keys, attrs)
 	if err != nil {
-		return nil, fmt.Errorf("read member attributes: %w", err)
+		return nil, err
 	}
-	defer arows.Close()
-	for arows.Next() {
-		var key int64
-		var a store.AttrState
-		var typ uint8
-		var s *string
-		var num *float64
-		var b *bool
-		var t *time.Time
-		if err := arows.Scan(&key, &a.Key, &typ, &s, &num, &b, &t, &a.ChangedAt); err != nil {
-			return nil, fmt.Errorf("read member attributes: %w", err)
-		}
-		a.Value = typedValue(typ, s, num, b, t)
-		i := index[key]
-		out[i].Attributes = append(out[i].Attributes, a)
+	for i := range out {
+		out[i].Attributes = byKey[out[i].Key]
 	}
-	return out, arows.Err()
-}
-
-func typedValue(typ uint8, s *string, n *float64, b *bool, t *time.Time) attr.Value {
-	v := attr.Value{Type: attr.Type(typ)}
-	switch {
-	case s != nil:
-		v.Str = *s
-	case n != nil:
-		v.Num = *n
-	case b != nil:
-		v.Bool = *b
-	case t != nil:
-		v.Time = t.UTC()
-	default:
-		v.Null = true
-	}
-	return v
+	return out, nil
 }
 
 // Contains reports whether the user with the given key is a member of n.

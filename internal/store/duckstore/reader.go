@@ -125,6 +125,32 @@ func (db *DB) currentAttrs(ctx context.Context, entity store.Entity, key int64) 
 	return out, rows.Err()
 }
 
+// CurrentAttributes reads the named current attributes of several users at
+// once, by user key.
+func (db *DB) CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, changed_at
+		FROM attr_current WHERE site_id = ? AND entity = 0 AND entity_key IN (SELECT unnest(?::BIGINT[]))
+			AND key IN (SELECT unnest(?::VARCHAR[])) ORDER BY entity_key, key`, site, keys, names)
+	if err != nil {
+		return nil, fmt.Errorf("read attributes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]store.AttrState{}
+	for rows.Next() {
+		var a store.AttrState
+		var s, k int64
+		var e store.Entity
+		if err := scanTyped(rows, &s, &e, &k, &a.Key, &a.Value, &a.ChangedAt); err != nil {
+			return nil, fmt.Errorf("read attributes: %w", err)
+		}
+		out[k] = append(out[k], a)
+	}
+	return out, rows.Err()
+}
+
 // History returns the changes of one attribute of a user (all attributes
 // when key is empty), oldest first.
 func (db *DB) History(ctx context.Context, site int64, id store.Identity, key string) ([]store.Change, error) {
