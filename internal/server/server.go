@@ -100,6 +100,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	g.Go(func() error { return serve(srv, ln) })
 	g.Go(func() error { return serve(adminSrv, adminLn) })
 	log.Info("sightline serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "started_in", time.Since(start).Round(time.Millisecond))
+	if len(db.Sites(ctx)) == 0 {
+		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
+			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
