@@ -14,7 +14,9 @@ build:
 geo:
 	@scripts/fetch-geo.sh $(DATA)/geo/country.mmdb || echo "no country database (npm unreachable): countries will be empty"
 
+# run fills a demo site on first start (sightline demo), then serves.
 run: build geo
+	$(BIN) demo --data $(DATA)
 	$(BIN) serve --data $(DATA)
 
 vet:

@@ -100,19 +100,9 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	}
 
 	start := time.Now()
-	bulk, err := db.Bulk(ctx)
+	stats, err := fillSite(ctx, db, site, gc, stderr)
 	if err != nil {
 		return err
-	}
-	bar := newGenBar(stderr)
-	stats, err := gen.Run(ctx, bulk, site.ID, gc, bar.update)
-	bar.bar.Describe("committing and checkpointing")
-	if cerr := bulk.Close(); err == nil {
-		err = cerr
-	}
-	bar.finish()
-	if err != nil {
-		return fmt.Errorf("generate into site %s: %w", site.PublicID, err)
 	}
 	if err := db.Close(); err != nil {
 		return err
@@ -133,6 +123,26 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "in %s (%.0f events/s); %s is %.1f MB\n", elapsed.Round(100*time.Millisecond),
 		sum.EventsPerSecond, sum.DatabaseFilePath, float64(sum.DatabaseBytes)/(1<<20))
 	return nil
+}
+
+// fillSite generates gc's synthetic product into an empty site through the
+// store's bulk path, with a progress bar on stderr when it is a terminal.
+func fillSite(ctx context.Context, db *duckstore.DB, site store.Site, gc gen.Config, stderr io.Writer) (gen.Stats, error) {
+	bulk, err := db.Bulk(ctx)
+	if err != nil {
+		return gen.Stats{}, err
+	}
+	bar := newGenBar(stderr)
+	stats, err := gen.Run(ctx, bulk, site.ID, gc, bar.update)
+	bar.bar.Describe("committing and checkpointing")
+	if cerr := bulk.Close(); err == nil {
+		err = cerr
+	}
+	bar.finish()
+	if err != nil {
+		return gen.Stats{}, fmt.Errorf("generate into site %s: %w", site.PublicID, err)
+	}
+	return stats, nil
 }
 
 // genSite finds the site named by arg, by public ID or else by name, and

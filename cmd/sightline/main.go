@@ -26,6 +26,7 @@ Usage:
   sightline site create NAME [--origin URL]...    create a site; prints its ID and write key
   sightline token create --site ID --scope SCOPE  create an API token (read, write or admin)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
+  sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
 
 Every flag can also be set as SIGHTLINE_<FLAG>, e.g. SIGHTLINE_DATA=/var/lib/sightline.
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(args[1:], stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
+	case "demo":
+		return demoCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sightline", version)
 		return nil
