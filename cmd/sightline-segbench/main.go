@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sightline/sightline/internal/segbench"
 	"github.com/sightline/sightline/internal/segment/compiler"
@@ -33,6 +34,7 @@ func run(args []string, stdout io.Writer) error {
 	runs := fs.Int("runs", 10, "timed runs per segment")
 	checks := fs.Int("memberships", 200, "single-user membership checks per targeted segment")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +56,15 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return errors.New("no site " + *siteName + " in " + *data + "; generate it with sightline gen first")
 	}
-	eng := engine.New(db, compiler.DuckDB{}, nil)
+	var clock func() time.Time
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		clock = func() time.Time { return t }
+	}
+	eng := engine.New(db, compiler.DuckDB{}, clock)
 	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
 		Memberships: *checks, Seed: 1}, os.Stderr)
 	if err != nil {
