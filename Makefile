@@ -21,7 +21,7 @@ run: build geo
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt would change the files above" && exit 1)
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "$$out"; echo "gofmt would change the files above"; exit 1; fi
 
 test: vet geo
 	$(GO) test -race -count=1 -timeout 20m ./...
