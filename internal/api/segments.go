@@ -122,27 +122,23 @@ func (a *API) previewSegment(w http.ResponseWriter, r *http.Request, site store.
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	size, err := a.segments.Count(r.Context(), site.ID, n)
-	if err != nil {
-		return err
-	}
-	took := time.Since(start)
 	attrs, err := a.keyAttributes(r, site)
 	if err != nil {
 		return err
 	}
-	members, err := a.segments.Members(r.Context(), site.ID, n, 0, sample, attrs)
+	start := time.Now()
+	size, members, err := a.segments.Preview(r.Context(), site.ID, n, sample, attrs)
 	if err != nil {
 		return err
 	}
+	took := time.Since(start)
 	def, err := segment.MarshalNode(n)
 	if err != nil {
 		return err
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{
 		"size": size, "members": membersJSON(members), "text": segment.Format(n),
-		"definition": json.RawMessage(def), "count_ms": took.Milliseconds(),
+		"definition": json.RawMessage(def), "took_ms": took.Milliseconds(),
 	})
 	return nil
 }

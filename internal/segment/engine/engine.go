@@ -186,40 +186,60 @@ func (e *Engine) Count(ctx context.Context, site int64, n segment.Node) (int64, 
 // Members returns up to limit members with keys above after, in key order,
 // each with the named attributes.
 func (e *Engine) Members(ctx context.Context, site int64, n segment.Node, after int64, limit int, attrs []string) ([]store.Member, error) {
+	members, _, err := e.page(ctx, site, n, after, limit, attrs, false)
+	return members, err
+}
+
+// Preview returns the size of n and its first limit members with the named
+// attributes, evaluating the segment once for both.
+func (e *Engine) Preview(ctx context.Context, site int64, n segment.Node, limit int, attrs []string) (int64, []store.Member, error) {
+	members, size, err := e.page(ctx, site, n, 0, limit, attrs, true)
+	return size, members, err
+}
+
+// page lists members after a key; with sized it also counts them all in
+// the same query. IDs are looked up for the page's rows only.
+func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int64, limit int, attrs []string, sized bool) ([]store.Member, int64, error) {
 	if err := e.store.Sync(ctx); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	c, err := e.compiler(ctx, site)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q, err := c.Members(n)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	sqlText := `SELECT m.u, coalesce(
-			(SELECT min(external_id) FROM identities i WHERE i.entity_key = m.u AND i.kind = 1),
-			(SELECT min(external_id) FROM identities i WHERE i.entity_key = m.u AND i.kind = 2), '')
-		FROM (` + q.SQL + `) m WHERE m.u > ? ORDER BY m.u LIMIT ?`
+	size := "0"
+	if sized {
+		size = "count(*) OVER ()"
+	}
+	sqlText := `SELECT p.u, p.size, coalesce(
+			(SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 1),
+			(SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 2), '')
+		FROM (SELECT m.u, ` + size + ` AS size FROM (` + q.SQL + `) m WHERE m.u > ? ORDER BY m.u LIMIT ?) p
+		ORDER BY p.u`
 	rows, err := e.store.SQL().QueryContext(ctx, sqlText, append(q.Args, after, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("list segment members: %w", err)
+		return nil, 0, fmt.Errorf("list segment members: %w", err)
 	}
 	var out []store.Member
+	var total int64
 	for rows.Next() {
 		var m store.Member
-		if err := rows.Scan(&m.Key, &m.UserID); err != nil {
+		if err := rows.Scan(&m.Key, &total, &m.UserID); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("list segment members: %w", err)
+			return nil, 0, fmt.Errorf("list segment members: %w", err)
 		}
 		out = append(out, m)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list segment members: %w", err)
+		return nil, 0, fmt.Errorf("list segment members: %w", err)
 	}
 	if len(out) == 0 || len(attrs) == 0 {
-		return out, nil
+		return out, total, nil
 	}
 	keys := make([]int64, len(out))
 	for i, m := range out {
@@ -227,12 +247,12 @@ func (e *Engine) Members(ctx context.Context, site int64, n segment.Node, after 
 	}
 	byKey, err := e.store.CurrentAttributes(ctx, site, keys, attrs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for i := range out {
 		out[i].Attributes = byKey[out[i].Key]
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // Contains reports whether the user with the given key is a member of n.

@@ -238,6 +238,20 @@ func (run *oracleRun) check(i int, tree segment.Node) (int, bool) {
 		t.Errorf("seed %d tree %d: %s\ncount: %v", run.seed, i, text, err)
 		return 0, false
 	}
+	size, sample, err := run.eng.Preview(run.ctx, run.site, parsed, 5, nil)
+	if err != nil {
+		t.Errorf("seed %d tree %d: %s\npreview: %v", run.seed, i, text, err)
+		return 0, false
+	}
+	sampleKeys := make([]int64, len(sample))
+	for j, m := range sample {
+		sampleKeys[j] = m.Key
+	}
+	if size != int64(len(want)) || !slices.Equal(sampleKeys, want[:min(5, len(want))]) {
+		t.Errorf("seed %d tree %d: %s\npreview: size %d, first members %v; want %d, %v",
+			run.seed, i, text, size, sampleKeys, len(want), want[:min(5, len(want))])
+		return len(want), false
+	}
 	if slices.Equal(got, want) && count == int64(len(want)) {
 		return len(want), run.checkContains(i, parsed, want)
 	}
