@@ -71,6 +71,7 @@ type Result struct {
 	Size       int64 `json:"size"`
 	Count      Stats `json:"count"`
 	Members    Stats `json:"first_page"`
+	Preview    Stats `json:"preview"`
 	Membership Stats `json:"membership"`
 }
 
@@ -103,7 +104,7 @@ func Run(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cfg Config, 
 			return rep, fmt.Errorf("%s: %w", c.Name, err)
 		}
 		r := Result{Case: c}
-		var counts, pages []time.Duration
+		var counts, pages, previews []time.Duration
 		for run := 0; run <= cfg.Runs; run++ {
 			start := time.Now()
 			size, err := eng.Count(ctx, cfg.Site, n)
@@ -116,12 +117,18 @@ func Run(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cfg Config, 
 			if _, err := eng.Members(ctx, cfg.Site, n, 0, cfg.MemberPage, []string{"plan", "ltv", "persona"}); err != nil {
 				return rep, fmt.Errorf("%s: %w", c.Name, err)
 			}
+			pageTook := time.Since(start)
+			start = time.Now()
+			if _, _, err := eng.Preview(ctx, cfg.Site, n, 10, []string{"plan", "ltv", "persona"}); err != nil {
+				return rep, fmt.Errorf("%s preview: %w", c.Name, err)
+			}
 			if run > 0 { // the first run warms the caches
 				counts = append(counts, took)
-				pages = append(pages, time.Since(start))
+				pages = append(pages, pageTook)
+				previews = append(previews, time.Since(start))
 			}
 		}
-		r.Count, r.Members = stats(counts), stats(pages)
+		r.Count, r.Members, r.Preview = stats(counts), stats(pages), stats(previews)
 		if i < 2 { // membership for the two targeted cases
 			var checks []time.Duration
 			for _, k := range keys {
@@ -185,13 +192,15 @@ func procStatus(field string) string {
 // Print writes the report as a table.
 func Print(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "site: %d users, %d events\n", rep.Users, rep.Events)
-	fmt.Fprintf(w, "%-36s %9s  %-27s %-27s %-27s %s\n", "segment", "size", "count", "first page of members", "one user's membership", "target")
+	fmt.Fprintf(w, "%-36s %9s  %-27s %-27s %-27s %-27s %s\n", "segment", "size", "count", "first page of members",
+		"preview (size + 10)", "one user's membership", "target")
 	for _, r := range rep.Results {
 		member := "-"
 		if r.Membership.Median > 0 {
 			member = fmtStats(r.Membership)
 		}
-		fmt.Fprintf(w, "%-36s %9d  %-27s %-27s %-27s %s\n", r.Name, r.Size, fmtStats(r.Count), fmtStats(r.Members), member, r.Target)
+		fmt.Fprintf(w, "%-36s %9d  %-27s %-27s %-27s %-27s %s\n", r.Name, r.Size, fmtStats(r.Count), fmtStats(r.Members),
+			fmtStats(r.Preview), member, r.Target)
 	}
 	fmt.Fprintf(w, "peak RSS %s (current %s)\n", rep.PeakRSS, rep.RSS)
 }
