@@ -28,8 +28,20 @@ const (
 
 // Allows reports whether a token of scope s may do what needs scope need.
 func (s Scope) Allows(need Scope) bool {
-	rank := map[Scope]int{ScopeRead: 1, ScopeWrite: 2, ScopeAdmin: 3}
-	return rank[s] >= rank[need] && rank[need] > 0
+	return need.rank() > 0 && s.rank() >= need.rank()
+}
+
+// rank orders the scopes; 0 is no valid scope.
+func (s Scope) rank() int {
+	switch s {
+	case ScopeRead:
+		return 1
+	case ScopeWrite:
+		return 2
+	case ScopeAdmin:
+		return 3
+	}
+	return 0
 }
 
 // Token is an API token. Its secret is stored only as a hash.
