@@ -1,0 +1,314 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// The browser tests drive a real headless Chromium against a real server:
+// the tracker script, its batches, CORS and the read API all take part.
+
+// chromiumPath finds Chromium, installing Debian's package with
+// scripts/ensure-chromium.sh when none is found; it skips the test only when
+// neither works.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	find := func() string {
+		if p := os.Getenv("SIGHTLINE_CHROMIUM"); p != "" {
+			return p
+		}
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+			if p, err := exec.LookPath(name); err == nil {
+				return p
+			}
+		}
+		return ""
+	}
+	if p := find(); p != "" {
+		return p
+	}
+	out, err := exec.Command("sh", filepath.Join("..", "..", "scripts", "ensure-chromium.sh")).CombinedOutput()
+	if p := find(); p != "" {
+		return p
+	}
+	t.Skipf("browser test skipped: Chromium is not installed and could not be installed (%v): %s", err, out)
+	return ""
+}
+
+// newBrowser starts a headless Chromium with its own profile and returns a
+// context for one tab in it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 800),
+		// Headless Chromium says "HeadlessChrome", which internal/enrich
+		// rightly counts as a bot; a visitor's browser says Chrome.
+		chromedp.UserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// testPage is a customer's page with the snippet: the hosted tool's stub
+// and calls made before the tracker has loaded.
+const testPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Test app</title>
+<script>
+window.hj = window.hj || function () { (hj.q = hj.q || []).push(arguments) };
+hj('identify', 'u1', {company_size: 50});
+hj('event', 'hj_event');
+(function (w, d, s) {
+  w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
+  s = d.createElement('script'); s.async = 1; s.src = '%s/t/sightline.js'; d.head.appendChild(s);
+})(window, document);
+sightline('init', '%s');
+sightline('event', 'before_load', {early: true});
+function checkout() { throw new Error('boom at checkout'); }
+</script></head>
+<body style="margin:0">
+<button id="dead" style="position:absolute;left:100px;top:100px;width:200px;height:50px">does nothing</button>
+<button id="live" style="position:absolute;left:100px;top:300px;width:200px;height:50px" onclick="this.textContent='done'">works</button>
+<div style="height:5000px"></div>
+</body></html>`
+
+// pageServer serves testPage at every path, as a single-page app's server
+// does, on its own port: its origin differs from Sightline's.
+func pageServer(t *testing.T, sightline, writeKey string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, testPage, sightline, writeKey)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// event is an event as the read API returns it.
+type event struct {
+	Type       string         `json:"type"`
+	Name       string         `json:"name"`
+	SessionID  int64          `json:"session_id"`
+	URL        string         `json:"url"`
+	Path       string         `json:"path"`
+	Properties map[string]any `json:"properties"`
+}
+
+func (s *testServer) events(t *testing.T, user string) []event {
+	t.Helper()
+	var out struct {
+		Events []event `json:"events"`
+	}
+	s.getJSON(t, "/users/"+user+"/events?limit=1000", &out)
+	return out.Events
+}
+
+// find returns the events of a type and name that match.
+func find(events []event, typ, name string, match func(event) bool) []event {
+	var out []event
+	for _, e := range events {
+		if e.Type == typ && e.Name == name && (match == nil || match(e)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestTrackerInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	// The site allows the test page's origin; a second server on another
+	// port is a foreign origin with the same key.
+	probe := httptest.NewUnstartedServer(nil)
+	pageOrigin := "http://" + probe.Listener.Addr().String()
+	ctx := context.Background()
+	site, err := s.admin.CreateSite(ctx, "Browser", []string{pageOrigin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.admin.CreateToken(ctx, site.ID, store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &testServer{base: s.base, site: site.ID, tokens: map[store.Scope]string{store.ScopeRead: tok.Token}}
+	page := fmt.Sprintf(testPage, s.base, site.WriteKey)
+	probe.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page)
+	})
+	probe.Start()
+	t.Cleanup(probe.Close)
+	foreign := pageServer(t, s.base, site.WriteKey)
+
+	b := newBrowser(t)
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(b, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	loaded := chromedp.Poll[chromedp.Void](`!!(window.sightline && window.sightline.v)`, chromedp.WithPollingTimeout(10*time.Second))
+	js := func(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
+
+	run("open the page", chromedp.Navigate(pageOrigin+"/app?utm_source=newsletter&utm_medium=email&utm_campaign=spring"), loaded)
+	run("identify and an event",
+		js(`sightline('identify', 'u1', {plan: 'pro', ltv: 420, beta: true, signed_up_at: '2024-05-01'})`),
+		js(`sightline('event', 'export', {format: 'csv', rows: 12})`))
+	// Four fast clicks on a button that does nothing: a rage click, and
+	// one dead click for the burst.
+	run("rage clicks", chromedp.MouseClickXY(200, 125), chromedp.MouseClickXY(202, 126),
+		chromedp.MouseClickXY(199, 124), chromedp.MouseClickXY(201, 125), chromedp.Sleep(1500*time.Millisecond))
+	run("a click that changes the page", chromedp.MouseClickXY(150, 310), chromedp.Sleep(1200*time.Millisecond))
+	run("scroll", js(`window.scrollTo(0, 3000)`), chromedp.Sleep(400*time.Millisecond))
+	run("single-page navigation and a u-turn",
+		js(`history.pushState({}, '', '/app/settings')`), chromedp.Sleep(300*time.Millisecond),
+		js(`history.pushState({}, '', '/app/other')`), chromedp.Sleep(300*time.Millisecond),
+		js(`history.back()`), chromedp.Sleep(300*time.Millisecond))
+	run("a thrown error", js(`setTimeout(checkout, 0)`), chromedp.Sleep(100*time.Millisecond))
+
+	// Leaving sends what is left with sendBeacon; the foreign page is
+	// refused, by the browser (CORS) and by the server.
+	run("a page on a foreign origin", chromedp.Navigate(foreign.URL+"/elsewhere"), loaded,
+		js(`sightline('event', 'foreign_event')`))
+	tctx, cancel := context.WithTimeout(b, 10*time.Second)
+	defer cancel()
+	direct, err := chromedp.Run(tctx, chromedp.Evaluate[string](fmt.Sprintf(
+		`fetch(%q, {method: 'POST', body: '{"batch":[]}'}).then(r => 'answered ' + r.status, e => 'refused')`,
+		s.base+"/t/batch?k="+site.WriteKey), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("wait for the foreign page's batch", chromedp.Sleep(1500*time.Millisecond))
+	if direct != "refused" {
+		t.Errorf("a foreign page's request to /t/batch was %s, want refused", direct)
+	}
+
+	// Everything arrives, on the identified user.
+	var events []event
+	want := map[string]func(event) bool{
+		"page /app with UTM tags": func(e event) bool {
+			return e.Type == "page" && e.Path == "/app" && strings.Contains(e.URL, "utm_source=newsletter")
+		},
+		"before_load from the stub queue": func(e event) bool { return e.Name == "before_load" && e.Properties["early"] == true },
+		"hj_event from hj's queue":        func(e event) bool { return e.Name == "hj_event" },
+		"export with properties":          func(e event) bool { return e.Name == "export" && e.Properties["rows"] == 12.0 },
+		"page /app/settings by pushState": func(e event) bool { return e.Type == "page" && e.Path == "/app/settings" },
+		"a $click with offsets": func(e event) bool {
+			p := e.Properties
+			ox, _ := p["offset_x"].(float64)
+			return e.Name == "$click" && p["selector"] == "#dead" && ox > 0.4 && ox < 0.6 &&
+				p["page_x"] == 200.0 && p["viewport_width"] == 1280.0
+		},
+		"a $rage_click": func(e event) bool {
+			return e.Name == "$rage_click" && e.Properties["selector"] == "#dead" && e.Properties["clicks"] == 4.0
+		},
+		"a $dead_click": func(e event) bool { return e.Name == "$dead_click" && e.Properties["selector"] == "#dead" },
+		"a $u_turn": func(e event) bool {
+			return e.Name == "$u_turn" && e.Properties["from_path"] == "/app/other" && e.Properties["to_path"] == "/app/settings"
+		},
+		"an $error": func(e event) bool {
+			p := e.Properties
+			return e.Name == "$error" && strings.Contains(p["message"].(string), "boom at checkout") &&
+				p["source"] == pageOrigin+"/app" && p["line"].(float64) > 0
+		},
+		"$scroll of /app": func(e event) bool {
+			d, _ := e.Properties["depth"].(float64)
+			return e.Name == "$scroll" && e.Path == "/app" && d > 50
+		},
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		events = api.events(t, "u1")
+		missing := []string{}
+		for what, ok := range want {
+			found := false
+			for _, e := range events {
+				found = found || ok(e)
+			}
+			if !found {
+				missing = append(missing, what)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, e := range events {
+				t.Logf("%s %s %s %v", e.Type, e.Name, e.URL, e.Properties)
+			}
+			t.Fatalf("missing after 15 s: %v", missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if dead := find(events, "track", "$dead_click", nil); len(dead) != 1 {
+		t.Errorf("dead clicks = %v, want the one on #dead (not the click that changed the page)", dead)
+	}
+	for _, e := range events {
+		if strings.HasPrefix(e.URL, foreign.URL) || e.Name == "foreign_event" {
+			t.Errorf("stored from a foreign origin: %v", e)
+		}
+	}
+
+	// Typed attributes from sightline('identify') and hj('identify').
+	var user struct {
+		Attributes map[string]struct {
+			Value any    `json:"value"`
+			Type  string `json:"type"`
+		} `json:"attributes"`
+	}
+	api.getJSON(t, "/users/u1", &user)
+	for key, ty := range map[string]string{"plan": "string", "ltv": "number", "beta": "boolean",
+		"signed_up_at": "datetime", "company_size": "number"} {
+		if a, ok := user.Attributes[key]; !ok || a.Type != ty {
+			t.Errorf("attribute %s = %+v, want type %s", key, a, ty)
+		}
+	}
+
+	// One session, from the landing page with its campaign.
+	var sessions struct {
+		Sessions []map[string]any `json:"sessions"`
+	}
+	api.getJSON(t, "/users/u1/sessions", &sessions)
+	if len(sessions.Sessions) != 1 {
+		t.Fatalf("sessions = %v", sessions.Sessions)
+	}
+	sess := sessions.Sessions[0]
+	if sess["entry_page"] != "/app" || sess["utm_source"] != "newsletter" || sess["utm_campaign"] != "spring" ||
+		sess["device_type"] != "desktop" || sess["browser"] != "Chrome" || sess["os"] != "Linux" || sess["timezone"] == "" || sess["duration_seconds"].(float64) < 3 {
+		t.Errorf("session = %v", sess)
+	}
+}
