@@ -35,7 +35,14 @@ fi
 cd "$src"
 if [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/tsc ] ||
 	[ package-lock.json -nt node_modules/.package-lock.json ]; then
-	npm ci --no-audit --no-fund --loglevel=error >&2
+	if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
+		if [ -n "$check" ]; then
+			# Offline: the Go test still compares the sources' hashes.
+			echo "build-tracker: npm ci failed; NOT checking internal/tracker/dist against a rebuild" >&2
+			exit 0
+		fi
+		exit 1
+	fi
 fi
 node_modules/.bin/tsc --noEmit -p .
 
