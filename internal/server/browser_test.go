@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,39 +81,86 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// testPage is a customer's page with the snippet: the hosted tool's stub
-// and calls made before the tracker has loaded.
-const testPage = `<!doctype html>
+// snippetPage is a customer's page with the snippet. prelude runs before
+// the snippet, after right after it (both before the tracker has loaded);
+// options are init's.
+func snippetPage(sightline, writeKey, options, prelude, after string) string {
+	return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Test app</title>
 <script>
-window.hj = window.hj || function () { (hj.q = hj.q || []).push(arguments) };
-hj('identify', 'u1', {company_size: 50});
-hj('event', 'hj_event');
+` + prelude + `
 (function (w, d, s) {
   w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
-  s = d.createElement('script'); s.async = 1; s.src = '%s/t/sightline.js'; d.head.appendChild(s);
+  s = d.createElement('script'); s.async = 1; s.src = '` + sightline + `/t/sightline.js'; d.head.appendChild(s);
 })(window, document);
-sightline('init', '%s');
-sightline('event', 'before_load', {early: true});
-function checkout() { throw new Error('boom at checkout'); }
+sightline('init', '` + writeKey + `', ` + options + `);
+` + after + `
 </script></head>
 <body style="margin:0">
 <button id="dead" style="position:absolute;left:100px;top:100px;width:200px;height:50px">does nothing</button>
 <button id="live" style="position:absolute;left:100px;top:300px;width:200px;height:50px" onclick="this.textContent='done'">works</button>
 <div style="height:5000px"></div>
+<script>
+function checkout() { throw new Error('boom at checkout'); }
+</script>
 </body></html>`
-
-// pageServer serves testPage at every path, as a single-page app's server
-// does, on its own port: its origin differs from Sightline's.
-func pageServer(t *testing.T, sightline, writeKey string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, testPage, sightline, writeKey)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
+
+// pageServer is a customer's site on its own port, so its origin differs
+// from Sightline's. It serves its page at every path, as a single-page
+// app's server does.
+type pageServer struct {
+	*httptest.Server
+	page atomic.Pointer[string]
+}
+
+func newPageServer(t *testing.T) *pageServer {
+	t.Helper()
+	p := &pageServer{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if page := p.page.Load(); page != nil {
+			fmt.Fprint(w, *page)
+		}
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *pageServer) serve(html string) { p.page.Store(&html) }
+
+// browserSite creates a site that allows origin and returns an API client
+// for it with a read token, and its write key.
+func browserSite(t *testing.T, s *testServer, origin string) (*testServer, string) {
+	t.Helper()
+	ctx := context.Background()
+	site, err := s.admin.CreateSite(ctx, "Browser", []string{origin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.admin.CreateToken(ctx, site.ID, store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{base: s.base, site: site.ID, tokens: map[store.Scope]string{store.ScopeRead: tok.Token}}, site.WriteKey
+}
+
+// run runs browser actions, failing the test on an error.
+func run(t *testing.T, b context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// loaded waits until the tracker has replaced the snippet's stub.
+func loaded() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`!!(window.sightline && window.sightline.v)`, chromedp.WithPollingTimeout(10*time.Second))
+}
+
+func js(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
 
 // event is an event as the read API returns it.
 type event struct {
@@ -151,68 +199,49 @@ func TestTrackerInChromium(t *testing.T) {
 	s := startServer(t, nil)
 	// The site allows the test page's origin; a second server on another
 	// port is a foreign origin with the same key.
-	probe := httptest.NewUnstartedServer(nil)
-	pageOrigin := "http://" + probe.Listener.Addr().String()
-	ctx := context.Background()
-	site, err := s.admin.CreateSite(ctx, "Browser", []string{pageOrigin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.admin.CreateToken(ctx, site.ID, store.ScopeRead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := &testServer{base: s.base, site: site.ID, tokens: map[store.Scope]string{store.ScopeRead: tok.Token}}
-	page := fmt.Sprintf(testPage, s.base, site.WriteKey)
-	probe.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, page)
-	})
-	probe.Start()
-	t.Cleanup(probe.Close)
-	foreign := pageServer(t, s.base, site.WriteKey)
+	site, foreign := newPageServer(t), newPageServer(t)
+	pageOrigin := site.URL
+	api, writeKey := browserSite(t, s, pageOrigin)
+	page := snippetPage(s.base, writeKey, "{}",
+		`window.hj = window.hj || function () { (hj.q = hj.q || []).push(arguments) };
+hj('identify', 'u1', {company_size: 50});
+hj('event', 'hj_event');`,
+		`sightline('event', 'before_load', {early: true});`)
+	site.serve(page)
+	foreign.serve(page)
 
 	b := newBrowser(t)
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(b, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	loaded := chromedp.Poll[chromedp.Void](`!!(window.sightline && window.sightline.v)`, chromedp.WithPollingTimeout(10*time.Second))
-	js := func(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
-
-	run("open the page", chromedp.Navigate(pageOrigin+"/app?utm_source=newsletter&utm_medium=email&utm_campaign=spring"), loaded)
-	run("identify and an event",
+	run(t, b, "open the page", chromedp.Navigate(pageOrigin+"/app?utm_source=newsletter&utm_medium=email&utm_campaign=spring"), loaded())
+	run(t, b, "identify and an event",
 		js(`sightline('identify', 'u1', {plan: 'pro', ltv: 420, beta: true, signed_up_at: '2024-05-01'})`),
 		js(`sightline('event', 'export', {format: 'csv', rows: 12})`))
 	// Four fast clicks on a button that does nothing: a rage click, and
 	// one dead click for the burst.
-	run("rage clicks", chromedp.MouseClickXY(200, 125), chromedp.MouseClickXY(202, 126),
+	run(t, b, "rage clicks", chromedp.MouseClickXY(200, 125), chromedp.MouseClickXY(202, 126),
 		chromedp.MouseClickXY(199, 124), chromedp.MouseClickXY(201, 125), chromedp.Sleep(1500*time.Millisecond))
-	run("a click that changes the page", chromedp.MouseClickXY(150, 310), chromedp.Sleep(1200*time.Millisecond))
-	run("scroll", js(`window.scrollTo(0, 3000)`), chromedp.Sleep(400*time.Millisecond))
-	run("single-page navigation and a u-turn",
+	run(t, b, "a click that changes the page", chromedp.MouseClickXY(150, 310), chromedp.Sleep(1200*time.Millisecond))
+	run(t, b, "scroll", js(`window.scrollTo(0, 3000)`), chromedp.Sleep(400*time.Millisecond))
+	run(t, b, "single-page navigation and a u-turn",
 		js(`history.pushState({}, '', '/app/settings')`), chromedp.Sleep(300*time.Millisecond),
 		js(`history.pushState({}, '', '/app/other')`), chromedp.Sleep(300*time.Millisecond),
 		js(`history.back()`), chromedp.Sleep(300*time.Millisecond))
-	run("a thrown error", js(`setTimeout(checkout, 0)`), chromedp.Sleep(100*time.Millisecond))
+	run(t, b, "a thrown error", js(`setTimeout(checkout, 0)`), chromedp.Sleep(100*time.Millisecond))
+	run(t, b, "an event just before leaving", js(`sightline('event', 'last_words')`))
 
-	// Leaving sends what is left with sendBeacon; the foreign page is
-	// refused, by the browser (CORS) and by the server.
-	run("a page on a foreign origin", chromedp.Navigate(foreign.URL+"/elsewhere"), loaded,
+	// Leaving sends what is left with sendBeacon (the batch timer has not
+	// fired yet); the foreign page is refused, by the browser (CORS) and by
+	// the server.
+	run(t, b, "a page on a foreign origin", chromedp.Navigate(foreign.URL+"/elsewhere"), loaded(),
 		js(`sightline('event', 'foreign_event')`))
 	tctx, cancel := context.WithTimeout(b, 10*time.Second)
 	defer cancel()
 	direct, err := chromedp.Run(tctx, chromedp.Evaluate[string](fmt.Sprintf(
 		`fetch(%q, {method: 'POST', body: '{"batch":[]}'}).then(r => 'answered ' + r.status, e => 'refused')`,
-		s.base+"/t/batch?k="+site.WriteKey), chromedp.EvalAwaitPromise))
+		s.base+"/t/batch?k="+writeKey), chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
 	}
-	run("wait for the foreign page's batch", chromedp.Sleep(1500*time.Millisecond))
+	run(t, b, "wait for the foreign page's batch", chromedp.Sleep(1500*time.Millisecond))
 	if direct != "refused" {
 		t.Errorf("a foreign page's request to /t/batch was %s, want refused", direct)
 	}
@@ -227,6 +256,7 @@ func TestTrackerInChromium(t *testing.T) {
 		"hj_event from hj's queue":        func(e event) bool { return e.Name == "hj_event" },
 		"export with properties":          func(e event) bool { return e.Name == "export" && e.Properties["rows"] == 12.0 },
 		"page /app/settings by pushState": func(e event) bool { return e.Type == "page" && e.Path == "/app/settings" },
+		"last_words by sendBeacon":        func(e event) bool { return e.Name == "last_words" },
 		"a $click with offsets": func(e event) bool {
 			p := e.Properties
 			ox, _ := p["offset_x"].(float64)
