@@ -342,3 +342,97 @@ hj('event', 'hj_event');`,
 		t.Errorf("session = %v", sess)
 	}
 }
+
+// eventually polls cond for up to 15 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not after 15 s: %s", what)
+		}
+	}
+}
+
+func TestTrackerConsentOptOutAndDNT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	site := newPageServer(t)
+	api, writeKey := browserSite(t, s, site.URL)
+	b := newBrowser(t)
+	cookies := func() string {
+		t.Helper()
+		c, err := chromedp.Run(b, chromedp.Evaluate[string](`document.cookie`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	userStatus := func(id string) int {
+		t.Helper()
+		code, _ := api.get(t, store.ScopeRead, "/users/"+id)
+		return code
+	}
+	names := func(id string) map[string]int { // "type name-or-path": count
+		t.Helper()
+		out := map[string]int{}
+		if userStatus(id) != 200 {
+			return out
+		}
+		for _, e := range api.events(t, id) {
+			if e.Type == "page" {
+				out["page "+e.Path]++
+			} else {
+				out[e.Type+" "+e.Name]++
+			}
+		}
+		return out
+	}
+
+	// Consent mode: nothing is sent or stored on the device before consent;
+	// the calls made meanwhile are sent once it comes.
+	site.serve(snippetPage(s.base, writeKey, "{requireConsent: true}", "",
+		`sightline('identify', 'c1', {plan: 'free'}); sightline('event', 'held_event');`))
+	run(t, b, "open a page that needs consent", chromedp.Navigate(site.URL+"/consent"), loaded(),
+		chromedp.Sleep(1500*time.Millisecond))
+	if c := cookies(); strings.Contains(c, "sl_") {
+		t.Errorf("cookies before consent: %q", c)
+	}
+	if code := userStatus("c1"); code != 404 {
+		t.Fatalf("before consent the user is stored (%d)", code)
+	}
+	run(t, b, "consent", js(`sightline('consent', true)`))
+	eventually(t, "the page view and the held calls after consent", func() bool {
+		n := names("c1")
+		return n["page /consent"] == 1 && n["track held_event"] == 1
+	})
+	if c := cookies(); !strings.Contains(c, "sl_vid=") {
+		t.Errorf("no visitor cookie after consent: %q", c)
+	}
+
+	// Opt-out: capture stops, the cookies go, and it is remembered.
+	run(t, b, "opt out", js(`sightline('optout')`), js(`sightline('event', 'after_optout')`))
+	if c := cookies(); strings.Contains(c, "sl_") {
+		t.Errorf("cookies after opt-out: %q", c)
+	}
+	run(t, b, "reload after opting out", chromedp.Navigate(site.URL+"/again"), loaded(),
+		js(`sightline('event', 'after_reload')`), chromedp.Sleep(1500*time.Millisecond))
+	if n := names("c1"); n["track after_optout"]+n["track after_reload"]+n["page /again"] != 0 {
+		t.Errorf("stored after opt-out: %v", n)
+	}
+
+	// Do-Not-Track, when the site honours it; the same page without the
+	// option is the control.
+	dnt := `Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: function () { return '1' }});`
+	run(t, b, "forget the opt-out", js(`localStorage.clear()`))
+	site.serve(snippetPage(s.base, writeKey, "{respectDNT: true}", dnt, `sightline('identify', 'd1')`))
+	run(t, b, "a DNT browser on a site that honours it", chromedp.Navigate(site.URL+"/dnt"), loaded(),
+		chromedp.Sleep(1500*time.Millisecond))
+	site.serve(snippetPage(s.base, writeKey, "{}", dnt, `sightline('identify', 'd2')`))
+	run(t, b, "a DNT browser on a site that does not", chromedp.Navigate(site.URL+"/no-dnt"), loaded())
+	eventually(t, "the control user", func() bool { return userStatus("d2") == 200 })
+	if code := userStatus("d1"); code != 404 {
+		t.Errorf("a Do-Not-Track visitor was stored (%d)", code)
+	}
+}
