@@ -226,6 +226,13 @@ hj('event', 'hj_event');`,
 		js(`history.pushState({}, '', '/app/other')`), chromedp.Sleep(300*time.Millisecond),
 		js(`history.back()`), chromedp.Sleep(300*time.Millisecond))
 	run(t, b, "a thrown error", js(`setTimeout(checkout, 0)`), chromedp.Sleep(100*time.Millisecond))
+	// A u-turn across full page loads: to another document and straight
+	// back (restored from the back-forward cache, or loaded again).
+	// (loaded() is not used after going back: chromedp's polling does not
+	// resume in a page restored from the back-forward cache.)
+	run(t, b, "to another document", chromedp.Navigate(pageOrigin+"/app/billing"), loaded(),
+		chromedp.Sleep(300*time.Millisecond))
+	run(t, b, "and back", js(`history.back()`), chromedp.Sleep(500*time.Millisecond))
 	run(t, b, "an event just before leaving", js(`sightline('event', 'last_words')`))
 
 	// Leaving sends what is left with sendBeacon (the batch timer has not
@@ -267,8 +274,11 @@ hj('event', 'hj_event');`,
 			return e.Name == "$rage_click" && e.Properties["selector"] == "#dead" && e.Properties["clicks"] == 4.0
 		},
 		"a $dead_click": func(e event) bool { return e.Name == "$dead_click" && e.Properties["selector"] == "#dead" },
-		"a $u_turn": func(e event) bool {
+		"a $u_turn in the app": func(e event) bool {
 			return e.Name == "$u_turn" && e.Properties["from_path"] == "/app/other" && e.Properties["to_path"] == "/app/settings"
+		},
+		"a $u_turn between documents": func(e event) bool {
+			return e.Name == "$u_turn" && e.Properties["from_path"] == "/app/billing" && e.Properties["to_path"] == "/app/settings"
 		},
 		"an $error": func(e event) bool {
 			p := e.Properties
@@ -337,6 +347,11 @@ hj('event', 'hj_event');`,
 		t.Fatalf("sessions = %v", sessions.Sessions)
 	}
 	sess := sessions.Sessions[0]
+	for _, e := range events {
+		if float64(e.SessionID) != sess["id"] {
+			t.Errorf("%s %s in session %d, not %v", e.Type, e.Name, e.SessionID, sess["id"])
+		}
+	}
 	if sess["entry_page"] != "/app" || sess["utm_source"] != "newsletter" || sess["utm_campaign"] != "spring" ||
 		sess["device_type"] != "desktop" || sess["browser"] != "Chrome" || sess["os"] != "Linux" || sess["timezone"] == "" || sess["duration_seconds"].(float64) < 3 {
 		t.Errorf("session = %v", sess)
