@@ -215,6 +215,10 @@ hj('event', 'hj_event');`,
 	run(t, b, "identify and an event",
 		js(`sightline('identify', 'u1', {plan: 'pro', ltv: 420, beta: true, signed_up_at: '2024-05-01'})`),
 		js(`sightline('event', 'export', {format: 'csv', rows: 12})`))
+	// Nonsense never throws into the page (Evaluate fails if it does).
+	run(t, b, "calls with bad arguments", js(`sightline(); sightline(42); sightline('event'); sightline('event', {});
+		sightline('identify', undefined, 'x'); sightline('page', 7); sightline('unknown');
+		var loop = {}; loop.self = loop; sightline('event', 'circular', loop); hj('nonsense', 1)`))
 	// Four fast clicks on a button that does nothing: a rage click, and
 	// one dead click for the burst.
 	run(t, b, "rage clicks", chromedp.MouseClickXY(200, 125), chromedp.MouseClickXY(202, 126),

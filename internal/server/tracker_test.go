@@ -137,8 +137,19 @@ func TestTrackerBatchKeyAndOrigin(t *testing.T) {
 	if sess := list[0].(map[string]any); sess["browser"] != "Safari" || sess["os"] != "MacOS" || sess["entry_page"] != "/a" || sess["device_type"] != "desktop" {
 		t.Fatalf("session device = %v", sess)
 	}
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`sightline_tracker_refused_total{reason="origin"} 5`, `sightline_tracker_refused_total{reason="key"} 2`} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 	// Validation is ingestion's: an invalid message is refused by index.
-	resp := post("POST", key, allowed, `{"batch":[{"type":"track","anonymousId":"v1"}]}`)
+	resp = post("POST", key, allowed, `{"batch":[{"type":"track","anonymousId":"v1"}]}`)
 	if resp.StatusCode != 400 || resp.Header.Get("Access-Control-Allow-Origin") != allowed {
 		t.Fatalf("invalid batch: %s %v", resp.Status, resp.Header)
 	}
