@@ -78,7 +78,10 @@ export function rageClick(c: Click): void {
   }
 }
 
-const NOT_DEAD = 'input,select,textarea,option,label,video,audio,canvas,iframe,embed,object,[contenteditable]';
+// Clicks on these may do their work without changing the DOM: typing,
+// media, drawing, frames, links that open a tab or download a file.
+const NOT_DEAD = 'input,select,textarea,option,label,video,audio,canvas,iframe,embed,object,[contenteditable],' +
+  'a[target=_blank],a[download]';
 
 let dead: (Click & { url: string }) | null = null;
 let deadTimer = 0;

@@ -2,11 +2,12 @@
 // loads and deploys, so clicks on the same element add up in a heatmap.
 //
 // It walks up from the element to the nearest ancestor with a stable ID
-// (or to body), writing each step as tag, up to two stable classes, and
-// :nth-of-type when siblings share the tag — so it matches the element
-// exclusively without a querySelectorAll per step. IDs and classes that look
-// generated (three or more digits in a row, CSS-in-JS prefixes) or that
-// describe a passing state (active, open…) are left out.
+// (or to body, or MAX_DEPTH steps), writing each step as tag, up to two
+// stable classes, and :nth-of-type when siblings share the tag. Anchored at
+// a unique ID or body, that matches the element alone, without a
+// querySelectorAll per step to check. IDs and classes that look generated
+// (three or more digits in a row, CSS-in-JS prefixes) or that describe a
+// passing state (active, open…) are left out.
 
 const MAX_DEPTH = 12;
 const STATE = /^(active|hover|focus|focused|open|opened|selected|checked|disabled|visible|hidden|show|shown|is-.*|has-.*)$/;
