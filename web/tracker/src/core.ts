@@ -56,6 +56,7 @@ export function deactivate(): void {
   storage.del('sl_vid');
   storage.del('sl_uid');
   storage.del('sl_ses');
+  ses.id = '';
 }
 
 /** Sets the user ID; null or empty keeps the current one. */
@@ -70,6 +71,7 @@ export function reset(): void {
   userID = '';
   storage.del('sl_uid');
   storage.del('sl_ses');
+  ses.id = '';
   visitorID = storage.newID();
   storage.set('sl_vid', visitorID, YEAR);
 }
@@ -90,19 +92,29 @@ export function currentPage(): Page {
   };
 }
 
+// The session as last read or written; the cookie is the truth across
+// tabs, but reading and writing document.cookie costs a synchronous trip to
+// the browser's cookie store, so it is done at most every SESSION_SYNC ms.
+const SESSION_SYNC = 5000;
+let ses = { id: '', start: 0, last: 0 };
+let sesSynced = -SESSION_SYNC;
+
 // session returns the session ID, starting a new session after SESSION_IDLE
 // without activity or when the current one is older than SESSION_MAX.
 function session(now: number): string {
-  const parts = (storage.get('sl_ses') || '').split('.');
-  let id = parts[0];
-  let start = Number(parts[1]);
-  const last = Number(parts[2]);
-  if (!id || !(now - last < SESSION_IDLE) || !(now - start < SESSION_MAX)) {
-    id = storage.newID().slice(0, 16);
-    start = now;
+  const sync = now - sesSynced >= SESSION_SYNC;
+  if (sync) {
+    const parts = (storage.get('sl_ses') || '').split('.');
+    ses = { id: parts[0], start: Number(parts[1]), last: Number(parts[2]) };
   }
-  storage.set('sl_ses', id + '.' + start + '.' + now, SESSION_MAX / 1000);
-  return id;
+  const fresh = !ses.id || !(now - ses.last < SESSION_IDLE) || !(now - ses.start < SESSION_MAX);
+  if (fresh) ses = { id: storage.newID().slice(0, 16), start: now, last: now };
+  ses.last = now;
+  if (sync || fresh) {
+    storage.set('sl_ses', ses.id + '.' + ses.start + '.' + now, SESSION_MAX / 1000);
+    sesSynced = now;
+  }
+  return ses.id;
 }
 
 // campaign reads the UTM tags of a query string, as Segment's
