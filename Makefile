@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean
+.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean tracker tracker-check chromium
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -23,7 +23,21 @@ vet:
 	$(GO) vet ./...
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "$$out"; echo "gofmt would change the files above"; exit 1; fi
 
-test: vet geo
+# The browser tests need Chromium: installed from Debian when missing.
+chromium:
+	@scripts/ensure-chromium.sh || echo "no Chromium: the browser tests will be skipped"
+
+# The tracker script is built from web/tracker (TypeScript, esbuild) into
+# internal/tracker/dist and committed; tracker rebuilds it, tracker-check
+# fails when a rebuild differs from what is committed.
+tracker:
+	scripts/build-tracker.sh
+
+tracker-check:
+	@if command -v npm >/dev/null 2>&1; then scripts/build-tracker.sh --check; \
+	else echo "npm not found: not checking internal/tracker/dist against a rebuild of web/tracker"; fi
+
+test: vet geo chromium tracker-check
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # oracle checks many more random segments against the brute-force

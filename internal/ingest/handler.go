@@ -117,60 +117,127 @@ type Response struct {
 // serve handles one endpoint; kind 0 is a batch.
 func (h *Handler) serve(kind store.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h.handle(w, r, kind); err != nil {
-			var e *apierr.Error
-			if errors.As(err, &e) {
-				h.cfg.Metrics.Rejected.WithLabelValues(e.Code).Inc()
-			}
-			apierr.Write(w, h.cfg.Log, err)
-		}
+		h.fail(w, h.handle(w, r, kind))
 	}
 }
 
-func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
-	select {
-	case h.sem <- struct{}{}:
-		defer func() { <-h.sem }()
-	default:
-		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
-			Message: "too many requests in progress; retry later", RetryAfter: time.Second}
+// ServeBrowserBatch stores a batch that a browser sent for site, which the
+// caller has already authenticated (the tracker's endpoint checks the key
+// and the page's origin). The body is a batch as /v1/batch takes it and
+// goes through the same validation and pipeline; any writeKey in it is
+// ignored. The device comes from the request's User-Agent header unless the
+// batch's context names another: a browser's own header is the one to
+// trust.
+func (h *Handler) ServeBrowserBatch(w http.ResponseWriter, r *http.Request, site store.Site) {
+	h.fail(w, h.handleBrowser(w, r, site))
+}
+
+func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	release, err := h.acquire()
+	if err != nil {
+		return err
 	}
+	defer release()
 	body, err := h.readBody(r)
 	if err != nil {
 		return err
 	}
-	var raws []json.RawMessage
-	var sentAt, bodyKey string
-	var batchContext wireContext
-	if kind == 0 {
-		var b wireBatch
-		if err := json.Unmarshal(body, &b); err != nil {
-			return apierr.Invalid("malformed_json", "", "the body is not a JSON batch object: %v", err)
-		}
-		if len(b.Batch) > h.cfg.Limits.MaxBatchMessages {
-			return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
-				Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
-		}
-		raws, sentAt, bodyKey, batchContext = b.Batch, b.SentAt, b.WriteKey, b.Context
-	} else {
+	b, err := h.decode(body, 0)
+	if err != nil {
+		return err
+	}
+	if b.context.UserAgent == "" {
+		b.context.UserAgent = r.UserAgent()
+	}
+	return h.accept(w, r, site, 0, b)
+}
+
+// fail answers with err, if there is one, counting it as a rejection.
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	if err == nil {
+		return
+	}
+	var e *apierr.Error
+	if errors.As(err, &e) {
+		h.cfg.Metrics.Rejected.WithLabelValues(e.Code).Inc()
+	}
+	apierr.Write(w, h.cfg.Log, err)
+}
+
+// acquire takes one of the MaxConcurrent slots for reading and decoding a
+// request, or answers 429 when none is free.
+func (h *Handler) acquire() (release func(), err error) {
+	select {
+	case h.sem <- struct{}{}:
+		return func() { <-h.sem }, nil
+	default:
+		return nil, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
+			Message: "too many requests in progress; retry later", RetryAfter: time.Second}
+	}
+}
+
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
+	release, err := h.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	b, err := h.decode(body, kind)
+	if err != nil {
+		return err
+	}
+	site, err := h.authenticate(r, b.writeKey)
+	if err != nil {
+		return err
+	}
+	return h.accept(w, r, site, kind, b)
+}
+
+// decoded is a request body split into its messages; for a batch, with the
+// envelope's fields that apply to every message.
+type decoded struct {
+	raws     []json.RawMessage
+	sentAt   string
+	writeKey string
+	context  wireContext
+}
+
+// decode splits a body into messages: a batch's list for kind 0, else the
+// body itself as the one message.
+func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
+	if kind != 0 {
 		var probe struct {
 			WriteKey string `json:"writeKey"`
 		}
 		if err := json.Unmarshal(body, &probe); err != nil {
-			return apierr.Invalid("malformed_json", "", "the body is not a JSON object: %v", err)
+			return decoded{}, apierr.Invalid("malformed_json", "", "the body is not a JSON object: %v", err)
 		}
-		raws, bodyKey = []json.RawMessage{body}, probe.WriteKey
+		return decoded{raws: []json.RawMessage{body}, writeKey: probe.WriteKey}, nil
 	}
-	site, err := h.authenticate(r, bodyKey)
-	if err != nil {
-		return err
+	var b wireBatch
+	if err := json.Unmarshal(body, &b); err != nil {
+		return decoded{}, apierr.Invalid("malformed_json", "", "the body is not a JSON batch object: %v", err)
 	}
-	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: sentAt, context: batchContext,
+	if len(b.Batch) > h.cfg.Limits.MaxBatchMessages {
+		return decoded{}, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
+			Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
+	}
+	return decoded{raws: b.Batch, sentAt: b.SentAt, writeKey: b.WriteKey, context: b.Context}, nil
+}
+
+// accept validates every message for site, submits the valid ones to the
+// pipeline and answers once they are durable.
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site, kind store.Kind, b decoded) error {
+	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: b.sentAt, context: b.context,
 		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For")}
-	msgs := make([]store.Message, 0, len(raws))
-	index := make([]int, 0, len(raws))
+	msgs := make([]store.Message, 0, len(b.raws))
+	index := make([]int, 0, len(b.raws))
 	var resp Response
-	for i, raw := range raws {
+	for i, raw := range b.raws {
 		m, ferr := h.norm.normalize(raw, kind, req)
 		if ferr != nil {
 			if kind != 0 {

@@ -27,6 +27,7 @@ import (
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/tracker"
 )
 
 // Run serves until ctx ends, then shuts down gracefully. ready, when not
@@ -62,10 +63,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	go pipe.Run()
 
 	mux := http.NewServeMux()
-	ingest.NewHandler(ingest.Config{
+	ing := ingest.NewHandler(ingest.Config{
 		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
 		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
-	}).Register(mux)
+	})
+	ing.Register(mux)
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Registerer: reg, Log: log})
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("load the tracker: %w", err)
+	}
+	trk.Register(mux)
 	api.New(db, engine.New(db, compiler.DuckDB{}, nil), log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

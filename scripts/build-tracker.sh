@@ -1,0 +1,75 @@
+#!/bin/sh
+# build-tracker.sh bundles the browser tracker (web/tracker, TypeScript) with
+# esbuild into internal/tracker/dist, which the binary embeds:
+#
+#   sightline-VERSION-HASH.js  the minified script; VERSION is
+#                              web/tracker/package.json's, HASH the first 8
+#                              hex digits of the file's SHA-256, so the name
+#                              changes whenever the content does (it is
+#                              served as immutable)
+#   sources.sha256             the hashes of the sources it was built from;
+#                              a Go test fails when they no longer match, so a
+#                              source change without a rebuild cannot pass
+#                              make test
+#
+# Usage: scripts/build-tracker.sh          rebuild and replace the output
+#        scripts/build-tracker.sh --check  rebuild in a temporary folder and
+#                                          fail if it differs from what is
+#                                          committed (CI runs this)
+#
+# Needs node and npm; dependencies are installed with `npm ci` from the
+# committed package-lock.json (esbuild and typescript, pinned).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+src=$root/web/tracker
+out=$root/internal/tracker/dist
+check=
+[ "${1:-}" = "--check" ] && check=1
+
+if ! command -v npm >/dev/null 2>&1; then
+	echo "build-tracker: npm is required but was not found in PATH" >&2
+	exit 1
+fi
+
+cd "$src"
+if [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/tsc ] ||
+	[ package-lock.json -nt node_modules/.package-lock.json ]; then
+	if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
+		if [ -n "$check" ]; then
+			# Offline: the Go test still compares the sources' hashes.
+			echo "build-tracker: npm ci failed; NOT checking internal/tracker/dist against a rebuild" >&2
+			exit 0
+		fi
+		exit 1
+	fi
+fi
+node_modules/.bin/tsc --noEmit -p .
+
+version=$(node -p "require('./package.json').version")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+node_modules/.bin/esbuild src/index.ts --bundle --minify --format=iife --target=es2017 \
+	--define:VERSION="\"$version\"" --legal-comments=none --charset=utf8 \
+	--log-level=warning --outfile="$tmp/sightline.js"
+hash=$(sha256sum "$tmp/sightline.js" | cut -c1-8)
+mkdir -p "$tmp/dist"
+mv "$tmp/sightline.js" "$tmp/dist/sightline-$version-$hash.js"
+sha256sum package.json package-lock.json tsconfig.json $(find src -type f | LC_ALL=C sort) >"$tmp/dist/sources.sha256"
+
+if [ -n "$check" ]; then
+	if ! diff -r "$tmp/dist" "$out" >"$tmp/diff" 2>&1; then
+		echo "build-tracker: internal/tracker/dist differs from a fresh build of web/tracker;" >&2
+		echo "run scripts/build-tracker.sh and commit the result:" >&2
+		head -n 40 "$tmp/diff" >&2
+		exit 1
+	fi
+	echo "build-tracker: internal/tracker/dist matches web/tracker"
+	exit 0
+fi
+
+mkdir -p "$out"
+rm -f "$out"/sightline-*.js "$out"/sources.sha256
+cp "$tmp/dist/"* "$out/"
+size=$(gzip -9 -c "$out/sightline-$version-$hash.js" | wc -c)
+echo "build-tracker: wrote internal/tracker/dist/sightline-$version-$hash.js ($(wc -c <"$out/sightline-$version-$hash.js") bytes, $size gzipped)"
