@@ -295,9 +295,16 @@ func object(field string, raw json.RawMessage) (string, *fieldError) {
 // used for the country lookup and then forgotten.
 func (n *normalizer) context(m *store.Message, w *wireMessage, req request) {
 	c := &w.Context
-	if m.Page.URL == "" {
-		m.Page = store.Page{URL: c.Page.URL, Path: c.Page.Path, Title: c.Page.Title, Referrer: c.Page.Referrer}
+	// The message's own page fields win; context.page fills the gaps.
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
 	}
+	fill(&m.Page.URL, c.Page.URL)
+	fill(&m.Page.Path, c.Page.Path)
+	fill(&m.Page.Title, c.Page.Title)
+	fill(&m.Page.Referrer, c.Page.Referrer)
 	if m.Page.Path == "" && m.Page.URL != "" {
 		m.Page.Path = pathOf(m.Page.URL)
 	}

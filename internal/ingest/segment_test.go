@@ -59,6 +59,13 @@ func TestNormalize(t *testing.T) {
 					t.Errorf("context %+v", c)
 				}
 			}},
+		{"page path without url keeps the path", store.KindPage,
+			`{"anonymousId":"a","properties":{"path":"/pricing"},"context":{"page":{"url":"https://x.io/other","title":"T"}}}`,
+			func(t *testing.T, m store.Message) {
+				if m.Page.Path != "/pricing" || m.Page.URL != "https://x.io/other" || m.Page.Title != "T" {
+					t.Errorf("page %+v", m.Page)
+				}
+			}},
 		{"identify flattens traits", store.KindIdentify, `{"userId":"u","traits":{"address":{"city":"Oslo"},"plan":"pro"}}`,
 			func(t *testing.T, m store.Message) {
 				if len(m.Traits) != 2 || m.Traits[0].Key != "address.city" || m.Traits[1].Key != "plan" {
