@@ -33,11 +33,6 @@ func (e *Error) Error() string {
 	return e.Code + ": " + e.Message
 }
 
-// New returns an error with the given status, code and message.
-func New(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // Invalid returns a 400 error about one field.
 func Invalid(code, field, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}

@@ -125,9 +125,6 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Script returns the script the handler serves.
-func (h *Handler) Script() Script { return h.script }
-
 // Register adds the tracker's endpoints to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{file}", h.serveScript)
