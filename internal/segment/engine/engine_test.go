@@ -60,16 +60,7 @@ func TestMembersScenarios(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "s.duckdb"), duckstore.Options{MemoryLimit: "256MB",
-				Threads: 1, Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			site, _, err := db.CreateSite(ctx, "Test", []string{"https://app.example.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, site := openStore(t, now)
 			msgs := slices.Clone(tt.data)
 			for i := range msgs {
 				msgs[i].SiteID, msgs[i].MessageID, msgs[i].ReceivedAt = site.ID, string(rune('a'+i)), msgs[i].Timestamp
@@ -116,4 +107,22 @@ func TestMembersScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openStore opens a store in a temporary folder with a fixed clock and one
+// site; it is closed when the test ends.
+func openStore(t *testing.T, now time.Time) (*duckstore.DB, store.Site) {
+	t.Helper()
+	db, err := duckstore.Open(context.Background(), filepath.Join(t.TempDir(), "s.duckdb"),
+		duckstore.Options{MemoryLimit: "256MB", Threads: 1, Now: func() time.Time { return now }},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	site, _, err := db.CreateSite(context.Background(), "Test", []string{"https://app.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, site
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -123,21 +121,13 @@ type oracleRun struct {
 
 func checkDataset(t *testing.T, seed uint64, trees int) oracleStats {
 	ctx := context.Background()
-	db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "oracle.duckdb"), duckstore.Options{MemoryLimit: "256MB",
-		Threads: 1, Now: func() time.Time { return oracleNow }}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	site, _, err := db.CreateSite(ctx, "Oracle", []string{"https://app.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, site := openStore(t, oracleNow)
 	stats := oracleStats{features: map[string]int{}}
+	var err error
 	for _, batch := range generateDataset(seed, site.ID, oracleNow) {
-		out, err := db.Write(ctx, batch)
-		if err != nil {
-			t.Fatalf("seed %d: write: %v", seed, err)
+		out, werr := db.Write(ctx, batch)
+		if werr != nil {
+			t.Fatalf("seed %d: write: %v", seed, werr)
 		}
 		for _, o := range out {
 			stats.refused += len(o.Warnings)
