@@ -151,7 +151,7 @@ func (a *API) saved(r *http.Request, site store.Site) (store.SavedSegment, segme
 	}
 	n, err := a.segments.Saved(r.Context(), site.ID, s)
 	if err != nil {
-		return store.SavedSegment{}, nil, err
+		return store.SavedSegment{}, nil, segmentError(err)
 	}
 	return s, n, nil
 }

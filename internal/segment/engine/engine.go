@@ -148,17 +148,7 @@ func (e *Engine) compiler(ctx context.Context, site int64) (*compiler.Compiler, 
 			if err != nil {
 				return nil, err
 			}
-			n, err := segment.ParseJSON(s.Definition)
-			if err != nil {
-				return nil, fmt.Errorf("saved segment %s is unreadable: %w", id, err)
-			}
-			// The compiler takes validated trees: validation is what reads
-			// "2024-05-01" in the JSON as a date (a whole day) for a
-			// datetime attribute.
-			if err := segment.Validate(n, cat); err != nil {
-				return nil, invalid{fmt.Errorf("saved segment %s no longer validates: %w", id, err)}
-			}
-			return n, nil
+			return savedNode(s, cat)
 		},
 	}, nil
 }
