@@ -168,7 +168,7 @@ func (a *API) listSegments(w http.ResponseWriter, r *http.Request, site store.Si
 		if withSize {
 			n, err := a.segments.Saved(r.Context(), site.ID, s)
 			if err != nil {
-				return err
+				return segmentError(err)
 			}
 			size, err := a.segments.Count(r.Context(), site.ID, n)
 			if err != nil {
@@ -421,7 +421,7 @@ func (a *API) userSegments(w http.ResponseWriter, r *http.Request, site store.Si
 	for _, s := range segs {
 		n, err := a.segments.Saved(r.Context(), site.ID, s)
 		if err != nil {
-			return err
+			return segmentError(err)
 		}
 		in, err := a.segments.Contains(r.Context(), site.ID, n, key)
 		if err != nil {
