@@ -68,6 +68,7 @@ func (b *builder) siteEvents(kinds string) {
 	b.w("FROM events WHERE site_id = ")
 	b.arg(b.c.Site)
 	b.w(" AND kind IN (", kinds, ")")
+	b.until("ts")
 }
 
 func (b *builder) event(e *segment.Event) error {
@@ -227,6 +228,7 @@ func (b *builder) siteSessions(p segment.Period) {
 	b.w("FROM all_sessions WHERE site_id = ")
 	b.arg(b.c.Site)
 	b.period("started_at", p)
+	b.until("started_at")
 }
 
 func (b *builder) sessions(s *segment.Sessions) error {
