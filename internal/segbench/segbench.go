@@ -216,17 +216,17 @@ func Print(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "%-36s %9s  %-27s %-27s %-27s %-27s %s\n", "segment", "size", "count", "first page of members",
 		"preview (size + 10)", "one user's membership", "target")
 	for _, r := range rep.Results {
-		defer func() {
-			if r.Trend > 0 {
-				fmt.Fprintf(w, "%s: a 90-day trend (90 historical counts) took %s\n", r.Name, r.Trend.Round(time.Millisecond))
-			}
-		}()
 		member := "-"
 		if r.Membership.Median > 0 {
 			member = fmtStats(r.Membership)
 		}
 		fmt.Fprintf(w, "%-36s %9d  %-27s %-27s %-27s %-27s %s\n", r.Name, r.Size, fmtStats(r.Count), fmtStats(r.Members),
 			fmtStats(r.Preview), member, r.Target)
+	}
+	for _, r := range rep.Results {
+		if r.Trend > 0 {
+			fmt.Fprintf(w, "%s: a 90-day trend (90 historical counts) took %s\n", r.Name, r.Trend.Round(time.Millisecond))
+		}
 	}
 	fmt.Fprintf(w, "peak RSS %s (current %s)\n", rep.PeakRSS, rep.RSS)
 }
