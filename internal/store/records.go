@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
@@ -115,6 +117,63 @@ type Session struct {
 	EntryPage  string
 	ExitPage   string
 	Context    Context
+	Signals    Signals
+}
+
+// Signals counts what the browser tracker saw in a session: clicks,
+// frustration signals (its $click, $rage_click, $dead_click, $u_turn and
+// $error events) and the deepest scroll of any page, in percent.
+type Signals struct {
+	Clicks     int `json:"clicks"`
+	RageClicks int `json:"rage_clicks"`
+	DeadClicks int `json:"dead_clicks"`
+	UTurns     int `json:"u_turns"`
+	Errors     int `json:"errors"`
+	MaxScroll  int `json:"max_scroll"`
+}
+
+// Signal event names: the track events the browser tracker sends.
+const (
+	EventClick     = "$click"
+	EventScroll    = "$scroll"
+	EventRageClick = "$rage_click"
+	EventDeadClick = "$dead_click"
+	EventUTurn     = "$u_turn"
+	EventError     = "$error"
+)
+
+// Count adds one track event to the counts: a signal event counts, a
+// $scroll raises MaxScroll to its depth (properties is the event's JSON
+// object, read only for $scroll), any other event changes nothing.
+func (s *Signals) Count(name, properties string) {
+	switch name {
+	case EventClick:
+		s.Clicks++
+	case EventRageClick:
+		s.RageClicks++
+	case EventDeadClick:
+		s.DeadClicks++
+	case EventUTurn:
+		s.UTurns++
+	case EventError:
+		s.Errors++
+	case EventScroll:
+		if d := scrollDepth(properties); d > s.MaxScroll {
+			s.MaxScroll = d
+		}
+	}
+}
+
+// scrollDepth reads a $scroll event's depth property, clamped to 0-100;
+// 0 when it is missing or not a number.
+func scrollDepth(properties string) int {
+	var p struct {
+		Depth float64 `json:"depth"`
+	}
+	if json.Unmarshal([]byte(properties), &p) != nil || math.IsNaN(p.Depth) {
+		return 0
+	}
+	return int(math.Round(min(max(p.Depth, 0), 100)))
 }
 
 // CatalogKey describes one attribute key of a site.
