@@ -11,12 +11,37 @@ import (
 
 // Site is a tracked web site or app. Its write key is stored only as a hash.
 type Site struct {
-	ID        int64     `json:"-"`
-	PublicID  string    `json:"id"`
-	Name      string    `json:"name"`
-	Origins   []string  `json:"origins"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       int64    `json:"-"`
+	PublicID string   `json:"id"`
+	Name     string   `json:"name"`
+	Origins  []string `json:"origins"`
+	// RespectDNT makes the browser tracker capture nothing in a browser
+	// that sends Do-Not-Track or Global Privacy Control.
+	RespectDNT bool      `json:"respect_dnt"`
+	CreatedAt  time.Time `json:"created_at"`
 }
+
+// SiteUpdate changes a site's settings; a nil field stays as it is. An
+// empty Origins list leaves the site without allowed origins, so that the
+// tracker is refused everywhere.
+type SiteUpdate struct {
+	Name       *string   `json:"name,omitempty"`
+	Origins    *[]string `json:"origins,omitempty"`
+	RespectDNT *bool     `json:"respect_dnt,omitempty"`
+}
+
+// FieldError is a value the store refused, naming the field at fault as
+// the API spells it ("name", "origins[1]"). It wraps ErrInvalid.
+type FieldError struct {
+	Code  string // stable, such as "invalid_origin"
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap returns ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Scope is what an API token may do. Each scope includes the ones before it.
 type Scope string
@@ -57,7 +82,9 @@ type Token struct {
 // Catalog keeps sites and tokens.
 type Catalog interface {
 	CreateSite(ctx context.Context, name string, origins []string) (site Site, writeKey string, err error)
+	UpdateSite(ctx context.Context, publicID string, u SiteUpdate) (Site, error)
 	Site(ctx context.Context, publicID string) (Site, error)
+	Sites(ctx context.Context) []Site
 	SiteByWriteKey(ctx context.Context, writeKey string) (Site, error)
 	CreateToken(ctx context.Context, siteID int64, scope Scope) (tok Token, secret string, err error)
 	TokenBySecret(ctx context.Context, secret string) (Token, error)

@@ -78,7 +78,7 @@ func TestSessionSignals(t *testing.T) {
 }
 
 // TestMigrationGivesOldSessionsZeroSignals opens a database made by the
-// schema before the signal columns, with a closed and an open session, and
+// schema before the signal columns, with a site, a closed and an open session, and
 // checks that both read back with zero counts (Open also loads the open
 // one into the writer's memory with the new columns).
 func TestMigrationGivesOldSessionsZeroSignals(t *testing.T) {
@@ -112,6 +112,9 @@ func TestMigrationGivesOldSessionsZeroSignals(t *testing.T) {
 	if _, err := old.Exec(`INSERT INTO open_sessions VALUES `+row, 11, t0, t0); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := old.Exec(`INSERT INTO sites VALUES (1, 's_old', 'Old', 'hash', ['https://old.example.com'], ?)`, t0); err != nil {
+		t.Fatal(err)
+	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -125,5 +128,8 @@ func TestMigrationGivesOldSessionsZeroSignals(t *testing.T) {
 	}
 	if n != 2 || sum != 0 {
 		t.Fatalf("migrated sessions: %d rows, signal sum %d; want 2 and 0", n, sum)
+	}
+	if s, err := db.Site(ctx, "s_old"); err != nil || s.RespectDNT || s.Origins[0] != "https://old.example.com" {
+		t.Fatalf("migrated site: %+v, %v", s, err)
 	}
 }
