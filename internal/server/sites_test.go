@@ -76,3 +76,52 @@ func TestPatchSite(t *testing.T) {
 		t.Fatalf("a removed origin still posts: %d", code)
 	}
 }
+
+// TestTrackerConfig reads the site's tracker config as a page on an
+// allowed origin would, and checks that only such pages may.
+func TestTrackerConfig(t *testing.T) {
+	s := startServer(t, nil) // allows https://app.example.com
+	get := func(query, origin string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/t/config"+query, nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	const allowed = "https://app.example.com"
+	key := "?k=" + s.writeKey
+	resp, body := get(key, allowed)
+	if resp.StatusCode != 200 || body != `{"respect_dnt":false}` || resp.Header.Get("Access-Control-Allow-Origin") != allowed ||
+		resp.Header.Get("Cache-Control") != "private, max-age=60" || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Fatalf("config: %s %s %v", resp.Status, body, resp.Header)
+	}
+	if code, body := s.call(t, store.ScopeAdmin, http.MethodPatch, "", `{"respect_dnt":true}`); code != 200 {
+		t.Fatalf("PATCH: %d %v", code, body)
+	}
+	if resp, body = get(key, allowed); body != `{"respect_dnt":true}` {
+		t.Fatalf("config after the change: %s %s", resp.Status, body)
+	}
+	for _, tt := range []struct {
+		name, query, origin string
+		status              int
+	}{
+		{"foreign origin", key, "https://evil.example.org", 403},
+		{"no origin", key, "", 403},
+		{"no key", "", allowed, 401},
+		{"unknown key", "?k=wk_nope", allowed, 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := get(tt.query, tt.origin)
+			if resp.StatusCode != tt.status || resp.Header.Get("Access-Control-Allow-Origin") != "" || strings.Contains(body, "respect_dnt") {
+				t.Fatalf("got %s %s, want %d", resp.Status, body, tt.status)
+			}
+		})
+	}
+}

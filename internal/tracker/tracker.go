@@ -115,7 +115,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, script: s, refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sightline_tracker_refused_total",
-		Help: "Tracker batches refused before ingestion, by reason (key, origin).",
+		Help: "Tracker batches and config requests refused, by reason (key, origin).",
 	}, []string{"reason"})}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(h.refused); err != nil {
@@ -128,6 +128,7 @@ func New(cfg Config) (*Handler, error) {
 // Register adds the tracker's endpoints to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{file}", h.serveScript)
+	mux.HandleFunc("GET /t/config", h.config)
 	mux.HandleFunc("OPTIONS /t/batch", h.preflight)
 	mux.HandleFunc("POST /t/batch", h.batch)
 }
