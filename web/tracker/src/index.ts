@@ -16,6 +16,7 @@ import * as transport from './transport';
 import { install, pageview } from './capture';
 import { localGet, localSet } from './storage';
 import { safe, setDebug } from './safe';
+import { loadChunk } from './chunks';
 
 /** Options of sightline('init', key, options). */
 interface Options {
@@ -79,18 +80,26 @@ function allowed(): boolean {
   return !!key && !blocked() && !undecided() && (!options.requireConsent || localGet('sl_consent') === '1');
 }
 
+/** The site's settings as /t/config sends them. */
+interface SiteConfig {
+  respect_dnt?: unknown;
+  load?: unknown; // names of chunks the page should load
+}
+
 // loadConfig reads the site's settings from /t/config. Meanwhile captured
 // messages wait in memory, unsent; when it fails (or takes more than
 // CONFIG_TIMEOUT) the snippet's options alone apply.
 function loadConfig(host: string): void {
   transport.pause();
-  const done = safe(function (c: { respect_dnt?: unknown } | null): void {
+  const done = safe(function (c: SiteConfig | null): void {
     if (configured) return;
     configured = true;
     siteDNT = !!(c && c.respect_dnt === true);
     if (blocked()) stop();
     transport.resume();
     start();
+    const load = c && c.load;
+    if (core.isActive() && Array.isArray(load)) for (let i = 0; i < load.length; i++) loadChunk(host, String(load[i]));
   });
   const fail = function (): void {
     done(null);
