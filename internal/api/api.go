@@ -24,6 +24,7 @@ type Store interface {
 	store.Merger
 	store.TypeChanger
 	store.Segments
+	Credentials
 	Site(ctx context.Context, publicID string) (store.Site, error)
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
 }
@@ -69,6 +70,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	a.registerSegments(mux, p)
+	a.registerCredentials(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

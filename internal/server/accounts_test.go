@@ -32,6 +32,13 @@ func (s *testServer) browser(t *testing.T) *browser {
 	return &browser{t: t, base: s.base, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
+// in returns a copy of b that reports to t, for use in a subtest.
+func (b *browser) in(t *testing.T) *browser {
+	c := *b
+	c.t = t
+	return &c
+}
+
 // call sends a JSON body (nil for none) with the CSRF token and extra
 // headers, and decodes the answer. A csrf_token in the answer is kept.
 func (b *browser) call(method, path string, body any, headers ...string) (int, map[string]any) {
@@ -115,7 +122,7 @@ func TestSetupOnlyOnce(t *testing.T) {
 		{"no name", "name", map[string]string{"email": "o@example.com", "name": " ", "password": ownerPassword}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := b.want(http.StatusBadRequest, "invalid_field", "POST", "/api/v1/setup", tc.body)
+			out := b.in(t).want(http.StatusBadRequest, "invalid_field", "POST", "/api/v1/setup", tc.body)
 			if f := out["error"].(map[string]any)["field"]; f != tc.field {
 				t.Fatalf("field = %v, want %s", f, tc.field)
 			}
@@ -152,7 +159,7 @@ func TestSignInAndOut(t *testing.T) {
 		{"empty", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := b.want(http.StatusUnauthorized, "invalid_credentials", "POST", "/api/v1/session",
+			out := b.in(t).want(http.StatusUnauthorized, "invalid_credentials", "POST", "/api/v1/session",
 				map[string]string{"email": tc.email, "password": tc.password})
 			if msg := out["error"].(map[string]any)["message"]; msg != "wrong email or password" {
 				t.Fatalf("message %q tells more than it should", msg)
@@ -259,11 +266,11 @@ func TestCookieSessionUsesSiteAPIWithCSRF(t *testing.T) {
 		{"foreign origin", csrf, []string{"Origin", "https://evil.example"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b.csrf = tc.csrf
-			b.want(http.StatusForbidden, "csrf", "POST", site+"/segments", seg, tc.headers...)
+			bt := b.in(t)
+			bt.csrf = tc.csrf
+			bt.want(http.StatusForbidden, "csrf", "POST", site+"/segments", seg, tc.headers...)
 		})
 	}
-	b.csrf = csrf
 	b.want(http.StatusCreated, "", "POST", site+"/segments", seg, "Origin", s.base)
 	// A bearer token needs no CSRF token, even with a cookie beside it.
 	b.csrf = ""
