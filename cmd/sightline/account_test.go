@@ -55,7 +55,7 @@ func TestAccountCreateAndList(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, stdin, want string
-		args             []string
+		args              []string
 	}{
 		{"taken email", "a long password", "has an account already",
 			[]string{"--email", "ann@example.com", "--name", "A", "--role", "admin", "--password-stdin"}},
