@@ -1,6 +1,7 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
-// sessions, the attribute catalog, rejections, type changes and merges.
+// sessions, the attribute catalog, rejections, type changes, merges,
+// segments, and the site's API tokens and write key.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api

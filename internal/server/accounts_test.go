@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,17 @@ func TestSignInAndOut(t *testing.T) {
 	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/me", nil, "Cookie", "sl_session="+secret)
 	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/sites/"+s.site+"/attributes", nil,
 		"Cookie", "sl_session="+secret)
+
+	// Signing in again replaces the browser's session: the old secret dies.
+	again := s.signIn(t, "owner@example.com", ownerPassword)
+	u, _ := url.Parse(s.base)
+	first := again.client.Jar.Cookies(u)[0].Value
+	again.want(http.StatusOK, "", "POST", "/api/v1/session", map[string]string{"email": "owner@example.com", "password": ownerPassword})
+	if second := again.client.Jar.Cookies(u)[0].Value; second == first {
+		t.Fatal("a second sign-in kept the session secret")
+	}
+	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/me", nil, "Cookie", "sl_session="+first)
+	again.want(http.StatusOK, "", "GET", "/api/v1/me", nil)
 }
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {

@@ -117,6 +117,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
 			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
 	}
+	if list, err := db.ListAccounts(ctx); err == nil && len(list) == 0 {
+		log.Info("no dashboard account yet: set up the owner in the dashboard at http://" + ln.Addr().String() +
+			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
