@@ -1,5 +1,5 @@
-// Package admin performs administration that needs no UI (creating sites and
-// API tokens) either directly on the database, when no server runs, or
+// Package admin performs administration that needs no UI (creating sites,
+// API tokens and accounts, revoking tokens) either directly on the database, when no server runs, or
 // through the running server's unix socket, which only the data folder's
 // owner can reach.
 package admin
@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -38,12 +39,16 @@ type NewToken struct {
 	Token string `json:"token"`
 }
 
-// Admin creates, changes and lists sites, and creates tokens.
+// Admin creates, changes and lists sites, creates and revokes tokens, and
+// creates and lists accounts.
 type Admin interface {
 	CreateSite(ctx context.Context, name string, origins []string) (NewSite, error)
 	UpdateSite(ctx context.Context, site string, u store.SiteUpdate) (store.Site, error)
 	Sites(ctx context.Context) ([]store.Site, error)
 	CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error)
+	RevokeToken(ctx context.Context, id string) error
+	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
+	ListAccounts(ctx context.Context) ([]AccountInfo, error)
 }
 
 // Catalog is the part of the store administration uses.
@@ -53,10 +58,16 @@ type Catalog interface {
 	Site(ctx context.Context, publicID string) (store.Site, error)
 	Sites(ctx context.Context) []store.Site
 	CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error)
+	RevokeToken(ctx context.Context, id string) error
+	ListAccounts(ctx context.Context) ([]store.Account, error)
 }
 
-// Local administers a store opened in this process.
-type Local struct{ Store Catalog }
+// Local administers a store opened in this process; Accounts creates
+// accounts in it.
+type Local struct {
+	Store    Catalog
+	Accounts *account.Service
+}
 
 var (
 	_ Admin = Local{}
@@ -162,6 +173,7 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 		}
 		apierr.WriteJSON(w, http.StatusCreated, t)
 	})
+	l.registerAccounts(mux, log)
 	return mux
 }
 
@@ -207,14 +219,14 @@ func (c *Client) CreateSite(ctx context.Context, name string, origins []string) 
 // UpdateSite changes a site's settings.
 func (c *Client) UpdateSite(ctx context.Context, site string, u store.SiteUpdate) (store.Site, error) {
 	var s store.Site
-	err := c.do(ctx, http.MethodPatch, "/sites/"+url.PathEscape(site), u, &s)
+	err := c.call(ctx, http.MethodPatch, "/sites/"+url.PathEscape(site), u, &s)
 	return s, err
 }
 
 // Sites lists every site, oldest first.
 func (c *Client) Sites(ctx context.Context) ([]store.Site, error) {
 	var s []store.Site
-	err := c.do(ctx, http.MethodGet, "/sites", nil, &s)
+	err := c.call(ctx, http.MethodGet, "/sites", nil, &s)
 	return s, err
 }
 
@@ -226,10 +238,12 @@ func (c *Client) CreateToken(ctx context.Context, site string, scope store.Scope
 }
 
 func (c *Client) post(ctx context.Context, path string, body, out any) error {
-	return c.do(ctx, http.MethodPost, path, body, out)
+	return c.call(ctx, http.MethodPost, path, body, out)
 }
 
-func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+// call sends body (nil for none) and decodes the answer into out (nil to
+// ignore it).
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -256,6 +270,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 			return fmt.Errorf("%s: %s", e.Error.Field, e.Error.Message)
 		}
 		return errors.New(e.Error.Message)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }

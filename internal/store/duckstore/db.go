@@ -126,7 +126,13 @@ type DB struct {
 	log  *slog.Logger
 	opts Options
 
-	sites siteCache
+	sites    siteCache
+	tokenUse tokenUse
+	// catalogMu serialises writes to accounts, sessions, invitations and
+	// tokens: DuckDB refuses one of two concurrent transactions updating
+	// the same row ("Conflict on update"), as two requests of one browser
+	// touching its session would.
+	catalogMu sync.Mutex
 
 	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
 	seq    sequencer
