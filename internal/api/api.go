@@ -29,9 +29,10 @@ type Store interface {
 
 // API is the REST API's handler set.
 type API struct {
-	store    Store
-	segments *engine.Engine
-	log      *slog.Logger
+	store      Store
+	segments   *engine.Engine
+	recordings Recordings // nil: no recording endpoints
+	log        *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg.
@@ -56,6 +57,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	a.registerSegments(mux, p)
+	if a.recordings != nil {
+		a.registerRecordings(mux, p)
+	}
 }
 
 // auth checks the bearer token: it must belong to the site in the path and
