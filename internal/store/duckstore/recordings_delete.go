@@ -108,8 +108,8 @@ func (db *DB) deleteRecordings(ctx context.Context, selectSQL string, args ...an
 // PendingRecordingDeletions lists deleted recordings whose blobs may still
 // exist, oldest first.
 func (db *DB) PendingRecordingDeletions(ctx context.Context, limit int) ([]store.RecordingRef, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT site_id, recording_id, min(deleted_at) OVER (PARTITION BY recording_id) AS at
-		FROM recording_deletions ORDER BY at, recording_id LIMIT ?`, limit)
+	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, recording_id, min(deleted_at) AS deleted
+		FROM recording_deletions GROUP BY site_id, recording_id ORDER BY deleted, recording_id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list recording deletions: %w", err)
 	}
