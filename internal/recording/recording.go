@@ -106,7 +106,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Limits.MaxConcurrent <= 0 {
 		cfg.Limits.MaxConcurrent = def.MaxConcurrent
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(encoderLevel),
 		zstd.WithEncoderConcurrency(cfg.Limits.MaxConcurrent))
 	if err != nil {
 		return nil, fmt.Errorf("start zstd encoder: %w", err)
@@ -144,6 +144,10 @@ func (s *Service) Close() error {
 	s.dec.Close()
 	return s.enc.Close()
 }
+
+// encoderLevel is the zstd level chunks are stored with; see
+// BenchmarkChunkParseCompress for what it gives.
+const encoderLevel = zstd.SpeedBetterCompression
 
 // blobKey is where a chunk's blob lives: only server-made parts (the
 // site's number, the recording's ID, the checked seq), never client text.

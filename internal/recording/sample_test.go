@@ -1,4 +1,4 @@
-package recording_test
+package recording
 
 import (
 	"encoding/json"
@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// This file makes a representative rrweb recording of a typical app page,
+// This file (a test file of the package, so its exported names exist
+// only for the package's tests, internal and external) makes a representative rrweb recording of a typical app page,
 // in rrweb's event format, for tests and benchmarks: a full snapshot of
 // about 200 DOM nodes with an inlined stylesheet, then a minute of what a
 // user does there (mouse moves sampled as rrweb does, clicks, scrolls,
@@ -84,7 +85,7 @@ func (b *sampleBuilder) snapshot() node {
 		nav = append(nav, b.el("li", nil, b.el("a", map[string]any{"href": "/" + words[i], "class": "nav-link"}, b.text(words[i]))))
 	}
 	rows := []node{}
-	for i := 0; i < 12; i++ {
+	for i := 0; i < 16; i++ {
 		rows = append(rows, b.row(i))
 	}
 	form := []node{}
@@ -108,9 +109,9 @@ func (b *sampleBuilder) snapshot() node {
 	return node{"type": 0, "childNodes": []node{{"type": 1, "name": "html", "publicId": "", "systemId": "", "id": b.id()}, html}, "id": b.id()}
 }
 
-// sampleEvents returns rrweb events for minutes of use of the page,
+// SampleEvents returns rrweb events for minutes of use of the page,
 // starting at startMS.
-func sampleEvents(seed uint64, startMS int64, minutes int) []json.RawMessage {
+func SampleEvents(seed uint64, startMS int64, minutes int) []json.RawMessage {
 	b := &sampleBuilder{rng: rand.New(rand.NewPCG(seed, 1))}
 	var out []json.RawMessage
 	add := func(ts int64, typ int, data any) {
@@ -162,8 +163,8 @@ func sampleEvents(seed uint64, startMS int64, minutes int) []json.RawMessage {
 	return out
 }
 
-// chunkBody is the JSON body of one upload.
-func chunkBody(recording, anon, user string, seq int, events []json.RawMessage) []byte {
+// ChunkBody is the JSON body of one upload.
+func ChunkBody(recording, anon, user string, seq int, events []json.RawMessage) []byte {
 	var start, end int64
 	for i, e := range events {
 		var ev struct {
@@ -183,9 +184,9 @@ func chunkBody(recording, anon, user string, seq int, events []json.RawMessage) 
 	return body
 }
 
-// splitEvents cuts events into chunks of every ms of time, as the
+// SplitEvents cuts events into chunks of every ms of time, as the
 // recorder flushes.
-func splitEvents(events []json.RawMessage, every int64) [][]json.RawMessage {
+func SplitEvents(events []json.RawMessage, every int64) [][]json.RawMessage {
 	var out [][]json.RawMessage
 	var cur []json.RawMessage
 	var first int64

@@ -140,7 +140,7 @@ func TestChunksOutOfOrderAndTwiceComeBackInOrderOnce(t *testing.T) {
 	e := newEnv(t)
 	t0 := e.clock.now().UnixMilli() - 60_000
 	body := func(seq int, marker string) []byte {
-		return chunkBody("b1", "v1", "", seq, []json.RawMessage{
+		return recording.ChunkBody("b1", "v1", "", seq, []json.RawMessage{
 			event(5, t0+int64(seq)*1000, `{"tag":"chunk","payload":{"seq":`+fmt.Sprint(seq)+`,"copy":"`+marker+`"}}`),
 			event(3, t0+int64(seq)*1000+500, `{"source":1,"positions":[]}`),
 		})
@@ -177,8 +177,8 @@ func TestChunksOutOfOrderAndTwiceComeBackInOrderOnce(t *testing.T) {
 func TestStoredChunksAreZstd(t *testing.T) {
 	e := newEnv(t)
 	t0 := e.clock.now().UnixMilli()
-	events := sampleEvents(1, t0-60_000, 1)
-	body := chunkBody("b1", "v1", "", 0, events)
+	events := recording.SampleEvents(1, t0-60_000, 1)
+	body := recording.ChunkBody("b1", "v1", "", 0, events)
 	if code, errc := e.upload(t, e.site, body, false); code != 200 {
 		t.Fatalf("upload: %d %s", code, errc)
 	}
@@ -214,7 +214,7 @@ func TestSettingsQuotaAndDisabled(t *testing.T) {
 	ctx := context.Background()
 	t0 := e.clock.now().UnixMilli()
 	chunk := func(rec string, seq int) []byte {
-		return chunkBody(rec, "v-"+rec, "", seq, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
+		return recording.ChunkBody(rec, "v-"+rec, "", seq, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
 	}
 	def, err := e.svc.Settings(ctx, e.site.ID)
 	if err != nil || def != store.DefaultRecordingSettings() {
@@ -303,7 +303,7 @@ func TestRetentionDeletesRowsAndBlobs(t *testing.T) {
 	t0 := e.clock.now().UnixMilli()
 	for _, s := range []store.Site{e.site, other} {
 		for seq := 0; seq < 3; seq++ {
-			body := chunkBody("b1", "v1", "", seq, []json.RawMessage{event(3, t0+int64(seq), `{"source":1,"positions":[]}`)})
+			body := recording.ChunkBody("b1", "v1", "", seq, []json.RawMessage{event(3, t0+int64(seq), `{"source":1,"positions":[]}`)})
 			if code, errc := e.upload(t, s, body, false); code != 200 {
 				t.Fatalf("upload: %d %s", code, errc)
 			}
@@ -333,7 +333,7 @@ func TestDeletionInterruptedBeforeTheBlobsIsFinished(t *testing.T) {
 	ctx := context.Background()
 	t0 := e.clock.now().UnixMilli()
 	for seq := 0; seq < 2; seq++ {
-		body := chunkBody("b1", "v1", "", seq, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
+		body := recording.ChunkBody("b1", "v1", "", seq, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
 		if code, errc := e.upload(t, e.site, body, false); code != 200 {
 			t.Fatalf("upload: %d %s", code, errc)
 		}
@@ -361,7 +361,7 @@ func TestDeletionInterruptedBeforeTheBlobsIsFinished(t *testing.T) {
 		t.Fatalf("after the sweep: %d blobs, pending %v, %v", e.blobCount(t), pending, err)
 	}
 	// Deleting through the service does both steps at once.
-	body := chunkBody("b2", "v2", "", 0, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
+	body := recording.ChunkBody("b2", "v2", "", 0, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
 	e.upload(t, e.site, body, false)
 	rec = e.only(t)
 	if err := e.svc.Delete(ctx, e.site.ID, rec.ID); err != nil || e.blobCount(t) != 0 {
@@ -380,7 +380,7 @@ func TestDeleteEveryRecordingOfAUser(t *testing.T) {
 	e.write(t, page(e.site.ID, "laptop", "", "p1", t0), page(e.site.ID, "phone", "u1", "p2", t0),
 		page(e.site.ID, "tablet", "u2", "p3", t0), identify(e.site.ID, "u1", "laptop", "i1", t0))
 	for i, who := range [][2]string{{"laptop", ""}, {"phone", "u1"}, {"tablet", "u2"}} {
-		body := chunkBody(fmt.Sprint("b", i), who[0], who[1], 0, []json.RawMessage{event(3, t0.UnixMilli(), `{"source":1,"positions":[]}`)})
+		body := recording.ChunkBody(fmt.Sprint("b", i), who[0], who[1], 0, []json.RawMessage{event(3, t0.UnixMilli(), `{"source":1,"positions":[]}`)})
 		if code, errc := e.upload(t, e.site, body, false); code != 200 {
 			t.Fatalf("upload: %d %s", code, errc)
 		}
@@ -421,7 +421,7 @@ func TestRecordingFollowsIdentifyAndMerge(t *testing.T) {
 	ctx := context.Background()
 	t0 := e.clock.now().Add(-time.Minute)
 	upload := func(rec, anon string) {
-		body := chunkBody(rec, anon, "", 0, []json.RawMessage{event(3, t0.UnixMilli(), `{"source":1,"positions":[]}`)})
+		body := recording.ChunkBody(rec, anon, "", 0, []json.RawMessage{event(3, t0.UnixMilli(), `{"source":1,"positions":[]}`)})
 		if code, errc := e.upload(t, e.site, body, false); code != 200 {
 			t.Fatalf("upload: %d %s", code, errc)
 		}

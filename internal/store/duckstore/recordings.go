@@ -50,7 +50,7 @@ func (db *DB) SetRecordingSettings(ctx context.Context, site int64, s store.Reco
 }
 
 const recordingColumns = `id, site_id, browser_session, anonymous_id, user_id, created_at, started_at, ended_at,
-	chunk_count, bytes_stored, bytes_raw, first_url, page_count`
+	chunk_count, bytes_stored, bytes_raw, first_url, len(pages)`
 
 func scanRecording(r scanner, rec *store.Recording, extra ...any) error {
 	return r.Scan(append([]any{&rec.ID, &rec.SiteID, &rec.BrowserSession, &rec.AnonymousID, &rec.UserID,
@@ -87,7 +87,7 @@ func (db *DB) StartRecording(ctx context.Context, r store.RecordingStart, quota 
 	}
 	rec = store.Recording{ID: auth.NewID("rec_"), SiteID: r.SiteID, BrowserSession: r.BrowserSession,
 		AnonymousID: r.AnonymousID, CreatedAt: at, StartedAt: at, EndedAt: at}
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO recordings VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, 0, 0, 0, 2147483647, '', 0)`,
+	_, err = db.sql.ExecContext(ctx, `INSERT INTO recordings VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, 0, 0, 0, 2147483647, '', [])`,
 		rec.ID, rec.SiteID, rec.BrowserSession, rec.AnonymousID, idHash(r.SiteID, idAnon, r.AnonymousID),
 		rec.CreatedAt, rec.StartedAt, rec.EndedAt)
 	if err != nil {
@@ -119,23 +119,28 @@ func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.Recordi
 		return false, fmt.Errorf("begin chunk: %w", err)
 	}
 	defer tx.Rollback()
-	var exists, has bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM recordings WHERE id = ? AND site_id = ?),
-		EXISTS (SELECT 1 FROM recording_chunks WHERE recording_id = ? AND seq = ?)`,
-		c.RecordingID, site, c.RecordingID, c.Seq).Scan(&exists, &has); err != nil {
-		return false, fmt.Errorf("look up chunk: %w", err)
-	}
-	if !exists {
-		return false, fmt.Errorf("recording %s: %w", c.RecordingID, store.ErrNotFound)
-	}
-	if has {
-		return false, nil
-	}
 	start, end := c.Start.UTC().Truncate(time.Microsecond), c.End.UTC().Truncate(time.Microsecond)
-	if _, err := tx.ExecContext(ctx, "INSERT INTO recording_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	res, err := tx.ExecContext(ctx, `INSERT INTO recording_chunks
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM recordings WHERE id = $1 AND site_id = $9)
+		ON CONFLICT DO NOTHING`,
 		c.RecordingID, c.Seq, start, end, c.Events, c.BytesStored, c.BytesRaw,
-		receivedAt.UTC().Truncate(time.Microsecond)); err != nil {
+		receivedAt.UTC().Truncate(time.Microsecond), site)
+	if err != nil {
 		return false, fmt.Errorf("index chunk: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("index chunk: %w", err)
+	} else if n == 0 {
+		// Indexed before, or the recording is gone.
+		var exists bool
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = ? AND site_id = ?)",
+			c.RecordingID, site).Scan(&exists); err != nil {
+			return false, fmt.Errorf("look up recording: %w", err)
+		}
+		if !exists {
+			return false, fmt.Errorf("recording %s: %w", c.RecordingID, store.ErrNotFound)
+		}
+		return false, nil
 	}
 	firstURL := ""
 	if len(c.Pages) > 0 {
@@ -155,28 +160,24 @@ func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.Recordi
 			user_id = CASE WHEN user_id = '' THEN $5 ELSE user_id END,
 			user_hash = CASE WHEN user_id = '' THEN $6 ELSE user_hash END,
 			first_url = CASE WHEN $7 <> '' AND $8 < first_seq THEN $7 ELSE first_url END,
-			first_seq = CASE WHEN $7 <> '' AND $8 < first_seq THEN $8 ELSE first_seq END
+			first_seq = CASE WHEN $7 <> '' AND $8 < first_seq THEN $8 ELSE first_seq END,
+			pages = CASE WHEN len($10::VARCHAR[]) = 0 THEN pages ELSE list_distinct(list_concat(pages, $10::VARCHAR[])) END
 		WHERE id = $9`,
-		start, end, c.BytesStored, c.BytesRaw, c.UserID, userHash, firstURL, c.Seq, c.RecordingID); err != nil {
+		start, end, c.BytesStored, c.BytesRaw, c.UserID, userHash, firstURL, c.Seq, c.RecordingID, pages(c.Pages)); err != nil {
 		return false, fmt.Errorf("update recording: %w", err)
-	}
-	if len(c.Pages) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO recording_pages
-			SELECT $1, t.u FROM (SELECT DISTINCT unnest($2::VARCHAR[]) AS u) t
-			WHERE NOT EXISTS (SELECT 1 FROM recording_pages p WHERE p.recording_id = $1 AND p.url = t.u)`,
-			c.RecordingID, c.Pages); err != nil {
-			return false, fmt.Errorf("index recording pages: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE recordings SET
-			page_count = (SELECT count(*) FROM recording_pages WHERE recording_id = $1) WHERE id = $1`,
-			c.RecordingID); err != nil {
-			return false, fmt.Errorf("count recording pages: %w", err)
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("commit chunk: %w", err)
 	}
 	return true, nil
+}
+
+// pages is never nil: a nil slice binds as NULL.
+func pages(p []string) []string {
+	if p == nil {
+		return []string{}
+	}
+	return p
 }
 
 // RecordingChunks lists a recording's stored chunks in seq order.

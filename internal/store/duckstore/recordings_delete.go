@@ -91,7 +91,6 @@ func (db *DB) deleteRecordings(ctx context.Context, selectSQL string, args ...an
 		{`INSERT INTO recording_deletions SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[]), ?`,
 			[]any{sites, ids, db.opts.Now().UTC().Truncate(time.Microsecond)}},
 		{"DELETE FROM recording_chunks WHERE recording_id IN " + set, []any{ids}},
-		{"DELETE FROM recording_pages WHERE recording_id IN " + set, []any{ids}},
 		{"DELETE FROM recordings WHERE id IN " + set, []any{ids}},
 	}
 	for _, s := range stmts {

@@ -86,7 +86,7 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 	var b queryBuilder
 	b.add(`WITH rec AS (
 		SELECT id, site_id, browser_session, anonymous_id, user_id, created_at, started_at, ended_at,
-			chunk_count, bytes_stored, bytes_raw, first_url, page_count, user_key
+			chunk_count, bytes_stored, bytes_raw, first_url, pages, user_key
 		FROM (`+recordingUsers+`) r WHERE r.site_id = ? AND r.chunk_count > 0`, site)
 	if id != "" {
 		b.add(" AND r.id = ?", id)
@@ -108,11 +108,11 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 			date_diff('millisecond', greatest(s.started_at, rec.started_at), least(s.ended_at, rec.ended_at)) DESC,
 			s.session_id DESC) = 1),
 	sig AS (
-		SELECT rec.id, `+signalColumns+`
+		SELECT rec.id, ` + signalColumns + `
 		FROM rec JOIN events e ON e.user_key = rec.user_key AND e.site_id = rec.site_id
-			AND e.ts BETWEEN rec.started_at - `+recordingSlack+` AND rec.ended_at + `+recordingSlack+`
+			AND e.ts BETWEEN rec.started_at - ` + recordingSlack + ` AND rec.ended_at + ` + recordingSlack + `
 		WHERE e.kind = 2 AND e.name IN ('$click', '$rage_click', '$dead_click', '$error', '$u_turn')
-			AND e.ts >= (SELECT min(started_at) FROM rec) - `+recordingSlack+`
+			AND e.ts >= (SELECT min(started_at) FROM rec) - ` + recordingSlack + `
 		GROUP BY rec.id),
 	x AS (
 		SELECT rec.*, coalesce(sess.session_id, 0) AS session_id, coalesce(sess.device_type, '') AS device_type,
@@ -123,8 +123,8 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 			coalesce((SELECT min(i.external_id) FROM identities i
 				WHERE i.entity_key = rec.user_key AND i.site_id = rec.site_id AND i.kind = 1), '') AS user_ext
 		FROM rec LEFT JOIN sess USING (id) LEFT JOIN sig USING (id))
-	SELECT `+recordingColumns+`, coalesce(user_key, 0), user_ext, session_id, device_type, browser, os, country,
-		clicks, rage_clicks, dead_clicks, errors, u_turns, `+sortKey+` AS sort_key
+	SELECT ` + recordingColumns + `, coalesce(user_key, 0), user_ext, session_id, device_type, browser, os, country,
+		clicks, rage_clicks, dead_clicks, errors, u_turns, ` + sortKey + ` AS sort_key
 	FROM x WHERE true`)
 	if q.Members != nil {
 		b.add(" AND user_key IN (SELECT m.u FROM ("+q.Members.SQL+") m)", q.Members.Args...)
@@ -142,7 +142,8 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 		b.add(" AND upper(country) = upper(?)", q.Country)
 	}
 	if q.Page != "" {
-		b.add(" AND EXISTS (SELECT 1 FROM recording_pages p WHERE p.recording_id = x.id AND contains(p.url, ?))", q.Page)
+		// URLs hold no newline, so a match cannot span two of them.
+		b.add(" AND contains(array_to_string(pages, chr(10)), ?)", q.Page)
 	}
 	if q.Event != "" {
 		b.add(` AND EXISTS (SELECT 1 FROM events e WHERE e.site_id = x.site_id AND e.user_key = x.user_key

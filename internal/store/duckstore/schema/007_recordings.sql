@@ -22,7 +22,7 @@ CREATE TABLE recordings (
     bytes_raw       BIGINT NOT NULL,
     first_seq       INTEGER NOT NULL,
     first_url       VARCHAR NOT NULL,
-    page_count      INTEGER NOT NULL
+    pages           VARCHAR[] NOT NULL
 );
 
 -- One row per stored chunk; a row exists only once its blob is durable.
@@ -36,13 +36,6 @@ CREATE TABLE recording_chunks (
     bytes_raw    BIGINT NOT NULL,
     received_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (recording_id, seq)
-);
-
--- The distinct URLs a recording shows (rrweb Meta events and the chunks'
--- page URLs), for the page count and the page filter.
-CREATE TABLE recording_pages (
-    recording_id VARCHAR NOT NULL,
-    url          VARCHAR NOT NULL
 );
 
 -- Recordings whose rows are deleted but whose blobs may not be yet: a
