@@ -105,6 +105,28 @@ func TestMembersScenarios(t *testing.T) {
 			if !slices.Equal(got, tt.want) || count != int64(len(tt.want)) {
 				t.Errorf("%s: members %v, count %d; want %v", text, got, count, tt.want)
 			}
+			// The members query that other tables filter by has the same keys.
+			ks, err := eng.MembersQuery(ctx, site.ID, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys, want []int64
+			rows, err := db.SQL().QueryContext(ctx, "SELECT u FROM ("+ks.SQL+") m ORDER BY u", ks.Args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k int64
+				rows.Scan(&k)
+				keys = append(keys, k)
+			}
+			rows.Close()
+			for _, m := range members {
+				want = append(want, m.Key)
+			}
+			if !slices.Equal(keys, want) {
+				t.Errorf("%s: MembersQuery gives keys %v, Members %v", text, keys, want)
+			}
 		})
 	}
 }
