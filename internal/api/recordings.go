@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/attr"
@@ -96,7 +97,7 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request, site store.
 	}
 	rows, err := a.recordings.List(r.Context(), site.ID, q)
 	if err != nil {
-		return segmentError(err)
+		return err
 	}
 	out := make([]recordingJSON, 0, len(rows))
 	for _, row := range rows {
@@ -140,8 +141,8 @@ func (a *API) recordingQuery(r *http.Request, site store.Site) (store.RecordingQ
 		max  int
 	}{{"device", &q.Device, 50}, {"country", &q.Country, 50}, {"page", &q.Page, 2048}, {"event", &q.Event, 200}} {
 		*f.dst = v.Get(f.name)
-		if len(*f.dst) > f.max {
-			return q, apierr.Invalid("invalid_parameter", f.name, "%s is at most %d bytes", f.name, f.max)
+		if len(*f.dst) > f.max || strings.ContainsFunc(*f.dst, unicode.IsControl) {
+			return q, apierr.Invalid("invalid_parameter", f.name, "%s is at most %d bytes, without control characters", f.name, f.max)
 		}
 	}
 	if q.Signal = v.Get("signal"); q.Signal != "" && !store.ValidSignal(q.Signal) {

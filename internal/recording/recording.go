@@ -8,6 +8,7 @@ package recording
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -111,8 +112,10 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start zstd encoder: %w", err)
 	}
+	// A stored chunk decompresses to at most MaxRawBytes as it was then;
+	// the cap leaves room for chunks stored under a larger limit.
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(4),
-		zstd.WithDecoderMaxMemory(uint64(cfg.Limits.MaxRawBytes)*2))
+		zstd.WithDecoderMaxMemory(uint64(max(cfg.Limits.MaxRawBytes*2, 64<<20))))
 	if err != nil {
 		return nil, fmt.Errorf("start zstd decoder: %w", err)
 	}
@@ -264,7 +267,8 @@ func (s *Service) SetSettings(ctx context.Context, site int64, c SettingsChange)
 
 // refusal maps an upload error to its metric label.
 func refusal(err error) string {
-	if e, ok := err.(*apierr.Error); ok {
+	var e *apierr.Error
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return "internal"
