@@ -15,6 +15,9 @@ import (
 // site's allowed origins may send: the Origin header must match one, and
 // only such an origin is echoed in Access-Control-Allow-Origin. No
 // credentials are involved; the visitor's ID travels in the body.
+//
+// Session-recording chunks, POST /t/rec?k=WRITE_KEY, pass the same checks
+// and go to Config.Recordings.
 
 // batch checks the key and origin and hands the batch to ingestion.
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
