@@ -43,10 +43,11 @@ type Sessions interface {
 
 // API is the REST API's handler set.
 type API struct {
-	store    Store
-	segments *engine.Engine
-	sessions Sessions
-	log      *slog.Logger
+	store      Store
+	segments   *engine.Engine
+	sessions   Sessions
+	recordings Recordings // nil: no recording endpoints
+	log        *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg. sessions, when
@@ -74,6 +75,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	a.registerSegments(mux, p)
 	a.registerCredentials(mux, p)
+	if a.recordings != nil {
+		a.registerRecordings(mux, p)
+	}
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/recording"
 )
 
 // Config is the server's configuration.
@@ -36,6 +37,11 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 	Limits          ingest.Limits
+	// Recording bounds uploaded recording chunks.
+	Recording recording.Limits
+	// RecordingSweep is how often recordings past their site's retention
+	// are deleted.
+	RecordingSweep time.Duration
 }
 
 // Default returns the configuration used when nothing is set.
@@ -56,6 +62,8 @@ func Default() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		Limits:          ingest.DefaultLimits(),
+		Recording:       recording.DefaultLimits(),
+		RecordingSweep:  time.Hour,
 	}
 }
 
@@ -64,6 +72,10 @@ func (c Config) DBPath() string { return filepath.Join(c.DataDir, "sightline.duc
 
 // SocketPath is the administration socket inside the data folder.
 func (c Config) SocketPath() string { return filepath.Join(c.DataDir, "admin.sock") }
+
+// RecordingsPath is the folder of the recordings' blobs inside the data
+// folder.
+func (c Config) RecordingsPath() string { return filepath.Join(c.DataDir, "recordings") }
 
 // GeoPath returns the country database to use: the configured one, else the
 // one scripts/fetch-geo.sh puts in the data folder when it exists, else "".
@@ -106,6 +118,11 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxKeyLength, "max-key-length", l.MaxKeyLength, "longest attribute key")
 	fs.IntVar(&l.MaxValueLength, "max-value-length", l.MaxValueLength, "longest string attribute value")
 	fs.IntVar(&l.MaxTraits, "max-traits", l.MaxTraits, "most attributes in one message")
+	rl := &c.Recording
+	fs.Int64Var(&rl.MaxChunkBytes, "max-recording-chunk", rl.MaxChunkBytes, "largest gzip-compressed recording chunk as sent")
+	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")
+	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
+	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 }
 
 // ApplyEnv sets every flag not given on the command line from its

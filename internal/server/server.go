@@ -22,9 +22,11 @@ import (
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
@@ -69,7 +71,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
 	})
 	ing.Register(mux)
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Registerer: reg, Log: log})
+	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("open the recordings folder: %w", err)
+	}
+	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording, Registerer: reg, Log: log})
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return err
+	}
+	defer rec.Close()
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
@@ -79,7 +94,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
-	api.New(db, engine.New(db, compiler.DuckDB{}, nil), accounts, log).Register(mux)
+	api.New(db, engine.New(db, compiler.DuckDB{}, nil), accounts, log).WithRecordings(rec).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -112,6 +127,21 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
 	g.Go(func() error { return serve(adminSrv, adminLn) })
+	janitorCtx, stopJanitor := context.WithCancel(context.Background())
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		rec.RunJanitor(janitorCtx, cfg.RecordingSweep)
+	}()
+	janitor := func(ctx context.Context) error {
+		stopJanitor()
+		select {
+		case <-janitorDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("recording janitor: %w", ctx.Err())
+		}
+	}
 	log.Info("sightline serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "started_in", time.Since(start).Round(time.Millisecond))
 	if len(db.Sites(ctx)) == 0 {
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
@@ -126,7 +156,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, srv, adminSrv, pipe, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, srv, adminSrv, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
@@ -140,9 +170,10 @@ func serve(srv *http.Server, ln net.Listener) error {
 
 // shutdown stops in order, each step bounded and logged: HTTP (waiting for
 // in-flight requests, whose messages the pipeline still commits), then the
-// pipeline (committing what is queued), then the store (checkpointing).
+// pipeline (committing what is queued), then the recording janitor, then
+// the store (checkpointing).
 func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Server, pipe *ingest.Pipeline,
-	db *duckstore.DB, socket string) error {
+	janitor func(context.Context) error, db *duckstore.DB, socket string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
@@ -157,6 +188,7 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Serve
 	log.Info("shutting down")
 	step("http", func() error { return errors.Join(srv.Shutdown(ctx), adminSrv.Shutdown(ctx)) })
 	step("pipeline", func() error { return pipe.Stop(ctx) })
+	step("recording janitor", func() error { return janitor(ctx) })
 	step("store", db.Close)
 	os.Remove(socket)
 	return errors.Join(errs...)

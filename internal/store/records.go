@@ -162,6 +162,9 @@ type Signals struct {
 	MaxScroll  int `json:"max_scroll"`
 }
 
+// Frustration is the sum of the frustration signals.
+func (s Signals) Frustration() int { return s.RageClicks + s.DeadClicks + s.Errors + s.UTurns }
+
 // Signal event names: the track events the browser tracker sends.
 const (
 	EventClick     = "$click"

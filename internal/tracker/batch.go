@@ -15,19 +15,38 @@ import (
 // site's allowed origins may send: the Origin header must match one, and
 // only such an origin is echoed in Access-Control-Allow-Origin. No
 // credentials are involved; the visitor's ID travels in the body.
+//
+// Session-recording chunks, POST /t/rec?k=WRITE_KEY, pass the same checks
+// and go to Config.Recordings.
 
 // batch checks the key and origin and hands the batch to ingestion.
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
+	if site, ok := h.cors(w, r); ok {
+		h.cfg.Ingest.ServeBrowserBatch(w, r, site)
+	}
+}
+
+// recording checks the key and origin, as for a batch, and hands a
+// session-recording chunk (POST /t/rec?k=WRITE_KEY) to the recordings.
+func (h *Handler) recording(w http.ResponseWriter, r *http.Request) {
+	if site, ok := h.cors(w, r); ok {
+		h.cfg.Recordings.ServeRecordingChunk(w, r, site)
+	}
+}
+
+// cors authorizes a browser's post and sets the CORS headers of its
+// answer; when it refuses, it has answered.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) (store.Site, bool) {
 	site, origin, err := h.authorize(r)
 	if err != nil {
 		apierr.Write(w, h.cfg.Log, err)
-		return
+		return store.Site{}, false
 	}
 	hdr := w.Header()
 	hdr.Set("Access-Control-Allow-Origin", origin)
 	hdr.Add("Vary", "Origin")
 	hdr.Set("Access-Control-Expose-Headers", "Retry-After")
-	h.cfg.Ingest.ServeBrowserBatch(w, r, site)
+	return site, true
 }
 
 // preflight answers a CORS preflight: the tracker itself never needs one,
@@ -54,7 +73,7 @@ func (h *Handler) authorize(r *http.Request) (store.Site, string, error) {
 	if key == "" {
 		h.refused.WithLabelValues("key").Inc()
 		return store.Site{}, "", &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
-			Field: "k", Message: "send the site's write key as the k parameter: ?k=WRITE_KEY"}
+			Field: "k", Message: "send the site's write key as the k parameter: " + r.URL.Path + "?k=WRITE_KEY"}
 	}
 	site, err := h.cfg.Sites.SiteByWriteKey(r.Context(), key)
 	if err != nil {

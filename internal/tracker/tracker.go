@@ -44,10 +44,18 @@ type BatchServer interface {
 	ServeBrowserBatch(w http.ResponseWriter, r *http.Request, site store.Site)
 }
 
+// ChunkServer stores a session-recording chunk a browser sent for an
+// authenticated site; *recording.Service is one.
+type ChunkServer interface {
+	ServeRecordingChunk(w http.ResponseWriter, r *http.Request, site store.Site)
+}
+
 // Config configures the tracker's handler.
 type Config struct {
 	Sites  SiteFinder
 	Ingest BatchServer
+	// Recordings, when not nil, takes recording chunks at POST /t/rec.
+	Recordings ChunkServer
 	// Registerer, when not nil, gets the tracker's metrics.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
@@ -147,6 +155,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/config", h.config)
 	mux.HandleFunc("OPTIONS /t/batch", h.preflight)
 	mux.HandleFunc("POST /t/batch", h.batch)
+	if h.cfg.Recordings != nil {
+		mux.HandleFunc("OPTIONS /t/rec", h.preflight)
+		mux.HandleFunc("POST /t/rec", h.recording)
+	}
 }
 
 // serveScript serves the script under its versioned name (immutable, a

@@ -266,3 +266,20 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 	}
 	return in, nil
 }
+
+// MembersQuery compiles n to a parameterised query returning its member
+// keys in a column u, for callers that filter their own rows by
+// membership (recordings: user_key IN (members)). Like every answer of the
+// engine it reflects the data as of the caller's query, which must Sync
+// first.
+func (e *Engine) MembersQuery(ctx context.Context, site int64, n segment.Node) (store.KeySet, error) {
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return store.KeySet{}, err
+	}
+	q, err := c.Members(n)
+	if err != nil {
+		return store.KeySet{}, err
+	}
+	return store.KeySet{SQL: q.SQL, Args: q.Args}, nil
+}

@@ -132,6 +132,28 @@ func TestMembersScenarios(t *testing.T) {
 					t.Errorf("%s: Contains(%s) = %v, %v", text, id, in, err)
 				}
 			}
+			// The members query that other tables filter by has the same keys.
+			ks, err := eng.MembersQuery(ctx, site.ID, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys, want []int64
+			rows, err := db.SQL().QueryContext(ctx, "SELECT u FROM ("+ks.SQL+") m ORDER BY u", ks.Args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k int64
+				rows.Scan(&k)
+				keys = append(keys, k)
+			}
+			rows.Close()
+			for _, m := range members {
+				want = append(want, m.Key)
+			}
+			if !slices.Equal(keys, want) {
+				t.Errorf("%s: MembersQuery gives keys %v, Members %v", text, keys, want)
+			}
 		})
 	}
 }

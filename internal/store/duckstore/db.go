@@ -154,6 +154,8 @@ type DB struct {
 	wmu   sync.Mutex // serialises database writes and guards w and wconn
 	wconn *sql.Conn  // the one connection that writes
 	w     *writerState
+
+	recMu sync.Mutex // serialises writes to the recording tables
 }
 
 // Open opens (creating when missing) the database file at path, applies

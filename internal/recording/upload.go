@@ -1,0 +1,187 @@
+package recording
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// The upload endpoint, POST /t/rec?k=WRITE_KEY, is registered by the
+// tracker's handler, which checks the key and the page's origin as for
+// batches. The body is one chunk, JSON, sent as text/plain (no preflight)
+// and gzip-compressed when the browser can (flagged by &z=gzip, or by
+// Content-Encoding: gzip).
+
+// Result is the answer to a stored chunk.
+type Result struct {
+	Success bool `json:"success"`
+	// Duplicate is set when the chunk was stored before: the first copy
+	// stays.
+	Duplicate bool `json:"duplicate"`
+}
+
+// ServeRecordingChunk stores one chunk for an authenticated site and
+// answers 200 once its blob and index row are durable.
+func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, site store.Site) {
+	res, err := s.upload(r, site)
+	if err != nil {
+		s.chunks.WithLabelValues(refusal(err)).Inc()
+		apierr.Write(w, s.log, err)
+		return
+	}
+	apierr.WriteJSON(w, http.StatusOK, res)
+}
+
+func (s *Service) upload(r *http.Request, site store.Site) (Result, error) {
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		return Result{}, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded", RetryAfter: time.Second,
+			Message: "too many recording chunks are being received; retry shortly"}
+	}
+	receivedAt := s.now()
+	st, err := s.Settings(r.Context(), site.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if !st.Enabled {
+		return Result{}, &apierr.Error{Status: http.StatusForbidden, Code: "recording_disabled",
+			Message: "session recording is turned off for this site"}
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	if err := s.readBody(r, buf); err != nil {
+		return Result{}, err
+	}
+	c, err := parseChunk(buf.Bytes(), receivedAt)
+	if err != nil {
+		return Result{}, err
+	}
+	dup, err := s.Accept(r.Context(), site.ID, st, c, receivedAt)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Success: true, Duplicate: dup}, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuf returns a buffer to the pool unless it grew beyond an ordinary
+// chunk, so that one huge chunk does not pin its memory.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		b.Reset()
+		bufPool.Put(b)
+	}
+}
+
+// readBody reads the chunk's JSON into buf, gunzipping it when flagged,
+// within the size limits: a decompression bomb stops at MaxRawBytes.
+func (s *Service) readBody(r *http.Request, buf *bytes.Buffer) error {
+	z := r.URL.Query().Get("z")
+	if z != "" && z != "gzip" {
+		return apierr.Invalid("invalid_parameter", "z", "z is gzip (for a gzip-compressed body) or absent")
+	}
+	gz := z == "gzip" || strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
+	limit := s.limits.MaxRawBytes
+	if gz {
+		limit = s.limits.MaxChunkBytes
+	}
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	var src io.Reader = body
+	if gz {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return wireError(err, s.limits)
+		}
+		defer zr.Close()
+		src = io.LimitReader(zr, s.limits.MaxRawBytes+1)
+	}
+	if _, err := buf.ReadFrom(src); err != nil {
+		return wireError(err, s.limits)
+	}
+	if int64(buf.Len()) > s.limits.MaxRawBytes {
+		return tooLarge("the chunk decompresses to more than %d bytes; send smaller chunks", s.limits.MaxRawBytes)
+	}
+	return nil
+}
+
+// wireError explains a failure to read the body.
+func wireError(err error, l Limits) error {
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return tooLarge("the chunk is over %d bytes as sent (%d gzip-compressed, %d as plain JSON); send smaller chunks",
+			mb.Limit, l.MaxChunkBytes, l.MaxRawBytes)
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
+		return apierr.Invalid("malformed_gzip", "body", "the body is flagged gzip but is not valid gzip: %v", err)
+	}
+	return apierr.Invalid("unreadable_body", "body", "the body could not be read: %v", err)
+}
+
+// Accept stores a validated chunk of a site with the given settings:
+// admits its recording (refused with 429 quota_exceeded when a new
+// recording would pass the daily quota), stores the compressed blob, then
+// indexes it. It reports a chunk stored before as a duplicate and keeps
+// the first copy. When it returns nil, blob and index are durable.
+func (s *Service) Accept(ctx context.Context, site int64, st store.RecordingSettings, c Chunk, receivedAt time.Time) (duplicate bool, err error) {
+	unlock := s.lock(site, c.AnonymousID, c.Recording)
+	defer unlock()
+	rec, _, err := s.store.StartRecording(ctx, store.RecordingStart{SiteID: site, BrowserSession: c.Recording,
+		AnonymousID: c.AnonymousID, At: receivedAt}, st.DailyQuota)
+	if errors.Is(err, store.ErrQuota) {
+		s.mu.Lock()
+		s.quotaFull[site] = day(receivedAt)
+		s.mu.Unlock()
+		return false, &apierr.Error{Status: http.StatusTooManyRequests, Code: "quota_exceeded",
+			Message: "the site's daily recording quota is used up; new recordings start again tomorrow (UTC)"}
+	}
+	if err != nil {
+		return false, err
+	}
+	if has, err := s.store.HasRecordingChunk(ctx, rec.ID, c.Seq); err != nil || has {
+		if has {
+			s.chunks.WithLabelValues("duplicate").Inc()
+		}
+		return has, err
+	}
+	zbuf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(zbuf)
+	stored := s.enc.EncodeAll(c.Events, zbuf.AvailableBuffer())
+	key := blobKey(site, rec.ID, c.Seq)
+	if err := s.blobs.Put(ctx, key, stored); err != nil {
+		return false, err
+	}
+	added, err := s.store.AddRecordingChunk(ctx, site, store.RecordingChunk{RecordingID: rec.ID, Seq: c.Seq,
+		Start: c.Start, End: c.End, Events: c.EventCount, BytesStored: int64(len(stored)),
+		BytesRaw: int64(len(c.Events)), UserID: c.UserID, Pages: c.Pages}, receivedAt)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted while this chunk was being stored: its blob must go too.
+		if derr := s.blobs.Delete(ctx, key); derr != nil {
+			s.log.Warn("delete the blob of a chunk whose recording was deleted", "key", key, "err", derr)
+		}
+		return false, &apierr.Error{Status: http.StatusConflict, Code: "recording_deleted",
+			Message: "the recording was deleted while this chunk was stored"}
+	}
+	if err != nil {
+		return false, err
+	}
+	if !added {
+		s.chunks.WithLabelValues("duplicate").Inc()
+		return true, nil
+	}
+	s.chunks.WithLabelValues("stored").Inc()
+	s.bytes.WithLabelValues("raw").Add(float64(len(c.Events)))
+	s.bytes.WithLabelValues("stored").Add(float64(len(stored)))
+	return false, nil
+}
