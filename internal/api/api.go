@@ -32,6 +32,7 @@ type API struct {
 	store    Store
 	segments *engine.Engine
 	log      *slog.Logger
+	survey   *surveyDeps // nil until UseSurveys
 }
 
 // New returns the API over st, evaluating segments with seg.
@@ -56,6 +57,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	a.registerSegments(mux, p)
+	a.registerSurveys(mux, p)
 }
 
 // auth checks the bearer token: it must belong to the site in the path and

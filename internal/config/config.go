@@ -32,6 +32,9 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 	Limits          ingest.Limits
+	// Now is the clock of survey frequency windows and feedback times;
+	// nil means time.Now. Not a flag: tests set it to move time.
+	Now func() time.Time
 }
 
 // Default returns the configuration used when nothing is set.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -23,10 +24,12 @@ import (
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
 )
 
@@ -68,14 +71,21 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
 	})
 	ing.Register(mux)
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Registerer: reg, Log: log})
+	segs := engine.New(db, compiler.DuckDB{}, nil)
+	surveys := survey.New(db, segs, log, cfg.Now)
+	fb := feedback.New(db, surveys, log, cfg.Now)
+	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
+	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Registerer: reg, Log: log, Endpoints: endpoints})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
 		return fmt.Errorf("load the tracker: %w", err)
 	}
 	trk.Register(mux)
-	api.New(db, engine.New(db, compiler.DuckDB{}, nil), log).Register(mux)
+	a := api.New(db, segs, log)
+	a.UseSurveys(surveys, fb, db)
+	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -51,6 +51,10 @@ type Config struct {
 	// Registerer, when not nil, gets the tracker's metrics.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
+	// Endpoints are further endpoints by pattern ("GET /t/surveys"),
+	// checked like the batch endpoint: the write key in k and an allowed
+	// Origin, answered with CORS headers for it.
+	Endpoints map[string]SiteHandler
 }
 
 // Handler serves the tracker's script and batch endpoint.
@@ -130,6 +134,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{file}", h.serveScript)
 	mux.HandleFunc("OPTIONS /t/batch", h.preflight)
 	mux.HandleFunc("POST /t/batch", h.batch)
+	for pattern, fn := range h.cfg.Endpoints {
+		mux.HandleFunc(pattern, h.siteEndpoint(fn))
+	}
 }
 
 // serveScript serves the script under its versioned name (immutable, a
