@@ -66,7 +66,7 @@ func TestSurveyAnswersResultsAndExport(t *testing.T) {
 			Responses, Completed, Partial int
 			Dismissed                     int
 			NPS                           struct {
-				Score                          float64
+				Score                           float64
 				Promoters, Passives, Detractors int
 			}
 			Questions []struct {

@@ -73,18 +73,15 @@ type Dismissal struct {
 	At          time.Time
 }
 
-// SurveyVisitor names a visitor for frequency checks: the user's key
-// (0 when unknown) and the IDs the request carried.
-type SurveyVisitor struct {
-	Key         int64
+// SurveyHistory is when one visitor last completed and last dismissed one
+// survey. A visitor is named by the user ID the responses and dismissals
+// carried, or by the anonymous ID when they carried none.
+type SurveyHistory struct {
+	SurveyID    string
 	UserID      string
-	AnonymousID string
-}
-
-// SurveySeen is when a visitor last completed and last dismissed a survey.
-type SurveySeen struct {
-	Completed time.Time
-	Dismissed time.Time
+	AnonymousID string // empty when UserID is set
+	Completed   time.Time
+	Dismissed   time.Time
 }
 
 // ResponseQuery selects a survey's responses: created in [From, To) (zero
@@ -105,11 +102,11 @@ type SurveyResponses interface {
 	// Response reads one response; ErrNotFound when there is none.
 	Response(ctx context.Context, site int64, surveyID, responseID string) (SurveyResponse, error)
 	Dismiss(ctx context.Context, d Dismissal) error
-	// SurveysSeen tells, for each of the surveys, when the visitor (any of
-	// the user's identities) last completed and dismissed it. A response
-	// or dismissal made with a user ID counts for that user only.
-	SurveysSeen(ctx context.Context, site int64, surveyIDs []string, v SurveyVisitor) (map[string]SurveySeen, error)
-	// CompletedCounts counts the completed responses of the surveys.
+	// SurveyHistories lists, for every visitor who completed or dismissed
+	// a survey of the site, when they last did; each visitor and survey
+	// may come in two rows (one for each).
+	SurveyHistories(ctx context.Context, site int64) ([]SurveyHistory, error)
+	// CompletedCounts counts the completed responses of surveys.
 	CompletedCounts(ctx context.Context, site int64, surveyIDs []string) (map[string]int64, error)
 	// Responses lists a survey's responses, newest first.
 	Responses(ctx context.Context, site int64, surveyID string, q ResponseQuery) ([]SurveyResponse, error)

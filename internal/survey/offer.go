@@ -19,61 +19,55 @@ type Offer struct {
 
 // Offers returns the live surveys a visitor is eligible for on a page
 // right now, oldest survey first. The checks run cheapest first, so that
-// the database is read only for surveys that pass the page, device and
-// sample rules, and a segment is evaluated only for those that also pass
-// frequency and quota:
+// the database is read only for surveys that pass every rule held in
+// memory, and a segment is evaluated only for those that pass the rest:
 //
-//  1. page URL rules, device type, sampling (in memory);
-//  2. frequency: the visitor's completions and dismissals (one query);
-//  3. quota: completed responses (one query, only with a quota);
-//  4. segment membership of the visitor's user (one query per survey).
+//  1. page URL rules, device type, sampling, frequency (in memory);
+//  2. quota: completed responses (one query, only with a quota);
+//  3. segment membership of the visitor's user (one query to find the
+//     user, then one per survey).
 func (s *Service) Offers(ctx context.Context, site int64, v Visitor) ([]Offer, error) {
 	ss, err := s.live(ctx, site)
+	if err != nil || len(ss.live) == 0 {
+		return []Offer{}, err
+	}
+	hist, err := s.history(ctx, site)
 	if err != nil {
 		return nil, err
 	}
+	now := s.Now()
 	var cands []*liveSurvey
+	var quota []string
 	for _, ls := range ss.live {
 		t := &ls.Definition.Targeting
-		if matchURL(ls.urls, v.URL) && matchDevice(t.Devices, v.Device) && InSample(ls.ID, v.sampleID(), t.SamplePercent) {
+		if matchURL(ls.urls, v.URL) && matchDevice(t.Devices, v.Device) && InSample(ls.ID, v.sampleID(), t.SamplePercent) &&
+			t.Frequency.allows(s.seen(hist, ls.ID, v), now) {
 			cands = append(cands, ls)
+			if t.Quota > 0 {
+				quota = append(quota, ls.ID)
+			}
 		}
 	}
-	if len(cands) == 0 {
-		return []Offer{}, nil
-	}
-	key, err := s.userKey(ctx, site, v)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(cands))
-	quota := false
-	for i, ls := range cands {
-		ids[i] = ls.ID
-		quota = quota || ls.Definition.Targeting.Quota > 0
-	}
-	seen, err := s.store.SurveysSeen(ctx, site, ids, store.SurveyVisitor{Key: key, UserID: v.UserID, AnonymousID: v.AnonymousID})
-	if err != nil {
-		return nil, err
-	}
 	var counts map[string]int64
-	if quota {
-		if counts, err = s.store.CompletedCounts(ctx, site, ids); err != nil {
+	if len(quota) > 0 {
+		if counts, err = s.store.CompletedCounts(ctx, site, quota); err != nil {
 			return nil, err
 		}
 	}
-	now := s.Now()
 	out := []Offer{}
+	key, keyErr := int64(-1), error(nil)
 	for _, ls := range cands {
 		t := &ls.Definition.Targeting
-		sn := seen[ls.ID]
-		if !t.Frequency.allows(Seen{Completed: sn.Completed, Dismissed: sn.Dismissed}, now) {
-			continue
-		}
 		if t.Quota > 0 && counts[ls.ID] >= int64(t.Quota) {
 			continue
 		}
 		if ls.segment != nil {
+			if key < 0 {
+				key, keyErr = s.userKey(ctx, site, v)
+			}
+			if keyErr != nil {
+				return nil, keyErr
+			}
 			if key == 0 {
 				continue // an unknown visitor is in no segment
 			}

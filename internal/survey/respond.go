@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
@@ -153,6 +154,7 @@ func (s *Service) Respond(ctx context.Context, site int64, in ResponseInput) (Re
 	if err := s.store.SaveResponse(ctx, r, answerValues(ans)); err != nil {
 		return Recorded{}, err
 	}
+	s.record(site, sv.ID, r.UserID, r.AnonymousID, r.CompletedAt, time.Time{})
 	return Recorded{Survey: sv, Response: r, Answers: ans, Changed: true}, nil
 }
 
@@ -184,6 +186,11 @@ func (s *Service) Dismiss(ctx context.Context, site int64, in DismissInput) (Sur
 	if err != nil {
 		return Survey{}, err
 	}
-	return sv, s.store.Dismiss(ctx, store.Dismissal{SiteID: site, SurveyID: sv.ID, AnonymousID: in.AnonymousID,
-		UserID: in.UserID, At: s.Now()})
+	now := s.Now()
+	if err := s.store.Dismiss(ctx, store.Dismissal{SiteID: site, SurveyID: sv.ID, AnonymousID: in.AnonymousID,
+		UserID: in.UserID, At: now}); err != nil {
+		return Survey{}, err
+	}
+	s.record(site, sv.ID, in.UserID, in.AnonymousID, time.Time{}, now)
+	return sv, nil
 }

@@ -40,6 +40,8 @@ type Service struct {
 	mu    sync.RWMutex
 	sites map[int64]*siteSurveys // live surveys by site, loaded on demand
 	gen   uint64                 // counts changes, so a load that raced one is not kept
+
+	hist history
 }
 
 // New returns a Service. now is the clock (time.Now when nil); tests move
@@ -48,7 +50,8 @@ func New(st Store, seg Segments, log *slog.Logger, now func() time.Time) *Servic
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, segments: seg, log: log, now: now, sites: map[int64]*siteSurveys{}}
+	return &Service{store: st, segments: seg, log: log, now: now, sites: map[int64]*siteSurveys{},
+		hist: history{sites: map[int64]*siteHistory{}}}
 }
 
 // Now is the Service's clock.
@@ -229,6 +232,7 @@ func (s *Service) Delete(ctx context.Context, site int64, id string) error {
 	}
 	if err == nil {
 		s.invalidate(site)
+		s.forget(site)
 	}
 	return err
 }

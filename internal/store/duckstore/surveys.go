@@ -299,41 +299,29 @@ func (db *DB) Dismissals(ctx context.Context, site int64, surveyID string, from,
 	return n, nil
 }
 
-// SurveysSeen tells when a visitor last completed and dismissed surveys.
-// The visitor's IDs are those the request carried and, when the user is
-// known, every ID the user has (other devices, merged visitors).
-func (db *DB) SurveysSeen(ctx context.Context, site int64, surveyIDs []string, v store.SurveyVisitor) (map[string]store.SurveySeen, error) {
-	const ids = `WITH uids AS (SELECT external_id AS id FROM identities WHERE site_id = $site AND entity_key = $key AND kind = 1
-			UNION SELECT $uid WHERE $uid <> ''),
-		aids AS (SELECT external_id AS id FROM identities WHERE site_id = $site AND entity_key = $key AND kind = 2
-			UNION SELECT $aid WHERE $aid <> '')`
-	const mine = `x.site_id = $site AND x.survey_id IN (SELECT unnest($surveys::VARCHAR[]))
-		AND ((x.user_id <> '' AND x.user_id IN (SELECT id FROM uids)) OR (x.user_id = '' AND x.anonymous_id IN (SELECT id FROM aids)))`
-	rows, err := db.sql.QueryContext(ctx, ids+`
-		SELECT survey_id, max(completed_at), NULL::TIMESTAMP FROM survey_responses x WHERE x.completed AND `+mine+` GROUP BY survey_id
+// SurveyHistories lists when each visitor last completed and dismissed
+// each survey of a site.
+func (db *DB) SurveyHistories(ctx context.Context, site int64) ([]store.SurveyHistory, error) {
+	const visitor = "user_id, CASE WHEN user_id = '' THEN anonymous_id ELSE '' END"
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT survey_id, `+visitor+`, max(completed_at), NULL::TIMESTAMP FROM survey_responses
+			WHERE site_id = ? AND completed GROUP BY ALL
 		UNION ALL
-		SELECT survey_id, NULL::TIMESTAMP, max(dismissed_at) FROM survey_dismissals x WHERE `+mine+` GROUP BY survey_id`,
-		sql.Named("site", site), sql.Named("key", v.Key), sql.Named("uid", v.UserID), sql.Named("aid", v.AnonymousID),
-		sql.Named("surveys", surveyIDs))
+		SELECT survey_id, `+visitor+`, NULL::TIMESTAMP, max(dismissed_at) FROM survey_dismissals
+			WHERE site_id = ? GROUP BY ALL`, site, site)
 	if err != nil {
 		return nil, fmt.Errorf("read survey history: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.SurveySeen{}
+	var out []store.SurveyHistory
 	for rows.Next() {
-		var id string
+		var h store.SurveyHistory
 		var completed, dismissed sql.NullTime
-		if err := rows.Scan(&id, &completed, &dismissed); err != nil {
+		if err := rows.Scan(&h.SurveyID, &h.UserID, &h.AnonymousID, &completed, &dismissed); err != nil {
 			return nil, fmt.Errorf("read survey history: %w", err)
 		}
-		s := out[id]
-		if completed.Valid {
-			s.Completed = completed.Time
-		}
-		if dismissed.Valid {
-			s.Dismissed = dismissed.Time
-		}
-		out[id] = s
+		h.Completed, h.Dismissed = completed.Time, dismissed.Time
+		out = append(out, h)
 	}
 	return out, rows.Err()
 }
@@ -341,7 +329,7 @@ func (db *DB) SurveysSeen(ctx context.Context, site int64, surveyIDs []string, v
 // CompletedCounts counts completed responses per survey.
 func (db *DB) CompletedCounts(ctx context.Context, site int64, surveyIDs []string) (map[string]int64, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT survey_id, count(*) FROM survey_responses
-		WHERE site_id = ? AND completed AND survey_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY survey_id`, site, surveyIDs)
+		WHERE site_id = ? AND completed AND list_contains(?::VARCHAR[], survey_id) GROUP BY survey_id`, site, surveyIDs)
 	if err != nil {
 		return nil, fmt.Errorf("count responses: %w", err)
 	}
