@@ -16,7 +16,8 @@ type trendPoint struct {
 }
 
 // getTrend answers a saved segment's size over the last ?days= days
-// (default 90), one point every ?step= days (default 1).
+// (default 90), one point every ?step= days: by default daily up to a
+// month, weekly beyond, as each point is a count of its own.
 func (a *API) getTrend(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	_, n, err := a.saved(r, site)
 	if err != nil {
@@ -43,7 +44,11 @@ func (a *API) trend(w http.ResponseWriter, r *http.Request, site store.Site, n s
 	if err != nil {
 		return err
 	}
-	step, err := intParam(r, "step", 1, 365)
+	defStep := 1
+	if days > 31 {
+		defStep = 7
+	}
+	step, err := intParam(r, "step", defStep, 365)
 	if err != nil {
 		return err
 	}

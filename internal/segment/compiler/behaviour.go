@@ -224,6 +224,28 @@ func (b *builder) visited(v *segment.Visited) error {
 	})
 }
 
+// signal counts the tracker's events for a frustration signal, on the
+// pages that match when the condition names one.
+func (b *builder) signal(s *segment.Signal) error {
+	name := s.Kind.EventName()
+	if name == "" {
+		return fmt.Errorf("unknown signal %q", s.Kind)
+	}
+	return b.counted("count(*)", s.Count, func() error {
+		b.siteEvents(kindTrack)
+		b.w(" AND name = ")
+		b.arg(name)
+		if s.Match != "" {
+			b.w(" AND ")
+			if err := b.predicate("path", s.Match, []segment.Value{{Kind: segment.ValString, Str: s.Page}}); err != nil {
+				return err
+			}
+		}
+		b.period("ts", s.Period)
+		return nil
+	})
+}
+
 func (b *builder) siteSessions(p segment.Period) {
 	b.w("FROM all_sessions WHERE site_id = ")
 	b.arg(b.c.Site)

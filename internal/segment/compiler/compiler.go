@@ -134,6 +134,8 @@ func (b *builder) node(n segment.Node) error {
 		return b.sessionDuration(n)
 	case *segment.SessionField:
 		return b.sessionField(n)
+	case *segment.Signal:
+		return b.signal(n)
 	case *segment.InSegment:
 		return b.inSegment(n)
 	}

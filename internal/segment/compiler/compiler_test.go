@@ -108,8 +108,8 @@ func render(q compiler.Query) string {
 
 func TestUserTextOnlyInArguments(t *testing.T) {
 	evil := `x'; DROP TABLE events; --`
-	q, err := compile(t, fmt.Sprintf(`plan = %q or did(%q, 7d, %s = %q) or visited(contains %q) or session.country = %q`,
-		evil, evil, "format", evil, evil, evil), nil)
+	q, err := compile(t, fmt.Sprintf(`plan = %q or did(%q, 7d, %s = %q) or visited(contains %q) or session.country = %q or rage_clicks(page = %q)`,
+		evil, evil, "format", evil, evil, evil, evil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
