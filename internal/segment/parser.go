@@ -221,6 +221,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseInSegment()
 		case string(SignalRageClicks), string(SignalDeadClicks), string(SignalUTurns), string(SignalErrors):
 			return p.parseSignal(SignalKind(name))
+		case "nps_score", "nps_group":
+			return p.parseNPS(name == "nps_group")
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":
@@ -229,6 +231,8 @@ func (p *parser) parseCond() (Node, error) {
 		return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("unknown function %q", t.text)}
 	}
 	switch name {
+	case "nps_score", "nps_group":
+		return p.parseNPS(name == "nps_group")
 	case "session_duration":
 		return p.parseSessionDuration(AggAny)
 	case "avg_session_duration":

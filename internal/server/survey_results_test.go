@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sightline/sightline/internal/store"
 )
@@ -291,5 +292,42 @@ func TestSurveySiteIsolation(t *testing.T) {
 	req.Header.Set("Origin", pageOrigin)
 	if code, _ := do(t, req); code != 401 {
 		t.Fatalf("no key: %d", code)
+	}
+}
+
+func TestNPSSegments(t *testing.T) {
+	s, clk := startSurveyServer(t)
+	s.behaviour(t, nil, []string{"ann", "bob", "cy"})
+	id := s.createSurvey(t, npsSurvey(`{}`), true)
+	other := s.createSurvey(t, npsSurvey(`{}`), true)
+	for _, a := range []struct{ survey, resp, user, score string }{
+		{id, "resp-ann-0001", "ann", "3"}, {id, "resp-bob-0001", "bob", "9"}, {other, "resp-cy-00001", "cy", "7"},
+		// bob's later answer to the other survey is his latest.
+		{other, "resp-bob-0002", "bob", "5"},
+	} {
+		body := fmt.Sprintf(`{"survey":%q,"response":%q,"anonymousId":"anon-%s","userId":%q,"answers":{"score":%s}}`,
+			a.survey, a.resp, a.user, a.user, a.score)
+		if code, e := s.answer(t, s.writeKey, body); code != 200 {
+			t.Fatalf("answer: %d %s", code, e)
+		}
+		clk.advance(time.Minute)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{`nps_group = "detractor"`, "[ann bob]"},
+		{`nps_group("` + id + `") = "detractor"`, "[ann]"},
+		{`nps_group("` + id + `", 30d) = "promoter"`, "[bob]"},
+		{`nps_group != "detractor"`, "[cy]"},
+		{`nps_score >= 7`, "[cy]"},
+		{`nps_score("` + other + `") in (5, 7)`, "[bob cy]"},
+		{`not nps_score between 0 and 10`, "[]"},
+	} {
+		code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", fmt.Sprintf(`{"text":%q}`, tt.text))
+		if got := fmt.Sprint(memberIDs(t, body)); code != 200 || got != tt.want {
+			t.Errorf("%s: %d %s, want %s (%v)", tt.text, code, got, tt.want, body)
+		}
+	}
+	code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", `{"text":"nps_group = \"detractr\""}`)
+	if code != 400 || !strings.Contains(fmt.Sprint(body), "detractor") {
+		t.Fatalf("a misspelt group: %d %v", code, body)
 	}
 }
