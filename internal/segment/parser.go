@@ -231,8 +231,6 @@ func (p *parser) parseCond() (Node, error) {
 		return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("unknown function %q", t.text)}
 	}
 	switch name {
-	case "nps_score", "nps_group":
-		return p.parseNPS(name == "nps_group")
 	case "session_duration":
 		return p.parseSessionDuration(AggAny)
 	case "avg_session_duration":

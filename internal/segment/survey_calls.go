@@ -1,13 +1,13 @@
 package segment
 
-// parseNPS reads nps_score[(…)] op value and nps_group[(…)] op value,
-// where the optional arguments are a survey ID in double quotes, a
-// period, or both in that order.
+// parseNPS reads nps_score(…) op value and nps_group(…) op value, where
+// the optional arguments are a survey ID in double quotes, a period, or
+// both in that order. Without parentheses the names stay attributes.
 func (p *parser) parseNPS(group bool) (Node, error) {
 	start := p.next()
 	n := &NPS{Pos: start.pos, Group: group}
-	if p.peek().kind == tokLParen {
-		p.next()
+	{
+		p.next() // (
 		if t := p.peek(); t.kind == tokString {
 			p.next()
 			n.Survey = t.str
@@ -40,17 +40,15 @@ func (f *formatter) nps(n *NPS) {
 	} else {
 		f.WriteString("nps_score")
 	}
-	if n.Survey != "" || !n.Period.IsZero() {
-		f.WriteByte('(')
-		if n.Survey != "" {
-			f.WriteString(quote(n.Survey))
-			if !n.Period.IsZero() {
-				f.WriteString(", ")
-			}
+	f.WriteByte('(')
+	if n.Survey != "" {
+		f.WriteString(quote(n.Survey))
+		if !n.Period.IsZero() {
+			f.WriteString(", ")
 		}
-		f.period(n.Period)
-		f.WriteByte(')')
 	}
+	f.period(n.Period)
+	f.WriteByte(')')
 	f.op(n.Op, n.Values)
 }
 

@@ -313,20 +313,25 @@ func TestNPSSegments(t *testing.T) {
 		clk.advance(time.Minute)
 	}
 	for _, tt := range []struct{ text, want string }{
-		{`nps_group = "detractor"`, "[ann bob]"},
+		{`nps_group() = "detractor"`, "[ann bob]"},
 		{`nps_group("` + id + `") = "detractor"`, "[ann]"},
 		{`nps_group("` + id + `", 30d) = "promoter"`, "[bob]"},
-		{`nps_group != "detractor"`, "[cy]"},
-		{`nps_score >= 7`, "[cy]"},
+		{`nps_group() != "detractor"`, "[cy]"},
+		{`nps_score() >= 7`, "[cy]"},
 		{`nps_score("` + other + `") in (5, 7)`, "[bob cy]"},
-		{`not nps_score between 0 and 10`, "[]"},
+		{`not nps_score() between 0 and 10`, "[]"},
 	} {
 		code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", fmt.Sprintf(`{"text":%q}`, tt.text))
 		if got := fmt.Sprint(memberIDs(t, body)); code != 200 || got != tt.want {
 			t.Errorf("%s: %d %s, want %s (%v)", tt.text, code, got, tt.want, body)
 		}
 	}
-	code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", `{"text":"nps_group = \"detractr\""}`)
+	// Without parentheses the name is an attribute, as it always was.
+	if code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", `{"text":"nps_score >= 7"}`); code != 400 ||
+		!strings.Contains(fmt.Sprint(body), "attribute") {
+		t.Fatalf("nps_score without parentheses: %d %v", code, body)
+	}
+	code, body := s.call(t, store.ScopeRead, "POST", "/segments/preview", `{"text":"nps_group() = \"detractr\""}`)
 	if code != 400 || !strings.Contains(fmt.Sprint(body), "detractor") {
 		t.Fatalf("a misspelt group: %d %v", code, body)
 	}
