@@ -46,7 +46,8 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings // nil: no recording endpoints
+	recordings Recordings  // nil: no recording endpoints
+	survey     *surveyDeps // nil until UseSurveys
 	log        *slog.Logger
 }
 
@@ -78,6 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.recordings != nil {
 		a.registerRecordings(mux, p)
 	}
+	a.registerSurveys(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -42,6 +42,9 @@ type Config struct {
 	// RecordingSweep is how often recordings past their site's retention
 	// are deleted.
 	RecordingSweep time.Duration
+	// Now is the clock of survey frequency windows and feedback times;
+	// nil means time.Now. Not a flag: tests set it to move time.
+	Now func() time.Time
 }
 
 // Default returns the configuration used when nothing is set.

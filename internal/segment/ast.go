@@ -264,6 +264,23 @@ type Signal struct {
 	Period Period
 }
 
+// NPS matches users by their latest answer to an NPS question within
+// Period (of one survey when Survey is set, else of any): the score (0–10)
+// compared with Values (nps_score), or its group — "promoter" (9–10),
+// "passive" (7–8), "detractor" (0–6) — compared with Values (nps_group).
+// Users who gave no NPS answer never match.
+type NPS struct {
+	Pos
+	Group  bool
+	Survey string
+	Op     Op
+	Values []Value
+	Period Period
+}
+
+// NPSGroups lists the groups nps_group compares with.
+func NPSGroups() []string { return []string{"promoter", "passive", "detractor"} }
+
 // InSegment matches the members of another saved segment.
 type InSegment struct {
 	Pos
@@ -281,6 +298,7 @@ func (*Sessions) node()        {}
 func (*SessionDuration) node() {}
 func (*SessionField) node()    {}
 func (*Signal) node()          {}
+func (*NPS) node()             {}
 func (*InSegment) node()       {}
 
 // SessionFields lists the fields a SessionField may name.

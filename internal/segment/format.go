@@ -175,6 +175,8 @@ func (f *formatter) leaf(n Node) {
 		}
 		f.WriteByte(')')
 		f.count(n.Count)
+	case *NPS:
+		f.nps(n)
 	case *InSegment:
 		f.WriteString("in_segment(" + quote(n.ID) + ")")
 	default:

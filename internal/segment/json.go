@@ -28,7 +28,7 @@ func (e *PathError) Error() string {
 func conditionTypes() []string {
 	return []string{"all", "any", "not", "attribute", "changed", "event", "first_event",
 		"active_days", "visited", "sessions", "session_duration", "session", "segment",
-		"rage_clicks", "dead_clicks", "u_turns", "errors"}
+		"rage_clicks", "dead_clicks", "u_turns", "errors", "nps_score", "nps_group"}
 }
 
 // fieldsOf returns the fields a condition of type typ may have.
@@ -56,6 +56,8 @@ func fieldsOf(typ string) ([]string, bool) {
 		return []string{"type", "field", "op", "value", "values", "within"}, true
 	case "segment":
 		return []string{"type", "id"}, true
+	case "nps_score", "nps_group":
+		return []string{"type", "survey", "within", "op", "value", "values"}, true
 	case "rage_clicks", "dead_clicks", "u_turns", "errors":
 		return []string{"type", "within", "match", "page", "op", "value"}, true
 	}
@@ -168,6 +170,8 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 		return decodeSessionField(o)
 	case "rage_clicks", "dead_clicks", "u_turns", "errors":
 		return decodeSignal(o, SignalKind(typ))
+	case "nps_score", "nps_group":
+		return decodeNPS(o, typ == "nps_group")
 	}
 	id, err := o.reqStr("id")
 	return &InSegment{ID: id}, err

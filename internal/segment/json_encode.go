@@ -157,6 +157,10 @@ func encodeNode(n Node) (jsonObject, error) {
 			o.add("page", n.Page)
 		}
 		o.addCount(n.Count)
+	case *NPS:
+		if err := o.encodeNPS(n); err != nil {
+			return nil, err
+		}
 	case *InSegment:
 		o.add("type", "segment")
 		o.add("id", n.ID)

@@ -187,7 +187,7 @@ func TestParseErrors(t *testing.T) {
 		{`plan = “pro”`, `1:8: unexpected '“': strings are written in straight double quotes (")`},
 		{`plan = "a\qb"`, `1:10: invalid escape "\q" in string`},
 		{`did(export)`, `1:5: expected an event name in double quotes after "(", found "export"`},
-		{`nps_score("q3") <= 6`, `1:1: unknown function "nps_score"`},
+		{`heatmap_clicks("q3") <= 6`, `1:1: unknown function "heatmap_clicks"`},
 		{`rage_clicks(30d page = "/x")`, `1:17: expected a period, a page condition or ")" after "30d", found "page"`},
 		{`rage_clicks(30d, "/x")`, `1:18: expected a page condition (like page = "/checkout") after ",", found "/x"`},
 		{`errors(page "/x")`, `1:13: expected "=", "contains", "starts_with" or "matches" after "page", found "/x"`},

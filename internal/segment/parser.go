@@ -221,6 +221,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseInSegment()
 		case string(SignalRageClicks), string(SignalDeadClicks), string(SignalUTurns), string(SignalErrors):
 			return p.parseSignal(SignalKind(name))
+		case "nps_score", "nps_group":
+			return p.parseNPS(name == "nps_group")
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":

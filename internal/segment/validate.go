@@ -141,6 +141,8 @@ func (v *validator) node(n Node, path string, depth int) {
 		v.sessionField(n, path)
 	case *Signal:
 		v.signal(n, path)
+	case *NPS:
+		v.nps(n, path)
 	case *InSegment:
 		if n.ID == "" {
 			v.errorf(n.Pos, joinPath(path, "id"), "empty segment ID")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -25,11 +26,13 @@ import (
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
 )
 
@@ -84,7 +87,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer rec.Close()
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log})
+	segs := engine.New(db, compiler.DuckDB{}, nil)
+	surveys := survey.New(db, segs, log, cfg.Now)
+	fb := feedback.New(db, surveys, log, cfg.Now)
+	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
+	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log,
+		Endpoints: endpoints})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
@@ -94,7 +103,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
-	api.New(db, engine.New(db, compiler.DuckDB{}, nil), accounts, log).WithRecordings(rec).Register(mux)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec)
+	a.UseSurveys(surveys, fb, db)
+	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -59,6 +59,10 @@ type Config struct {
 	// Registerer, when not nil, gets the tracker's metrics.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
+	// Endpoints are further endpoints by pattern ("GET /t/surveys"),
+	// checked like the batch endpoint: the write key in k and an allowed
+	// Origin, answered with CORS headers for it.
+	Endpoints map[string]SiteHandler
 }
 
 // Handler serves the tracker's scripts, config and batch endpoint.
@@ -158,6 +162,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if h.cfg.Recordings != nil {
 		mux.HandleFunc("OPTIONS /t/rec", h.preflight)
 		mux.HandleFunc("POST /t/rec", h.recording)
+	}
+	for pattern, fn := range h.cfg.Endpoints {
+		mux.HandleFunc(pattern, h.siteEndpoint(fn))
 	}
 }
 

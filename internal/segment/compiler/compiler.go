@@ -136,6 +136,8 @@ func (b *builder) node(n segment.Node) error {
 		return b.sessionField(n)
 	case *segment.Signal:
 		return b.signal(n)
+	case *segment.NPS:
+		return b.nps(n)
 	case *segment.InSegment:
 		return b.inSegment(n)
 	}

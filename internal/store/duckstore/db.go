@@ -315,16 +315,32 @@ func (db *DB) closeDB() error {
 // that compile their own queries (segments) and for tests.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// migrate applies the embedded schema files whose version is above the
-// database's, each in its own transaction.
+// migrate applies the embedded schema files the database has not had yet,
+// in version order, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var current int
-	if err := db.sql.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	// Every version not yet applied is applied, not only those above the
+	// highest: branches number their migrations apart, and one merged
+	// later may bring a lower number than a database already has.
+	applied := map[int]bool{}
+	rows, err := db.sql.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("read schema versions: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema versions: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read schema versions: %w", err)
 	}
 	names, err := fs.Glob(schemaFS, "schema/*.sql")
 	if err != nil {
@@ -336,7 +352,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := fmt.Sscanf(filepath.Base(name), "%03d_", &version); err != nil {
 			return fmt.Errorf("BUG: migration %s has no version prefix", name)
 		}
-		if version <= current {
+		if applied[version] {
 			continue
 		}
 		body, err := schemaFS.ReadFile(name)

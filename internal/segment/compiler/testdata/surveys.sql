@@ -1,0 +1,12 @@
+(SELECT s.u FROM (SELECT i.entity_key AS u, arg_max(r.nps, r.updated_at) AS score FROM survey_responses r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? AND r.nps IS NOT NULL AND r.survey_id = ? AND r.updated_at >= ? GROUP BY i.entity_key) s WHERE CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END = ?) UNION ((SELECT s.u FROM (SELECT i.entity_key AS u, arg_max(r.nps, r.updated_at) AS score FROM survey_responses r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? AND r.nps IS NOT NULL GROUP BY i.entity_key) s WHERE s.score >= ?) INTERSECT ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT s.u FROM (SELECT i.entity_key AS u, arg_max(r.nps, r.updated_at) AS score FROM survey_responses r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? AND r.nps IS NOT NULL GROUP BY i.entity_key) s WHERE CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END IN (?, ?))))
+-- args:
+-- $1 = 7
+-- $2 = "srv_q3"
+-- $3 = "2026-08-31T12:00:00Z"
+-- $4 = "detractor"
+-- $5 = 7
+-- $6 = 9
+-- $7 = 7
+-- $8 = 7
+-- $9 = "promoter"
+-- $10 = "passive"
