@@ -131,26 +131,6 @@ func (s *Service) SaveSettings(ctx context.Context, site int64, body []byte) (Se
 	return set, s.store.SaveFeedbackSettings(ctx, site, b)
 }
 
-// TrackerConfig is what the tracker needs to know at start: how to show
-// the feedback tab, and whether to ask for surveys at all.
-type TrackerConfig struct {
-	Feedback Settings `json:"feedback"`
-	Surveys  bool     `json:"surveys"`
-}
-
-// TrackerConfig returns a site's configuration for the tracker.
-func (s *Service) TrackerConfig(ctx context.Context, site int64) (TrackerConfig, error) {
-	set, err := s.Settings(ctx, site)
-	if err != nil {
-		return TrackerConfig{}, err
-	}
-	live, err := s.surveys.HasLive(ctx, site)
-	if err != nil {
-		return TrackerConfig{}, err
-	}
-	return TrackerConfig{Feedback: set, Surveys: live}, nil
-}
-
 // Add validates feedback and stores it.
 func (s *Service) Add(ctx context.Context, site int64, in Input) (store.FeedbackItem, error) {
 	if err := survey.CheckVisitor(in.AnonymousID, in.UserID, in.SessionID, in.URL); err != nil {

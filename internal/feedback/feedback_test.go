@@ -14,7 +14,9 @@ import (
 	"github.com/sightline/sightline/internal/survey"
 )
 
-func TestTrackerConfig(t *testing.T) {
+// TestSettingsAndLiveSurveys checks what GET /t/config tells the tracker
+// about feedback and surveys.
+func TestSettingsAndLiveSurveys(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "db.duckdb"), duckstore.Options{MemoryLimit: "256MB", Threads: 2}, log)
@@ -29,9 +31,10 @@ func TestTrackerConfig(t *testing.T) {
 	surveys := survey.New(db, engine.New(db, compiler.DuckDB{}, nil), log, nil)
 	fb := feedback.New(db, surveys, log, nil)
 
-	cfg, err := fb.TrackerConfig(ctx, site.ID)
-	if err != nil || cfg.Surveys || cfg.Feedback != feedback.DefaultSettings() {
-		t.Fatalf("a new site: %+v %v", cfg, err)
+	set, err := fb.Settings(ctx, site.ID)
+	live, lerr := surveys.HasLive(ctx, site.ID)
+	if err != nil || lerr != nil || live || set != feedback.DefaultSettings() {
+		t.Fatalf("a new site: %+v %v %v %v", set, live, err, lerr)
 	}
 	if _, err := fb.SaveSettings(ctx, site.ID, []byte(`{"enabled":true,"position":"left"}`)); err != nil {
 		t.Fatal(err)
@@ -40,14 +43,15 @@ func TestTrackerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, _ = fb.TrackerConfig(ctx, site.ID); cfg.Surveys {
+	if live, _ = surveys.HasLive(ctx, site.ID); live {
 		t.Fatal("a draft counts as live")
 	}
 	if _, err := surveys.SetStatus(ctx, site.ID, sv.ID, survey.StatusLive); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err = fb.TrackerConfig(ctx, site.ID)
-	if err != nil || !cfg.Surveys || !cfg.Feedback.Enabled || cfg.Feedback.Position != "left" || cfg.Feedback.Accent != "#4f46e5" {
-		t.Fatalf("after changes: %+v %v", cfg, err)
+	set, err = fb.Settings(ctx, site.ID)
+	live, lerr = surveys.HasLive(ctx, site.ID)
+	if err != nil || lerr != nil || !live || !set.Enabled || set.Position != "left" || set.Accent != "#4f46e5" {
+		t.Fatalf("after changes: %+v %v %v %v", set, live, err, lerr)
 	}
 }

@@ -93,7 +93,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
 	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
 	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log,
-		Endpoints: endpoints})
+		Endpoints: endpoints, ConfigParts: map[string]tracker.ConfigPart{
+			"recording": func(ctx context.Context, site int64) (any, error) { return rec.TrackerConfig(ctx, site) },
+			"feedback":  func(ctx context.Context, site int64) (any, error) { return fb.Settings(ctx, site) },
+			"surveys":   func(ctx context.Context, site int64) (any, error) { return surveys.HasLive(ctx, site) },
+		}})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()

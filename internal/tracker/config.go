@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,26 +10,29 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// SiteConfig is what the tracker reads from GET /t/config?k=WRITE_KEY when
-// it starts: the site's settings that an administrator changes without
-// touching the snippet. Recording and survey settings will join it; a
+// configOf returns what the tracker reads from GET /t/config?k=WRITE_KEY
+// when it starts: the site's settings that an administrator changes
+// without touching the snippet. respect_dnt asks it to capture nothing in
+// a browser that sends Do-Not-Track or Global Privacy Control; other
+// features' settings (Config.ConfigParts) join under their names. A
 // tracker ignores fields it does not know.
-type SiteConfig struct {
-	// RespectDNT: capture nothing in a browser that sends Do-Not-Track or
-	// Global Privacy Control.
-	RespectDNT bool `json:"respect_dnt"`
-}
-
-// configOf returns the tracker's view of a site's settings.
-func configOf(s store.Site) SiteConfig {
-	return SiteConfig{RespectDNT: s.RespectDNT}
+func (h *Handler) configOf(ctx context.Context, s store.Site) (map[string]any, error) {
+	out := map[string]any{"respect_dnt": s.RespectDNT}
+	for name, part := range h.cfg.ConfigParts {
+		v, err := part(ctx, s.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read the site's %s settings: %w", name, err)
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 // configMaxAge is how long browsers may keep a site's config: a changed
 // setting reaches every visitor within a minute.
 const configMaxAge = "60"
 
-// config answers GET /t/config?k=WRITE_KEY with the site's SiteConfig,
+// config answers GET /t/config?k=WRITE_KEY with the site's configOf,
 // under the same key and origin check as a batch, so that only pages on
 // the site's origins read it.
 func (h *Handler) config(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +41,12 @@ func (h *Handler) config(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, h.cfg.Log, err)
 		return
 	}
-	body, err := json.Marshal(configOf(site))
+	cfg, err := h.configOf(r.Context(), site)
+	if err != nil {
+		apierr.Write(w, h.cfg.Log, err)
+		return
+	}
+	body, err := json.Marshal(cfg)
 	if err != nil {
 		apierr.Write(w, h.cfg.Log, fmt.Errorf("encode the site's tracker config: %w", err))
 		return

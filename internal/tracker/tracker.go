@@ -63,7 +63,13 @@ type Config struct {
 	// checked like the batch endpoint: the write key in k and an allowed
 	// Origin, answered with CORS headers for it.
 	Endpoints map[string]SiteHandler
+	// ConfigParts add the settings of other features to GET /t/config,
+	// each under its name ("recording", "feedback").
+	ConfigParts map[string]ConfigPart
 }
+
+// ConfigPart returns one feature's settings for the tracker on a site.
+type ConfigPart func(ctx context.Context, siteID int64) (any, error)
 
 // Handler serves the tracker's scripts, config and batch endpoint.
 type Handler struct {
