@@ -1,7 +1,8 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
 // sessions, the attribute catalog, rejections, type changes and merges.
-// Every endpoint needs a bearer token of the site with a sufficient scope.
+// Every endpoint needs a bearer token of the site with a sufficient scope,
+// or a signed-in dashboard session whose account has that scope there.
 package api
 
 import (
@@ -27,16 +28,28 @@ type Store interface {
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
 }
 
+// Sessions finds the dashboard account a browser's session cookie signs
+// in (package account provides it).
+type Sessions interface {
+	// SiteScope returns the scope the browser signed in on r has on a
+	// site, "" when its account may not see the site. signedIn is false
+	// when r has no valid session. A state-changing request that fails the
+	// CSRF check gets an error to answer with.
+	SiteScope(w http.ResponseWriter, r *http.Request, siteID int64) (scope store.Scope, signedIn bool, err error)
+}
+
 // API is the REST API's handler set.
 type API struct {
 	store    Store
 	segments *engine.Engine
+	sessions Sessions
 	log      *slog.Logger
 }
 
-// New returns the API over st, evaluating segments with seg.
-func New(st Store, seg *engine.Engine, log *slog.Logger) *API {
-	return &API{store: st, segments: seg, log: log}
+// New returns the API over st, evaluating segments with seg. sessions, when
+// not nil, lets signed-in browsers in besides bearer tokens.
+func New(st Store, seg *engine.Engine, sessions Sessions, log *slog.Logger) *API {
+	return &API{store: st, segments: seg, sessions: sessions, log: log}
 }
 
 // handlerFunc is an endpoint that returns its error instead of writing it.
@@ -58,38 +71,68 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSegments(mux, p)
 }
 
-// auth checks the bearer token: it must belong to the site in the path and
-// have at least scope need. A token of another site gets 404, as if the
-// site did not exist, so that site IDs cannot be probed.
+// auth checks the caller: a bearer token, which must belong to the site in
+// the path, or else a signed-in browser session, whose account must have
+// access to the site; either needs at least scope need. A token of another
+// site, or an account without access, gets 404, as if the site did not
+// exist, so that site IDs cannot be probed.
 func (a *API) auth(need store.Scope, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || secret == "" {
-			apierr.Write(w, a.log, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
-				Message: "send an API token as Authorization: Bearer TOKEN"})
-			return
-		}
-		tok, err := a.store.TokenBySecret(r.Context(), secret)
+		scope, siteID, err := a.caller(w, r)
 		if err != nil {
-			apierr.Write(w, a.log, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
-				Message: "unknown or revoked API token"})
+			apierr.Write(w, a.log, err)
 			return
 		}
 		site, err := a.store.Site(r.Context(), r.PathValue("site"))
-		if err != nil || site.ID != tok.SiteID {
-			apierr.Write(w, a.log, &apierr.Error{Status: http.StatusNotFound, Code: "site_not_found",
-				Field: "site", Message: "no such site for this token"})
+		if err != nil || site.ID != siteID || scope == "" {
+			apierr.Write(w, a.log, errSiteNotFound)
 			return
 		}
-		if !tok.Scope.Allows(need) {
+		if !scope.Allows(need) {
 			apierr.Write(w, a.log, &apierr.Error{Status: http.StatusForbidden, Code: "forbidden",
-				Message: "this needs a token with scope " + string(need) + "; yours has " + string(tok.Scope)})
+				Message: "this needs scope " + string(need) + "; yours is " + string(scope)})
 			return
 		}
 		if err := h(w, r, site); err != nil {
 			apierr.Write(w, a.log, translate(err))
 		}
 	})
+}
+
+var errSiteNotFound = &apierr.Error{Status: http.StatusNotFound, Code: "site_not_found",
+	Field: "site", Message: "no such site for these credentials"}
+
+// caller returns the scope of r's credentials on the site in the path, and
+// that site's internal ID as far as the credentials reach (0 when they
+// cannot say). A bearer token wins over a cookie: requests with a token are
+// not cookie-authenticated and need no CSRF token.
+func (a *API) caller(w http.ResponseWriter, r *http.Request) (store.Scope, int64, error) {
+	if h := r.Header.Get("Authorization"); h != "" || a.sessions == nil {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || secret == "" {
+			return "", 0, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+				Message: "send an API token as Authorization: Bearer TOKEN, or sign in"}
+		}
+		tok, err := a.store.TokenBySecret(r.Context(), secret)
+		if err != nil {
+			return "", 0, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+				Message: "unknown or revoked API token"}
+		}
+		return tok.Scope, tok.SiteID, nil
+	}
+	site, err := a.store.Site(r.Context(), r.PathValue("site"))
+	if err != nil {
+		site.ID = -1
+	}
+	scope, signedIn, err := a.sessions.SiteScope(w, r, site.ID)
+	if err != nil {
+		return "", 0, err
+	}
+	if !signedIn {
+		return "", 0, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+			Message: "send an API token as Authorization: Bearer TOKEN, or sign in"}
+	}
+	return scope, site.ID, nil
 }
 
 // translate maps store errors to API errors.

@@ -16,10 +16,14 @@ import (
 
 // Config is the server's configuration.
 type Config struct {
-	Addr            string
-	DataDir         string
-	GeoDB           string
-	TrustProxy      bool
+	Addr       string
+	DataDir    string
+	GeoDB      string
+	TrustProxy bool
+	// SignInFailures failed sign-ins per email and per client IP within
+	// SignInWindow make further attempts wait.
+	SignInFailures  int
+	SignInWindow    time.Duration
 	DBMemoryLimit   string
 	GoMemoryLimit   string
 	DBThreads       int
@@ -46,6 +50,8 @@ func Default() Config {
 		QueueMessages:   20_000,
 		CommitBatch:     20_000,
 		MaxConcurrent:   64,
+		SignInFailures:  10,
+		SignInWindow:    15 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -78,6 +84,8 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder (database, admin socket)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
+	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins per email and per client IP before further attempts wait")
+	fs.DurationVar(&c.SignInWindow, "signin-window", c.SignInWindow, "how long failed sign-ins are counted")
 	fs.StringVar(&c.DBMemoryLimit, "db-memory", c.DBMemoryLimit, "database memory limit, e.g. 256MB")
 	fs.StringVar(&c.GoMemoryLimit, "go-memory", c.GoMemoryLimit, "soft limit of the Go heap (GOMEMLIMIT syntax; off to disable); the GC works harder near it")
 	fs.IntVar(&c.DBThreads, "db-threads", c.DBThreads, "database threads (0: one per core)")

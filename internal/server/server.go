@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
@@ -76,7 +77,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return fmt.Errorf("load the tracker: %w", err)
 	}
 	trk.Register(mux)
-	api.New(db, engine.New(db, compiler.DuckDB{}, nil), log).Register(mux)
+	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
+		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, Window: cfg.SignInWindow}})
+	accounts.Register(mux)
+	api.New(db, engine.New(db, compiler.DuckDB{}, nil), accounts, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -46,10 +46,13 @@ func (s Scope) rank() int {
 
 // Token is an API token. Its secret is stored only as a hash.
 type Token struct {
-	ID        string    `json:"id"`
-	SiteID    int64     `json:"-"`
-	Scope     Scope     `json:"scope"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string     `json:"id"`
+	SiteID     int64      `json:"-"`
+	Scope      Scope      `json:"scope"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // Catalog keeps sites and tokens.

@@ -131,34 +131,8 @@ func (db *DB) SiteByWriteKey(_ context.Context, writeKey string) (store.Site, er
 	return s, nil
 }
 
-// CreateToken creates an API token for a site and returns its secret, which
-// is not stored and cannot be shown again.
+// CreateToken creates an unnamed API token for a site and returns its
+// secret, which is not stored and cannot be shown again.
 func (db *DB) CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error) {
-	if !scope.Allows(store.ScopeRead) {
-		return store.Token{}, "", fmt.Errorf("unknown scope %q (want read, write or admin)", scope)
-	}
-	secret := auth.NewSecret("sl_")
-	tok := store.Token{ID: auth.NewID("tok_"), SiteID: siteID, Scope: scope, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-	if _, err := db.sql.ExecContext(ctx, "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
-		tok.ID, tok.SiteID, string(tok.Scope), auth.Hash(secret), tok.CreatedAt); err != nil {
-		return store.Token{}, "", fmt.Errorf("create token: %w", err)
-	}
-	return tok, secret, nil
-}
-
-// TokenBySecret returns the live token with this secret.
-func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, error) {
-	var tok store.Token
-	var scope string
-	err := db.sql.QueryRowContext(ctx,
-		"SELECT id, site_id, scope, created_at FROM tokens WHERE secret_hash = ? AND revoked_at IS NULL",
-		auth.Hash(secret)).Scan(&tok.ID, &tok.SiteID, &scope, &tok.CreatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Token{}, fmt.Errorf("look up token: %w", err)
-	}
-	tok.Scope = store.Scope(scope)
-	return tok, nil
+	return db.CreateNamedToken(ctx, siteID, scope, "")
 }

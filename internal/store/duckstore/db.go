@@ -126,7 +126,8 @@ type DB struct {
 	log  *slog.Logger
 	opts Options
 
-	sites siteCache
+	sites    siteCache
+	tokenUse tokenUse
 
 	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
 	seq    sequencer
