@@ -10,7 +10,7 @@ import type { Me } from '../types';
 
 export function AccountPage() {
   useTitle('My account');
-  const { me, refresh } = useSession();
+  const { me, replace } = useSession();
   return (
     <section>
       <div class="page-head">
@@ -22,22 +22,19 @@ export function AccountPage() {
         <dt>Role</dt>
         <dd>{me.account.role}</dd>
       </dl>
-      <NameForm name={me.account.name} onSaved={refresh} />
-      <PasswordForm />
+      <NameForm name={me.account.name} onSaved={replace} />
+      <PasswordForm onSaved={replace} />
     </section>
   );
 }
 
-function NameForm(props: { name: string; onSaved: () => Promise<void> }) {
+function NameForm(props: { name: string; onSaved: (me: Me) => void }) {
   const [name, setName] = useState(props.name);
-  const [current, setCurrent] = useState('');
   const [done, setDone] = useState(false);
   const sub = useSubmit(async () => {
     setDone(false);
-    await patch<Me>('/api/v1/me', { name, current_password: current });
-    setCurrent('');
+    props.onSaved(await patch<Me>('/api/v1/me', { name }));
     setDone(true);
-    await props.onSaved();
   });
   return (
     <form class="card" onSubmit={sub.onSubmit} noValidate>
@@ -45,10 +42,7 @@ function NameForm(props: { name: string; onSaved: () => Promise<void> }) {
       <Field label="Name" error={fieldError(sub.error, 'name')}>
         {(p) => <input {...p} autoComplete="name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />}
       </Field>
-      <Field label="Current password" hint="Needed to change your account." error={fieldError(sub.error, 'current_password')}>
-        {(p) => <input {...p} type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} required />}
-      </Field>
-      <FormError error={sub.error} fields={['name', 'current_password']} />
+      <FormError error={sub.error} fields={['name']} />
       {done && <Notice>Your name is saved.</Notice>}
       <div class="actions actions-left">
         <button type="submit" class="btn btn-primary" disabled={sub.busy}>
@@ -59,7 +53,7 @@ function NameForm(props: { name: string; onSaved: () => Promise<void> }) {
   );
 }
 
-function PasswordForm() {
+function PasswordForm(props: { onSaved: (me: Me) => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [again, setAgain] = useState('');
@@ -72,7 +66,8 @@ function PasswordForm() {
       return;
     }
     setMismatch(false);
-    await patch<Me>('/api/v1/me', { password: next, current_password: current });
+    // A new password ends every session and starts this one anew, with a new CSRF token.
+    props.onSaved(await patch<Me>('/api/v1/me', { password: next, current_password: current }));
     setCurrent('');
     setNext('');
     setAgain('');
@@ -84,7 +79,7 @@ function PasswordForm() {
       <Field label="Current password" error={fieldError(sub.error, 'current_password')}>
         {(p) => <input {...p} type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} required />}
       </Field>
-      <Field label="New password" error={fieldError(sub.error, 'password')}>
+      <Field label="New password" hint="At least 10 characters. Other browsers signed in as you are signed out." error={fieldError(sub.error, 'password')}>
         {(p) => <input {...p} type="password" autoComplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required />}
       </Field>
       <Field label="New password again" error={mismatch ? 'The two new passwords differ.' : undefined}>

@@ -3,9 +3,10 @@
 
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
+import type { VNode } from 'preact';
 import type { AttrType, CatalogKey, Condition, SavedSegment } from '../types';
 import { CountInput, DurationInput, Period, PeriodInput } from './inputs';
-import { arity, isSignal, opLabels, opsByType, propertyOps, propertyValue, sessionFields, signalKinds, typedValue, withOp } from './model';
+import { arity, opLabels, opsByType, propertyOps, propertyValue, sessionFields, signalKinds, typedValue, withOp } from './model';
 
 export interface BuilderContext {
   catalog: CatalogKey[];
@@ -270,13 +271,49 @@ function EventEditor({ c, set, ctx }: EditorProps) {
 }
 
 function CountEditor({ c, set, ctx }: EditorProps) {
-  const what = c.type === 'active_days' ? 'was active on' : c.type === 'sessions' ? 'had' : signalKinds.find((s) => s.type === c.type)?.label.toLowerCase();
-  const unit = c.type === 'active_days' ? 'days' : c.type === 'sessions' ? 'sessions' : 'times';
+  const what = c.type === 'active_days' ? 'was active on' : 'had';
+  const unit = c.type === 'active_days' ? 'days' : 'sessions';
   return (
     <>
-      <span>{isSignal(c.type) ? 'had ' + what : what}</span>
-      <CountInput label={what || 'Count'} op={c.op as string} value={c.value} unit={unit} disabled={ctx.disabled} onChange={(op, value) => set(patch(c, { op: op ?? '>=', value }))} />
+      <span>{what}</span>
+      <CountInput label={c.type === 'active_days' ? 'Active days' : 'Sessions'} op={c.op as string} value={c.value} unit={unit} disabled={ctx.disabled} onChange={(op, value) => set(patch(c, { op: op ?? '>=', value }))} />
       <PeriodInput label="When" value={c.within as Period} disabled={ctx.disabled} onChange={(p) => set(patch(c, { within: p }))} />
+    </>
+  );
+}
+
+/** Rage clicks, dead clicks, u-turns, errors: how often, when, optionally on which pages. */
+function SignalEditor({ c, set, ctx }: EditorProps) {
+  const id = useId();
+  const label = signalKinds.find((s) => s.type === c.type)?.label || c.type;
+  const onPage = c.page !== undefined;
+  return (
+    <>
+      <span>had {label.toLowerCase()}</span>
+      <CountInput label={label + ': how often'} optional op={c.op as string | undefined} value={c.value} unit="times" disabled={ctx.disabled} onChange={(op, value) => set(patch(c, { op, value }))} />
+      <PeriodInput label="When" value={c.within as Period} disabled={ctx.disabled} onChange={(p) => set(patch(c, { within: p }))} />
+      <Hidden id={id + 'w'} label="On which pages">
+        <select
+          id={id + 'w'}
+          value={onPage ? String(c.match || '=') : 'any'}
+          disabled={ctx.disabled}
+          onChange={(e) => {
+            const m = e.currentTarget.value;
+            set(m === 'any' ? patch(c, { match: undefined, page: undefined }) : patch(c, { match: m, page: c.page ?? '/' }));
+          }}
+        >
+          <option value="any">on any page</option>
+          <option value="=">on the page</option>
+          <option value="contains">on pages containing</option>
+          <option value="starts_with">on pages starting with</option>
+          <option value="matches">on pages matching</option>
+        </select>
+      </Hidden>
+      {onPage && (
+        <Hidden id={id + 'p'} label="Page path">
+          <input id={id + 'p'} value={String(c.page)} disabled={ctx.disabled} onInput={(e) => set({ ...c, page: e.currentTarget.value })} />
+        </Hidden>
+      )}
     </>
   );
 }
@@ -364,26 +401,22 @@ function UnknownEditor({ c }: EditorProps) {
   );
 }
 
+const editors: Record<string, (p: EditorProps) => VNode> = {
+  attribute: AttributeEditor,
+  changed: ChangedEditor,
+  event: EventEditor,
+  first_event: EventEditor,
+  active_days: CountEditor,
+  sessions: CountEditor,
+  visited: VisitedEditor,
+  session_duration: DurationEditor,
+  session: SessionFieldEditor,
+  segment: SegmentRefEditor,
+  ...Object.fromEntries(signalKinds.map((k) => [k.type, SignalEditor])),
+};
+
 /** The editor of a leaf condition of any kind. */
 export function ConditionEditor(props: EditorProps) {
-  const t = props.c.type;
-  const E =
-    t === 'attribute'
-      ? AttributeEditor
-      : t === 'changed'
-        ? ChangedEditor
-        : t === 'event' || t === 'first_event'
-          ? EventEditor
-          : t === 'active_days' || t === 'sessions' || isSignal(t)
-            ? CountEditor
-            : t === 'visited'
-              ? VisitedEditor
-              : t === 'session_duration'
-                ? DurationEditor
-                : t === 'session'
-                  ? SessionFieldEditor
-                  : t === 'segment'
-                    ? SegmentRefEditor
-                    : UnknownEditor;
+  const E = editors[props.c.type] || UnknownEditor;
   return <E {...props} />;
 }

@@ -33,7 +33,7 @@ export const kinds: Kind[] = [
     make: () => ({ type: 'session_duration', agg: 'any', op: '>=', value: '10m', within: '7d' }),
   },
   { type: 'session', label: 'Device, browser, country…', make: () => ({ type: 'session', field: 'device', op: '=', value: 'mobile', within: '30d' }) },
-  ...signalKinds.map((s) => ({ type: s.type, label: s.label, make: () => ({ type: s.type, op: '>=', value: 1, within: '30d' }) })),
+  ...signalKinds.map((s) => ({ type: s.type, label: s.label, make: () => ({ type: s.type, within: '30d' }) })),
   { type: 'segment', label: 'In another segment', make: () => ({ type: 'segment', id: '' }) },
   { type: 'any', label: 'Group of conditions', make: () => ({ type: 'any', conditions: [] }) },
 ];
