@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/store"
@@ -35,7 +36,7 @@ func withAdmin(cfg config.Config, fn func(admin.Admin) error) error {
 		return fmt.Errorf("open %s (is another process using it without its admin socket?): %w", cfg.DBPath(), err)
 	}
 	defer db.Close()
-	return fn(admin.Local{Store: db})
+	return fn(admin.Local{Store: db, Accounts: account.New(db, account.Config{})})
 }
 
 // dataFlag adds --data (and SIGHTLINE_DATA) to an admin command.
@@ -79,8 +80,12 @@ func siteCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 func tokenCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: sightline token create --site ID --scope read|write|admin [--json]`)
+	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
+		return errors.New(`usage: sightline token create --site ID --scope read|write|admin [--json]
+       sightline token revoke ID`)
+	}
+	if args[0] == "revoke" {
+		return tokenRevokeCmd(args[1:], stdout, stderr)
 	}
 	cfg := config.Default()
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
@@ -108,6 +113,31 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "token: %s\nscope: %s (site %s)\n", t.Token, t.Scope, t.Site)
 		fmt.Fprintln(stdout, "The token is shown only now; keep it.")
+		return nil
+	})
+}
+
+// tokenRevokeCmd revokes an API token; it stops working at once.
+func tokenRevokeCmd(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("token revoke needs exactly one token ID (tok_...)")
+	}
+	return withAdmin(cfg, func(a admin.Admin) error {
+		if err := a.RevokeToken(context.Background(), pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %s revoked\n", pos[0])
 		return nil
 	})
 }

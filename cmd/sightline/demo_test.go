@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
 func TestDemoFillsOnceThenPrints(t *testing.T) {
@@ -23,6 +29,13 @@ func TestDemoFillsOnceThenPrints(t *testing.T) {
 	if err := json.Unmarshal(b, &c); err != nil || !strings.HasPrefix(c.WriteKey, "wk_") || !strings.HasPrefix(c.ReadToken, "sl_") {
 		t.Fatalf("credentials = %+v, %v", c, err)
 	}
+	if c.Email != demoEmail || len(c.Password) < account.MinPasswordLength || c.URL != "http://127.0.0.1:8080" {
+		t.Fatalf("demo account = %q / %q at %q", c.Email, c.Password, c.URL)
+	}
+	if !strings.Contains(out.String(), "Dashboard: http://127.0.0.1:8080/") || !strings.Contains(out.String(), c.Password) {
+		t.Errorf("demo printed no dashboard sign-in:\n%s", out.String())
+	}
+	checkDemoOwner(t, dir, c.Password)
 	if fi, _ := os.Stat(filepath.Join(dir, "demo.json")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("demo.json mode %v, want 0600", fi.Mode().Perm())
 	}
@@ -33,5 +46,24 @@ func TestDemoFillsOnceThenPrints(t *testing.T) {
 	}
 	if out.String() != first || !strings.Contains(first, c.ReadToken) {
 		t.Fatalf("second run printed\n%s\nfirst\n%s", out.String(), first)
+	}
+}
+
+// checkDemoOwner opens the demo's database and checks that the demo owner
+// signs in with password.
+func checkDemoOwner(t *testing.T, dir, password string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := duckstore.Open(ctx, filepath.Join(dir, "sightline.duckdb"), duckstore.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, hash, err := db.AccountByEmail(ctx, demoEmail)
+	if err != nil || a.Role != store.RoleOwner {
+		t.Fatalf("demo owner = %+v, %v", a, err)
+	}
+	if ok, err := account.CheckPassword(hash, password); !ok || err != nil {
+		t.Fatalf("the demo password does not match: %v", err)
 	}
 }

@@ -25,6 +25,10 @@ Usage:
   sightline serve [flags]                         run the server
   sightline site create NAME [--origin URL]...    create a site; prints its ID and write key
   sightline token create --site ID --scope SCOPE  create an API token (read, write or admin)
+  sightline token revoke ID                       revoke an API token
+  sightline account create --email E --name N --role ROLE [--site ID]... --password-stdin
+                                                  create a dashboard account (owner, admin, member, viewer)
+  sightline account list                          list dashboard accounts
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
@@ -57,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return siteCmd(args[1:], stdout, stderr)
 	case "token":
 		return tokenCmd(args[1:], stdout, stderr)
+	case "account":
+		return accountCmd(args[1:], os.Stdin, stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":

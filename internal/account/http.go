@@ -23,6 +23,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE "+p+"/session", s.handle(s.deleteSession))
 	mux.Handle("GET "+p+"/me", s.handle(s.getMe))
 	mux.Handle("PATCH "+p+"/me", s.handle(s.patchMe))
+	s.registerTeam(mux, p)
+	s.registerSites(mux, p)
 }
 
 // handle turns an endpoint that returns its error into a handler.

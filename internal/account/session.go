@@ -52,8 +52,14 @@ func newSessionSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// startSession signs a in: it stores a new session and sets its cookie.
+// startSession signs a in: it stores a new session and sets its cookie. A
+// session the browser had before ends: each sign-in gets a fresh secret.
 func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, a store.Account) (caller, error) {
+	if ck, err := r.Cookie(CookieName); err == nil && ck.Value != "" {
+		if err := s.store.DeleteSession(ctx, auth.Hash(ck.Value)); err != nil {
+			return caller{}, err
+		}
+	}
 	now := s.now()
 	secret := newSessionSecret()
 	sess := store.BrowserSession{IDHash: auth.Hash(secret), AccountID: a.ID, CreatedAt: now,

@@ -1,5 +1,5 @@
-// Package admin performs administration that needs no UI (creating sites and
-// API tokens) either directly on the database, when no server runs, or
+// Package admin performs administration that needs no UI (creating sites,
+// API tokens and accounts, revoking tokens) either directly on the database, when no server runs, or
 // through the running server's unix socket, which only the data folder's
 // owner can reach.
 package admin
@@ -10,12 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -36,21 +38,31 @@ type NewToken struct {
 	Token string `json:"token"`
 }
 
-// Admin creates sites and tokens.
+// Admin creates sites, tokens and accounts.
 type Admin interface {
 	CreateSite(ctx context.Context, name string, origins []string) (NewSite, error)
 	CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error)
+	RevokeToken(ctx context.Context, id string) error
+	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
+	ListAccounts(ctx context.Context) ([]AccountInfo, error)
 }
 
 // Catalog is the part of the store administration uses.
 type Catalog interface {
 	CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
+	Sites(ctx context.Context) []store.Site
 	CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error)
+	RevokeToken(ctx context.Context, id string) error
+	ListAccounts(ctx context.Context) ([]store.Account, error)
 }
 
-// Local administers a store opened in this process.
-type Local struct{ Store Catalog }
+// Local administers a store opened in this process; Accounts creates
+// accounts in it.
+type Local struct {
+	Store    Catalog
+	Accounts *account.Service
+}
 
 var (
 	_ Admin = Local{}
@@ -122,6 +134,7 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 		}
 		apierr.WriteJSON(w, http.StatusCreated, t)
 	})
+	l.registerAccounts(mux, log)
 	return mux
 }
 
@@ -159,11 +172,21 @@ func (c *Client) CreateToken(ctx context.Context, site string, scope store.Scope
 }
 
 func (c *Client) post(ctx context.Context, path string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
+	return c.call(ctx, http.MethodPost, path, body, out)
+}
+
+// call sends body (nil for none) and decodes the answer into out (nil to
+// ignore it).
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://admin"+path, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, method, "http://admin"+path, r)
 	if err != nil {
 		return err
 	}
@@ -178,6 +201,9 @@ func (c *Client) post(ctx context.Context, path string, body, out any) error {
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		return errors.New(e.Error.Message)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }

@@ -1,6 +1,7 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
-// sessions, the attribute catalog, rejections, type changes and merges.
+// sessions, the attribute catalog, rejections, type changes, merges,
+// segments, and the site's API tokens and write key.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api
@@ -25,6 +26,7 @@ type Store interface {
 	store.TypeChanger
 	store.Segments
 	store.RecentActivity
+	Credentials
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
@@ -73,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	mux.Handle("GET "+p+"/install", a.auth(store.ScopeRead, a.getInstall))
 	a.registerSegments(mux, p)
+	a.registerCredentials(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,13 @@ func (s *testServer) browser(t *testing.T) *browser {
 		t.Fatal(err)
 	}
 	return &browser{t: t, base: s.base, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+// in returns a copy of b that reports to t, for use in a subtest.
+func (b *browser) in(t *testing.T) *browser {
+	c := *b
+	c.t = t
+	return &c
 }
 
 // call sends a JSON body (nil for none) with the CSRF token and extra
@@ -115,7 +123,7 @@ func TestSetupOnlyOnce(t *testing.T) {
 		{"no name", "name", map[string]string{"email": "o@example.com", "name": " ", "password": ownerPassword}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := b.want(http.StatusBadRequest, "invalid_field", "POST", "/api/v1/setup", tc.body)
+			out := b.in(t).want(http.StatusBadRequest, "invalid_field", "POST", "/api/v1/setup", tc.body)
 			if f := out["error"].(map[string]any)["field"]; f != tc.field {
 				t.Fatalf("field = %v, want %s", f, tc.field)
 			}
@@ -152,7 +160,7 @@ func TestSignInAndOut(t *testing.T) {
 		{"empty", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := b.want(http.StatusUnauthorized, "invalid_credentials", "POST", "/api/v1/session",
+			out := b.in(t).want(http.StatusUnauthorized, "invalid_credentials", "POST", "/api/v1/session",
 				map[string]string{"email": tc.email, "password": tc.password})
 			if msg := out["error"].(map[string]any)["message"]; msg != "wrong email or password" {
 				t.Fatalf("message %q tells more than it should", msg)
@@ -192,6 +200,17 @@ func TestSignInAndOut(t *testing.T) {
 	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/me", nil, "Cookie", "sl_session="+secret)
 	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/sites/"+s.site+"/attributes", nil,
 		"Cookie", "sl_session="+secret)
+
+	// Signing in again replaces the browser's session: the old secret dies.
+	again := s.signIn(t, "owner@example.com", ownerPassword)
+	u, _ := url.Parse(s.base)
+	first := again.client.Jar.Cookies(u)[0].Value
+	again.want(http.StatusOK, "", "POST", "/api/v1/session", map[string]string{"email": "owner@example.com", "password": ownerPassword})
+	if second := again.client.Jar.Cookies(u)[0].Value; second == first {
+		t.Fatal("a second sign-in kept the session secret")
+	}
+	replay.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/me", nil, "Cookie", "sl_session="+first)
+	again.want(http.StatusOK, "", "GET", "/api/v1/me", nil)
 }
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {
@@ -259,11 +278,11 @@ func TestCookieSessionUsesSiteAPIWithCSRF(t *testing.T) {
 		{"foreign origin", csrf, []string{"Origin", "https://evil.example"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b.csrf = tc.csrf
-			b.want(http.StatusForbidden, "csrf", "POST", site+"/segments", seg, tc.headers...)
+			bt := b.in(t)
+			bt.csrf = tc.csrf
+			bt.want(http.StatusForbidden, "csrf", "POST", site+"/segments", seg, tc.headers...)
 		})
 	}
-	b.csrf = csrf
 	b.want(http.StatusCreated, "", "POST", site+"/segments", seg, "Origin", s.base)
 	// A bearer token needs no CSRF token, even with a cookie beside it.
 	b.csrf = ""

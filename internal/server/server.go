@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db}, log), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts}, log), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
@@ -123,6 +123,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	if len(db.Sites(ctx)) == 0 {
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
 			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
+	}
+	if list, err := db.ListAccounts(ctx); err == nil && len(list) == 0 {
+		log.Info("no dashboard account yet: set up the owner in the dashboard at http://" + ln.Addr().String() +
+			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()

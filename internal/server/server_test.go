@@ -29,7 +29,7 @@ type testServer struct {
 	admin    *admin.Client
 }
 
-func startServer(t *testing.T, tune func(*config.Config)) *testServer {
+func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
