@@ -85,7 +85,8 @@ func (d *dashboard) eval(expr string, v any) {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(d.b, 20*time.Second)
 	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage]("JSON.stringify(("+expr+"))", chromedp.EvalAwaitPromise))
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage]("Promise.resolve(("+expr+")).then(function (v) { return JSON.stringify(v) })",
+		chromedp.EvalAwaitPromise))
 	if err != nil {
 		d.t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -105,10 +106,17 @@ func (d *dashboard) str(expr string) string {
 	return s
 }
 
-// waitFor polls a JavaScript condition for up to 15 s.
+// waitFor polls a JavaScript condition for up to 15 s. On a timeout it
+// saves a screenshot and logs the page's text before failing.
 func (d *dashboard) waitFor(what, cond string) {
 	d.t.Helper()
-	d.do(what, chromedp.Poll[chromedp.Void]("!!("+cond+")", chromedp.WithPollingTimeout(15*time.Second)))
+	ctx, cancel := context.WithTimeout(d.b, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void]("!!("+cond+")", chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		d.shot("failure")
+		d.t.Logf("page %s: %s", d.str(`location.href`), d.str(`document.body.innerText`))
+		d.t.Fatalf("%s: %v", what, err)
+	}
 }
 
 // open loads a dashboard path in the tab and waits for the app to show.
@@ -169,13 +177,16 @@ func (d *dashboard) choose(label string, n int, value string) {
 		c.value = %q; c.dispatchEvent(new Event('change', {bubbles: true})); })(document.querySelector(%q))`, value, sel)))
 }
 
-// click clicks the button or link whose text is text.
+// click clicks the button or link whose text is text, waiting until it
+// shows; while a dialog is on the page, only inside the dialog (the rest
+// of the page is inert then).
 func (d *dashboard) click(text string) {
 	d.t.Helper()
-	d.do("click "+text, js(fmt.Sprintf(`(function () {
-		var el = Array.prototype.find.call(document.querySelectorAll('button, a'), function (e) { return e.textContent.trim() === %q && e.offsetParent !== null; });
-		if (!el) throw new Error('no button or link ' + %q);
-		el.click(); })()`, text, text)))
+	d.waitFor("click "+text, fmt.Sprintf(`(function () {
+		var scope = document.querySelector('dialog') || document;
+		var el = Array.prototype.find.call(scope.querySelectorAll('button, a'), function (e) { return e.textContent.trim() === %q && e.offsetParent !== null; });
+		if (el) el.click();
+		return !!el; })()`, text))
 }
 
 // has reports whether a visible button or link reads text.
@@ -358,6 +369,94 @@ func TestDashboardInChromium(t *testing.T) {
 	d.open("/settings/account")
 	d.shot("settings")
 
+	// API tokens: the secret is shown once and works; revoking stops it.
+	d.open(site + "/tokens")
+	d.click("New token")
+	d.fill("Name", "nightly export")
+	d.choose("Scope", 0, "read")
+	d.do("create with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Name", 0)), "\r"))
+	d.waitFor("the secret", `document.querySelector('dialog[open] textarea')`)
+	secret := d.str(`document.querySelector('dialog[open] textarea').value`)
+	tokenStatus := func() int {
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/api/v1/sites/"+s.site, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		code, _ := do(t, req)
+		return code
+	}
+	if !strings.HasPrefix(secret, "sl_") || tokenStatus() != 200 {
+		t.Fatalf("the new token %q does not read the site (%d)", secret, tokenStatus())
+	}
+	d.click("Done")
+	d.waitFor("the token in the list", `/nightly export/.test(document.querySelector('main table').textContent)`)
+	d.shot("tokens")
+	d.do("revoke", js(`document.querySelector('button[aria-label="Revoke nightly export"]').click()`))
+	d.click("Revoke")
+	d.waitFor("the token revoked", `/revoked/.test(document.querySelector('main table').textContent)`)
+	if code := tokenStatus(); code != 401 {
+		t.Errorf("a revoked token reads the site: %d", code)
+	}
+
+	// The team: invite a viewer of the site, with a link to copy.
+	d.open("/settings/team")
+	d.click("Invite someone")
+	d.fill("Email", "vic@example.com")
+	d.choose("Role", 0, "viewer")
+	d.do("give the site", js(`(function (c) { if (!c.checked) c.click() })(window.__control('Test'))`))
+	d.click("Create the invitation")
+	d.waitFor("the link", `/\/invite\//.test((document.querySelector('dialog[open] textarea') || {}).value || '')`)
+	invite := d.str(`document.querySelector('dialog[open] textarea').value`)
+	d.click("Done")
+	d.waitFor("the pending invitation", `/vic@example.com/.test(document.querySelector('main').textContent)`)
+	d.shot("team")
+	segURL := d.segmentURL(s, "Pro exporters")
+
+	// The viewer accepts the invitation, sees everything and no control
+	// that changes anything, and the API refuses its changes anyway.
+	d.click("Sign out")
+	d.waitPath("/signin")
+	d.do("open the invitation", chromedp.Navigate(invite))
+	d.waitFor("the invitation", `/vic@example.com/.test(document.body.textContent)`)
+	d.fill("Your name", "Vic Viewer")
+	d.fill("Choose a password", "viewer password 1")
+	d.do("join with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Choose a password", 0)), "\r"))
+	d.waitPath(site + "/users")
+	d.waitFor("the users", `document.querySelectorAll('main tbody tr').length === 3`)
+	for _, p := range []struct{ path, ready string }{
+		{site + "/segments", `document.querySelector('td[data-size]')`},
+		{segURL, `document.querySelector('pre.definition') && document.querySelector('#live-size')`},
+		{site + "/attributes", `document.querySelector('tr[data-key="plan"]')`},
+		{site + "/settings", `/Installation check/.test(document.querySelector('main').textContent)`},
+		{"/sites", `document.querySelector('main table')`},
+	} {
+		d.open(p.path)
+		d.waitFor(p.path, p.ready)
+		for _, control := range []string{"New segment", "Save", "Save segment", "Delete", "Change type", "Rotate the write key",
+			"New site", "API tokens", "Team", "Builder", "Text"} {
+			if d.has(control) {
+				t.Errorf("the viewer sees %q on %s", control, p.path)
+			}
+		}
+		var inputs int
+		d.eval(`document.querySelectorAll('main input:not([type=search]):not([readonly]), main textarea:not([readonly])').length`, &inputs)
+		if inputs > 0 && p.path != site+"/users" {
+			t.Errorf("the viewer has %d editable fields on %s", inputs, p.path)
+		}
+	}
+	d.open(segURL)
+	d.waitFor("the segment", `document.querySelector('#live-size')`)
+	d.shot("segment-viewer")
+	var refused struct {
+		Status int
+		Code   string
+	}
+	d.eval(fmt.Sprintf(`fetch('/api/v1/me').then(r => r.json()).then(me => fetch(%q, {method: 'POST',
+		headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token},
+		body: JSON.stringify({name: 'mine', text: 'plan = "pro"'})})).then(r => r.json().then(b => ({status: r.status, code: b.error && b.error.code})))`,
+		"/api/v1/sites/"+s.site+"/segments"), &refused)
+	if refused.Status != 403 || refused.Code != "forbidden" {
+		t.Errorf("the viewer's POST of a segment: %+v, want 403 forbidden", refused)
+	}
+
 	// 390 px wide: the navigation folds behind the menu button.
 	d.do("a phone's width", chromedp.EmulateViewport(390, 844))
 	d.open(site + "/users")
@@ -371,4 +470,20 @@ func TestDashboardInChromium(t *testing.T) {
 	d.waitFor("the navigation", `getComputedStyle(document.querySelector('#nav')).display !== 'none'`)
 	d.shot("menu-390")
 	d.clean()
+}
+
+// segmentURL finds a saved segment's page by its name, through the API.
+func (d *dashboard) segmentURL(s *testServer, name string) string {
+	d.t.Helper()
+	var list struct {
+		Segments []struct{ ID, Name string } `json:"segments"`
+	}
+	s.getJSON(d.t, "/segments", &list)
+	for _, g := range list.Segments {
+		if g.Name == name {
+			return "/s/" + s.site + "/segments/" + g.ID
+		}
+	}
+	d.t.Fatalf("no segment named %q in %+v", name, list.Segments)
+	return ""
 }

@@ -26,6 +26,17 @@ export function Shell(props: { children: ComponentChildren }) {
   const access = site ? siteAccess(site, me.account.role) : 'read';
   useEffect(() => setOpen(false), [path]);
   useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        setOpen(false);
+        document.querySelector<HTMLElement>('.menu-button')?.focus();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
+  useEffect(() => {
     if (site) localStorage.setItem('sl.site', site.id);
   }, [site]);
 
@@ -86,7 +97,7 @@ export function Shell(props: { children: ComponentChildren }) {
           if (!items.length) return null;
           return (
             <div class="nav-group" key={g.label}>
-              <p class="nav-heading">{g.perSite && site ? site.name : g.label}</p>
+              <p class="nav-heading">{g.label === 'Analyse' && site ? site.name : g.label}</p>
               <ul>
                 {items.map((i) => (
                   <li key={i.label}>
@@ -103,6 +114,7 @@ export function Shell(props: { children: ComponentChildren }) {
           );
         })}
       </nav>
+      {open && <div class="nav-backdrop" aria-hidden="true" onClick={() => setOpen(false)} />}
       <main id="main" class="content" tabIndex={-1}>
         {props.children}
       </main>

@@ -164,6 +164,7 @@ export interface Token {
   scope: Access;
   created_at: string;
   last_used_at?: string | null;
+  revoked_at?: string | null;
 }
 
 export interface TeamAccount {

@@ -206,7 +206,9 @@ function Editor(props: { saved: SavedSegment | null }) {
                     <Group root c={def} set={setDef} path="" problems={problems} ctx={ctx} />
                   ) : (
                     <>
-                      <label for="segment-text">Definition</label>
+                      <label class="label" for="segment-text">
+                        Definition
+                      </label>
                       <TextEditor id="segment-text" value={text} onChange={setText} problems={problems} />
                       <p class="hint">
                         Like <code>plan = "pro" and active_days(7d) &gt;= 4 and did("export", 30d)</code>. The language is described
@@ -263,7 +265,7 @@ function LivePreview(props: { preview: { data?: Preview; problems: Problem[]; er
             <span class="size-number" id="live-size" data-size={p.data.size}>
               {formatCount(p.data.size)}
             </span>{' '}
-            users <span class="muted">· counted in {p.data.took_ms} ms</span>
+            {p.data.size === 1 ? 'user' : 'users'} <span class="muted">· counted in {p.data.took_ms} ms</span>
           </>
         ) : p && p.problems.length ? (
           <p class="warn">

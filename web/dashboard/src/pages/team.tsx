@@ -14,6 +14,7 @@ import { isAdminRole, useSession } from '../session';
 import type { Invite, Role, Site, TeamAccount } from '../types';
 
 const roles: [Role, string][] = [
+  ['owner', 'Owner — everything, including other owners'],
   ['admin', 'Admin — everything on every site, and the team'],
   ['member', 'Member — the sites given, and may edit segments'],
   ['viewer', 'Viewer — the sites given, read-only'],
@@ -77,7 +78,7 @@ export function TeamPage() {
                       <Ago at={a.last_seen_at} />
                     </td>
                     <td class="row-actions">
-                      {a.role !== 'owner' && a.id !== me.account.id && (
+                      {(a.role !== 'owner' || me.account.role === 'owner') && a.id !== me.account.id && (
                         <>
                           <button type="button" class="btn btn-small" onClick={() => setEditing(a)} aria-label={'Change the access of ' + a.email}>
                             Change access
@@ -220,11 +221,13 @@ function SiteChecks(props: { sites: Site[]; chosen: string[]; onChange: (ids: st
 }
 
 function RoleSelect(props: { value: Role; onChange: (r: Role) => void; error?: string }) {
+  const { me } = useSession();
+  const offered = roles.filter(([r]) => r !== 'owner' || me.account.role === 'owner' || props.value === 'owner');
   return (
     <Field label="Role" error={props.error}>
       {(p) => (
         <select {...p} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as Role)}>
-          {roles.map(([r, l]) => (
+          {offered.map(([r, l]) => (
             <option key={r} value={r}>
               {l}
             </option>

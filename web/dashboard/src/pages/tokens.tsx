@@ -86,7 +86,7 @@ export function TokensPage() {
             </thead>
             <tbody>
               {list.data.tokens.map((t) => (
-                <tr key={t.id}>
+                <tr key={t.id} class={t.revoked_at ? 'revoked' : ''}>
                   <td>
                     {t.name || <span class="muted">unnamed</span>}
                     <div class="sub mono">{t.id}</div>
@@ -95,9 +95,13 @@ export function TokensPage() {
                   <td>{formatDate(t.created_at)}</td>
                   <td>{t.last_used_at !== undefined ? <Ago at={t.last_used_at} /> : '—'}</td>
                   <td>
-                    <button type="button" class="btn btn-small btn-danger" onClick={() => setRevoking(t)} aria-label={'Revoke ' + (t.name || t.id)}>
-                      Revoke
-                    </button>
+                    {t.revoked_at ? (
+                      <span class="muted">revoked {formatDate(t.revoked_at)}</span>
+                    ) : (
+                      <button type="button" class="btn btn-small btn-danger" onClick={() => setRevoking(t)} aria-label={'Revoke ' + (t.name || t.id)}>
+                        Revoke
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
