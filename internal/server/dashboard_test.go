@@ -348,6 +348,26 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// Sites, the site's settings with the installation check, settings.
 	d.open("/sites")
+	// A new site shows its write key and the snippet once.
+	d.click("New site")
+	d.fill("Name", "Shop")
+	d.fill("Allowed origins", "https://shop.example.com")
+	d.click("Create site")
+	d.waitFor("the write key", `(function () { try { return /^wk_/.test(window.__control('Write key').value) } catch (e) { return false } })()`)
+	key := d.str(`window.__control('Write key').value`)
+	snippet := d.str(`document.querySelectorAll('dialog[open] textarea')[1].value`)
+	if !strings.Contains(snippet, "sightline('init', '"+key+"')") || !strings.Contains(snippet, s.base+"/t/sightline.js") {
+		t.Errorf("the snippet does not use the key %s and this server:\n%s", key, snippet)
+	}
+	d.click("Copy")
+	d.waitFor("the copy's feedback", `/Copied|Could not copy/.test(document.querySelector('dialog[open] .copybox .hint').textContent)`)
+	d.shot("site-created")
+	d.click("Done")
+	d.waitFor("the new site in the list and the switcher", `/Shop/.test(document.querySelector('main table').textContent) && /Shop/.test(document.querySelector('#site-switcher').textContent)`)
+	shop := &testServer{base: s.base, writeKey: key}
+	if code, out := shop.send(t, "/v1/identify", `{"userId":"buyer"}`); code != 200 {
+		t.Errorf("the new write key: %d %v", code, out)
+	}
 	d.shot("sites")
 	d.open(site + "/settings")
 	d.waitFor("the installation check", `/Receiving events/.test(document.querySelector('main').textContent)`)
