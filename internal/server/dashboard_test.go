@@ -142,6 +142,7 @@ func (d *dashboard) clean() {
 // such label), giving it an id if it has none.
 func (d *dashboard) control(text string, n int) string {
 	d.t.Helper()
+	d.waitFor("the control labelled "+text, fmt.Sprintf(`(function () { try { return !!window.__control(%q, %d) } catch (e) { return false } })()`, text, n))
 	id := d.str(fmt.Sprintf(`(function () { var c = window.__control(%q, %d); if (!c.id) c.id = 'c' + Math.random().toString(36).slice(2); return c.id })()`, text, n))
 	return "#" + cssEscape(id)
 }

@@ -77,7 +77,17 @@ export function CatalogPage() {
                     <TypeBadge type={k.type} />
                   </td>
                   <td class="num">{formatCount(k.users)}</td>
-                  <td class="samples break">{k.sample_values.slice(0, 5).join(', ') || <span class="muted">—</span>}</td>
+                  <td class="samples">
+                    {k.sample_values.length === 0 ? (
+                      <span class="muted">—</span>
+                    ) : (
+                      k.sample_values.slice(0, 5).map((v) => (
+                        <span class="sample" key={v} title={v}>
+                          {k.type === 'datetime' ? formatTime(v) : v}
+                        </span>
+                      ))
+                    )}
+                  </td>
                   <td class="num">
                     {k.rejections > 0 ? (
                       <button type="button" class="link warn" onClick={() => setRejKey(k.key)} aria-label={`${k.rejections} refused values of ${k.key}`}>

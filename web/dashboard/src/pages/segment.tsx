@@ -277,6 +277,7 @@ function LivePreview(props: { preview: { data?: Preview; problems: Problem[]; er
           <p class="muted">Counting…</p>
         )}
       </div>
+      {p?.data && p.data.size === 0 && <p class="muted">No user matches right now.</p>}
       {p?.data && p.data.members.length > 0 && (
         <div class="table-wrap">
           <table class="compact">

@@ -33,9 +33,12 @@ export function UsersPage() {
   const after = cursors[cursors.length - 1];
   useEffect(() => setCursors(['']), [prefix, attr, value]);
 
+  // Until the catalog says which columns to show by default, wait for it
+  // rather than load the page twice.
+  const ready = columns !== null || !!cat.data || !!cat.error;
   const list = useLoad(
     (signal) =>
-      get<{ users: UserRow[]; next_after: string }>(
+      !ready ? new Promise<never>(() => {}) : get<{ users: UserRow[]; next_after: string }>(
         sitePath(site.id, '/users') +
           query({
             prefix: attr ? undefined : prefix,
@@ -47,7 +50,7 @@ export function UsersPage() {
           }),
         { signal },
       ),
-    [site.id, prefix, attr, value, after, shown.join(',')],
+    [site.id, prefix, attr, value, after, shown.join(','), ready],
   );
 
   const search = (e: Event) => {
@@ -163,7 +166,7 @@ export function UsersPage() {
                     <td>
                       <Link href={profileHref(site.id, u.user_id)}>{u.user_id}</Link>
                     </td>
-                    <td>{u.last_seen !== undefined ? <Ago at={u.last_seen} /> : '—'}</td>
+                    <td>{u.last_seen ? <Ago at={u.last_seen} /> : <span class="muted">—</span>}</td>
                     {shown.map((c) => {
                       const a = u.attributes?.[c];
                       return <td key={c}>{a ? <Value value={a.value} type={a.type} /> : <span class="muted">—</span>}</td>;
