@@ -67,3 +67,48 @@ func checkDemoOwner(t *testing.T, dir, password string) {
 		t.Fatalf("the demo password does not match: %v", err)
 	}
 }
+
+// A data folder filled before the dashboard had accounts gets the demo
+// owner on the next run.
+func TestDemoAddsTheOwnerToAnOlderDemo(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if err := run([]string{"demo", "--data", dir, "--users", "100"}, &out, &errOut); err != nil {
+		t.Fatalf("demo: %v\n%s", err, errOut.String())
+	}
+	path := filepath.Join(dir, "demo.json")
+	var c demoCredentials
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	// Make it as an older version left it: no account, no email in the file.
+	ctx := context.Background()
+	db, err := duckstore.Open(ctx, filepath.Join(dir, "sightline.duckdb"), duckstore.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := db.AccountByEmail(ctx, demoEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAccount(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.Email, c.Password = "", ""
+	b, _ = json.Marshal(c)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run([]string{"demo", "--data", dir}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var again demoCredentials
+	b, _ = os.ReadFile(path)
+	if err := json.Unmarshal(b, &again); err != nil || again.Email != demoEmail || again.Site != c.Site || again.ReadToken != c.ReadToken {
+		t.Fatalf("after the upgrade: %+v, %v", again, err)
+	}
+	checkDemoOwner(t, dir, again.Password)
+}

@@ -121,7 +121,17 @@ type Service struct {
 // New returns the service over st.
 func New(st Store, cfg Config) *Service {
 	cfg.defaults()
-	return &Service{store: st, cfg: cfg, limiter: NewLimiter(cfg.Limiter), hashing: make(chan struct{}, cfg.MaxHashing)}
+	s := &Service{store: st, cfg: cfg, limiter: NewLimiter(cfg.Limiter), hashing: make(chan struct{}, cfg.MaxHashing)}
+	// The dummy hash is made ahead, or the first unknown email would take
+	// a hash longer to answer than a known one.
+	go s.dummyHash()
+	return s
+}
+
+// dummyHash is the hash checked for unknown emails.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy = HashPassword("not a password of anyone") })
+	return s.dummy
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
@@ -138,8 +148,7 @@ func (s *Service) hash(password string) string {
 // the answer takes as long as for a known one.
 func (s *Service) check(encoded, password string) bool {
 	if encoded == "" {
-		s.dummyOnce.Do(func() { s.dummy = HashPassword("not a password of anyone") })
-		encoded = s.dummy
+		encoded = s.dummyHash()
 	}
 	s.hashing <- struct{}{}
 	defer func() { <-s.hashing }()

@@ -63,6 +63,8 @@ func siteIDs(ids []int64) []int64 {
 // CreateAccount stores a new account with its password hash. An email
 // already taken gives store.ErrConflict.
 func (db *DB) CreateAccount(ctx context.Context, a store.Account, passwordHash string) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	return insertAccount(ctx, db.sql, a, passwordHash)
 }
 
@@ -131,6 +133,8 @@ func (db *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
 
 // UpdateAccount stores a's name, role and sites.
 func (db *DB) UpdateAccount(ctx context.Context, a store.Account) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	res, err := db.sql.ExecContext(ctx, "UPDATE accounts SET name = ?, role = ?, site_ids = ?::BIGINT[] WHERE id = ?",
 		a.Name, string(a.Role), siteIDs(a.SiteIDs), a.ID)
 	return affectedOne(res, err, "update account "+a.ID)
@@ -162,6 +166,8 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 
 // CreateSession stores a new browser session, and forgets expired ones.
 func (db *DB) CreateSession(ctx context.Context, s store.BrowserSession) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	if _, err := db.sql.ExecContext(ctx, "DELETE FROM account_sessions WHERE expires_at < ?", s.CreatedAt); err != nil {
 		return fmt.Errorf("forget expired sessions: %w", err)
 	}
@@ -204,6 +210,8 @@ func (db *DB) TouchSession(ctx context.Context, s store.BrowserSession) error {
 
 // DeleteSession ends one session; ending an unknown one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	if _, err := db.sql.ExecContext(ctx, "DELETE FROM account_sessions WHERE id_hash = ?", idHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -271,6 +279,8 @@ func (db *DB) ListInvites(ctx context.Context, now time.Time) ([]store.Invite, e
 
 // DeleteInvite withdraws an invitation.
 func (db *DB) DeleteInvite(ctx context.Context, id string) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	res, err := db.sql.ExecContext(ctx, "DELETE FROM invites WHERE id = ?", id)
 	return affectedOne(res, err, "delete invite "+id)
 }
@@ -303,8 +313,10 @@ func affectedOne(res sql.Result, err error, what string) error {
 
 // catalogTx runs fn in a transaction of its own (not on the write
 // connection: these tables are not the ingestion writer's), committing when
-// fn returns nil.
+// fn returns nil. Like every write to these tables it holds catalogMu.
 func (db *DB) catalogTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

@@ -3,8 +3,10 @@ package duckstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +154,55 @@ func TestTokenRevocationAndWriteKeyRotation(t *testing.T) {
 	}
 	if _, err := db.TokenBySecret(ctx, secret); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("revoked token after restart: %v", err)
+	}
+}
+
+// Concurrent requests touch the same rows (one browser's parallel calls
+// extend one session; a revocation meets a token's last-use update); DuckDB
+// would refuse one of two such transactions, so the store serialises them.
+func TestConcurrentCatalogWritesDoNotConflict(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db.duckdb"))
+	defer db.Close()
+	a := store.Account{ID: "acc_1", Email: "a@example.com", Name: "A", Role: store.RoleOwner, CreatedAt: t0}
+	if err := db.CreateAccount(ctx, a, "h"); err != nil {
+		t.Fatal(err)
+	}
+	s := store.BrowserSession{IDHash: "sh", AccountID: a.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), LastSeenAt: t0}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	site := newSite(t, db)
+	tok, _, err := db.CreateToken(ctx, site.ID, store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 150)
+	for i := range 50 {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			s := s
+			s.LastSeenAt = t0.Add(time.Duration(i) * time.Second)
+			errs <- db.TouchSession(ctx, s)
+		}()
+		go func() {
+			defer wg.Done()
+			errs <- db.RevokeToken(ctx, tok.ID)
+		}()
+		go func() {
+			defer wg.Done()
+			a := a
+			a.Name = fmt.Sprint("A", i)
+			errs <- db.UpdateAccount(ctx, a)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -87,7 +87,10 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, er
 		return store.Token{}, fmt.Errorf("look up token: %w", err)
 	}
 	if now := db.opts.Now().UTC().Truncate(time.Microsecond); db.tokenUse.due(tok.ID, now) {
-		if _, err := db.sql.ExecContext(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", now, tok.ID); err != nil {
+		db.catalogMu.Lock()
+		_, err := db.sql.ExecContext(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", now, tok.ID)
+		db.catalogMu.Unlock()
+		if err != nil {
 			db.log.Warn("record token use", "token", tok.ID, "err", err)
 		}
 		tok.LastUsedAt = &now
@@ -128,6 +131,8 @@ func (db *DB) Tokens(ctx context.Context, siteID int64) ([]store.Token, error) {
 // RevokeToken revokes a token for good. Revoking a revoked token changes
 // nothing.
 func (db *DB) RevokeToken(ctx context.Context, id string) error {
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
 	res, err := db.sql.ExecContext(ctx, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
 		db.opts.Now().UTC().Truncate(time.Microsecond), id)
 	return affectedOne(res, err, "revoke token "+id)

@@ -128,6 +128,11 @@ type DB struct {
 
 	sites    siteCache
 	tokenUse tokenUse
+	// catalogMu serialises writes to accounts, sessions, invitations and
+	// tokens: DuckDB refuses one of two concurrent transactions updating
+	// the same row ("Conflict on update"), as two requests of one browser
+	// touching its session would.
+	catalogMu sync.Mutex
 
 	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
 	seq    sequencer
