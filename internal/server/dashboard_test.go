@@ -252,6 +252,14 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Fatalf("%s: %d %v", call.path, code, out)
 		}
 	}
+	// Enough events for two pages on the profile.
+	var batch []string
+	for i := range 60 {
+		batch = append(batch, fmt.Sprintf(`{"type":"track","userId":"u1","event":"step_%d","timestamp":"2025-02-01T10:%02d:00Z"}`, i, i))
+	}
+	if code, out := s.send(t, "/v1/batch", `{"batch":[`+strings.Join(batch, ",")+`]}`); code != 200 {
+		t.Fatalf("batch: %d %v", code, out)
+	}
 	site := "/s/" + s.site
 	d := newDashboard(t, s.base)
 
@@ -303,8 +311,10 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	d.do("open the history of plan", js(`document.querySelector('tr[data-attr="plan"] button').click()`))
 	d.waitFor("plan's two values", `document.querySelectorAll('.timeline li').length === 2`)
-	d.waitFor("the sessions and events", `document.querySelector('.events li')`)
+	d.waitFor("the first page of events", `document.querySelectorAll('.events li').length === 50`)
 	d.shot("profile")
+	d.click("Older events")
+	d.waitFor("the rest of the events", `document.querySelectorAll('.events li').length === 64 && !Array.prototype.some.call(document.querySelectorAll('main button'), function (b) { return b.textContent === 'Older events' })`)
 
 	// The attribute catalog; the owner may change types.
 	d.open(site + "/attributes")
@@ -313,6 +323,14 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Error("the owner sees no Change type button")
 	}
 	d.shot("catalog")
+	// plan's values are not numbers: the 409 is explained in the dialog.
+	d.do("change plan's type", js(`document.querySelector('button[aria-label="Change the type of plan"]').click()`))
+	d.choose("New type", 0, "number")
+	d.click("Change to number")
+	d.waitFor("the conflict explained", `/not changed/.test((document.querySelector('dialog[open] .alert-error') || {}).textContent || '')`)
+	d.shot("catalog-conflict")
+	d.do("close with Escape", chromedp.KeyEvent("\x1b"))
+	d.waitFor("the dialog closed", `!document.querySelector('dialog')`)
 
 	// The builder: an attribute condition and a behaviour condition; the
 	// live size is the API's preview size of the same definition.
