@@ -56,7 +56,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return errors.New("no site " + *siteName + " in " + *data + "; generate it with sightline gen first")
 	}
-	var clock func() time.Time
+	clock := time.Now
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
@@ -66,7 +66,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	eng := engine.New(db, compiler.DuckDB{}, clock)
 	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
-		Memberships: *checks, Seed: 1}, os.Stderr)
+		Memberships: *checks, Seed: 1, Now: clock()}, os.Stderr)
 	if err != nil {
 		return err
 	}

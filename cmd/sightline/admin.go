@@ -44,10 +44,27 @@ func dataFlag(fs *flag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
 }
 
+const siteUsage = `usage:
+  sightline site create NAME [--origin URL]... [--json]
+  sightline site update ID [--name NAME] [--origin URL]... [--respect-dnt=true|false] [--json]
+  sightline site list [--json]`
+
 func siteCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: sightline site create NAME [--origin URL]... [--json]`)
+	if len(args) == 0 {
+		return errors.New(siteUsage)
 	}
+	switch args[0] {
+	case "create":
+		return siteCreate(args[1:], stdout, stderr)
+	case "update":
+		return siteUpdate(args[1:], stdout, stderr)
+	case "list":
+		return siteList(args[1:], stdout, stderr)
+	}
+	return errors.New(siteUsage)
+}
+
+func siteCreate(args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := flag.NewFlagSet("site create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -55,7 +72,7 @@ func siteCmd(args []string, stdout, stderr io.Writer) error {
 	var origins stringList
 	fs.Var(&origins, "origin", "an allowed origin for the browser tracker, e.g. https://app.example.com (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -77,6 +94,101 @@ func siteCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "The write key is shown only now; keep it.")
 		return nil
 	})
+}
+
+// siteUpdate changes what the flags name and leaves the rest: --origin,
+// when given, replaces the whole list.
+func siteUpdate(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("site update", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	name := fs.String("name", "", "the site's new name")
+	var origins stringList
+	fs.Var(&origins, "origin", "an allowed origin (repeatable); the ones given replace the site's list")
+	dnt := fs.Bool("respect-dnt", false, "capture nothing in browsers that send Do-Not-Track or Global Privacy Control")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("site update needs exactly one site ID")
+	}
+	var u store.SiteUpdate
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			u.Name = name
+		case "origin":
+			list := []string(origins)
+			u.Origins = &list
+		case "respect-dnt":
+			u.RespectDNT = dnt
+		}
+	})
+	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil {
+		return errors.New("site update needs --name, --origin or --respect-dnt")
+	}
+	return withAdmin(cfg, func(a admin.Admin) error {
+		s, err := a.UpdateSite(context.Background(), pos[0], u)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(s)
+		}
+		printSite(stdout, s)
+		return nil
+	})
+}
+
+func siteList(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("site list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return errors.New("site list takes no arguments")
+	}
+	return withAdmin(cfg, func(a admin.Admin) error {
+		sites, err := a.Sites(context.Background())
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if sites == nil {
+				sites = []store.Site{}
+			}
+			return json.NewEncoder(stdout).Encode(sites)
+		}
+		for i, s := range sites {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			printSite(stdout, s)
+		}
+		return nil
+	})
+}
+
+func printSite(w io.Writer, s store.Site) {
+	origins := strings.Join(s.Origins, " ")
+	if origins == "" {
+		origins = "(none: the tracker is refused)"
+	}
+	fmt.Fprintf(w, "site:        %s (%s)\norigins:     %s\nrespect DNT: %v\n", s.PublicID, s.Name, origins, s.RespectDNT)
 }
 
 func tokenCmd(args []string, stdout, stderr io.Writer) error {

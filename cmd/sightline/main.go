@@ -24,6 +24,9 @@ const usage = `Sightline: self-hosted product-experience analytics.
 Usage:
   sightline serve [flags]                         run the server
   sightline site create NAME [--origin URL]...    create a site; prints its ID and write key
+  sightline site update ID [--name N] [--origin URL]... [--respect-dnt=BOOL]
+                                                  change a site's name, origins or Do-Not-Track setting
+  sightline site list                             list the sites
   sightline token create --site ID --scope SCOPE  create an API token (read, write or admin)
   sightline token revoke ID                       revoke an API token
   sightline account create --email E --name N --role ROLE [--site ID]... --password-stdin

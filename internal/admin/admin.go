@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
@@ -38,9 +39,12 @@ type NewToken struct {
 	Token string `json:"token"`
 }
 
-// Admin creates sites, tokens and accounts.
+// Admin creates, changes and lists sites, creates and revokes tokens, and
+// creates and lists accounts.
 type Admin interface {
 	CreateSite(ctx context.Context, name string, origins []string) (NewSite, error)
+	UpdateSite(ctx context.Context, site string, u store.SiteUpdate) (store.Site, error)
+	Sites(ctx context.Context) ([]store.Site, error)
 	CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error)
 	RevokeToken(ctx context.Context, id string) error
 	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
@@ -50,6 +54,7 @@ type Admin interface {
 // Catalog is the part of the store administration uses.
 type Catalog interface {
 	CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error)
+	UpdateSite(ctx context.Context, publicID string, u store.SiteUpdate) (store.Site, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
 	Sites(ctx context.Context) []store.Site
 	CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error)
@@ -76,6 +81,17 @@ func (l Local) CreateSite(ctx context.Context, name string, origins []string) (N
 		return NewSite{}, err
 	}
 	return NewSite{ID: s.PublicID, Name: s.Name, Origins: s.Origins, WriteKey: key}, nil
+}
+
+// UpdateSite changes a site's name, allowed origins or Do-Not-Track
+// setting.
+func (l Local) UpdateSite(ctx context.Context, site string, u store.SiteUpdate) (store.Site, error) {
+	return l.Store.UpdateSite(ctx, site, u)
+}
+
+// Sites lists every site, oldest first.
+func (l Local) Sites(ctx context.Context) ([]store.Site, error) {
+	return l.Store.Sites(ctx), nil
 }
 
 // CreateToken creates an API token for a site.
@@ -114,6 +130,29 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 		}
 		apierr.WriteJSON(w, http.StatusCreated, s)
 	})
+	mux.HandleFunc("GET /sites", func(w http.ResponseWriter, r *http.Request) {
+		sites, err := l.Sites(r.Context())
+		if err != nil {
+			apierr.Write(w, log, err)
+			return
+		}
+		apierr.WriteJSON(w, http.StatusOK, sites)
+	})
+	mux.HandleFunc("PATCH /sites/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var u store.SiteUpdate
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&u); err != nil {
+			apierr.Write(w, log, apierr.Invalid("malformed_json", "", "%v", err))
+			return
+		}
+		s, err := l.UpdateSite(r.Context(), r.PathValue("id"), u)
+		if err != nil {
+			apierr.Write(w, log, SiteError(err))
+			return
+		}
+		apierr.WriteJSON(w, http.StatusOK, s)
+	})
 	mux.HandleFunc("POST /tokens", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Site  string `json:"site"`
@@ -136,6 +175,19 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 	})
 	l.registerAccounts(mux, log)
 	return mux
+}
+
+// SiteError turns an error of UpdateSite into an API error: 404 for an
+// unknown site, 400 naming the field for a refused value; others pass.
+func SiteError(err error) error {
+	var fe *store.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return apierr.Invalid(fe.Code, fe.Field, "%s", fe.Msg)
+	case errors.Is(err, store.ErrNotFound):
+		return &apierr.Error{Status: http.StatusNotFound, Code: "site_not_found", Field: "site", Message: err.Error()}
+	}
+	return err
 }
 
 // Client administers a running server through its socket.
@@ -164,6 +216,20 @@ func (c *Client) CreateSite(ctx context.Context, name string, origins []string) 
 	return s, err
 }
 
+// UpdateSite changes a site's settings.
+func (c *Client) UpdateSite(ctx context.Context, site string, u store.SiteUpdate) (store.Site, error) {
+	var s store.Site
+	err := c.call(ctx, http.MethodPatch, "/sites/"+url.PathEscape(site), u, &s)
+	return s, err
+}
+
+// Sites lists every site, oldest first.
+func (c *Client) Sites(ctx context.Context) ([]store.Site, error) {
+	var s []store.Site
+	err := c.call(ctx, http.MethodGet, "/sites", nil, &s)
+	return s, err
+}
+
 // CreateToken creates an API token for a site.
 func (c *Client) CreateToken(ctx context.Context, site string, scope store.Scope) (NewToken, error) {
 	var t NewToken
@@ -178,15 +244,15 @@ func (c *Client) post(ctx context.Context, path string, body, out any) error {
 // call sends body (nil for none) and decodes the answer into out (nil to
 // ignore it).
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	var r io.Reader
+	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		r = bytes.NewReader(b)
+		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://admin"+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, "http://admin"+path, rd)
 	if err != nil {
 		return err
 	}
@@ -200,6 +266,9 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 			Error apierr.Error `json:"error"`
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Error.Field != "" {
+			return fmt.Errorf("%s: %s", e.Error.Field, e.Error.Message)
+		}
 		return errors.New(e.Error.Message)
 	}
 	if out == nil {

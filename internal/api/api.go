@@ -1,7 +1,7 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
 // sessions, the attribute catalog, rejections, type changes, merges,
-// segments, and the site's API tokens and write key.
+// segments, the site's settings, API tokens and write key.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api
@@ -30,6 +30,7 @@ type Store interface {
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
+	UpdateSite(ctx context.Context, publicID string, u store.SiteUpdate) (store.Site, error)
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
 }
 
@@ -64,6 +65,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, site store.Site) e
 func (a *API) Register(mux *http.ServeMux) {
 	const p = "/api/v1/sites/{site}"
 	mux.Handle("GET "+p, a.auth(store.ScopeRead, a.getSite))
+	mux.Handle("PATCH "+p, a.auth(store.ScopeAdmin, a.patchSite))
 	mux.Handle("GET "+p+"/users", a.auth(store.ScopeRead, a.searchUsers))
 	mux.Handle("GET "+p+"/users/{id}", a.auth(store.ScopeRead, a.getUser))
 	mux.Handle("GET "+p+"/users/{id}/history", a.auth(store.ScopeRead, a.getHistory))
@@ -145,9 +147,12 @@ func (a *API) caller(w http.ResponseWriter, r *http.Request) (store.Scope, int64
 // translate maps store errors to API errors.
 func translate(err error) error {
 	var e *apierr.Error
+	var fe *store.FieldError
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &fe):
+		return apierr.Invalid(fe.Code, fe.Field, "%s", fe.Msg)
 	case errors.Is(err, store.ErrNotFound):
 		return &apierr.Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):

@@ -52,6 +52,8 @@ func (a *API) registerSegments(mux *http.ServeMux, p string) {
 	mux.Handle("GET "+p+"/segments/{seg}/members", a.auth(store.ScopeRead, a.segmentMembers))
 	mux.Handle("GET "+p+"/segments/{seg}/members/{id}", a.auth(store.ScopeRead, a.segmentHasMember))
 	mux.Handle("GET "+p+"/segments/{seg}/export", a.auth(store.ScopeRead, a.exportSegment))
+	mux.Handle("GET "+p+"/segments/{seg}/trend", a.auth(store.ScopeRead, a.getTrend))
+	mux.Handle("POST "+p+"/segments/trend", a.auth(store.ScopeRead, a.postTrend))
 	mux.Handle("GET "+p+"/users/{id}/segments", a.auth(store.ScopeRead, a.userSegments))
 }
 

@@ -194,6 +194,7 @@ func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Sit
 			"device_type": c.DeviceType, "browser": c.Browser, "os": c.OS, "country": c.Country,
 			"locale": c.Locale, "timezone": c.Timezone, "channel": c.Channel, "referrer": c.Referrer,
 			"utm_source": c.UTMSource, "utm_medium": c.UTMMedium, "utm_campaign": c.UTMCampaign,
+			"signals": s.Signals,
 		})
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})

@@ -58,10 +58,47 @@ func (p *UAParser) Parse(ua string) Device {
 	if ua == "" {
 		return Device{DeviceType: DeviceUnknown}
 	}
+	if strings.Contains(ua, headlessToken) {
+		if d, ok := p.headless(ua); ok {
+			return d
+		}
+	}
 	agent := p.parser.Parse(ua)
+	return device(agent, string(agent.Browser()))
+}
+
+// HeadlessChrome is the browser family of a headless Chrome or Chromium.
+const HeadlessChrome = "Headless Chrome"
+
+const headlessToken = "HeadlessChrome/"
+
+// headless reads a headless Chrome's user agent. The parser counts every
+// HeadlessChrome as a bot, but one that sends Sightline events ran the
+// site's JavaScript like any browser (an end-to-end test, a monitoring
+// check, a person automating their own browser), so it is a browser
+// ("Headless Chrome") on the device and OS its user agent names. A crawler
+// that drives headless Chrome and says so (Googlebot, AhrefsBot…) is still
+// a bot: ok is false when the user agent names a crawler the way crawlers
+// do ("(compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)"), or reads
+// as a bot without the HeadlessChrome token too.
+func (p *UAParser) headless(ua string) (d Device, ok bool) {
+	lower := strings.ToLower(ua)
+	for _, sign := range [...]string{"bot", "crawl", "spider", "compatible;", "+http"} {
+		if strings.Contains(lower, sign) {
+			return Device{}, false
+		}
+	}
+	agent := p.parser.Parse(strings.Replace(ua, headlessToken, "Chrome/", 1))
+	if agent.Device() == agents.DeviceBot || agent.Browser() != agents.BrowserChrome {
+		return Device{}, false
+	}
+	return device(agent, HeadlessChrome), true
+}
+
+func device(agent useragent.UserAgent, browser string) Device {
 	major, _, _ := strings.Cut(agent.BrowserVersion(), ".")
 	return Device{
-		Browser:        string(agent.Browser()),
+		Browser:        browser,
 		BrowserVersion: major,
 		OS:             string(agent.OS()),
 		DeviceType:     deviceType(agent.Device()),

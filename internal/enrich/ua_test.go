@@ -20,6 +20,14 @@ const (
 	uaGooglebotPhone = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.126 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 	uaSamsungTV      = "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36"
 	uaCurl           = "curl/8.5.0"
+
+	uaHeadlessLinux   = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.6778.85 Safari/537.36"
+	uaHeadlessWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"
+	uaHeadlessAndroid = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Mobile Safari/537.36"
+	uaHeadlessAhrefs  = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)"
+	uaHeadlessGoogle  = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) HeadlessChrome/131.0.6778.85 Safari/537.36"
+	uaGooglebotChrome = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.85 Safari/537.36"
+	uaBingbot         = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"
 )
 
 func TestUAParserParse(t *testing.T) {
@@ -40,6 +48,13 @@ func TestUAParserParse(t *testing.T) {
 		{"googlebot smartphone", uaGooglebotPhone, enrich.Device{Browser: "Chrome", BrowserVersion: "126", OS: "Android", DeviceType: "bot"}},
 		{"smart tv counts as unknown", uaSamsungTV, enrich.Device{Browser: "Samsung Browser", BrowserVersion: "4", OS: "Linux", DeviceType: "unknown"}},
 		{"curl", uaCurl, enrich.Device{DeviceType: "bot"}},
+		{"headless chrome on linux is a browser", uaHeadlessLinux, enrich.Device{Browser: "Headless Chrome", BrowserVersion: "131", OS: "Linux", DeviceType: "desktop"}},
+		{"headless chrome on windows", uaHeadlessWindows, enrich.Device{Browser: "Headless Chrome", BrowserVersion: "120", OS: "Windows", DeviceType: "desktop"}},
+		{"headless chrome emulating a phone", uaHeadlessAndroid, enrich.Device{Browser: "Headless Chrome", BrowserVersion: "126", OS: "Android", DeviceType: "mobile"}},
+		{"a crawler on headless chrome stays a bot", uaHeadlessAhrefs, enrich.Device{Browser: "Chrome", BrowserVersion: "131", OS: "Linux", DeviceType: "bot"}},
+		{"googlebot on headless chrome stays a bot", uaHeadlessGoogle, enrich.Device{Browser: "Safari", DeviceType: "bot"}},
+		{"googlebot desktop", uaGooglebotChrome, enrich.Device{Browser: "Chrome", BrowserVersion: "131", DeviceType: "bot"}},
+		{"bingbot", uaBingbot, enrich.Device{DeviceType: "bot"}},
 		{"garbage", "garbage", enrich.Device{DeviceType: "unknown"}},
 		{"empty", "", enrich.Device{DeviceType: "unknown"}},
 	}

@@ -226,3 +226,33 @@ func TestWriteAfterGenerate(t *testing.T) {
 		t.Fatalf("collision: new key %d, max generated %d; %d sessions, %d IDs", newKey, maxKey, sessions, ids)
 	}
 }
+
+// TestSignals checks that a realistic share of sessions has frustration
+// signals, that the hot spots have more, and that each session's stored
+// counts agree with its events.
+func TestSignals(t *testing.T) {
+	db, site, _ := generated(t, gen.Config{Users: 500, Seed: 1})
+	var sessions, withSignal, rageCheckout, mismatched int
+	err := db.SQL().QueryRow(`
+		WITH ev AS (
+			SELECT session_id, count(*) FILTER (name = '$rage_click') AS rage,
+				count(*) FILTER (name = '$dead_click') AS dead, count(*) FILTER (name = '$u_turn') AS uturn,
+				count(*) FILTER (name = '$error') AS errs,
+				count(*) FILTER (name = '$rage_click' AND path = '/invoices/new') AS rage_new
+			FROM events WHERE site_id = $1 GROUP BY ALL)
+		SELECT count(*), count(*) FILTER (s.rage_clicks + s.dead_clicks + s.u_turns + s.errors > 0),
+			coalesce(sum(ev.rage_new), 0),
+			count(*) FILTER (s.rage_clicks <> coalesce(ev.rage, 0) OR s.dead_clicks <> coalesce(ev.dead, 0)
+				OR s.u_turns <> coalesce(ev.uturn, 0) OR s.errors <> coalesce(ev.errs, 0))
+		FROM all_sessions s LEFT JOIN ev USING (session_id) WHERE s.site_id = $1`, site.ID).
+		Scan(&sessions, &withSignal, &rageCheckout, &mismatched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := float64(withSignal) / float64(sessions)
+	if share < 0.03 || share > 0.3 || rageCheckout == 0 || mismatched != 0 {
+		t.Fatalf("%d sessions, %.1f%% with signals, %d rage clicks on /invoices/new, %d with counts unlike their events",
+			sessions, 100*share, rageCheckout, mismatched)
+	}
+	t.Logf("%d sessions, %.1f%% with signals, %d rage clicks on /invoices/new", sessions, 100*share, rageCheckout)
+}

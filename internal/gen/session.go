@@ -19,9 +19,19 @@ type step struct {
 // newSession empties the session being built.
 func (g *generator) newSession() { g.steps, g.counted = g.steps[:0], 0 }
 
+// addPage adds a view of p and, sometimes, the frustration signals that
+// follow it.
 func (g *generator) addPage(p *page) {
+	var prev *page
+	for i := len(g.steps) - 1; i >= 0; i-- {
+		if g.steps[i].kind == store.KindPage {
+			prev = g.steps[i].page
+			break
+		}
+	}
 	g.steps = append(g.steps, step{kind: store.KindPage, page: p})
 	g.counted++
+	g.addSignals(p, prev)
 }
 
 func (g *generator) addTrack(p *page, event, props string) {
@@ -201,6 +211,9 @@ func (g *generator) emit(p *person, t, dur int64, ch channel) {
 			continue
 		}
 		s.Events++
+		if st.kind == store.KindTrack {
+			s.Signals.Count(st.event, st.props)
+		}
 		if st.kind == store.KindPage {
 			s.Pages++
 			if s.EntryPage == "" {

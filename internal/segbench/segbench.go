@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/segment"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
@@ -50,6 +51,7 @@ type Config struct {
 	MemberPage  int
 	Memberships int // single-user checks per membership case
 	Seed        uint64
+	Now         time.Time // the moment the engine evaluates at
 }
 
 // Stats are latencies of repeated runs.
@@ -73,6 +75,9 @@ type Result struct {
 	Members    Stats `json:"first_page"`
 	Preview    Stats `json:"preview"`
 	Membership Stats `json:"membership"`
+	// Trend is the time of a 90-day trend: the size at the end of each
+	// day, one historical count per day.
+	Trend time.Duration `json:"trend_90d,omitempty"`
 }
 
 // Report is a whole run.
@@ -139,6 +144,9 @@ func Run(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cfg Config, 
 				checks = append(checks, time.Since(start))
 			}
 			r.Membership = stats(checks)
+			if r.Trend, err = timeTrend(ctx, eng, cfg, n); err != nil {
+				return rep, fmt.Errorf("%s trend: %w", c.Name, err)
+			}
 		}
 		rep.Results = append(rep.Results, r)
 		if progress != nil {
@@ -148,6 +156,19 @@ func Run(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cfg Config, 
 	}
 	rep.PeakRSS, rep.RSS = procStatus("VmHWM"), procStatus("VmRSS")
 	return rep, nil
+}
+
+// timeTrend times the sizes of n at the end of each of the 90 days before
+// the benchmark's moment.
+func timeTrend(ctx context.Context, eng *engine.Engine, cfg Config, n segment.Node) (time.Duration, error) {
+	end := cfg.Now.UTC().Truncate(24 * time.Hour)
+	moments := make([]time.Time, 90)
+	for i := range moments {
+		moments[i] = end.AddDate(0, 0, i-89).Add(-time.Microsecond)
+	}
+	start := time.Now()
+	_, err := eng.SizesAt(ctx, cfg.Site, n, moments)
+	return time.Since(start), err
 }
 
 // sampleUsers picks random user keys for membership checks.
@@ -201,6 +222,11 @@ func Print(w io.Writer, rep Report) {
 		}
 		fmt.Fprintf(w, "%-36s %9d  %-27s %-27s %-27s %-27s %s\n", r.Name, r.Size, fmtStats(r.Count), fmtStats(r.Members),
 			fmtStats(r.Preview), member, r.Target)
+	}
+	for _, r := range rep.Results {
+		if r.Trend > 0 {
+			fmt.Fprintf(w, "%s: a 90-day trend (90 historical counts) took %s\n", r.Name, r.Trend.Round(time.Millisecond))
+		}
 	}
 	fmt.Fprintf(w, "peak RSS %s (current %s)\n", rep.PeakRSS, rep.RSS)
 }

@@ -218,6 +218,52 @@ type SessionField struct {
 	Period Period
 }
 
+// SignalKind is one of the browser tracker's frustration signals, by the
+// name of its condition.
+type SignalKind string
+
+// Signals.
+const (
+	SignalRageClicks SignalKind = "rage_clicks"
+	SignalDeadClicks SignalKind = "dead_clicks"
+	SignalUTurns     SignalKind = "u_turns"
+	SignalErrors     SignalKind = "errors"
+)
+
+// SignalKinds lists the signals, in the order the documentation gives them.
+func SignalKinds() []SignalKind {
+	return []SignalKind{SignalRageClicks, SignalDeadClicks, SignalUTurns, SignalErrors}
+}
+
+// EventName returns the track event the tracker sends for the signal, such
+// as "$rage_click", or "" for an unknown kind.
+func (k SignalKind) EventName() string {
+	switch k {
+	case SignalRageClicks:
+		return "$rage_click"
+	case SignalDeadClicks:
+		return "$dead_click"
+	case SignalUTurns:
+		return "$u_turn"
+	case SignalErrors:
+		return "$error"
+	}
+	return ""
+}
+
+// Signal matches users by how many times the tracker saw a frustration
+// signal within Period. With Match set (=, contains, starts_with or
+// matches, as in Visited) only signals on pages whose path matches Page
+// count; the zero Match counts every page.
+type Signal struct {
+	Pos
+	Kind   SignalKind
+	Match  Op
+	Page   string
+	Count  Count
+	Period Period
+}
+
 // InSegment matches the members of another saved segment.
 type InSegment struct {
 	Pos
@@ -234,6 +280,7 @@ func (*Visited) node()         {}
 func (*Sessions) node()        {}
 func (*SessionDuration) node() {}
 func (*SessionField) node()    {}
+func (*Signal) node()          {}
 func (*InSegment) node()       {}
 
 // SessionFields lists the fields a SessionField may name.

@@ -171,6 +171,62 @@ func (p *parser) parseSessionDuration(agg Aggregate) (Node, error) {
 	return s, nil
 }
 
+// parseSignal reads rage_clicks([period] [, page-match]) [cmp N] and the
+// other signals.
+func (p *parser) parseSignal(kind SignalKind) (Node, error) {
+	start := p.open()
+	s := &Signal{Pos: start.pos, Kind: kind}
+	var err error
+	switch k := p.peek().kind; {
+	case k == tokDuration || k == tokDate:
+		if s.Period, err = p.parsePeriod(); err != nil {
+			return nil, err
+		}
+		if p.peek().kind == tokComma {
+			p.next()
+			if err := p.parsePageMatch(s); err != nil {
+				return nil, err
+			}
+		}
+	case p.peek().is("page"):
+		if err := p.parsePageMatch(s); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.want(tokRParen, `a period, a page condition or ")"`); err != nil {
+		return nil, err
+	}
+	if p.peek().kind == tokOp {
+		if s.Count, err = p.parseCount(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// parsePageMatch reads a signal's page condition: page followed by =,
+// contains, starts_with, ends_with or matches and a string. Validation
+// refuses the operators that visited(…) does not take.
+func (p *parser) parsePageMatch(s *Signal) error {
+	if !p.peek().is("page") {
+		return p.expected(`a page condition (like page = "/checkout")`)
+	}
+	p.next()
+	switch t := p.peek(); {
+	case t.kind == tokOp:
+		p.next()
+		s.Match = Op(t.text)
+	case t.is("contains") || t.is("starts_with") || t.is("ends_with") || t.is("matches"):
+		p.next()
+		s.Match = Op(strings.ToLower(t.text))
+	default:
+		return p.expected(`"=", "contains", "starts_with" or "matches"`)
+	}
+	pat, err := p.want(tokString, "a page path in double quotes")
+	s.Page = pat.str
+	return err
+}
+
 func (p *parser) parseInSegment() (Node, error) {
 	start := p.open()
 	id, err := p.want(tokString, "a segment ID in double quotes")

@@ -95,6 +95,8 @@ func endsInComparison(n Node) bool {
 		return n.Count.Op != ""
 	case *Visited:
 		return n.Count.Op != ""
+	case *Signal:
+		return n.Count.Op != ""
 	case *InSegment:
 		return false
 	}
@@ -162,6 +164,17 @@ func (f *formatter) leaf(n Node) {
 		f.WriteString("session." + n.Field)
 		f.op(n.Op, n.Values)
 		f.within(n.Period)
+	case *Signal:
+		f.WriteString(string(n.Kind) + "(")
+		f.period(n.Period)
+		if n.Match != "" {
+			if !n.Period.IsZero() {
+				f.WriteString(", ")
+			}
+			f.WriteString("page " + string(n.Match) + " " + quote(n.Page))
+		}
+		f.WriteByte(')')
+		f.count(n.Count)
 	case *InSegment:
 		f.WriteString("in_segment(" + quote(n.ID) + ")")
 	default:

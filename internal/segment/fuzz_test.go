@@ -21,6 +21,7 @@ func seeds(t testing.TB) []string {
 		`not not (a = 1 or b = 2) and (c = 3 and d = 4)`,
 		`did("e", 1d, "k k" not in ("x"), k is not set, k ends_with "z") != 0`,
 		`avg_session_duration(2025-01-01..2025-02-01) <= 3600s or sessions() > 1`,
+		`rage_clicks(30d, page starts_with "/checkout") >= 3 or not errors() or dead_clicks(page = "/") = 0`,
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)

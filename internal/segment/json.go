@@ -27,7 +27,8 @@ func (e *PathError) Error() string {
 // conditionTypes lists the JSON "type" of each kind of condition.
 func conditionTypes() []string {
 	return []string{"all", "any", "not", "attribute", "changed", "event", "first_event",
-		"active_days", "visited", "sessions", "session_duration", "session", "segment"}
+		"active_days", "visited", "sessions", "session_duration", "session", "segment",
+		"rage_clicks", "dead_clicks", "u_turns", "errors"}
 }
 
 // fieldsOf returns the fields a condition of type typ may have.
@@ -55,6 +56,8 @@ func fieldsOf(typ string) ([]string, bool) {
 		return []string{"type", "field", "op", "value", "values", "within"}, true
 	case "segment":
 		return []string{"type", "id"}, true
+	case "rage_clicks", "dead_clicks", "u_turns", "errors":
+		return []string{"type", "within", "match", "page", "op", "value"}, true
 	}
 	return nil, false
 }
@@ -163,6 +166,8 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 		return decodeSessionDuration(o)
 	case "session":
 		return decodeSessionField(o)
+	case "rage_clicks", "dead_clicks", "u_turns", "errors":
+		return decodeSignal(o, SignalKind(typ))
 	}
 	id, err := o.reqStr("id")
 	return &InSegment{ID: id}, err
@@ -334,6 +339,35 @@ func decodeSessionField(o *object) (Node, error) {
 		return nil, err
 	}
 	if s.Values, err = o.values(s.Op); err != nil {
+		return nil, err
+	}
+	s.Period, err = o.period()
+	return s, err
+}
+
+// decodeSignal reads a signal condition; "match" (default "=") goes with
+// "page", which is optional.
+func decodeSignal(o *object, kind SignalKind) (Node, error) {
+	s := &Signal{Kind: kind}
+	m, hasMatch, err := o.str("match")
+	if err != nil {
+		return nil, err
+	}
+	page, hasPage, err := o.str("page")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case hasMatch && m == "":
+		return nil, o.errorf("match", `empty match (use "=", "contains", "starts_with" or "matches")`)
+	case hasPage && hasMatch:
+		s.Match, s.Page = Op(m), page
+	case hasPage:
+		s.Match, s.Page = OpEq, page
+	case hasMatch:
+		return nil, o.errorf("match", `"match" goes with "page"; add the page to match`)
+	}
+	if s.Count, err = o.count(false); err != nil {
 		return nil, err
 	}
 	s.Period, err = o.period()

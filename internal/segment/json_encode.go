@@ -149,6 +149,14 @@ func encodeNode(n Node) (jsonObject, error) {
 			return nil, err
 		}
 		o.addPeriod(n.Period)
+	case *Signal:
+		o.add("type", string(n.Kind))
+		o.addPeriod(n.Period)
+		if n.Match != "" {
+			o.add("match", string(n.Match))
+			o.add("page", n.Page)
+		}
+		o.addCount(n.Count)
 	case *InSegment:
 		o.add("type", "segment")
 		o.add("id", n.ID)

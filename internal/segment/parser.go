@@ -219,6 +219,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseSessionDuration(AggAvg)
 		case "in_segment":
 			return p.parseInSegment()
+		case string(SignalRageClicks), string(SignalDeadClicks), string(SignalUTurns), string(SignalErrors):
+			return p.parseSignal(SignalKind(name))
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":

@@ -112,7 +112,7 @@ func randomNode(r *rand.Rand, depth int) segment.Node {
 		}
 		return g
 	}
-	switch r.IntN(10) {
+	switch r.IntN(11) {
 	case 0:
 		a := &segment.Attribute{Scope: pick(r, segment.ScopeUser, segment.ScopeCompany), Key: randomKey(r)}
 		a.Op, a.Values = randomOp(r, attrOps...)
@@ -160,6 +160,16 @@ func randomNode(r *rand.Rand, depth int) segment.Node {
 		return s
 	case 8:
 		return &segment.InSegment{ID: randomString(r)}
+	case 9:
+		if r.IntN(2) == 0 {
+			return &segment.InSegment{ID: randomString(r)}
+		}
+		s := &segment.Signal{Kind: pick(r, segment.SignalKinds()...), Count: randomCount(r, true), Period: randomPeriod(r)}
+		if r.IntN(3) > 0 {
+			s.Match = pick(r, segment.OpEq, segment.OpNe, segment.OpContains, segment.OpStarts, segment.OpEnds, segment.OpMatches)
+			s.Page = randomString(r)
+		}
+		return s
 	}
 	return &segment.Changed{Key: randomKey(r)}
 }

@@ -139,6 +139,8 @@ func (v *validator) node(n Node, path string, depth int) {
 		v.period(n.Period, n.Pos, path)
 	case *SessionField:
 		v.sessionField(n, path)
+	case *Signal:
+		v.signal(n, path)
 	case *InSegment:
 		if n.ID == "" {
 			v.errorf(n.Pos, joinPath(path, "id"), "empty segment ID")
@@ -252,18 +254,41 @@ func (v *validator) event(e *Event, path string) {
 }
 
 func (v *validator) visited(n *Visited, path string) {
-	switch n.Match {
-	case OpEq, OpContains, OpStarts, OpMatches:
-	default:
-		v.errorf(n.Pos, joinPath(path, "match"), `visited matches pages with "=", "contains", "starts_with" or "matches", not %q`, n.Match)
+	v.pageMatch("visited", n.Match, n.Pattern, n.Pos, path)
+	v.count(n.Count, false, n.Pos, path)
+	v.period(n.Period, n.Pos, path)
+}
+
+func (v *validator) signal(n *Signal, path string) {
+	if n.Kind.EventName() == "" {
+		kinds := make([]string, 0, 4)
+		for _, k := range SignalKinds() {
+			kinds = append(kinds, string(k))
+		}
+		v.errorf(n.Pos, joinPath(path, "type"), "unknown signal %q%s", n.Kind, didYouMean(string(n.Kind), kinds))
 	}
-	if n.Pattern == "" {
-		v.errorf(n.Pos, joinPath(path, "page"), "empty page")
-	} else if n.Match == OpMatches {
-		v.regexp(n.Pattern, n.Pos, joinPath(path, "page"))
+	if n.Match != "" {
+		v.pageMatch(string(n.Kind)+" page", n.Match, n.Page, n.Pos, path)
+	} else if n.Page != "" {
+		v.errorf(n.Pos, joinPath(path, "match"), "a page needs a match (like =)")
 	}
 	v.count(n.Count, false, n.Pos, path)
 	v.period(n.Period, n.Pos, path)
+}
+
+// pageMatch checks a page path condition as visited(…) and the signals
+// take it: what names the condition for the message.
+func (v *validator) pageMatch(what string, match Op, pattern string, pos Pos, path string) {
+	switch match {
+	case OpEq, OpContains, OpStarts, OpMatches:
+	default:
+		v.errorf(pos, joinPath(path, "match"), `%s matches pages with "=", "contains", "starts_with" or "matches", not %q`, what, match)
+	}
+	if pattern == "" {
+		v.errorf(pos, joinPath(path, "page"), "empty page")
+	} else if match == OpMatches {
+		v.regexp(pattern, pos, joinPath(path, "page"))
+	}
 }
 
 func (v *validator) sessionField(s *SessionField, path string) {

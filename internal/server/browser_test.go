@@ -65,9 +65,8 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 800),
-		// Headless Chromium says "HeadlessChrome", which internal/enrich
-		// rightly counts as a bot; a visitor's browser says Chrome.
-		chromedp.UserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+		// Chromium's own user agent, which says HeadlessChrome: a browser
+		// that runs the tracker counts as one (internal/enrich).
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
@@ -357,9 +356,10 @@ hj('event', 'hj_event');`,
 		}
 	}
 	if sess["entry_page"] != "/app" || sess["utm_source"] != "newsletter" || sess["utm_campaign"] != "spring" ||
-		sess["device_type"] != "desktop" || sess["browser"] != "Chrome" || sess["os"] != "Linux" || sess["timezone"] == "" || sess["duration_seconds"].(float64) < 3 {
+		sess["device_type"] != "desktop" || sess["browser"] != "Headless Chrome" || sess["os"] != "Linux" || sess["timezone"] == "" || sess["duration_seconds"].(float64) < 3 {
 		t.Errorf("session = %v", sess)
 	}
+	checkSignals(t, b, s, api, pageOrigin, sess, events)
 }
 
 // eventually polls cond for up to 15 s.

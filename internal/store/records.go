@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
@@ -9,12 +11,37 @@ import (
 
 // Site is a tracked web site or app. Its write key is stored only as a hash.
 type Site struct {
-	ID        int64     `json:"-"`
-	PublicID  string    `json:"id"`
-	Name      string    `json:"name"`
-	Origins   []string  `json:"origins"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       int64    `json:"-"`
+	PublicID string   `json:"id"`
+	Name     string   `json:"name"`
+	Origins  []string `json:"origins"`
+	// RespectDNT makes the browser tracker capture nothing in a browser
+	// that sends Do-Not-Track or Global Privacy Control.
+	RespectDNT bool      `json:"respect_dnt"`
+	CreatedAt  time.Time `json:"created_at"`
 }
+
+// SiteUpdate changes a site's settings; a nil field stays as it is. An
+// empty Origins list leaves the site without allowed origins, so that the
+// tracker is refused everywhere.
+type SiteUpdate struct {
+	Name       *string   `json:"name,omitempty"`
+	Origins    *[]string `json:"origins,omitempty"`
+	RespectDNT *bool     `json:"respect_dnt,omitempty"`
+}
+
+// FieldError is a value the store refused, naming the field at fault as
+// the API spells it ("name", "origins[1]"). It wraps ErrInvalid.
+type FieldError struct {
+	Code  string // stable, such as "invalid_origin"
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap returns ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Scope is what an API token may do. Each scope includes the ones before it.
 type Scope string
@@ -58,7 +85,9 @@ type Token struct {
 // Catalog keeps sites and tokens.
 type Catalog interface {
 	CreateSite(ctx context.Context, name string, origins []string) (site Site, writeKey string, err error)
+	UpdateSite(ctx context.Context, publicID string, u SiteUpdate) (Site, error)
 	Site(ctx context.Context, publicID string) (Site, error)
+	Sites(ctx context.Context) []Site
 	SiteByWriteKey(ctx context.Context, writeKey string) (Site, error)
 	CreateToken(ctx context.Context, siteID int64, scope Scope) (tok Token, secret string, err error)
 	TokenBySecret(ctx context.Context, secret string) (Token, error)
@@ -118,6 +147,63 @@ type Session struct {
 	EntryPage  string
 	ExitPage   string
 	Context    Context
+	Signals    Signals
+}
+
+// Signals counts what the browser tracker saw in a session: clicks,
+// frustration signals (its $click, $rage_click, $dead_click, $u_turn and
+// $error events) and the deepest scroll of any page, in percent.
+type Signals struct {
+	Clicks     int `json:"clicks"`
+	RageClicks int `json:"rage_clicks"`
+	DeadClicks int `json:"dead_clicks"`
+	UTurns     int `json:"u_turns"`
+	Errors     int `json:"errors"`
+	MaxScroll  int `json:"max_scroll"`
+}
+
+// Signal event names: the track events the browser tracker sends.
+const (
+	EventClick     = "$click"
+	EventScroll    = "$scroll"
+	EventRageClick = "$rage_click"
+	EventDeadClick = "$dead_click"
+	EventUTurn     = "$u_turn"
+	EventError     = "$error"
+)
+
+// Count adds one track event to the counts: a signal event counts, a
+// $scroll raises MaxScroll to its depth (properties is the event's JSON
+// object, read only for $scroll), any other event changes nothing.
+func (s *Signals) Count(name, properties string) {
+	switch name {
+	case EventClick:
+		s.Clicks++
+	case EventRageClick:
+		s.RageClicks++
+	case EventDeadClick:
+		s.DeadClicks++
+	case EventUTurn:
+		s.UTurns++
+	case EventError:
+		s.Errors++
+	case EventScroll:
+		if d := scrollDepth(properties); d > s.MaxScroll {
+			s.MaxScroll = d
+		}
+	}
+}
+
+// scrollDepth reads a $scroll event's depth property, clamped to 0-100;
+// 0 when it is missing or not a number.
+func scrollDepth(properties string) int {
+	var p struct {
+		Depth float64 `json:"depth"`
+	}
+	if json.Unmarshal([]byte(properties), &p) != nil || math.IsNaN(p.Depth) {
+		return 0
+	}
+	return int(math.Round(min(max(p.Depth, 0), 100)))
 }
 
 // CatalogKey describes one attribute key of a site.

@@ -25,6 +25,9 @@ var (
 	// ErrBusy means the store cannot take more writes for now; the sender
 	// should retry shortly.
 	ErrBusy = errors.New("store busy")
+	// ErrInvalid means a value given to the store is not acceptable; see
+	// FieldError.
+	ErrInvalid = errors.New("invalid")
 )
 
 // Kind is the kind of a message, following the Segment tracking spec.

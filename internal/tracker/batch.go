@@ -54,7 +54,7 @@ func (h *Handler) authorize(r *http.Request) (store.Site, string, error) {
 	if key == "" {
 		h.refused.WithLabelValues("key").Inc()
 		return store.Site{}, "", &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
-			Field: "k", Message: "send the site's write key as the k parameter: /t/batch?k=WRITE_KEY"}
+			Field: "k", Message: "send the site's write key as the k parameter: ?k=WRITE_KEY"}
 	}
 	site, err := h.cfg.Sites.SiteByWriteKey(r.Context(), key)
 	if err != nil {

@@ -53,22 +53,23 @@ type Config struct {
 	Log        *slog.Logger
 }
 
-// Handler serves the tracker's script and batch endpoint.
+// Handler serves the tracker's scripts, config and batch endpoint.
 type Handler struct {
 	cfg     Config
 	script  Script
+	chunks  map[string]Script // by file name
 	refused *prometheus.CounterVec
 }
 
-// Script is the built tracker script.
+// Script is a built tracker script: the core, or a chunk it loads lazily.
 type Script struct {
-	Name string // sightline-VERSION-HASH.js
+	Name string // sightline-VERSION-HASH.js, or NAME-HASH.js for a chunk
 	Body []byte
 	gz   []byte // Body gzipped once, at start
 	etag string // quoted; the gzipped copy's has a -gz suffix
 }
 
-// LoadScript returns the script embedded in the binary.
+// LoadScript returns the core script embedded in the binary.
 func LoadScript() (Script, error) {
 	return loadScript(dist)
 }
@@ -81,23 +82,28 @@ func loadScript(fsys fs.FS) (Script, error) {
 	if len(names) != 1 {
 		return Script{}, fmt.Errorf("BUG: want one dist/sightline-*.js embedded, found %d; run scripts/build-tracker.sh", len(names))
 	}
-	body, err := fs.ReadFile(fsys, names[0])
+	return readScript(fsys, names[0])
+}
+
+// readScript reads a built script and gzips it.
+func readScript(fsys fs.FS, name string) (Script, error) {
+	body, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return Script{}, fmt.Errorf("read the tracker script: %w", err)
+		return Script{}, fmt.Errorf("read the tracker script %s: %w", name, err)
 	}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
-		return Script{}, fmt.Errorf("compress the tracker script: %w", err)
+		return Script{}, fmt.Errorf("compress the tracker script %s: %w", name, err)
 	}
 	if _, err := zw.Write(body); err != nil {
-		return Script{}, fmt.Errorf("compress the tracker script: %w", err)
+		return Script{}, fmt.Errorf("compress the tracker script %s: %w", name, err)
 	}
 	if err := zw.Close(); err != nil {
-		return Script{}, fmt.Errorf("compress the tracker script: %w", err)
+		return Script{}, fmt.Errorf("compress the tracker script %s: %w", name, err)
 	}
 	sum := sha256.Sum256(body)
-	return Script{Name: path.Base(names[0]), Body: body, gz: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8])}, nil
+	return Script{Name: path.Base(name), Body: body, gz: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8])}, nil
 }
 
 // GzipSize is the size of the script as it is sent to browsers that accept
@@ -109,13 +115,22 @@ func (s Script) Path() string { return "/t/" + s.Name }
 
 // New returns the tracker's handler.
 func New(cfg Config) (*Handler, error) {
-	s, err := LoadScript()
+	return newHandler(cfg, dist)
+}
+
+// newHandler returns a handler serving the scripts built into fsys's dist/.
+func newHandler(cfg Config, fsys fs.FS) (*Handler, error) {
+	s, err := loadScript(fsys)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, script: s, refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+	chunks, err := loadChunks(fsys)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, script: s, chunks: chunks, refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sightline_tracker_refused_total",
-		Help: "Tracker batches refused before ingestion, by reason (key, origin).",
+		Help: "Tracker batches and config requests refused, by reason (key, origin).",
 	}, []string{"reason"})}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(h.refused); err != nil {
@@ -128,6 +143,8 @@ func New(cfg Config) (*Handler, error) {
 // Register adds the tracker's endpoints to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/{file}", h.serveScript)
+	mux.HandleFunc("GET /t/chunks/{file}", h.serveChunk)
+	mux.HandleFunc("GET /t/config", h.config)
 	mux.HandleFunc("OPTIONS /t/batch", h.preflight)
 	mux.HandleFunc("POST /t/batch", h.batch)
 }
@@ -148,6 +165,13 @@ func (h *Handler) serveScript(w http.ResponseWriter, r *http.Request) {
 			Message: "no such tracker file; the script is " + StablePath})
 		return
 	}
+	writeScript(w, r, s)
+}
+
+// writeScript sends a script, gzipped when the browser accepts it, with an
+// ETag; the caller has set Cache-Control.
+func writeScript(w http.ResponseWriter, r *http.Request, s *Script) {
+	hdr := w.Header()
 	body, etag := s.Body, s.etag+`"`
 	hdr.Add("Vary", "Accept-Encoding")
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {

@@ -2,13 +2,21 @@ package tracker
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // budget is the most the core script may weigh gzipped (SPEC.md §1).
@@ -57,18 +65,93 @@ func TestScriptBuiltFromSources(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	err = filepath.WalkDir(filepath.Join(src, "src"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, dir := range []string{"src", "chunks"} {
+		err = filepath.WalkDir(filepath.Join(src, dir), func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == filepath.Join(src, "chunks") {
+				return nil // no chunks yet
+			}
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			if !listed[filepath.ToSlash(rel)] {
+				t.Errorf("web/tracker/%s is not in the build: run scripts/build-tracker.sh and commit dist/", rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(src, p)
-		if !listed[filepath.ToSlash(rel)] {
-			t.Errorf("web/tracker/%s is not in the build: run scripts/build-tracker.sh and commit dist/", rel)
-		}
-		return nil
-	})
+	}
+}
+
+// TestChunksNamedInTheCore checks that the core can load every embedded
+// chunk: the build bakes each chunk's versioned file name into it.
+func TestChunksNamedInTheCore(t *testing.T) {
+	core, err := LoadScript()
 	if err != nil {
 		t.Fatal(err)
+	}
+	chunks, err := loadChunks(dist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range chunks {
+		if !bytes.Contains(core.Body, []byte(`"`+name+`"`)) {
+			t.Errorf("chunk %s is not in the core's manifest: rebuild with scripts/build-tracker.sh", name)
+		}
+	}
+}
+
+// TestServeChunks serves the chunks of a build of its own: versioned
+// names, cached for a year, gzipped on request, revalidated by ETag, and
+// nothing else under /t/chunks/.
+func TestServeChunks(t *testing.T) {
+	chunk := []byte(strings.Repeat("window.slRecord = function () { return 'recording'; };\n", 40))
+	fsys := fstest.MapFS{
+		"dist/sightline-0.1.0-0123abcd.js": {Data: []byte("/* core */")},
+		"dist/chunks/record-89abcdef.js":   {Data: chunk},
+	}
+	h, err := newHandler(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		return w
+	}
+	w := get("/t/chunks/record-89abcdef.js")
+	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), chunk) || w.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" ||
+		!strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") {
+		t.Fatalf("chunk: %d %v", w.Code, w.Header())
+	}
+	gz := get("/t/chunks/record-89abcdef.js", "Accept-Encoding", "gzip")
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil || gz.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzipped chunk: %v %v", err, gz.Header())
+	}
+	if body, _ := io.ReadAll(zr); !bytes.Equal(body, chunk) || gz.Body.Len() >= len(chunk) {
+		t.Fatalf("gzipped chunk does not unpack to the chunk")
+	}
+	if w := get("/t/chunks/record-89abcdef.js", "If-None-Match", w.Header().Get("ETag")); w.Code != http.StatusNotModified {
+		t.Fatalf("revalidation: %d", w.Code)
+	}
+	for _, p := range []string{"/t/chunks/record-00000000.js", "/t/chunks/record.js", "/t/chunks/sightline-0.1.0-0123abcd.js",
+		"/t/chunks/..%2fsightline-0.1.0-0123abcd.js"} {
+		if w := get(p); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, w.Code)
+		}
+	}
+	if w := get("/t/sightline-0.1.0-0123abcd.js"); w.Code != 200 || w.Body.String() != "/* core */" {
+		t.Errorf("the core: %d %q", w.Code, w.Body.String())
 	}
 }
 

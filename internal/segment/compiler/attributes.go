@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -176,8 +177,22 @@ func (b *builder) attribute(a *segment.Attribute) error {
 	}
 	col := column(typ)
 	op, negate := positive(a.Op)
+	// A historical query sees no value set after its moment, not even
+	// through an explicit "as of" later than it.
+	asOf := a.AsOf
+	if b.c.Historical && (asOf.IsZero() || asOf.After(b.c.Now)) {
+		asOf = b.c.Now
+	}
 	return b.complement(negate, func() error {
 		switch {
+		case a.Scope == segment.ScopeCompany && b.c.Historical:
+			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN ")
+			b.valuesAsOf(col, 1, a.Key, b.c.Now)
+			b.w(" c ON c.u = g.group_key WHERE g.site_id = ")
+			b.arg(b.c.Site)
+			b.until("g.linked_at")
+			b.w(" AND ")
+			return b.predicate("c."+col, op, a.Values)
 		case a.Scope == segment.ScopeCompany:
 			// DISTINCT: a user in several matching companies is one member.
 			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
@@ -189,16 +204,10 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			b.arg(a.Key)
 			b.w(" AND ")
 			return b.predicate("c."+col, op, a.Values)
-		case !a.AsOf.IsZero():
-			b.w("SELECT u FROM (SELECT entity_key AS u, is_null, ", col,
-				", row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn",
-				" FROM attr_history WHERE site_id = ")
-			b.arg(b.c.Site)
-			b.w(" AND entity = 0 AND key = ")
-			b.arg(a.Key)
-			b.w(" AND set_at <= ")
-			b.arg(a.AsOf)
-			b.w(") h WHERE rn = 1 AND NOT is_null AND ")
+		case !asOf.IsZero():
+			b.w("SELECT u FROM ")
+			b.valuesAsOf(col, 0, a.Key, asOf)
+			b.w(" v WHERE ")
 			return b.predicate(col, op, a.Values)
 		default:
 			b.w("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
@@ -209,6 +218,21 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			return b.predicate(col, op, a.Values)
 		}
 	})
+}
+
+// valuesAsOf writes a derived table (u, col) of the values that key had at
+// the moment at, for users (entity 0) or companies (1), leaving out those
+// unset then.
+func (b *builder) valuesAsOf(col string, entity int, key string, at time.Time) {
+	b.w("(SELECT u, ", col, " FROM (SELECT entity_key AS u, is_null, ", col,
+		", row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn",
+		" FROM attr_history WHERE site_id = ")
+	b.arg(b.c.Site)
+	b.w(" AND entity = ", strconv.Itoa(entity), " AND key = ")
+	b.arg(key)
+	b.w(" AND set_at <= ")
+	b.arg(at)
+	b.w(") h WHERE rn = 1 AND NOT is_null)")
 }
 
 // changed matches users with a history entry in the period whose value
@@ -228,6 +252,7 @@ func (b *builder) changed(c *segment.Changed) error {
 	b.arg(c.Key)
 	b.w(") h WHERE prev IS DISTINCT FROM v")
 	b.period("set_at", c.Period)
+	b.until("set_at")
 	// From and To compare like "=": a date written as a day is that day.
 	if c.From != nil {
 		b.w(" AND ")

@@ -68,6 +68,7 @@ func (b *builder) siteEvents(kinds string) {
 	b.w("FROM events WHERE site_id = ")
 	b.arg(b.c.Site)
 	b.w(" AND kind IN (", kinds, ")")
+	b.until("ts")
 }
 
 func (b *builder) event(e *segment.Event) error {
@@ -223,10 +224,33 @@ func (b *builder) visited(v *segment.Visited) error {
 	})
 }
 
+// signal counts the tracker's events for a frustration signal, on the
+// pages that match when the condition names one.
+func (b *builder) signal(s *segment.Signal) error {
+	name := s.Kind.EventName()
+	if name == "" {
+		return fmt.Errorf("unknown signal %q", s.Kind)
+	}
+	return b.counted("count(*)", s.Count, func() error {
+		b.siteEvents(kindTrack)
+		b.w(" AND name = ")
+		b.arg(name)
+		if s.Match != "" {
+			b.w(" AND ")
+			if err := b.predicate("path", s.Match, []segment.Value{{Kind: segment.ValString, Str: s.Page}}); err != nil {
+				return err
+			}
+		}
+		b.period("ts", s.Period)
+		return nil
+	})
+}
+
 func (b *builder) siteSessions(p segment.Period) {
 	b.w("FROM all_sessions WHERE site_id = ")
 	b.arg(b.c.Site)
 	b.period("started_at", p)
+	b.until("started_at")
 }
 
 func (b *builder) sessions(s *segment.Sessions) error {

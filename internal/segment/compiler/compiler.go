@@ -35,6 +35,11 @@ type Compiler struct {
 	Catalog segment.Catalog
 	Resolve Resolver
 	Dialect Dialect
+	// Historical compiles the segment as it stood at Now, for a moment in
+	// the past: only events and sessions up to Now count, attributes take
+	// the value they had then, and the users are those seen by then.
+	// Identities merged since count as one user throughout.
+	Historical bool
 }
 
 // Members compiles n to a query returning the distinct member keys in a
@@ -77,11 +82,27 @@ func (b *builder) arg(v any) {
 	b.sql.WriteString("?")
 }
 
-// universe writes the set of all the site's users (identified or not).
+// universe writes the set of all the site's users (identified or not); in
+// a historical query, those with a message up to Now.
 func (b *builder) universe() {
+	if b.c.Historical {
+		b.w("SELECT DISTINCT user_key AS u FROM events WHERE site_id = ")
+		b.arg(b.c.Site)
+		b.until("ts")
+		return
+	}
 	b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
 	b.arg(b.c.Site)
 	b.w(" AND kind IN (1, 2)")
+}
+
+// until writes "AND col <= Now" in a historical query, where rows after
+// the moment asked about must not count.
+func (b *builder) until(col string) {
+	if b.c.Historical {
+		b.w(" AND ", col, " <= ")
+		b.arg(b.c.Now)
+	}
 }
 
 func (b *builder) node(n segment.Node) error {
@@ -113,6 +134,8 @@ func (b *builder) node(n segment.Node) error {
 		return b.sessionDuration(n)
 	case *segment.SessionField:
 		return b.sessionField(n)
+	case *segment.Signal:
+		return b.signal(n)
 	case *segment.InSegment:
 		return b.inSegment(n)
 	}

@@ -29,6 +29,13 @@ func testCatalog() segment.Catalog {
 
 func compile(t *testing.T, text string, saved map[string]string) (compiler.Query, error) {
 	t.Helper()
+	return compileAt(t, text, saved, false)
+}
+
+// compileAt compiles text, as it stands now or, with historical, as it
+// stood at now in the past.
+func compileAt(t *testing.T, text string, saved map[string]string, historical bool) (compiler.Query, error) {
+	t.Helper()
 	n, err := segment.Parse(text)
 	if err != nil {
 		t.Fatalf("parse %q: %v", text, err)
@@ -36,7 +43,7 @@ func compile(t *testing.T, text string, saved map[string]string) (compiler.Query
 	if err := segment.Validate(n, testCatalog()); err != nil {
 		t.Fatalf("validate %q: %v", text, err)
 	}
-	c := &compiler.Compiler{Site: 7, Now: now, Catalog: testCatalog(), Dialect: compiler.DuckDB{},
+	c := &compiler.Compiler{Site: 7, Now: now, Catalog: testCatalog(), Dialect: compiler.DuckDB{}, Historical: historical,
 		Resolve: func(id string) (segment.Node, error) {
 			src, ok := saved[id]
 			if !ok {
@@ -48,7 +55,8 @@ func compile(t *testing.T, text string, saved map[string]string) (compiler.Query
 }
 
 // TestGolden compiles each testdata/*.seg file (one definition per file)
-// and compares the SQL and arguments with the .sql file beside it.
+// and compares the SQL and arguments with the .sql file beside it. Files
+// named historical_* are compiled as of a moment in the past.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.seg")
 	if err != nil || len(files) == 0 {
@@ -60,7 +68,8 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := compile(t, string(src), map[string]string{"seg_pro": `plan = "pro"`})
+			historical := strings.HasPrefix(filepath.Base(f), "historical_")
+			q, err := compileAt(t, string(src), map[string]string{"seg_pro": `plan = "pro"`}, historical)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,8 +108,8 @@ func render(q compiler.Query) string {
 
 func TestUserTextOnlyInArguments(t *testing.T) {
 	evil := `x'; DROP TABLE events; --`
-	q, err := compile(t, fmt.Sprintf(`plan = %q or did(%q, 7d, %s = %q) or visited(contains %q) or session.country = %q`,
-		evil, evil, "format", evil, evil, evil), nil)
+	q, err := compile(t, fmt.Sprintf(`plan = %q or did(%q, 7d, %s = %q) or visited(contains %q) or session.country = %q or rage_clicks(page = %q)`,
+		evil, evil, "format", evil, evil, evil, evil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,16 @@ func TestMembersScenarios(t *testing.T) {
 		return store.Message{Kind: store.KindGroup, UserID: user, GroupID: company, Timestamp: now.Add(-time.Hour),
 			Traits: attr.Flatten(traits)}
 	}
+	signal := func(user, name, path string, ago time.Duration) store.Message {
+		return store.Message{Kind: store.KindTrack, UserID: user, Name: name, Timestamp: now.Add(-ago),
+			Page: store.Page{Path: path}, Properties: "{}"}
+	}
+	frustrated := []store.Message{
+		signal("u1", "$rage_click", "/checkout", time.Hour), signal("u1", "$rage_click", "/checkout/pay", 2*time.Hour),
+		signal("u1", "$rage_click", "/home", 3*time.Hour), signal("u1", "$error", "/checkout", 40*24*time.Hour),
+		signal("u2", "$dead_click", "/home", time.Hour), signal("u2", "Rage Click", "/checkout", time.Hour),
+		identify("u3", now.Add(-time.Hour), map[string]any{"plan": "pro"}),
+	}
 	login := identify("u1", now.Add(-20*24*time.Hour), map[string]any{"last_login_at": "2026-02-23T16:37:20Z"})
 	other := identify("u2", now.Add(-20*24*time.Hour), map[string]any{"last_login_at": "2026-02-24T00:00:00Z"})
 	tests := []struct {
@@ -53,6 +63,13 @@ func TestMembersScenarios(t *testing.T) {
 		{"between: an instant low bound is exact",
 			[]store.Message{login, other},
 			"", "last_login_at between 2026-02-23T16:37:21Z and 2026-02-24", []string{"u2"}},
+		{"rage clicks counted in the period", frustrated, "", "rage_clicks(1d) >= 3", []string{"u1"}},
+		{"rage clicks on pages starting with a path", frustrated, "", `rage_clicks(1d, page starts_with "/checkout") = 2`, []string{"u1"}},
+		{"rage clicks on one page", frustrated, "", `rage_clicks(page = "/checkout")`, []string{"u1"}},
+		{"no rage clicks includes users without any signal", frustrated, "", "rage_clicks(30d) = 0", []string{"u2", "u3"}},
+		{"an error outside the period does not count", frustrated, "", "errors(30d) > 0", nil},
+		{"an error in all time counts", frustrated, "", `errors(page contains "check") = 1`, []string{"u1"}},
+		{"dead clicks are not rage clicks", frustrated, "", "dead_clicks(7d) and not rage_clicks(7d)", []string{"u2"}},
 		{"a saved segment's whole day is the whole day",
 			[]store.Message{login, other},
 			"last_login_at = 2026-02-23", `in_segment("$SAVED")`, []string{"u1"}},
@@ -104,6 +121,16 @@ func TestMembersScenarios(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) || count != int64(len(tt.want)) {
 				t.Errorf("%s: members %v, count %d; want %v", text, got, count, tt.want)
+			}
+			for _, id := range []string{"u1", "u2", "u3"} {
+				key, err := db.UserKey(ctx, site.ID, store.Identity{Kind: "user", ID: id})
+				if err != nil {
+					continue // not in this scenario's data
+				}
+				in, err := eng.Contains(ctx, site.ID, n, key)
+				if err != nil || in != slices.Contains(tt.want, id) {
+					t.Errorf("%s: Contains(%s) = %v, %v", text, id, in, err)
+				}
 			}
 		})
 	}

@@ -84,6 +84,11 @@ func features(n segment.Node, cat segment.Catalog) []string {
 			add("session_duration", string(n.Agg), string(n.Op))
 		case *segment.SessionField:
 			add("session field", string(n.Op))
+		case *segment.Signal:
+			add("signal", string(n.Kind))
+			add("signal page", string(n.Match))
+			count("signal", n.Count)
+			period("signal", n.Period)
 		case *segment.InSegment:
 			add("in_segment")
 		}
@@ -133,12 +138,22 @@ func requiredFeatures() []string {
 		out = append(out, "did count "+string(op), "active_days count "+string(op), "visited count "+string(op),
 			"sessions count "+string(op), "session_duration any "+string(op), "session_duration avg "+string(op))
 	}
-	for _, kind := range []string{"did", "active_days", "sessions", "changed"} {
+	for _, k := range segment.SignalKinds() {
+		out = append(out, "signal "+string(k))
+	}
+	for _, op := range []segment.Op{"", segment.OpEq, segment.OpContains, segment.OpStarts, segment.OpMatches} {
+		out = append(out, "signal page "+string(op))
+	}
+	for _, op := range cmp {
+		out = append(out, "signal count "+string(op))
+	}
+	for _, kind := range []string{"did", "active_days", "sessions", "changed", "signal"} {
 		out = append(out, kind+" period last", kind+" period range", kind+" period all time")
 	}
 	return append(out, "group all", "group any", "not", "attribute as of", "attribute company string",
 		"attribute company number", "attribute company datetime", "attribute company boolean",
 		"changed from true to true", "changed from true to false", "changed from false to true",
 		"changed from false to false", "did count at least once", "visited count at least once", "did_first",
-		"visited =", "visited contains", "visited starts_with", "visited matches", "in_segment")
+		"visited =", "visited contains", "visited starts_with", "visited matches", "in_segment",
+		"signal count at least once")
 }

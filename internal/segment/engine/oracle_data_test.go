@@ -421,6 +421,11 @@ func (g *dataGen) event(userID, anonID string, t time.Time, ctx store.Context) {
 	default:
 		m.Kind = store.KindTrack
 		m.Name, m.Properties = g.track()
+		if g.chance(0.3) { // a frustration signal from the tracker, on a page
+			m.Name = pick(g.r, "$rage_click", "$rage_click", "$dead_click", "$u_turn", "$error")
+			m.Properties = `{"selector":"button"}`
+			m.Page = store.Page{Path: pick(g.r, paths...)}
+		}
 	}
 	g.emit(m)
 }

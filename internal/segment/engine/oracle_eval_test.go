@@ -74,6 +74,17 @@ func (w *world) match(n segment.Node, u *oUser) bool {
 		return countMatches(count, n.Count)
 	case *segment.SessionDuration:
 		return w.sessionDuration(n, u)
+	case *segment.Signal:
+		name := map[segment.SignalKind]string{"rage_clicks": "$rage_click", "dead_clicks": "$dead_click",
+			"u_turns": "$u_turn", "errors": "$error"}[n.Kind]
+		count := 0
+		for _, e := range u.events {
+			if e.kind == 2 && e.name == name && inPeriod(e.ts, n.Period, w.now) &&
+				(n.Match == "" || textTest(n.Match, e.path, n.Page)) {
+				count++
+			}
+		}
+		return countMatches(count, n.Count)
 	case *segment.SessionField:
 		neg, op := positive(n.Op)
 		found := false

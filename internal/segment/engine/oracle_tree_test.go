@@ -178,9 +178,11 @@ func (g *treeGen) leaf() segment.Node {
 		return &segment.Sessions{Count: g.count(false), Period: g.period(true, "session")}
 	case x < 80:
 		return g.sessionDuration()
-	case x < 90:
+	case x < 86:
 		return g.sessionField()
-	case x < 97 && len(g.segments) > 0:
+	case x < 93:
+		return g.signal()
+	case x < 98 && len(g.segments) > 0:
 		return &segment.InSegment{ID: pick(g.r, g.segments...)}
 	}
 	return g.attribute(segment.ScopeUser)
@@ -587,6 +589,25 @@ func (g *treeGen) sessionField() segment.Node {
 		s.Values = []segment.Value{str(g.fragment(s.Op, lit().Str))}
 	default:
 		s.Values = []segment.Value{lit()}
+	}
+	return s
+}
+
+// signal returns a frustration signal condition, on a page for about half.
+func (g *treeGen) signal() segment.Node {
+	s := &segment.Signal{Kind: pick(g.r, segment.SignalKinds()...), Count: g.count(true), Period: g.period(true, "track")}
+	if g.chance(0.5) {
+		s.Match = pick(g.r, segment.OpEq, segment.OpContains, segment.OpStarts, segment.OpMatches)
+		s.Page = "/nowhere"
+		if len(g.voc.paths) > 0 && g.chance(0.95) {
+			s.Page = pick(g.r, g.voc.paths...)
+		}
+		if s.Match != segment.OpEq {
+			s.Page = g.fragment(s.Match, s.Page)
+		}
+		if s.Page == "" {
+			s.Page = "/"
+		}
 	}
 	return s
 }

@@ -241,8 +241,8 @@ func (b *Bulk) checkKey(site int64, entity store.Entity, name string, v attr.Val
 
 // Session appends a closed session of a user and returns the session ID it
 // was given, which is also set in s.ID. s.Events counts its track, page and
-// screen events and s.Pages its page and screen events, as the writer counts
-// them.
+// screen events, s.Pages its page and screen events and s.Signals its
+// tracker signals, as the writer counts them.
 func (b *Bulk) Session(site, user int64, s *store.Session) int64 {
 	if b.Err() != nil {
 		return 0
@@ -250,7 +250,8 @@ func (b *Bulk) Session(site, user int64, s *store.Session) int64 {
 	s.ID = b.db.w.nextSession
 	b.db.w.nextSession++
 	b.buf.sessions = append(b.buf.sessions, session{id: s.ID, site: site, user: user, start: s.Start, last: s.End,
-		pages: s.Pages, events: s.Events, entry: s.EntryPage, exit: s.ExitPage, ctx: s.Context, closed: true})
+		pages: s.Pages, events: s.Events, entry: s.EntryPage, exit: s.ExitPage, ctx: s.Context, sig: s.Signals,
+		closed: true})
 	b.stats.Sessions++
 	b.added()
 	return s.ID

@@ -147,10 +147,7 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		tSessions: {len(buf.sessions), func(app *duckdb.Appender) error {
 			for i := range buf.sessions {
 				s := &buf.sessions[i]
-				c := &s.ctx
-				if err := app.AppendRow(s.site, s.id, s.user, s.start, s.last, int32(s.pages), int32(s.events),
-					s.entry, s.exit, c.DeviceType, c.Browser, c.OS, c.Country, c.Locale, c.Timezone, c.Channel,
-					c.Referrer, c.UTMSource, c.UTMMedium, c.UTMCampaign); err != nil {
+				if err := app.AppendRow(sessionRow(s)...); err != nil {
 					return err
 				}
 			}

@@ -1,11 +1,12 @@
 package duckstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +25,7 @@ type siteCache struct {
 }
 
 func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, created_at FROM sites")
+	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, created_at FROM sites")
 	if err != nil {
 		return fmt.Errorf("load sites: %w", err)
 	}
@@ -38,7 +39,7 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 		var s store.Site
 		var hash string
 		var origins []any
-		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.CreatedAt); err != nil {
+		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &s.CreatedAt); err != nil {
 			return fmt.Errorf("load sites: %w", err)
 		}
 		s.Origins = make([]string, 0, len(origins))
@@ -65,17 +66,13 @@ func NormalizeOrigin(o string) (string, error) {
 // CreateSite creates a site and returns it with its write key, which is not
 // stored and cannot be shown again.
 func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return store.Site{}, "", errors.New("a site needs a name")
+	name, err := siteName(name)
+	if err != nil {
+		return store.Site{}, "", err
 	}
-	clean := make([]string, 0, len(origins))
-	for _, o := range origins {
-		n, err := NormalizeOrigin(o)
-		if err != nil {
-			return store.Site{}, "", err
-		}
-		clean = append(clean, n)
+	clean, err := normalizeOrigins(origins)
+	if err != nil {
+		return store.Site{}, "", err
 	}
 	key := auth.NewSecret("wk_")
 	db.sites.mu.Lock()
@@ -88,7 +85,8 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	if _, err := db.sql.ExecContext(ctx,
-		"INSERT INTO sites VALUES (?, ?, ?, ?, ?::VARCHAR[], ?)",
+		`INSERT INTO sites (id, public_id, name, write_key_hash, origins, respect_dnt, created_at)
+		VALUES (?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
 		s.ID, s.PublicID, s.Name, auth.Hash(key), clean, s.CreatedAt); err != nil {
 		return store.Site{}, "", fmt.Errorf("create site: %w", err)
 	}
@@ -96,6 +94,71 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 	db.sites.byKey[auth.Hash(key)] = s
 	db.sites.byPublic[s.PublicID] = s
 	return s, key, nil
+}
+
+// siteName checks and trims a site's name.
+func siteName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", &store.FieldError{Code: "invalid_name", Field: "name", Msg: "a site needs a name"}
+	}
+	return name, nil
+}
+
+// normalizeOrigins checks allowed origins and returns them in canonical
+// form, each once; the error names the first bad one's index.
+func normalizeOrigins(origins []string) ([]string, error) {
+	clean := make([]string, 0, len(origins))
+	for i, o := range origins {
+		n, err := NormalizeOrigin(o)
+		if err != nil {
+			return nil, &store.FieldError{Code: "invalid_origin", Field: fmt.Sprintf("origins[%d]", i), Msg: err.Error()}
+		}
+		if !slices.Contains(clean, n) {
+			clean = append(clean, n)
+		}
+	}
+	return clean, nil
+}
+
+// UpdateSite changes a site's name, allowed origins or Do-Not-Track
+// setting. The change takes effect at once for every request that looks
+// the site up afterwards, the tracker's origin check included.
+func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdate) (store.Site, error) {
+	db.sites.mu.Lock()
+	defer db.sites.mu.Unlock()
+	s, ok := db.sites.byPublic[publicID]
+	if !ok {
+		return store.Site{}, fmt.Errorf("site %q: %w", publicID, store.ErrNotFound)
+	}
+	if u.Name != nil {
+		name, err := siteName(*u.Name)
+		if err != nil {
+			return store.Site{}, err
+		}
+		s.Name = name
+	}
+	if u.Origins != nil {
+		clean, err := normalizeOrigins(*u.Origins)
+		if err != nil {
+			return store.Site{}, err
+		}
+		s.Origins = clean
+	}
+	if u.RespectDNT != nil {
+		s.RespectDNT = *u.RespectDNT
+	}
+	if _, err := db.sql.ExecContext(ctx, "UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ? WHERE id = ?",
+		s.Name, s.Origins, s.RespectDNT, s.ID); err != nil {
+		return store.Site{}, fmt.Errorf("update site: %w", err)
+	}
+	db.sites.byPublic[publicID] = s
+	for hash, old := range db.sites.byKey {
+		if old.ID == s.ID {
+			db.sites.byKey[hash] = s
+		}
+	}
+	return s, nil
 }
 
 // Site returns the site with the given public ID.
@@ -109,7 +172,7 @@ func (db *DB) Site(_ context.Context, publicID string) (store.Site, error) {
 	return s, nil
 }
 
-// Sites lists every site.
+// Sites lists every site, oldest first.
 func (db *DB) Sites(_ context.Context) []store.Site {
 	db.sites.mu.RLock()
 	defer db.sites.mu.RUnlock()
@@ -117,6 +180,7 @@ func (db *DB) Sites(_ context.Context) []store.Site {
 	for _, s := range db.sites.byPublic {
 		out = append(out, s)
 	}
+	slices.SortFunc(out, func(a, b store.Site) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

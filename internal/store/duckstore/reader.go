@@ -253,7 +253,8 @@ func (db *DB) UserSessions(ctx context.Context, site int64, id store.Identity, l
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT session_id, started_at, ended_at, page_count, event_count,
 		entry_page, exit_page, device_type, browser, os, country, locale, timezone, channel, referrer,
-		utm_source, utm_medium, utm_campaign FROM all_sessions WHERE user_key = ? ORDER BY started_at DESC LIMIT ?`,
+		utm_source, utm_medium, utm_campaign, clicks, rage_clicks, dead_clicks, u_turns, errors, max_scroll
+		FROM all_sessions WHERE user_key = ? ORDER BY started_at DESC LIMIT ?`,
 		key, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read sessions: %w", err)
@@ -262,10 +263,11 @@ func (db *DB) UserSessions(ctx context.Context, site int64, id store.Identity, l
 	var out []store.Session
 	for rows.Next() {
 		var s store.Session
-		c := &s.Context
+		c, g := &s.Context, &s.Signals
 		if err := rows.Scan(&s.ID, &s.Start, &s.End, &s.Pages, &s.Events, &s.EntryPage, &s.ExitPage,
 			&c.DeviceType, &c.Browser, &c.OS, &c.Country, &c.Locale, &c.Timezone, &c.Channel, &c.Referrer,
-			&c.UTMSource, &c.UTMMedium, &c.UTMCampaign); err != nil {
+			&c.UTMSource, &c.UTMMedium, &c.UTMCampaign, &g.Clicks, &g.RageClicks, &g.DeadClicks, &g.UTurns,
+			&g.Errors, &g.MaxScroll); err != nil {
 			return nil, fmt.Errorf("read sessions: %w", err)
 		}
 		out = append(out, s)

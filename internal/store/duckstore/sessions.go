@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
@@ -16,6 +17,7 @@ type session struct {
 	pages, events  int
 	entry, exit    string
 	ctx            store.Context
+	sig            store.Signals
 	closed         bool
 }
 
@@ -71,6 +73,9 @@ func (db *DB) touchSession(b *batch, s *session, m *store.Message) {
 		}
 		s.exit = page
 	}
+	if m.Kind == store.KindTrack && strings.HasPrefix(m.Name, "$") {
+		s.sig.Count(m.Name, m.Properties)
+	}
 	b.touched[s.id] = s
 }
 
@@ -121,7 +126,8 @@ func (db *DB) mergeSessions(b *batch, from, into int64) {
 func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT session_id, site_id, user_key, started_at, ended_at,
 		page_count, event_count, entry_page, exit_page, device_type, browser, os, country, locale,
-		timezone, channel, referrer, utm_source, utm_medium, utm_campaign FROM open_sessions`)
+		timezone, channel, referrer, utm_source, utm_medium, utm_campaign,
+		clicks, rage_clicks, dead_clicks, u_turns, errors, max_scroll FROM open_sessions`)
 	if err != nil {
 		return fmt.Errorf("load open sessions: %w", err)
 	}
@@ -131,7 +137,8 @@ func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
 		c := &s.ctx
 		if err := rows.Scan(&s.id, &s.site, &s.user, &s.start, &s.last, &s.pages, &s.events, &s.entry, &s.exit,
 			&c.DeviceType, &c.Browser, &c.OS, &c.Country, &c.Locale, &c.Timezone, &c.Channel, &c.Referrer,
-			&c.UTMSource, &c.UTMMedium, &c.UTMCampaign); err != nil {
+			&c.UTMSource, &c.UTMMedium, &c.UTMCampaign, &s.sig.Clicks, &s.sig.RageClicks, &s.sig.DeadClicks,
+			&s.sig.UTurns, &s.sig.Errors, &s.sig.MaxScroll); err != nil {
 			return fmt.Errorf("load open sessions: %w", err)
 		}
 		w.open[s.user] = s
@@ -142,8 +149,9 @@ func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
 // sessionRow is a session as appended to sessions or open_sessions; the
 // column order follows the schema.
 func sessionRow(s *session) []driver.Value {
-	c := s.ctx
+	c, g := s.ctx, s.sig
 	return []driver.Value{s.site, s.id, s.user, s.start, s.last, int32(s.pages), int32(s.events), s.entry, s.exit,
 		c.DeviceType, c.Browser, c.OS, c.Country, c.Locale, c.Timezone, c.Channel, c.Referrer,
-		c.UTMSource, c.UTMMedium, c.UTMCampaign}
+		c.UTMSource, c.UTMMedium, c.UTMCampaign, int32(g.Clicks), int32(g.RageClicks), int32(g.DeadClicks),
+		int32(g.UTurns), int32(g.Errors), int32(g.MaxScroll)}
 }

@@ -2,7 +2,7 @@
 // stub that queues its calls and loads this script; here the stub is
 // replaced by the real command function and its queue is replayed.
 //
-//   sightline('init', 'WRITE_KEY', {respectDNT: true})
+//   sightline('init', 'WRITE_KEY', {respectDNT: true})  // overrides the site's setting
 //   sightline('identify', 'u_123', {plan: 'pro'})   // or null: anonymous
 //   sightline('event', 'export', {format: 'csv'})
 //   sightline('page')                               // automatic by default
@@ -16,12 +16,13 @@ import * as transport from './transport';
 import { install, pageview } from './capture';
 import { localGet, localSet } from './storage';
 import { safe, setDebug } from './safe';
+import { loadChunk } from './chunks';
 
 /** Options of sightline('init', key, options). */
 interface Options {
   host?: string; // Sightline's address; default: where this script came from
   requireConsent?: boolean; // capture nothing until sightline('consent', true)
-  respectDNT?: boolean; // capture nothing when the browser asks not to be tracked
+  respectDNT?: boolean; // capture nothing when the browser asks not to be tracked (default: the site's setting)
   pages?: boolean; // automatic page views (default true)
   debug?: boolean; // log swallowed errors to the console
 }
@@ -31,10 +32,16 @@ type Command = ((...args: unknown[]) => void) & { q?: Args[]; v?: string };
 
 const MAX_HELD = 100;
 
+const CONFIG_TIMEOUT = 5000;
+
 let key = '';
 let options: Options = {};
 let held: Args[] = [];
 let scriptOrigin = '';
+// The site's settings from /t/config: configured once it arrived (or
+// failed, which keeps the snippet's options alone in charge).
+let configured = false;
+let siteDNT = false;
 
 try {
   const s = document.currentScript as HTMLScriptElement | null;
@@ -49,15 +56,64 @@ function dnt(): boolean {
   return n.doNotTrack === '1' || w.doNotTrack === '1' || n.msDoNotTrack === '1' || n.globalPrivacyControl === true;
 }
 
+// honoursDNT reports whether the site honours Do-Not-Track: the snippet's
+// respectDNT when it sets one, else the site's setting.
+function honoursDNT(): boolean {
+  return options.respectDNT !== undefined ? !!options.respectDNT : siteDNT;
+}
+
 // blocked reports whether the visitor or their browser said no: opt-out,
 // consent refused, or Do-Not-Track when the site honours it.
 function blocked(): boolean {
-  return localGet('sl_optout') === '1' || localGet('sl_consent') === '0' || !!(options.respectDNT && dnt());
+  return localGet('sl_optout') === '1' || localGet('sl_consent') === '0' || (honoursDNT() && dnt());
+}
+
+// undecided reports whether a browser sending Do-Not-Track must wait for
+// the site's config to know whether it may be tracked at all: until then
+// not even the visitor ID is written.
+function undecided(): boolean {
+  return !configured && options.respectDNT === undefined && dnt();
 }
 
 // allowed reports whether capture may run now.
 function allowed(): boolean {
-  return !!key && !blocked() && (!options.requireConsent || localGet('sl_consent') === '1');
+  return !!key && !blocked() && !undecided() && (!options.requireConsent || localGet('sl_consent') === '1');
+}
+
+/** The site's settings as /t/config sends them. */
+interface SiteConfig {
+  respect_dnt?: unknown;
+  load?: unknown; // names of chunks the page should load
+}
+
+// loadConfig reads the site's settings from /t/config. Meanwhile captured
+// messages wait in memory, unsent; when it fails (or takes more than
+// CONFIG_TIMEOUT) the snippet's options alone apply.
+function loadConfig(host: string): void {
+  transport.pause();
+  const done = safe(function (c: SiteConfig | null): void {
+    if (configured) return;
+    configured = true;
+    siteDNT = !!(c && c.respect_dnt === true);
+    if (blocked()) stop();
+    transport.resume();
+    start();
+    const load = c && c.load;
+    if (core.isActive() && Array.isArray(load)) for (let i = 0; i < load.length; i++) loadChunk(host, String(load[i]));
+  });
+  const fail = function (): void {
+    done(null);
+  };
+  window.setTimeout(fail, CONFIG_TIMEOUT);
+  try {
+    fetch(host + '/t/config?k=' + encodeURIComponent(key), { credentials: 'omit' })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(done, fail);
+  } catch (e) {
+    fail();
+  }
 }
 
 function start(): void {
@@ -87,6 +143,7 @@ function init(k: unknown, o: unknown): void {
     timezone: timezone(),
     screen: { width: screen.width, height: screen.height, density: window.devicePixelRatio },
   });
+  loadConfig(host);
   start();
 }
 

@@ -27,6 +27,21 @@ let queue: string[] = [];
 let timer = 0;
 let inflight = false;
 let attempts = 0;
+let paused = false;
+
+/**
+ * Holds queued messages in memory, unsent, until resume: while the site's
+ * config has not arrived, nothing leaves the page.
+ */
+export function pause(): void {
+  paused = true;
+}
+
+/** Sends what pause held, and everything after it. */
+export function resume(): void {
+  paused = false;
+  schedule(0);
+}
 
 /**
  * Sets where batches go and the context sent once per batch (library,
@@ -54,7 +69,7 @@ export function clear(): void {
 }
 
 function schedule(ms: number): void {
-  if (!timer && !inflight && queue.length) timer = window.setTimeout(send, ms);
+  if (!timer && !inflight && !paused && queue.length) timer = window.setTimeout(send, ms);
 }
 
 // take removes the next batch from the queue: up to MAX_BATCH messages and
@@ -75,7 +90,7 @@ function body(batch: string[]): string {
 
 const send = safe(function send(): void {
   timer = 0;
-  if (inflight || !queue.length || !url) return;
+  if (inflight || paused || !queue.length || !url) return;
   const batch = take();
   inflight = true;
   fetch(url, {
@@ -122,7 +137,7 @@ function retry(batch: string[], after: number): void {
 export function flush(): void {
   clearTimeout(timer);
   timer = 0;
-  while (queue.length && url) {
+  while (queue.length && url && !paused) {
     const data = body(take());
     let sent = false;
     try {

@@ -1,0 +1,21 @@
+(SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ?) UNION (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND path = ? AND ts >= ? GROUP BY user_key HAVING count(*) > ?) UNION ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key HAVING NOT (count(*) = ?))) UNION (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? AND ts < ? GROUP BY user_key HAVING count(*) >= ?)
+-- args:
+-- $1 = 7
+-- $2 = "$rage_click"
+-- $3 = "/checkout"
+-- $4 = "2026-10-30T12:00:00Z"
+-- $5 = 3
+-- $6 = 7
+-- $7 = "$error"
+-- $8 = "/checkout"
+-- $9 = "2026-11-22T12:00:00Z"
+-- $10 = 0
+-- $11 = 7
+-- $12 = 7
+-- $13 = "$dead_click"
+-- $14 = 0
+-- $15 = 7
+-- $16 = "$u_turn"
+-- $17 = "2026-11-01T00:00:00Z"
+-- $18 = "2026-11-15T00:00:00Z"
+-- $19 = 1

@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/segment/compiler"
+)
+
+// historical returns a compiler for the site as it stood at the moment at.
+func (e *Engine) historical(ctx context.Context, site int64, at time.Time) (*compiler.Compiler, error) {
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	c.Now, c.Historical = at.UTC(), true
+	return c, nil
+}
+
+// SizesAt returns the size n had at each of the moments: counting only
+// events, sessions and attribute values up to that moment, as if it were
+// then. A moment at or after now gives today's size. Identities merged
+// since count as one user throughout.
+func (e *Engine) SizesAt(ctx context.Context, site int64, n segment.Node, moments []time.Time) ([]int64, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return nil, err
+	}
+	now := e.now()
+	sizes := make([]int64, len(moments))
+	for i, at := range moments {
+		if !at.Before(now) {
+			size, err := e.Count(ctx, site, n)
+			if err != nil {
+				return nil, err
+			}
+			sizes[i] = size
+			continue
+		}
+		c, err := e.historical(ctx, site, at)
+		if err != nil {
+			return nil, err
+		}
+		q, err := c.Count(n)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&sizes[i]); err != nil {
+			return nil, fmt.Errorf("count segment at %s: %w", at.Format(time.RFC3339), err)
+		}
+	}
+	return sizes, nil
+}

@@ -1,0 +1,127 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// trackerPost posts a one-page batch to /t/batch from origin and returns
+// the status.
+func (s *testServer) trackerPost(t *testing.T, origin string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.base+"/t/batch?k="+s.writeKey,
+		strings.NewReader(`{"batch":[{"type":"page","anonymousId":"v1","properties":{"path":"/a"}}]}`))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Origin", origin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPatchSite changes a site's settings through the API and checks that
+// the tracker's origin check follows at once.
+func TestPatchSite(t *testing.T) {
+	s := startServer(t, nil) // allows https://app.example.com
+	const shop = "https://shop.example.com"
+	if code := s.trackerPost(t, shop); code != 403 {
+		t.Fatalf("before the change, %s posted: %d", shop, code)
+	}
+	tests := []struct {
+		name  string
+		scope store.Scope
+		body  string
+		code  int
+		err   string // error code
+		field string
+	}{
+		{"read token", store.ScopeRead, `{"respect_dnt":true}`, 403, "forbidden", ""},
+		{"write token", store.ScopeWrite, `{"respect_dnt":true}`, 403, "forbidden", ""},
+		{"bad origin", store.ScopeAdmin, `{"origins":["https://ok.example.com","shop.example.com"]}`, 400, "invalid_origin", "origins[1]"},
+		{"empty name", store.ScopeAdmin, `{"name":"  "}`, 400, "invalid_name", "name"},
+		{"unknown field", store.ScopeAdmin, `{"respectDNT":true}`, 400, "malformed_json", ""},
+		{"wrong type", store.ScopeAdmin, `{"respect_dnt":"yes"}`, 400, "malformed_json", ""},
+		{"nothing to change", store.ScopeAdmin, `{}`, 400, "empty_update", ""},
+		{"admin", store.ScopeAdmin, `{"name":"Shop","origins":["https://app.example.com","HTTPS://Shop.example.com:443"],"respect_dnt":true}`, 200, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := s.call(t, tt.scope, http.MethodPatch, "", tt.body)
+			e, _ := body["error"].(map[string]any)
+			if code != tt.code || errorCode(body) != tt.err || (tt.field != "" && e["field"] != tt.field) {
+				t.Fatalf("got %d %v, want %d %s at %q", code, body, tt.code, tt.err, tt.field)
+			}
+		})
+	}
+	_, site := s.get(t, store.ScopeRead, "")
+	origins, _ := site["origins"].([]any)
+	if site["name"] != "Shop" || site["respect_dnt"] != true || len(origins) != 2 || origins[1] != "https://shop.example.com:443" {
+		t.Fatalf("site after PATCH = %v", site)
+	}
+	if code := s.trackerPost(t, shop); code != 200 {
+		t.Fatalf("after the change, %s got %d", shop, code)
+	}
+	// Dropping an origin refuses it at once.
+	if code, body := s.call(t, store.ScopeAdmin, http.MethodPatch, "", `{"origins":["https://shop.example.com"]}`); code != 200 {
+		t.Fatalf("PATCH origins: %d %v", code, body)
+	}
+	if code := s.trackerPost(t, "https://app.example.com"); code != 403 {
+		t.Fatalf("a removed origin still posts: %d", code)
+	}
+}
+
+// TestTrackerConfig reads the site's tracker config as a page on an
+// allowed origin would, and checks that only such pages may.
+func TestTrackerConfig(t *testing.T) {
+	s := startServer(t, nil) // allows https://app.example.com
+	get := func(query, origin string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/t/config"+query, nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	const allowed = "https://app.example.com"
+	key := "?k=" + s.writeKey
+	resp, body := get(key, allowed)
+	if resp.StatusCode != 200 || body != `{"respect_dnt":false}` || resp.Header.Get("Access-Control-Allow-Origin") != allowed ||
+		resp.Header.Get("Cache-Control") != "private, max-age=60" || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Fatalf("config: %s %s %v", resp.Status, body, resp.Header)
+	}
+	if code, body := s.call(t, store.ScopeAdmin, http.MethodPatch, "", `{"respect_dnt":true}`); code != 200 {
+		t.Fatalf("PATCH: %d %v", code, body)
+	}
+	if resp, body = get(key, allowed); body != `{"respect_dnt":true}` {
+		t.Fatalf("config after the change: %s %s", resp.Status, body)
+	}
+	for _, tt := range []struct {
+		name, query, origin string
+		status              int
+	}{
+		{"foreign origin", key, "https://evil.example.org", 403},
+		{"no origin", key, "", 403},
+		{"no key", "", allowed, 401},
+		{"unknown key", "?k=wk_nope", allowed, 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := get(tt.query, tt.origin)
+			if resp.StatusCode != tt.status || resp.Header.Get("Access-Control-Allow-Origin") != "" || strings.Contains(body, "respect_dnt") {
+				t.Fatalf("got %s %s, want %d", resp.Status, body, tt.status)
+			}
+		})
+	}
+}
