@@ -247,6 +247,7 @@ func TestDashboardInChromium(t *testing.T) {
 		{"/v1/track", `{"userId":"u1","event":"export","properties":{"format":"csv"}}`},
 		{"/v1/track", `{"userId":"u3","event":"export"}`},
 		{"/v1/page", `{"userId":"u1","name":"Pricing","properties":{"url":"https://app.example.com/pricing","path":"/pricing"}}`},
+		{"/v1/track", `{"userId":"u1","event":"$rage_click","properties":{"selector":"#buy","clicks":4}}`},
 	} {
 		if code, out := s.send(t, call.path, call.body); code != 200 {
 			t.Fatalf("%s: %d %v", call.path, code, out)
@@ -312,9 +313,10 @@ func TestDashboardInChromium(t *testing.T) {
 	d.do("open the history of plan", js(`document.querySelector('tr[data-attr="plan"] button').click()`))
 	d.waitFor("plan's two values", `document.querySelectorAll('.timeline li').length === 2`)
 	d.waitFor("the first page of events", `document.querySelectorAll('.events li').length === 50`)
+	d.waitFor("the session's signals", `/1 rage click/.test((document.querySelector('.signal-on') || {}).textContent || '')`)
 	d.shot("profile")
 	d.click("Older events")
-	d.waitFor("the rest of the events", `document.querySelectorAll('.events li').length === 64 && !Array.prototype.some.call(document.querySelectorAll('main button'), function (b) { return b.textContent === 'Older events' })`)
+	d.waitFor("the rest of the events", `document.querySelectorAll('.events li').length === 65 && !Array.prototype.some.call(document.querySelectorAll('main button'), function (b) { return b.textContent === 'Older events' })`)
 
 	// The attribute catalog; the owner may change types.
 	d.open(site + "/attributes")
@@ -361,6 +363,14 @@ func TestDashboardInChromium(t *testing.T) {
 	d.waitFor("the builder with an any group", `document.querySelectorAll('.cond').length === 2 && document.querySelector('.group-root select').value === 'any'`)
 	d.click("Save segment")
 	d.waitPath(site + "/segments/seg_")
+	// A frustration signal in the builder.
+	d.open(site + "/segments/new")
+	d.choose("Add a condition", 0, "rage_clicks")
+	rage := s.preview(t, `{"type":"all","conditions":[{"type":"rage_clicks","within":"30d"}]}`)
+	if rage != 1 {
+		t.Fatalf("the API's rage-clickers = %d, want 1 (u1)", rage)
+	}
+	d.waitFor("the rage-clickers' live size", `!document.querySelector('.preview.stale') && (document.querySelector('#live-size') || {dataset: {}}).dataset.size === '1'`)
 	d.open(site + "/segments")
 	d.waitFor("the saved segment with its size", fmt.Sprintf(`document.querySelector('td[data-size="%d"]')`, wantSize))
 	d.shot("segments")
@@ -391,6 +401,12 @@ func TestDashboardInChromium(t *testing.T) {
 	d.open(site + "/settings")
 	d.waitFor("the installation check", `/Receiving events/.test(document.querySelector('main').textContent)`)
 	d.shot("site")
+	// Rename the site and honour Do-Not-Track: the snippet follows.
+	d.fill("Name", "Test app")
+	d.do("honour DNT", js(`window.__control('Honour Do-Not-Track and Global Privacy Control (visitors who send them are not tracked)').click()`))
+	d.click("Save")
+	d.waitFor("saved", `/Saved/.test(document.querySelector('main').textContent) && /Test app/.test(document.querySelector('#site-switcher').textContent)`)
+	d.waitFor("the snippet with respectDNT", `/respectDNT: true/.test(window.__control('Snippet').value)`)
 	// A dialog traps focus and closes on Escape, giving focus back.
 	d.do("press the rotate button with the keyboard", js(`Array.prototype.find.call(document.querySelectorAll('button'), function (b) {
 		return b.textContent === 'Rotate the write key'; }).focus()`), chromedp.KeyEvent("\r"))
@@ -440,7 +456,7 @@ func TestDashboardInChromium(t *testing.T) {
 	d.click("Invite someone")
 	d.fill("Email", "vic@example.com")
 	d.choose("Role", 0, "viewer")
-	d.do("give the site", js(`(function (c) { if (!c.checked) c.click() })(window.__control('Test'))`))
+	d.do("give the site", js(`(function (c) { if (!c.checked) c.click() })(window.__control('Test app'))`))
 	d.click("Create the invitation")
 	d.waitFor("the link", `/\/invite\//.test((document.querySelector('dialog[open] textarea') || {}).value || '')`)
 	invite := d.str(`document.querySelector('dialog[open] textarea').value`)

@@ -7,7 +7,7 @@ import { get, query, sitePath } from '../api';
 import { Empty, LoadError, Loading } from '../components/feedback';
 import { messageOf } from '../components/form';
 import { Ago, TypeBadge, Value } from '../components/values';
-import { formatCount, formatDuration, formatTime } from '../format';
+import { formatCount, formatDuration, formatTime, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
 import { useSite } from '../session';
@@ -238,25 +238,31 @@ function UserSegments(props: { url: UserURL }) {
   );
 }
 
-const signalNames: [keyof Signals, string][] = [
-  ['clicks', 'clicks'],
-  ['rage_clicks', 'rage clicks'],
-  ['dead_clicks', 'dead clicks'],
-  ['u_turns', 'u-turns'],
-  ['errors', 'errors'],
+const signalNames: [keyof Signals, string, string][] = [
+  ['clicks', 'click', 'clicks'],
+  ['rage_clicks', 'rage click', 'rage clicks'],
+  ['dead_clicks', 'dead click', 'dead clicks'],
+  ['u_turns', 'u-turn', 'u-turns'],
+  ['errors', 'error', 'errors'],
 ];
 
+/** The signals a session had; counts of zero are left out. */
 function SignalList(props: { s: Signals }) {
-  const parts = signalNames.filter(([k]) => props.s[k] !== undefined).map(([k, label]) => (
-    <span key={k} class={'signal' + ((props.s[k] as number) > 0 && k !== 'clicks' ? ' signal-on' : '')}>
-      {formatCount(props.s[k] as number)} {label}
-    </span>
-  ));
-  if (props.s.max_scroll !== undefined) parts.push(<span key="scroll" class="signal">scrolled {Math.round(props.s.max_scroll)}%</span>);
-  return <span class="signals">{parts}</span>;
+  const parts = signalNames
+    .filter(([k]) => ((props.s[k] as number) || 0) > 0)
+    .map(([k, one, many]) => (
+      <span key={k} class={'signal' + (k !== 'clicks' ? ' signal-on' : '')}>
+        {plural(props.s[k] as number, one, many)}
+      </span>
+    ));
+  if (props.s.max_scroll) parts.push(<span key="scroll" class="signal">scrolled {Math.round(props.s.max_scroll)}%</span>);
+  return parts.length ? <span class="signals">{parts}</span> : <span class="muted">none</span>;
 }
 
+const sessionsShown = 10;
+
 function Sessions(props: { url: UserURL }) {
+  const [all, setAll] = useState(false);
   const url = props.url('/sessions');
   const s = useLoad((signal) => get<{ sessions: Session[] }>(url, { signal }), [url]);
   const withSignals = !!s.data && s.data.sessions.some((x) => x.signals);
@@ -283,7 +289,7 @@ function Sessions(props: { url: UserURL }) {
               </tr>
             </thead>
             <tbody>
-              {s.data.sessions.map((x) => (
+              {(all ? s.data.sessions : s.data.sessions.slice(0, sessionsShown)).map((x) => (
                 <tr key={x.id}>
                   <td>{formatTime(x.start)}</td>
                   <td>{formatDuration(x.duration_seconds)}</td>
@@ -301,6 +307,11 @@ function Sessions(props: { url: UserURL }) {
               ))}
             </tbody>
           </table>
+          {!all && s.data.sessions.length > sessionsShown && (
+            <button type="button" class="btn btn-small more" onClick={() => setAll(true)}>
+              Show all {s.data.sessions.length} recent sessions
+            </button>
+          )}
         </div>
       )}
     </div>
