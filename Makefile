@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean tracker tracker-check chromium
+.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean tracker tracker-check dashboard dashboard-check chromium
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -37,7 +37,17 @@ tracker-check:
 	@if command -v npm >/dev/null 2>&1; then scripts/build-tracker.sh --check; \
 	else echo "npm not found: not checking internal/tracker/dist against a rebuild of web/tracker"; fi
 
-test: vet geo chromium tracker-check
+# The dashboard is built from web/dashboard (TypeScript, Preact, esbuild)
+# into internal/web/dist and committed; dashboard rebuilds it,
+# dashboard-check fails when a rebuild differs from what is committed.
+dashboard:
+	scripts/build-dashboard.sh
+
+dashboard-check:
+	@if command -v npm >/dev/null 2>&1; then scripts/build-dashboard.sh --check; \
+	else echo "npm not found: not checking internal/web/dist against a rebuild of web/dashboard"; fi
+
+test: vet geo chromium tracker-check dashboard-check
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # oracle checks many more random segments against the brute-force

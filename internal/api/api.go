@@ -25,7 +25,10 @@ type Store interface {
 	store.Merger
 	store.TypeChanger
 	store.Segments
+	store.RecentActivity
 	Credentials
+	// CurrentAttributes reads the named current attributes of users.
+	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
 	UpdateSite(ctx context.Context, publicID string, u store.SiteUpdate) (store.Site, error)
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
@@ -74,6 +77,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PATCH "+p+"/attributes/{key}", a.auth(store.ScopeAdmin, a.patchAttribute))
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
+	mux.Handle("GET "+p+"/install", a.auth(store.ScopeRead, a.getInstall))
 	a.registerSegments(mux, p)
 	a.registerCredentials(mux, p)
 	if a.recordings != nil {

@@ -220,13 +220,38 @@ func (a *API) searchUsers(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err != nil {
 		return err
 	}
+	keys := make([]int64, len(users))
+	for i, u := range users {
+		keys[i] = u.Key
+	}
+	seen, err := a.store.LastSeen(r.Context(), site.ID, keys)
+	if err != nil {
+		return err
+	}
+	// ?attributes=plan,ltv adds those attributes to each row.
+	var attrs map[int64][]store.AttrState
+	if s := q.Get("attributes"); s != "" {
+		names := strings.Split(s, ",")
+		if len(names) > 50 {
+			return apierr.Invalid("invalid_parameter", "attributes", "at most 50 attributes a row")
+		}
+		if attrs, err = a.store.CurrentAttributes(r.Context(), site.ID, keys, names); err != nil {
+			return err
+		}
+	}
 	type row struct {
-		UserID string `json:"user_id"`
-		Key    int64  `json:"key"`
+		UserID     string              `json:"user_id"`
+		Key        int64               `json:"key"`
+		LastSeen   any                 `json:"last_seen"`
+		Attributes map[string]attrJSON `json:"attributes,omitempty"`
 	}
 	out := make([]row, 0, len(users))
 	for _, u := range users {
-		out = append(out, row{UserID: u.UserID, Key: u.Key})
+		rw := row{UserID: u.UserID, Key: u.Key, LastSeen: nullTime(seen[u.Key])}
+		if attrs != nil {
+			rw.Attributes = attrsJSON(attrs[u.Key])
+		}
+		out = append(out, rw)
 	}
 	next := ""
 	if len(users) == limit {

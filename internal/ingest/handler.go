@@ -149,7 +149,7 @@ func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site sto
 	if b.context.UserAgent == "" {
 		b.context.UserAgent = r.UserAgent()
 	}
-	return h.accept(w, r, site, 0, b)
+	return h.accept(w, r, site, 0, b, store.SourceTracker)
 }
 
 // fail answers with err, if there is one, counting it as a rejection.
@@ -194,7 +194,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 	if err != nil {
 		return err
 	}
-	return h.accept(w, r, site, kind, b)
+	return h.accept(w, r, site, kind, b, store.SourceServer)
 }
 
 // decoded is a request body split into its messages; for a batch, with the
@@ -231,9 +231,10 @@ func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
 
 // accept validates every message for site, submits the valid ones to the
 // pipeline and answers once they are durable.
-func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site, kind store.Kind, b decoded) error {
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site, kind store.Kind, b decoded,
+	source store.Source) error {
 	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: b.sentAt, context: b.context,
-		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For")}
+		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For"), source: source}
 	msgs := make([]store.Message, 0, len(b.raws))
 	index := make([]int, 0, len(b.raws))
 	var resp Response

@@ -71,6 +71,7 @@ type request struct {
 	context    wireContext // the batch's context, under each message's own
 	remoteAddr string
 	xff        string
+	source     store.Source
 }
 
 // normalizer turns wire messages into store messages.
@@ -103,7 +104,7 @@ func (n *normalizer) normalize(raw json.RawMessage, kind store.Kind, req request
 				fmt.Sprintf("type %q is not one of identify, track, page, screen, group, alias", w.Type)}
 		}
 	}
-	m := store.Message{SiteID: req.site, Kind: kind, ReceivedAt: req.receivedAt, MessageID: w.MessageID}
+	m := store.Message{SiteID: req.site, Kind: kind, ReceivedAt: req.receivedAt, MessageID: w.MessageID, Source: req.source}
 	var ferr *fieldError
 	if m.UserID, ferr = n.id("userId", w.UserID); ferr != nil {
 		return m, ferr

@@ -34,6 +34,7 @@ import (
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
+	"github.com/sightline/sightline/internal/web"
 )
 
 // Run serves until ctx ends, then shuts down gracefully. ready, when not
@@ -114,10 +115,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
-	})
+	}))
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("load the dashboard: %w", err)
+	}
+	mux.Handle("/", dashboard)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

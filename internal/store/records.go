@@ -278,3 +278,21 @@ type Reader interface {
 type TypeChanger interface {
 	ChangeType(ctx context.Context, siteID int64, entity Entity, key string, to attr.Type) (converted int, err error)
 }
+
+// InstallStatus is what a site received lately, for the dashboard's check
+// that the snippet or a server library is sending.
+type InstallStatus struct {
+	LastEventAt time.Time // when the last message arrived; zero when none did
+	LastPageURL string    // the page of the last message that named one
+	LastSource  Source    // how the last message arrived
+	Events24h   int64     // messages that arrived in the 24 hours before now
+}
+
+// RecentActivity answers the installation check and the users list's
+// "last seen".
+type RecentActivity interface {
+	InstallStatus(ctx context.Context, siteID int64, now time.Time) (InstallStatus, error)
+	// LastSeen returns the time of each user's latest event, by user key;
+	// users without events are left out.
+	LastSeen(ctx context.Context, siteID int64, keys []int64) (map[int64]time.Time, error)
+}

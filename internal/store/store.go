@@ -81,6 +81,25 @@ func (e Entity) String() string {
 	return "user"
 }
 
+// Source says which way a message arrived.
+type Source uint8
+
+// Sources. Their numeric values are stored and must not change.
+const (
+	// SourceServer is the Segment HTTP API (server libraries, imports).
+	SourceServer Source = 0
+	// SourceTracker is the browser tracker's batch endpoint.
+	SourceTracker Source = 1
+)
+
+// String returns "server" or "tracker".
+func (s Source) String() string {
+	if s == SourceTracker {
+		return "tracker"
+	}
+	return "server"
+}
+
 // Message is one validated, normalised message ready to be stored. Ingestion
 // fills it from a Segment-spec call or a tracker batch; IP addresses never
 // reach it.
@@ -99,6 +118,7 @@ type Message struct {
 	Traits      []attr.Pair // identify: user traits; group: company traits
 	Page        Page
 	Context     Context
+	Source      Source
 }
 
 // Page describes the page a page view or event happened on.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
 // bulkWriter appends a Bulk's buffers on a connection of its own, keeping
@@ -159,7 +161,7 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 					props = "{}"
 				}
 				if err := app.AppendRow(e.site, e.user, e.session, e.kind, e.name, e.ts, e.received, e.messageID,
-					e.url, e.path, e.title, e.referrer, props); err != nil {
+					e.url, e.path, e.title, e.referrer, props, uint8(store.SourceServer)); err != nil {
 					return err
 				}
 			}

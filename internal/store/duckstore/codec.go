@@ -43,8 +43,10 @@ type decidedKey struct {
 	at     time.Time
 }
 
-// codecVersion starts every log record so the format can evolve.
-const codecVersion = 1
+// codecVersion starts every log record so the format can evolve. Version
+// 2 added the message's source after its received time; version 1
+// records (written before) are still read, as from the server API.
+const codecVersion = 2
 
 // encodeBatch appends the binary form of ds to dst.
 func encodeBatch(dst []byte, ds []decided) []byte {
@@ -65,6 +67,7 @@ func encodeBatch(dst []byte, ds []decided) []byte {
 		}
 		e.time(m.Timestamp)
 		e.time(m.ReceivedAt)
+		e.uint(uint64(m.Source))
 		e.uint(uint64(len(d.sets)))
 		for _, s := range d.sets {
 			e.uint(uint64(s.entity))
@@ -136,8 +139,9 @@ func decodeBatch(b []byte) (ds []decided, err error) {
 			ds, err = nil, fmt.Errorf("decode log record: %w", d.err)
 		}
 	}()
-	if v := d.uint(); v != codecVersion && d.err == nil {
-		return nil, fmt.Errorf("decode log record: unknown version %d", v)
+	version := d.uint()
+	if version != 1 && version != codecVersion && d.err == nil {
+		return nil, fmt.Errorf("decode log record: unknown version %d", version)
 	}
 	n := d.count()
 	ds = make([]decided, 0, n)
@@ -155,6 +159,9 @@ func decodeBatch(b []byte) (ds []decided, err error) {
 		}
 		m.Timestamp = d.time()
 		m.ReceivedAt = d.time()
+		if version >= 2 {
+			m.Source = store.Source(d.uint())
+		}
 		for range d.count() {
 			x.sets = append(x.sets, decidedSet{entity: store.Entity(d.uint()), key: d.str(), value: d.value()})
 		}

@@ -97,7 +97,7 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 				props = "{}"
 			}
 			if err := app.AppendRow(m.SiteID, r.user, r.session, uint8(m.Kind), m.Name, m.Timestamp, m.ReceivedAt,
-				m.MessageID, m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, props); err != nil {
+				m.MessageID, m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, props, uint8(m.Source)); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,49 @@
+// A line chart of a daily series (uPlot), sized to its container.
+
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+export interface Point {
+  date: string; // YYYY-MM-DD
+  value: number;
+}
+
+/** Draws points as a line; label names the series for screen readers and the legend. */
+export function LineChart(props: { points: Point[]; label: string; height?: number }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current!;
+    const xs = props.points.map((p) => Date.parse(p.date + 'T00:00:00Z') / 1000);
+    const ys = props.points.map((p) => p.value);
+    const css = getComputedStyle(document.documentElement);
+    const accent = css.getPropertyValue('--accent').trim() || '#2f6fdf';
+    const grid = css.getPropertyValue('--border').trim() || '#e3e6ea';
+    const text = css.getPropertyValue('--muted').trim() || '#667085';
+    const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+    const plot = new uPlot(
+      {
+        width: Math.max(200, el.clientWidth),
+        height: props.height || 220,
+        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+        axes: [axis, { ...axis, size: 60 }],
+        series: [{}, { label: props.label, stroke: accent, width: 2, fill: accent + '22', points: { show: false } }],
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+      },
+      [xs, ys],
+      el,
+    );
+    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height || 220 }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      plot.destroy();
+    };
+  }, [props.points, props.label, props.height]);
+  const last = props.points[props.points.length - 1];
+  return (
+    <figure class="chart">
+      <div ref={box} role="img" aria-label={`${props.label}: ${props.points.length} days${last ? `, ${last.value} on ${last.date}` : ''}`} />
+    </figure>
+  );
+}

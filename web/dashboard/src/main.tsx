@@ -1,0 +1,6 @@
+// The dashboard's entry point (bundled by scripts/build-dashboard.sh).
+import { render } from 'preact';
+import { App } from './app';
+import './style.css';
+
+render(<App />, document.getElementById('app')!);

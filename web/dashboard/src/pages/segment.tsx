@@ -1,0 +1,359 @@
+// A segment: the builder and the text editor (switching between them
+// through the preview endpoint), the live size and sample members as you
+// edit, save / rename / delete, CSV export and the size trend.
+
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, del, get, isAbort, post, put, sitePath } from '../api';
+import { useCatalog } from '../catalog';
+import { LineChart } from '../components/chart';
+import { Confirm } from '../components/dialog';
+import { LoadError, Loading } from '../components/feedback';
+import { Field, fieldError, FormError, messageOf, useSubmit } from '../components/form';
+import { Value } from '../components/values';
+import { formatCount } from '../format';
+import { useDebounced, useLoad, useTitle } from '../hooks';
+import type { PageProps } from '../routes';
+import { Link, navigate } from '../router';
+import { asRoot, Group, leafCount } from '../segments/builder';
+import { TextEditor } from '../segments/text';
+import { allows, siteAccess, useSession, useSite } from '../session';
+import type { Condition, Preview, Problem, SavedSegment } from '../types';
+import { profileHref } from './users';
+
+type Mode = 'builder' | 'text';
+
+export function SegmentEditorPage(props: PageProps) {
+  const site = useSite();
+  const segID = props.params.seg;
+  const seg = useLoad(
+    (signal) => (segID ? get<SavedSegment>(sitePath(site.id, '/segments/' + encodeURIComponent(segID)), { signal }) : Promise.resolve(null)),
+    [site.id, segID],
+  );
+  if (seg.error)
+    return (
+      <section>
+        <h1>Segment</h1>
+        <LoadError error={seg.error} retry={seg.reload} />
+      </section>
+    );
+  if (seg.data === undefined) return <Loading />;
+  return <Editor saved={seg.data} key={segID || 'new'} />;
+}
+
+function Editor(props: { saved: SavedSegment | null }) {
+  const site = useSite();
+  const { me } = useSession();
+  const saved = props.saved;
+  const canWrite = allows(siteAccess(site, me.account.role), 'write');
+  useTitle((saved ? saved.name : 'New segment') + ' — ' + site.name);
+  const base = `/s/${encodeURIComponent(site.id)}/segments`;
+
+  const [name, setName] = useState(saved?.name || '');
+  const [description, setDescription] = useState(saved?.description || '');
+  const [mode, setMode] = useState<Mode>('builder');
+  const [def, setDef] = useState<Condition>(asRoot(saved?.definition));
+  const [text, setText] = useState(saved?.text || '');
+  const [switchError, setSwitchError] = useState('');
+  const cat = useCatalog(site.id);
+  const list = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
+
+  // The live preview of what is being edited.
+  const body = useMemo(() => {
+    if (mode === 'text') return text.trim() ? { text } : null;
+    return leafCount(def) > 0 ? { definition: def } : null;
+  }, [mode, text, def]);
+  const key = JSON.stringify(body);
+  const debounced = useDebounced(key, 300);
+  const [preview, setPreview] = useState<{ key: string; data?: Preview; problems: Problem[]; error?: unknown } | null>(null);
+  const [pending, setPending] = useState(false);
+  useEffect(() => {
+    const b = debounced === 'null' ? null : JSON.parse(debounced);
+    if (!b) {
+      setPreview(null);
+      setPending(false);
+      return;
+    }
+    const ctl = new AbortController();
+    setPending(true);
+    post<Preview>(sitePath(site.id, '/segments/preview'), b, { signal: ctl.signal }).then(
+      (data) => {
+        setPreview({ key: debounced, data, problems: [] });
+        setPending(false);
+      },
+      (e) => {
+        if (isAbort(e)) return;
+        const problems = e instanceof ApiError && e.code === 'invalid_segment' ? e.details || [{ message: e.message }] : [];
+        setPreview({ key: debounced, problems, error: problems.length ? undefined : e });
+        setPending(false);
+      },
+    );
+    return () => ctl.abort();
+  }, [debounced, site.id]);
+  const stale = pending || debounced !== key;
+  const problems = preview && preview.key === debounced ? preview.problems : [];
+
+  const switchTo = async (to: Mode) => {
+    if (to === mode) return;
+    setSwitchError('');
+    if (to === 'text') {
+      if (leafCount(def) === 0) {
+        setText('');
+        setMode('text');
+        return;
+      }
+      try {
+        const r = await post<Preview>(sitePath(site.id, '/segments/preview?sample=1'), { definition: def });
+        setText(r.text);
+        setMode('text');
+      } catch (e) {
+        setSwitchError('The builder has problems (shown beside the conditions); fix them to see the text. ' + (e instanceof ApiError && e.code === 'invalid_segment' ? '' : messageOf(e)));
+      }
+    } else {
+      if (!text.trim()) {
+        setDef(asRoot(null));
+        setMode('builder');
+        return;
+      }
+      try {
+        const r = await post<Preview>(sitePath(site.id, '/segments/preview?sample=1'), { text });
+        setDef(asRoot(r.definition));
+        setMode('builder');
+      } catch (e) {
+        setSwitchError('The text has problems (listed under it); fix them to open it in the builder. ' + (e instanceof ApiError && e.code === 'invalid_segment' ? '' : messageOf(e)));
+      }
+    }
+  };
+
+  const [savedNote, setSavedNote] = useState('');
+  const sub = useSubmit(async () => {
+    const payload = { name, description, author: me.account.name || me.account.email, ...(mode === 'text' ? { text } : { definition: def }) };
+    try {
+      if (saved) {
+        const s = await put<SavedSegment>(sitePath(site.id, '/segments/' + encodeURIComponent(saved.id)), payload);
+        setSavedNote('Saved. ' + formatCount(s.size) + ' users now.');
+      } else {
+        const s = await post<SavedSegment>(sitePath(site.id, '/segments'), payload);
+        navigate(base + '/' + encodeURIComponent(s.id), true);
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'invalid_segment') throw new ApiError(400, e.code, 'The segment has problems: see them beside the conditions.');
+      throw e;
+    }
+  });
+  useEffect(() => setSavedNote(''), [name, description, key]);
+
+  if (!canWrite && !saved)
+    return (
+      <section>
+        <h1>New segment</h1>
+        <p>Your access to this site is read-only: ask an admin to make you a member to build segments.</p>
+      </section>
+    );
+
+  const ctx = { catalog: cat.data || [], segments: list.data?.segments || [], selfID: saved?.id, disabled: !canWrite };
+  return (
+    <section class="segment-editor">
+      <p class="crumbs">
+        <Link href={base}>Segments</Link> /
+      </p>
+      <div class="page-head">
+        <h1>{saved ? saved.name : 'New segment'}</h1>
+        {saved && (
+          <div class="head-actions">
+            <a class="btn" href={sitePath(site.id, '/segments/' + encodeURIComponent(saved.id) + '/export?format=csv')} download>
+              Export CSV
+            </a>
+            {canWrite && <DeleteSegment seg={saved} />}
+          </div>
+        )}
+      </div>
+      <div class="editor-grid">
+        <form class="editor-main" onSubmit={sub.onSubmit} noValidate>
+          {canWrite ? (
+            <div class="card">
+              <Field label="Name" error={fieldError(sub.error, 'name')}>
+                {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} required placeholder="Power users" />}
+              </Field>
+              <Field label="Description (optional)" error={fieldError(sub.error, 'description')}>
+                {(p) => <input {...p} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />}
+              </Field>
+            </div>
+          ) : (
+            saved?.description && <p class="lead">{saved.description}</p>
+          )}
+          <div class="card">
+            {canWrite ? (
+              <>
+                <div class="tabs" role="tablist" aria-label="Edit as">
+                  {(['builder', 'text'] as Mode[]).map((m) => (
+                    <button
+                      key={m}
+                      type="button"
+                      role="tab"
+                      id={'tab-' + m}
+                      aria-selected={mode === m}
+                      aria-controls="definition-panel"
+                      class={'tab' + (mode === m ? ' tab-on' : '')}
+                      onClick={() => void switchTo(m)}
+                    >
+                      {m === 'builder' ? 'Builder' : 'Text'}
+                    </button>
+                  ))}
+                </div>
+                {switchError && <p class="alert alert-error">{switchError}</p>}
+                <div id="definition-panel" role="tabpanel" aria-labelledby={'tab-' + mode}>
+                  {mode === 'builder' ? (
+                    <Group root c={def} set={setDef} path="" problems={problems} ctx={ctx} />
+                  ) : (
+                    <>
+                      <label class="label" for="segment-text">
+                        Definition
+                      </label>
+                      <TextEditor id="segment-text" value={text} onChange={setText} problems={problems} />
+                      <p class="hint">
+                        Like <code>plan = "pro" and active_days(7d) &gt;= 4 and did("export", 30d)</code>. The language is described
+                        in docs/segments.md.
+                      </p>
+                    </>
+                  )}
+                </div>
+              </>
+            ) : (
+              <>
+                <h2>Definition</h2>
+                <pre class="mono definition">{saved?.text}</pre>
+              </>
+            )}
+          </div>
+          {canWrite && (
+            <>
+              <FormError error={sub.error} fields={['name', 'description']} />
+              {savedNote && (
+                <p class="alert alert-ok" role="status">
+                  {savedNote}
+                </p>
+              )}
+              <div class="actions actions-left">
+                <button type="submit" class="btn btn-primary" disabled={sub.busy}>
+                  {saved ? 'Save' : 'Save segment'}
+                </button>
+              </div>
+            </>
+          )}
+        </form>
+        <aside class="editor-side">
+          <LivePreview preview={preview?.key === debounced ? preview : null} stale={stale} empty={!body} />
+          {saved && <Trend seg={saved} />}
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+function LivePreview(props: { preview: { data?: Preview; problems: Problem[]; error?: unknown } | null; stale: boolean; empty: boolean }) {
+  const site = useSite();
+  const p = props.preview;
+  const attrs = p?.data ? Array.from(new Set(p.data.members.flatMap((m) => Object.keys(m.attributes)))).slice(0, 3) : [];
+  return (
+    <div class={'card preview' + (props.stale ? ' stale' : '')} aria-busy={props.stale}>
+      <h2>Who matches now</h2>
+      <div class="size" aria-live="polite">
+        {props.empty ? (
+          <p class="muted">Add a condition to see who matches.</p>
+        ) : p?.data ? (
+          <>
+            <span class="size-number" id="live-size" data-size={p.data.size}>
+              {formatCount(p.data.size)}
+            </span>{' '}
+            {p.data.size === 1 ? 'user' : 'users'} <span class="muted">· counted in {p.data.took_ms} ms</span>
+          </>
+        ) : p && p.problems.length ? (
+          <p class="warn">
+            {p.problems.length === 1 ? 'One problem' : p.problems.length + ' problems'} to fix before counting.
+          </p>
+        ) : p?.error ? (
+          <p class="alert alert-error">{messageOf(p.error)}</p>
+        ) : (
+          <p class="muted">Counting…</p>
+        )}
+      </div>
+      {p?.data && p.data.size === 0 && <p class="muted">No user matches right now.</p>}
+      {p?.data && p.data.members.length > 0 && (
+        <div class="table-wrap">
+          <table class="compact">
+            <caption>Some of them</caption>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                {attrs.map((a) => (
+                  <th scope="col" key={a}>
+                    {a}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {p.data.members.map((m) => (
+                <tr key={m.key}>
+                  <td>{m.user_id ? <Link href={profileHref(site.id, m.user_id)}>{m.user_id}</Link> : <span class="muted">anonymous</span>}</td>
+                  {attrs.map((a) => (
+                    <td key={a}>{m.attributes[a] ? <Value value={m.attributes[a].value} type={m.attributes[a].type} /> : '—'}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Trend(props: { seg: SavedSegment }) {
+  const site = useSite();
+  const t = useLoad(
+    (signal) =>
+      get<{ points: { date: string; size: number }[] }>(sitePath(site.id, '/segments/' + encodeURIComponent(props.seg.id) + '/trend?days=90'), { signal }),
+    [site.id, props.seg.id],
+  );
+  const points = useMemo(() => (t.data ? t.data.points.map((p) => ({ date: p.date, value: p.size })) : []), [t.data]);
+  if (t.error && (t.error.status === 404 || t.error.status === 405)) return null;
+  return (
+    <div class="card">
+      <h2>Size over 90 days</h2>
+      {t.error ? <LoadError error={t.error} retry={t.reload} /> : !t.data ? <Loading /> : points.length ? <LineChart points={points} label="Users in the segment" /> : <p class="muted">No history yet.</p>}
+    </div>
+  );
+}
+
+function DeleteSegment(props: { seg: SavedSegment }) {
+  const site = useSite();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await del(sitePath(site.id, '/segments/' + encodeURIComponent(props.seg.id)));
+      navigate(`/s/${encodeURIComponent(site.id)}/segments`, true);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" class="btn btn-danger" ref={opener} onClick={() => setAsking(true)}>
+        Delete
+      </button>
+      {asking && (
+        <Confirm title={'Delete ' + props.seg.name + '?'} confirm="Delete" danger busy={busy} onConfirm={remove} onClose={() => setAsking(false)}>
+          <p>The segment is deleted for everyone. Its users are not affected.</p>
+          {error ? <p class="alert alert-error">{messageOf(error)}</p> : null}
+        </Confirm>
+      )}
+    </>
+  );
+}

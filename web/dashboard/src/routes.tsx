@@ -1,0 +1,57 @@
+// Every signed-in page and its address. Pages under /s/:site/ get the site
+// through SiteContext.
+
+import type { FunctionComponent } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { AccountPage } from './pages/account';
+import { CatalogPage } from './pages/catalog';
+import { ProfilePage } from './pages/profile';
+import { SegmentEditorPage } from './pages/segment';
+import { SegmentsPage } from './pages/segments';
+import { SiteSettingsPage } from './pages/site';
+import { SitesPage } from './pages/sites';
+import { TeamPage } from './pages/team';
+import { TokensPage } from './pages/tokens';
+import { UsersPage } from './pages/users';
+import { navigate } from './router';
+import { useSession } from './session';
+import { currentSiteID } from './shell';
+
+export interface PageProps {
+  params: Record<string, string>;
+}
+
+export interface Route {
+  path: string;
+  page: FunctionComponent<PageProps>;
+}
+
+function Home() {
+  const { me } = useSession();
+  useEffect(() => {
+    const id = currentSiteID('/', me.sites);
+    navigate(id ? `/s/${encodeURIComponent(id)}/users` : '/sites', true);
+  }, [me]);
+  return null;
+}
+
+function SiteHome(props: PageProps) {
+  useEffect(() => navigate(`/s/${encodeURIComponent(props.params.site)}/users`, true), [props.params.site]);
+  return null;
+}
+
+export const routes: Route[] = [
+  { path: '/', page: Home },
+  { path: '/sites', page: SitesPage },
+  { path: '/settings/team', page: TeamPage },
+  { path: '/settings/account', page: AccountPage },
+  { path: '/s/:site', page: SiteHome },
+  { path: '/s/:site/users', page: UsersPage },
+  { path: '/s/:site/users/:id', page: ProfilePage },
+  { path: '/s/:site/attributes', page: CatalogPage },
+  { path: '/s/:site/segments', page: SegmentsPage },
+  { path: '/s/:site/segments/new', page: SegmentEditorPage },
+  { path: '/s/:site/segments/:seg', page: SegmentEditorPage },
+  { path: '/s/:site/settings', page: SiteSettingsPage },
+  { path: '/s/:site/tokens', page: TokensPage },
+];

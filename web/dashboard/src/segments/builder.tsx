@@ -1,0 +1,140 @@
+// The segment builder: nested all/any groups of conditions, each of which
+// can be negated or removed, with the API's problems shown beside the
+// condition they are about (matched by JSON path).
+
+import { useId } from 'preact/hooks';
+import type { Condition, Problem } from '../types';
+import { BuilderContext, ConditionEditor } from './conditions';
+import { childPath, isGroup, kinds, notPath } from './model';
+
+/** The problems about the node at path itself (not its children). */
+function own(problems: Problem[], path: string, leaf: boolean): Problem[] {
+  return problems.filter((p) => {
+    const q = p.path || '';
+    if (q === path) return true;
+    const prefix = path ? path + '.' : '';
+    if (!q.startsWith(prefix) || (!path && !q)) return false;
+    if (leaf) return true;
+    const rest = q.slice(prefix.length);
+    return !/^conditions\[/.test(rest) && !/^condition(\.|$)/.test(rest);
+  });
+}
+
+function Problems(props: { list: Problem[] }) {
+  if (!props.list.length) return null;
+  return (
+    <ul class="problems" role="alert">
+      {props.list.map((p, i) => (
+        <li key={i}>{p.message}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** Edits a group (the root or nested): all/any and its conditions. */
+export function Group(props: { c: Condition; set: (c: Condition) => void; path: string; problems: Problem[]; ctx: BuilderContext; root?: boolean }) {
+  const { c, set, path, ctx } = props;
+  const id = useId();
+  const children = (Array.isArray(c.conditions) ? c.conditions : []) as Condition[];
+  const setChild = (i: number, n: Condition | null) => {
+    const next = n === null ? children.filter((_, j) => j !== i) : children.map((x, j) => (j === i ? n : x));
+    set({ ...c, conditions: next });
+  };
+  return (
+    <div class={'group' + (props.root ? ' group-root' : '')} role="group" aria-labelledby={id + '-l'}>
+      <div class="group-head" id={id + '-l'}>
+        <span>{props.root ? 'Users who match' : 'match'}</span>
+        <label class="sr-only" for={id + '-t'}>
+          All or any
+        </label>
+        <select id={id + '-t'} value={c.type} disabled={ctx.disabled} onChange={(e) => set({ ...c, type: e.currentTarget.value })}>
+          <option value="all">all</option>
+          <option value="any">any</option>
+        </select>
+        <span>of these conditions</span>
+      </div>
+      <Problems list={own(props.problems, path, false)} />
+      {children.length === 0 && <p class="muted group-empty">No conditions yet{ctx.disabled ? '.' : ': add one below.'}</p>}
+      <ol class="conditions">
+        {children.map((child, i) => (
+          <Row key={i} c={child} set={(n) => setChild(i, n)} path={childPath(path, i)} problems={props.problems} ctx={ctx} />
+        ))}
+      </ol>
+      {!ctx.disabled && (
+        <div class="add">
+          <label for={id + '-add'}>Add a condition</label>
+          <select
+            id={id + '-add'}
+            value=""
+            onChange={(e) => {
+              const k = kinds.find((x) => x.type === e.currentTarget.value);
+              e.currentTarget.value = '';
+              if (k) set({ ...c, conditions: [...children, k.make()] });
+            }}
+          >
+            <option value="">Choose…</option>
+            {kinds.map((k) => (
+              <option key={k.type} value={k.type}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** One condition of a group: a "not" switch, the condition's editor, remove. */
+function Row(props: { c: Condition; set: (c: Condition | null) => void; path: string; problems: Problem[]; ctx: BuilderContext }) {
+  const { c, ctx } = props;
+  const id = useId();
+  const negated = c.type === 'not';
+  const inner = negated ? (c.condition as Condition) : c;
+  const innerPath = negated ? notPath(props.path) : props.path;
+  const setInner = (n: Condition) => props.set(negated ? { ...c, condition: n } : n);
+  const group = inner && isGroup(inner);
+  const problems = [...(negated ? own(props.problems, props.path, false) : []), ...(group ? [] : own(props.problems, innerPath, true))];
+  return (
+    <li class={'cond' + (problems.length ? ' cond-invalid' : '') + (negated ? ' cond-not' : '')} data-type={inner?.type}>
+      <div class="cond-row">
+        <span class="not-toggle">
+          <input
+            id={id + '-not'}
+            type="checkbox"
+            checked={negated}
+            disabled={ctx.disabled}
+            onChange={() => props.set(negated ? inner : { type: 'not', condition: c })}
+          />
+          <label for={id + '-not'}>not</label>
+        </span>
+        <div class="cond-body">
+          {group ? (
+            <Group c={inner} set={setInner} path={innerPath} problems={props.problems} ctx={ctx} />
+          ) : inner ? (
+            <ConditionEditor c={inner} set={setInner} ctx={ctx} />
+          ) : null}
+        </div>
+        {!ctx.disabled && (
+          <button type="button" class="btn-icon" aria-label="Remove this condition" onClick={() => props.set(null)}>
+            ×
+          </button>
+        )}
+      </div>
+      <Problems list={problems} />
+    </li>
+  );
+}
+
+/** The root group the builder edits: a single condition is shown inside an "all" group. */
+export function asRoot(c: Condition | null | undefined): Condition {
+  if (!c) return { type: 'all', conditions: [] };
+  return isGroup(c) ? c : { type: 'all', conditions: [c] };
+}
+
+/** Number of leaf conditions (an empty builder sends nothing to preview). */
+export function leafCount(c: Condition): number {
+  if (isGroup(c)) return ((c.conditions as Condition[]) || []).reduce((n, x) => n + leafCount(x), 0);
+  if (c.type === 'not') return c.condition ? leafCount(c.condition as Condition) : 0;
+  return 1;
+}

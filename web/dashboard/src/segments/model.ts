@@ -1,0 +1,149 @@
+// The segment builder's model: condition kinds, the operators that fit
+// each attribute type, and how a condition changes when its operator does.
+// Conditions are the JSON form of docs/segments.md, edited in place.
+
+import type { AttrType, Condition } from '../types';
+
+export interface Kind {
+  type: string;
+  label: string;
+  /** A new condition of this kind. */
+  make: () => Condition;
+}
+
+/** Frustration signals the tracker captures; conditions count them like events. */
+export const signalKinds: { type: string; label: string }[] = [
+  { type: 'rage_clicks', label: 'Rage clicks' },
+  { type: 'dead_clicks', label: 'Dead clicks' },
+  { type: 'u_turns', label: 'U-turns' },
+  { type: 'errors', label: 'JavaScript errors' },
+];
+
+export const kinds: Kind[] = [
+  { type: 'attribute', label: 'Attribute', make: () => ({ type: 'attribute', key: '', op: '=', value: '' }) },
+  { type: 'changed', label: 'Attribute changed', make: () => ({ type: 'changed', key: '', within: '30d' }) },
+  { type: 'event', label: 'Did an event', make: () => ({ type: 'event', name: '', within: '30d' }) },
+  { type: 'first_event', label: 'Did an event for the first time', make: () => ({ type: 'first_event', name: '', within: '7d' }) },
+  { type: 'active_days', label: 'Active days', make: () => ({ type: 'active_days', op: '>=', value: 4, within: '7d' }) },
+  { type: 'visited', label: 'Visited a page', make: () => ({ type: 'visited', match: '=', page: '/', within: '30d' }) },
+  { type: 'sessions', label: 'Number of sessions', make: () => ({ type: 'sessions', op: '>=', value: 5, within: '30d' }) },
+  {
+    type: 'session_duration',
+    label: 'Session duration',
+    make: () => ({ type: 'session_duration', agg: 'any', op: '>=', value: '10m', within: '7d' }),
+  },
+  { type: 'session', label: 'Device, browser, country…', make: () => ({ type: 'session', field: 'device', op: '=', value: 'mobile', within: '30d' }) },
+  ...signalKinds.map((s) => ({ type: s.type, label: s.label, make: () => ({ type: s.type, within: '30d' }) })),
+  { type: 'segment', label: 'In another segment', make: () => ({ type: 'segment', id: '' }) },
+  { type: 'any', label: 'Group of conditions', make: () => ({ type: 'any', conditions: [] }) },
+];
+
+export const isGroup = (c: Condition) => c.type === 'all' || c.type === 'any';
+export const isSignal = (type: string) => signalKinds.some((s) => s.type === type);
+
+/** Operators and how they read, by attribute type. */
+export const opLabels: Record<string, string> = {
+  '=': 'is',
+  '!=': 'is not',
+  '<': 'less than',
+  '<=': 'at most',
+  '>': 'more than',
+  '>=': 'at least',
+  between: 'between',
+  in: 'is one of',
+  'not in': 'is none of',
+  contains: 'contains',
+  starts_with: 'starts with',
+  ends_with: 'ends with',
+  matches: 'matches (regex)',
+  within: 'in the last',
+  older_than: 'more than … ago',
+  'is set': 'is set',
+  'is not set': 'is not set',
+};
+
+export const opsByType: Record<AttrType, string[]> = {
+  string: ['=', '!=', 'in', 'not in', 'contains', 'starts_with', 'ends_with', 'matches', 'is set', 'is not set'],
+  number: ['=', '!=', '<', '<=', '>', '>=', 'between', 'in', 'not in', 'is set', 'is not set'],
+  boolean: ['=', '!=', 'is set', 'is not set'],
+  datetime: ['<', '<=', '>', '>=', '=', '!=', 'between', 'within', 'older_than', 'is set', 'is not set'],
+};
+
+/** Comparisons of a count (events, days, sessions). */
+export const countOps = ['>=', '>', '=', '!=', '<', '<='];
+export const countLabels: Record<string, string> = {
+  '>=': 'at least',
+  '>': 'more than',
+  '=': 'exactly',
+  '!=': 'not exactly',
+  '<': 'fewer than',
+  '<=': 'at most',
+};
+
+/** Operators on event properties (properties are untyped JSON). */
+export const propertyOps = ['=', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'contains', 'starts_with', 'ends_with', 'matches', 'is set', 'is not set'];
+
+export const sessionFields = [
+  ['device', 'device type'],
+  ['browser', 'browser'],
+  ['os', 'operating system'],
+  ['country', 'country'],
+  ['language', 'language'],
+  ['timezone', 'time zone'],
+  ['channel', 'traffic channel'],
+  ['referrer', 'referrer'],
+  ['utm_source', 'UTM source'],
+  ['utm_medium', 'UTM medium'],
+  ['utm_campaign', 'UTM campaign'],
+  ['entry_page', 'entry page'],
+  ['exit_page', 'exit page'],
+];
+
+/** How many values an operator takes: none, one, two (between) or a list. */
+export function arity(op: string): 'none' | 'one' | 'two' | 'list' {
+  if (op === 'is set' || op === 'is not set') return 'none';
+  if (op === 'between') return 'two';
+  if (op === 'in' || op === 'not in') return 'list';
+  return 'one';
+}
+
+/** c with op set, its value fields reshaped to fit the new operator. */
+export function withOp(c: Condition, op: string): Condition {
+  const out: Condition = { ...c, op };
+  const was = arity(String(c.op || '='));
+  const now = arity(op);
+  const first = c.value !== undefined ? c.value : Array.isArray(c.values) ? c.values[0] : '';
+  const durationOp = (o: string) => o === 'within' || o === 'older_than';
+  delete out.value;
+  delete out.values;
+  if (now === 'one') out.value = durationOp(op) !== durationOp(String(c.op)) ? (durationOp(op) ? '30d' : '') : first ?? '';
+  else if (now === 'two') out.values = was === 'two' ? c.values : [first ?? '', first ?? ''];
+  else if (now === 'list') out.values = Array.isArray(c.values) ? c.values : first !== '' && first !== undefined ? [first] : [];
+  return out;
+}
+
+/** Reads what a person typed as a value of the attribute type. */
+export function typedValue(s: string, type: AttrType | undefined): unknown {
+  if (type === 'number') {
+    const n = Number(s);
+    return s.trim() !== '' && isFinite(n) ? n : s;
+  }
+  if (type === 'boolean') return s === 'true' ? true : s === 'false' ? false : s;
+  return s;
+}
+
+/** Reads a property value: a number when it looks like one, else text. */
+export function propertyValue(s: string): unknown {
+  const n = Number(s);
+  return s.trim() !== '' && isFinite(n) && /^-?\d/.test(s.trim()) ? n : s;
+}
+
+/** The JSON path of child i of a group at path. */
+export function childPath(path: string, i: number): string {
+  return (path ? path + '.' : '') + 'conditions[' + i + ']';
+}
+
+/** The JSON path inside a not at path. */
+export function notPath(path: string): string {
+  return (path ? path + '.' : '') + 'condition';
+}
