@@ -363,6 +363,10 @@ func TestDashboardInChromium(t *testing.T) {
 	d.waitFor("the builder with an any group", `document.querySelectorAll('.cond').length === 2 && document.querySelector('.group-root select').value === 'any'`)
 	d.click("Save segment")
 	d.waitPath(site + "/segments/seg_")
+	// The saved segment's size over time is drawn, ending with today's size.
+	d.waitFor("the trend chart", fmt.Sprintf(`!!document.querySelector('figure.chart canvas') && `+
+		`document.querySelector('figure.chart [role=img]').getAttribute('aria-label').endsWith(', %d on %s')`,
+		wantSize, time.Now().UTC().Format(time.DateOnly)))
 	// A frustration signal in the builder.
 	d.open(site + "/segments/new")
 	d.choose("Add a condition", 0, "rage_clicks")

@@ -1,4 +1,4 @@
-// A line chart of a daily series (uPlot), sized to its container.
+// A line chart of a dated series (uPlot), sized to its container.
 
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -43,7 +43,7 @@ export function LineChart(props: { points: Point[]; label: string; height?: numb
   const last = props.points[props.points.length - 1];
   return (
     <figure class="chart">
-      <div ref={box} role="img" aria-label={`${props.label}: ${props.points.length} days${last ? `, ${last.value} on ${last.date}` : ''}`} />
+      <div ref={box} role="img" aria-label={`${props.label}: ${props.points.length} points${last ? `, ${last.value} on ${last.date}` : ''}`} />
     </figure>
   );
 }
