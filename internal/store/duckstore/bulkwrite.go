@@ -181,7 +181,14 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		tAnswers: {len(buf.answers), func(app *duckdb.Appender) error {
 			for i := range buf.answers {
 				r := &buf.answers[i]
-				if err := app.AppendRow(r.site, r.survey, r.response, r.v.QuestionID, r.v.Num, r.v.Text, r.at); err != nil {
+				var num, text driver.Value
+				if r.v.Num != nil {
+					num = *r.v.Num
+				}
+				if r.v.Text != nil {
+					text = *r.v.Text
+				}
+				if err := app.AppendRow(r.site, r.survey, r.response, r.v.QuestionID, num, text, r.at); err != nil {
 					return err
 				}
 			}
