@@ -7,10 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
-	"io/fs"
 	"path/filepath"
 	"time"
 

@@ -29,7 +29,7 @@ var voices = map[string]pageVoice{
 		good: []string{"Reconciling is painless"}, selector: "#bank-widget"},
 	"/reports": {bad: []string{"I expected to click the chart to drill down", "The chart is not clickable"},
 		good: []string{"Love the new reports"}, selector: "#report > div.chart"},
-	"/invoices": {good: []string{"Easy to see who has not paid", "Filters are handy"}, selector: "table.invoices"},
+	"/invoices":  {good: []string{"Easy to see who has not paid", "Filters are handy"}, selector: "table.invoices"},
 	"/dashboard": {good: []string{"Everything I need at a glance"}, bad: []string{"Too many numbers"}},
 	"/checkout/payment": {bad: []string{"The Pay button took forever", "Payment failed twice"},
 		good: []string{"Smooth checkout"}, selector: "#payment > button.pay"},
