@@ -54,7 +54,7 @@ func (f *filler) fillFeedback(ctx context.Context, share float64) (int, error) {
 			return 0
 		}
 		if s.trouble != nil {
-			return 8 * share
+			return 4 * share
 		}
 		return share
 	}) {

@@ -50,7 +50,7 @@ type sessionFact struct {
 	rage, dead, errs int32
 	device           string
 	lastURL          string // the last page viewed
-	trouble          *event // the first signal event, if any
+	trouble          *event // the first rage click, dead click or error, if any
 }
 
 // event is a generated event as the recordings and feedback need it.
@@ -133,7 +133,7 @@ func (o *observer) Event(user, session int64, m *store.Message) {
 		}
 		json.Unmarshal([]byte(m.Properties), &p) // the generator's own JSON
 		e.selector, e.x, e.y = p.Selector, int(p.X), int(p.Y)
-		if f.trouble == nil {
+		if f.trouble == nil && (m.Name == store.EventRageClick || m.Name == store.EventDeadClick || m.Name == store.EventError) {
 			t := e
 			f.trouble = &t
 		}

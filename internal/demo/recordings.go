@@ -109,14 +109,18 @@ type recorder struct {
 	x, y   int   // where the mouse is
 	scroll int   // how far the page is scrolled
 	loaded int64 // ms: when the page was loaded; its events come after
+	until  int64 // ms: when the next page loads; its events come before
 	end    int64 // ms: nothing after the session's end
 }
 
 // add appends an event at time at, kept between the page's load and the
-// session's end.
+// session's end; an incremental event that would fall after the next page
+// loaded is left out, since it aims at this page's nodes.
 func (rc *recorder) add(typ int, at int64, data any) {
 	if typ == rrIncremental {
-		at = max(at, rc.loaded+2)
+		if at = max(at, rc.loaded+2); at >= rc.until {
+			return
+		}
 	}
 	rc.events = append(rc.events, rrEvent{Type: typ, Data: data, Timestamp: min(at, rc.end)})
 }
@@ -155,6 +159,13 @@ func (f *filler) recordSession(sf *sessionFact, evs []event) ([]recording.Import
 				}
 			}
 			loads++
+			rc.until = sf.end + 1
+			for _, n := range evs[i+1:] {
+				if n.kind == store.KindPage {
+					rc.until = n.at
+					break
+				}
+			}
 			rc.load(e, w, h)
 			pageURLs = append(pageURLs, e.url)
 			if e.kind == store.KindPage {

@@ -132,13 +132,13 @@ func (f *filler) fillSurveys(ctx context.Context) (surveyStats, error) {
 
 // npsScore draws a user's score from what they went through.
 func npsScore(r *rand.Rand, p *visitor, activeDays int) int {
-	x := 7 + 1.5*r.NormFloat64()
-	x += math.Min(float64(activeDays), 30) / 12 // power users
+	x := 7.6 + 1.4*r.NormFloat64()
+	x += math.Min(float64(activeDays), 30) / 15 // power users
 	if !p.onboarded {
-		x -= 2.2
+		x -= 1.6
 	}
-	x -= 0.8 * math.Min(float64(p.rageClicks), 4)
-	x -= 0.6 * math.Min(float64(p.errors), 3)
+	x -= 0.7 * math.Min(float64(p.rageClicks), 3)
+	x -= 0.5 * math.Min(float64(p.errors), 2)
 	switch p.plan {
 	case "churned", "":
 		x -= 2.5
