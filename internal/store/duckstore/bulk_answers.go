@@ -60,8 +60,8 @@ func (b *Bulk) Feedback(f *store.FeedbackItem) {
 	b.added()
 }
 
-// LateEvent appends an event to a session appended earlier in the same
-// load, as Event does, and counts it in the session (its events, and its
+// LateEvent appends an event to a session appended earlier (in this load
+// or a previous one), as Event does, and counts it in the session (its events, and its
 // pages for a page or screen view) when the load closes, as the writer
 // would have. It is for what is decided once the sessions are written,
 // such as a survey answered during one. A tracker signal ($click,
