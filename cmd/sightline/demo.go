@@ -160,8 +160,9 @@ func makeDemo(ctx context.Context, db *duckstore.DB, cfg config.Config, url stri
 		if err != nil {
 			return demoCredentials{}, fmt.Errorf("fill the demo site %s: %w", f.id, err)
 		}
-		fmt.Fprintf(stderr, "demo: %s (site %s) in %s\n%s", f.name, f.id, time.Since(t).Round(100*time.Millisecond),
-			describe(sum))
+		fmt.Fprintf(stderr, "demo: %s (site %s) in %s (data %s, recordings %s)\n%s", f.name, f.id,
+			time.Since(t).Round(100*time.Millisecond), sum.Loading.Round(100*time.Millisecond),
+			sum.Recording.Round(100*time.Millisecond), describe(sum))
 	}
 	if c.Email, c.Password, err = demoOwner(ctx, db, site.ID); err != nil {
 		return demoCredentials{}, err

@@ -59,6 +59,9 @@ type Summary struct {
 	Feedback                      int
 	Recordings, Chunks            int
 	RecordingBytes                int64 // rrweb JSON, before compression
+	// How long each part took: generating and answering (one bulk load,
+	// committed and checkpointed), then the recordings.
+	Loading, Recording time.Duration
 }
 
 // Days is the length of the demo's window.
@@ -115,6 +118,7 @@ type generator func(context.Context, gen.Sink, int64, gen.Config, func(gen.Progr
 func fill(ctx context.Context, svc Services, site int64, cfg Config, run generator,
 	answer func(context.Context, *filler, *Summary) error) (Summary, error) {
 	var sum Summary
+	t := time.Now()
 	b, err := svc.DB.Bulk(ctx)
 	if err != nil {
 		return sum, err
@@ -134,8 +138,11 @@ func fill(ctx context.Context, svc Services, site int64, cfg Config, run generat
 	if err != nil {
 		return sum, err
 	}
+	sum.Loading = time.Since(t)
+	t = time.Now()
 	st, err := f.fillRecordings(ctx, cfg.Recordings)
 	sum.Recordings, sum.Chunks, sum.RecordingBytes = st.Recordings, st.Chunks, st.BytesRaw
+	sum.Recording = time.Since(t)
 	return sum, err
 }
 

@@ -58,7 +58,7 @@ func (s *shop) shopVisit(i int, t int64, signup bool) {
 	if anon {
 		addRate = 0.05
 	}
-	for views := 1 + s.poisson(1.5+4*u); views > 0; views-- {
+	for views := 1 + s.poisson(1+3*u); views > 0; views-- {
 		if r.Float64() < 0.1 {
 			s.addPage(&shopSearch)
 			s.addTrack(&shopSearch, "Products Searched", s.obj().str("query", shopCategories[r.IntN(len(shopCategories))]).end())
