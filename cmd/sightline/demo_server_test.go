@@ -109,6 +109,24 @@ func TestDemoPopulatesTheDashboard(t *testing.T) {
 		t.Error("no survey responses listed")
 	}
 
+	// The demo owner signs in and sees both sites.
+	resp0, err := http.Post(base+"/api/v1/session", "application/json",
+		strings.NewReader(`{"email": `+quote(c.Email)+`, "password": `+quote(c.Password)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		Sites []struct {
+			ID string `json:"id"`
+		} `json:"sites"`
+	}
+	err = json.NewDecoder(resp0.Body).Decode(&me)
+	resp0.Body.Close()
+	if err != nil || resp0.StatusCode != http.StatusOK || len(me.Sites) != 2 ||
+		!(me.Sites[0].ID == c.Site && me.Sites[1].ID == c.ShopSite) {
+		t.Errorf("the demo owner signs in with %d and sees %+v (%v)", resp0.StatusCode, me.Sites, err)
+	}
+
 	// Tenant isolation: the shop's token reads nothing of the app's site.
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/sites/"+c.Site+"/users", nil)
 	req.Header.Set("Authorization", "Bearer "+c.ShopReadToken)
