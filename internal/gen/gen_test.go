@@ -18,8 +18,17 @@ var _ gen.Sink = (*duckstore.Bulk)(nil)
 
 var now = time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
 
-// generated opens a fresh store and generates cfg into a new site.
+// generated opens a fresh store and generates cfg's Ledgerly into a new
+// site.
 func generated(t testing.TB, cfg gen.Config) (*duckstore.DB, store.Site, gen.Stats) {
+	t.Helper()
+	return generatedBy(t, gen.Run, cfg)
+}
+
+// generatedBy opens a fresh store and generates cfg into a new site with
+// run, gen.Run or gen.RunShop.
+func generatedBy(t testing.TB, run func(context.Context, gen.Sink, int64, gen.Config, func(gen.Progress)) (gen.Stats, error),
+	cfg gen.Config) (*duckstore.DB, store.Site, gen.Stats) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "g.duckdb"), duckstore.Options{MemoryLimit: "512MB",
@@ -39,7 +48,7 @@ func generated(t testing.TB, cfg gen.Config) (*duckstore.DB, store.Site, gen.Sta
 	if cfg.Now.IsZero() {
 		cfg.Now = now
 	}
-	stats, err := gen.Run(ctx, b, site.ID, cfg, nil)
+	stats, err := run(ctx, b, site.ID, cfg, nil)
 	if cerr := b.Close(); err == nil {
 		err = cerr
 	}

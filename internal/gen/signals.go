@@ -28,6 +28,11 @@ func troubleOf(p string) trouble {
 		t.errs, t.message = 0.07, "Error: bank widget failed to load (timeout)"
 	case "/pricing": // visitors glance at the prices and leave
 		t.uTurn = 0.12
+	// Fernhill, the shop model:
+	case "/checkout/payment": // the Pay button waits for the card check
+		t.rage, t.selector = 0.12, "#payment > button.pay"
+	case "/cart": // the coupon field calls a service that times out
+		t.errs, t.message = 0.05, "Error: coupon service unavailable (504)"
 	}
 	return t
 }

@@ -68,6 +68,14 @@ type RecordingChunk struct {
 	Pages []string
 }
 
+// ImportedRecording is a whole recording indexed at once, its chunks'
+// blobs already stored: of Recording it uses ID, SiteID, BrowserSession,
+// AnonymousID, UserID and CreatedAt; the rest comes from the chunks.
+type ImportedRecording struct {
+	Recording
+	Chunks []RecordingChunk
+}
+
 // KeySet is a parameterised SQL query that returns user keys in a column
 // named u, such as a segment's members compiled by the segment engine. Its
 // SQL never holds user text: that is in Args.

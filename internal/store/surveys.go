@@ -19,7 +19,8 @@ type SurveyRecord struct {
 
 // Surveys keeps survey definitions.
 type Surveys interface {
-	// CreateSurvey stores a new survey and returns it with its ID.
+	// CreateSurvey stores a new survey and returns it with its ID. It is
+	// created now, unless s.CreatedAt is set (an import).
 	CreateSurvey(ctx context.Context, s SurveyRecord) (SurveyRecord, error)
 	// UpdateSurvey replaces a survey's name and definition if its status is
 	// one of ifStatus; otherwise it returns an error wrapping ErrConflict.

@@ -1,8 +1,6 @@
 package survey
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -124,16 +122,9 @@ func (b *Browser) respond(w http.ResponseWriter, r *http.Request, site store.Sit
 // responseEvent is the $survey_response event of a stored response.
 func responseEvent(rec Recorded, url string) ingest.BrowserEvent {
 	r := rec.Response
-	props := map[string]any{"survey_id": r.SurveyID, "response_id": r.ResponseID, "completed": r.Completed,
-		"answers": rec.Answers}
-	if n, ok := rec.Survey.Definition.NPSScore(rec.Answers); ok {
-		props["nps_score"] = n
-		props["nps_group"] = Group(n)
-	}
-	sum := sha256.Sum256(append(append([]byte(nil), r.Answers...), strconv.FormatBool(r.Completed)...))
+	id, props := ResponseEvent(rec.Survey, r, rec.Answers)
 	return ingest.BrowserEvent{AnonymousID: r.AnonymousID, UserID: r.UserID, Name: "$survey_response",
-		MessageID: "svr-" + r.SurveyID + "-" + r.ResponseID + "-" + hex.EncodeToString(sum[:8]),
-		URL:       url, Properties: props}
+		MessageID: id, URL: url, Properties: props}
 }
 
 // dismiss answers POST /t/survey/dismiss.

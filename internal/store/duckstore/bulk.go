@@ -46,6 +46,7 @@ type Bulk struct {
 	free    chan *bulkBuf             // back from them, emptied
 	result  chan error                // each writer's final error
 	failed  atomic.Bool               // set once err is
+	late    map[int64]*[2]int32       // events and pages added to appended sessions, by session
 	mu      sync.Mutex                // guards err
 	err     error
 	closed  bool
@@ -57,6 +58,7 @@ type BulkStats struct {
 	Identities, Groups, Links int64
 	AttrValues, AttrChanges   int64 // attr_current and attr_history rows
 	Sessions, Events          int64
+	Responses, Feedback       int64 // survey responses and feedback items
 }
 
 const (
@@ -96,6 +98,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 		ctx:     ctx,
 		release: release,
 		newKeys: map[catalogKey]*time.Time{},
+		late:    map[int64]*[2]int32{},
 		bufRows: min(bulkBufRows, db.opts.BulkChunkRows),
 		full:    make(chan *bulkBuf, bulkBuffers),
 		free:    make(chan *bulkBuf, bulkBuffers),
@@ -332,6 +335,9 @@ func (b *Bulk) Close() error {
 	if err == nil {
 		err = b.fixFirstSeen(ctx)
 	}
+	if err == nil {
+		err = b.countLateEvents(ctx)
+	}
 	if _, cerr := db.wconn.ExecContext(ctx, "CHECKPOINT"); cerr != nil && err == nil {
 		err = fmt.Errorf("checkpoint after bulk load: %w", cerr)
 	}
@@ -396,6 +402,9 @@ type bulkBuf struct {
 	links      []linkRow
 	sessions   []session
 	events     []bulkEvent
+	responses  []store.SurveyResponse
+	answers    []answerRow
+	feedback   []store.FeedbackItem
 	rows       int
 }
 
@@ -417,6 +426,10 @@ type bulkEvent struct {
 // reset empties the buffer for reuse, keeping its capacity.
 func (buf *bulkBuf) reset() {
 	clear(buf.events) // drop the strings, so the collector may take them
+	clear(buf.responses)
+	clear(buf.answers)
+	clear(buf.feedback)
 	*buf = bulkBuf{identities: buf.identities[:0], keys: buf.keys[:0], current: buf.current[:0],
-		history: buf.history[:0], links: buf.links[:0], sessions: buf.sessions[:0], events: buf.events[:0]}
+		history: buf.history[:0], links: buf.links[:0], sessions: buf.sessions[:0], events: buf.events[:0],
+		responses: buf.responses[:0], answers: buf.answers[:0], feedback: buf.feedback[:0]}
 }

@@ -34,11 +34,14 @@ const (
 	tLinks
 	tSessions
 	tEvents
+	tResponses
+	tAnswers
+	tFeedback
 	numBulkTables
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events"}
+	"sessions", "events", "survey_responses", "survey_answers", "feedback"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -162,6 +165,40 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 				}
 				if err := app.AppendRow(e.site, e.user, e.session, e.kind, e.name, e.ts, e.received, e.messageID,
 					e.url, e.path, e.title, e.referrer, props, uint8(store.SourceServer)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		tResponses: {len(buf.responses), func(app *duckdb.Appender) error {
+			for i := range buf.responses {
+				if err := app.AppendRow(responseRow(&buf.responses[i])...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		tAnswers: {len(buf.answers), func(app *duckdb.Appender) error {
+			for i := range buf.answers {
+				r := &buf.answers[i]
+				var num, text driver.Value
+				if r.v.Num != nil {
+					num = *r.v.Num
+				}
+				if r.v.Text != nil {
+					text = *r.v.Text
+				}
+				if err := app.AppendRow(r.site, r.survey, r.response, r.v.QuestionID, num, text, r.at); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		tFeedback: {len(buf.feedback), func(app *duckdb.Appender) error {
+			for i := range buf.feedback {
+				f := &buf.feedback[i]
+				if err := app.AppendRow(f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, int8(f.Rating),
+					f.Comment, f.Selector, f.CreatedAt.UTC()); err != nil {
 					return err
 				}
 			}

@@ -45,7 +45,8 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 }
 
 // deleteReplaced removes the rows that the batch replaces: open sessions it
-// touched and current attribute values it changed.
+// touched, closed backfill sessions it extended and current attribute
+// values it changed.
 func (db *DB) deleteReplaced(ctx context.Context, conn querier, b *batch, changed map[currentKey]*currentVal) error {
 	if len(b.touched) > 0 {
 		ids := make([]int64, 0, len(b.touched))
@@ -55,6 +56,12 @@ func (db *DB) deleteReplaced(ctx context.Context, conn querier, b *batch, change
 		if _, err := conn.ExecContext(ctx,
 			"DELETE FROM open_sessions WHERE session_id IN (SELECT unnest(?::BIGINT[]))", ids); err != nil {
 			return fmt.Errorf("replace open sessions: %w", err)
+		}
+	}
+	if len(b.rewritten) > 0 {
+		if _, err := conn.ExecContext(ctx,
+			"DELETE FROM sessions WHERE session_id IN (SELECT unnest(?::BIGINT[]))", b.rewritten); err != nil {
+			return fmt.Errorf("replace extended backfill sessions: %w", err)
 		}
 	}
 	if len(changed) > 0 {

@@ -28,13 +28,11 @@ func (db *DB) sessionFor(b *batch, user int64, m *store.Message) int64 {
 	w := db.w
 	ts := m.Timestamp
 	s := w.open[user]
+	if bf := w.backfill[user]; bf != nil && (s == nil || s.start.Sub(ts) > db.opts.SessionIdle) && db.joins(bf.s, ts) {
+		return db.extendBackfill(b, bf, m)
+	}
 	if s != nil && s.start.Sub(ts) > db.opts.SessionIdle {
-		// Far older than the open session (a backfill): a session of its
-		// own, closed at once, leaving the open one alone.
-		old := db.newSession(user, m)
-		db.touchSession(b, old, m)
-		db.closeSession(b, old)
-		return old.id
+		return db.backfillSession(b, user, m)
 	}
 	if s != nil && (ts.Sub(s.last) > db.opts.SessionIdle || ts.Sub(s.start) >= db.opts.SessionMax) {
 		db.closeSession(b, s)
@@ -79,6 +77,68 @@ func (db *DB) touchSession(b *batch, s *session, m *store.Message) {
 	b.touched[s.id] = s
 }
 
+// backfillSession returns the session of a message far older than the
+// user's open session (an import, a client that sends late): such a
+// message leaves the open session alone. Consecutive backfilled messages
+// within the idle gap of each other share one session, closed from the
+// start (it goes straight to sessions), which later backfilled messages of
+// the user extend while they keep within the gap and SessionMax (also once
+// the open session has ended).
+//
+// The writer remembers each user's backfill session only as a way to find
+// it again: the session itself is on disk, closed, whenever a batch
+// commits. A failed batch or a restart forgets it, and the next backfilled
+// message starts a new session, so replaying the log after a crash may
+// split a backfill where the crash fell, never lose or double an event.
+func (db *DB) backfillSession(b *batch, user int64, m *store.Message) int64 {
+	w := db.w
+	s := db.newSession(user, m)
+	db.touchSession(b, s, m)
+	db.closeSession(b, s)
+	if len(w.backfill) >= db.opts.IdentityCache {
+		clear(w.backfill) // bounded: a forgotten one only splits a backfill
+	}
+	w.backfill[user] = &backfill{s: s, seen: b.now}
+	return s.id
+}
+
+// extendBackfill adds m to a user's backfill session.
+func (db *DB) extendBackfill(b *batch, bf *backfill, m *store.Message) int64 {
+	if _, ok := b.touched[bf.s.id]; !ok {
+		// Committed by an earlier batch: its row is replaced.
+		b.rewritten = append(b.rewritten, bf.s.id)
+		b.closed = append(b.closed, bf.s)
+	}
+	bf.seen = b.now
+	db.touchSession(b, bf.s, m)
+	return bf.s.id
+}
+
+// joins reports whether a message at ts belongs to backfill session s:
+// within the idle gap of it, on either side, and not stretching it to
+// SessionMax.
+func (db *DB) joins(s *session, ts time.Time) bool {
+	idle := db.opts.SessionIdle
+	if ts.Before(s.start.Add(-idle)) || ts.After(s.last.Add(idle)) {
+		return false
+	}
+	from, to := s.start, s.last
+	if ts.Before(from) {
+		from = ts
+	}
+	if ts.After(to) {
+		to = ts
+	}
+	return to.Sub(from) < db.opts.SessionMax
+}
+
+// backfill is a user's latest backfill session and when (by the writer's
+// clock) a message last joined it.
+type backfill struct {
+	s    *session
+	seen time.Time
+}
+
 // closeSession ends s: it leaves open_sessions for sessions at commit.
 func (db *DB) closeSession(b *batch, s *session) {
 	if db.w.open[s.user] == s {
@@ -102,12 +162,20 @@ func (db *DB) sweepSessions(b *batch) {
 			db.closeSession(b, s)
 		}
 	}
+	// A backfill that stopped arriving a while ago is over: forget its
+	// session rather than keep every importer's users in memory.
+	for user, bf := range w.backfill {
+		if b.now.Sub(bf.seen) > db.opts.SessionIdle {
+			delete(w.backfill, user)
+		}
+	}
 }
 
 // mergeSessions moves the open session of a merged user to the user it
 // joined, or closes it when that user has an open session of its own.
 func (db *DB) mergeSessions(b *batch, from, into int64) {
 	w := db.w
+	delete(w.backfill, from) // its session moves with the merge; a later backfill starts anew
 	s := w.open[from]
 	if s == nil {
 		return

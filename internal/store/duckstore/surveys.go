@@ -35,10 +35,14 @@ func scanSurvey(r scanner) (store.SurveyRecord, error) {
 	return s, err
 }
 
-// CreateSurvey stores a new survey with a new ID.
+// CreateSurvey stores a new survey with a new ID, created now unless
+// s.CreatedAt is set (an import).
 func (db *DB) CreateSurvey(ctx context.Context, s store.SurveyRecord) (store.SurveyRecord, error) {
 	s.ID = auth.NewID("srv_")
-	s.CreatedAt = now(db)
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now(db)
+	}
+	s.CreatedAt = s.CreatedAt.UTC().Truncate(time.Microsecond)
 	s.UpdatedAt = s.CreatedAt
 	_, err := db.sql.ExecContext(ctx, "INSERT INTO surveys ("+surveyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
 		s.ID, s.SiteID, s.Name, s.Status, string(s.Definition), s.CreatedAt, s.UpdatedAt)

@@ -22,6 +22,7 @@ type writerState struct {
 	named       *genCache[int64, bool]  // entity key → has a user ID
 	redirect    map[int64]int64         // merged key → key it joined
 	open        map[int64]*session      // open session by user key
+	backfill    map[int64]*backfill     // latest backfill session by user key (closed, on disk)
 	lastSweep   time.Time
 }
 
@@ -36,6 +37,7 @@ type batch struct {
 	merges     [][2]int64 // from, into
 	touched    map[int64]*session
 	closed     []*session
+	rewritten  []int64        // closed sessions of earlier batches that this one changes
 	absent     map[int64]bool // identity hashes known not to exist
 	now        time.Time
 	lsn        uint64 // the last log record the batch holds
@@ -334,6 +336,7 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		named:     newGenCache[int64, bool](db.opts.IdentityCache),
 		redirect:  map[int64]int64{},
 		open:      map[int64]*session{},
+		backfill:  map[int64]*backfill{},
 		lastSweep: db.opts.Now(),
 	}
 	q := db.sql
