@@ -25,7 +25,8 @@ const COMMENT_MAX = 2000; // the server's limit
 const WORDS = ['Very bad', 'Bad', 'OK', 'Good', 'Very good'];
 
 const CSS =
-  '.tab{position:fixed;background:var(--accent);color:#fff;border:0;border-radius:8px 8px 0 0;font-weight:600;' +
+  '.tab{position:fixed;background:var(--accent);color:#fff;border:0;border-radius:8px 8px 0 0;' +
+  'font:600 14px/1.2 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;' +
   'box-shadow:0 2px 10px rgba(0,0,0,.2);padding:8px 14px}' +
   '.tab.right{right:0;top:50%;transform:translate(calc(50% - 20px),-50%) rotate(-90deg)}' +
   '.tab.left{left:0;top:50%;transform:translate(calc(-50% + 20px),-50%) rotate(90deg)}' +
