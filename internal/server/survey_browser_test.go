@@ -282,6 +282,8 @@ func TestSurveyWidgetAndFeedbackTabInChromium(t *testing.T) {
 		t.Errorf("feedback_rating(7d) <= 2: %d %s", code, got)
 	}
 
+	checkSurveyPages(t, s, id)
+
 	// At phone width the survey fits the screen.
 	run(t, b, "a phone", chromedp.EmulateViewport(390, 844))
 	clk.advance(30 * 24 * time.Hour)
