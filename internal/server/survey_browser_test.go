@@ -284,6 +284,22 @@ func TestSurveyWidgetAndFeedbackTabInChromium(t *testing.T) {
 
 	checkSurveyPages(t, s, id)
 
+	// The survey launched from the builder targets a segment written in
+	// place (detractors, or users unhappy with pages) and waits for a
+	// custom event: ann, a detractor, sees it only after the event.
+	_, list := s.call(t, store.ScopeRead, "GET", "/surveys", "")
+	var second string
+	for _, sv := range list["surveys"].([]any) {
+		if m := sv.(map[string]any); m["id"] != id {
+			second = m["id"].(string)
+		}
+	}
+	visit(t, b, ps, s, "ann", "/app/checkout")
+	noSurvey(t, b, "ann, before the event,")
+	run(t, b, "the app sends the event", js(`sightline('event', 'checkout_done')`))
+	waitJS(t, b, "the checkout survey", fmt.Sprintf(`window.__sr() && window.__sr().querySelector('[role=dialog][data-survey=%q]')`, second))
+	keys(t, b, "dismiss it", kb.Escape)
+
 	// At phone width the survey fits the screen.
 	run(t, b, "a phone", chromedp.EmulateViewport(390, 844))
 	clk.advance(30 * 24 * time.Hour)
