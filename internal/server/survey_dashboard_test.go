@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -69,6 +70,22 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	d.waitFor("the survey live", `document.querySelector('[data-status="live"]')`)
 	d.waitPath(site + "/surveys/srv_")
 	d.clean()
+
+	// The segment builder edits the new conditions in place (no "edit
+	// this condition in the text editor" fallback) and counts ann.
+	seg := s.saveSegment(t, "unhappy", fmt.Sprintf(`answer(%q, "why") in ("Price", "Bugs") and feedback_rating(30d) <= 2 or nps_group() = "detractor"`, id))
+	d.open(site + "/segments/" + seg)
+	d.waitFor("the builder", `document.querySelectorAll('.cond-body').length >= 3`)
+	if n := d.str(`String(document.querySelectorAll('.cond-body .note').length)`); n != "0" {
+		t.Errorf("%s conditions fell back to the text editor", n)
+	}
+	values := d.str(`Array.prototype.map.call(document.querySelectorAll('.cond-body input, .cond-body select'), function (c) { return c.value }).join('|')`)
+	for _, want := range []string{id, "why", "Price, Bugs", "detractor", "2"} {
+		if !strings.Contains(values, want) {
+			t.Errorf("the builder's controls %q lack %q", values, want)
+		}
+	}
+	d.shot("segment-builder-surveys")
 
 	// Feedback: the tab's item, with its page, element and user.
 	d.open(site + "/feedback")

@@ -62,6 +62,7 @@ function AnswerEditor({ c, set, ctx }: EditorProps) {
     <>
       <span>whose latest answer in</span>
       <SurveyInput c={c} set={set} ctx={ctx} />
+      <span>to</span>
       <Hidden id={id + 'q'} label="Question ID">
         <input id={id + 'q'} class="input-short" value={String(c.question || '')} placeholder="question" disabled={ctx.disabled} onInput={(e) => set({ ...c, question: e.currentTarget.value })} />
       </Hidden>
