@@ -36,6 +36,9 @@ h2 { font-size: 40px; color: rgb(255, 0, 0); text-transform: uppercase; }
 div { border: 3px dashed rgb(0, 128, 0); }
 </style>
 <script>
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { window.__errors.push('unhandled: ' + String(e.reason)); });
 (function (w, d, s) {
   w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
   s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
@@ -113,6 +116,16 @@ func noSurvey(t *testing.T, b context.Context, who string) {
 	run(t, b, "wait", chromedp.Sleep(2500*time.Millisecond))
 	if evalJS[bool](t, b, `!!document.querySelector('sightline-survey')`) {
 		t.Fatalf("%s sees the survey", who)
+	}
+	noPageErrors(t, b)
+}
+
+// noPageErrors fails the test when the page saw an uncaught error or
+// rejection: the widgets must never throw into the host page.
+func noPageErrors(t *testing.T, b context.Context) {
+	t.Helper()
+	if errs := evalJS[[]string](t, b, `window.__errors`); len(errs) > 0 {
+		t.Errorf("errors in the host page: %q", errs)
 	}
 }
 
@@ -309,4 +322,5 @@ func TestSurveyWidgetAndFeedbackTabInChromium(t *testing.T) {
 		t.Errorf("the survey does not fit a 390 px screen (%v)", w)
 	}
 	saveShot(t, b, shots, "survey-phone")
+	noPageErrors(t, b)
 }
