@@ -281,6 +281,32 @@ type NPS struct {
 // NPSGroups lists the groups nps_group compares with.
 func NPSGroups() []string { return []string{"promoter", "passive", "detractor"} }
 
+// Answer matches users by their latest answer to one question of one
+// survey within Period: the answer rows of the user's most recent response
+// that answered it (one row per chosen option for multiple choice). A
+// positive operator matches when any row compares true — a number for
+// scores, a string for options and text — and a negative one (!=, not in)
+// when the user answered and no row does. Users who never answered the
+// question never match.
+type Answer struct {
+	Pos
+	Survey   string
+	Question string
+	Op       Op
+	Values   []Value
+	Period   Period
+}
+
+// FeedbackRating matches users by the average of the ratings (1–5) they
+// gave in the feedback tab within Period, compared with Values. Users who
+// gave no feedback in the period never match, not even with !=.
+type FeedbackRating struct {
+	Pos
+	Op     Op
+	Values []Value
+	Period Period
+}
+
 // InSegment matches the members of another saved segment.
 type InSegment struct {
 	Pos
@@ -299,6 +325,8 @@ func (*SessionDuration) node() {}
 func (*SessionField) node()    {}
 func (*Signal) node()          {}
 func (*NPS) node()             {}
+func (*Answer) node()          {}
+func (*FeedbackRating) node()  {}
 func (*InSegment) node()       {}
 
 // SessionFields lists the fields a SessionField may name.

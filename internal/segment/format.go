@@ -177,6 +177,10 @@ func (f *formatter) leaf(n Node) {
 		f.count(n.Count)
 	case *NPS:
 		f.nps(n)
+	case *Answer:
+		f.answer(n)
+	case *FeedbackRating:
+		f.feedbackRating(n)
 	case *InSegment:
 		f.WriteString("in_segment(" + quote(n.ID) + ")")
 	default:

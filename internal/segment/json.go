@@ -28,7 +28,8 @@ func (e *PathError) Error() string {
 func conditionTypes() []string {
 	return []string{"all", "any", "not", "attribute", "changed", "event", "first_event",
 		"active_days", "visited", "sessions", "session_duration", "session", "segment",
-		"rage_clicks", "dead_clicks", "u_turns", "errors", "nps_score", "nps_group"}
+		"rage_clicks", "dead_clicks", "u_turns", "errors", "nps_score", "nps_group",
+		"answer", "feedback_rating"}
 }
 
 // fieldsOf returns the fields a condition of type typ may have.
@@ -58,6 +59,10 @@ func fieldsOf(typ string) ([]string, bool) {
 		return []string{"type", "id"}, true
 	case "nps_score", "nps_group":
 		return []string{"type", "survey", "within", "op", "value", "values"}, true
+	case "answer":
+		return []string{"type", "survey", "question", "within", "op", "value", "values"}, true
+	case "feedback_rating":
+		return []string{"type", "within", "op", "value", "values"}, true
 	case "rage_clicks", "dead_clicks", "u_turns", "errors":
 		return []string{"type", "within", "match", "page", "op", "value"}, true
 	}
@@ -172,6 +177,10 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 		return decodeSignal(o, SignalKind(typ))
 	case "nps_score", "nps_group":
 		return decodeNPS(o, typ == "nps_group")
+	case "answer":
+		return decodeAnswer(o)
+	case "feedback_rating":
+		return decodeFeedbackRating(o)
 	}
 	id, err := o.reqStr("id")
 	return &InSegment{ID: id}, err

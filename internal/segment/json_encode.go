@@ -157,6 +157,14 @@ func encodeNode(n Node) (jsonObject, error) {
 			o.add("page", n.Page)
 		}
 		o.addCount(n.Count)
+	case *Answer:
+		if err := o.encodeAnswer(n); err != nil {
+			return nil, err
+		}
+	case *FeedbackRating:
+		if err := o.encodeFeedbackRating(n); err != nil {
+			return nil, err
+		}
 	case *NPS:
 		if err := o.encodeNPS(n); err != nil {
 			return nil, err

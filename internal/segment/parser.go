@@ -223,12 +223,16 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseSignal(SignalKind(name))
 		case "nps_score", "nps_group":
 			return p.parseNPS(name == "nps_group")
+		case "answer":
+			return p.parseAnswer()
+		case "feedback_rating":
+			return p.parseFeedbackRating()
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":
 			return p.parseQuotedKey(ScopeCompany)
 		}
-		return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("unknown function %q", t.text)}
+		return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("unknown function %q%s", t.text, didYouMean(name, functionNames()))}
 	}
 	switch name {
 	case "session_duration":

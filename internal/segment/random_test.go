@@ -112,7 +112,7 @@ func randomNode(r *rand.Rand, depth int) segment.Node {
 		}
 		return g
 	}
-	switch r.IntN(11) {
+	switch r.IntN(12) {
 	case 0:
 		a := &segment.Attribute{Scope: pick(r, segment.ScopeUser, segment.ScopeCompany), Key: randomKey(r)}
 		a.Op, a.Values = randomOp(r, attrOps...)
@@ -170,6 +170,25 @@ func randomNode(r *rand.Rand, depth int) segment.Node {
 			s.Page = randomString(r)
 		}
 		return s
+	case 10:
+		answerOps := []segment.Op{segment.OpEq, segment.OpNe, segment.OpLt, segment.OpGe, segment.OpBetween,
+			segment.OpIn, segment.OpNotIn, segment.OpContains, segment.OpStarts}
+		switch r.IntN(3) {
+		case 0:
+			n := &segment.NPS{Group: r.IntN(2) == 0, Period: randomPeriod(r)}
+			if r.IntN(2) == 0 {
+				n.Survey = randomString(r)
+			}
+			n.Op, n.Values = randomOp(r, answerOps...)
+			return n
+		case 1:
+			a := &segment.Answer{Survey: randomString(r), Question: randomString(r), Period: randomPeriod(r)}
+			a.Op, a.Values = randomOp(r, answerOps...)
+			return a
+		}
+		f := &segment.FeedbackRating{Period: randomPeriod(r)}
+		f.Op, f.Values = randomOp(r, answerOps...)
+		return f
 	}
 	return &segment.Changed{Key: randomKey(r)}
 }

@@ -143,6 +143,10 @@ func (v *validator) node(n Node, path string, depth int) {
 		v.signal(n, path)
 	case *NPS:
 		v.nps(n, path)
+	case *Answer:
+		v.answer(n, path)
+	case *FeedbackRating:
+		v.feedbackRating(n, path)
 	case *InSegment:
 		if n.ID == "" {
 			v.errorf(n.Pos, joinPath(path, "id"), "empty segment ID")

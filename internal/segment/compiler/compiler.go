@@ -138,6 +138,10 @@ func (b *builder) node(n segment.Node) error {
 		return b.signal(n)
 	case *segment.NPS:
 		return b.nps(n)
+	case *segment.Answer:
+		return b.answer(n)
+	case *segment.FeedbackRating:
+		return b.feedbackRating(n)
 	case *segment.InSegment:
 		return b.inSegment(n)
 	}

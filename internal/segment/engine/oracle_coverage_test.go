@@ -89,6 +89,16 @@ func features(n segment.Node, cat segment.Catalog) []string {
 			add("signal page", string(n.Match))
 			count("signal", n.Count)
 			period("signal", n.Period)
+		case *segment.NPS:
+			add(map[bool]string{true: "nps_group", false: "nps_score"}[n.Group], string(n.Op))
+			period("nps", n.Period)
+		case *segment.Answer:
+			kind := map[bool]string{true: "number", false: "string"}[n.Values[0].Kind == segment.ValNumber]
+			add("answer", kind, string(n.Op))
+			period("answer", n.Period)
+		case *segment.FeedbackRating:
+			add("feedback_rating", string(n.Op))
+			period("feedback_rating", n.Period)
 		case *segment.InSegment:
 			add("in_segment")
 		}
@@ -147,7 +157,16 @@ func requiredFeatures() []string {
 	for _, op := range cmp {
 		out = append(out, "signal count "+string(op))
 	}
-	for _, kind := range []string{"did", "active_days", "sessions", "changed", "signal"} {
+	for _, op := range []segment.Op{segment.OpEq, segment.OpNe, segment.OpIn, segment.OpNotIn} {
+		out = append(out, "nps_group "+string(op), "answer string "+string(op))
+	}
+	for _, op := range []segment.Op{segment.OpLt, segment.OpGe, segment.OpBetween, segment.OpIn} {
+		out = append(out, "nps_score "+string(op), "answer number "+string(op))
+	}
+	for _, op := range append(cmp, segment.OpBetween) {
+		out = append(out, "feedback_rating "+string(op))
+	}
+	for _, kind := range []string{"did", "active_days", "sessions", "changed", "signal", "nps", "answer", "feedback_rating"} {
 		out = append(out, kind+" period last", kind+" period range", kind+" period all time")
 	}
 	return append(out, "group all", "group any", "not", "attribute as of", "attribute company string",

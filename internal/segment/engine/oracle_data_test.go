@@ -70,12 +70,18 @@ type dataGen struct {
 	attrTimes map[time.Time]bool
 	companies []string
 	groupSeen map[string]bool
+	// Survey responses and feedback, written after the messages; their
+	// moments are unique across the site.
+	responses   []genResponse
+	feedback    []store.FeedbackItem
+	surveyTimes map[time.Time]bool
 }
 
-// generateDataset returns a dataset's messages in the batches to write.
-func generateDataset(seed uint64, site int64, now time.Time) [][]store.Message {
+// generateDataset returns a dataset: its messages in the batches to
+// write, then its survey responses and feedback.
+func generateDataset(seed uint64, site int64, now time.Time) dataset {
 	g := &dataGen{r: rand.New(rand.NewPCG(seed, 1)), site: site, now: now, attrTimes: map[time.Time]bool{},
-		groupSeen: map[string]bool{}}
+		groupSeen: map[string]bool{}, surveyTimes: map[time.Time]bool{}}
 	g.companies = companies[:3+g.r.IntN(len(companies)-2)]
 	users := 30 + g.r.IntN(51)
 	for i := range users {
@@ -95,7 +101,7 @@ func generateDataset(seed uint64, site int64, now time.Time) [][]store.Message {
 	if len(g.late) > 0 {
 		batches = append(batches, g.late)
 	}
-	return batches
+	return dataset{batches: batches, responses: g.responses, feedback: g.feedback}
 }
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
@@ -401,6 +407,7 @@ func (g *dataGen) sessions(ident identFunc, shape userShape) {
 			}
 			t = t.Add(gap)
 		}
+		g.visitAnswers(ident, start, device)
 	}
 }
 

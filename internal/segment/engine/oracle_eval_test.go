@@ -95,6 +95,12 @@ func (w *world) match(n segment.Node, u *oUser) bool {
 			}
 		}
 		return found != neg
+	case *segment.NPS:
+		return w.nps(n, u)
+	case *segment.Answer:
+		return w.answer(n, u)
+	case *segment.FeedbackRating:
+		return w.feedbackRating(n, u)
 	case *segment.InSegment:
 		ref, ok := w.segments[n.ID]
 		if !ok {

@@ -40,10 +40,8 @@ func TestOracleHistorical(t *testing.T) {
 func checkHistorical(t *testing.T, seed uint64, trees int) {
 	ctx := context.Background()
 	db, site := openStore(t, oracleNow)
-	for _, batch := range generateDataset(seed, site.ID, oracleNow) {
-		if _, err := db.Write(ctx, batch); err != nil {
-			t.Fatalf("seed %d: write: %v", seed, err)
-		}
+	if _, err := generateDataset(seed, site.ID, oracleNow).write(ctx, db); err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
 	}
 	eng := engine.New(db, compiler.DuckDB{}, func() time.Time { return oracleNow })
 	cat, err := eng.Catalog(ctx, site.ID)
@@ -198,6 +196,7 @@ func (w *world) cut(at time.Time, p *pastRows) *world {
 				cu.sessions = append(cu.sessions, s)
 			}
 		}
+		cutSurveys(u, cu, at)
 		for _, g := range u.groups {
 			if linked, ok := p.links[k][g]; ok && !linked.After(at) {
 				cu.groups = append(cu.groups, g)

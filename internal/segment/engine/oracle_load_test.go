@@ -36,6 +36,10 @@ type oUser struct {
 	events   []oEvent               // kinds 2, 3 and 4
 	sessions []oSession
 	groups   []int64
+	// survey answers and feedback (oracle_survey_test.go)
+	responses []oResponse
+	answers   []oAnswer
+	feedback  []oFeedback
 }
 
 // histEntry is one entry of an attribute's history; an unset has a Null
@@ -93,6 +97,9 @@ func loadWorld(ctx context.Context, db *sql.DB, site int64, now time.Time) (*wor
 		return nil, err
 	}
 	if err := w.loadSessions(ctx, db, site); err != nil {
+		return nil, err
+	}
+	if err := w.loadSurveys(ctx, db, site); err != nil {
 		return nil, err
 	}
 	rows, err = db.QueryContext(ctx, "SELECT user_key, group_key FROM user_groups WHERE site_id = ?", site)

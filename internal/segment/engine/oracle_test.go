@@ -124,14 +124,8 @@ func checkDataset(t *testing.T, seed uint64, trees int) oracleStats {
 	db, site := openStore(t, oracleNow)
 	stats := oracleStats{features: map[string]int{}}
 	var err error
-	for _, batch := range generateDataset(seed, site.ID, oracleNow) {
-		out, werr := db.Write(ctx, batch)
-		if werr != nil {
-			t.Fatalf("seed %d: write: %v", seed, werr)
-		}
-		for _, o := range out {
-			stats.refused += len(o.Warnings)
-		}
+	if stats.refused, err = generateDataset(seed, site.ID, oracleNow).write(ctx, db); err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
 	}
 	run := &oracleRun{t: t, ctx: ctx, seed: seed, db: db, site: site.ID,
 		eng: engine.New(db, compiler.DuckDB{}, func() time.Time { return oracleNow }), pick: rand.New(rand.NewPCG(seed, 3))}

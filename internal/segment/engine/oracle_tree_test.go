@@ -50,6 +50,7 @@ func newVocabulary(w *world) *vocabulary {
 	}
 	for _, k := range w.universe {
 		u := w.users[k]
+		v.addSurveys(u)
 		for key, x := range u.attrs {
 			addValue(v.userValues, key, x)
 		}
@@ -159,7 +160,7 @@ func (g *treeGen) node(depth int) segment.Node {
 }
 
 func (g *treeGen) leaf() segment.Node {
-	switch x := g.r.IntN(100); {
+	switch x := g.r.IntN(106); {
 	case x < 24:
 		return g.attribute(segment.ScopeUser)
 	case x < 31:
@@ -184,6 +185,8 @@ func (g *treeGen) leaf() segment.Node {
 		return g.signal()
 	case x < 98 && len(g.segments) > 0:
 		return &segment.InSegment{ID: pick(g.r, g.segments...)}
+	case x >= 98 && x < 104:
+		return g.surveyCondition()
 	}
 	return g.attribute(segment.ScopeUser)
 }

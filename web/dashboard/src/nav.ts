@@ -33,6 +33,14 @@ export const navigation: NavGroup[] = [
     ],
   },
   {
+    label: 'Ask',
+    perSite: true,
+    items: [
+      { label: 'Surveys', href: (s) => `/s/${s}/surveys`, section: 'surveys' },
+      { label: 'Feedback', href: (s) => `/s/${s}/feedback`, section: 'feedback' },
+    ],
+  },
+  {
     label: 'Site',
     perSite: true,
     items: [

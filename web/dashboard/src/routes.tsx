@@ -13,6 +13,10 @@ import { SitesPage } from './pages/sites';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { UsersPage } from './pages/users';
+import { FeedbackPage } from './pages/feedback';
+import { SurveyBuilderPage } from './pages/survey-builder';
+import { SurveyResultsPage } from './pages/survey-results';
+import { SurveysPage } from './pages/surveys';
 import { navigate } from './router';
 import { useSession } from './session';
 import { currentSiteID } from './shell';
@@ -52,6 +56,11 @@ export const routes: Route[] = [
   { path: '/s/:site/segments', page: SegmentsPage },
   { path: '/s/:site/segments/new', page: SegmentEditorPage },
   { path: '/s/:site/segments/:seg', page: SegmentEditorPage },
+  { path: '/s/:site/surveys', page: SurveysPage },
+  { path: '/s/:site/surveys/new', page: SurveyBuilderPage },
+  { path: '/s/:site/surveys/:id', page: SurveyBuilderPage },
+  { path: '/s/:site/surveys/:id/results', page: SurveyResultsPage },
+  { path: '/s/:site/feedback', page: FeedbackPage },
   { path: '/s/:site/settings', page: SiteSettingsPage },
   { path: '/s/:site/tokens', page: TokensPage },
 ];

@@ -10,6 +10,7 @@ import { rageClick, endRage, deadClick, cancelDead, uTurn } from './frustration'
 import * as transport from './transport';
 import { newID } from './storage';
 import { safe } from './safe';
+import { notify } from './bridge';
 
 const MAX_ERRORS = 20; // per page view
 const NAV_SETTLE = 50; // ms after a history change, so the app can set the title
@@ -46,6 +47,7 @@ export function pageview(props?: Record<string, unknown>): void {
   if (props && typeof props === 'object') for (const k in props) p[k] = props[k];
   emit('page', { properties: p }, page);
   uTurn(page);
+  notify('page', page.path, p);
 }
 
 // endPageview sends the page view's scroll depth if it grew since last sent.

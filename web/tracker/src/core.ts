@@ -59,6 +59,11 @@ export function deactivate(): void {
   ses.id = '';
 }
 
+/** Returns the visitor's IDs and the current session ID (empty before the first message). */
+export function identity(): { anonymousId: string; userId: string; sessionId: string } {
+  return { anonymousId: visitorID, userId: userID, sessionId: ses.id };
+}
+
 /** Sets the user ID; null or empty keeps the current one. */
 export function setUser(id: unknown): void {
   if (id === null || id === undefined || id === '') return;

@@ -17,6 +17,7 @@ import { install, pageview } from './capture';
 import { localGet, localSet } from './storage';
 import { safe, setDebug } from './safe';
 import { loadChunk } from './chunks';
+import * as bridge from './bridge';
 
 /** Options of sightline('init', key, options). */
 interface Options {
@@ -100,6 +101,8 @@ function loadConfig(host: string): void {
     start();
     const load = c && c.load;
     if (core.isActive() && Array.isArray(load)) for (let i = 0; i < load.length; i++) loadChunk(host, String(load[i]));
+    if (c) bridge.configure(host, key, c as Record<string, unknown>);
+    if (core.isActive()) bridge.startChunks();
   });
   const fail = function (): void {
     done(null);
@@ -121,6 +124,7 @@ function start(): void {
   core.activate();
   install(options.pages !== false);
   if (options.pages !== false) pageview();
+  bridge.startChunks();
   const h = held;
   held = [];
   for (let i = 0; i < h.length; i++) run(h[i]);
@@ -186,7 +190,10 @@ function run(a: Args): void {
       core.setUser(a[1]);
       return core.emit('identify', { traits: obj(a[2]) });
     case 'event':
-      if (typeof a[1] === 'string' && a[1]) core.track(a[1], obj(a[2]));
+      if (typeof a[1] === 'string' && a[1]) {
+        core.track(a[1], obj(a[2]));
+        bridge.notify('event', a[1], obj(a[2]));
+      }
       return;
     case 'page':
       return pageview(obj(a[1]));

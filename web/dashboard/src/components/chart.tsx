@@ -24,9 +24,10 @@ export function LineChart(props: { points: Point[]; label: string; height?: numb
       {
         width: Math.max(200, el.clientWidth),
         height: props.height || 220,
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+        // One point (a new survey's first week) gets a few days either side.
+        scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 3 * 86400, max + 3 * 86400] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
         axes: [axis, { ...axis, size: 60 }],
-        series: [{}, { label: props.label, stroke: accent, width: 2, fill: accent + '22', points: { show: false } }],
+        series: [{}, { label: props.label, stroke: accent, width: 2, fill: accent + '22', points: { show: xs.length < 32, size: 6 } }],
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
       },

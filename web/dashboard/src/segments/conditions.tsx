@@ -6,6 +6,7 @@ import { useId } from 'preact/hooks';
 import type { VNode } from 'preact';
 import type { AttrType, CatalogKey, Condition, SavedSegment } from '../types';
 import { CountInput, DurationInput, Period, PeriodInput } from './inputs';
+import { surveyEditors } from './survey_conditions';
 import { arity, opLabels, opsByType, propertyOps, propertyValue, sessionFields, signalKinds, typedValue, withOp } from './model';
 
 export interface BuilderContext {
@@ -18,7 +19,7 @@ export interface BuilderContext {
 type EditorProps = { c: Condition; set: (c: Condition) => void; ctx: BuilderContext };
 
 /** A labelled control that shows its label only to screen readers. */
-function Hidden(props: { id: string; label: string; children: ComponentChildren }) {
+export function Hidden(props: { id: string; label: string; children: ComponentChildren }) {
   return (
     <>
       <label class="sr-only" for={props.id}>
@@ -30,7 +31,7 @@ function Hidden(props: { id: string; label: string; children: ComponentChildren 
 }
 
 /** Sets or removes a field. */
-function patch(c: Condition, fields: Record<string, unknown>): Condition {
+export function patch(c: Condition, fields: Record<string, unknown>): Condition {
   const out: Condition = { ...c };
   for (const k in fields) {
     if (fields[k] === undefined) delete out[k];
@@ -77,7 +78,7 @@ function ValueInput(props: { id: string; label: string; value: unknown; type?: A
 }
 
 /** Inputs for the value(s) an operator takes. */
-function Values(props: { c: Condition; set: (c: Condition) => void; type?: AttrType; list?: string; disabled: boolean; label: string }) {
+export function Values(props: { c: Condition; set: (c: Condition) => void; type?: AttrType; list?: string; disabled: boolean; label: string }) {
   const { c, set, type, disabled } = props;
   const id = useId();
   const op = String(c.op || '=');
@@ -116,7 +117,7 @@ function Values(props: { c: Condition; set: (c: Condition) => void; type?: AttrT
   );
 }
 
-function OpSelect(props: { id: string; label: string; op: string; ops: string[]; onChange: (op: string) => void; disabled: boolean }) {
+export function OpSelect(props: { id: string; label: string; op: string; ops: string[]; onChange: (op: string) => void; disabled: boolean }) {
   return (
     <Hidden id={props.id} label={props.label}>
       <select id={props.id} value={props.op} disabled={props.disabled} onChange={(e) => props.onChange(e.currentTarget.value)}>
@@ -413,6 +414,7 @@ const editors: Record<string, (p: EditorProps) => VNode> = {
   session: SessionFieldEditor,
   segment: SegmentRefEditor,
   ...Object.fromEntries(signalKinds.map((k) => [k.type, SignalEditor])),
+  ...surveyEditors,
 };
 
 /** The editor of a leaf condition of any kind. */

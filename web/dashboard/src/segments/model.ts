@@ -34,6 +34,10 @@ export const kinds: Kind[] = [
   },
   { type: 'session', label: 'Device, browser, country…', make: () => ({ type: 'session', field: 'device', op: '=', value: 'mobile', within: '30d' }) },
   ...signalKinds.map((s) => ({ type: s.type, label: s.label, make: () => ({ type: s.type, within: '30d' }) })),
+  { type: 'nps_group', label: 'NPS group', make: () => ({ type: 'nps_group', op: '=', value: 'detractor' }) },
+  { type: 'nps_score', label: 'NPS score', make: () => ({ type: 'nps_score', op: '<=', value: 6 }) },
+  { type: 'answer', label: 'Answer to a survey question', make: () => ({ type: 'answer', survey: '', question: '', op: '=', value: '' }) },
+  { type: 'feedback_rating', label: 'Feedback rating', make: () => ({ type: 'feedback_rating', op: '<=', value: 2, within: '30d' }) },
   { type: 'segment', label: 'In another segment', make: () => ({ type: 'segment', id: '' }) },
   { type: 'any', label: 'Group of conditions', make: () => ({ type: 'any', conditions: [] }) },
 ];

@@ -1,0 +1,19 @@
+(SELECT x.u FROM (SELECT i.entity_key AS u, a.num, a.text, a.answered_at, max(a.answered_at) OVER (PARTITION BY i.entity_key) AS latest FROM survey_answers a JOIN survey_responses r ON r.site_id = a.site_id AND r.survey_id = a.survey_id AND r.response_id = a.response_id JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE a.site_id = ? AND a.survey_id = ? AND a.question_id = ?) x WHERE x.answered_at = x.latest GROUP BY x.u HAVING coalesce(bool_or(x.text IN (?, ?)), false)) UNION (SELECT x.u FROM (SELECT i.entity_key AS u, a.num, a.text, a.answered_at, max(a.answered_at) OVER (PARTITION BY i.entity_key) AS latest FROM survey_answers a JOIN survey_responses r ON r.site_id = a.site_id AND r.survey_id = a.survey_id AND r.response_id = a.response_id JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE a.site_id = ? AND a.survey_id = ? AND a.question_id = ? AND a.answered_at >= ?) x WHERE x.answered_at = x.latest GROUP BY x.u HAVING NOT coalesce(bool_or(x.num = ?), false)) UNION (SELECT i.entity_key AS u FROM feedback r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? AND r.created_at >= ? GROUP BY i.entity_key HAVING avg(r.rating) BETWEEN ? AND ?) UNION ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT i.entity_key AS u FROM feedback r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? GROUP BY i.entity_key HAVING NOT (avg(r.rating) = ?)))
+-- args:
+-- $1 = 7
+-- $2 = "srv_q3"
+-- $3 = "why"
+-- $4 = "Price"
+-- $5 = "Bugs"
+-- $6 = 7
+-- $7 = "srv_q3"
+-- $8 = "score"
+-- $9 = "2026-08-31T12:00:00Z"
+-- $10 = 10
+-- $11 = 7
+-- $12 = "2026-10-30T12:00:00Z"
+-- $13 = 1
+-- $14 = 2.5
+-- $15 = 7
+-- $16 = 7
+-- $17 = 3

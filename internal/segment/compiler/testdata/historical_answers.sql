@@ -1,0 +1,11 @@
+(SELECT x.u FROM (SELECT i.entity_key AS u, a.num, a.text, a.answered_at, max(a.answered_at) OVER (PARTITION BY i.entity_key) AS latest FROM survey_answers a JOIN survey_responses r ON r.site_id = a.site_id AND r.survey_id = a.survey_id AND r.response_id = a.response_id JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE a.site_id = ? AND a.survey_id = ? AND a.question_id = ? AND a.answered_at <= ?) x WHERE x.answered_at = x.latest GROUP BY x.u HAVING coalesce(bool_or(x.text = ?), false)) INTERSECT (SELECT i.entity_key AS u FROM feedback r JOIN identities i ON i.site_id = r.site_id AND i.kind = CASE WHEN r.user_id <> '' THEN 1 ELSE 2 END AND i.external_id = CASE WHEN r.user_id <> '' THEN r.user_id ELSE r.anonymous_id END WHERE r.site_id = ? AND r.created_at >= ? AND r.created_at <= ? GROUP BY i.entity_key HAVING avg(r.rating) < ?)
+-- args:
+-- $1 = 7
+-- $2 = "srv_q3"
+-- $3 = "why"
+-- $4 = "2026-11-29T12:00:00Z"
+-- $5 = "Price"
+-- $6 = 7
+-- $7 = "2026-11-22T12:00:00Z"
+-- $8 = "2026-11-29T12:00:00Z"
+-- $9 = 3

@@ -1,0 +1,262 @@
+// A survey's results: counts, the NPS with its trend and a breakdown by
+// segments chosen here, each question's distribution, the open-text
+// answers with who gave them (profile and recordings), and CSV export.
+
+import { useState } from 'preact/hooks';
+import { get, query, sitePath } from '../api';
+import { Bars, type Bar } from '../components/bars';
+import { LineChart } from '../components/chart';
+import { Empty, LoadError, Loading } from '../components/feedback';
+import { Ago, Value } from '../components/values';
+import { formatCount } from '../format';
+import { useLoad, useTitle } from '../hooks';
+import type { PageProps } from '../routes';
+import { Link } from '../router';
+import { useSite } from '../session';
+import type { NPSSummary, QuestionResult, Response, Results, Survey } from '../surveys/types';
+import { statusLabel, userLinks } from '../surveys/types';
+import type { SavedSegment } from '../types';
+
+export function SurveyResultsPage(props: PageProps) {
+  const site = useSite();
+  const id = props.params.id;
+  const [interval, setStep] = useState('week');
+  const [chosen, setChosen] = useState<string[]>([]);
+  const path = sitePath(site.id, '/surveys/' + encodeURIComponent(id));
+  const res = useLoad(
+    (signal) => get<{ survey: Survey; results: Results }>(path + '/results' + query({ interval, segments: chosen.join(',') }), { signal }),
+    [site.id, id, interval, chosen.join(',')],
+  );
+  const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
+  const s = res.data?.survey;
+  useTitle((s ? s.definition.name : 'Survey') + ' — results');
+  if (res.error) return <LoadError error={res.error} retry={res.reload} />;
+  if (!res.data || !s) return <Loading />;
+  const r = res.data.results;
+  const base = `/s/${encodeURIComponent(site.id)}/surveys`;
+  return (
+    <section>
+      <p class="crumbs">
+        <Link href={base}>Surveys</Link> /
+      </p>
+      <div class="page-head">
+        <h1>{s.definition.name || s.id}</h1>
+        <div class="head-actions">
+          <span class={'badge survey-' + s.status}>{statusLabel[s.status]}</span>
+          <Link href={`${base}/${encodeURIComponent(id)}`} class="btn">
+            Definition
+          </Link>
+          <a class="btn" href={path + '/responses.csv'} download>
+            Export CSV
+          </a>
+        </div>
+      </div>
+      <dl class="stat-row">
+        <div>
+          <dt>Responses</dt>
+          <dd data-stat="responses">{formatCount(r.responses)}</dd>
+        </div>
+        <div>
+          <dt>Completed</dt>
+          <dd data-stat="completed">{formatCount(r.completed)}</dd>
+        </div>
+        <div>
+          <dt>Partial</dt>
+          <dd>{formatCount(r.partial)}</dd>
+        </div>
+        <div>
+          <dt>Dismissed</dt>
+          <dd>{formatCount(r.dismissed)}</dd>
+        </div>
+      </dl>
+      {r.nps && (
+        <div class="card">
+          <h2>Net Promoter Score</h2>
+          <div class="grid-2">
+            <div>
+              <p class="nps-big" data-nps-score>
+                {r.nps.score === null ? '—' : r.nps.score}
+              </p>
+              <p class="hint">% promoters (9–10) − % detractors (0–6), of {formatCount(r.nps.responses)} answers.</p>
+              <Bars caption="NPS groups" bars={npsBars(r.nps)} />
+            </div>
+            <div>
+              <div class="toolbar">
+                <label for="nps-interval">Trend by</label>
+                <select id="nps-interval" value={interval} onChange={(e) => setStep(e.currentTarget.value)}>
+                  <option value="day">day</option>
+                  <option value="week">week</option>
+                </select>
+              </div>
+              {r.trend && r.trend.length > 0 ? (
+                <LineChart label="NPS" points={r.trend.filter((p) => p.nps.score !== null).map((p) => ({ date: p.start.slice(0, 10), value: p.nps.score as number }))} />
+              ) : (
+                <p class="muted">No trend yet.</p>
+              )}
+            </div>
+          </div>
+          <Breakdown segments={segments.data?.segments || []} chosen={chosen} setChosen={setChosen} results={r} />
+        </div>
+      )}
+      {r.questions.map((q) => (
+        <QuestionCard key={q.id} q={q} survey={s} />
+      ))}
+    </section>
+  );
+}
+
+function npsBars(n: NPSSummary): Bar[] {
+  return [
+    { label: 'Promoters', value: n.promoters, tone: 'promoter' },
+    { label: 'Passives', value: n.passives, tone: 'passive' },
+    { label: 'Detractors', value: n.detractors, tone: 'detractor' },
+  ];
+}
+
+// Breakdown lets the person pick saved segments and shows the NPS of each.
+function Breakdown(props: { segments: SavedSegment[]; chosen: string[]; setChosen: (ids: string[]) => void; results: Results }) {
+  const { chosen, setChosen } = props;
+  return (
+    <div class="breakdown">
+      <h3>By segment</h3>
+      {props.segments.length === 0 ? (
+        <p class="muted">Save segments to compare their NPS here.</p>
+      ) : (
+        <fieldset class="chips">
+          <legend class="sr-only">Segments to compare</legend>
+          {props.segments.map((sg) => (
+            <label key={sg.id} class="check">
+              <input
+                type="checkbox"
+                checked={chosen.includes(sg.id)}
+                onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, sg.id] : chosen.filter((x) => x !== sg.id))}
+              />
+              {sg.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {props.results.segments && props.results.segments.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Segment (members now)</th>
+                <th scope="col" class="num">
+                  Respondents
+                </th>
+                <th scope="col" class="num">
+                  Completed
+                </th>
+                <th scope="col" class="num">
+                  NPS
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.results.segments.map((sg) => (
+                <tr key={sg.id} data-segment={sg.id}>
+                  <td>{sg.name}</td>
+                  <td class="num">{formatCount(sg.respondents)}</td>
+                  <td class="num">{formatCount(sg.completed)}</td>
+                  <td class="num">{sg.nps.score === null ? '—' : sg.nps.score}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function QuestionCard(props: { q: QuestionResult; survey: Survey }) {
+  const { q } = props;
+  const def = props.survey.definition.questions.find((x) => x.id === q.id);
+  let bars: Bar[] = [];
+  if (q.counts) {
+    const keys = def && def.options ? def.options : Object.keys(q.counts).sort((a, b) => Number(a) - Number(b));
+    bars = keys.map((k) => ({ label: k, value: q.counts![k] || 0 }));
+  }
+  return (
+    <div class="card" data-question={q.id}>
+      <div class="card-head">
+        <h2>{q.prompt}</h2>
+        <span class="muted">
+          {formatCount(q.answered)} answered{q.average !== undefined ? ` · average ${q.average.toFixed(1)}` : ''}
+        </span>
+      </div>
+      {q.type === 'text' ? <TextAnswers survey={props.survey} question={q.id} /> : <Bars caption={q.prompt} bars={bars} compact={q.type === 'nps'} />}
+    </div>
+  );
+}
+
+// TextAnswers lists a text question's answers with the respondent's
+// attributes, profile and recordings, newest first, page by page.
+function TextAnswers(props: { survey: Survey; question: string }) {
+  const site = useSite();
+  const [pages, setPages] = useState<Response[][]>([]);
+  const [cursor, setCursor] = useState('');
+  const path = sitePath(site.id, '/surveys/' + encodeURIComponent(props.survey.id) + '/responses');
+  const first = useLoad(async (signal) => {
+    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50 }), { signal });
+    setPages([r.responses]);
+    setCursor(r.next_cursor || '');
+    return r;
+  }, [path]);
+  const more = async () => {
+    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50, cursor }));
+    setPages([...pages, r.responses]);
+    setCursor(r.next_cursor || '');
+  };
+  if (first.error) return <LoadError error={first.error} retry={first.reload} />;
+  if (!first.data) return <Loading />;
+  const rows = pages.flat().filter((r) => typeof r.answers[props.question] === 'string');
+  if (rows.length === 0) return <Empty title="No text answers yet" />;
+  return (
+    <>
+      <div class="table-wrap">
+        <table class="answers">
+          <thead>
+            <tr>
+              <th scope="col">Answer</th>
+              <th scope="col">Who</th>
+              <th scope="col">When</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => {
+              const links = userLinks(site.id, r.user_id, r.anonymous_id);
+              return (
+                <tr key={r.response_id} data-response={r.response_id}>
+                  <td class="answer-text">{String(r.answers[props.question])}</td>
+                  <td>
+                    <Link href={links.profile}>{r.user_id || 'anonymous ' + r.anonymous_id.slice(0, 8)}</Link>
+                    <div class="sub">
+                      {Object.keys(r.attributes || {}).map((k) => (
+                        <span key={k} class="attr-pair">
+                          {k}: <Value value={r.attributes[k].value} type={r.attributes[k].type} />{' '}
+                        </span>
+                      ))}
+                    </div>
+                    <Link href={links.recordings} class="sub">
+                      Recordings
+                    </Link>
+                  </td>
+                  <td>
+                    <Ago at={r.created_at} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {cursor && (
+        <button type="button" class="btn btn-small" onClick={() => void more()}>
+          More answers
+        </button>
+      )}
+    </>
+  );
+}
