@@ -45,6 +45,7 @@ type feedbackJSON struct {
 	URL         string              `json:"url"`
 	Selector    string              `json:"selector"`
 	SessionID   string              `json:"session_id"`
+	RecordingID string              `json:"recording_id,omitempty"` // the session's recording, if any
 	CreatedAt   time.Time           `json:"created_at"`
 }
 
@@ -95,10 +96,15 @@ func (a *API) listFeedback(w http.ResponseWriter, r *http.Request, site store.Si
 		return err
 	}
 	keys := make([]int64, len(items))
+	sessions := make([]string, len(items))
 	for i, f := range items {
-		keys[i] = f.UserKey
+		keys[i], sessions[i] = f.UserKey, f.SessionID
 	}
 	byKey, err := a.attributesOf(r, site, keys, attrs)
+	if err != nil {
+		return err
+	}
+	recs, err := a.survey.store.RecordingsBySession(r.Context(), site.ID, sessions)
 	if err != nil {
 		return err
 	}
@@ -106,7 +112,7 @@ func (a *API) listFeedback(w http.ResponseWriter, r *http.Request, site store.Si
 	for _, f := range items {
 		out = append(out, feedbackJSON{ID: f.ID, UserID: f.UserID, AnonymousID: f.AnonymousID, UserKey: f.UserKey,
 			Attributes: attrsJSON(byKey[f.UserKey]), Rating: f.Rating, Comment: f.Comment, URL: f.URL,
-			Selector: f.Selector, SessionID: f.SessionID, CreatedAt: f.CreatedAt})
+			Selector: f.Selector, SessionID: f.SessionID, RecordingID: recs[f.SessionID], CreatedAt: f.CreatedAt})
 	}
 	next := ""
 	if last != nil {

@@ -24,6 +24,7 @@ type responseJSON struct {
 	NPS         *int                `json:"nps"`
 	Completed   bool                `json:"completed"`
 	SessionID   string              `json:"session_id"`
+	RecordingID string              `json:"recording_id,omitempty"` // the session's recording, if any
 	URL         string              `json:"url"`
 	CreatedAt   time.Time           `json:"created_at"`
 	UpdatedAt   time.Time           `json:"updated_at"`
@@ -59,11 +60,20 @@ func (a *API) responsesPage(r *http.Request, site store.Site, sv survey.Survey, 
 	if err != nil {
 		return nil, err
 	}
+	sessions := make([]string, len(rs))
+	for i, x := range rs {
+		sessions[i] = x.SessionID
+	}
+	recs, err := a.survey.store.RecordingsBySession(r.Context(), site.ID, sessions)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]responseJSON, 0, len(rs))
 	for _, x := range rs {
 		j := responseJSON{ResponseID: x.ResponseID, UserID: x.UserID, AnonymousID: x.AnonymousID, UserKey: x.UserKey,
 			Attributes: attrsJSON(byKey[x.UserKey]), Answers: sv.Definition.DecodeAnswers(x), NPS: x.NPS,
-			Completed: x.Completed, SessionID: x.SessionID, URL: x.URL, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
+			Completed: x.Completed, SessionID: x.SessionID, RecordingID: recs[x.SessionID], URL: x.URL,
+			CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 		if x.Completed {
 			t := x.CompletedAt
 			j.CompletedAt = &t

@@ -19,6 +19,8 @@ type SurveyStore interface {
 	store.SurveyResponses
 	store.Feedback
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
+	// RecordingsBySession maps browser session IDs to their recordings.
+	RecordingsBySession(ctx context.Context, site int64, sessions []string) (map[string]string, error)
 }
 
 // surveyDeps are the survey and feedback endpoints' dependencies.
