@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,9 @@ func driveApp(t *testing.T, b context.Context, page string) {
 	t.Helper()
 	run(t, b, "open the app", chromedp.Navigate(page+"/app/settings"), loaded())
 	waitRecorder(t, b)
+	// The first chunk (the page's snapshot) leaves after 2 s; what follows
+	// is sent when the page is hidden, by sendBeacon.
+	run(t, b, "wait for the first chunk", chromedp.Sleep(2500*time.Millisecond))
 	run(t, b, "identify", js(`sightline('identify', 'rec-user', {plan: 'pro', seats: 12})`))
 	for _, f := range []struct{ sel, text string }{
 		{"#card", typedCard}, {"#account", typedAccount}, {"#password", typedPassword}, {"#name", typedName}, {"#notes", typedNotes},
@@ -96,6 +100,8 @@ func TestRecorderInChromium(t *testing.T) {
 	}
 	t.Logf("recording %s: %v chunks, %v bytes stored, %v raw", id, rows[0]["chunks"], rows[0]["bytes_stored"], rows[0]["bytes_raw"])
 
+	watchInDashboard(t, s, site, id)
+
 	// (d) A site that does not record: the recorder is never loaded, and
 	// nothing reaches the server.
 	off := recSite(t, s, "Not recorded", pages.URL)
@@ -125,4 +131,131 @@ func TestRecorderInChromium(t *testing.T) {
 	if rows := off.listRecordings(t, ""); len(rows) != 0 {
 		t.Errorf("recordings of a site that does not record: %v", rows)
 	}
+}
+
+// replayText is a JavaScript expression: the text of the page rebuilt in
+// the player's iframe ('' until there is one).
+const replayText = `(function () { var f = document.querySelector('.replayer-wrapper iframe');
+	return f && f.contentDocument && f.contentDocument.body ? f.contentDocument.body.textContent : ''; })()`
+
+// watchInDashboard finds the recording in the dashboard through segments
+// and a profile, and replays it: (b) the player rebuilds the page, (c) the
+// list filtered by a segment with the user shows it and one without does
+// not.
+func watchInDashboard(t *testing.T, s *recServer, site *testServer, id string) {
+	t.Helper()
+	for _, seg := range []string{`{"name":"Pro users","text":"plan = \"pro\""}`, `{"name":"Free users","text":"plan = \"free\""}`} {
+		if code, out := site.call(t, store.ScopeWrite, "POST", "/segments", seg); code != 201 && code != 200 {
+			t.Fatalf("create segment: %d %v", code, out)
+		}
+	}
+	var segs struct {
+		Segments []struct{ ID, Name string } `json:"segments"`
+	}
+	site.getJSON(t, "/segments", &segs)
+	segID := map[string]string{}
+	for _, g := range segs.Segments {
+		segID[g.Name] = g.ID
+	}
+	d := newDashboard(t, s.base)
+	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
+	d.waitPath("/setup")
+	d.fill("Your name", "Olive Owner")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("set up", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath("/s/")
+	list := "/s/" + site.site + "/recordings"
+	row := fmt.Sprintf(`document.querySelector('tr[data-recording=%q]')`, id)
+
+	// (c) The list, by a saved segment with the user, then without.
+	d.open(list)
+	d.waitFor("the recording in the list", row)
+	d.choose("Segment", 0, segID["Pro users"])
+	d.click("Apply")
+	d.waitFor("the list of the segment with the user", `/segment=/.test(location.search) && !document.querySelector('.stale') && `+row)
+	if n := d.str(`String(document.querySelectorAll('tr[data-recording]').length)`); n != "1" {
+		t.Errorf("%s recordings for Pro users, want 1", n)
+	}
+	d.shot("recordings")
+	d.choose("Segment", 0, segID["Free users"])
+	d.click("Apply")
+	d.waitFor("no recording for a segment without the user", `/No recording matches/.test(document.querySelector('main').textContent)`)
+	// An ad-hoc segment, typed.
+	d.choose("Segment", 0, "__text")
+	d.fill("Ad-hoc segment", `plan = "pro" and seats >= 10`)
+	d.click("Apply")
+	d.waitFor("the list of the ad-hoc segment", `/text=/.test(location.search) && `+row)
+	d.fill("Ad-hoc segment", `plan = "pro" and seats < 10`)
+	d.click("Apply")
+	d.waitFor("no recording for an ad-hoc segment without the user", `/No recording matches/.test(document.querySelector('main').textContent)`)
+	// From the saved segment's page, and from the user's profile.
+	d.open("/s/" + site.site + "/segments/" + segID["Pro users"])
+	d.click("Watch recordings of this segment")
+	d.waitFor("the segment's recordings", `location.search === '?segment=`+segID["Pro users"]+`' && `+row)
+	d.open("/s/" + site.site + "/users/rec-user")
+	d.click("Recordings of this user")
+	d.waitFor("the user's recordings", `/user=rec-user/.test(location.search) && `+row)
+
+	// (b) The player rebuilds the page: its text, its styles (inline, under
+	// the dashboard's CSP), and what the visitor typed where unmasked.
+	d.do("play", js(fmt.Sprintf(`document.querySelector('tr[data-recording=%q] a.btn').click()`, id)))
+	d.waitPath(list + "/" + id)
+	d.waitFor("the first frame", `document.querySelector('.player[data-first-frame-ms]') && /Quarterly orders/.test(`+replayText+`)`)
+	if text := d.str(replayText); !strings.Contains(text, "You are on /app/settings") || strings.Contains(text, shownAccount) || strings.Contains(text, suppressed) {
+		t.Errorf("the replayed page: %.300q", text)
+	}
+	header := d.str(`getComputedStyle(document.querySelector('.replayer-wrapper iframe').contentDocument.querySelector('header')).backgroundColor`)
+	if header != "rgb(29, 35, 48)" {
+		t.Errorf("the replayed page's header is %q: its inline stylesheet was not applied", header)
+	}
+	d.waitFor("the user's attributes beside it", `document.querySelector('.user-attrs tr[data-attr="plan"]')`)
+	var marks []struct {
+		Type   string
+		Offset int
+	}
+	d.eval(`Array.prototype.map.call(document.querySelectorAll('.marks .mark'), function (m) { return {type: m.dataset.type, offset: Number(m.dataset.offset)}; })`, &marks)
+	kinds := map[string]int{}
+	for _, m := range marks {
+		kinds[m.Type]++
+	}
+	if kinds["page"] < 2 || kinds["identify"] < 1 || kinds["click"] < 1 {
+		t.Errorf("timeline markers = %v, want 2 page views, an identify and clicks", kinds)
+	}
+	// A marker jumps there; the name typed before the second page is then on screen.
+	last := 0
+	for _, m := range marks {
+		if m.Type == "page" && m.Offset > last {
+			last = m.Offset
+		}
+	}
+	d.do("jump to the second page view", js(fmt.Sprintf(`Array.prototype.filter.call(document.querySelectorAll('.marks .mark-page'), function (m) { return m.dataset.offset === '%d'; })[0].click()`, last)))
+	d.waitFor("the time of the marker", fmt.Sprintf(`document.querySelector('.player').dataset.time === '%d'`, last))
+	nameAt := func(ms int) string {
+		d.do("seek", js(fmt.Sprintf(`(function (r) { r.value = '%d'; r.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector('.scrubber'))`, ms)))
+		d.waitFor("the time", fmt.Sprintf(`document.querySelector('.player').dataset.time === '%d'`, ms))
+		return d.str(`(function () { var f = document.querySelector('.replayer-wrapper iframe'); var n = f && f.contentDocument.querySelector('#name'); return n ? n.value : 'none'; })()`)
+	}
+	if v := nameAt(1000); v != "" {
+		t.Errorf("the name field at 0:01 replays as %q, before it was typed", v)
+	}
+	d.do("back a little", js(fmt.Sprintf(`(function (r) { r.value = '%d'; r.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector('.scrubber'))`, max(last-150, 0))))
+	d.waitFor("the unmasked name in its field", fmt.Sprintf(`(function () { var f = document.querySelector('.replayer-wrapper iframe'); var n = f && f.contentDocument.querySelector('#name'); return n && n.value === %q; })()`, typedName))
+	if v := d.str(`document.querySelector('.replayer-wrapper iframe').contentDocument.querySelector('#card').value`); v != strings.Repeat("*", len(typedCard)) {
+		t.Errorf("the card field replays as %q, want stars", v)
+	}
+	d.click("8×")
+	d.click("▶ Play")
+	d.waitFor("playing", `document.querySelector('.player').dataset.state === 'playing'`)
+	d.shot("player")
+	d.clean()
+
+	// The time to the first frame, opening the player afresh.
+	d.open(list + "/" + id)
+	d.waitFor("the first frame", `document.querySelector('.player[data-first-frame-ms]')`)
+	var ms struct{ Open, Frame float64 }
+	d.eval(`({open: Number(document.querySelector('.player').dataset.firstFrameMs),
+		frame: performance.getEntriesByName('sl:first-frame', 'mark')[0].startTime})`, &ms)
+	t.Logf("player: first frame %.0f ms after the page opened (%.0f ms after navigation started)", ms.Open, ms.Frame)
+	d.clean()
 }

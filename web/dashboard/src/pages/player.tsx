@@ -254,10 +254,19 @@ function Stage(props: { lib: ReplayerModule; events: unknown[]; timeline: Timeli
   useEffect(() => {
     const el = frame.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    // Measured in the next frame: setting the height from the callback
+    // would otherwise resize what is observed within the same frame.
+    let id = 0;
+    const ro = new ResizeObserver(() => {
+      cancelAnimationFrame(id);
+      id = requestAnimationFrame(() => setWidth(el.clientWidth));
+    });
     ro.observe(el);
     setWidth(el.clientWidth);
-    return () => ro.disconnect();
+    return () => {
+      cancelAnimationFrame(id);
+      ro.disconnect();
+    };
   }, []);
   const scale = width ? Math.min(1, width / size.width) : 1;
 
