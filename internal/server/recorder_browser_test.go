@@ -62,6 +62,21 @@ func driveApp(t *testing.T, b context.Context, page string) {
 	run(t, b, "the orders page", chromedp.Poll[chromedp.Void](`location.pathname === '/app/orders' && window.__slRecorder === 1`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	run(t, b, "scroll and wait for the first chunk", js(`window.scrollTo(0, 400)`), chromedp.Sleep(2500*time.Millisecond))
+	noPageErrors(t, b)
+}
+
+// noPageErrors fails when an error reached the page.
+func noPageErrors(t *testing.T, b context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b, 10*time.Second)
+	defer cancel()
+	errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__pageErrors`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) > 0 {
+		t.Errorf("errors reached the page: %q", errs)
+	}
 }
 
 func TestRecorderInChromium(t *testing.T) {
@@ -131,6 +146,30 @@ func TestRecorderInChromium(t *testing.T) {
 	if rows := off.listRecordings(t, ""); len(rows) != 0 {
 		t.Errorf("recordings of a site that does not record: %v", rows)
 	}
+
+	// Recording turned off while a page records: the first chunk is
+	// refused (403 recording_disabled), the recorder stops, and the rest of
+	// the session is not recorded, even though the browser's cached config
+	// still says it is on.
+	stopped := recSite(t, s, "Stopped", pages.URL)
+	pages.serve(appPage(s.base, stopped.writeKey))
+	run(t, b, "a page of a site about to stop recording", chromedp.Navigate(pages.URL+"/app/stopping"), loaded())
+	waitRecorder(t, b)
+	if code, body := stopped.call(t, store.ScopeAdmin, "PUT", "/recording-settings", `{"enabled":false}`); code != 200 {
+		t.Fatalf("turn recording off: %d %v", code, body)
+	}
+	run(t, b, "the first chunk is refused", chromedp.Poll[chromedp.Void](`/:0$/.test(sessionStorage.getItem('sl_rec') || '')`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	run(t, b, "the next page of the session", chromedp.Navigate(pages.URL+"/app/next"), loaded(), chromedp.Sleep(2500*time.Millisecond))
+	ctx2, cancel2 := context.WithTimeout(b, 10*time.Second)
+	defer cancel2()
+	if again, err := chromedp.Run(ctx2, chromedp.Evaluate[bool](`!!window.__slRecorder`)); err != nil || again {
+		t.Errorf("the recorder ran again after the server refused the session (%v)", err)
+	}
+	noPageErrors(t, b)
+	if rows := stopped.listRecordings(t, ""); len(rows) != 0 {
+		t.Errorf("recordings stored after recording was turned off: %v", rows)
+	}
 }
 
 // replayText is a JavaScript expression: the text of the page rebuilt in
@@ -157,14 +196,7 @@ func watchInDashboard(t *testing.T, s *recServer, site *testServer, id string) {
 	for _, g := range segs.Segments {
 		segID[g.Name] = g.ID
 	}
-	d := newDashboard(t, s.base)
-	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	d.waitPath("/setup")
-	d.fill("Your name", "Olive Owner")
-	d.fill("Email", "owner@example.com")
-	d.fill("Password", ownerPassword)
-	d.do("set up", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath("/s/")
+	d := ownerDashboard(t, s.base)
 	list := "/s/" + site.site + "/recordings"
 	row := fmt.Sprintf(`document.querySelector('tr[data-recording=%q]')`, id)
 
@@ -251,11 +283,34 @@ func watchInDashboard(t *testing.T, s *recServer, site *testServer, id string) {
 	d.clean()
 
 	// The time to the first frame, opening the player afresh.
-	d.open(list + "/" + id)
+	d.firstFrame(list + "/" + id)
+	d.clean()
+}
+
+// ownerDashboard is a browser tab signed in to the dashboard as the
+// owner it sets up.
+func ownerDashboard(t *testing.T, base string) *dashboard {
+	t.Helper()
+	d := newDashboard(t, base)
+	d.do("open the dashboard", chromedp.Navigate(base+"/"))
+	d.waitPath("/setup")
+	d.fill("Your name", "Olive Owner")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("set up", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath("/s/")
+	return d
+}
+
+// firstFrame opens a player page and logs how long the first frame took:
+// from the page's start (the sl:player-open mark), and from the start of
+// the navigation.
+func (d *dashboard) firstFrame(path string) {
+	d.t.Helper()
+	d.open(path)
 	d.waitFor("the first frame", `document.querySelector('.player[data-first-frame-ms]')`)
 	var ms struct{ Open, Frame float64 }
 	d.eval(`({open: Number(document.querySelector('.player').dataset.firstFrameMs),
 		frame: performance.getEntriesByName('sl:first-frame', 'mark')[0].startTime})`, &ms)
-	t.Logf("player: first frame %.0f ms after the page opened (%.0f ms after navigation started)", ms.Open, ms.Frame)
-	d.clean()
+	d.t.Logf("player: first frame %.0f ms after the page opened (%.0f ms after navigation started)", ms.Open, ms.Frame)
 }

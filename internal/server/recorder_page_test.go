@@ -37,7 +37,7 @@ func appPage(sightline, writeKey string) string {
 body { margin: 0; font: 15px/1.4 system-ui, sans-serif; color: #1d2330; background: #f6f7f9; }
 header { display: flex; gap: 16px; align-items: center; padding: 12px 24px; background: #1d2330; color: #fff; }
 header a { color: #cfe0ff; text-decoration: none; }
-main { display: grid; grid-template-columns: 1fr 340px; gap: 24px; padding: 24px; }
+main { display: grid; grid-template-columns: 1fr 340px; gap: 24px; padding: 24px; align-items: start; }
 table { width: 100%; border-collapse: collapse; background: #fff; }
 td, th { padding: 6px 10px; border-bottom: 1px solid #e3e6ea; text-align: left; }
 .status.s0 { color: #14804a; } .status.s1 { color: #a86b00; } .status.s2 { color: #b42318; }
@@ -48,6 +48,10 @@ button { padding: 6px 12px; border-radius: 4px; border: 1px solid #8a93a3; backg
 .saved { color: #14804a; }
 </style>
 <script>
+// Errors that reach the page (the tracker and its recorder must cause none).
+window.__pageErrors = [];
+window.addEventListener('error', function (e) { window.__pageErrors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { window.__pageErrors.push('unhandled: ' + String(e.reason)); });
 (function (w, d, s) {
   w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
   s = d.createElement('script'); s.async = 1; s.src = '` + sightline + `/t/sightline.js'; d.head.appendChild(s);
@@ -63,6 +67,7 @@ sightline('init', '` + writeKey + `', {debug: true});
 <p id="page-path"></p>
 <p id="account-text">Invoices go to account 987654321098 every month.</p>
 <div data-sl-suppress id="salary">Salary: TopSecretSalary</div>
+<div data-hj-suppress id="hj"><p>Migrated from the hosted tool: <b>HiddenFromHotjar</b></p></div>
 <table id="orders"><thead><tr><th>Order</th><th>Customer</th><th>Total</th><th>Status</th><th></th></tr></thead>
 <tbody>` + rows.String() + `</tbody></table>
 </section>
@@ -76,7 +81,18 @@ sightline('init', '` + writeKey + `', {debug: true});
 <p id="result" class="saved"></p>
 </form>
 </main>
-<script>document.getElementById('page-path').textContent = 'You are on ' + location.pathname;</script>
+<script>
+document.getElementById('page-path').textContent = 'You are on ' + location.pathname;
+// "Open" shows the order's details under its row, and hides them again.
+document.getElementById('orders').addEventListener('click', function (e) {
+  if (!e.target.classList.contains('open')) return;
+  var row = e.target.closest('tr'), next = row.nextElementSibling;
+  if (next && next.className === 'detail') { next.remove(); return; }
+  var d = document.createElement('tr'); d.className = 'detail';
+  d.innerHTML = '<td colspan="5">Shipped in 2 parcels · ' + row.children[1].textContent + ' · paid by card</td>';
+  row.after(d);
+});
+</script>
 </body></html>`
 }
 
@@ -89,11 +105,12 @@ const (
 	typedNotes    = "call me at 555123456789"
 	shownAccount  = "987654321098" // in the page's text
 	suppressed    = "TopSecretSalary"
+	hjSuppressed  = "HiddenFromHotjar"
 )
 
 // secrets are byte strings that must not appear in anything stored.
 var secrets = []string{typedCard, strings.ReplaceAll(typedCard, " ", ""), typedAccount, typedPassword, shownAccount,
-	"555123456789", suppressed}
+	"555123456789", suppressed, hjSuppressed}
 
 // storedBlobs reads and decompresses every recording blob under the data
 // folder: what is on disk, whatever the API makes of it.
