@@ -173,7 +173,7 @@ func TestRecorderInChromium(t *testing.T) {
 }
 
 // replayText is a JavaScript expression: the text of the page rebuilt in
-// the player's iframe (” until there is one).
+// the player's iframe (empty until there is one).
 const replayText = `(function () { var f = document.querySelector('.replayer-wrapper iframe');
 	return f && f.contentDocument && f.contentDocument.body ? f.contentDocument.body.textContent : ''; })()`
 
