@@ -68,6 +68,7 @@ function tick(): void {
 
 function hidden(): void {
   if (!bridge.active()) return stop();
+  who.userId = bridge.userId();
   upload.flush(who);
 }
 
