@@ -29,8 +29,13 @@ type Replayer = InstanceType<ReplayerModule['Replayer']>;
 const speeds = [1, 2, 4, 8];
 
 export function PlayerPage(props: PageProps) {
+  // Keyed by the recording: another recording is a fresh player.
+  return <Player id={props.params.rec} key={props.params.rec} />;
+}
+
+function Player(props: { id: string }) {
   const site = useSite();
-  const id = props.params.rec;
+  const id = props.id;
   // Marked at the first render: the clock starts when the page opens.
   useState(() => performance.mark('sl:player-open'));
   useTitle('Recording — ' + site.name);
@@ -90,7 +95,7 @@ export function PlayerPage(props: PageProps) {
             ) : user.error ? (
               user.error.status === 404 ? <p class="muted">Nothing else is known about this visitor.</p> : <LoadError error={user.error} retry={user.reload} />
             ) : (
-              <UserAttributes u={user.data!} anonymous={!rec.user_id} />
+              <UserAttributes u={user.data!} id={rec.user} anonymous={!rec.user_id} />
             )}
           </div>
         </aside>
@@ -130,10 +135,10 @@ function SessionCard(props: { detail: RecordingDetail }) {
   );
 }
 
-function UserAttributes(props: { u: UserProfile; anonymous: boolean }) {
+function UserAttributes(props: { u: UserProfile; id: string; anonymous: boolean }) {
   const site = useSite();
   const keys = Object.keys(props.u.attributes).sort();
-  const id = props.u.user_id || props.u.anonymous_ids[0] || '';
+  const id = props.id;
   return (
     <>
       <p>

@@ -54,7 +54,7 @@ export function ProfilePage(props: PageProps) {
         <h1 class="break">{u.user_id || id}</h1>
         {anonymous && <span class="badge">anonymous</span>}
         <div class="head-actions">
-          <Link class="btn" href={recordingsHref(site.id, { user: u.user_id || id, kind: anonymous ? 'anonymous' : undefined })}>
+          <Link class="btn" href={recordingsHref(site.id, { user: id, kind: anonymous ? 'anonymous' : undefined })}>
             Recordings of this user
           </Link>
         </div>
