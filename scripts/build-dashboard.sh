@@ -6,6 +6,8 @@
 #   assets/app-HASH.js     the app; HASH is esbuild's content hash, so the
 #   assets/app-HASH.css    name changes whenever the content does (served
 #                          as immutable)
+#   assets/chunk-HASH.js   code the app imports on demand (the session
+#                          replayer), split out so the first load stays small
 #   assets/licenses.txt    the licences of the bundled libraries
 #   index.html             web/dashboard/index.html naming those files
 #   sources.sha256         the hashes of the sources it was built from;
@@ -49,14 +51,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/dist/assets"
 node_modules/.bin/esbuild src/main.tsx --bundle --minify --format=esm --target=es2020 \
-	--jsx=automatic --jsx-import-source=preact --entry-names=app-[hash] \
+	--jsx=automatic --jsx-import-source=preact --entry-names=app-[hash] --splitting --chunk-names=chunk-[hash] \
 	--legal-comments=none --charset=utf8 --log-level=warning --outdir="$tmp/dist/assets"
 js=$(cd "$tmp/dist/assets" && ls app-*.js)
 css=$(cd "$tmp/dist/assets" && ls app-*.css)
 sed -e "s/{{JS}}/$js/" -e "s/{{CSS}}/$css/" index.html >"$tmp/dist/index.html"
-for lib in preact uplot; do
+for lib in preact uplot @rrweb/replay; do
 	printf '%s %s\n\n' "$lib" "$(node -p "require('./node_modules/$lib/package.json').version")"
-	cat "node_modules/$lib/LICENSE"
+	if [ -f "node_modules/$lib/LICENSE" ]; then
+		cat "node_modules/$lib/LICENSE"
+	else # the package ships no licence file: its package.json names it
+		printf '%s licence (package.json of %s)\n' "$(node -p "require('./node_modules/$lib/package.json').license")" "$lib"
+	fi
 	printf '\n\n'
 done >"$tmp/dist/assets/licenses.txt"
 sha256sum index.html package.json package-lock.json tsconfig.json $(find src -type f | LC_ALL=C sort) >"$tmp/dist/sources.sha256"

@@ -23,10 +23,17 @@ import (
 //go:embed all:dist
 var dist embed.FS
 
-// ContentSecurityPolicy allows only the dashboard's own scripts, styles
-// and requests, and no framing.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// ContentSecurityPolicy allows only the dashboard's own scripts and
+// requests, and no framing. The session player rebuilds a recorded page
+// in an iframe that rrweb sandboxes with "allow-same-origin" alone (no
+// script runs in it) and that inherits this policy: the recorded page's
+// styles are inline (<style> elements and style attributes), and its
+// images, fonts and media, and the stylesheets the recorder could not
+// read, load from the recorded site. So styles may be inline and those
+// assets may come from any web origin; scripts stay the dashboard's own.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https: http:; " +
+	"img-src 'self' data: blob: https: http:; font-src 'self' data: https: http:; media-src 'self' blob: https: http:; " +
+	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // reserved are the path prefixes that are never dashboard pages: an
 // unknown path under them is answered by the not-found handler (a JSON

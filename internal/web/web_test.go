@@ -242,3 +242,40 @@ func TestBuiltFromSources(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestContentSecurityPolicyKeepsScriptsOwn checks the policy directive by
+// directive: the player may show a recorded page's inline styles and
+// remote images, but scripts come from the dashboard alone, and nothing
+// may frame it.
+func TestContentSecurityPolicyKeepsScriptsOwn(t *testing.T) {
+	directives := map[string][]string{}
+	for _, d := range strings.Split(ContentSecurityPolicy, ";") {
+		f := strings.Fields(d)
+		if len(f) > 0 {
+			directives[f[0]] = f[1:]
+		}
+	}
+	tests := []struct {
+		directive string
+		want      string // the sources, in order
+	}{
+		{"script-src", "'self'"},
+		{"default-src", "'self'"},
+		{"connect-src", "'self'"},
+		{"object-src", "'none'"},
+		{"base-uri", "'none'"},
+		{"frame-ancestors", "'none'"},
+		{"frame-src", "'self'"},
+		{"style-src", "'self' 'unsafe-inline' https: http:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.directive, func(t *testing.T) {
+			if got := strings.Join(directives[tt.directive], " "); got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.directive, got, tt.want)
+			}
+		})
+	}
+	if _, ok := directives["worker-src"]; ok {
+		t.Error("worker-src is set: workers fall back to script-src, which must stay 'self'")
+	}
+}

@@ -29,6 +29,7 @@ export const navigation: NavGroup[] = [
     items: [
       { label: 'Users', href: (s) => `/s/${s}/users`, section: 'users' },
       { label: 'Segments', href: (s) => `/s/${s}/segments`, section: 'segments' },
+      { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },
     ],
   },

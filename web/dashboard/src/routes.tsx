@@ -5,7 +5,9 @@ import type { FunctionComponent } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { AccountPage } from './pages/account';
 import { CatalogPage } from './pages/catalog';
+import { PlayerPage } from './pages/player';
 import { ProfilePage } from './pages/profile';
+import { RecordingsPage } from './pages/recordings';
 import { SegmentEditorPage } from './pages/segment';
 import { SegmentsPage } from './pages/segments';
 import { SiteSettingsPage } from './pages/site';
@@ -53,6 +55,8 @@ export const routes: Route[] = [
   { path: '/s/:site/users', page: UsersPage },
   { path: '/s/:site/users/:id', page: ProfilePage },
   { path: '/s/:site/attributes', page: CatalogPage },
+  { path: '/s/:site/recordings', page: RecordingsPage },
+  { path: '/s/:site/recordings/:rec', page: PlayerPage },
   { path: '/s/:site/segments', page: SegmentsPage },
   { path: '/s/:site/segments/new', page: SegmentEditorPage },
   { path: '/s/:site/segments/:seg', page: SegmentEditorPage },

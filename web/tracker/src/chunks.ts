@@ -20,6 +20,7 @@ export function loadChunk(host: string, name: string): boolean {
   requested[name] = 1;
   const s = document.createElement('script');
   s.async = true;
+  s.setAttribute('data-sl', name); // the dead-click watch ignores it
   s.src = host + '/t/chunks/' + file;
   (document.head || document.documentElement).appendChild(s);
   return true;

@@ -122,6 +122,30 @@ function session(now: number): string {
   return ses.id;
 }
 
+/**
+ * Returns the session's ID without counting as activity (the recorder
+ * asks for it with each chunk); when the session has run out, a new one
+ * starts, as the next message would start it.
+ */
+export function sessionID(): string {
+  if (!active) return '';
+  const now = Date.now();
+  const p = (storage.get('sl_ses') || '').split('.');
+  const last = Math.max(Number(p[2]), p[0] === ses.id ? ses.last : 0);
+  if (p[0] && now - last < SESSION_IDLE && now - Number(p[1]) < SESSION_MAX) return p[0];
+  return session(now);
+}
+
+/** The visitor's anonymous ID ('' while capture is off). */
+export function anonymousID(): string {
+  return active ? visitorID : '';
+}
+
+/** The user ID from the last identify, or ''. */
+export function userIDOf(): string {
+  return active ? userID : '';
+}
+
 // campaign reads the UTM tags of a query string, as Segment's
 // context.campaign names them.
 function campaign(search: string): Record<string, string> | undefined {

@@ -88,6 +88,22 @@ let deadTimer = 0;
 let observer: MutationObserver | null = null;
 let mutated = 0;
 
+// ours reports whether a mutation is the tracker's own doing, not the
+// page answering a click: a chunk's <script> (marked data-sl), or the
+// iframe that rrweb's recorder adds to the body and removes at once when
+// it starts (gone again by the time the observer hears of it).
+function ours(m: MutationRecord): boolean {
+  if (m.type !== 'childList') return false;
+  const nodes = Array.prototype.slice.call(m.addedNodes).concat(Array.prototype.slice.call(m.removedNodes)) as Node[];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i] as Element;
+    const script = n.nodeName === 'SCRIPT' && n.hasAttribute('data-sl');
+    const frame = n.nodeName === 'IFRAME' && !n.isConnected;
+    if (!script && !frame) return false;
+  }
+  return nodes.length > 0;
+}
+
 /** Watches a click for a dead click. */
 export function deadClick(el: Element, c: Click): void {
   if (el.closest(NOT_DEAD)) return;
@@ -98,8 +114,13 @@ export function deadClick(el: Element, c: Click): void {
   }
   if (!observer && window.MutationObserver) {
     mutated = 0;
-    observer = new MutationObserver(function () {
-      mutated = Date.now();
+    observer = new MutationObserver(function (records) {
+      for (let i = 0; i < records.length; i++) {
+        if (!ours(records[i])) {
+          mutated = Date.now();
+          return;
+        }
+      }
     });
     observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   }

@@ -18,6 +18,7 @@ import { localGet, localSet } from './storage';
 import { safe, setDebug } from './safe';
 import { loadChunk } from './chunks';
 import * as bridge from './bridge';
+import { maybeRecord, RecordingConfig } from './recording';
 
 /** Options of sightline('init', key, options). */
 interface Options {
@@ -43,6 +44,9 @@ let scriptOrigin = '';
 // failed, which keeps the snippet's options alone in charge).
 let configured = false;
 let siteDNT = false;
+// The site's recording settings, applied whenever capture starts.
+let recording: RecordingConfig | undefined;
+let host = '';
 
 try {
   const s = document.currentScript as HTMLScriptElement | null;
@@ -85,6 +89,7 @@ function allowed(): boolean {
 interface SiteConfig {
   respect_dnt?: unknown;
   load?: unknown; // names of chunks the page should load
+  recording?: RecordingConfig;
 }
 
 // loadConfig reads the site's settings from /t/config. Meanwhile captured
@@ -96,9 +101,11 @@ function loadConfig(host: string): void {
     if (configured) return;
     configured = true;
     siteDNT = !!(c && c.respect_dnt === true);
+    recording = (c && c.recording) || undefined;
     if (blocked()) stop();
     transport.resume();
     start();
+    if (core.isActive()) maybeRecord(host, key, recording, !!options.debug);
     const load = c && c.load;
     if (core.isActive() && Array.isArray(load)) for (let i = 0; i < load.length; i++) loadChunk(host, String(load[i]));
     if (c) bridge.configure(host, key, c as Record<string, unknown>);
@@ -128,6 +135,7 @@ function start(): void {
   const h = held;
   held = [];
   for (let i = 0; i < h.length; i++) run(h[i]);
+  if (configured) maybeRecord(host, key, recording, !!options.debug);
 }
 
 function stop(): void {
@@ -140,7 +148,7 @@ function init(k: unknown, o: unknown): void {
   key = k;
   options = (o && typeof o === 'object' ? o : {}) as Options;
   setDebug(!!options.debug);
-  const host = (options.host || scriptOrigin).replace(/\/+$/, '');
+  host = (options.host || scriptOrigin).replace(/\/+$/, '');
   transport.configure(host + '/t/batch?k=' + encodeURIComponent(key), {
     library: { name: 'sightline.js', version: core.version },
     locale: navigator.language,

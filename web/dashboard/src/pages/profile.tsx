@@ -14,6 +14,7 @@ import { useSite } from '../session';
 import type { Attr, Change, Event, Session, Signals, UserProfile } from '../types';
 import type { PageProps } from '../routes';
 import { useLocation } from '../router';
+import { recordingsHref } from './recordings';
 
 /** Builds the API address of something about the user: url('/history', {key: 'plan'}). */
 type UserURL = (sub: string, params?: Record<string, string | number | undefined>) => string;
@@ -52,6 +53,11 @@ export function ProfilePage(props: PageProps) {
       <div class="page-head">
         <h1 class="break">{u.user_id || id}</h1>
         {anonymous && <span class="badge">anonymous</span>}
+        <div class="head-actions">
+          <Link class="btn" href={recordingsHref(site.id, { user: id, kind: anonymous ? 'anonymous' : undefined })}>
+            Recordings of this user
+          </Link>
+        </div>
       </div>
       <dl class="facts facts-row">
         <dt>First seen</dt>

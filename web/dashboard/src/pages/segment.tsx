@@ -18,6 +18,7 @@ import { asRoot, Group, leafCount } from '../segments/builder';
 import { TextEditor } from '../segments/text';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { Condition, Preview, Problem, SavedSegment } from '../types';
+import { recordingsHref } from './recordings';
 import { profileHref } from './users';
 
 type Mode = 'builder' | 'text';
@@ -160,6 +161,9 @@ function Editor(props: { saved: SavedSegment | null }) {
         <h1>{saved ? saved.name : 'New segment'}</h1>
         {saved && (
           <div class="head-actions">
+            <Link class="btn" href={recordingsHref(site.id, { segment: saved.id })}>
+              Watch recordings of this segment
+            </Link>
             <a class="btn" href={sitePath(site.id, '/segments/' + encodeURIComponent(saved.id) + '/export?format=csv')} download>
               Export CSV
             </a>
