@@ -65,7 +65,14 @@ func driveApp(t *testing.T, b context.Context, page string) {
 	noPageErrors(t, b)
 }
 
-// noPageErrors fails when an error reached the page.
+// catchPageErrors is a page script that keeps the errors reaching the page
+// in window.__pageErrors, for noPageErrors: the tracker and its chunks
+// must cause none.
+const catchPageErrors = `window.__pageErrors = [];
+window.addEventListener('error', function (e) { window.__pageErrors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { window.__pageErrors.push('unhandled: ' + String(e.reason)); });`
+
+// noPageErrors fails the test when errors reached the page.
 func noPageErrors(t *testing.T, b context.Context) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b, 10*time.Second)

@@ -48,10 +48,7 @@ button { padding: 6px 12px; border-radius: 4px; border: 1px solid #8a93a3; backg
 .saved { color: #14804a; }
 </style>
 <script>
-// Errors that reach the page (the tracker and its recorder must cause none).
-window.__pageErrors = [];
-window.addEventListener('error', function (e) { window.__pageErrors.push(String(e.message)); });
-window.addEventListener('unhandledrejection', function (e) { window.__pageErrors.push('unhandled: ' + String(e.reason)); });
+` + catchPageErrors + `
 (function (w, d, s) {
   w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
   s = d.createElement('script'); s.async = 1; s.src = '` + sightline + `/t/sightline.js'; d.head.appendChild(s);

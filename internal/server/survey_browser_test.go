@@ -36,9 +36,7 @@ h2 { font-size: 40px; color: rgb(255, 0, 0); text-transform: uppercase; }
 div { border: 3px dashed rgb(0, 128, 0); }
 </style>
 <script>
-window.__errors = [];
-window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
-window.addEventListener('unhandledrejection', function (e) { window.__errors.push('unhandled: ' + String(e.reason)); });
+` + catchPageErrors + `
 (function (w, d, s) {
   w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
   s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
@@ -122,13 +120,6 @@ func noSurvey(t *testing.T, b context.Context, who string) {
 
 // noPageErrors fails the test when the page saw an uncaught error or
 // rejection: the widgets must never throw into the host page.
-func noPageErrors(t *testing.T, b context.Context) {
-	t.Helper()
-	if errs := evalJS[[]string](t, b, `window.__errors`); len(errs) > 0 {
-		t.Errorf("errors in the host page: %q", errs)
-	}
-}
-
 func saveShot(t *testing.T, b context.Context, dir, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b, 20*time.Second)
