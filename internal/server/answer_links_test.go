@@ -14,7 +14,8 @@ import (
 func TestAnswersLinkToTheirRecording(t *testing.T) {
 	s, _ := startSurveyServer(t)
 	rec := &recServer{testServer: s}
-	rec.mustUpload(t, chunk("ses-rec", "anon-ann", 0, time.Now().Add(-time.Minute)), false)
+	// The recorder names a recording after the session and the tab.
+	rec.mustUpload(t, chunk("sesrec-tab1", "anon-ann", 0, time.Now().Add(-time.Minute)), false)
 	rows := rec.list(t, "")
 	if len(rows) != 1 {
 		t.Fatalf("recordings: %v", rows)
@@ -22,7 +23,7 @@ func TestAnswersLinkToTheirRecording(t *testing.T) {
 	recID := rows[0]["id"].(string)
 
 	sv := s.createSurvey(t, npsSurvey(`{}`), true)
-	for _, session := range []string{"ses-rec", "ses-other"} {
+	for _, session := range []string{"sesrec", "sesother"} {
 		body := fmt.Sprintf(`{"survey":%q,"response":"r-%s","anonymousId":"anon-ann","userId":"ann","sessionId":%q,
 			"url":"https://app.example.com/app","answers":{"score":9},"completed":true}`, sv, session, session)
 		if code, e := s.answer(t, s.writeKey, body); code != 200 {
@@ -32,7 +33,7 @@ func TestAnswersLinkToTheirRecording(t *testing.T) {
 	if code, out := s.call(t, store.ScopeAdmin, "PUT", "/feedback-settings", `{"enabled":true}`); code != 200 {
 		t.Fatalf("feedback on: %d %v", code, out)
 	}
-	for _, session := range []string{"ses-rec", "ses-other"} {
+	for _, session := range []string{"sesrec", "sesother"} {
 		body := fmt.Sprintf(`{"anonymousId":"anon-ann","userId":"ann","sessionId":%q,"url":"https://app.example.com/app","rating":4}`, session)
 		if code, out := s.tracker(t, s.writeKey, "POST", "/t/feedback", nil, body); code != 200 {
 			t.Fatalf("feedback in %s: %d %v", session, code, out)
@@ -52,8 +53,8 @@ func TestAnswersLinkToTheirRecording(t *testing.T) {
 	}
 	for _, l := range []struct{ path, list string }{{"/surveys/" + sv + "/responses", "responses"}, {"/feedback", "feedback"}} {
 		got := links(l.path, l.list)
-		if got["ses-rec"] != recID || got["ses-other"] != nil || len(got) != 2 {
-			t.Errorf("%s: recording links %v, want ses-rec → %s and none for ses-other", l.path, got, recID)
+		if got["sesrec"] != recID || got["sesother"] != nil || len(got) != 2 {
+			t.Errorf("%s: recording links %v, want sesrec → %s and none for sesother", l.path, got, recID)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
 // checkSurveyPages uses the dashboard's survey and feedback pages after
@@ -31,14 +33,25 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	d.waitFor("the survey's row", row+` && `+row+`.querySelector('[data-nps]').textContent === '-100'`)
 	d.shot("surveys")
 
-	// Results: NPS, distributions, ann's text answer with her profile and recordings.
+	// Results: NPS, distributions, ann's text answer with her profile and
+	// the recording of the visit she answered in (the site records).
+	_, body := s.call(t, store.ScopeRead, "GET", "/surveys/"+id+"/responses", "")
+	var recording string
+	for _, r := range body["responses"].([]any) {
+		if m := r.(map[string]any); m["user_id"] == "ann" {
+			recording, _ = m["recording_id"].(string)
+		}
+	}
+	if recording == "" {
+		t.Fatalf("ann's response names no recording: %v", body)
+	}
 	d.click("Exporters NPS")
 	d.waitPath(site + "/surveys/" + id + "/results")
 	d.waitFor("the NPS", `document.querySelector('[data-nps-score]') && document.querySelector('[data-nps-score]').textContent === '-100'`)
 	d.waitFor("the score distribution", `document.querySelector('[data-question="score"] tr[data-bar="3"] td.num').textContent.indexOf('1') === 0`)
 	d.waitFor("the text answer", `Array.prototype.some.call(document.querySelectorAll('[data-question="more"] td.answer-text'), function (td) { return td.textContent === 'Exports time out' })`)
 	links := d.str(`Array.prototype.map.call(document.querySelectorAll('[data-question="more"] tbody a'), function (a) { return a.getAttribute('href') }).join(' ')`)
-	if want := site + "/users/ann " + site + "/recordings?user=ann"; links != want {
+	if want := site + "/users/ann " + site + "/recordings/" + recording; links != want {
 		t.Errorf("the answer links to %q, want %q", links, want)
 	}
 	d.do("compare the exporters", js(`Array.prototype.find.call(document.querySelectorAll('.breakdown label'), function (l) { return l.textContent.trim() === 'exporters' }).querySelector('input').click()`))

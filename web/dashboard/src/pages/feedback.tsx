@@ -130,7 +130,7 @@ function FeedbackList() {
             </thead>
             <tbody>
               {rows.map((f) => {
-                const links = userLinks(site.id, f.user_id, f.anonymous_id);
+                const links = userLinks(site.id, f.user_id, f.anonymous_id, f.recording_id);
                 let where = f.url;
                 try {
                   where = new URL(f.url).pathname;
@@ -159,7 +159,7 @@ function FeedbackList() {
                         ))}
                       </div>
                       <Link href={links.recordings} class="sub">
-                        Recordings
+                        {links.recordingLabel}
                       </Link>
                     </td>
                     <td>

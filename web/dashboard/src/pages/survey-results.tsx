@@ -226,7 +226,7 @@ function TextAnswers(props: { survey: Survey; question: string }) {
           </thead>
           <tbody>
             {rows.map((r) => {
-              const links = userLinks(site.id, r.user_id, r.anonymous_id);
+              const links = userLinks(site.id, r.user_id, r.anonymous_id, r.recording_id);
               return (
                 <tr key={r.response_id} data-response={r.response_id}>
                   <td class="answer-text">{String(r.answers[props.question])}</td>
@@ -240,7 +240,7 @@ function TextAnswers(props: { survey: Survey; question: string }) {
                       ))}
                     </div>
                     <Link href={links.recordings} class="sub">
-                      Recordings
+                      {links.recordingLabel}
                     </Link>
                   </td>
                   <td>

@@ -98,6 +98,7 @@ export interface Response {
   nps: number | null;
   completed: boolean;
   session_id: string;
+  recording_id?: string; // the recording of the visit, if any
   url: string;
   created_at: string;
   completed_at: string | null;
@@ -122,6 +123,7 @@ export interface FeedbackItem {
   url: string;
   selector: string;
   session_id: string;
+  recording_id?: string; // the recording of the visit, if any
   created_at: string;
 }
 
@@ -161,12 +163,23 @@ export function complete(d: Partial<Definition>): Definition {
   };
 }
 
-/** Where a response or feedback's visitor can be looked at: the user's profile and recordings. */
-export function userLinks(site: string, userID: string, anonymousID: string): { profile: string; recordings: string } {
+/**
+ * Where a response or feedback's visitor can be looked at: the user's
+ * profile, and the recording of the visit when there is one (else the
+ * user's recordings).
+ */
+export function userLinks(
+  site: string,
+  userID: string,
+  anonymousID: string,
+  recordingID?: string,
+): { profile: string; recordings: string; recordingLabel: string } {
   const s = '/s/' + encodeURIComponent(site);
   const id = userID || anonymousID;
   const kind = userID ? '' : '&kind=anonymous';
-  return { profile: `${s}/users/${encodeURIComponent(id)}`, recordings: `${s}/recordings?user=${encodeURIComponent(id)}${kind}` };
+  const profile = `${s}/users/${encodeURIComponent(id)}`;
+  if (recordingID) return { profile, recordings: `${s}/recordings/${encodeURIComponent(recordingID)}`, recordingLabel: 'Watch this visit' };
+  return { profile, recordings: `${s}/recordings?user=${encodeURIComponent(id)}${kind}`, recordingLabel: 'Recordings' };
 }
 
 export const statusLabel: Record<SurveyStatus, string> = { draft: 'Draft', live: 'Live', paused: 'Paused', ended: 'Ended' };
