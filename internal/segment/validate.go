@@ -189,7 +189,14 @@ func (v *validator) lookup(scope Scope, key string, pos Pos, path string) (attr.
 		return attr.Invalid, false
 	}
 	t, ok := v.cat.AttributeType(scope, key)
-	if !ok {
+	switch {
+	case ok:
+	case scope == ScopeUser && slices.Contains(functionNames(), key):
+		// nps_group = "detractor": a condition written without its
+		// parentheses reads as an attribute of that name.
+		v.errorf(pos, joinPath(path, "key"), "unknown attribute %q; did you mean the condition %s()? "+
+			"(conditions take parentheses, even when empty)", key, key)
+	default:
 		v.errorf(pos, joinPath(path, "key"), "unknown %s %q%s", noun, key, didYouMean(key, v.cat.AttributeKeys(scope)))
 	}
 	return t, ok

@@ -25,6 +25,8 @@ func TestValidate(t *testing.T) {
 		{"several suggestions", `seat = 3`, []string{`1:1: unknown attribute "seat"; did you mean "seats"?`}},
 		{"case", `Plan = "pro"`, []string{`1:1: unknown attribute "Plan"; did you mean "plan"?`}},
 		{"no near key", `xyzzy = 1`, []string{`1:1: unknown attribute "xyzzy"`}},
+		{"condition without parentheses", `nps_group = "detractor"`,
+			[]string{`1:1: unknown attribute "nps_group"; did you mean the condition nps_group()? (conditions take parentheses, even when empty)`}},
 		{"company did you mean", `company.industy = "tax"`, []string{`1:1: unknown company attribute "industy"; did you mean "industry"?`}},
 		{"user key under the company prefix", `attr("company.sise") = "x"`, []string{`1:1: unknown attribute "company.sise"; did you mean "company.size"?`}},
 		{"operator for the type", `ltv contains "1"`,
