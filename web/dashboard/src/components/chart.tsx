@@ -34,9 +34,22 @@ export function LineChart(props: { points: Point[]; label: string; height?: numb
       [xs, ys],
       el,
     );
-    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height || 220 }));
+    // Resized in the next frame, and only when the width changed: resizing
+    // from the callback would change what is observed within the same
+    // frame ("ResizeObserver loop completed with undelivered notifications").
+    let frame = 0;
+    let width = el.clientWidth;
+    const ro = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (el.clientWidth === width) return;
+        width = el.clientWidth;
+        plot.setSize({ width: Math.max(200, width), height: props.height || 220 });
+      });
+    });
     ro.observe(el);
     return () => {
+      cancelAnimationFrame(frame);
       ro.disconnect();
       plot.destroy();
     };
