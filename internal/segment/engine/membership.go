@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// The membership cache's defaults. An entry takes about 100 bytes (see
+// BenchmarkMembershipCacheMemory), and the cache keeps at most twice
+// DefaultCacheEntries of them: about 7 MB.
+const (
+	DefaultCacheEntries = 32 << 10
+	// DefaultCacheTTL bounds how long an answer is kept even though
+	// nothing changed: a relative window ("30d") moves with the clock.
+	DefaultCacheTTL = 5 * time.Second
+)
+
+// WithMembershipCache sets the membership cache of Contains: at most
+// 2×entries answers, each kept at most ttl. entries 0 turns it off. Call
+// it before the engine is used.
+func (e *Engine) WithMembershipCache(entries int, ttl time.Duration) *Engine {
+	e.members = nil
+	if entries > 0 && ttl > 0 {
+		e.members = &memberCache{size: entries, ttl: ttl, young: map[memberKey]memberEntry{}, old: map[memberKey]memberEntry{}}
+	}
+	return e
+}
+
+// Contains reports whether the user with the given key is a member of n.
+//
+// It compiles n for that user alone (compiler.Member), so that the
+// database reads only the rows that can be the user's. The answer is kept
+// for a few seconds, keyed by the site, the user and n's canonical form,
+// and is used again only while the store's change counters for the user
+// (store.Versions) have not moved: any write that touches the user, and
+// any rarer write that may touch anyone, makes the next call ask the
+// database again. As every call first waits for acknowledged writes to be
+// applied (Sync), a cached answer is never older than the data.
+func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
+	if err := e.store.Sync(ctx); err != nil {
+		return false, err
+	}
+	if e.members == nil {
+		return e.contains(ctx, site, n, userKey)
+	}
+	// The counters are read before the database: a change committed
+	// while the query runs moves them, and the answer is then never used.
+	vers := e.store.Versions(site, userKey)
+	if !readsSurveys(n) {
+		vers.Surveys = 0
+	}
+	key, ok := memberKeyOf(site, n, userKey)
+	now := e.now()
+	if ok {
+		if in, hit := e.members.get(key, vers, now); hit {
+			return in, nil
+		}
+	}
+	in, err := e.contains(ctx, site, n, userKey)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		e.members.put(key, memberEntry{in: in, vers: vers, until: now.Add(e.members.ttl)})
+	}
+	return in, nil
+}
+
+// contains asks the database.
+func (e *Engine) contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
+	c, err := e.compiler(ctx, site)
+	if err != nil {
+		return false, err
+	}
+	q, err := c.Member(n, userKey)
+	if err != nil {
+		return false, err
+	}
+	var in bool
+	if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&in); err != nil {
+		return false, fmt.Errorf("check membership: %w", err)
+	}
+	return in, nil
+}
+
+// readsSurveys reports whether n may read survey responses: an nps
+// condition, or a saved segment, whose definition is not at hand.
+func readsSurveys(n segment.Node) bool {
+	reads := false
+	segment.Walk(n, func(n segment.Node) bool {
+		switch n.(type) {
+		case *segment.NPS, *segment.InSegment:
+			reads = true
+		}
+		return !reads
+	})
+	return reads
+}
+
+// memberKey names one cached answer: n is a 128-bit hash of the
+// segment's canonical JSON form.
+type memberKey struct {
+	site, user int64
+	n          [16]byte
+}
+
+func memberKeyOf(site int64, n segment.Node, user int64) (memberKey, bool) {
+	def, err := segment.MarshalNode(n)
+	if err != nil {
+		return memberKey{}, false // not cached; the query reports the problem
+	}
+	h := fnv.New128a()
+	h.Write(def)
+	k := memberKey{site: site, user: user}
+	h.Sum(k.n[:0])
+	return k, true
+}
+
+// memberEntry is a cached answer with the counters it was computed under.
+type memberEntry struct {
+	in    bool
+	vers  store.Versions
+	until time.Time
+}
+
+// memberCache is a bounded map that forgets in two generations, as the
+// store's identity cache does: new entries go to young; when it holds size
+// entries, old is dropped and young takes its place. Lookups promote old
+// entries. It keeps at most 2×size entries, without an LRU list.
+type memberCache struct {
+	size int
+	ttl  time.Duration
+
+	mu         sync.Mutex
+	young, old map[memberKey]memberEntry
+}
+
+// get returns the answer for k if it was computed under vers and is not
+// older than the TTL.
+func (c *memberCache) get(k memberKey, vers store.Versions, now time.Time) (bool, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.young[k]
+	if !ok {
+		if e, ok = c.old[k]; ok {
+			c.putLocked(k, e)
+		}
+	}
+	if !ok || e.vers != vers || !now.Before(e.until) {
+		return false, false
+	}
+	return e.in, true
+}
+
+func (c *memberCache) put(k memberKey, e memberEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(k, e)
+}
+
+func (c *memberCache) putLocked(k memberKey, e memberEntry) {
+	if len(c.young) >= c.size {
+		c.old = c.young
+		c.young = make(map[memberKey]memberEntry, c.size)
+	}
+	c.young[k] = e
+}
+
+// len returns the number of entries held, for tests.
+func (c *memberCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.young) + len(c.old)
+}
