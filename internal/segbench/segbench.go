@@ -70,10 +70,10 @@ func stats(ds []time.Duration) Stats {
 // Result is one case's figures.
 type Result struct {
 	Case
-	Size       int64 `json:"size"`
-	Count      Stats `json:"count"`
-	Members    Stats `json:"first_page"`
-	Preview    Stats `json:"preview"`
+	Size    int64 `json:"size"`
+	Count   Stats `json:"count"`
+	Members Stats `json:"first_page"`
+	Preview Stats `json:"preview"`
 	// Membership is a user's first check against the segment, answered
 	// by the database; MembershipRepeat the same check again, with no
 	// write in between, answered from the engine's cache.
