@@ -139,6 +139,7 @@ type memberCache struct {
 
 	mu         sync.Mutex
 	young, old map[memberKey]memberEntry
+	hits       int // answers given from the cache, for tests
 }
 
 // get returns the answer for k if it was computed under vers and is not
@@ -155,6 +156,7 @@ func (c *memberCache) get(k memberKey, vers store.Versions, now time.Time) (bool
 	if !ok || e.vers != vers || !now.Before(e.until) {
 		return false, false
 	}
+	c.hits++
 	return e.in, true
 }
 
@@ -172,9 +174,9 @@ func (c *memberCache) putLocked(k memberKey, e memberEntry) {
 	c.young[k] = e
 }
 
-// len returns the number of entries held, for tests.
-func (c *memberCache) len() int {
+// stats returns the hits so far and the entries held, for tests.
+func (c *memberCache) stats() (hits, entries int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.young) + len(c.old)
+	return c.hits, len(c.young) + len(c.old)
 }
