@@ -249,21 +249,40 @@ func (run *oracleRun) check(i int, tree segment.Node) (int, bool) {
 	return len(want), false
 }
 
-// checkContains asks the engine whether a random user is a member,
-// a member half the time when there are some.
+// checkContains asks the engine whether users are members: one member
+// and one other user when there are, a random user, and a key that is no
+// user's. Each is asked of the per-user query (Contains, first time) and
+// again (from the membership cache).
 func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
-	key := run.w.universe[run.pick.IntN(len(run.w.universe))]
-	if len(want) > 0 && run.pick.IntN(2) == 0 {
-		key = want[run.pick.IntN(len(want))]
+	u := run.w.universe
+	if len(u) == 0 {
+		return true
 	}
-	_, member := slices.BinarySearch(want, key)
-	in, err := run.eng.Contains(run.ctx, run.site, n, key)
-	if err != nil || in != member {
-		run.t.Errorf("seed %d tree %d: %s\nContains(user %d) = %v, %v; the oracle says %v",
-			run.seed, i, segment.Format(n), key, in, err, member)
-		return false
+	keys := []int64{u[run.pick.IntN(len(u))], u[len(u)-1] + 1000}
+	if len(want) > 0 {
+		keys = append(keys, want[run.pick.IntN(len(want))])
 	}
-	return true
+	if len(want) < len(u) {
+		for _, k := range run.pick.Perm(len(u)) {
+			if _, in := slices.BinarySearch(want, u[k]); !in {
+				keys = append(keys, u[k])
+				break
+			}
+		}
+	}
+	ok := true
+	for _, key := range keys {
+		_, member := slices.BinarySearch(want, key)
+		for _, pass := range []string{"first", "repeated"} {
+			in, err := run.eng.Contains(run.ctx, run.site, n, key)
+			if err != nil || in != member {
+				run.t.Errorf("seed %d tree %d: %s\nContains(user %d), %s check = %v, %v; the oracle says %v",
+					run.seed, i, segment.Format(n), key, pass, in, err, member)
+				ok = false
+			}
+		}
+	}
+	return ok
 }
 
 // roundTrip prepares the tree as the API would from its text form, then
