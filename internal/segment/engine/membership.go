@@ -11,11 +11,12 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// The membership cache's defaults. An entry takes about 100 bytes (see
-// BenchmarkMembershipCacheMemory), and the cache keeps at most twice
-// DefaultCacheEntries of them: about 7 MB.
+// The membership cache's defaults. An answer takes about 160 bytes of
+// heap (BenchmarkMembershipCacheMemory), and the cache keeps at most twice
+// DefaultCacheEntries of them: 5 MiB. That is room for every check of a
+// few thousand a second within the TTL, which is all a cache can serve.
 const (
-	DefaultCacheEntries = 32 << 10
+	DefaultCacheEntries = 16 << 10
 	// DefaultCacheTTL bounds how long an answer is kept even though
 	// nothing changed: a relative window ("30d") moves with the clock.
 	DefaultCacheTTL = 5 * time.Second
@@ -67,7 +68,7 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 		return false, err
 	}
 	if ok {
-		e.members.put(key, memberEntry{in: in, vers: vers, until: now.Add(e.members.ttl)})
+		e.members.put(key, memberEntry{in: in, vers: vers, until: now.Add(e.members.ttl).UnixNano()})
 	}
 	return in, nil
 }
@@ -126,7 +127,7 @@ func memberKeyOf(site int64, n segment.Node, user int64) (memberKey, bool) {
 type memberEntry struct {
 	in    bool
 	vers  store.Versions
-	until time.Time
+	until int64 // Unix nanoseconds
 }
 
 // memberCache is a bounded map that forgets in two generations, as the
@@ -153,7 +154,7 @@ func (c *memberCache) get(k memberKey, vers store.Versions, now time.Time) (bool
 			c.putLocked(k, e)
 		}
 	}
-	if !ok || e.vers != vers || !now.Before(e.until) {
+	if !ok || e.vers != vers || now.UnixNano() >= e.until {
 		return false, false
 	}
 	c.hits++
