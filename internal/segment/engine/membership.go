@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -73,21 +75,98 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 	return in, nil
 }
 
-// contains asks the database.
+// contains asks the database, one condition at a time: the answer of a
+// group is often known after its first condition (most users fail
+// plan = "pro", and then did(…) need not be read), and each query is then
+// small. Groups try their cheapest conditions first.
 func (e *Engine) contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
 	c, err := e.compiler(ctx, site)
 	if err != nil {
 		return false, err
 	}
-	q, err := c.Member(n, userKey)
+	m := &memberEval{ctx: ctx, e: e, c: c, user: userKey, visiting: map[string]bool{}}
+	return m.eval(n)
+}
+
+// memberEval evaluates a tree for one user.
+type memberEval struct {
+	ctx      context.Context
+	e        *Engine
+	c        *compiler.Compiler
+	user     int64
+	visiting map[string]bool // saved segments being evaluated, against cycles
+}
+
+func (m *memberEval) eval(n segment.Node) (bool, error) {
+	switch n := n.(type) {
+	case *segment.Group:
+		if len(n.Conditions) == 0 {
+			return m.ask(n)
+		}
+		// All: true until a condition fails; any: false until one holds.
+		want := n.Op == segment.Any
+		for _, child := range cheapestFirst(n.Conditions) {
+			in, err := m.eval(child)
+			if err != nil || in == want {
+				return in, err
+			}
+		}
+		return !want, nil
+	case *segment.Not:
+		in, err := m.eval(n.Condition)
+		if err != nil || in {
+			return false, err
+		}
+		return m.ask(&segment.Group{Op: segment.All}) // everyone: does the user exist?
+	case *segment.InSegment:
+		if m.visiting[n.ID] {
+			return false, fmt.Errorf("segment %q: %w", n.ID, compiler.ErrCycle)
+		}
+		ref, err := m.c.Resolve(n.ID)
+		if err != nil {
+			return false, fmt.Errorf("segment %q: %w", n.ID, err)
+		}
+		m.visiting[n.ID] = true
+		defer delete(m.visiting, n.ID)
+		return m.eval(ref)
+	}
+	return m.ask(n)
+}
+
+// ask runs the per-user query of n.
+func (m *memberEval) ask(n segment.Node) (bool, error) {
+	q, err := m.c.Member(n, m.user)
 	if err != nil {
 		return false, err
 	}
 	var in bool
-	if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&in); err != nil {
+	if err := m.e.store.SQL().QueryRowContext(m.ctx, q.SQL, q.Args...).Scan(&in); err != nil {
 		return false, fmt.Errorf("check membership: %w", err)
 	}
 	return in, nil
+}
+
+// cheapestFirst orders conditions by what their query reads: current
+// attribute values (one row per user and key) before sessions and
+// history, events last.
+func cheapestFirst(conds []segment.Node) []segment.Node {
+	cost := func(n segment.Node) int {
+		switch n := n.(type) {
+		case *segment.Attribute:
+			if n.AsOf.IsZero() {
+				return 0
+			}
+			return 1
+		case *segment.Changed, *segment.NPS, *segment.SessionField, *segment.Sessions, *segment.SessionDuration:
+			return 1
+		case *segment.Group, *segment.Not, *segment.InSegment:
+			return 2
+		}
+		return 3 // events
+	}
+	out := slices.Clone(conds)
+	slices.SortStableFunc(out, func(a, b segment.Node) int { return cost(a) - cost(b) })
+	return out
 }
 
 // readsSurveys reports whether n may read survey responses: an nps
