@@ -116,8 +116,8 @@ func BenchmarkOffers(b *testing.B) {
 				offered += len(out)
 			}
 			b.ReportMetric(float64(offered)/float64(b.N), "offered/op")
-			if b.N > len(c.users) {
-				b.Logf("%d checks of %d users: some were repeats", b.N, len(c.users))
+			if c.name == "member check, first time" && b.N > len(c.users) {
+				b.Logf("%d checks of %d users: some were repeats, answered from the cache", b.N, len(c.users))
 			}
 		})
 	}
