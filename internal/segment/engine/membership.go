@@ -37,14 +37,16 @@ func (e *Engine) WithMembershipCache(entries int, ttl time.Duration) *Engine {
 
 // Contains reports whether the user with the given key is a member of n.
 //
-// It compiles n for that user alone (compiler.Member), so that the
-// database reads only the rows that can be the user's. The answer is kept
-// for a few seconds, keyed by the site, the user and n's canonical form,
-// and is used again only while the store's change counters for the user
-// (store.Versions) have not moved: any write that touches the user, and
-// any rarer write that may touch anyone, makes the next call ask the
-// database again. As every call first waits for acknowledged writes to be
-// applied (Sync), a cached answer is never older than the data.
+// It asks the database one condition at a time, each compiled for that
+// user alone (compiler.Member), so that only rows that can be the user's
+// are read. The answer is kept for the TTL, keyed by the site, the user
+// and n's canonical form, and is used again only while the store's change
+// counters for the user (store.Versions) have not moved: any write that
+// touches the user, and any rarer write that may touch anyone, makes the
+// next call ask the database again. As every call first waits for
+// acknowledged writes to be applied (Sync), no acknowledged write is
+// missed; only the clock's own movement (a "30d" window sliding) can be
+// seen up to the TTL late.
 func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
 	if err := e.store.Sync(ctx); err != nil {
 		return false, err
