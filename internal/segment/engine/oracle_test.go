@@ -251,8 +251,9 @@ func (run *oracleRun) check(i int, tree segment.Node) (int, bool) {
 
 // checkContains asks the engine whether users are members: one member
 // and one other user when there are, a random user, and a key that is no
-// user's. Each is asked of the per-user query (Contains, first time) and
-// again (from the membership cache).
+// user's. Each is asked of Contains (condition by condition, then again
+// from the membership cache) and of the whole tree compiled for the user
+// in one query (compiler.Member).
 func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
 	u := run.w.universe
 	if len(u) == 0 {
@@ -271,8 +272,19 @@ func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
 		}
 	}
 	ok := true
+	c := run.compiler()
 	for _, key := range keys {
 		_, member := slices.BinarySearch(want, key)
+		q, err := c.Member(n, key)
+		var in bool
+		if err == nil {
+			err = run.db.SQL().QueryRowContext(run.ctx, q.SQL, q.Args...).Scan(&in)
+		}
+		if err != nil || in != member {
+			run.t.Errorf("seed %d tree %d: %s\nMember(user %d) in one query = %v, %v; the oracle says %v\n%s",
+				run.seed, i, segment.Format(n), key, in, err, member, q.SQL)
+			ok = false
+		}
 		for _, pass := range []string{"first", "repeated"} {
 			in, err := run.eng.Contains(run.ctx, run.site, n, key)
 			if err != nil || in != member {
