@@ -36,6 +36,8 @@ func run(args []string, stdout io.Writer) error {
 	membershipOnly := fs.Bool("membership-only", false, "time only the membership checks")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
+	interleave := fs.Bool("interleave", false, "rewrite the data's tables in the order real traffic leaves them "+
+		"(events by time, users mixed), then exit; changes the data for good: use on a copy")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +48,9 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if *interleave {
+		return segbench.Interleave(ctx, db.SQL())
+	}
 	site, err := db.Site(ctx, *siteName)
 	if err != nil {
 		for _, s := range db.Sites(ctx) {
