@@ -7,9 +7,12 @@ package store
 // equal v. Counters may grow without a change that matters (several users
 // share a counter), never stay put across one.
 type Versions struct {
-	// User counts changes of one user's rows: events, sessions, attribute
-	// values, identities and merges on either side, company links.
-	User uint64
+	// Profile counts changes of who a user is: attribute values,
+	// identities, company links, merges on either side.
+	Profile uint64
+	// Activity counts changes of what a user did: events, sessions,
+	// merges on either side.
+	Activity uint64
 	// Site counts rare changes that may move anyone: the attribute
 	// catalog and its types, company attributes, saved segments, bulk
 	// loads.

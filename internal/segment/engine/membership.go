@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -19,14 +20,15 @@ import (
 // few thousand a second within the TTL, which is all a cache can serve.
 const (
 	DefaultCacheEntries = 16 << 10
-	// DefaultCacheTTL bounds how long an answer is kept even though
-	// nothing changed: a relative window ("30d") moves with the clock.
+	// DefaultCacheTTL bounds how long an answer of a segment with a
+	// relative time ("30d", within, older_than) is kept even though
+	// nothing changed: the window moves with the clock.
 	DefaultCacheTTL = 5 * time.Second
 )
 
 // WithMembershipCache sets the membership cache of Contains: at most
-// 2×entries answers, each kept at most ttl. entries 0 turns it off. Call
-// it before the engine is used.
+// 2×entries answers, those of segments with a relative time kept at most
+// ttl. entries 0 turns it off. Call it before the engine is used.
 func (e *Engine) WithMembershipCache(entries int, ttl time.Duration) *Engine {
 	e.members = nil
 	if entries > 0 && ttl > 0 {
@@ -39,14 +41,15 @@ func (e *Engine) WithMembershipCache(entries int, ttl time.Duration) *Engine {
 //
 // It asks the database one condition at a time, each compiled for that
 // user alone (compiler.Member), so that only rows that can be the user's
-// are read. The answer is kept for the TTL, keyed by the site, the user
-// and n's canonical form, and is used again only while the store's change
-// counters for the user (store.Versions) have not moved: any write that
-// touches the user, and any rarer write that may touch anyone, makes the
-// next call ask the database again. As every call first waits for
-// acknowledged writes to be applied (Sync), no acknowledged write is
-// missed; only the clock's own movement (a "30d" window sliding) can be
-// seen up to the TTL late.
+// are read. The answer is kept, keyed by the site, the user and n's
+// canonical form, and is used again only while the store's change
+// counters that n reads (store.Versions) have not moved: any write that
+// touches the user's profile (or, for a segment of behaviour, activity),
+// and any rarer write that may touch anyone, makes the next call ask the
+// database again. As every call first waits for acknowledged writes to be
+// applied (Sync), no acknowledged write is missed. The clock's own
+// movement (a "30d" window sliding) is seen up to the TTL late: answers of
+// segments with a relative time are kept at most that long.
 func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
 	if err := e.store.Sync(ctx); err != nil {
 		return false, err
@@ -56,8 +59,12 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 	}
 	// The counters are read before the database: a change committed
 	// while the query runs moves them, and the answer is then never used.
+	dep := dependenceOf(n)
 	vers := e.store.Versions(site, userKey)
-	if !readsSurveys(n) {
+	if !dep.activity {
+		vers.Activity = 0
+	}
+	if !dep.surveys {
 		vers.Surveys = 0
 	}
 	key, ok := memberKeyOf(site, n, userKey)
@@ -72,7 +79,11 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 		return false, err
 	}
 	if ok {
-		e.members.put(key, memberEntry{in: in, vers: vers, until: now.Add(e.members.ttl).UnixNano()})
+		until := int64(math.MaxInt64) // valid until a counter moves
+		if dep.drifts {
+			until = now.Add(e.members.ttl).UnixNano()
+		}
+		e.members.put(key, memberEntry{in: in, vers: vers, until: until})
 	}
 	return in, nil
 }
@@ -171,18 +182,49 @@ func cheapestFirst(conds []segment.Node) []segment.Node {
 	return out
 }
 
-// readsSurveys reports whether n may read survey responses: an nps
-// condition, or a saved segment, whose definition is not at hand.
-func readsSurveys(n segment.Node) bool {
-	reads := false
+// dependence is what an answer about a segment depends on beyond the
+// user's profile and the site: the user's activity (events, sessions),
+// survey responses, and the clock (a period such as 30d, within,
+// older_than).
+type dependence struct {
+	activity, surveys, drifts bool
+}
+
+// dependenceOf walks n. A saved segment's definition is not at hand: it
+// may depend on anything.
+func dependenceOf(n segment.Node) dependence {
+	var d dependence
+	relative := func(p segment.Period) bool { return p.Last > 0 }
 	segment.Walk(n, func(n segment.Node) bool {
-		switch n.(type) {
-		case *segment.NPS, *segment.InSegment:
-			reads = true
+		switch n := n.(type) {
+		case *segment.Attribute:
+			d.drifts = d.drifts || n.Op == segment.OpWithin || n.Op == segment.OpOlderThan
+		case *segment.Changed:
+			d.drifts = d.drifts || relative(n.Period)
+		case *segment.Event:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.ActiveDays:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.Visited:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.Sessions:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.SessionDuration:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.SessionField:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+			d.drifts = d.drifts || n.Op == segment.OpWithin || n.Op == segment.OpOlderThan
+		case *segment.Signal:
+			d.activity, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.NPS:
+			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.Group, *segment.Not:
+		default: // a saved segment, or a condition this list does not know yet
+			d = dependence{activity: true, surveys: true, drifts: true}
 		}
-		return !reads
+		return true
 	})
-	return reads
+	return d
 }
 
 // memberKey names one cached answer: n is a 128-bit hash of the

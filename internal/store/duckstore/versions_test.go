@@ -55,41 +55,44 @@ func TestVersionsMoveWithEveryWrite(t *testing.T) {
 	tests := []struct {
 		name    string
 		write   func() error
-		user    int64  // whose counters are read
-		moves   string // "user", "site" or "surveys": the counter that must move
-		stillU2 bool   // the write does not move u2's user counter
+		user    int64    // whose counters are read
+		moves   []string // "profile", "activity", "site" or "surveys": the counters that must move
+		stillU2 bool     // the write does not move u2's counters
+		keeps   []string // counters of user that must not move
 	}{
-		{"a tracked event", msg(store.Message{Kind: store.KindTrack, UserID: "u1", Name: "Buy", Properties: "{}"}), u1, "user", true},
-		{"a page view", msg(store.Message{Kind: store.KindPage, UserID: "u1", Page: store.Page{Path: "/x"}}), u1, "user", true},
+		{"a tracked event", msg(store.Message{Kind: store.KindTrack, UserID: "u1", Name: "Buy", Properties: "{}"}), u1, []string{"activity"}, true,
+			[]string{"profile", "site", "surveys"}},
+		{"a page view", msg(store.Message{Kind: store.KindPage, UserID: "u1", Page: store.Page{Path: "/x"}}), u1, []string{"activity"}, true,
+			[]string{"profile", "site", "surveys"}},
 		{"a user attribute", msg(store.Message{Kind: store.KindIdentify, UserID: "u1",
-			Traits: attr.Flatten(map[string]any{"plan": "pro"})}), u1, "user", true},
+			Traits: attr.Flatten(map[string]any{"plan": "pro"})}), u1, []string{"profile"}, true, nil},
 		{"a new attribute key", msg(store.Message{Kind: store.KindIdentify, UserID: "u1",
-			Traits: attr.Flatten(map[string]any{"seats": 3.0})}), u1, "site", false},
-		{"joining a company", msg(store.Message{Kind: store.KindGroup, UserID: "u1", GroupID: "acme"}), u1, "user", true},
+			Traits: attr.Flatten(map[string]any{"seats": 3.0})}), u1, []string{"site", "profile"}, false, nil},
+		{"joining a company", msg(store.Message{Kind: store.KindGroup, UserID: "u1", GroupID: "acme"}), u1, []string{"profile"}, true, nil},
 		{"a company attribute", msg(store.Message{Kind: store.KindGroup, UserID: "u2", GroupID: "acme",
-			Traits: attr.Flatten(map[string]any{"industry": "retail"})}), u1, "site", false},
-		{"an alias, the side merged away", msg(store.Message{Kind: store.KindAlias, UserID: "u1", PreviousID: "a9"}), a9, "user", true},
+			Traits: attr.Flatten(map[string]any{"industry": "retail"})}), u1, []string{"site"}, false, nil},
+		{"an alias, the side merged away", msg(store.Message{Kind: store.KindAlias, UserID: "u1", PreviousID: "a9"}), a9, []string{"profile", "activity"}, true, nil},
 		{"a merge through the API, the side that stays", func() error {
 			return db.Merge(ctx, site, store.Identity{Kind: "user", ID: "u2"}, store.Identity{Kind: "user", ID: "u1"})
-		}, u1, "user", false},
+		}, u1, []string{"profile", "activity"}, false, nil},
 		{"a type change", func() error {
 			_, err := db.ChangeType(ctx, site, store.EntityUser, "seats", attr.String)
 			return err
-		}, u1, "site", false},
+		}, u1, []string{"site"}, false, nil},
 		{"a saved segment edited", func() error {
 			saved.Definition = []byte(`{"any":[]}`)
 			_, err := db.SaveSegment(ctx, saved)
 			return err
-		}, u1, "site", false},
-		{"a saved segment deleted", func() error { return db.DeleteSegment(ctx, site, saved.ID) }, u1, "site", false},
+		}, u1, []string{"site"}, false, nil},
+		{"a saved segment deleted", func() error { return db.DeleteSegment(ctx, site, saved.ID) }, u1, []string{"site"}, false, nil},
 		{"a survey response", func() error {
 			nps := 10
 			return db.SaveResponse(ctx, store.SurveyResponse{SiteID: site, SurveyID: "sv", ResponseID: "r1", UserID: "u1",
 				NPS: &nps, Answers: []byte("{}"), CreatedAt: t0, UpdatedAt: t0}, nil)
-		}, u1, "surveys", false},
+		}, u1, []string{"surveys"}, false, nil},
 		{"feedback", func() error {
 			return db.AddFeedback(ctx, store.FeedbackItem{ID: "f1", SiteID: site, UserID: "u1", Rating: 1, CreatedAt: t0})
-		}, u1, "surveys", false},
+		}, u1, []string{"surveys"}, false, nil},
 		{"a bulk load", func() error {
 			b, err := db.Bulk(ctx)
 			if err != nil {
@@ -97,7 +100,7 @@ func TestVersionsMoveWithEveryWrite(t *testing.T) {
 			}
 			b.NewUser(site, t0, "u3")
 			return b.Close()
-		}, u1, "site", false},
+		}, u1, []string{"site"}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,10 +109,17 @@ func TestVersionsMoveWithEveryWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			after := db.Versions(site, tt.user)
-			moved := map[string]bool{"user": after.User != before.User, "site": after.Site != before.Site,
-				"surveys": after.Surveys != before.Surveys}
-			if !moved[tt.moves] {
-				t.Errorf("the %s counter stayed at %+v", tt.moves, after)
+			moved := map[string]bool{"profile": after.Profile != before.Profile, "activity": after.Activity != before.Activity,
+				"site": after.Site != before.Site, "surveys": after.Surveys != before.Surveys}
+			for _, c := range tt.moves {
+				if !moved[c] {
+					t.Errorf("the %s counter stayed at %+v", c, after)
+				}
+			}
+			for _, c := range tt.keeps {
+				if moved[c] {
+					t.Errorf("the %s counter moved: %+v → %+v", c, before, after)
+				}
 			}
 			if tt.stillU2 && db.Versions(site, u2) != other {
 				t.Errorf("another user's counters moved: %+v → %+v", other, db.Versions(site, u2))
@@ -146,7 +156,7 @@ func TestVersionsMoveBeforeSyncReturns(t *testing.T) {
 		if err := db.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if after := db.Versions(site, key); after.User == before.User {
+		if after := db.Versions(site, key); after.Activity == before.Activity {
 			t.Fatalf("write %d: the user's counter did not move before Sync returned", i)
 		}
 	}
