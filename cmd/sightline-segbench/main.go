@@ -33,8 +33,11 @@ func run(args []string, stdout io.Writer) error {
 	memory := fs.String("db-memory", "256MB", "database memory limit, as the server's --db-memory")
 	runs := fs.Int("runs", 10, "timed runs per segment")
 	checks := fs.Int("memberships", 200, "single-user membership checks per targeted segment")
+	membershipOnly := fs.Bool("membership-only", false, "time only the membership checks")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
+	interleave := fs.Bool("interleave", false, "rewrite the data's tables in the order real traffic leaves them "+
+		"(events by time, users mixed), then exit; changes the data for good: use on a copy")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +48,9 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if *interleave {
+		return segbench.Interleave(ctx, db.SQL())
+	}
 	site, err := db.Site(ctx, *siteName)
 	if err != nil {
 		for _, s := range db.Sites(ctx) {
@@ -66,7 +72,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	eng := engine.New(db, compiler.DuckDB{}, clock)
 	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
-		Memberships: *checks, Seed: 1, Now: clock()}, os.Stderr)
+		Memberships: *checks, MembershipOnly: *membershipOnly, Seed: 1, Now: clock()}, os.Stderr)
 	if err != nil {
 		return err
 	}

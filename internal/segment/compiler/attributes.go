@@ -158,16 +158,9 @@ func positive(op segment.Op) (segment.Op, bool) {
 // else just the positive set.
 func (b *builder) complement(negate bool, positive func() error) error {
 	if !negate {
-		return positive()
+		return b.leaf(positive)
 	}
-	b.w("(")
-	b.universe()
-	b.w(") EXCEPT (")
-	if err := positive(); err != nil {
-		return err
-	}
-	b.w(")")
-	return nil
+	return b.minus(b.universe, func() error { return b.leaf(positive) })
 }
 
 func (b *builder) attribute(a *segment.Attribute) error {
@@ -190,6 +183,7 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			b.valuesAsOf(col, 1, a.Key, b.c.Now)
 			b.w(" c ON c.u = g.group_key WHERE g.site_id = ")
 			b.arg(b.c.Site)
+			b.forUser("g.user_key")
 			b.until("g.linked_at")
 			b.w(" AND ")
 			return b.predicate("c."+col, op, a.Values)
@@ -200,6 +194,7 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			b.arg(b.c.Site)
 			b.w(" AND g.site_id = ")
 			b.arg(b.c.Site)
+			b.forUser("g.user_key")
 			b.w(" AND c.entity = 1 AND c.key = ")
 			b.arg(a.Key)
 			b.w(" AND ")
@@ -212,6 +207,7 @@ func (b *builder) attribute(a *segment.Attribute) error {
 		default:
 			b.w("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
 			b.arg(b.c.Site)
+			b.forUser("entity_key")
 			b.w(" AND entity = 0 AND key = ")
 			b.arg(a.Key)
 			b.w(" AND ")
@@ -228,6 +224,9 @@ func (b *builder) valuesAsOf(col string, entity int, key string, at time.Time) {
 		", row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn",
 		" FROM attr_history WHERE site_id = ")
 	b.arg(b.c.Site)
+	if entity == 0 {
+		b.forUser("entity_key")
+	}
 	b.w(" AND entity = ", strconv.Itoa(entity), " AND key = ")
 	b.arg(key)
 	b.w(" AND set_at <= ")
@@ -244,27 +243,30 @@ func (b *builder) changed(c *segment.Changed) error {
 		return err
 	}
 	col := column(typ)
-	b.w("SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, ", col, " AS v,",
-		" lag(", col, ") OVER (PARTITION BY entity_key ORDER BY set_at) AS prev",
-		" FROM attr_history WHERE site_id = ")
-	b.arg(b.c.Site)
-	b.w(" AND entity = 0 AND key = ")
-	b.arg(c.Key)
-	b.w(") h WHERE prev IS DISTINCT FROM v")
-	b.period("set_at", c.Period)
-	b.until("set_at")
-	// From and To compare like "=": a date written as a day is that day.
-	if c.From != nil {
-		b.w(" AND ")
-		if err := b.predicate("prev", segment.OpEq, []segment.Value{*c.From}); err != nil {
-			return err
+	return b.leaf(func() error {
+		b.w("SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, ", col, " AS v,",
+			" lag(", col, ") OVER (PARTITION BY entity_key ORDER BY set_at) AS prev",
+			" FROM attr_history WHERE site_id = ")
+		b.arg(b.c.Site)
+		b.forUser("entity_key")
+		b.w(" AND entity = 0 AND key = ")
+		b.arg(c.Key)
+		b.w(") h WHERE prev IS DISTINCT FROM v")
+		b.period("set_at", c.Period)
+		b.until("set_at")
+		// From and To compare like "=": a date written as a day is that day.
+		if c.From != nil {
+			b.w(" AND ")
+			if err := b.predicate("prev", segment.OpEq, []segment.Value{*c.From}); err != nil {
+				return err
+			}
 		}
-	}
-	if c.To != nil {
-		b.w(" AND ")
-		if err := b.predicate("v", segment.OpEq, []segment.Value{*c.To}); err != nil {
-			return err
+		if c.To != nil {
+			b.w(" AND ")
+			if err := b.predicate("v", segment.OpEq, []segment.Value{*c.To}); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -44,29 +44,34 @@ func admitsZero(c segment.Count) bool {
 func (b *builder) counted(agg string, c segment.Count, rows func() error) error {
 	c = normCount(c)
 	if admitsZero(c) {
-		b.w("(")
-		b.universe()
-		b.w(") EXCEPT (SELECT user_key AS u ")
+		return b.minus(b.universe, func() error {
+			return b.leaf(func() error {
+				b.w("SELECT user_key AS u ")
+				if err := rows(); err != nil {
+					return err
+				}
+				b.w(" GROUP BY user_key HAVING NOT (", agg, " ", string(c.Op), " ")
+				b.arg(c.N)
+				b.w(")")
+				return nil
+			})
+		})
+	}
+	return b.leaf(func() error {
+		b.w("SELECT user_key AS u ")
 		if err := rows(); err != nil {
 			return err
 		}
-		b.w(" GROUP BY user_key HAVING NOT (", agg, " ", string(c.Op), " ")
+		b.w(" GROUP BY user_key HAVING ", agg, " ", string(c.Op), " ")
 		b.arg(c.N)
-		b.w("))")
 		return nil
-	}
-	b.w("SELECT user_key AS u ")
-	if err := rows(); err != nil {
-		return err
-	}
-	b.w(" GROUP BY user_key HAVING ", agg, " ", string(c.Op), " ")
-	b.arg(c.N)
-	return nil
+	})
 }
 
 func (b *builder) siteEvents(kinds string) {
 	b.w("FROM events WHERE site_id = ")
 	b.arg(b.c.Site)
+	b.forUser("user_key")
 	b.w(" AND kind IN (", kinds, ")")
 	b.until("ts")
 }
@@ -86,13 +91,15 @@ func (b *builder) event(e *segment.Event) error {
 	}
 	if e.First {
 		// The user's first such event, ever, falls in the period.
-		b.w("SELECT user_key AS u ")
-		if err := where(); err != nil {
-			return err
-		}
-		b.w(" GROUP BY user_key HAVING true")
-		b.period("min(ts)", e.Period)
-		return nil
+		return b.leaf(func() error {
+			b.w("SELECT user_key AS u ")
+			if err := where(); err != nil {
+				return err
+			}
+			b.w(" GROUP BY user_key HAVING true")
+			b.period("min(ts)", e.Period)
+			return nil
+		})
 	}
 	return b.counted("count(*)", e.Count, func() error {
 		if err := where(); err != nil {
@@ -249,6 +256,7 @@ func (b *builder) signal(s *segment.Signal) error {
 func (b *builder) siteSessions(p segment.Period) {
 	b.w("FROM all_sessions WHERE site_id = ")
 	b.arg(b.c.Site)
+	b.forUser("user_key")
 	b.period("started_at", p)
 	b.until("started_at")
 }
@@ -262,18 +270,20 @@ func (b *builder) sessions(s *segment.Sessions) error {
 
 func (b *builder) sessionDuration(s *segment.SessionDuration) error {
 	secs := b.c.Dialect.Seconds("started_at", "ended_at")
-	if s.Agg == segment.AggAvg {
-		b.w("SELECT user_key AS u ")
+	return b.leaf(func() error {
+		if s.Agg == segment.AggAvg {
+			b.w("SELECT user_key AS u ")
+			b.siteSessions(s.Period)
+			b.w(" GROUP BY user_key HAVING avg(", secs, ") ", string(s.Op), " ")
+			b.arg(s.Value.Seconds())
+			return nil
+		}
+		b.w("SELECT DISTINCT user_key AS u ")
 		b.siteSessions(s.Period)
-		b.w(" GROUP BY user_key HAVING avg(", secs, ") ", string(s.Op), " ")
+		b.w(" AND ", secs, " ", string(s.Op), " ")
 		b.arg(s.Value.Seconds())
 		return nil
-	}
-	b.w("SELECT DISTINCT user_key AS u ")
-	b.siteSessions(s.Period)
-	b.w(" AND ", secs, " ", string(s.Op), " ")
-	b.arg(s.Value.Seconds())
-	return nil
+	})
 }
 
 // sessionColumn maps a session field to its column in all_sessions: the

@@ -4,6 +4,10 @@
 // those sets and negation subtracts from the site's users. Table and column
 // names come from fixed strings in this package, never from the tree: user
 // text only ever reaches the database as a bound argument.
+//
+// Member compiles the same tree for one user instead: every set is then
+// restricted to that user's rows and asked whether it is empty, so the
+// database reads only the row groups that can hold the user.
 package compiler
 
 import (
@@ -52,6 +56,21 @@ func (c *Compiler) Members(n segment.Node) (Query, error) {
 	return Query{SQL: b.sql.String(), Args: b.args}, nil
 }
 
+// Member compiles n to a query returning one boolean: whether the user with
+// key user is a member. It answers as Members would (the same sets, the
+// same complements) but restricts every condition to the user's rows:
+// "u in A INTERSECT B" becomes "A has u AND B has u", a complement
+// "the user exists AND NOT ...", and each set an EXISTS over the user's
+// rows alone.
+func (c *Compiler) Member(n segment.Node, user int64) (Query, error) {
+	b := &builder{c: c, visiting: map[string]bool{}, one: true, user: user}
+	b.w("SELECT ")
+	if err := b.node(n); err != nil {
+		return Query{}, err
+	}
+	return Query{SQL: b.sql.String(), Args: b.args}, nil
+}
+
 // Count compiles n to a query returning the number of members.
 func (c *Compiler) Count(n segment.Node) (Query, error) {
 	q, err := c.Members(n)
@@ -68,6 +87,10 @@ type builder struct {
 	sql      strings.Builder
 	args     []any
 	visiting map[string]bool
+	// one compiles for a single user (Member): every set becomes a
+	// boolean, "the set holds user".
+	one  bool
+	user int64
 }
 
 func (b *builder) w(parts ...string) {
@@ -84,16 +107,66 @@ func (b *builder) arg(v any) {
 
 // universe writes the set of all the site's users (identified or not); in
 // a historical query, those with a message up to Now.
-func (b *builder) universe() {
-	if b.c.Historical {
-		b.w("SELECT DISTINCT user_key AS u FROM events WHERE site_id = ")
+func (b *builder) universe() error {
+	return b.leaf(func() error {
+		if b.c.Historical {
+			b.w("SELECT DISTINCT user_key AS u FROM events WHERE site_id = ")
+			b.arg(b.c.Site)
+			b.forUser("user_key")
+			b.until("ts")
+			return nil
+		}
+		b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
 		b.arg(b.c.Site)
-		b.until("ts")
-		return
+		b.forUser("entity_key")
+		b.w(" AND kind IN (1, 2)")
+		return nil
+	})
+}
+
+// leaf writes the set that rows writes (a SELECT of one column u); for one
+// user, whether that set, restricted to the user by forUser, has a row.
+func (b *builder) leaf(rows func() error) error {
+	if !b.one {
+		return rows()
 	}
-	b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
-	b.arg(b.c.Site)
-	b.w(" AND kind IN (1, 2)")
+	b.w("EXISTS (")
+	if err := rows(); err != nil {
+		return err
+	}
+	b.w(")")
+	return nil
+}
+
+// minus writes the set a less the set c; for one user, "in a and not in c".
+func (b *builder) minus(a, c func() error) error {
+	b.w("(")
+	if err := a(); err != nil {
+		return err
+	}
+	if b.one {
+		b.w(" AND NOT (")
+	} else {
+		b.w(") EXCEPT (")
+	}
+	if err := c(); err != nil {
+		return err
+	}
+	if b.one {
+		b.w("))")
+	} else {
+		b.w(")")
+	}
+	return nil
+}
+
+// forUser writes "AND col = user" when compiling for one user: col is the
+// user key of the rows a set selects from.
+func (b *builder) forUser(col string) {
+	if b.one {
+		b.w(" AND ", col, " = ")
+		b.arg(b.user)
+	}
 }
 
 // until writes "AND col <= Now" in a historical query, where rows after
@@ -110,14 +183,7 @@ func (b *builder) node(n segment.Node) error {
 	case *segment.Group:
 		return b.group(n)
 	case *segment.Not:
-		b.w("(")
-		b.universe()
-		b.w(") EXCEPT (")
-		if err := b.node(n.Condition); err != nil {
-			return err
-		}
-		b.w(")")
-		return nil
+		return b.minus(b.universe, func() error { return b.node(n.Condition) })
 	case *segment.Attribute:
 		return b.attribute(n)
 	case *segment.Changed:
@@ -150,15 +216,23 @@ func (b *builder) node(n segment.Node) error {
 
 func (b *builder) group(g *segment.Group) error {
 	if len(g.Conditions) == 0 {
-		if g.Op == segment.All {
-			b.universe() // all of nothing: everyone
-		} else {
+		switch {
+		case g.Op == segment.All:
+			return b.universe() // all of nothing: everyone
+		case b.one:
+			b.w("false")
+		default:
 			b.w("SELECT NULL::BIGINT AS u WHERE false") // any of nothing: no one
 		}
 		return nil
 	}
 	join := " INTERSECT "
-	if g.Op == segment.Any {
+	switch {
+	case b.one && g.Op == segment.Any:
+		join = " OR "
+	case b.one:
+		join = " AND "
+	case g.Op == segment.Any:
 		join = " UNION "
 	}
 	for i, child := range g.Conditions {

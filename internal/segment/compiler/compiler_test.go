@@ -36,6 +36,17 @@ func compile(t *testing.T, text string, saved map[string]string) (compiler.Query
 // stood at now in the past.
 func compileAt(t *testing.T, text string, saved map[string]string, historical bool) (compiler.Query, error) {
 	t.Helper()
+	c, n := testCompiler(t, text, saved)
+	c.Historical = historical
+	return c.Members(n)
+}
+
+// memberUser is the user key the member_* golden files are compiled for.
+const memberUser = 42
+
+// testCompiler parses and validates text and returns a compiler for it.
+func testCompiler(t *testing.T, text string, saved map[string]string) (*compiler.Compiler, segment.Node) {
+	t.Helper()
 	n, err := segment.Parse(text)
 	if err != nil {
 		t.Fatalf("parse %q: %v", text, err)
@@ -43,7 +54,7 @@ func compileAt(t *testing.T, text string, saved map[string]string, historical bo
 	if err := segment.Validate(n, testCatalog()); err != nil {
 		t.Fatalf("validate %q: %v", text, err)
 	}
-	c := &compiler.Compiler{Site: 7, Now: now, Catalog: testCatalog(), Dialect: compiler.DuckDB{}, Historical: historical,
+	c := &compiler.Compiler{Site: 7, Now: now, Catalog: testCatalog(), Dialect: compiler.DuckDB{},
 		Resolve: func(id string) (segment.Node, error) {
 			src, ok := saved[id]
 			if !ok {
@@ -51,12 +62,13 @@ func compileAt(t *testing.T, text string, saved map[string]string, historical bo
 			}
 			return segment.Parse(src)
 		}}
-	return c.Members(n)
+	return c, n
 }
 
 // TestGolden compiles each testdata/*.seg file (one definition per file)
 // and compares the SQL and arguments with the .sql file beside it. Files
-// named historical_* are compiled as of a moment in the past.
+// named historical_* are compiled as of a moment in the past, member_*
+// for the one user memberUser (Member).
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.seg")
 	if err != nil || len(files) == 0 {
@@ -68,8 +80,15 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			historical := strings.HasPrefix(filepath.Base(f), "historical_")
-			q, err := compileAt(t, string(src), map[string]string{"seg_pro": `plan = "pro"`}, historical)
+			saved := map[string]string{"seg_pro": `plan = "pro"`}
+			var q compiler.Query
+			switch base := filepath.Base(f); {
+			case strings.HasPrefix(base, "member_"):
+				c, n := testCompiler(t, string(src), saved)
+				q, err = c.Member(n, memberUser)
+			default:
+				q, err = compileAt(t, string(src), saved, strings.HasPrefix(base, "historical_"))
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,17 +132,45 @@ func TestUserTextOnlyInArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(q.SQL, "DROP") || strings.Contains(q.SQL, "'x") {
-		t.Fatalf("user text reached the SQL: %s", q.SQL)
+	c, n := testCompiler(t, fmt.Sprintf(`plan = %q or did(%q, 7d, %s = %q) or not visited(contains %q)`, evil, evil, "format", evil, evil), nil)
+	member, err := c.Member(n, memberUser)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := strings.Count(q.SQL, "?"); n != len(q.Args) {
-		t.Fatalf("%d placeholders for %d arguments", n, len(q.Args))
+	for _, q := range []compiler.Query{q, member} {
+		if strings.Contains(q.SQL, "DROP") || strings.Contains(q.SQL, "'x") {
+			t.Fatalf("user text reached the SQL: %s", q.SQL)
+		}
+		if n := strings.Count(q.SQL, "?"); n != len(q.Args) {
+			t.Fatalf("%d placeholders for %d arguments", n, len(q.Args))
+		}
 	}
 }
 
-func TestCycleIsRefused(t *testing.T) {
-	_, err := compile(t, `in_segment("a")`, map[string]string{"a": `in_segment("b")`, "b": `plan = "x" or in_segment("a")`})
-	if !errors.Is(err, compiler.ErrCycle) {
-		t.Fatalf("err = %v, want ErrCycle", err)
+// TestMemberEmptyGroups: all of nothing is everyone (the user exists),
+// any of nothing no one. Parsing refuses empty groups; the compiler still
+// answers for trees built in code.
+func TestMemberEmptyGroups(t *testing.T) {
+	const user = "EXISTS (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND entity_key = ? AND kind IN (1, 2))"
+	tests := []struct {
+		name string
+		n    segment.Node
+		sql  string
+	}{
+		{"all of nothing", &segment.Group{Op: segment.All}, "SELECT " + user},
+		{"any of nothing", &segment.Group{Op: segment.Any}, "SELECT false"},
+		{"not any of nothing", &segment.Not{Condition: &segment.Group{Op: segment.Any}}, "SELECT (" + user + " AND NOT (false))"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &compiler.Compiler{Site: 7, Now: now, Catalog: testCatalog(), Dialect: compiler.DuckDB{}}
+			q, err := c.Member(tt.n, memberUser)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.SQL != tt.sql {
+				t.Errorf("SQL:\n got %s\nwant %s", q.SQL, tt.sql)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/segment"
@@ -33,13 +34,46 @@ func (c *Catalog) AttributeKeys(scope segment.Scope) []string {
 	return keys
 }
 
-// Catalog reads a site's attribute catalog. It is small (at most the
-// configured number of keys) and read fresh for every evaluation, so a key
-// seen a moment ago is known.
+// catalogCache keeps each site's catalog with the store's site counter
+// it was read under (store.Versions.Site), which every new key and type
+// change moves.
+type catalogCache struct {
+	mu    sync.Mutex
+	sites map[int64]cachedCatalog
+}
+
+type cachedCatalog struct {
+	version uint64
+	cat     *Catalog
+}
+
+// Catalog returns a site's attribute catalog, as of every acknowledged
+// write: a key seen a moment ago is known. It is small (at most the
+// configured number of keys) and read again whenever the store reports a
+// new key or type.
 func (e *Engine) Catalog(ctx context.Context, site int64) (*Catalog, error) {
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, err
 	}
+	version := e.store.Versions(site, 0).Site // before the read: see store.Versions
+	e.catalogs.mu.Lock()
+	cached, ok := e.catalogs.sites[site]
+	e.catalogs.mu.Unlock()
+	if ok && cached.version == version {
+		return cached.cat, nil
+	}
+	c, err := e.readCatalog(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	e.catalogs.mu.Lock()
+	e.catalogs.sites[site] = cachedCatalog{version: version, cat: c}
+	e.catalogs.mu.Unlock()
+	return c, nil
+}
+
+// readCatalog reads a site's catalog from the database.
+func (e *Engine) readCatalog(ctx context.Context, site int64) (*Catalog, error) {
 	rows, err := e.store.SQL().QueryContext(ctx, "SELECT entity, key, type FROM attr_keys WHERE site_id = ?", site)
 	if err != nil {
 		return nil, fmt.Errorf("read attribute catalog: %w", err)

@@ -1,7 +1,9 @@
 // Package engine evaluates segments against the store: it parses and
 // validates definitions against a site's attribute catalog, resolves saved
-// segments, compiles to SQL and runs the queries. It holds no cache, so
-// every answer reflects all data acknowledged before the call.
+// segments, compiles to SQL and runs the queries. Every answer reflects
+// all data acknowledged before the call: the two things it keeps, the
+// attribute catalogs and single users' memberships (Contains), are kept
+// only while the store's change counters say nothing they depend on moved.
 package engine
 
 import (
@@ -21,6 +23,7 @@ import (
 // Store is what the engine needs of storage.
 type Store interface {
 	store.Segments
+	store.Changes
 	// Sync waits until every acknowledged write is queryable.
 	Sync(ctx context.Context) error
 	// SQL is the database the compiled queries run on.
@@ -34,14 +37,20 @@ type Engine struct {
 	store   Store
 	dialect compiler.Dialect
 	now     func() time.Time
+
+	catalogs catalogCache
+	members  *memberCache // nil: no cache
 }
 
-// New returns an engine over st, compiling for dialect.
+// New returns an engine over st, compiling for dialect, with a membership
+// cache of DefaultCacheEntries answers kept DefaultCacheTTL (see
+// Contains).
 func New(st Store, dialect compiler.Dialect, now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{store: st, dialect: dialect, now: now}
+	e := &Engine{store: st, dialect: dialect, now: now, catalogs: catalogCache{sites: map[int64]cachedCatalog{}}}
+	return e.WithMembershipCache(DefaultCacheEntries, DefaultCacheTTL)
 }
 
 // Definition is a segment as the API receives it: the JSON tree or the
@@ -243,28 +252,6 @@ func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int
 		out[i].Attributes = byKey[out[i].Key]
 	}
 	return out, total, nil
-}
-
-// Contains reports whether the user with the given key is a member of n.
-func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
-	if err := e.store.Sync(ctx); err != nil {
-		return false, err
-	}
-	c, err := e.compiler(ctx, site)
-	if err != nil {
-		return false, err
-	}
-	q, err := c.Members(n)
-	if err != nil {
-		return false, err
-	}
-	var in bool
-	err = e.store.SQL().QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ("+q.SQL+") m WHERE m.u = ?)",
-		append(q.Args, userKey)...).Scan(&in)
-	if err != nil {
-		return false, fmt.Errorf("check membership: %w", err)
-	}
-	return in, nil
 }
 
 // MembersQuery compiles n to a parameterised query returning its member

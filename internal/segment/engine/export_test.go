@@ -37,3 +37,12 @@ func (e *Engine) MembersAt(ctx context.Context, site int64, n segment.Node, at t
 	}
 	return keys, rows.Err()
 }
+
+// MembershipCacheStats returns how many Contains answers came from the
+// cache and how many answers it holds.
+func (e *Engine) MembershipCacheStats() (hits, entries int) {
+	if e.members == nil {
+		return 0, 0
+	}
+	return e.members.stats()
+}

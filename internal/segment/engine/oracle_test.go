@@ -243,21 +243,52 @@ func (run *oracleRun) check(i int, tree segment.Node) (int, bool) {
 	return len(want), false
 }
 
-// checkContains asks the engine whether a random user is a member,
-// a member half the time when there are some.
+// checkContains asks the engine whether users are members: one member
+// and one other user when there are, a random user, and a key that is no
+// user's. Each is asked of Contains (condition by condition, then again
+// from the membership cache) and of the whole tree compiled for the user
+// in one query (compiler.Member).
 func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
-	key := run.w.universe[run.pick.IntN(len(run.w.universe))]
-	if len(want) > 0 && run.pick.IntN(2) == 0 {
-		key = want[run.pick.IntN(len(want))]
+	u := run.w.universe
+	if len(u) == 0 {
+		return true
 	}
-	_, member := slices.BinarySearch(want, key)
-	in, err := run.eng.Contains(run.ctx, run.site, n, key)
-	if err != nil || in != member {
-		run.t.Errorf("seed %d tree %d: %s\nContains(user %d) = %v, %v; the oracle says %v",
-			run.seed, i, segment.Format(n), key, in, err, member)
-		return false
+	keys := []int64{u[run.pick.IntN(len(u))], u[len(u)-1] + 1000}
+	if len(want) > 0 {
+		keys = append(keys, want[run.pick.IntN(len(want))])
 	}
-	return true
+	if len(want) < len(u) {
+		for _, k := range run.pick.Perm(len(u)) {
+			if _, in := slices.BinarySearch(want, u[k]); !in {
+				keys = append(keys, u[k])
+				break
+			}
+		}
+	}
+	ok := true
+	c := run.compiler()
+	for _, key := range keys {
+		_, member := slices.BinarySearch(want, key)
+		q, err := c.Member(n, key)
+		var in bool
+		if err == nil {
+			err = run.db.SQL().QueryRowContext(run.ctx, q.SQL, q.Args...).Scan(&in)
+		}
+		if err != nil || in != member {
+			run.t.Errorf("seed %d tree %d: %s\nMember(user %d) in one query = %v, %v; the oracle says %v\n%s",
+				run.seed, i, segment.Format(n), key, in, err, member, q.SQL)
+			ok = false
+		}
+		for _, pass := range []string{"first", "repeated"} {
+			in, err := run.eng.Contains(run.ctx, run.site, n, key)
+			if err != nil || in != member {
+				run.t.Errorf("seed %d tree %d: %s\nContains(user %d), %s check = %v, %v; the oracle says %v",
+					run.seed, i, segment.Format(n), key, pass, in, err, member)
+				ok = false
+			}
+		}
+	}
+	return ok
 }
 
 // roundTrip prepares the tree as the API would from its text form, then

@@ -109,7 +109,8 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	}
 	b.buf = &bulkBuf{}
 	for _, conn := range conns {
-		w := &bulkWriter{ctx: ctx, conn: conn, chunk: db.opts.BulkChunkRows, fail: b.fail, err: b.Err}
+		w := &bulkWriter{ctx: ctx, conn: conn, chunk: db.opts.BulkChunkRows, fail: b.fail, err: b.Err,
+			vers: db.vers}
 		go func() { b.result <- w.run(b.full, b.free) }()
 	}
 	return b, nil
@@ -325,6 +326,7 @@ func (b *Bulk) Close() error {
 	b.closed = true
 	db := b.db
 	defer b.release()
+	defer db.vers.site.Add(1) // after the last rows and the reconciliation
 	b.full <- b.buf
 	close(b.full)
 	for range bulkWriters {

@@ -23,6 +23,7 @@ type bulkWriter struct {
 	err   func() error // the Bulk's error, which stops the writer too
 	apps  [numBulkTables]*duckdb.Appender
 	inTx  bool
+	vers  *versions // bumped at each commit: readers during a load see each chunk
 }
 
 // The tables a bulk load appends to, in bulkTables order.
@@ -244,6 +245,7 @@ func (w *bulkWriter) commit() error {
 	if _, err := w.exec(w.ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit bulk chunk: %w", err)
 	}
+	w.vers.site.Add(1)
 	w.inTx, w.rows = false, 0
 	return nil
 }

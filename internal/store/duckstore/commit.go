@@ -17,8 +17,11 @@ type querier interface {
 // commit writes a batch in one transaction on the write connection.
 func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
-	return db.inTx(ctx, func() error {
-		history, changed, err := db.attrChanges(ctx, conn, b)
+	var history []attrSet
+	err := db.inTx(ctx, func() error {
+		var changed map[currentKey]*currentVal
+		var err error
+		history, changed, err = db.attrChanges(ctx, conn, b)
 		if err != nil {
 			return err
 		}
@@ -42,6 +45,14 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// Before the applier advances the applied position (or Merge
+	// returns), so that a reader that waited for these rows also sees
+	// that cached answers about them are stale.
+	db.touchBatch(b, history)
+	return nil
 }
 
 // deleteReplaced removes the rows that the batch replaces: open sessions it

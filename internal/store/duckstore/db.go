@@ -156,6 +156,8 @@ type DB struct {
 	w     *writerState
 
 	recMu sync.Mutex // serialises writes to the recording tables
+
+	vers *versions // change counters for caches of segment answers
 }
 
 // Open opens (creating when missing) the database file at path, applies
@@ -183,7 +185,8 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{})}
+	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
+		vers: &versions{}}
 	db.applyCond = sync.NewCond(&db.applyMu)
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()

@@ -38,6 +38,9 @@ func (db *DB) SaveFeedbackSettings(ctx context.Context, site int64, settings []b
 
 // AddFeedback stores one piece of feedback.
 func (db *DB) AddFeedback(ctx context.Context, f store.FeedbackItem) error {
+	// No segment condition reads feedback today; counting it keeps caches
+	// of segment answers right when one does.
+	defer db.vers.surveys.Add(1)
 	_, err := db.sql.ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, f.Rating, f.Comment, f.Selector, f.CreatedAt.UTC())
 	if err != nil {

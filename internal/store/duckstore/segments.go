@@ -15,6 +15,7 @@ var _ store.Segments = (*DB)(nil)
 
 // SaveSegment creates a segment (when s.ID is empty) or replaces one.
 func (db *DB) SaveSegment(ctx context.Context, s store.SavedSegment) (store.SavedSegment, error) {
+	defer db.vers.site.Add(1) // segments naming this one with in_segment change too
 	now := db.opts.Now().UTC().Truncate(time.Microsecond)
 	s.UpdatedAt = now
 	if s.ID == "" {
@@ -85,6 +86,7 @@ func (db *DB) ListSegments(ctx context.Context, site int64) ([]store.SavedSegmen
 
 // DeleteSegment deletes a saved segment.
 func (db *DB) DeleteSegment(ctx context.Context, site int64, id string) error {
+	defer db.vers.site.Add(1)
 	res, err := db.sql.ExecContext(ctx, "DELETE FROM segments WHERE id = ? AND site_id = ?", id, site)
 	if err != nil {
 		return fmt.Errorf("delete segment: %w", err)

@@ -128,6 +128,7 @@ func (db *DB) surveys(ctx context.Context, q string, site int64) ([]store.Survey
 
 // DeleteSurvey deletes a survey and everything answered to it.
 func (db *DB) DeleteSurvey(ctx context.Context, site int64, id string) error {
+	defer db.vers.surveys.Add(1) // its responses go
 	return db.tx(ctx, "delete survey", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM surveys WHERE id = ? AND site_id = ?", id, site)
 		if err != nil {
@@ -166,6 +167,7 @@ func (db *DB) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) er
 
 // SaveResponse inserts or replaces a response and its answer rows.
 func (db *DB) SaveResponse(ctx context.Context, r store.SurveyResponse, answers []store.AnswerValue) error {
+	defer db.vers.surveys.Add(1) // nps conditions read responses
 	var completedAt *time.Time
 	if r.Completed {
 		completedAt = &r.CompletedAt

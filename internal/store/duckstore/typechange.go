@@ -89,6 +89,7 @@ func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, k
 	if err != nil {
 		return 0, fmt.Errorf("change type of %s: %w", key, err)
 	}
+	db.vers.site.Add(1)
 	db.seq.catalog[ck] = to
 	return len(conv), nil
 }
