@@ -9,6 +9,10 @@ import "github.com/sightline/sightline/internal/segment"
 // positive operator. Numbers compare with the score column, strings with
 // the text column.
 func (b *builder) answer(n *segment.Answer) error {
+	return b.leaf(func() error { return b.answerRows(n) })
+}
+
+func (b *builder) answerRows(n *segment.Answer) error {
 	b.w("SELECT x.u FROM (SELECT i.entity_key AS u, a.num, a.text, a.answered_at,",
 		" max(a.answered_at) OVER (PARTITION BY i.entity_key) AS latest",
 		" FROM survey_answers a JOIN survey_responses r ON r.site_id = a.site_id AND r.survey_id = a.survey_id",
@@ -18,6 +22,7 @@ func (b *builder) answer(n *segment.Answer) error {
 	b.arg(n.Survey)
 	b.w(" AND a.question_id = ")
 	b.arg(n.Question)
+	b.forUser("i.entity_key")
 	b.period("a.answered_at", n.Period)
 	b.until("a.answered_at")
 	b.w(") x WHERE x.answered_at = x.latest GROUP BY x.u HAVING ")
@@ -40,8 +45,13 @@ func (b *builder) answer(n *segment.Answer) error {
 // feedbackRating selects users by the average rating of their feedback in
 // the period; users without feedback there never match.
 func (b *builder) feedbackRating(n *segment.FeedbackRating) error {
+	return b.leaf(func() error { return b.feedbackRows(n) })
+}
+
+func (b *builder) feedbackRows(n *segment.FeedbackRating) error {
 	b.w("SELECT i.entity_key AS u FROM feedback r", respondent, " WHERE r.site_id = ")
 	b.arg(b.c.Site)
+	b.forUser("i.entity_key")
 	b.period("r.created_at", n.Period)
 	b.until("r.created_at")
 	b.w(" GROUP BY i.entity_key HAVING ")

@@ -170,7 +170,8 @@ func cheapestFirst(conds []segment.Node) []segment.Node {
 				return 0
 			}
 			return 1
-		case *segment.Changed, *segment.NPS, *segment.SessionField, *segment.Sessions, *segment.SessionDuration:
+		case *segment.Changed, *segment.NPS, *segment.Answer, *segment.FeedbackRating, *segment.SessionField,
+			*segment.Sessions, *segment.SessionDuration:
 			return 1
 		case *segment.Group, *segment.Not, *segment.InSegment:
 			return 2
@@ -217,6 +218,10 @@ func dependenceOf(n segment.Node) dependence {
 		case *segment.Signal:
 			d.activity, d.drifts = true, d.drifts || relative(n.Period)
 		case *segment.NPS:
+			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.Answer:
+			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.FeedbackRating: // feedback moves the survey counter too
 			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
 		case *segment.Group, *segment.Not:
 		default: // a saved segment, or a condition this list does not know yet
