@@ -115,20 +115,8 @@ func (db *DB) AccountByID(ctx context.Context, id string) (store.Account, string
 
 // ListAccounts returns every account, oldest first.
 func (db *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+accountColumns+" FROM accounts ORDER BY created_at, id")
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "list accounts", func(r scanner) (store.Account, error) { return scanAccount(r) },
+		"SELECT "+accountColumns+" FROM accounts ORDER BY created_at, id")
 }
 
 // UpdateAccount stores a's name, role and sites.
@@ -261,20 +249,8 @@ func (db *DB) InviteByToken(ctx context.Context, tokenHash string) (store.Invite
 // ListInvites returns the invitations not yet expired at now, oldest
 // first.
 func (db *DB) ListInvites(ctx context.Context, now time.Time) ([]store.Invite, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+inviteColumns+" FROM invites WHERE expires_at > ? ORDER BY created_at, id", now)
-	if err != nil {
-		return nil, fmt.Errorf("list invites: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Invite
-	for rows.Next() {
-		inv, err := scanInvite(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list invites: %w", err)
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "list invites", scanInvite,
+		"SELECT "+inviteColumns+" FROM invites WHERE expires_at > ? ORDER BY created_at, id", now)
 }
 
 // DeleteInvite withdraws an invitation.

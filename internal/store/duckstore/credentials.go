@@ -112,20 +112,8 @@ func (db *DB) TokenByID(ctx context.Context, id string) (store.Token, error) {
 
 // Tokens lists a site's tokens, revoked ones included, oldest first.
 func (db *DB) Tokens(ctx context.Context, siteID int64) ([]store.Token, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE site_id = ? ORDER BY created_at, id", siteID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		tok, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, tok)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "list tokens", scanToken,
+		"SELECT "+tokenColumns+" FROM tokens WHERE site_id = ? ORDER BY created_at, id", siteID)
 }
 
 // RevokeToken revokes a token for good. Revoking a revoked token changes

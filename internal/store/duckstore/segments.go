@@ -67,21 +67,8 @@ func (db *DB) Segment(ctx context.Context, site int64, id string) (store.SavedSe
 
 // ListSegments lists a site's saved segments by name.
 func (db *DB) ListSegments(ctx context.Context, site int64) ([]store.SavedSegment, error) {
-	rows, err := db.sql.QueryContext(ctx,
+	return queryAll(ctx, db.sql, "list segments", scanSegment,
 		"SELECT "+segmentColumns+" FROM segments WHERE site_id = ? ORDER BY lower(name), id", site)
-	if err != nil {
-		return nil, fmt.Errorf("list segments: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SavedSegment
-	for rows.Next() {
-		s, err := scanSegment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list segments: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // DeleteSegment deletes a saved segment.

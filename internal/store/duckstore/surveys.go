@@ -110,20 +110,7 @@ func (db *DB) LiveSurveys(ctx context.Context, site int64) ([]store.SurveyRecord
 }
 
 func (db *DB) surveys(ctx context.Context, q string, site int64) ([]store.SurveyRecord, error) {
-	rows, err := db.sql.QueryContext(ctx, q, site)
-	if err != nil {
-		return nil, fmt.Errorf("list surveys: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SurveyRecord
-	for rows.Next() {
-		s, err := scanSurvey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list surveys: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "list surveys", scanSurvey, q, site)
 }
 
 // DeleteSurvey deletes a survey and everything answered to it.
@@ -259,21 +246,8 @@ func (db *DB) Responses(ctx context.Context, site int64, surveyID string, q stor
 		limit = " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+responseColumns+" FROM survey_responses x "+visitorJoin+
-		" WHERE "+where+" ORDER BY x.created_at DESC, x.response_id DESC"+limit, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list responses: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SurveyResponse
-	for rows.Next() {
-		r, err := scanResponse(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list responses: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "list responses", scanResponse, "SELECT "+responseColumns+" FROM survey_responses x "+
+		visitorJoin+" WHERE "+where+" ORDER BY x.created_at DESC, x.response_id DESC"+limit, args...)
 }
 
 // Dismiss records a dismissal.
