@@ -8,13 +8,12 @@ import { Bars } from '../components/bars';
 import { LineChart } from '../components/chart';
 import { Empty, LoadError, Loading, Notice } from '../components/feedback';
 import { Field, fieldError, FormError, useSubmit } from '../components/form';
-import { Ago, Value } from '../components/values';
+import { Ago } from '../components/values';
 import { formatCount } from '../format';
 import { useDebounced, useLoad, useTitle } from '../hooks';
-import { Link } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { FeedbackItem, FeedbackSettings, FeedbackSummary } from '../surveys/types';
-import { userLinks } from '../surveys/types';
+import { Respondent } from '../surveys/respondent';
 import type { SavedSegment } from '../types';
 
 export function FeedbackPage() {
@@ -130,7 +129,6 @@ function FeedbackList() {
             </thead>
             <tbody>
               {rows.map((f) => {
-                const links = userLinks(site.id, f.user_id, f.anonymous_id, f.recording_id);
                 let where = f.url;
                 try {
                   where = new URL(f.url).pathname;
@@ -149,19 +147,7 @@ function FeedbackList() {
                       </span>
                       {f.selector && <div class="sub mono">{f.selector}</div>}
                     </td>
-                    <td>
-                      <Link href={links.profile}>{f.user_id || 'anonymous ' + f.anonymous_id.slice(0, 8)}</Link>
-                      <div class="sub">
-                        {Object.keys(f.attributes || {}).map((k) => (
-                          <span key={k} class="attr-pair">
-                            {k}: <Value value={f.attributes[k].value} type={f.attributes[k].type} />{' '}
-                          </span>
-                        ))}
-                      </div>
-                      <Link href={links.recordings} class="sub">
-                        {links.recordingLabel}
-                      </Link>
-                    </td>
+                    <Respondent site={site.id} userID={f.user_id} anonymousID={f.anonymous_id} recordingID={f.recording_id} attributes={f.attributes} />
                     <td>
                       <Ago at={f.created_at} />
                     </td>

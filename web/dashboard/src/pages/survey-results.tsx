@@ -7,14 +7,15 @@ import { get, query, sitePath } from '../api';
 import { Bars, type Bar } from '../components/bars';
 import { LineChart } from '../components/chart';
 import { Empty, LoadError, Loading } from '../components/feedback';
-import { Ago, Value } from '../components/values';
+import { Ago } from '../components/values';
 import { formatCount } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../routes';
 import { Link } from '../router';
 import { useSite } from '../session';
 import type { NPSSummary, QuestionResult, Response, Results, Survey } from '../surveys/types';
-import { statusLabel, userLinks } from '../surveys/types';
+import { Respondent } from '../surveys/respondent';
+import { statusLabel } from '../surveys/types';
 import type { SavedSegment } from '../types';
 
 export function SurveyResultsPage(props: PageProps) {
@@ -226,23 +227,10 @@ function TextAnswers(props: { survey: Survey; question: string }) {
           </thead>
           <tbody>
             {rows.map((r) => {
-              const links = userLinks(site.id, r.user_id, r.anonymous_id, r.recording_id);
               return (
                 <tr key={r.response_id} data-response={r.response_id}>
                   <td class="answer-text">{String(r.answers[props.question])}</td>
-                  <td>
-                    <Link href={links.profile}>{r.user_id || 'anonymous ' + r.anonymous_id.slice(0, 8)}</Link>
-                    <div class="sub">
-                      {Object.keys(r.attributes || {}).map((k) => (
-                        <span key={k} class="attr-pair">
-                          {k}: <Value value={r.attributes[k].value} type={r.attributes[k].type} />{' '}
-                        </span>
-                      ))}
-                    </div>
-                    <Link href={links.recordings} class="sub">
-                      {links.recordingLabel}
-                    </Link>
-                  </td>
+                  <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} attributes={r.attributes} />
                   <td>
                     <Ago at={r.created_at} />
                   </td>
