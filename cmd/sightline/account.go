@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -92,14 +91,14 @@ func accountCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 
 // parseAdminFlags parses an admin command's flags, then the environment.
 func parseAdminFlags(fs *flag.FlagSet, args []string) error {
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseCommand(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
-	return config.ApplyEnv(fs, os.LookupEnv)
+	return nil
 }
 
 // readPassword reads the first line of r, without its line ending.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/sightline/sightline/internal/account"
@@ -72,11 +71,8 @@ func siteCreate(args []string, stdout, stderr io.Writer) error {
 	var origins stringList
 	fs.Var(&origins, "origin", "an allowed origin for the browser tracker, e.g. https://app.example.com (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseCommand(fs, args)
 	if err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -108,11 +104,8 @@ func siteUpdate(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&origins, "origin", "an allowed origin (repeatable); the ones given replace the site's list")
 	dnt := fs.Bool("respect-dnt", false, "capture nothing in browsers that send Do-Not-Track or Global Privacy Control")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseCommand(fs, args)
 	if err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
 		return err
 	}
 	if len(pos) != 1 {
@@ -152,11 +145,8 @@ func siteList(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseCommand(fs, args)
 	if err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
 		return err
 	}
 	if len(pos) != 0 {
@@ -206,10 +196,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	site := fs.String("site", "", "the site's ID")
 	scope := fs.String("scope", "read", "read, write or admin")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+	if _, err := parseCommand(fs, args[1:]); err != nil {
 		return err
 	}
 	if *site == "" {
@@ -235,11 +222,8 @@ func tokenRevokeCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseCommand(fs, args)
 	if err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
 		return err
 	}
 	if len(pos) != 1 {

@@ -64,10 +64,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	dataFlag(fs, &cfg)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "the address the server will listen on, for the printed URL")
 	users := fs.Int("users", 20000, "people to generate")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+	if _, err := parseCommand(fs, args); err != nil {
 		return err
 	}
 	credsPath := filepath.Join(cfg.DataDir, "demo.json")

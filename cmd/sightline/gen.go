@@ -55,10 +55,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	now := fs.String("now", "", "end of the window, as 2026-11-30 or RFC 3339 (default: now); with --seed, makes runs identical")
 	memory := fs.String("db-memory", "512MB", "database memory limit while generating")
 	asJSON := fs.Bool("json", false, "print the created site and the summary as JSON")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+	if _, err := parseCommand(fs, args); err != nil {
 		return err
 	}
 	if *siteArg == "" || gc.Users <= 0 || gc.Days <= 0 {

@@ -142,9 +142,10 @@ func setGoMemoryLimit(s string) error {
 	return fmt.Errorf("go-memory %q: want a size like 256MiB or 1GiB, or off", s)
 }
 
-// parseInterspersed parses flags that may come before or after positional
-// arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseCommand parses a command's flags, which may come before or after
+// its positional arguments, then fills the flags not given from SIGHTLINE_*
+// environment variables; it returns the positional arguments.
+func parseCommand(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -152,9 +153,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	return pos, config.ApplyEnv(fs, os.LookupEnv)
 }
