@@ -1,22 +1,17 @@
 package tracker
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/sightline/sightline/internal/distcheck"
 )
 
 // budget is the most the core script may weigh gzipped (SPEC.md §1).
@@ -38,51 +33,8 @@ func TestScriptWithinBudget(t *testing.T) {
 // the sources it built from in dist/sources.sha256. (CI also rebuilds and
 // compares the output byte for byte with scripts/build-tracker.sh --check.)
 func TestScriptBuiltFromSources(t *testing.T) {
-	const src = "../../web/tracker"
-	f, err := os.Open("dist/sources.sha256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	listed := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		want, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok {
-			t.Fatalf("malformed line %q", sc.Text())
-		}
-		listed[name] = true
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Errorf("%s: %v (rebuild with scripts/build-tracker.sh)", name, err)
-			continue
-		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("web/tracker/%s changed since the script was built: run scripts/build-tracker.sh and commit dist/", name)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range []string{"src", "chunks"} {
-		err = filepath.WalkDir(filepath.Join(src, dir), func(p string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) && p == filepath.Join(src, "chunks") {
-				return nil // no chunks yet
-			}
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			if !listed[filepath.ToSlash(rel)] {
-				t.Errorf("web/tracker/%s is not in the build: run scripts/build-tracker.sh and commit dist/", rel)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	distcheck.Sources(t, "dist/sources.sha256", "../../web/tracker", []string{"src", "chunks"},
+		"run scripts/build-tracker.sh and commit internal/tracker/dist")
 }
 
 // TestChunksNamedInTheCore checks that the core can load every embedded

@@ -1,19 +1,15 @@
 package web
 
 import (
-	"bufio"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/sightline/sightline/internal/distcheck"
 )
 
 func newServer(t *testing.T) (*httptest.Server, *Handler) {
@@ -201,46 +197,8 @@ func TestReserved(t *testing.T) {
 // built from in dist/sources.sha256. (make test also rebuilds and compares
 // byte for byte with scripts/build-dashboard.sh --check.)
 func TestBuiltFromSources(t *testing.T) {
-	const src = "../../web/dashboard"
-	f, err := os.Open("dist/sources.sha256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	listed := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		want, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok {
-			t.Fatalf("malformed line %q", sc.Text())
-		}
-		listed[name] = true
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Errorf("%s: %v (rebuild with scripts/build-dashboard.sh)", name, err)
-			continue
-		}
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) != want {
-			t.Errorf("web/dashboard/%s changed since the dashboard was built: run scripts/build-dashboard.sh and commit internal/web/dist", name)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	err = filepath.WalkDir(filepath.Join(src, "src"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if !listed[filepath.ToSlash(rel)] {
-			t.Errorf("web/dashboard/%s is not in the build: run scripts/build-dashboard.sh and commit internal/web/dist", rel)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	distcheck.Sources(t, "dist/sources.sha256", "../../web/dashboard", []string{"src"},
+		"run scripts/build-dashboard.sh and commit internal/web/dist")
 }
 
 // TestContentSecurityPolicyKeepsScriptsOwn checks the policy directive by
