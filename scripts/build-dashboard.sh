@@ -28,24 +28,9 @@ out=$root/internal/web/dist
 check=
 [ "${1:-}" = "--check" ] && check=1
 
-if ! command -v npm >/dev/null 2>&1; then
-	echo "build-dashboard: npm is required but was not found in PATH" >&2
-	exit 1
-fi
-
+. "$root/scripts/npm-deps.sh"
 cd "$src"
-if [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/tsc ] ||
-	[ package-lock.json -nt node_modules/.package-lock.json ]; then
-	if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
-		if [ -n "$check" ]; then
-			# Offline: the Go test still compares the sources' hashes.
-			echo "build-dashboard: npm ci failed; NOT checking internal/web/dist against a rebuild" >&2
-			exit 0
-		fi
-		exit 1
-	fi
-fi
-node_modules/.bin/tsc --noEmit -p .
+npm_deps build-dashboard internal/web/dist
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
