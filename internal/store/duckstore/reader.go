@@ -222,27 +222,22 @@ func (db *DB) UserEvents(ctx context.Context, site int64, id store.Identity, q s
 	if before.IsZero() {
 		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, ts, message_id, session_id, url, path, title, referrer,
-		CAST(properties AS VARCHAR) FROM events
+	return queryAll(ctx, db.sql, "read events", scanEvent, `SELECT `+eventColumns+` FROM events
 		WHERE user_key = ? AND (ts < ? OR (ts = ? AND message_id < ?))
 		ORDER BY ts DESC, message_id DESC LIMIT ?`,
 		key, before, before, q.BeforeID, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		var e store.Event
-		var kind uint8
-		if err := rows.Scan(&kind, &e.Name, &e.Timestamp, &e.MessageID, &e.SessionID, &e.Page.URL, &e.Page.Path,
-			&e.Page.Title, &e.Page.Referrer, &e.Properties); err != nil {
-			return nil, fmt.Errorf("read events: %w", err)
-		}
-		e.Kind = store.Kind(kind)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+}
+
+// eventColumns are what scanEvent reads, in its order.
+const eventColumns = "kind, name, ts, message_id, session_id, url, path, title, referrer, CAST(properties AS VARCHAR)"
+
+func scanEvent(r scanner) (store.Event, error) {
+	var e store.Event
+	var kind uint8
+	err := r.Scan(&kind, &e.Name, &e.Timestamp, &e.MessageID, &e.SessionID, &e.Page.URL, &e.Page.Path,
+		&e.Page.Title, &e.Page.Referrer, &e.Properties)
+	e.Kind = store.Kind(kind)
+	return e, err
 }
 
 // UserSessions returns a user's sessions, newest first.

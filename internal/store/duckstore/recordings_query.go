@@ -221,25 +221,8 @@ func (db *DB) RecordingTimeline(ctx context.Context, site int64, r store.Recordi
 		return nil, err
 	}
 	slack := 2 * time.Second
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, ts, message_id, session_id, url, path, title, referrer,
-		properties FROM events
+	return queryAll(ctx, db.sql, "read recording timeline", scanEvent, `SELECT `+eventColumns+` FROM events
 		WHERE site_id = ? AND user_key = ? AND ts BETWEEN ? AND ? AND kind IN (1, 2, 3, 4)
 			AND NOT (kind = 2 AND name = '$scroll')
 		ORDER BY ts, message_id LIMIT ?`, site, r.UserKey, r.StartedAt.Add(-slack), r.EndedAt.Add(slack), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read recording timeline: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		var e store.Event
-		var kind uint8
-		if err := rows.Scan(&kind, &e.Name, &e.Timestamp, &e.MessageID, &e.SessionID, &e.Page.URL, &e.Page.Path,
-			&e.Page.Title, &e.Page.Referrer, &e.Properties); err != nil {
-			return nil, fmt.Errorf("read recording timeline: %w", err)
-		}
-		e.Kind = store.Kind(kind)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
