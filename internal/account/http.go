@@ -1,7 +1,6 @@
 package account
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
@@ -57,14 +56,7 @@ var errInvalidCredentials = &apierr.Error{Status: http.StatusUnauthorized, Code:
 
 // decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown
 // fields.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apierr.Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
-	}
-	return nil
-}
+func decodeJSON(r *http.Request, v any) error { return apierr.DecodeJSON(r, v, 64<<10) }
 
 // accountJSON is an account as the API shows it.
 type accountJSON struct {

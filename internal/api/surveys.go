@@ -60,7 +60,7 @@ func (a *API) registerSurveys(mux *http.ServeMux, p string) {
 // names the first field and lists every problem.
 func validation(err error) error {
 	if es, ok := survey.AsErrors(err); ok {
-		return &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es.Error(), Details: es}
+		return &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es[0].Message, Details: es}
 	}
 	return err
 }

@@ -4,13 +4,17 @@
 package apierr
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sightline/sightline/internal/jsoncheck"
 )
 
 // Error is an API error. Codes are stable: clients may switch on them.
@@ -69,4 +73,31 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// maxBodyDepth bounds the nesting of a JSON body sent to the API.
+const maxBodyDepth = 64
+
+// DecodeJSON reads a JSON body of at most limit bytes into v, refusing
+// unknown fields, invalid UTF-8 and over-deep nesting with an *Error that
+// names the field.
+func DecodeJSON(r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+			Message: fmt.Sprintf("the body exceeds %d bytes", limit)}
+	}
+	if err != nil {
+		return Invalid("malformed_body", "", "the body could not be read: %v", err)
+	}
+	if p := jsoncheck.Check(body, maxBodyDepth); p != nil {
+		return Invalid(p.Code, p.Field, "%s", p.Message)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
+	}
+	return nil
 }

@@ -121,6 +121,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxKeyLength, "max-key-length", l.MaxKeyLength, "longest attribute key")
 	fs.IntVar(&l.MaxValueLength, "max-value-length", l.MaxValueLength, "longest string attribute value")
 	fs.IntVar(&l.MaxTraits, "max-traits", l.MaxTraits, "most attributes in one message")
+	fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "deepest nesting of objects and arrays in a message")
 	rl := &c.Recording
 	fs.Int64Var(&rl.MaxChunkBytes, "max-recording-chunk", rl.MaxChunkBytes, "largest gzip-compressed recording chunk as sent")
 	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")

@@ -4,6 +4,7 @@
 package ingest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/rand"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/jsoncheck"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -147,7 +149,9 @@ func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site sto
 		return err
 	}
 	if b.context.UserAgent == "" {
-		b.context.UserAgent = r.UserAgent()
+		// A header may hold any bytes; it is the browser's, so it is
+		// mended rather than refused.
+		b.context.UserAgent = strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	}
 	return h.accept(w, r, site, 0, b, store.SourceTracker)
 }
@@ -207,8 +211,12 @@ type decoded struct {
 }
 
 // decode splits a body into messages: a batch's list for kind 0, else the
-// body itself as the one message.
+// body itself as the one message. A body that holds no message is refused:
+// answering 200 to it would tell a broken client that all is well.
 func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return decoded{}, apierr.Invalid("malformed_json", "", "the body must be a JSON object")
+	}
 	if kind != 0 {
 		var probe struct {
 			WriteKey string `json:"writeKey"`
@@ -222,9 +230,24 @@ func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		return decoded{}, apierr.Invalid("malformed_json", "", "the body is not a JSON batch object: %v", err)
 	}
-	if len(b.Batch) > h.cfg.Limits.MaxBatchMessages {
+	switch {
+	case b.Batch == nil:
+		return decoded{}, apierr.Invalid("missing_batch", "batch", "a batch body is {\"batch\": [message, ...]}")
+	case len(b.Batch) == 0:
+		return decoded{}, apierr.Invalid("empty_batch", "batch", "the batch holds no message")
+	case len(b.Batch) > h.cfg.Limits.MaxBatchMessages:
 		return decoded{}, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
 			Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
+	}
+	// The envelope's strings apply to every message: each message's own
+	// are checked with the message.
+	for _, f := range []struct{ name, value string }{{"sentAt", b.SentAt}, {"writeKey", b.WriteKey}} {
+		if p := jsoncheck.String(f.name, f.value); p != nil {
+			return decoded{}, apierr.Invalid(p.Code, p.Field, "%s", p.Message)
+		}
+	}
+	if p := b.Context.check("context"); p != nil {
+		return decoded{}, apierr.Invalid(p.Code, p.Field, "%s", p.Message)
 	}
 	return decoded{raws: b.Batch, sentAt: b.SentAt, writeKey: b.WriteKey, context: b.Context}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/jsoncheck"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/tracker"
 )
@@ -57,15 +58,23 @@ func ReadJSON(r *http.Request, v any) error {
 	if err != nil {
 		return apierr.Invalid("malformed_body", "", "the body could not be read: %v", err)
 	}
+	if p := jsoncheck.Check(body, maxDepth); p != nil {
+		return apierr.Invalid(p.Code, p.Field, "%s", p.Message)
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return apierr.Invalid("malformed_json", jsonField(err), "the body is not the expected JSON object: %v", err)
 	}
 	return nil
 }
 
+// maxDepth bounds the nesting of a tracker request's JSON: answers are at
+// most a list in an object in the body.
+const maxDepth = 8
+
 func (b *Browser) fail(w http.ResponseWriter, err error) {
 	if es, ok := AsErrors(err); ok {
-		err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es.Error(), Details: es}
+		// The message is the first problem; details list them all once.
+		err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es[0].Message, Details: es}
 	}
 	apierr.Write(w, b.log, err)
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/store"
+
+	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // sequencer holds what Write decides with before anything is logged: the
@@ -91,11 +93,12 @@ func (db *DB) decideAttrs(d *decided, out *store.Outcome, m *store.Message, enti
 	}
 }
 
+// truncate shortens s for a message, on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return textlimit.Cut(s, n) + "…"
 }
 
 // loadSequencer rebuilds the sequencer from the database, which must hold
