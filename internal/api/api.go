@@ -26,6 +26,7 @@ type Store interface {
 	store.TypeChanger
 	store.Segments
 	store.RecentActivity
+	store.Quarantine
 	Credentials
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
@@ -76,6 +77,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/attributes", a.auth(store.ScopeRead, a.getCatalog))
 	mux.Handle("PATCH "+p+"/attributes/{key}", a.auth(store.ScopeAdmin, a.patchAttribute))
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
+	mux.Handle("GET "+p+"/quarantine", a.auth(store.ScopeRead, a.getQuarantine))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	mux.Handle("GET "+p+"/install", a.auth(store.ScopeRead, a.getInstall))
 	a.registerSegments(mux, p)

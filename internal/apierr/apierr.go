@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/jsoncheck"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Error is an API error. Codes are stable: clients may switch on them.
@@ -51,11 +52,29 @@ var (
 	ErrNotFound = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
 )
 
+// Answers to the store's conditions that a reader can wait out.
+var (
+	errLagging = &Error{Status: http.StatusServiceUnavailable, Code: "store_lagging", RetryAfter: 2 * time.Second,
+		Message: "the database has not caught up with recent writes in time; retry shortly"}
+	errUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", RetryAfter: 5 * time.Second,
+		Message: "the data cannot be stored for now (is the disk full?); nothing was changed, retry later"}
+)
+
 // Write sends err as a JSON error answer. An error that is not an *Error is
-// logged and answered as a 500 without details.
+// logged and answered as a 500 without details, but for the store's
+// conditions that pass (a lagging applier, a full disk), which are 503s
+// with Retry-After.
 func Write(w http.ResponseWriter, log *slog.Logger, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, store.ErrLagging):
+		log.Warn("read gave up waiting for recent writes", "err", err)
+		e = errLagging
+	case errors.Is(err, store.ErrUnavailable):
+		log.Warn("storage unavailable", "err", err)
+		e = errUnavailable
+	default:
 		log.Error("internal error", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
 	}

@@ -290,6 +290,14 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site
 		return h.submitError(err)
 	}
 	for j, o := range outcomes {
+		if o.Refused != nil {
+			// Ingestion checks what the store checks: this is a defect,
+			// reported as a refusal rather than lost.
+			h.cfg.Metrics.Rejected.WithLabelValues(o.Refused.Code).Inc()
+			resp.Rejected = append(resp.Rejected, Rejected{Index: index[j], Code: o.Refused.Code,
+				Field: o.Refused.Field, Message: o.Refused.Message})
+			continue
+		}
 		if o.Duplicate {
 			resp.Duplicates++
 			h.cfg.Metrics.Duplicates.Inc()
@@ -312,6 +320,11 @@ func (h *Handler) submitError(err error) error {
 	case errors.Is(err, ErrOverloaded):
 		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
 			Message: "the ingestion queue is full; retry later", RetryAfter: time.Second}
+	case errors.Is(err, store.ErrUnavailable):
+		h.cfg.Log.Warn("write refused: storage unavailable", "err", err)
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
+			Message: "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
+			RetryAfter: 5 * time.Second}
 	case errors.Is(err, store.ErrBusy):
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "busy",
 			Message: "the database is catching up; retry shortly", RetryAfter: time.Second}

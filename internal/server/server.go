@@ -31,6 +31,7 @@ import (
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
@@ -114,6 +115,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health()) })
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sightline_quarantined_messages_total",
+		Help: "Acknowledged messages the database refused, set aside in the quarantine (GET .../quarantine)."},
+		func() float64 { return float64(db.Quarantined()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sightline_apply_lag_messages",
+		Help: "Acknowledged messages waiting to be applied to the database."},
+		func() float64 { return float64(db.Health().Lag) }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
@@ -214,4 +222,29 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Serve
 	step("store", db.Close)
 	os.Remove(socket)
 	return errors.Join(errs...)
+}
+
+// readyLag is the applier lag beyond which the server reports not ready:
+// reads would wait for it.
+const readyLag = 50_000
+
+// readiness answers /readyz: 200 when the server can take writes and answer
+// reads at once, else 503 with the reasons, so that a load balancer can
+// send traffic elsewhere. /healthz stays a liveness check.
+func readiness(w http.ResponseWriter, h store.Health) {
+	var reasons []string
+	if h.WriteError != "" {
+		reasons = append(reasons, "writes refused: "+h.WriteError)
+	}
+	if h.ApplyError != "" {
+		reasons = append(reasons, "applier failing: "+h.ApplyError)
+	}
+	if h.Lag > readyLag {
+		reasons = append(reasons, fmt.Sprintf("applier lagging: %d messages behind", h.Lag))
+	}
+	status, code := http.StatusOK, "ready"
+	if len(reasons) > 0 {
+		status, code = http.StatusServiceUnavailable, "not_ready"
+	}
+	apierr.WriteJSON(w, status, map[string]any{"status": code, "reasons": reasons, "store": h})
 }

@@ -101,14 +101,16 @@ func (l *Log) path(first uint64) string {
 	return filepath.Join(l.dir, fmt.Sprintf("%016x.wal", first))
 }
 
-// create starts a new segment whose first record will be lsn.
+// create starts a new segment whose first record will be lsn. The open
+// segment, if any, is left to the caller.
 func (l *Log) create(lsn uint64) error {
-	f, err := os.OpenFile(l.path(lsn), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(l.path(lsn), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create wal segment: %w", err)
 	}
 	if err := syncDir(l.dir); err != nil {
 		f.Close()
+		os.Remove(l.path(lsn))
 		return err
 	}
 	l.first = append(l.first, lsn)
@@ -120,7 +122,10 @@ func (l *Log) create(lsn uint64) error {
 }
 
 // Append writes payloads as consecutive records and makes them durable. It
-// returns the LSN of the last one.
+// returns the LSN of the last one. When it fails (a full disk, an I/O
+// error) it cuts the segment back to where it was, so that nothing of the
+// failed append remains and a later Append can succeed once the cause is
+// gone.
 func (l *Log) Append(payloads ...[]byte) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -128,29 +133,67 @@ func (l *Log) Append(payloads ...[]byte) (uint64, error) {
 		return 0, errors.New("wal: closed")
 	}
 	if l.size >= l.segmentSize {
-		if err := l.f.Close(); err != nil {
-			return 0, fmt.Errorf("close wal segment: %w", err)
-		}
-		if err := l.create(l.lastLSN + 1); err != nil {
+		// A new segment that cannot be made leaves the open one in use:
+		// segments may grow past their size, but the log keeps working.
+		if err := l.roll(); err != nil {
 			return 0, err
 		}
 	}
+	size, lastLSN := l.size, l.lastLSN
+	if err := l.write(payloads); err != nil {
+		if rerr := l.cut(size); rerr != nil {
+			return 0, errors.Join(err, rerr)
+		}
+		l.lastLSN = lastLSN
+		return 0, err
+	}
+	return l.lastLSN, nil
+}
+
+func (l *Log) write(payloads [][]byte) error {
 	for _, p := range payloads {
 		lsn := l.lastLSN + 1
 		l.buf = frame(l.buf[:0], lsn, p)
 		if _, err := l.w.Write(l.buf); err != nil {
-			return 0, fmt.Errorf("write wal: %w", err)
+			return fmt.Errorf("write wal: %w", err)
 		}
 		l.size += int64(len(l.buf))
 		l.lastLSN = lsn
 	}
 	if err := l.w.Flush(); err != nil {
-		return 0, fmt.Errorf("write wal: %w", err)
+		return fmt.Errorf("write wal: %w", err)
 	}
 	if err := l.f.Sync(); err != nil {
-		return 0, fmt.Errorf("sync wal: %w", err)
+		return fmt.Errorf("sync wal: %w", err)
 	}
-	return l.lastLSN, nil
+	return nil
+}
+
+// cut drops everything after offset size of the open segment, both what
+// reached the file and what the buffer holds.
+func (l *Log) cut(size int64) error {
+	l.w = bufio.NewWriterSize(l.f, 1<<20)
+	if err := l.f.Truncate(size); err != nil {
+		return fmt.Errorf("cut failed wal append: %w", err)
+	}
+	if _, err := l.f.Seek(size, io.SeekStart); err != nil {
+		return fmt.Errorf("cut failed wal append: %w", err)
+	}
+	l.size = size
+	return nil
+}
+
+// roll starts a new segment after the open one.
+func (l *Log) roll() error {
+	old, oldW, oldSize := l.f, l.w, l.size
+	if err := l.create(l.lastLSN + 1); err != nil {
+		l.f, l.w, l.size = old, oldW, oldSize
+		return err
+	}
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("close wal segment: %w", err)
+	}
+	return nil
 }
 
 func frame(dst []byte, lsn uint64, payload []byte) []byte {

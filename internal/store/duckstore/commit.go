@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -13,6 +14,9 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
+
+// errTrial rolls a trial batch's transaction back once every row is in.
+var errTrial = errors.New("trial batch: roll back")
 
 // commit writes a batch in one transaction on the write connection.
 func (db *DB) commit(ctx context.Context, b *batch) error {
@@ -38,13 +42,22 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err := db.applyMerges(ctx, conn, b); err != nil {
 			return err
 		}
+		if err := db.insertQuarantine(ctx, conn, b.quarantine); err != nil {
+			return err
+		}
 		if b.lsn > 0 {
 			if _, err := conn.ExecContext(ctx, "UPDATE wal_state SET applied_lsn = ?", int64(b.lsn)); err != nil {
 				return fmt.Errorf("record applied log position: %w", err)
 			}
 		}
+		if b.trial {
+			return errTrial
+		}
 		return nil
 	})
+	if b.trial && errors.Is(err, errTrial) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -113,6 +126,9 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 			props := m.Properties
 			if props == "" {
 				props = "{}"
+			}
+			if db.opts.refuse != nil && db.opts.refuse(m) {
+				return fmt.Errorf("Conversion Error: the test refuses message %s", m.MessageID)
 			}
 			if err := app.AppendRow(m.SiteID, r.user, r.session, uint8(m.Kind), m.Name, m.Timestamp, m.ReceivedAt,
 				m.MessageID, m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, props, uint8(m.Source)); err != nil {

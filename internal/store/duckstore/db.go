@@ -70,10 +70,16 @@ type Options struct {
 	BacklogWait time.Duration
 	// MaxApply bounds the messages applied in one database transaction.
 	MaxApply int
+	// SyncWait bounds how long a read waits for acknowledged writes to be
+	// applied before it gives up with store.ErrLagging (5s).
+	SyncWait time.Duration
 	// BulkChunkRows is how many rows a bulk load commits at once (2M).
 	BulkChunkRows int
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// refuse, in tests only, makes the database refuse the messages it
+	// picks when applying them, as it would refuse data it cannot store.
+	refuse func(*store.Message) bool
 }
 
 func (o *Options) defaults() {
@@ -103,6 +109,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxApply == 0 {
 		o.MaxApply = 50_000
+	}
+	if o.SyncWait == 0 {
+		o.SyncWait = 5 * time.Second
 	}
 	if o.BulkChunkRows == 0 {
 		o.BulkChunkRows = 2_000_000
@@ -134,12 +143,15 @@ type DB struct {
 	// touching its session would.
 	catalogMu sync.Mutex
 
-	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
+	seqMu  sync.Mutex // guards seq, walBuf, closed, stale; held while logging
 	seq    sequencer
 	wal    *wal.Log
 	walBuf []byte
 	closed bool
-	broken error
+	// stale is set when a log append failed after the sequencer decided:
+	// its memory holds decisions that never reached the disk, so it is
+	// rebuilt from the database before the next write is decided.
+	stale error
 
 	applyMu     sync.Mutex // guards the fields below; applyCond waits on it
 	applyCond   *sync.Cond
@@ -150,6 +162,9 @@ type DB struct {
 	stopApply   bool
 	pauseApply  bool // tests only: leave logged messages unapplied
 	applierDone chan struct{}
+	applyErr    error // the last application's failure, nil once one succeeds
+	walErr      error // stale, for readers that must not wait for seqMu
+	quarantined int64 // messages set aside since the start
 
 	wmu   sync.Mutex // serialises database writes and guards w and wconn
 	wconn *sql.Conn  // the one connection that writes
@@ -245,7 +260,7 @@ func (db *DB) recover(ctx context.Context, dir string) error {
 		if len(work) == 0 {
 			return nil
 		}
-		if err := db.applyPending(ctx, work); err != nil {
+		if _, err := db.applyPending(ctx, work); err != nil {
 			return err
 		}
 		total += n
@@ -255,7 +270,12 @@ func (db *DB) recover(ctx context.Context, dir string) error {
 	err = l.Replay(uint64(applied), func(lsn uint64, payload []byte) error {
 		ds, err := decodeBatch(payload)
 		if err != nil {
-			return fmt.Errorf("log record %d: %w", lsn, err)
+			// A record this version cannot read must not stop the start:
+			// it is set aside whole, in order.
+			if err := flush(); err != nil {
+				return err
+			}
+			return db.quarantineRecord(ctx, lsn, payload, err)
 		}
 		work = append(work, pendingBatch{lsn: lsn, ds: ds})
 		n += len(ds)

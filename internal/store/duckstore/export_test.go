@@ -1,5 +1,7 @@
 package duckstore
 
+import "github.com/sightline/sightline/internal/store"
+
 // Crash stops the store the way kill -9 would, as far as the database can
 // tell: the applier stops without applying what is pending, and the
 // database is closed without a checkpoint of those messages, which remain
@@ -27,4 +29,11 @@ func (db *DB) PauseApplier() {
 	db.applyMu.Lock()
 	db.pauseApply = true
 	db.applyMu.Unlock()
+}
+
+// Refusing returns opts with which the database refuses, when applying,
+// the messages f picks.
+func Refusing(opts Options, f func(*store.Message) bool) Options {
+	opts.refuse = f
+	return opts
 }

@@ -32,6 +32,10 @@ func (db *DB) decide(msgs []store.Message) ([]store.Outcome, []decided) {
 	ds := make([]decided, 0, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
+		if f := store.InvalidText(m); f != "" {
+			out[i].Refused = &store.Warning{Code: "invalid_utf8", Field: f, Message: f + " is not valid UTF-8"}
+			continue
+		}
 		if m.MessageID != "" && !db.seq.seen.add(messageHash(m.SiteID, m.MessageID)) {
 			out[i].Duplicate = true
 			continue
@@ -124,9 +128,14 @@ func (db *DB) loadSequencer(ctx context.Context) error {
 		s.keyCount[k.site]++
 	}
 	rows.Close()
-	// The newest message IDs, oldest first so the ring evicts in order.
+	// The newest message IDs, oldest first so the ring evicts in order;
+	// quarantined messages were acknowledged too, so a retry of one is a
+	// duplicate as well.
 	rows, err = db.sql.QueryContext(ctx, `SELECT site_id, message_id FROM (
-		SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
+		SELECT site_id, message_id, received_at FROM (
+			SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
+			UNION ALL
+			SELECT site_id, message_id, quarantined_at FROM quarantine WHERE message_id <> '')
 		ORDER BY received_at DESC LIMIT ?) ORDER BY received_at`, db.opts.DedupeWindow)
 	if err != nil {
 		return fmt.Errorf("load recent message ids: %w", err)
