@@ -34,9 +34,12 @@ type Config struct {
 	CommitBatch     int
 	MaxConcurrent   int
 	ShutdownTimeout time.Duration
-	LogFormat       string
-	LogLevel        string
-	Limits          ingest.Limits
+	// ReadWait bounds how long a read waits for acknowledged writes to be
+	// applied before it answers 503 store_lagging.
+	ReadWait  time.Duration
+	LogFormat string
+	LogLevel  string
+	Limits    ingest.Limits
 	// Recording bounds uploaded recording chunks.
 	Recording recording.Limits
 	// RecordingSweep is how often recordings past their site's retention
@@ -62,6 +65,7 @@ func Default() Config {
 		SignInFailures:  10,
 		SignInWindow:    15 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
+		ReadWait:        5 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
 		Limits:          ingest.DefaultLimits(),
@@ -109,6 +113,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueMessages, "queue", c.QueueMessages, "messages waiting for commit before answering 429")
 	fs.IntVar(&c.CommitBatch, "commit-batch", c.CommitBatch, "most messages in one commit")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "ingestion requests decoded at once before answering 429")
+	fs.DurationVar(&c.ReadWait, "read-wait", c.ReadWait, "longest wait of a read for acknowledged writes to be applied before it answers 503 store_lagging")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")

@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -47,6 +49,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Threads:      cfg.DBThreads,
 		MaxAttrKeys:  cfg.MaxAttrKeys,
 		DedupeWindow: cfg.DedupeWindow,
+		SyncWait:     cfg.ReadWait,
 	}, log)
 	if err != nil {
 		return err
@@ -150,7 +153,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: textOnly(mux, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts}, log), ReadHeaderTimeout: 10 * time.Second}
 
@@ -247,4 +250,28 @@ func readiness(w http.ResponseWriter, h store.Health) {
 		status, code = http.StatusServiceUnavailable, "not_ready"
 	}
 	apierr.WriteJSON(w, status, map[string]any{"status": code, "reasons": reasons, "store": h})
+}
+
+// textOnly refuses a request whose path or query parameters are not UTF-8
+// text (%FF decodes to a byte that is not): no handler has a use for it,
+// and the database's driver crashes binding such a string in a list.
+func textOnly(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) {
+			apierr.Write(w, log, apierr.Invalid("invalid_utf8", "", "the path is not valid UTF-8"))
+			return
+		}
+		for k, vs := range r.URL.Query() {
+			ok := utf8.ValidString(k)
+			for _, v := range vs {
+				ok = ok && utf8.ValidString(v)
+			}
+			if !ok {
+				apierr.Write(w, log, apierr.Invalid("invalid_utf8", strings.ToValidUTF8(k, "\uFFFD"),
+					"the query parameter is not valid UTF-8"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
