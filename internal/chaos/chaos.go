@@ -178,6 +178,9 @@ func scenarios() []scenario {
 	return []scenario{
 		{"kill-batch", killBatches},
 		{"kill-recording", killRecordings},
+		{"disk-full", diskFull},
+		{"slow-body", slowBody},
+		{"read-wait", readWait},
 	}
 }
 

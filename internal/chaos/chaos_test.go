@@ -102,4 +102,15 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
+func TestStatusOf(t *testing.T) {
+	for line, want := range map[string]string{
+		"HTTP/1.1 408 Request Timeout\r\n": "408 Request Timeout",
+		"garbage":                          "a malformed answer",
+	} {
+		if got := statusOf(line); got != want {
+			t.Errorf("statusOf(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
+
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
