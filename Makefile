@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean tracker tracker-check dashboard dashboard-check chromium
+.PHONY: build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -72,3 +72,11 @@ bench-segments:
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.
 bench-ingest:
 	bash scripts/bench-ingest.sh
+
+# chaos runs the failure scenarios against real servers (not part of make
+# test, two to three minutes): kill -9 under batch load and under recording
+# uploads, a full disk (a tmpfs: root only), slow-body starvation and reads
+# under write load; it prints a table and fails when a scenario does.
+# CHAOS_ARGS tunes it, e.g. CHAOS_ARGS="-only disk-full -seed 42".
+chaos:
+	bash scripts/chaos.sh
