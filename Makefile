@@ -5,7 +5,15 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium
+# fuzz runs the generated hostile-ingestion test and the fuzzers for
+# longer than make test does (FUZZTIME each).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -count=1 -timeout 60m -run 'TestHostileIngestion$$' -v ./internal/server -ingest.duration=$(FUZZTIME)
+	$(GO) test -run XXX -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/jsoncheck
+	$(GO) test -run XXX -fuzz FuzzCut -fuzztime $(FUZZTIME) ./internal/textlimit
+
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
-	"math"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -176,14 +174,32 @@ func (n *normalizer) id(field string, raw json.RawMessage) (string, *fieldError)
 			return "", &fieldError{"invalid_id", field, field + " is not a valid JSON string"}
 		}
 	} else {
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil || f != math.Trunc(f) {
+		// An integer as written: 1e3 or 1.0 would name another user than
+		// 1000 or 1.
+		if !integer(raw) {
 			return "", &fieldError{"invalid_id", field, field + " must be a string or an integer"}
 		}
 		s = string(raw)
 	}
 	s = strings.TrimSpace(s)
 	return s, n.limits.checkID(field, s)
+}
+
+// integer reports whether raw is a JSON integer without fraction or
+// exponent.
+func integer(raw []byte) bool {
+	if len(raw) > 0 && raw[0] == '-' {
+		raw = raw[1:]
+	}
+	if len(raw) == 0 {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *normalizer) requireIDs(m *store.Message) *fieldError {
