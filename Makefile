@@ -5,14 +5,6 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-# fuzz runs the generated hostile-ingestion test and the fuzzers for
-# longer than make test does (FUZZTIME each).
-FUZZTIME ?= 2m
-fuzz:
-	$(GO) test -count=1 -timeout 60m -run 'TestHostileIngestion$$' -v ./internal/server -ingest.duration=$(FUZZTIME)
-	$(GO) test -run XXX -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/jsoncheck
-	$(GO) test -run XXX -fuzz FuzzCut -fuzztime $(FUZZTIME) ./internal/textlimit
-
 .PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium
 
 build:
@@ -64,6 +56,14 @@ test: vet geo chromium tracker-check dashboard-check
 ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000
 oracle:
 	$(GO) test -count=1 -timeout 60m -run 'TestOracle$$' -v ./internal/segment/engine $(ORACLE_ARGS)
+
+# fuzz runs the generated hostile-ingestion test and the fuzzers for
+# longer than make test does (FUZZTIME each).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -count=1 -timeout 60m -run 'TestHostileIngestion$$' -v ./internal/server -ingest.duration=$(FUZZTIME)
+	$(GO) test -run XXX -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/jsoncheck
+	$(GO) test -run XXX -fuzz FuzzCut -fuzztime $(FUZZTIME) ./internal/textlimit
 
 clean:
 	rm -rf bin
