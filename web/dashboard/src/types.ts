@@ -119,6 +119,17 @@ export interface Rejection {
   at: string;
 }
 
+// A message that was acknowledged but that the database refused when
+// applying it: set aside with the reason.
+export interface QuarantinedMessage {
+  id: number;
+  message_id: string;
+  type: string;
+  reason: string;
+  message: unknown;
+  quarantined_at: string;
+}
+
 export interface Member {
   user_id: string;
   key: number;
