@@ -17,27 +17,23 @@ type TrendPoint struct {
 
 // Trend returns n's size over the last days UTC days (today included),
 // one point every step days, oldest first, always ending with today. Each
-// point is one count.
+// past point is n as it stood at the last microsecond of its day
+// (SizesAt); today's is the live size (Count), the number every other
+// view of the segment shows. It is counted as such, not as a moment that
+// happens to be now: a moment read from the clock is already in the past
+// when the count runs, and as of a past moment, messages stamped later
+// (a sender's clock ahead of ours) do not count yet.
 func (e *Engine) Trend(ctx context.Context, site int64, n segment.Node, days, step int) ([]TrendPoint, error) {
 	if days < 1 || step < 1 {
 		return nil, fmt.Errorf("BUG: a trend of %d days every %d", days, step)
 	}
-	now := e.now().UTC()
-	today := now.Truncate(24 * time.Hour)
+	today := e.now().UTC().Truncate(24 * time.Hour)
 	var moments []time.Time
 	var points []TrendPoint
-	// Oldest first; each past day counts up to its last microsecond.
-	for d := days - 1; d >= 0; d -= step {
+	for d := days - 1; d > 0; d -= step {
 		day := today.AddDate(0, 0, -d)
-		at := day.AddDate(0, 0, 1).Add(-time.Microsecond)
-		if d == 0 {
-			at = now
-		}
-		moments = append(moments, at)
+		moments = append(moments, day.AddDate(0, 0, 1).Add(-time.Microsecond))
 		points = append(points, TrendPoint{Day: day})
-	}
-	if !points[len(points)-1].Day.Equal(today) {
-		moments, points = append(moments, now), append(points, TrendPoint{Day: today})
 	}
 	sizes, err := e.SizesAt(ctx, site, n, moments)
 	if err != nil {
@@ -46,5 +42,9 @@ func (e *Engine) Trend(ctx context.Context, site int64, n segment.Node, days, st
 	for i, s := range sizes {
 		points[i].Size = s
 	}
-	return points, nil
+	size, err := e.Count(ctx, site, n)
+	if err != nil {
+		return nil, err
+	}
+	return append(points, TrendPoint{Day: today, Size: size}), nil
 }
