@@ -43,7 +43,7 @@ var ErrBodyTimeout = &apierr.Error{Status: http.StatusRequestTimeout, Code: "bod
 // whole, the deadline is cleared so that the rest of the request is not
 // cut short. Use it as r.Body before the body is read.
 func (l BodyLimits) Body(w http.ResponseWriter, r *http.Request) io.ReadCloser {
-	if l.Timeout <= 0 && l.MinRate <= 0 {
+	if (l.Timeout <= 0 && l.MinRate <= 0) || r.Body == nil || r.Body == http.NoBody {
 		return r.Body
 	}
 	return &pacedBody{rc: r.Body, w: w, ctl: http.NewResponseController(w), l: l, start: time.Now()}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/recording"
 )
@@ -45,6 +46,13 @@ type Config struct {
 	// Now is the clock of survey frequency windows and feedback times;
 	// nil means time.Now. Not a flag: tests set it to move time.
 	Now func() time.Time
+
+	// MaxConcurrentPerIP bounds the ingestion requests of one client
+	// address (an IPv6 /64) among the MaxConcurrent.
+	MaxConcurrentPerIP int
+	// Body bounds how long an ingestion or tracker request's body may
+	// take to arrive.
+	Body admit.BodyLimits
 }
 
 // Default returns the configuration used when nothing is set.
@@ -67,6 +75,9 @@ func Default() Config {
 		Limits:          ingest.DefaultLimits(),
 		Recording:       recording.DefaultLimits(),
 		RecordingSweep:  time.Hour,
+
+		MaxConcurrentPerIP: 16,
+		Body:               admit.DefaultBodyLimits(),
 	}
 }
 
@@ -109,6 +120,10 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueMessages, "queue", c.QueueMessages, "messages waiting for commit before answering 429")
 	fs.IntVar(&c.CommitBatch, "commit-batch", c.CommitBatch, "most messages in one commit")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "ingestion requests decoded at once before answering 429")
+	fs.IntVar(&c.MaxConcurrentPerIP, "max-concurrent-per-ip", c.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
+	fs.DurationVar(&c.Body.Timeout, "body-timeout", c.Body.Timeout, "longest time an ingestion or tracker request's body may take (0: no limit)")
+	fs.DurationVar(&c.Body.Grace, "body-grace", c.Body.Grace, "time a body may take before --body-min-rate applies")
+	fs.Int64Var(&c.Body.MinRate, "body-min-rate", c.Body.MinRate, "bytes a second a body must average after --body-grace (0: no minimum)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
@@ -125,6 +140,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.Int64Var(&rl.MaxChunkBytes, "max-recording-chunk", rl.MaxChunkBytes, "largest gzip-compressed recording chunk as sent")
 	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")
 	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
+	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 }
 

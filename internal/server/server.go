@@ -72,7 +72,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux := http.NewServeMux()
 	ing := ingest.NewHandler(ingest.Config{
 		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
-		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
+		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, MaxConcurrentPerIP: cfg.MaxConcurrentPerIP,
+		Body: cfg.Body, Metrics: metrics, Log: log,
 	})
 	ing.Register(mux)
 	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
@@ -81,7 +82,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		db.Close()
 		return fmt.Errorf("open the recordings folder: %w", err)
 	}
-	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording, Registerer: reg, Log: log})
+	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording,
+		TrustProxy: cfg.TrustProxy, Registerer: reg, Log: log})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
@@ -93,7 +95,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	fb := feedback.New(db, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
 	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log,
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Body: cfg.Body, Registerer: reg, Log: log,
 		Endpoints: endpoints, ConfigParts: map[string]tracker.ConfigPart{
 			"recording": func(ctx context.Context, site int64) (any, error) { return rec.TrackerConfig(ctx, site) },
 			"feedback":  func(ctx context.Context, site int64) (any, error) { return fb.Settings(ctx, site) },
