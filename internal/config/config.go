@@ -53,6 +53,12 @@ type Config struct {
 	// Body bounds how long an ingestion or tracker request's body may
 	// take to arrive.
 	Body admit.BodyLimits
+	// MetricsAddr is where Prometheus metrics are served, apart from the
+	// main port; "off" (or "") serves none there.
+	MetricsAddr string
+	// MetricsToken, when set, also serves the metrics on the main port to
+	// requests bearing it (Authorization: Bearer TOKEN).
+	MetricsToken string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -78,6 +84,7 @@ func Default() Config {
 
 		MaxConcurrentPerIP: 16,
 		Body:               admit.DefaultBodyLimits(),
+		MetricsAddr:        "127.0.0.1:8081",
 	}
 }
 
@@ -108,6 +115,8 @@ func (c Config) GeoPath() string {
 func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder (database, admin socket)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address to serve Prometheus metrics on (off: none)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "also serve the metrics on --addr to this bearer token (prefer SIGHTLINE_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
 	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins per email and per client IP before further attempts wait")

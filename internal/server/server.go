@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/account"
@@ -37,9 +37,15 @@ import (
 	"github.com/sightline/sightline/internal/web"
 )
 
+// Addrs are the addresses a started server listens on.
+type Addrs struct {
+	HTTP    string // the API, ingestion, the tracker and the dashboard
+	Metrics string // Prometheus metrics; "" when their listener is off
+}
+
 // Run serves until ctx ends, then shuts down gracefully. ready, when not
-// nil, receives the listening address once the server accepts requests.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+// nil, receives the listening addresses once the server accepts requests.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- Addrs) error {
 	start := time.Now()
 	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
 		MemoryLimit:  cfg.DBMemoryLimit,
@@ -116,7 +122,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", bearerMetrics(cfg.MetricsToken, reg, log))
+	}
 	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -134,10 +142,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		db.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	metricsSrv, metricsLn, err := listenMetrics(cfg.MetricsAddr, reg, log)
+	if err != nil {
+		ln.Close()
+		pipe.Stop(context.Background())
+		db.Close()
+		return err
+	}
 	os.Remove(cfg.SocketPath())
 	adminLn, err := net.Listen("unix", cfg.SocketPath())
 	if err != nil {
 		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		pipe.Stop(context.Background())
 		db.Close()
 		return fmt.Errorf("listen on admin socket: %w", err)
@@ -151,6 +169,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
 	g.Go(func() error { return serve(adminSrv, adminLn) })
+	servers := []*http.Server{srv, adminSrv}
+	addrs := Addrs{HTTP: ln.Addr().String()}
+	if metricsSrv != nil {
+		g.Go(func() error { return serve(metricsSrv, metricsLn) })
+		servers = append(servers, metricsSrv)
+		addrs.Metrics = metricsLn.Addr().String()
+	}
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
 	go func() {
@@ -166,7 +191,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			return fmt.Errorf("recording janitor: %w", ctx.Err())
 		}
 	}
-	log.Info("sightline serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "started_in", time.Since(start).Round(time.Millisecond))
+	log.Info("sightline serving", "addr", addrs.HTTP, "metrics", cmp.Or(addrs.Metrics, "off"), "data", cfg.DataDir,
+		"started_in", time.Since(start).Round(time.Millisecond))
 	if len(db.Sites(ctx)) == 0 {
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
 			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
@@ -176,11 +202,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
 	if ready != nil {
-		ready <- ln.Addr().String()
+		ready <- addrs
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, srv, adminSrv, pipe, janitor, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
@@ -196,7 +222,7 @@ func serve(srv *http.Server, ln net.Listener) error {
 // in-flight requests, whose messages the pipeline still commits), then the
 // pipeline (committing what is queued), then the recording janitor, then
 // the store (checkpointing).
-func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Server, pipe *ingest.Pipeline,
+func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, pipe *ingest.Pipeline,
 	janitor func(context.Context) error, db *duckstore.DB, socket string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -210,7 +236,13 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Serve
 		}
 	}
 	log.Info("shutting down")
-	step("http", func() error { return errors.Join(srv.Shutdown(ctx), adminSrv.Shutdown(ctx)) })
+	step("http", func() error {
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.Shutdown(ctx))
+		}
+		return errors.Join(errs...)
+	})
 	step("pipeline", func() error { return pipe.Stop(ctx) })
 	step("recording janitor", func() error { return janitor(ctx) })
 	step("store", db.Close)
