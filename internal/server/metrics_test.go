@@ -48,3 +48,34 @@ func TestMetricsAreNotPublic(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryAnswerCarriesNosniff asks for one of each kind of answer, on the
+// main port and the metrics listener.
+func TestEveryAnswerCarriesNosniff(t *testing.T) {
+	s := startServer(t, nil)
+	tests := []struct{ method, url, body string }{
+		{"GET", s.base + "/healthz", ""},
+		{"GET", s.base + "/", ""},
+		{"GET", s.base + "/no/such/page", ""},
+		{"GET", s.base + "/api/v1/sites/" + s.site + "/users", ""},
+		{"GET", s.base + "/api/v2/nothing", ""},
+		{"POST", s.base + "/v1/track", `{"userId":"u","event":"e"}`},
+		{"POST", s.base + "/t/batch?k=wk_nope", `{"batch":[]}`},
+		{"GET", s.base + "/t/sightline.js", ""},
+		{"GET", s.base + "/t/config?k=" + s.writeKey, ""},
+		{"GET", s.metrics + "/metrics", ""},
+		{"GET", s.metrics + "/other", ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s %s: %s, X-Content-Type-Options %q", tt.method, tt.url, resp.Status, got)
+		}
+	}
+}

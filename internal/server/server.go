@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: withHeaders(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts}, log), ReadHeaderTimeout: 10 * time.Second}
 
@@ -209,6 +209,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
+}
+
+// withHeaders sets the headers every answer carries: nosniff, so that no
+// browser takes a JSON answer, an uploaded text or a script for another
+// type than the one it is sent as.
+func withHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
 }
 
 func serve(srv *http.Server, ln net.Listener) error {
