@@ -22,8 +22,10 @@ type Config struct {
 	DataDir    string
 	GeoDB      string
 	TrustProxy bool
-	// SignInFailures failed sign-ins per email and per client IP within
-	// SignInWindow make further attempts wait.
+	// SignInFailures failed sign-ins for one email from one client
+	// address within SignInWindow make further attempts from there wait;
+	// so do SignInFailuresPerIP from one address and SignInFailuresPerEmail
+	// for one email.
 	SignInFailures  int
 	SignInWindow    time.Duration
 	DBMemoryLimit   string
@@ -59,6 +61,9 @@ type Config struct {
 	// MetricsToken, when set, also serves the metrics on the main port to
 	// requests bearing it (Authorization: Bearer TOKEN).
 	MetricsToken string
+	// SignInFailuresPerIP and SignInFailuresPerEmail: see SignInFailures.
+	SignInFailuresPerIP    int
+	SignInFailuresPerEmail int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -85,6 +90,9 @@ func Default() Config {
 		MaxConcurrentPerIP: 16,
 		Body:               admit.DefaultBodyLimits(),
 		MetricsAddr:        "127.0.0.1:8081",
+
+		SignInFailuresPerIP:    30,
+		SignInFailuresPerEmail: 100,
 	}
 }
 
@@ -119,7 +127,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "also serve the metrics on --addr to this bearer token (prefer SIGHTLINE_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
-	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins per email and per client IP before further attempts wait")
+	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins for one email from one client address before further attempts from there wait")
+	fs.IntVar(&c.SignInFailuresPerIP, "signin-failures-per-ip", c.SignInFailuresPerIP, "failed sign-ins from one client address, for any emails, before its attempts wait")
+	fs.IntVar(&c.SignInFailuresPerEmail, "signin-failures-per-email", c.SignInFailuresPerEmail, "failed sign-ins for one email, from any addresses, before its attempts wait (keep it far above --signin-failures)")
 	fs.DurationVar(&c.SignInWindow, "signin-window", c.SignInWindow, "how long failed sign-ins are counted")
 	fs.StringVar(&c.DBMemoryLimit, "db-memory", c.DBMemoryLimit, "database memory limit, e.g. 256MB")
 	fs.StringVar(&c.GoMemoryLimit, "go-memory", c.GoMemoryLimit, "soft limit of the Go heap (GOMEMLIMIT syntax; off to disable); the GC works harder near it")

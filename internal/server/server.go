@@ -114,7 +114,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	trk.Register(mux)
 	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
-		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, Window: cfg.SignInWindow}})
+		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
+			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
 	a := api.New(db, segs, accounts, log).WithRecordings(rec)
 	a.UseSurveys(surveys, fb, db)
