@@ -47,6 +47,9 @@ type Addrs struct {
 // nil, receives the listening addresses once the server accepts requests.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- Addrs) error {
 	start := time.Now()
+	if err := dataDir(cfg.DataDir, log); err != nil {
+		return err
+	}
 	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
 		MemoryLimit:  cfg.DBMemoryLimit,
 		Threads:      cfg.DBThreads,
@@ -210,6 +213,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
+}
+
+// dataDir creates the data folder owner-only, and warns when an existing
+// one lets others in. It does not change an existing folder: an operator
+// may have opened it to a backup group on purpose.
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the data folder: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("the data folder is open to other users; it holds every tracked user's data: chmod 700 "+dir,
+			"data", dir, "mode", fmt.Sprintf("%#o", perm))
+	}
+	return nil
 }
 
 // withHeaders sets the headers every answer carries: nosniff, so that no
