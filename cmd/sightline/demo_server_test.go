@@ -152,14 +152,16 @@ func serveDemo(t *testing.T, dir string) string {
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Addr = "127.0.0.1:0"
+	cfg.MetricsAddr = "off"
 	cfg.ShutdownTimeout = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	ready := make(chan server.Addrs, 1)
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
 	var addr string
 	select {
-	case addr = <-ready:
+	case a := <-ready:
+		addr = a.HTTP
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	}

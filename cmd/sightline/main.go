@@ -44,6 +44,7 @@ Run "sightline serve -h" for the server's flags.
 var version = "dev"
 
 func main() {
+	ownerOnly()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "sightline:", err)

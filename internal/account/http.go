@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/auth"
-	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -212,9 +212,8 @@ func (s *Service) postSession(w http.ResponseWriter, r *http.Request) error {
 // work (a password hash).
 func (s *Service) authenticate(r *http.Request, email, password string) (store.Account, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	ip := enrich.ClientIP(r.RemoteAddr, "", s.cfg.TrustProxy, r.Header.Get("X-Forwarded-For"))
-	emailKey, ipKey := "email:"+email, "ip:"+ip.String()
-	if wait := s.limiter.Wait(emailKey, ipKey); wait > 0 {
+	client := admit.Client(r, s.cfg.TrustProxy)
+	if wait := s.limiter.Wait(email, client); wait > 0 {
 		return store.Account{}, &apierr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many failed sign-ins; try again later", RetryAfter: wait}
 	}
@@ -223,10 +222,10 @@ func (s *Service) authenticate(r *http.Request, email, password string) (store.A
 		return store.Account{}, err
 	}
 	if ok := s.check(hash, password); !ok || err != nil {
-		s.limiter.Fail(emailKey, ipKey)
+		s.limiter.Fail(email, client)
 		return store.Account{}, errInvalidCredentials
 	}
-	s.limiter.Reset(emailKey)
+	s.limiter.Succeed(email, client)
 	return a, nil
 }
 

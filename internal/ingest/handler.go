@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/jsoncheck"
@@ -43,13 +44,19 @@ type Config struct {
 	Metrics       *Metrics
 	Log           *slog.Logger
 	Now           func() time.Time
+
+	// MaxConcurrentPerIP bounds those of one client address (an IPv6
+	// /64); more are answered 429 too_many_requests_from_client.
+	MaxConcurrentPerIP int
+	// Body bounds how long a request body may take to arrive.
+	Body admit.BodyLimits
 }
 
 // Handler serves the Segment-spec endpoints.
 type Handler struct {
 	cfg  Config
 	norm normalizer
-	sem  chan struct{}
+	gate *admit.Gate
 }
 
 // NewHandler returns an ingestion handler.
@@ -63,7 +70,7 @@ func NewHandler(cfg Config) *Handler {
 	return &Handler{
 		cfg:  cfg,
 		norm: normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
-		sem:  make(chan struct{}, cfg.MaxConcurrent),
+		gate: admit.NewGate(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
 	}
 }
 
@@ -125,21 +132,21 @@ func (h *Handler) serve(kind store.Kind) http.HandlerFunc {
 
 // ServeBrowserBatch stores a batch that a browser sent for site, which the
 // caller has already authenticated (the tracker's endpoint checks the key
-// and the page's origin). The body is a batch as /v1/batch takes it and
-// goes through the same validation and pipeline; any writeKey in it is
-// ignored. The device comes from the request's User-Agent header unless the
-// batch's context names another: a browser's own header is the one to
-// trust.
+// and the page's origin) and whose body it has paced (admit.BodyLimits).
+// The body is a batch as /v1/batch takes it and goes through the same
+// validation and pipeline; any writeKey in it is ignored. The device comes
+// from the request's User-Agent header unless the batch's context names
+// another: a browser's own header is the one to trust.
 func (h *Handler) ServeBrowserBatch(w http.ResponseWriter, r *http.Request, site store.Site) {
 	h.fail(w, h.handleBrowser(w, r, site))
 }
 
 func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site store.Site) error {
-	release, err := h.acquire()
+	slot, err := h.acquire(w, r)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer slot.Release()
 	body, err := h.readBody(r)
 	if err != nil {
 		return err
@@ -169,23 +176,36 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 }
 
 // acquire takes one of the MaxConcurrent slots for reading and decoding a
-// request, or answers 429 when none is free.
-func (h *Handler) acquire() (release func(), err error) {
-	select {
-	case h.sem <- struct{}{}:
-		return func() { <-h.sem }, nil
-	default:
-		return nil, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
-			Message: "too many requests in progress; retry later", RetryAfter: time.Second}
+// request, within the client address's share, or answers 429 at once
+// without reading the body.
+func (h *Handler) acquire(w http.ResponseWriter, r *http.Request) (admit.Slot, error) {
+	slot, err := h.gate.Acquire(admit.Client(r, h.cfg.TrustProxy))
+	if err != nil {
+		admit.DropBody(w, r)
 	}
+	return slot, err
 }
 
+// handle serves a Segment call. A write key in the Authorization header is
+// checked before anything else, so that an unknown key costs no slot and
+// no reading; a key only in the body is checked once the body is in, read
+// within the client's share of slots and the body limits.
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
-	release, err := h.acquire()
+	var site store.Site
+	headerKey := basicKey(r)
+	if headerKey != "" {
+		var err error
+		if site, err = h.authenticate(r, headerKey); err != nil {
+			admit.DropBody(w, r)
+			return err
+		}
+	}
+	slot, err := h.acquire(w, r)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer slot.Release()
+	r.Body = h.cfg.Body.Body(w, r)
 	body, err := h.readBody(r)
 	if err != nil {
 		return err
@@ -194,9 +214,10 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 	if err != nil {
 		return err
 	}
-	site, err := h.authenticate(r, b.writeKey)
-	if err != nil {
-		return err
+	if headerKey == "" {
+		if site, err = h.authenticate(r, b.writeKey); err != nil {
+			return err
+		}
 	}
 	return h.accept(w, r, site, kind, b, store.SourceServer)
 }
@@ -323,7 +344,7 @@ func (h *Handler) submitError(err error) error {
 	case errors.Is(err, store.ErrUnavailable):
 		h.cfg.Log.Warn("write refused: storage unavailable", "err", err)
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
-			Message: "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
+			Message:    "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
 			RetryAfter: 5 * time.Second}
 	case errors.Is(err, store.ErrBusy):
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "busy",
@@ -335,7 +356,7 @@ func (h *Handler) submitError(err error) error {
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "cancelled",
 			Message: "the request ended before its commit was confirmed; retry (duplicates are dropped by messageId)"}
 	}
-	h.cfg.Log.Error("store write failed", "err", err)
+	// The pipeline logged the failed commit: one line for all its requests.
 	return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
 		Message: "the data could not be stored; nothing was acknowledged, retry later", RetryAfter: time.Second}
 }
@@ -347,6 +368,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, limit)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(src)
+		if errors.Is(err, admit.ErrBodyTimeout) {
+			return nil, admit.ErrBodyTimeout
+		}
 		if err != nil {
 			return nil, apierr.Invalid("malformed_body", "", "the body is not valid gzip: %v", err)
 		}
@@ -359,19 +383,25 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 		return nil, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes", limit)}
 	}
+	if errors.Is(err, admit.ErrBodyTimeout) {
+		return nil, admit.ErrBodyTimeout
+	}
 	if err != nil {
 		return nil, apierr.Invalid("malformed_body", "", "the body could not be read: %v", err)
 	}
 	return body, nil
 }
 
-// authenticate finds the site from the write key: the HTTP Basic user name,
-// as Segment's libraries send it, or the body's writeKey.
-func (h *Handler) authenticate(r *http.Request, bodyKey string) (store.Site, error) {
-	key, _, ok := r.BasicAuth()
-	if !ok || key == "" {
-		key = bodyKey
-	}
+// basicKey is the write key as the HTTP Basic user name, as Segment's
+// libraries send it; "" when there is none.
+func basicKey(r *http.Request) string {
+	key, _, _ := r.BasicAuth()
+	return key
+}
+
+// authenticate finds the site of a write key: the HTTP Basic user name or
+// the body's writeKey.
+func (h *Handler) authenticate(r *http.Request, key string) (store.Site, error) {
 	if key == "" {
 		return store.Site{}, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
 			Message: "send the site's write key as the HTTP Basic user name"}

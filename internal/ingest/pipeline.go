@@ -137,8 +137,15 @@ func (p *Pipeline) commit(group []*pending, size int) {
 	p.metrics.BatchMessages.Observe(float64(len(msgs)))
 	p.queued.Add(-int64(size))
 	p.metrics.QueueDepth.Set(float64(p.queued.Load()))
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		// Back-pressure, not a failure: the requests are answered 503 busy.
+		p.log.Warn("commit refused: the database is catching up", "requests", len(group), "messages", len(msgs))
+	case err != nil:
+		// The one log line of the failure: the requests' answers log nothing.
+		p.log.Error("commit failed", "requests", len(group), "messages", len(msgs), "err", err)
+	}
 	if err != nil {
-		p.log.Error("commit failed", "messages", len(msgs), "err", err)
 		p.metrics.CommitErrors.Inc()
 	}
 	off := 0

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -29,10 +30,11 @@ type Result struct {
 	Duplicate bool `json:"duplicate"`
 }
 
-// ServeRecordingChunk stores one chunk for an authenticated site and
-// answers 200 once its blob and index row are durable.
+// ServeRecordingChunk stores one chunk for a site whose key the caller has
+// checked and whose body it has paced (admit.BodyLimits), and answers 200
+// once the chunk's blob and index row are durable.
 func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, site store.Site) {
-	res, err := s.upload(r, site)
+	res, err := s.upload(w, r, site)
 	if err != nil {
 		s.chunks.WithLabelValues(refusal(err)).Inc()
 		apierr.Write(w, s.log, err)
@@ -41,20 +43,20 @@ func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, si
 	apierr.WriteJSON(w, http.StatusOK, res)
 }
 
-func (s *Service) upload(r *http.Request, site store.Site) (Result, error) {
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	default:
-		return Result{}, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded", RetryAfter: time.Second,
-			Message: "too many recording chunks are being received; retry shortly"}
+func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site) (Result, error) {
+	slot, err := s.gate.Acquire(admit.Client(r, s.trustProxy))
+	if err != nil {
+		admit.DropBody(w, r)
+		return Result{}, err
 	}
+	defer slot.Release()
 	receivedAt := s.now()
 	st, err := s.Settings(r.Context(), site.ID)
 	if err != nil {
 		return Result{}, err
 	}
 	if !st.Enabled {
+		admit.DropBody(w, r)
 		return Result{}, &apierr.Error{Status: http.StatusForbidden, Code: "recording_disabled",
 			Message: "session recording is turned off for this site"}
 	}
@@ -120,6 +122,8 @@ func (s *Service) readBody(r *http.Request, buf *bytes.Buffer) error {
 func wireError(err error, l Limits) error {
 	var mb *http.MaxBytesError
 	switch {
+	case errors.Is(err, admit.ErrBodyTimeout):
+		return admit.ErrBodyTimeout
 	case errors.As(err, &mb):
 		return tooLarge("the chunk is over %d bytes as sent (%d gzip-compressed, %d as plain JSON); send smaller chunks",
 			mb.Limit, l.MaxChunkBytes, l.MaxRawBytes)

@@ -89,12 +89,14 @@ func startHostile(t *testing.T, data string) *hostileServer {
 	cfg.DataDir = data
 	cfg.Addr = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	cfg.MetricsAddr = "127.0.0.1:0"
+	ready := make(chan server.Addrs, 1)
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
 	var addr string
 	select {
-	case addr = <-ready:
+	case a := <-ready:
+		addr = a.HTTP
 	case err := <-done:
 		cancel()
 		t.Fatalf("server did not start: %v", err)
@@ -133,8 +135,8 @@ type hostile struct {
 	ok       int
 	refused  int
 	codes    map[string]int
-	acked    map[string]bool // message IDs
-	idents   map[string]bool // every userId and anonymousId sent, to read them back
+	acked    map[string]bool   // message IDs
+	idents   map[string]bool   // every userId and anonymousId sent, to read them back
 	sent     map[string][]byte // message ID → the message as sent, for reports
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/jsoncheck"
@@ -47,10 +48,14 @@ func (b *Browser) Endpoints() map[string]tracker.SiteHandler {
 const MaxBodyBytes = 512 << 10
 
 // ReadJSON decodes a tracker request's JSON body (sent as text/plain, so
-// the browser needs no preflight) within MaxBodyBytes.
+// the browser needs no preflight) within MaxBodyBytes and the time limits
+// the tracker paced it with.
 func ReadJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
+	if errors.Is(err, admit.ErrBodyTimeout) {
+		return admit.ErrBodyTimeout
+	}
 	if errors.As(err, &tooBig) {
 		return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 			Message: "the body exceeds " + strconv.Itoa(MaxBodyBytes) + " bytes"}

@@ -53,7 +53,7 @@ type Log struct {
 // Open opens the log in dir, creating it when missing, and repairs a torn
 // tail. Segments are rolled over at segmentSize bytes.
 func Open(dir string, segmentSize int64) (*Log, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wal folder: %w", err)
 	}
 	l := &Log{dir: dir, segmentSize: segmentSize}
@@ -81,7 +81,7 @@ func Open(dir string, segmentSize int64) (*Log, error) {
 	if lastLSN == 0 {
 		lastLSN = l.first[len(l.first)-1] - 1
 	}
-	f, err := os.OpenFile(last, os.O_RDWR, 0o640)
+	f, err := os.OpenFile(last, os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open wal segment: %w", err)
 	}

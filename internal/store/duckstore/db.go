@@ -179,7 +179,7 @@ type DB struct {
 // pending schema migrations and loads the writer's state.
 func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB, error) {
 	opts.defaults()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	dsn := path
@@ -206,6 +206,14 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
+	}
+	// DuckDB creates its files as the umask allows (0644 under the usual
+	// 022); they hold every user's data, so only the owner reads them.
+	for _, p := range []string{path, path + ".wal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.sql.Close()
+			return nil, fmt.Errorf("make %s owner-only: %w", p, err)
+		}
 	}
 	if err := db.sites.load(ctx, db.sql); err != nil {
 		db.sql.Close()
