@@ -19,8 +19,11 @@ type SurveyStore interface {
 	store.SurveyResponses
 	store.Feedback
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
-	// RecordingsBySession maps browser session IDs to their recordings.
-	RecordingsBySession(ctx context.Context, site int64, sessions []string) (map[string]string, error)
+	// RecordingsAt gives, for each moment of a browser session, the
+	// recording that was playing then ("" when none was).
+	RecordingsAt(ctx context.Context, site int64, moments []store.SessionMoment) ([]string, error)
+	// UsersWithRecordings tells which users have any recording.
+	UsersWithRecordings(ctx context.Context, site int64, keys []int64) (map[int64]bool, error)
 }
 
 // surveyDeps are the survey and feedback endpoints' dependencies.

@@ -230,7 +230,7 @@ function TextAnswers(props: { survey: Survey; question: string }) {
               return (
                 <tr key={r.response_id} data-response={r.response_id}>
                   <td class="answer-text">{String(r.answers[props.question])}</td>
-                  <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} attributes={r.attributes} />
+                  <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} hasRecordings={r.has_recordings} attributes={r.attributes} />
                   <td>
                     <Ago at={r.created_at} />
                   </td>
