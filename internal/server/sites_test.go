@@ -129,3 +129,25 @@ func TestTrackerConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteKeyIsReadableByAdmins: the key is in every page's source, so
+// admins can read it back for the snippet; other scopes cannot, and a
+// rotation shows the new key.
+func TestWriteKeyIsReadableByAdmins(t *testing.T) {
+	s := startServer(t, nil)
+	for _, scope := range []store.Scope{store.ScopeRead, store.ScopeWrite} {
+		if code, _ := s.get(t, scope, "/write-key"); code != 403 {
+			t.Errorf("GET /write-key with scope %s: %d, want 403", scope, code)
+		}
+	}
+	if code, out := s.get(t, store.ScopeAdmin, "/write-key"); code != 200 || out["write_key"] != s.writeKey {
+		t.Fatalf("GET /write-key: %d %v, want %s", code, out, s.writeKey)
+	}
+	code, out := s.call(t, store.ScopeAdmin, "POST", "/write-key", "")
+	if code != 200 {
+		t.Fatalf("rotate: %d %v", code, out)
+	}
+	if _, got := s.get(t, store.ScopeAdmin, "/write-key"); got["write_key"] != out["write_key"] || got["write_key"] == s.writeKey {
+		t.Errorf("after rotating: %v, want %v", got["write_key"], out["write_key"])
+	}
+}

@@ -85,9 +85,9 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	if _, err := db.sql.ExecContext(ctx,
-		`INSERT INTO sites (id, public_id, name, write_key_hash, origins, respect_dnt, created_at)
-		VALUES (?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
-		s.ID, s.PublicID, s.Name, auth.Hash(key), clean, s.CreatedAt); err != nil {
+		`INSERT INTO sites (id, public_id, name, write_key_hash, write_key, origins, respect_dnt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
+		s.ID, s.PublicID, s.Name, auth.Hash(key), key, clean, s.CreatedAt); err != nil {
 		return store.Site{}, "", fmt.Errorf("create site: %w", err)
 	}
 	db.sites.nextID++

@@ -26,21 +26,45 @@ export function SiteSettingsPage() {
         <h1>Install &amp; settings</h1>
       </div>
       <InstallCheck />
-      <div class="card">
-        <h2>Install the tracker</h2>
-        <p>
-          Paste the snippet into the <code>&lt;head&gt;</code> of every page, with the site's write key in place of{' '}
-          <code>wk_…</code>. The key was shown when the site was created{admin ? '; rotate it below for a new one' : ''}.
-        </p>
-        <CopyBox label="Snippet" text={snippet(location.origin, 'wk_…', !!site.respect_dnt)} multiline />
-        <p class="hint">
-          Then name your users and their attributes: <code>sightline('identify', 'u_123', {'{'}plan: 'pro', ltv: 420{'}'})</code>.
-          See <code>docs/tracker.md</code> for every command.
-        </p>
-      </div>
+      <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
       {admin && <RotateKey />}
     </section>
+  );
+}
+
+// Snippet shows the install snippet. The write key is in the source of
+// every page that has it, so it is no secret: admins see it in place.
+function Snippet(props: { admin: boolean }) {
+  const site = useSite();
+  const key = useLoad(
+    (signal) => (props.admin ? get<{ write_key: string }>(sitePath(site.id, '/write-key'), { signal }) : Promise.resolve({ write_key: '' })),
+    [site.id, props.admin],
+  );
+  const writeKey = key.data?.write_key || '';
+  return (
+    <div class="card">
+      <h2>Install the tracker</h2>
+      {writeKey ? (
+        <p>
+          Paste the snippet into the <code>&lt;head&gt;</code> of every page. It holds the site's write key, which any visitor
+          can read in the page: it only lets pages on the allowed origins send data.
+        </p>
+      ) : (
+        <p>
+          Paste the snippet into the <code>&lt;head&gt;</code> of every page, with the site's write key in place of <code>wk_…</code>.{' '}
+          {props.admin
+            ? 'This site was made before Sightline kept write keys: rotate the key below to see the snippet with it.'
+            : 'An admin of the site can see the key.'}
+        </p>
+      )}
+      {key.error ? <LoadError error={key.error} retry={key.reload} /> : null}
+      <CopyBox label="Snippet" text={snippet(location.origin, writeKey || 'wk_…', !!site.respect_dnt)} multiline />
+      <p class="hint">
+        Then name your users and their attributes: <code>sightline('identify', 'u_123', {'{'}plan: 'pro', ltv: 420{'}'})</code>.
+        See <code>docs/tracker.md</code> for every command.
+      </p>
+    </div>
   );
 }
 
