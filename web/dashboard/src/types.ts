@@ -18,6 +18,7 @@ export interface Site {
   created_at: string;
   access?: Access;
   respect_dnt?: boolean;
+  key_attributes?: string[] | null; // shown beside users; empty: a default pick
 }
 
 /** The answer of GET /api/v1/me, of sign-in, setup and invite acceptance. */

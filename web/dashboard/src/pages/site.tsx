@@ -4,6 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post, sitePath } from '../api';
+import { useCatalog, userKeys } from '../catalog';
 import { CopyBox } from '../components/copy';
 import { Confirm } from '../components/dialog';
 import { LoadError, Loading, Notice } from '../components/feedback';
@@ -136,11 +137,17 @@ function SiteForm() {
   const [name, setName] = useState(site.name);
   const [origins, setOrigins] = useState(site.origins.join('\n'));
   const [dnt, setDNT] = useState(!!site.respect_dnt);
+  const [keys, setKeys] = useState((site.key_attributes || []).join(', '));
+  const cat = useCatalog(site.id);
   const [saved, setSaved] = useState(false);
   const sub = useSubmit(async () => {
     setSaved(false);
+    const keyAttributes = keys
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k);
     try {
-      await patch(sitePath(site.id), { name, origins: parseOrigins(origins), respect_dnt: dnt });
+      await patch(sitePath(site.id), { name, origins: parseOrigins(origins), respect_dnt: dnt, key_attributes: keyAttributes });
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405) && e.code !== 'site_not_found')
         throw new ApiError(e.status, e.code, 'This server cannot change sites yet (it has no PATCH /api/v1/sites/{site}).');
@@ -168,7 +175,21 @@ function SiteForm() {
           <label for="respect-dnt">Honour Do-Not-Track and Global Privacy Control (visitors who send them are not tracked)</label>
         </div>
         {fieldError(sub.error, 'respect_dnt') && <p class="field-error">{fieldError(sub.error, 'respect_dnt')}</p>}
-        <FormError error={sub.error} fields={['name', 'origins', 'respect_dnt']} />
+        <Field
+          label="Key attributes"
+          hint="Shown beside each user in segment members, recordings, answers, feedback and exports; comma-separated, at most 10. Empty: name, email, plan, ltv where present, then the most common."
+          error={fieldError(sub.error, 'key_attributes')}
+        >
+          {(p) => (
+            <input {...p} list="key-attribute-options" class="mono" value={keys} onInput={(e) => setKeys(e.currentTarget.value)} />
+          )}
+        </Field>
+        <datalist id="key-attribute-options">
+          {userKeys(cat.data).map((k) => (
+            <option key={k.key} value={keys.replace(/[^,]*$/, (last) => (last.trim() ? '' : last)) + k.key} />
+          ))}
+        </datalist>
+        <FormError error={sub.error} fields={['name', 'origins', 'respect_dnt', 'key_attributes']} />
         {saved && <Notice>Saved.</Notice>}
         <div class="actions">
           <button type="submit" class="btn btn-primary" disabled={sub.busy}>
