@@ -49,10 +49,12 @@ func transient(err error) bool {
 			return true
 		}
 	}
-	// Appender and commit failures arrive as text.
+	// Appender and commit failures arrive as text. The phrases are the
+	// database's and the kernel's own, long enough that a value quoted in a
+	// data error is unlikely to hold one.
 	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"no space left", "could not write", "could not read", "i/o error", "io error",
-		"out of memory", "invalidated", "fatal", "permission denied", "read-only file system", "disk quota"} {
+	for _, s := range []string{"no space left on device", "could not write file", "io error", "out of memory",
+		"database has been invalidated", "permission denied", "read-only file system", "disk quota exceeded"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
