@@ -80,7 +80,7 @@ export interface Results {
   questions: QuestionResult[];
   nps: NPSSummary | null;
   interval: string;
-  trend?: { start: string; nps: NPSSummary }[];
+  trend?: { start: string; nps: NPSSummary; partial?: boolean; few?: boolean }[];
   segments?: { id: string; name: string; respondents: number; completed: number; nps: NPSSummary }[];
 }
 
