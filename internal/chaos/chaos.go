@@ -45,7 +45,8 @@ type Config struct {
 	KillMin, KillMax time.Duration
 
 	// DiskSize is the tmpfs of the disk-full scenario; DiskHeadroom is the
-	// space left free beside the filler file when the load starts;
+	// space left free beside the filler file when the load starts (a
+	// second filler takes the rest once the load runs);
 	// DiskRecovery bounds the wait for ingestion to resume once space is
 	// freed.
 	DiskSize, DiskHeadroom int64

@@ -114,3 +114,28 @@ func TestStatusOf(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
+
+func TestWriteRefusalOK(t *testing.T) {
+	for kind, want := range map[string]bool{
+		"200": true, "202": true, "503 storage_unavailable": true, "503 busy": true, "429 overloaded": true,
+		"500 internal": false, "503 cancelled": false, "503 shutting_down": false, "timeout": false, "transport": false,
+	} {
+		if got := writeRefusalOK(kind); got != want {
+			t.Errorf("writeRefusalOK(%q) = %v, want %v", kind, got, want)
+		}
+	}
+}
+
+func TestFirstTime(t *testing.T) {
+	a := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := a.Add(time.Second)
+	if got := firstTime(time.Time{}, b, a); !got.Equal(a) {
+		t.Errorf("firstTime = %v, want %v", got, a)
+	}
+	if got := firstTime(time.Time{}); !got.IsZero() {
+		t.Errorf("firstTime of nothing = %v", got)
+	}
+	if since(time.Time{}, a) != -1 || since(a, b) != time.Second {
+		t.Error("since")
+	}
+}

@@ -297,7 +297,7 @@ func (g *hostile) one(t *testing.T) {
 		if kind == "" {
 			kind = "track"
 		}
-		path, body = "/v1/"+kind, one
+		path, body = "/v1/"+url.PathEscape(kind), one
 	case 5, 6:
 		tracker = true
 		path = "/t/batch"
@@ -354,7 +354,10 @@ func (g *hostile) one(t *testing.T) {
 			u += "&z=gzip"
 		}
 	}
-	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("make request %s %s: %v", method, u, err)
+	}
 	if gz && path != "/t/rec" {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

@@ -15,6 +15,7 @@ package wal
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -255,6 +256,32 @@ func (l *Log) Remove(upTo uint64) error {
 			return fmt.Errorf("remove wal segment: %w", err)
 		}
 		l.first = l.first[1:]
+	}
+	return nil
+}
+
+// probeName is the scratch file of Probe: not a segment (*.wal), so Open
+// ignores one left by a crash.
+const probeName = "probe.tmp"
+
+// Probe reports whether the log's folder takes n bytes more, made
+// durable, now: it writes them to a scratch file beside the segments,
+// syncs it and deletes it, without touching the log. After an Append
+// failed for want of space, it tells whether one of that size would fit.
+// The bytes are random, so that a compressing file system cannot make
+// them fit where the log's records would not.
+func (l *Log) Probe(n int) error {
+	path := filepath.Join(l.dir, probeName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("probe wal folder: %w", err)
+	}
+	buf := make([]byte, n)
+	_, _ = rand.Read(buf)
+	_, err = f.Write(buf)
+	err = errors.Join(err, f.Sync(), f.Close(), os.Remove(path))
+	if err != nil {
+		return fmt.Errorf("probe wal folder: %w", err)
 	}
 	return nil
 }

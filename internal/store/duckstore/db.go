@@ -80,6 +80,9 @@ type Options struct {
 	// refuse, in tests only, makes the database refuse the messages it
 	// picks when applying them, as it would refuse data it cannot store.
 	refuse func(*store.Message) bool
+	// full, in tests only, makes the write-ahead log's folder refuse
+	// appends and probes while it returns true, as a full disk would.
+	full func() bool
 }
 
 func (o *Options) defaults() {
@@ -143,7 +146,7 @@ type DB struct {
 	// touching its session would.
 	catalogMu sync.Mutex
 
-	seqMu  sync.Mutex // guards seq, walBuf, closed, stale; held while logging
+	seqMu  sync.Mutex // guards seq, walBuf, closed, stale, staleSize, resuming; held while logging
 	seq    sequencer
 	wal    *wal.Log
 	walBuf []byte
@@ -151,7 +154,15 @@ type DB struct {
 	// stale is set when a log append failed after the sequencer decided:
 	// its memory holds decisions that never reached the disk, so it is
 	// rebuilt from the database before the next write is decided.
-	stale error
+	// staleSize is the size of that append; resuming is set while
+	// resumeWrites runs.
+	stale     error
+	staleSize int
+	resuming  bool
+
+	closing chan struct{}  // closed by Close: background work stops
+	drained chan struct{}  // the applier has drained after a failed log append
+	bg      sync.WaitGroup // background work: resumeWrites
 
 	applyMu     sync.Mutex // guards the fields below; applyCond waits on it
 	applyCond   *sync.Cond
@@ -201,7 +212,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
-		vers: &versions{}}
+		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}}
 	db.applyCond = sync.NewCond(&db.applyMu)
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
@@ -318,6 +329,8 @@ func (db *DB) Close() error {
 	if already {
 		return nil
 	}
+	close(db.closing)
+	db.bg.Wait()
 	db.applyMu.Lock()
 	db.stopApply = true
 	db.applyMu.Unlock()

@@ -37,3 +37,10 @@ func Refusing(opts Options, f func(*store.Message) bool) Options {
 	opts.refuse = f
 	return opts
 }
+
+// Full returns opts with which the write-ahead log's folder refuses
+// appends and probes while full returns true, as a full disk would.
+func Full(opts Options, full func() bool) Options {
+	opts.full = full
+	return opts
+}

@@ -115,15 +115,20 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		return out, nil
 	}
 	db.walBuf = encodeBatch(db.walBuf[:0], ds)
-	lsn, err := db.wal.Append(db.walBuf)
+	lsn, err := db.appendLog(db.walBuf)
 	if err != nil {
 		// The log cut the failed append off, but the decisions above are
 		// in memory: they are forgotten before the next write.
-		db.stale = err
+		db.stale, db.staleSize = err, len(db.walBuf)
 		db.applyMu.Lock()
 		db.walErr = err
 		db.applyMu.Unlock()
 		db.log.Error("write-ahead log append failed; writes are refused until it works again", "err", err)
+		if !db.resuming {
+			db.resuming = true
+			db.bg.Add(1)
+			go db.resumeWrites()
+		}
 		return nil, fmt.Errorf("append to the write-ahead log: %w: %w", store.ErrUnavailable, err)
 	}
 	db.enqueue(lsn, ds)
@@ -290,11 +295,18 @@ func (db *DB) advance(applied []pendingBatch, err error) {
 		db.pendingMsgs -= n
 		db.appliedLSN = applied[len(applied)-1].lsn
 	}
+	drained := db.pendingMsgs == 0 && db.walErr != nil
 	db.applyMu.Unlock()
 	if len(applied) == 0 {
 		return
 	}
 	db.applyCond.Broadcast()
+	if drained {
+		select {
+		case db.drained <- struct{}{}: // resumeWrites tries at once
+		default:
+		}
+	}
 	if err := db.wal.Remove(applied[len(applied)-1].lsn); err != nil {
 		db.log.Warn("remove applied log segments", "err", err)
 	}
