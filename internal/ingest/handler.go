@@ -323,7 +323,7 @@ func (h *Handler) submitError(err error) error {
 	case errors.Is(err, store.ErrUnavailable):
 		h.cfg.Log.Warn("write refused: storage unavailable", "err", err)
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
-			Message: "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
+			Message:    "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
 			RetryAfter: 5 * time.Second}
 	case errors.Is(err, store.ErrBusy):
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "busy",

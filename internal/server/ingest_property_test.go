@@ -133,8 +133,8 @@ type hostile struct {
 	ok       int
 	refused  int
 	codes    map[string]int
-	acked    map[string]bool // message IDs
-	idents   map[string]bool // every userId and anonymousId sent, to read them back
+	acked    map[string]bool   // message IDs
+	idents   map[string]bool   // every userId and anonymousId sent, to read them back
 	sent     map[string][]byte // message ID → the message as sent, for reports
 }
 
