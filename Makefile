@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -27,6 +27,14 @@ vet:
 chromium:
 	@scripts/ensure-chromium.sh || echo "no Chromium: the browser tests will be skipped"
 
+# The tests of the scaled backends (internal/testsvc) start ClickHouse and
+# PostgreSQL servers of their own: Debian's packages are installed when
+# missing, and no service is started. Without them those tests skip, or
+# fail under CI=true.
+services:
+	@scripts/ensure-clickhouse.sh || echo "no ClickHouse: its tests will be skipped (and fail under CI=true)"
+	@scripts/ensure-postgres.sh || echo "no PostgreSQL: its tests will be skipped (and fail under CI=true)"
+
 # The tracker script is built from web/tracker (TypeScript, esbuild) into
 # internal/tracker/dist and committed; tracker rebuilds it, tracker-check
 # fails when a rebuild differs from what is committed.
@@ -47,7 +55,7 @@ dashboard-check:
 	@if command -v npm >/dev/null 2>&1; then scripts/build-dashboard.sh --check; \
 	else echo "npm not found: not checking internal/web/dist against a rebuild of web/dashboard"; fi
 
-test: vet geo chromium tracker-check dashboard-check
+test: vet geo chromium services tracker-check dashboard-check
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # oracle checks many more random segments against the brute-force
