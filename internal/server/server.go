@@ -220,11 +220,25 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		ready <- addrs
 	}
 	g.Go(func() error {
+		select {
+		case <-db.Dead():
+			return fmt.Errorf("%w: %w", ErrRestart, db.DeadErr())
+		case <-gctx.Done():
+			return nil
+		}
+	})
+	g.Go(func() error {
 		<-gctx.Done()
 		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
+
+// ErrRestart means Run stopped because the database became unusable
+// until it is reopened (DuckDB invalidates itself after a fatal error,
+// such as a checkpoint on a full disk): everything acknowledged is in the
+// write-ahead log, and running again reopens the database and applies it.
+var ErrRestart = errors.New("the store must be reopened")
 
 // dataDir creates the data folder owner-only, and warns when an existing
 // one lets others in. It does not change an existing folder: an operator

@@ -174,6 +174,8 @@ type DB struct {
 	pauseApply  bool // tests only: leave logged messages unapplied
 	applierDone chan struct{}
 	applyErr    error // the last application's failure, nil once one succeeds
+	dead        chan struct{} // closed when the database must be reopened
+	deadErr     error
 	walErr      error // stale, for readers that must not wait for seqMu
 	quarantined int64 // messages set aside since the start
 
@@ -212,7 +214,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
-		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}}
+		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
 	db.applyCond = sync.NewCond(&db.applyMu)
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
@@ -345,7 +347,9 @@ func (db *DB) closeDB() error {
 	defer db.wmu.Unlock()
 	var errs []error
 	if db.wconn != nil {
-		if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil {
+		// An invalidated database can be neither checkpointed nor written:
+		// what it did not apply is in the write-ahead log for the next open.
+		if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil && !invalidated(err) {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
 		errs = append(errs, db.wconn.Close())

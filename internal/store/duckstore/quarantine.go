@@ -62,6 +62,42 @@ func transient(err error) bool {
 	return false
 }
 
+// invalidated reports whether err says the DuckDB instance is unusable
+// until it is reopened: after a fatal error, such as a checkpoint that
+// failed on a full disk, DuckDB refuses everything.
+func invalidated(err error) bool {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeFatal {
+		return true
+	}
+	return strings.Contains(strings.ToLower(err.Error()), "database has been invalidated")
+}
+
+// die records that the database must be reopened and tells Dead's
+// readers, once.
+func (db *DB) die(err error) {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
+	if db.deadErr != nil {
+		return
+	}
+	db.deadErr = err
+	db.applyErr = err
+	close(db.dead)
+	db.applyCond.Broadcast()
+}
+
+// Dead is closed when the database has become unusable until it is
+// reopened; the server then restarts the store (see DeadErr).
+func (db *DB) Dead() <-chan struct{} { return db.dead }
+
+// DeadErr is why Dead was closed, or nil.
+func (db *DB) DeadErr() error {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
+	return db.deadErr
+}
+
 // applyRecord applies one log record. When the database refuses it, the
 // messages it refuses on their own are found by trial, set aside, and the
 // rest applied with the quarantine rows and the record's LSN in one

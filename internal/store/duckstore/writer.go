@@ -272,6 +272,15 @@ func (db *DB) runApplier() {
 					"messages", n, "err", err)
 				return
 			}
+			if invalidated(err) {
+				// DuckDB refuses every further use of this instance (a
+				// checkpoint failed on a full disk): only reopening the
+				// database helps. What was logged stays in the log.
+				db.log.Error("the database must be reopened; the store stops applying until it is (acknowledged messages are safe in the write-ahead log)",
+					"messages", n, "err", err)
+				db.die(err)
+				return
+			}
 			db.log.Error("applying logged messages failed; will retry", "messages", n, "err", err, "retry_in", backoff)
 			time.Sleep(backoff)
 			backoff = min(2*backoff, maxBackoff)
