@@ -173,7 +173,7 @@ type DB struct {
 	stopApply   bool
 	pauseApply  bool // tests only: leave logged messages unapplied
 	applierDone chan struct{}
-	applyErr    error // the last application's failure, nil once one succeeds
+	applyErr    error         // the last application's failure, nil once one succeeds
 	dead        chan struct{} // closed when the database must be reopened
 	deadErr     error
 	walErr      error // stale, for readers that must not wait for seqMu
