@@ -5,6 +5,7 @@ package apierr
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,9 @@ var (
 var (
 	errLagging = &Error{Status: http.StatusServiceUnavailable, Code: "store_lagging", RetryAfter: 2 * time.Second,
 		Message: "the database has not caught up with recent writes in time; retry shortly"}
+	// errCancelled answers a client that is gone; 499 is the status
+	// proxies log for it.
+	errCancelled   = &Error{Status: 499, Code: "cancelled", Message: "the request was cancelled by the client"}
 	errUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", RetryAfter: 5 * time.Second,
 		Message: "the data cannot be stored for now (is the disk full?); nothing was changed, retry later"}
 )
@@ -68,6 +72,10 @@ func Write(w http.ResponseWriter, log *slog.Logger, err error) {
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+	case errors.Is(err, context.Canceled):
+		// The client went away before the answer: nothing failed here.
+		log.Debug("request cancelled by the client", "err", err)
+		e = errCancelled
 	case errors.Is(err, store.ErrLagging):
 		log.Warn("read gave up waiting for recent writes", "err", err)
 		e = errLagging

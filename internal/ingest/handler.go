@@ -342,7 +342,6 @@ func (h *Handler) submitError(err error) error {
 		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
 			Message: "the ingestion queue is full; retry later", RetryAfter: time.Second}
 	case errors.Is(err, store.ErrUnavailable):
-		h.cfg.Log.Warn("write refused: storage unavailable", "err", err)
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
 			Message:    "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
 			RetryAfter: 5 * time.Second}

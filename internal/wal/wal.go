@@ -49,6 +49,9 @@ type Log struct {
 	lastLSN uint64
 	first   []uint64 // first LSN of each segment, ascending; the last is open
 	buf     []byte
+	// uncut, when not -1, is the size the open segment must be cut back
+	// to before the next append: a failed append's cut failed too.
+	uncut int64
 }
 
 // Open opens the log in dir, creating it when missing, and repairs a torn
@@ -57,7 +60,7 @@ func Open(dir string, segmentSize int64) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wal folder: %w", err)
 	}
-	l := &Log{dir: dir, segmentSize: segmentSize}
+	l := &Log{dir: dir, segmentSize: segmentSize, uncut: -1}
 	names, err := filepath.Glob(filepath.Join(dir, "*.wal"))
 	if err != nil {
 		return nil, err
@@ -133,6 +136,14 @@ func (l *Log) Append(payloads ...[]byte) (uint64, error) {
 	if l.f == nil {
 		return 0, errors.New("wal: closed")
 	}
+	if l.uncut >= 0 {
+		// An earlier failed append could not be cut off: nothing may be
+		// appended after its remains.
+		if err := l.cut(l.uncut); err != nil {
+			return 0, err
+		}
+		l.uncut = -1
+	}
 	if l.size >= l.segmentSize {
 		// A new segment that cannot be made leaves the open one in use:
 		// segments may grow past their size, but the log keeps working.
@@ -142,10 +153,11 @@ func (l *Log) Append(payloads ...[]byte) (uint64, error) {
 	}
 	size, lastLSN := l.size, l.lastLSN
 	if err := l.write(payloads); err != nil {
+		l.lastLSN = lastLSN
 		if rerr := l.cut(size); rerr != nil {
+			l.uncut = size
 			return 0, errors.Join(err, rerr)
 		}
-		l.lastLSN = lastLSN
 		return 0, err
 	}
 	return l.lastLSN, nil
