@@ -118,3 +118,21 @@ func DropBody(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 }
+
+// Receiving is how many more requests than decode slots may be in the
+// middle of sending their bodies: a body arriving slowly holds a place of
+// its own, not a decode slot, so that slow senders, even from many
+// addresses, cannot keep a normal client from its turn.
+const Receiving = 16
+
+// NewReceivers returns the gate of requests sending their bodies, for a
+// handler of size decode slots, perClient of them for one client: its size
+// is Receiving times as many, and a client's share Receiving/4 times its
+// share of decode slots.
+func NewReceivers(size, perClient int, what string) *Gate {
+	size = max(size, 1)
+	if perClient <= 0 || perClient > size {
+		perClient = size
+	}
+	return NewGate(size*Receiving, perClient*Receiving/4, what+" being received")
+}

@@ -304,8 +304,12 @@ func killRecordings(ctx context.Context, e *env, row *Row) error {
 		var dups int64
 		other := tally{}
 		var mu sync.Mutex
+		// Sent as the recorder would: a 429 (this address's share of the
+		// upload slots is taken by the other senders) is retried after
+		// its Retry-After.
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
 		parallel(len(u.acked), 4, func(i int) {
-			a := deliverOnce(ctx, client, u.t.chunkSender(u.acked[i]))
+			a, _ := deliverUntil(rctx, client, u.t.chunkSender(u.acked[i]), func(answer) {})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -317,6 +321,7 @@ func killRecordings(ctx context.Context, e *env, row *Row) error {
 				other[a.kind()]++
 			}
 		})
+		cancel()
 		row.Reposted += int64(len(u.acked))
 		row.RepostedDup += dups
 		if len(other) > 0 {

@@ -56,7 +56,10 @@ type Config struct {
 type Handler struct {
 	cfg  Config
 	norm normalizer
-	gate *admit.Gate
+	// receiving bounds requests whose bodies are arriving; gate bounds
+	// those being decoded and stored, whose bodies are in.
+	receiving *admit.Gate
+	gate      *admit.Gate
 }
 
 // NewHandler returns an ingestion handler.
@@ -68,9 +71,10 @@ func NewHandler(cfg Config) *Handler {
 		cfg.MaxConcurrent = 64
 	}
 	return &Handler{
-		cfg:  cfg,
-		norm: normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
-		gate: admit.NewGate(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
+		cfg:       cfg,
+		norm:      normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
+		gate:      admit.NewGate(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
+		receiving: admit.NewReceivers(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
 	}
 }
 
@@ -142,15 +146,11 @@ func (h *Handler) ServeBrowserBatch(w http.ResponseWriter, r *http.Request, site
 }
 
 func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site store.Site) error {
-	slot, err := h.acquire(w, r)
+	body, slot, err := h.receive(w, r)
 	if err != nil {
 		return err
 	}
 	defer slot.Release()
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
 	b, err := h.decode(body, 0)
 	if err != nil {
 		return err
@@ -178,12 +178,29 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 // acquire takes one of the MaxConcurrent slots for reading and decoding a
 // request, within the client address's share, or answers 429 at once
 // without reading the body.
-func (h *Handler) acquire(w http.ResponseWriter, r *http.Request) (admit.Slot, error) {
-	slot, err := h.gate.Acquire(admit.Client(r, h.cfg.TrustProxy))
+func (h *Handler) acquire(w http.ResponseWriter, r *http.Request, g *admit.Gate) (admit.Slot, error) {
+	slot, err := g.Acquire(admit.Client(r, h.cfg.TrustProxy))
 	if err != nil {
 		admit.DropBody(w, r)
 	}
 	return slot, err
+}
+
+// receive reads a request's body holding a place among the requests being
+// received, then takes a decode slot for the rest of the request, which
+// the caller releases. A slow body never holds a decode slot.
+func (h *Handler) receive(w http.ResponseWriter, r *http.Request) ([]byte, admit.Slot, error) {
+	in, err := h.acquire(w, r, h.receiving)
+	if err != nil {
+		return nil, admit.Slot{}, err
+	}
+	body, err := h.readBody(r)
+	in.Release()
+	if err != nil {
+		return nil, admit.Slot{}, err
+	}
+	slot, err := h.acquire(w, r, h.gate)
+	return body, slot, err
 }
 
 // handle serves a Segment call. A write key in the Authorization header is
@@ -200,16 +217,12 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind
 			return err
 		}
 	}
-	slot, err := h.acquire(w, r)
+	r.Body = h.cfg.Body.Body(w, r)
+	body, slot, err := h.receive(w, r)
 	if err != nil {
 		return err
 	}
 	defer slot.Release()
-	r.Body = h.cfg.Body.Body(w, r)
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
 	b, err := h.decode(body, kind)
 	if err != nil {
 		return err

@@ -83,7 +83,8 @@ type Service struct {
 
 	enc        *zstd.Encoder // EncodeAll and DecodeAll are safe for concurrent use
 	dec        *zstd.Decoder
-	gate       *admit.Gate
+	gate       *admit.Gate // chunks being checked and stored
+	receiving  *admit.Gate // chunks whose bodies are arriving
 	trustProxy bool
 	// locks serialise the chunks of one recording, so that of two copies
 	// of a chunk the first is kept whole.
@@ -127,8 +128,9 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, blobs: cfg.Blobs, limits: cfg.Limits, log: cfg.Log, now: cfg.Now,
 		enc: enc, dec: dec, trustProxy: cfg.TrustProxy,
-		gate:     admit.NewGate(cfg.Limits.MaxConcurrent, cfg.Limits.MaxConcurrentPerIP, "recording chunks"),
-		settings: map[int64]store.RecordingSettings{}, quotaFull: map[int64]time.Time{},
+		gate:      admit.NewGate(cfg.Limits.MaxConcurrent, cfg.Limits.MaxConcurrentPerIP, "recording chunks"),
+		receiving: admit.NewReceivers(cfg.Limits.MaxConcurrent, cfg.Limits.MaxConcurrentPerIP, "recording chunks"),
+		settings:  map[int64]store.RecordingSettings{}, quotaFull: map[int64]time.Time{},
 		chunks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sightline_recording_chunks_total",
 			Help: "Recording chunks received, by outcome (stored, duplicate, or the error code).",

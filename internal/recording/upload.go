@@ -44,12 +44,18 @@ func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, si
 }
 
 func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site) (Result, error) {
-	slot, err := s.gate.Acquire(admit.Client(r, s.trustProxy))
+	client := admit.Client(r, s.trustProxy)
+	in, err := s.receiving.Acquire(client)
 	if err != nil {
 		admit.DropBody(w, r)
 		return Result{}, err
 	}
-	defer slot.Release()
+	received := false // whether in is released
+	defer func() {
+		if !received {
+			in.Release()
+		}
+	}()
 	receivedAt := s.now()
 	st, err := s.Settings(r.Context(), site.ID)
 	if err != nil {
@@ -60,10 +66,29 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site
 		return Result{}, &apierr.Error{Status: http.StatusForbidden, Code: "recording_disabled",
 			Message: "session recording is turned off for this site"}
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(buf)
-	if err := s.readBody(r, buf); err != nil {
+	// The body as sent arrives holding a place among the uploads being
+	// received; only then is a slot taken to decompress, check and store
+	// it, so that slow senders never hold the slots.
+	raw := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(raw)
+	gz, err := s.readRaw(r, raw)
+	in.Release()
+	received = true
+	if err != nil {
 		return Result{}, err
+	}
+	slot, err := s.gate.Acquire(client)
+	if err != nil {
+		return Result{}, err
+	}
+	defer slot.Release()
+	buf := raw
+	if gz {
+		buf = bufPool.Get().(*bytes.Buffer)
+		defer putBuf(buf)
+		if err := s.gunzip(raw, buf); err != nil {
+			return Result{}, err
+		}
 	}
 	c, err := parseChunk(buf.Bytes(), receivedAt)
 	if err != nil {
@@ -87,29 +112,36 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
-// readBody reads the chunk's JSON into buf, gunzipping it when flagged,
-// within the size limits: a decompression bomb stops at MaxRawBytes.
-func (s *Service) readBody(r *http.Request, buf *bytes.Buffer) error {
+// readRaw reads the chunk as sent into buf, within the size limit of its
+// form, and tells whether it is gzip-compressed.
+func (s *Service) readRaw(r *http.Request, buf *bytes.Buffer) (gz bool, err error) {
 	z := r.URL.Query().Get("z")
 	if z != "" && z != "gzip" {
-		return apierr.Invalid("invalid_parameter", "z", "z is gzip (for a gzip-compressed body) or absent")
+		return false, apierr.Invalid("invalid_parameter", "z", "z is gzip (for a gzip-compressed body) or absent")
 	}
-	gz := z == "gzip" || strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
+	gz = z == "gzip" || strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
 	limit := s.limits.MaxRawBytes
 	if gz {
 		limit = s.limits.MaxChunkBytes
 	}
-	body := http.MaxBytesReader(nil, r.Body, limit)
-	var src io.Reader = body
-	if gz {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return wireError(err, s.limits)
-		}
-		defer zr.Close()
-		src = io.LimitReader(zr, s.limits.MaxRawBytes+1)
+	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit)); err != nil {
+		return gz, wireError(err, s.limits)
 	}
-	if _, err := buf.ReadFrom(src); err != nil {
+	if !gz && int64(buf.Len()) > s.limits.MaxRawBytes {
+		return gz, tooLarge("the chunk is over %d bytes; send smaller chunks", s.limits.MaxRawBytes)
+	}
+	return gz, nil
+}
+
+// gunzip decompresses a chunk into buf: a decompression bomb stops at
+// MaxRawBytes.
+func (s *Service) gunzip(raw, buf *bytes.Buffer) error {
+	zr, err := gzip.NewReader(bytes.NewReader(raw.Bytes()))
+	if err != nil {
+		return wireError(err, s.limits)
+	}
+	defer zr.Close()
+	if _, err := buf.ReadFrom(io.LimitReader(zr, s.limits.MaxRawBytes+1)); err != nil {
 		return wireError(err, s.limits)
 	}
 	if int64(buf.Len()) > s.limits.MaxRawBytes {
