@@ -3,7 +3,6 @@ package segment
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -417,9 +416,10 @@ func (v *validator) value(val *Value, op Op, typ attr.Type, what string, pos Pos
 	return true
 }
 
+// regexp checks a regular expression as the database will read it.
 func (v *validator) regexp(pattern string, pos Pos, path string) bool {
-	if _, err := regexp.Compile(pattern); err != nil {
-		v.errorf(pos, path, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	if msg := regexpProblem(pattern); msg != "" {
+		v.errorf(pos, path, "%s", msg)
 		return false
 	}
 	return true
