@@ -22,13 +22,15 @@ func TestFlagsWinOverEnvironment(t *testing.T) {
 		"SIGHTLINE_MAX_BATCH":               "10",
 		"SIGHTLINE_RECORDING_SWEEP":         "10m",
 		"SIGHTLINE_MAX_RECORDING_CHUNK_RAW": "4194304",
+		"SIGHTLINE_QUERY_TIMEOUT":           "2s",
 	}
 	err := config.ApplyEnv(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != ":9999" || c.DBMemoryLimit != "1GB" || c.ShutdownTimeout != 5*time.Second || c.Limits.MaxBatchMessages != 10 ||
-		c.RecordingSweep != 10*time.Minute || c.Recording.MaxRawBytes != 4<<20 || c.Recording.MaxChunkBytes != 1<<20 {
+		c.RecordingSweep != 10*time.Minute || c.Recording.MaxRawBytes != 4<<20 || c.Recording.MaxChunkBytes != 1<<20 ||
+		c.QueryTimeout != 2*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 	env["SIGHTLINE_QUEUE"] = "lots"
