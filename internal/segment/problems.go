@@ -37,3 +37,14 @@ func Problems(err error) []Problem {
 	}
 	return []Problem{{Message: err.Error()}}
 }
+
+// Code returns the stable code the API gives a definition error: the
+// limit's for a *LimitError (segment_too_large, too_many_conditions,
+// too_deep), else invalid_segment.
+func Code(err error) string {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return string(le.Limit)
+	}
+	return "invalid_segment"
+}
