@@ -152,7 +152,9 @@ func (a *API) caller(w http.ResponseWriter, r *http.Request) (store.Scope, int64
 	return scope, site.ID, nil
 }
 
-// translate maps store errors to API errors.
+// translate maps store and engine errors to API errors. A segment query
+// that went beyond the server's bounds (time, memory) is a 503: the
+// definition is valid, and the server could not afford it now.
 func translate(err error) error {
 	var e *apierr.Error
 	var fe *store.FieldError
@@ -165,6 +167,16 @@ func translate(err error) error {
 		return &apierr.Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		return &apierr.Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalid): // such as a saved segment grown beyond the limits
+		return segmentError(err)
+	case errors.Is(err, engine.ErrTimeout):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "query_timeout",
+			Message: "evaluating the segment took longer than the server's query timeout allows, and was stopped; " +
+				"narrow it (fewer conditions, shorter periods) or try again when the server is less busy"}
+	case errors.Is(err, engine.ErrTooExpensive):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "query_too_expensive",
+			Message: "the segment needs more memory than the database may use; narrow it (fewer conditions, shorter periods) " +
+				"or try again when the server is less busy"}
 	}
 	return err
 }

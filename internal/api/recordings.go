@@ -95,9 +95,13 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request, site store.
 	if err != nil {
 		return err
 	}
-	rows, err := a.recordings.List(r.Context(), site.ID, q)
+	// A segment filter runs in the list's query: bound it as the engine
+	// bounds its own.
+	ctx, cancel := a.segments.Bound(r.Context())
+	defer cancel()
+	rows, err := a.recordings.List(ctx, site.ID, q)
 	if err != nil {
-		return err
+		return a.segments.QueryError(ctx, "list recordings", err)
 	}
 	out := make([]recordingJSON, 0, len(rows))
 	for _, row := range rows {

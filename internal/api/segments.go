@@ -60,12 +60,14 @@ func (a *API) registerSegments(mux *http.ServeMux, p string) {
 }
 
 // segmentError turns a definition problem into a 400 that lists each
-// problem with its position (text form) or path (JSON form).
+// problem with its position (text form) or path (JSON form). A definition
+// beyond one of the limits has the limit's code (segment_too_large,
+// too_many_conditions, too_deep); any other, invalid_segment.
 func segmentError(err error) error {
 	if !errors.Is(err, engine.ErrInvalid) {
 		return err
 	}
-	return &apierr.Error{Status: http.StatusBadRequest, Code: "invalid_segment", Field: "definition",
+	return &apierr.Error{Status: http.StatusBadRequest, Code: segment.Code(err), Field: "definition",
 		Message: err.Error(), Details: segment.Problems(err)}
 }
 

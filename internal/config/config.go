@@ -14,6 +14,7 @@ import (
 	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/segment/engine"
 )
 
 // Config is the server's configuration.
@@ -26,11 +27,14 @@ type Config struct {
 	// address within SignInWindow make further attempts from there wait;
 	// so do SignInFailuresPerIP from one address and SignInFailuresPerEmail
 	// for one email.
-	SignInFailures  int
-	SignInWindow    time.Duration
-	DBMemoryLimit   string
-	GoMemoryLimit   string
-	DBThreads       int
+	SignInFailures int
+	SignInWindow   time.Duration
+	DBMemoryLimit  string
+	GoMemoryLimit  string
+	DBThreads      int
+	// QueryTimeout bounds each query of a segment; a query still running
+	// then is interrupted and answered 503 query_timeout.
+	QueryTimeout    time.Duration
 	MaxAttrKeys     int
 	DedupeWindow    int
 	QueueMessages   int
@@ -77,6 +81,7 @@ func Default() Config {
 		DBMemoryLimit:   "256MB",
 		GoMemoryLimit:   "256MiB",
 		MaxAttrKeys:     1000,
+		QueryTimeout:    engine.DefaultQueryTimeout,
 		DedupeWindow:    1 << 20,
 		QueueMessages:   20_000,
 		CommitBatch:     20_000,
@@ -138,6 +143,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.DBMemoryLimit, "db-memory", c.DBMemoryLimit, "database memory limit, e.g. 256MB")
 	fs.StringVar(&c.GoMemoryLimit, "go-memory", c.GoMemoryLimit, "soft limit of the Go heap (GOMEMLIMIT syntax; off to disable); the GC works harder near it")
 	fs.IntVar(&c.DBThreads, "db-threads", c.DBThreads, "database threads (0: one per core)")
+	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "longest a query of a segment may run before it is stopped (0: no limit)")
 	fs.IntVar(&c.MaxAttrKeys, "max-attr-keys", c.MaxAttrKeys, "attribute keys per site")
 	fs.IntVar(&c.DedupeWindow, "dedupe-window", c.DedupeWindow, "recent message IDs remembered to drop retries")
 	fs.IntVar(&c.QueueMessages, "queue", c.QueueMessages, "messages waiting for commit before answering 429")

@@ -32,6 +32,7 @@ func TestFlagsWinOverEnvironment(t *testing.T) {
 		"SIGHTLINE_METRICS_ADDR":            "off",
 		"SIGHTLINE_METRICS_TOKEN":           "tok",
 		"SIGHTLINE_SIGNIN_FAILURES_PER_IP":  "7",
+		"SIGHTLINE_QUERY_TIMEOUT":           "2s",
 	}
 	err := config.ApplyEnv(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -40,7 +41,7 @@ func TestFlagsWinOverEnvironment(t *testing.T) {
 	if c.Addr != ":9999" || c.DBMemoryLimit != "1GB" || c.ShutdownTimeout != 5*time.Second || c.Limits.MaxBatchMessages != 10 ||
 		c.RecordingSweep != 10*time.Minute || c.Recording.MaxRawBytes != 4<<20 || c.Recording.MaxChunkBytes != 1<<20 ||
 		c.Body.Grace != 2*time.Second || c.Body.Timeout != 30*time.Second || c.MaxConcurrentPerIP != 4 ||
-		c.MetricsAddr != "off" || c.MetricsToken != "tok" || c.SignInFailuresPerIP != 7 {
+		c.MetricsAddr != "off" || c.MetricsToken != "tok" || c.SignInFailuresPerIP != 7 || c.QueryTimeout != 2*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 	env["SIGHTLINE_QUEUE"] = "lots"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -22,6 +23,10 @@ func seeds(t testing.TB) []string {
 		`did("e", 1d, "k k" not in ("x"), k is not set, k ends_with "z") != 0`,
 		`avg_session_duration(2025-01-01..2025-02-01) <= 3600s or sessions() > 1`,
 		`rage_clicks(30d, page starts_with "/checkout") >= 3 or not errors() or dead_clicks(page = "/") = 0`,
+		`plan matches "(?<n>a)" or visited(matches "\\pL{1000}") or did("e", k matches "(?P<n>a)")`,
+		strings.Repeat("not (", segment.MaxDepth) + "a = 1" + strings.Repeat(")", segment.MaxDepth),
+		strings.Repeat("(", 100) + "a = 1" + strings.Repeat(")", 100),
+		strings.Repeat(`did("e", k = "v") or `, segment.MaxConditions/2) + "a = 1",
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -34,8 +39,9 @@ func seeds(t testing.TB) []string {
 }
 
 // FuzzParse checks that parsing never panics, that errors carry a
-// position, and that every tree Parse accepts survives Format and the JSON
-// form, before and after validation.
+// position, that no tree beyond the limits gets through and no limit is
+// reported where none is passed, and that every tree Parse accepts
+// survives Format and the JSON form, before and after validation.
 func FuzzParse(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
@@ -47,7 +53,13 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &se) || se.Pos.Line < 1 || se.Pos.Col < 1 {
 				t.Fatalf("Parse(%q) = %v, want a *SyntaxError with a position", src, err)
 			}
+			if l := limitOf(err); l == segment.LimitSize && len(src) <= segment.MaxTextBytes {
+				t.Fatalf("Parse(%q) = %v for %d bytes", src, err, len(src))
+			}
 			return
+		}
+		if conds, depth := measure(n); conds > segment.MaxConditions || depth > segment.MaxDepth {
+			t.Fatalf("Parse(%q) accepted %d conditions %d deep", src, conds, depth)
 		}
 		checkRoundTrips(t, n)
 		if segment.Validate(n, prefixCatalog{}) != nil {
@@ -76,6 +88,9 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"type":"all","conditions":[{"type":"all","conditions":[{"type":"segment","id":"a"}]},{"type":"not","condition":{"type":"any","conditions":[{"type":"segment","id":"b"},{"type":"segment","id":"c"}]}}]}`))
+	f.Add([]byte(strings.Repeat(`{"type":"not","condition":`, segment.MaxDepth+1) + `{"type":"segment","id":"s"}` +
+		strings.Repeat("}", segment.MaxDepth+1)))
+	f.Add([]byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := segment.ParseJSON(data)
 		if err != nil {
@@ -83,7 +98,13 @@ func FuzzParseJSON(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("ParseJSON = %v, want a *PathError", err)
 			}
+			if l := limitOf(err); l == segment.LimitSize && len(data) <= segment.MaxJSONBytes {
+				t.Fatalf("ParseJSON = %v for %d bytes", err, len(data))
+			}
 			return
+		}
+		if conds, depth := measure(n); conds > segment.MaxConditions || depth > segment.MaxDepth {
+			t.Fatalf("ParseJSON accepted %d conditions %d deep", conds, depth)
 		}
 		js := mustMarshal(t, n)
 		again, err := segment.ParseJSON([]byte(js))
@@ -95,6 +116,9 @@ func FuzzParseJSON(f *testing.F) {
 		}
 		text := segment.Format(n)
 		back, err := segment.Parse(text)
+		if len(text) > segment.MaxTextBytes && limitOf(err) == segment.LimitSize {
+			return // JSON's limit is larger than the text's
+		}
 		if err != nil {
 			t.Fatalf("Parse(Format(t)) = %v\ntext: %s", err, text)
 		}

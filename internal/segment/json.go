@@ -102,9 +102,16 @@ func opsFor(ctx opContext) []Op {
 }
 
 // ParseJSON parses the JSON form of a condition. Errors are *PathError
-// values naming the JSON path at fault. Strings stay ValString even when
-// they hold ISO dates; Validate reads them by the attribute's type.
+// values naming the JSON path at fault; a document beyond one of the
+// limits (MaxJSONBytes, MaxConditions, MaxDepth) gives a *LimitError
+// wrapping one. Strings stay ValString even when they hold ISO dates;
+// Validate reads them by the attribute's type.
 func ParseJSON(data []byte) (Node, error) {
+	if err := jsonLimit(data); err != nil {
+		return nil, err
+	}
+	// The decoder refuses JSON nested deeper than 10,000 levels on its
+	// own; decodeNode stops at MaxDepth.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -114,7 +121,14 @@ func ParseJSON(data []byte) (Node, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &PathError{Msg: "invalid JSON: more data after the condition"}
 	}
-	return decodeNode(v, "", 1)
+	n, err := decodeNode(v, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	if f := checkLimits(n); f != nil {
+		return nil, &LimitError{Limit: f.limit, Err: &PathError{Path: f.err.Path, Msg: f.err.Msg}}
+	}
+	return n, nil
 }
 
 func decodeNode(v any, path string, depth int) (Node, error) {
@@ -136,7 +150,8 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 	switch typ {
 	case "all", "any", "not":
 		if depth > MaxDepth {
-			return nil, &PathError{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d deep", MaxDepth)}
+			return nil, &LimitError{Limit: LimitDepth,
+				Err: &PathError{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d deep", MaxDepth)}}
 		}
 		if typ == "not" {
 			raw, ok := o.m["condition"]

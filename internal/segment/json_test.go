@@ -58,7 +58,8 @@ func TestParseJSON(t *testing.T) {
 }
 
 func TestParseJSONErrors(t *testing.T) {
-	deep := strings.Repeat(`{"type":"not","condition":`, 101) + `{"type":"segment","id":"s"}` + strings.Repeat("}", 101)
+	deep := strings.Repeat(`{"type":"not","condition":`, segment.MaxDepth+1) + `{"type":"segment","id":"s"}` +
+		strings.Repeat("}", segment.MaxDepth+1)
 	tests := []struct{ json, want string }{
 		{`{"type":"all","conditions":[{"type":"segment","id":"s"},{"type":"atribute"}]}`,
 			`conditions[1].type: unknown condition type "atribute"; did you mean "attribute"?`},
@@ -101,7 +102,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{`[1]`, `expected an object, found an array`},
 		{`{"type":"segment","id":"s"} {}`, `invalid JSON: more data after the condition`},
 		{`{"type":`, `invalid JSON: unexpected EOF`},
-		{deep, strings.Repeat("condition.", 99) + `condition: conditions are nested more than 100 deep`},
+		{deep, strings.Repeat("condition.", segment.MaxDepth-1) + `condition: conditions are nested more than 16 deep`},
 	}
 	for _, tt := range tests {
 		_, err := segment.ParseJSON([]byte(tt.json))

@@ -229,8 +229,8 @@ func TestParseErrors(t *testing.T) {
 		{`plan = "pro" as 2025-01-01`, `1:17: expected "of" after "as", found "2025-01-01"`},
 		{`plan ~ "x"`, `1:6: unexpected character '~'`},
 		{"plan = \"\xff\"", `1:9: invalid UTF-8 encoding in string`},
-		{strings.Repeat("(", 500) + "a = 1" + strings.Repeat(")", 500), `1:401: conditions are nested too deeply`},
-		{strings.Repeat("not ", 101) + "a = 1", `1:401: conditions are nested more than 100 deep`},
+		{strings.Repeat("(", 500) + "a = 1" + strings.Repeat(")", 500), `1:65: parentheses and not are nested more than 64 deep`},
+		{strings.Repeat("not ", segment.MaxDepth+1) + "a = 1", `1:65: conditions are nested more than 16 deep`},
 	}
 	for _, tt := range tests {
 		_, err := segment.Parse(tt.in)

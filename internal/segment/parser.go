@@ -5,24 +5,21 @@ import (
 	"strings"
 )
 
-const (
-	// MaxDepth is how deeply groups and negations may nest in a tree.
-	MaxDepth = 100
-	// maxNesting bounds the parser's recursion (parentheses and "not"),
-	// generously above what MaxDepth allows so that printed trees parse.
-	maxNesting = 4 * MaxDepth
-)
-
 // Parse parses the text form of a condition, for example
 //
 //	plan = "pro" and active_days(7d) >= 4 and did("export", 30d)
 //
-// Errors are *SyntaxError values naming a line and column. A date written
+// Errors are *SyntaxError values naming a line and column; a text beyond
+// one of the limits (MaxTextBytes, MaxConditions, MaxDepth) gives a
+// *LimitError wrapping one. A date written
 // without quotes where a value is expected (signed_up_at > 2024-05-01) is a
 // ValString holding the date as written, exactly as the same date in JSON
 // would be; Validate turns it into a ValDate when the attribute is a
 // datetime.
 func Parse(src string) (Node, error) {
+	if err := textLimit(src); err != nil {
+		return nil, err
+	}
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
@@ -35,31 +32,10 @@ func Parse(src string) (Node, error) {
 	if p.peek().kind != tokEOF {
 		return nil, p.expected(`"and" or "or"`)
 	}
-	if d := tooDeep(n, 1); d != nil {
-		return nil, &SyntaxError{Pos: d.Position(), Msg: fmt.Sprintf("conditions are nested more than %d deep", MaxDepth)}
+	if f := checkLimits(n); f != nil {
+		return nil, &LimitError{Limit: f.limit, Err: &SyntaxError{Pos: f.err.Pos, Msg: f.err.Msg}}
 	}
 	return n, nil
-}
-
-// tooDeep returns a group or negation nested deeper than MaxDepth, or nil.
-func tooDeep(n Node, depth int) Node {
-	switch n := n.(type) {
-	case *Group:
-		if depth > MaxDepth {
-			return n
-		}
-		for _, c := range n.Conditions {
-			if d := tooDeep(c, depth+1); d != nil {
-				return d
-			}
-		}
-	case *Not:
-		if depth > MaxDepth {
-			return n
-		}
-		return tooDeep(n.Condition, depth+1)
-	}
-	return nil
 }
 
 type parser struct {
@@ -157,7 +133,8 @@ func (p *parser) parseUnary() (Node, error) {
 	defer func() { p.nesting-- }()
 	t := p.peek()
 	if p.nesting > maxNesting {
-		return nil, &SyntaxError{Pos: t.pos, Msg: "conditions are nested too deeply"}
+		return nil, &LimitError{Limit: LimitDepth, Err: &SyntaxError{Pos: t.pos,
+			Msg: fmt.Sprintf("parentheses and not are nested more than %d deep", maxNesting)}}
 	}
 	switch {
 	case t.is("not"):

@@ -3,7 +3,6 @@ package segment
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +64,9 @@ func (l ErrorList) Unwrap() []error {
 // Validate checks a tree against a site's catalog: keys exist, operators
 // fit the attribute types, values parse for them, regular expressions
 // compile, counts, durations and periods make sense. It returns nil or an
-// ErrorList. It does not resolve InSegment references; see SegmentRefs.
+// ErrorList, or a *LimitError alone for a tree beyond MaxConditions or
+// MaxDepth, which is not checked further. It does not resolve InSegment
+// references; see SegmentRefs and CheckExpanded.
 //
 // Validate changes the tree in one way: a ValString holding an ISO-8601
 // date, compared with a datetime attribute (in Attribute.Values or
@@ -76,8 +77,11 @@ func Validate(n Node, cat Catalog) error {
 	if cat == nil {
 		cat = StaticCatalog(nil)
 	}
+	if f := checkLimits(n); f != nil {
+		return &LimitError{Limit: f.limit, Err: f.err}
+	}
 	v := &validator{cat: cat}
-	v.node(n, "", 1)
+	v.node(n, "")
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -93,7 +97,7 @@ func (v *validator) errorf(pos Pos, path, format string, args ...any) {
 	v.errs = append(v.errs, &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (v *validator) node(n Node, path string, depth int) {
+func (v *validator) node(n Node, path string) {
 	switch n := n.(type) {
 	case *Group:
 		switch {
@@ -101,19 +105,12 @@ func (v *validator) node(n Node, path string, depth int) {
 			v.errorf(n.Pos, joinPath(path, "type"), `unknown group operator %q (use "all" or "any")`, n.Op)
 		case len(n.Conditions) == 0:
 			v.errorf(n.Pos, joinPath(path, "conditions"), "a group needs at least one condition")
-		case depth > MaxDepth:
-			v.errorf(n.Pos, path, "conditions are nested more than %d deep", MaxDepth)
-			return
 		}
 		for i, c := range n.Conditions {
-			v.node(c, fmt.Sprintf("%s[%d]", joinPath(path, "conditions"), i), depth+1)
+			v.node(c, fmt.Sprintf("%s[%d]", joinPath(path, "conditions"), i))
 		}
 	case *Not:
-		if depth > MaxDepth {
-			v.errorf(n.Pos, path, "conditions are nested more than %d deep", MaxDepth)
-			return
-		}
-		v.node(n.Condition, joinPath(path, "condition"), depth+1)
+		v.node(n.Condition, joinPath(path, "condition"))
 	case *Attribute:
 		v.attribute(n, path)
 	case *Changed:
@@ -419,9 +416,10 @@ func (v *validator) value(val *Value, op Op, typ attr.Type, what string, pos Pos
 	return true
 }
 
+// regexp checks a regular expression as the database will read it.
 func (v *validator) regexp(pattern string, pos Pos, path string) bool {
-	if _, err := regexp.Compile(pattern); err != nil {
-		v.errorf(pos, path, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	if msg := regexpProblem(pattern); msg != "" {
+		v.errorf(pos, path, "%s", msg)
 		return false
 	}
 	return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -72,6 +73,12 @@ func (s *Service) Offers(ctx context.Context, site int64, v Visitor) ([]Offer, e
 				continue // an unknown visitor is in no segment
 			}
 			in, err := s.segments.Contains(ctx, site, ls.segment, key)
+			if errors.Is(err, engine.ErrTimeout) || errors.Is(err, engine.ErrTooExpensive) {
+				// The segment costs more than the server allows: the
+				// survey is not offered, and the others still are.
+				s.log.Warn("survey's segment too costly to check; not offered", "survey", ls.ID, "err", err)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}

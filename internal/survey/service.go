@@ -146,7 +146,7 @@ func (s *Service) segmentNode(ctx context.Context, site int64, ref *SegmentRef) 
 	}
 	n, err := s.segments.Prepare(ctx, site, def, "")
 	if errors.Is(err, engine.ErrInvalid) {
-		return nil, &apierr.Error{Status: http.StatusBadRequest, Code: "invalid_segment", Field: "targeting.segment",
+		return nil, &apierr.Error{Status: http.StatusBadRequest, Code: segment.Code(err), Field: "targeting.segment",
 			Message: err.Error(), Details: segment.Problems(err)}
 	}
 	return n, err

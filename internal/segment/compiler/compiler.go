@@ -11,7 +11,6 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,8 +28,9 @@ type Query struct {
 // Resolver returns the tree of a saved segment, for in_segment conditions.
 type Resolver func(id string) (segment.Node, error)
 
-// ErrCycle is returned when segments refer to each other in a loop.
-var ErrCycle = errors.New("segments refer to each other in a cycle")
+// ErrCycle is returned when segments refer to each other in a loop; it is
+// segment.ErrCycle, which saving a segment reports.
+var ErrCycle = segment.ErrCycle
 
 // Compiler compiles trees for one site at one moment.
 type Compiler struct {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/sightline/sightline/internal/segment"
 )
@@ -18,7 +17,7 @@ func (e *Engine) MembersAmong(ctx context.Context, site int64, n segment.Node, k
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, err
 	}
-	c, err := e.compiler(ctx, site)
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return nil, err
 	}
@@ -26,18 +25,10 @@ func (e *Engine) MembersAmong(ctx context.Context, site int64, n segment.Node, k
 	if err != nil {
 		return nil, err
 	}
-	rows, err := e.store.SQL().QueryContext(ctx, "SELECT DISTINCT m.u FROM ("+q.SQL+") m WHERE m.u IN (SELECT unnest(?::BIGINT[]))",
-		append(q.Args, keys)...)
+	err = e.queryKeys(ctx, "check members", "SELECT DISTINCT m.u FROM ("+q.SQL+") m WHERE m.u IN (SELECT unnest(?::BIGINT[]))",
+		append(q.Args, keys), func(k int64) { out[k] = true })
 	if err != nil {
-		return nil, fmt.Errorf("check members: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k int64
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("check members: %w", err)
-		}
-		out[k] = true
-	}
-	return out, rows.Err()
+	return out, nil
 }

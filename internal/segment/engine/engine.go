@@ -28,6 +28,9 @@ type Store interface {
 	Sync(ctx context.Context) error
 	// SQL is the database the compiled queries run on.
 	SQL() *sql.DB
+	// OutOfMemory reports whether err, from a query on SQL, is the
+	// database refusing it for want of memory.
+	OutOfMemory(err error) bool
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 }
@@ -37,6 +40,7 @@ type Engine struct {
 	store   Store
 	dialect compiler.Dialect
 	now     func() time.Time
+	timeout time.Duration // of each query; 0: none
 
 	catalogs catalogCache
 	members  *memberCache // nil: no cache
@@ -44,12 +48,13 @@ type Engine struct {
 
 // New returns an engine over st, compiling for dialect, with a membership
 // cache of DefaultCacheEntries answers kept DefaultCacheTTL (see
-// Contains).
+// Contains) and queries interrupted after DefaultQueryTimeout.
 func New(st Store, dialect compiler.Dialect, now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	e := &Engine{store: st, dialect: dialect, now: now, catalogs: catalogCache{sites: map[int64]cachedCatalog{}}}
+	e := &Engine{store: st, dialect: dialect, now: now, timeout: DefaultQueryTimeout,
+		catalogs: catalogCache{sites: map[int64]cachedCatalog{}}}
 	return e.WithMembershipCache(DefaultCacheEntries, DefaultCacheTTL)
 }
 
@@ -75,7 +80,9 @@ func (e invalid) Unwrap() []error {
 
 // Prepare parses and validates a definition for a site. selfID, when not
 // empty, is the saved segment being defined, so that a reference back to
-// it is reported as a cycle.
+// it is reported as a cycle. The definition is held to the limits of the
+// segment package as written, and again with every saved segment it names
+// written out in full.
 func (e *Engine) Prepare(ctx context.Context, site int64, def Definition, selfID string) (segment.Node, error) {
 	var n segment.Node
 	var err error
@@ -105,61 +112,69 @@ func (e *Engine) Prepare(ctx context.Context, site int64, def Definition, selfID
 	return n, nil
 }
 
-// checkRefs checks that referenced segments exist and that no chain of
-// references leads back to selfID or loops.
+// checkRefs checks that referenced segments exist, that no chain of
+// references leads back to selfID or loops, and that the tree stays within
+// the limits with each of them written out.
 func (e *Engine) checkRefs(ctx context.Context, site int64, n segment.Node, selfID string) error {
-	var walk func(n segment.Node, path []string) error
-	walk = func(n segment.Node, path []string) error {
-		for _, id := range segment.SegmentRefs(n) {
-			for _, p := range path {
-				if p == id {
-					return invalid{fmt.Errorf("segment %s refers back to itself through %s: %w",
-						path[0], strings.Join(append(path[1:], id), " → "), compiler.ErrCycle)}
-				}
-			}
-			s, err := e.store.Segment(ctx, site, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return invalid{fmt.Errorf("in_segment(%q): no such saved segment", id)}
-			}
-			if err != nil {
-				return err
-			}
-			ref, err := segment.ParseJSON(s.Definition)
-			if err != nil {
-				return fmt.Errorf("saved segment %s is unreadable: %w", id, err)
-			}
-			if err := walk(ref, append(path, id)); err != nil {
-				return err
-			}
+	err := segment.CheckExpanded(n, selfID, func(id string) (segment.Node, error) {
+		s, err := e.store.Segment(ctx, site, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, invalid{fmt.Errorf("in_segment(%q): no such saved segment", id)}
 		}
-		return nil
+		if err != nil {
+			return nil, err
+		}
+		ref, err := segment.ParseJSON(s.Definition)
+		var le *segment.LimitError
+		if errors.As(err, &le) {
+			return nil, invalid{fmt.Errorf("saved segment %s: %w", id, err)}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("saved segment %s is unreadable: %w", id, err)
+		}
+		return ref, nil
+	})
+	var le *segment.LimitError
+	if errors.As(err, &le) || errors.Is(err, segment.ErrCycle) {
+		return invalid{err}
 	}
-	root := selfID
-	if root == "" {
-		root = "(this segment)"
-	}
-	return walk(n, []string{root})
+	return err
 }
 
-// compiler returns a compiler for a site at this moment.
-func (e *Engine) compiler(ctx context.Context, site int64) (*compiler.Compiler, error) {
+// compiler returns a compiler of n for a site at this moment, having
+// held n to the limits with the saved segments it names written out.
+// Saved segments are read once per compiler.
+func (e *Engine) compiler(ctx context.Context, site int64, n segment.Node) (*compiler.Compiler, error) {
 	cat, err := e.Catalog(ctx, site)
 	if err != nil {
 		return nil, err
 	}
-	return &compiler.Compiler{
+	saved := map[string]segment.Node{}
+	c := &compiler.Compiler{
 		Site:    site,
 		Now:     e.now().UTC(),
 		Catalog: cat,
 		Dialect: e.dialect,
 		Resolve: func(id string) (segment.Node, error) {
+			if n, ok := saved[id]; ok {
+				return n, nil
+			}
 			s, err := e.store.Segment(ctx, site, id)
 			if err != nil {
 				return nil, err
 			}
-			return savedNode(s, cat)
+			n, err := savedNode(s, cat)
+			if err != nil {
+				return nil, err
+			}
+			saved[id] = n
+			return n, nil
 		},
-	}, nil
+	}
+	if err := checkExpanded(n, c.Resolve); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Count returns the number of members of n.
@@ -167,7 +182,7 @@ func (e *Engine) Count(ctx context.Context, site int64, n segment.Node) (int64, 
 	if err := e.store.Sync(ctx); err != nil {
 		return 0, err
 	}
-	c, err := e.compiler(ctx, site)
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return 0, err
 	}
@@ -176,8 +191,8 @@ func (e *Engine) Count(ctx context.Context, site int64, n segment.Node) (int64, 
 		return 0, err
 	}
 	var count int64
-	if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&count); err != nil {
-		return 0, fmt.Errorf("count segment: %w", err)
+	if err := e.queryRow(ctx, "count segment", q.SQL, q.Args, &count); err != nil {
+		return 0, err
 	}
 	return count, nil
 }
@@ -202,7 +217,7 @@ func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, 0, err
 	}
-	c, err := e.compiler(ctx, site)
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -219,23 +234,9 @@ func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int
 			(SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 2), '')
 		FROM (SELECT m.u, ` + size + ` AS size FROM (` + q.SQL + `) m WHERE m.u > ? ORDER BY m.u LIMIT ?) p
 		ORDER BY p.u`
-	rows, err := e.store.SQL().QueryContext(ctx, sqlText, append(q.Args, after, limit)...)
+	out, total, err := e.pageRows(ctx, sqlText, append(q.Args, after, limit))
 	if err != nil {
-		return nil, 0, fmt.Errorf("list segment members: %w", err)
-	}
-	var out []store.Member
-	var total int64
-	for rows.Next() {
-		var m store.Member
-		if err := rows.Scan(&m.Key, &total, &m.UserID); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("list segment members: %w", err)
-		}
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list segment members: %w", err)
+		return nil, 0, err
 	}
 	if len(out) == 0 || len(attrs) == 0 {
 		return out, total, nil
@@ -254,13 +255,35 @@ func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int
 	return out, total, nil
 }
 
+// pageRows runs page's query under the timeout.
+func (e *Engine) pageRows(ctx context.Context, query string, args []any) ([]store.Member, int64, error) {
+	const what = "list segment members"
+	ctx, cancel := e.Bound(ctx)
+	defer cancel()
+	rows, err := e.store.SQL().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, e.QueryError(ctx, what, err)
+	}
+	defer rows.Close()
+	var out []store.Member
+	var total int64
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.Key, &total, &m.UserID); err != nil {
+			return nil, 0, e.QueryError(ctx, what, err)
+		}
+		out = append(out, m)
+	}
+	return out, total, e.QueryError(ctx, what, rows.Err())
+}
+
 // MembersQuery compiles n to a parameterised query returning its member
 // keys in a column u, for callers that filter their own rows by
 // membership (recordings: user_key IN (members)). Like every answer of the
 // engine it reflects the data as of the caller's query, which must Sync
-// first.
+// first, and run it under Bound to have it interrupted in time.
 func (e *Engine) MembersQuery(ctx context.Context, site int64, n segment.Node) (store.KeySet, error) {
-	c, err := e.compiler(ctx, site)
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return store.KeySet{}, err
 	}

@@ -14,7 +14,7 @@ func (e *Engine) MembersAt(ctx context.Context, site int64, n segment.Node, at t
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, err
 	}
-	c, err := e.historical(ctx, site, at)
+	c, err := e.historical(ctx, site, n, at)
 	if err != nil {
 		return nil, err
 	}
@@ -45,4 +45,10 @@ func (e *Engine) MembershipCacheStats() (hits, entries int) {
 		return 0, 0
 	}
 	return e.members.stats()
+}
+
+// RunQuery runs one query as the engine runs a segment's: under the
+// query timeout, with its errors classified.
+func (e *Engine) RunQuery(ctx context.Context, query string, dest ...any) error {
+	return e.queryRow(ctx, "test query", query, nil, dest...)
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -10,8 +9,8 @@ import (
 )
 
 // historical returns a compiler for the site as it stood at the moment at.
-func (e *Engine) historical(ctx context.Context, site int64, at time.Time) (*compiler.Compiler, error) {
-	c, err := e.compiler(ctx, site)
+func (e *Engine) historical(ctx context.Context, site int64, n segment.Node, at time.Time) (*compiler.Compiler, error) {
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +39,7 @@ func (e *Engine) SizesAt(ctx context.Context, site int64, n segment.Node, moment
 			sizes[i] = size
 			continue
 		}
-		c, err := e.historical(ctx, site, at)
+		c, err := e.historical(ctx, site, n, at)
 		if err != nil {
 			return nil, err
 		}
@@ -48,8 +47,8 @@ func (e *Engine) SizesAt(ctx context.Context, site int64, n segment.Node, moment
 		if err != nil {
 			return nil, err
 		}
-		if err := e.store.SQL().QueryRowContext(ctx, q.SQL, q.Args...).Scan(&sizes[i]); err != nil {
-			return nil, fmt.Errorf("count segment at %s: %w", at.Format(time.RFC3339), err)
+		if err := e.queryRow(ctx, "count segment at "+at.Format(time.RFC3339), q.SQL, q.Args, &sizes[i]); err != nil {
+			return nil, err
 		}
 	}
 	return sizes, nil

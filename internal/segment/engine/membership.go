@@ -93,7 +93,7 @@ func (e *Engine) Contains(ctx context.Context, site int64, n segment.Node, userK
 // plan = "pro", and then did(…) need not be read), and each query is then
 // small. Groups try their cheapest conditions first.
 func (e *Engine) contains(ctx context.Context, site int64, n segment.Node, userKey int64) (bool, error) {
-	c, err := e.compiler(ctx, site)
+	c, err := e.compiler(ctx, site, n)
 	if err != nil {
 		return false, err
 	}
@@ -153,10 +153,8 @@ func (m *memberEval) ask(n segment.Node) (bool, error) {
 		return false, err
 	}
 	var in bool
-	if err := m.e.store.SQL().QueryRowContext(m.ctx, q.SQL, q.Args...).Scan(&in); err != nil {
-		return false, fmt.Errorf("check membership: %w", err)
-	}
-	return in, nil
+	err = m.e.queryRow(m.ctx, "check membership", q.SQL, q.Args, &in)
+	return in, err
 }
 
 // cheapestFirst orders conditions by what their query reads: current

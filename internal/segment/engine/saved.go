@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -20,10 +21,14 @@ func (e *Engine) Saved(ctx context.Context, site int64, s store.SavedSegment) (s
 }
 
 // savedNode parses and validates a stored definition. A definition that no
-// longer fits the catalog is reported as invalid (a 400), not as a failure
-// of the server.
+// longer fits the catalog, or the limits, is reported as invalid (a 400),
+// not as a failure of the server.
 func savedNode(s store.SavedSegment, cat segment.Catalog) (segment.Node, error) {
 	n, err := segment.ParseJSON(s.Definition)
+	var le *segment.LimitError
+	if errors.As(err, &le) {
+		return nil, invalid{fmt.Errorf("saved segment %s is beyond the limits: %w", s.ID, err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("saved segment %s is unreadable: %w", s.ID, err)
 	}

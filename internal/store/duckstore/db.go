@@ -427,3 +427,10 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// OutOfMemory reports whether err, from a query on SQL, is DuckDB refusing
+// it for want of memory: the query needed more than MemoryLimit.
+func (db *DB) OutOfMemory(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory
+}

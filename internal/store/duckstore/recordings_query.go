@@ -84,10 +84,19 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 		return nil, err
 	}
 	var b queryBuilder
-	b.add(`WITH rec AS (
+	b.add("WITH ")
+	if q.Members != nil {
+		// Once, before everything: rec is read four times below, and a
+		// segment's query inlined in each would cost four times as much.
+		b.add("members AS MATERIALIZED ("+q.Members.SQL+"),\n", q.Members.Args...)
+	}
+	b.add(`rec AS (
 		SELECT id, site_id, browser_session, anonymous_id, user_id, created_at, started_at, ended_at,
 			chunk_count, bytes_stored, bytes_raw, first_url, pages, user_key
 		FROM (`+recordingUsers+`) r WHERE r.site_id = ? AND r.chunk_count > 0`, site)
+	if q.Members != nil {
+		b.add(" AND r.user_key IN (SELECT m.u FROM members m)")
+	}
 	if id != "" {
 		b.add(" AND r.id = ?", id)
 	}
@@ -126,9 +135,6 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 	SELECT ` + recordingColumns + `, coalesce(user_key, 0), user_ext, session_id, device_type, browser, os, country,
 		clicks, rage_clicks, dead_clicks, errors, u_turns, max_scroll, ` + sortKey + ` AS sort_key
 	FROM x WHERE true`)
-	if q.Members != nil {
-		b.add(" AND user_key IN (SELECT m.u FROM ("+q.Members.SQL+") m)", q.Members.Args...)
-	}
 	if q.MinDuration > 0 {
 		b.add(" AND date_diff('millisecond', started_at, ended_at) >= ?", q.MinDuration.Milliseconds())
 	}
