@@ -225,20 +225,22 @@ func TestSlowClientsCannotStarveIngestion(t *testing.T) {
 		t.Errorf("the normal client's p99 is %v under attack, want under 2 s", p99)
 	}
 
-	// What each attack got: unknown keys a 401 at once; valid keys a slot
-	// up to the client's share (then 429 at once) and, for a stalled body,
-	// a 408 after the grace period.
+	// What each attack got: unknown keys a 401 at once; valid keys a place
+	// among the requests being received up to the address's share (then
+	// 429 at once, which 20 connections may not reach) and, for a stalled
+	// body, a 408 after the grace period.
 	want := map[string][]string{
 		"/v1/track, unknown key":     {"401 unauthorized"},
-		"/v1/track, valid key":       {"408 body_timeout", "429 too_many_requests_from_client"},
+		"/v1/track, valid key":       {"408 body_timeout"},
 		"/v1/track, key in the body": {"408 body_timeout"},
-		"/t/batch, valid key":        {"408 body_timeout", "429 too_many_requests_from_client"},
-		"/t/rec, valid key":          {"408 body_timeout", "429 too_many_requests_from_client"},
+		"/t/batch, valid key":        {"408 body_timeout"},
+		"/t/rec, valid key":          {"408 body_timeout"},
 		"/t/rec, unknown key":        {"401 unauthorized"},
 	}
+	const capped = "429 too_many_requests_from_client"
 	for _, a := range attacks {
 		for o := range a.outcomes {
-			if !slices.Contains(want[a.name], o) {
+			if !slices.Contains(want[a.name], o) && !(o == capped && want[a.name][0] == "408 body_timeout") {
 				t.Errorf("%s: unexpected answer %q", a.name, o)
 			}
 		}
