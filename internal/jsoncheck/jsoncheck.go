@@ -183,10 +183,12 @@ func (s *scanner) object(depth int) {
 		}
 		start := s.pos + 1
 		s.str()
-		if s.problem != nil && s.problem.Code != CodeMalformed {
-			// The key itself is at fault: name it as far as it was read.
-			s.path[top].key = s.data[start:min(s.pos+1, len(s.data))]
-			s.problem.Field = s.field()
+		if s.problem != nil {
+			if s.problem.Code != CodeMalformed {
+				// The key itself is at fault: name it as far as it was read.
+				s.path[top].key = s.data[start:min(s.pos+1, len(s.data))]
+				s.problem.Field = s.field()
+			}
 			return
 		}
 		s.path[top].key = s.data[start : s.pos-1]

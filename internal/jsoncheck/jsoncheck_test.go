@@ -37,6 +37,9 @@ func TestCheck(t *testing.T) {
 		{`{"a":01}`, jsoncheck.CodeMalformed, ""},
 		{``, jsoncheck.CodeMalformed, ""},
 		{`"a`, jsoncheck.CodeMalformed, ""},
+		{`{"`, jsoncheck.CodeMalformed, ""},
+		{`{"a`, jsoncheck.CodeMalformed, ""},
+		{`{"\`, jsoncheck.CodeMalformed, ""},
 	} {
 		p := jsoncheck.Check([]byte(tc.in), depth)
 		name := tc.in

@@ -253,7 +253,7 @@ func render(v any, raws map[string]string) []byte {
 }
 
 // brokenBodies are whole bodies that are not what any endpoint takes.
-var brokenBodies = []string{"", "null", "{}", "[]", `{"batch":null}`, `{"batch":{}}`, `{"batch":[]}`, `{"batch":[null,1,"x"]}`,
+var brokenBodies = []string{"", `{"`, `{"a`, `{"\u12`, "null", "{}", "[]", `{"batch":null}`, `{"batch":{}}`, `{"batch":[]}`, `{"batch":[null,1,"x"]}`,
 	"\xff\xfe", `{"batch":[{"type":"track"`, strings.Repeat("[", 20000), `{"a":` + strings.Repeat("[", 20000),
 	`{"batch":[` + strings.Repeat(`{"type":"nope"},`, 50) + `{}]}`, "\x1f\x8b\x08\x00garbage"}
 
