@@ -22,6 +22,7 @@ var errTrial = errors.New("trial batch: roll back")
 func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
 	var history []attrSet
+	events := eventCatalogBatch(b)
 	err := db.inTx(ctx, func() error {
 		var changed map[currentKey]*currentVal
 		var err error
@@ -34,6 +35,9 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		}
 		err = conn.Raw(func(dc any) error { return db.appendRows(dc.(driver.Conn), b, history, changed) })
 		if err != nil {
+			return err
+		}
+		if err := upsertEventCatalog(ctx, conn, events); err != nil {
 			return err
 		}
 		if err := db.linkGroups(ctx, conn, b); err != nil {

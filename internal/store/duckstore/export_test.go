@@ -13,6 +13,7 @@ func (db *DB) Crash() {
 	db.applyMu.Unlock()
 	db.applyCond.Broadcast()
 	<-db.applierDone
+	db.users.stop()
 	db.seqMu.Lock()
 	db.closed = true
 	db.seqMu.Unlock()
