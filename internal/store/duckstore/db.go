@@ -83,6 +83,8 @@ type Options struct {
 	// refuse, in tests only, makes the database refuse the messages it
 	// picks when applying them, as it would refuse data it cannot store.
 	refuse func(*store.Message) bool
+	// foldAt, in tests only, replaces catalogFoldAt.
+	foldAt int64
 }
 
 func (o *Options) defaults() {
@@ -118,6 +120,9 @@ func (o *Options) defaults() {
 	}
 	if o.BulkChunkRows == 0 {
 		o.BulkChunkRows = 2_000_000
+	}
+	if o.foldAt == 0 {
+		o.foldAt = catalogFoldAt
 	}
 	if o.EventUsersKeep == 0 {
 		o.EventUsersKeep = 30 * time.Second

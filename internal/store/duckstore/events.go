@@ -2,9 +2,10 @@ package duckstore
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql/driver"
 	"fmt"
-	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
@@ -14,9 +15,10 @@ var _ store.EventCatalog = (*DB)(nil)
 
 // The event catalog (tables event_catalog and event_properties) is kept
 // by every path that stores events, in the transaction that stores them:
-// the applier adds each batch's aggregate (so the catalog is as fresh as
-// the events and a replayed batch is added exactly once, with its LSN),
-// a bulk load adds its aggregate when it finishes. Where that cannot hold
+// the applier appends each batch's aggregate (so the catalog is as fresh
+// as the events and a replayed batch is added exactly once, with its
+// LSN), a bulk load appends its aggregate when it finishes. Rows are
+// partial sums that readers add up, folded now and then. Where that cannot hold
 // — a database from before the catalog, a bulk load that failed or was
 // killed — a row in event_catalog_stale says so, and the catalog is
 // rebuilt from the events (see rebuildEventCatalog).
@@ -34,73 +36,109 @@ func eventCatalogBatch(b *batch) *eventcat.Batch {
 	return &agg
 }
 
-// upsertEventCatalog adds an aggregate to the catalog: two statements
-// whose size is the number of distinct events and properties in it, not
-// the number of events.
-func upsertEventCatalog(ctx context.Context, conn querier, agg *eventcat.Batch) error {
-	if agg.Len() == 0 {
-		return nil
+// catalogRows counts the rows an aggregate appends to the catalog tables.
+func catalogRows(agg *eventcat.Batch) (events, properties int) {
+	for _, e := range agg.Events {
+		properties += len(e.Properties)
 	}
-	n := agg.Len()
-	sites, kinds, names := make([]int64, 0, n), make([]int64, 0, n), make([]string, 0, n)
-	counts, sources := make([]int64, 0, n), make([]int64, 0, n)
-	firsts, lasts := make([]time.Time, 0, n), make([]time.Time, 0, n)
-	var pSites, pKinds, pTypes, pCounts []int64
-	var pNames, pKeys, pSamples []string
-	for k, e := range agg.Events {
-		sites, kinds, names = append(sites, k.Site), append(kinds, int64(k.Kind)), append(names, k.Name)
-		counts, sources = append(counts, e.Count), append(sources, int64(e.Sources))
-		firsts, lasts = append(firsts, e.First.UTC()), append(lasts, e.Last.UTC())
-		for key, p := range e.Properties {
-			samples, err := json.Marshal(p.Samples)
-			if err != nil {
-				return fmt.Errorf("encode property samples: %w", err)
+	return agg.Len(), properties
+}
+
+// eventCatalogSpecs appends an aggregate's rows to the catalog tables:
+// partial sums, which readers add up.
+func eventCatalogSpecs(agg *eventcat.Batch) []appendSpec {
+	nEvents, nProps := catalogRows(agg)
+	return []appendSpec{{"event_catalog", nEvents, func(app *duckdb.Appender) error {
+		for k, e := range agg.Events {
+			if err := app.AppendRow(k.Site, uint8(k.Kind), k.Name, e.Count, e.First.UTC(), e.Last.UTC(), uint8(e.Sources)); err != nil {
+				return err
 			}
-			if p.Samples == nil {
-				samples = []byte("[]")
+		}
+		return nil
+	}}, {"event_properties", nProps, func(app *duckdb.Appender) error {
+		for k, e := range agg.Events {
+			for key, p := range e.Properties {
+				samples := p.Samples
+				if samples == nil {
+					samples = []string{}
+				}
+				if err := app.AppendRow(k.Site, uint8(k.Kind), k.Name, key, uint8(p.Types), p.Count, samples); err != nil {
+					return err
+				}
 			}
-			pSites, pKinds, pNames = append(pSites, k.Site), append(pKinds, int64(k.Kind)), append(pNames, k.Name)
-			pKeys, pTypes, pCounts = append(pKeys, key), append(pTypes, int64(p.Types)), append(pCounts, p.Count)
-			pSamples = append(pSamples, string(samples))
+		}
+		return nil
+	}}}
+}
+
+// appendEventCatalog appends an aggregate on the write connection, in its
+// open transaction.
+func (db *DB) appendEventCatalog(agg *eventcat.Batch) error {
+	return db.wconn.Raw(func(dc any) error { return appendAll(dc.(driver.Conn), eventCatalogSpecs(agg)) })
+}
+
+// catalogFoldAt is how many partial rows beyond one per key the catalog
+// tables may hold before the applier folds them into one row per key:
+// reads add up at most about this many more rows (a few milliseconds),
+// and folding costs about as much, once every few thousand messages under
+// light load.
+const catalogFoldAt = 20_000
+
+// The expressions that add partial rows up. Samples are the first
+// MaxSamples of the distinct values, sorted, so that every reader shows
+// the same ones.
+var (
+	catalogSums = `sum(events)::BIGINT AS events, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+		bit_or(sources) AS sources`
+	propertySums = fmt.Sprintf(`bit_or(types) AS types, sum(events)::BIGINT AS events,
+		list_slice(list_sort(list_distinct(flatten(list(samples)))), 1, %d) AS samples`, eventcat.MaxSamples)
+	// propertyCap keeps an event's MaxProperties most frequent keys.
+	propertyCap = fmt.Sprintf(`QUALIFY row_number() OVER (PARTITION BY site_id, kind, name ORDER BY sum(events) DESC, key) <= %d`,
+		eventcat.MaxProperties)
+)
+
+// foldEventCatalog replaces the catalog tables' partial rows by their
+// sums, one row per key, in the caller's transaction, and returns how many
+// rows remain.
+func foldEventCatalog(ctx context.Context, conn querier) (int64, error) {
+	stmts := []string{
+		`CREATE OR REPLACE TEMP TABLE event_catalog_folded AS
+			SELECT site_id, kind, name, ` + catalogSums + ` FROM event_catalog GROUP BY ALL`,
+		`CREATE OR REPLACE TEMP TABLE event_properties_folded AS
+			SELECT site_id, kind, name, key, ` + propertySums + ` FROM event_properties
+			GROUP BY site_id, kind, name, key ` + propertyCap,
+		"DELETE FROM event_catalog",
+		"DELETE FROM event_properties",
+		"INSERT INTO event_catalog SELECT * FROM event_catalog_folded",
+		"INSERT INTO event_properties SELECT * FROM event_properties_folded",
+		"DROP TABLE event_catalog_folded",
+		"DROP TABLE event_properties_folded",
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("fold the event catalog: %w", err)
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO event_catalog
-		SELECT * FROM (SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[]),
-			unnest(?::TIMESTAMP[]), unnest(?::TIMESTAMP[]), unnest(?::BIGINT[]))
-		ON CONFLICT (site_id, kind, name) DO UPDATE SET
-			events = event_catalog.events + excluded.events,
-			first_seen = least(event_catalog.first_seen, excluded.first_seen),
-			last_seen = greatest(event_catalog.last_seen, excluded.last_seen),
-			sources = event_catalog.sources | excluded.sources`,
-		sites, kinds, names, counts, firsts, lasts, sources); err != nil {
-		return fmt.Errorf("add to the event catalog: %w", err)
+	n, _, err := countCatalogRows(ctx, conn)
+	return n, err
+}
+
+// countCatalogRows counts the rows of the catalog tables, and their
+// distinct keys.
+func countCatalogRows(ctx context.Context, conn querier) (rows, keys int64, err error) {
+	r, err := conn.QueryContext(ctx, `SELECT (SELECT count(*) FROM event_catalog) + (SELECT count(*) FROM event_properties),
+		(SELECT count(*) FROM (SELECT DISTINCT site_id, kind, name FROM event_catalog)) +
+		(SELECT count(*) FROM (SELECT DISTINCT site_id, kind, name, key FROM event_properties))`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count event catalog rows: %w", err)
 	}
-	if len(pSites) == 0 {
-		return nil
+	defer r.Close()
+	for r.Next() {
+		if err := r.Scan(&rows, &keys); err != nil {
+			return 0, 0, fmt.Errorf("count event catalog rows: %w", err)
+		}
 	}
-	// A new key is added while its event has fewer than MaxProperties
-	// (a batch can overshoot by its own new keys, which it caps too);
-	// samples fill up to MaxSamples distinct values and then stay.
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO event_properties
-		SELECT x.s, x.k, x.n, x.key, x.t, x.c, CAST(from_json(x.sm, '["VARCHAR"]') AS VARCHAR[])
-		FROM (SELECT unnest(?::BIGINT[]) AS s, unnest(?::BIGINT[]) AS k, unnest(?::VARCHAR[]) AS n,
-			unnest(?::VARCHAR[]) AS key, unnest(?::BIGINT[]) AS t, unnest(?::BIGINT[]) AS c,
-			unnest(?::VARCHAR[]) AS sm) x
-		LEFT JOIN (SELECT site_id, kind, name, count(*) AS keys FROM event_properties GROUP BY ALL) have
-			ON have.site_id = x.s AND have.kind = x.k AND have.name = x.n
-		WHERE coalesce(have.keys, 0) < %[1]d OR EXISTS (SELECT 1 FROM event_properties p
-			WHERE p.site_id = x.s AND p.kind = x.k AND p.name = x.n AND p.key = x.key)
-		ON CONFLICT (site_id, kind, name, key) DO UPDATE SET
-			types = event_properties.types | excluded.types,
-			events = event_properties.events + excluded.events,
-			samples = CASE WHEN len(event_properties.samples) >= %[2]d THEN event_properties.samples
-				ELSE list_slice(list_concat(event_properties.samples,
-					list_filter(excluded.samples, lambda v: NOT list_contains(event_properties.samples, v))), 1, %[2]d) END`,
-		eventcat.MaxProperties, eventcat.MaxSamples),
-		pSites, pKinds, pNames, pKeys, pTypes, pCounts, pSamples); err != nil {
-		return fmt.Errorf("add to the event property catalog: %w", err)
-	}
-	return nil
+	return rows, keys, r.Err()
 }
 
 // Events implements store.EventCatalog.
@@ -108,8 +146,8 @@ func (db *DB) Events(ctx context.Context, site int64, properties bool) ([]store.
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, events, first_seen, last_seen, sources
-		FROM event_catalog WHERE site_id = ? ORDER BY kind, name`, site)
+	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, `+catalogSums+`
+		FROM event_catalog WHERE site_id = ? GROUP BY ALL ORDER BY kind, name`, site)
 	if err != nil {
 		return nil, fmt.Errorf("read the event catalog: %w", err)
 	}
@@ -136,8 +174,9 @@ func (db *DB) Events(ctx context.Context, site int64, properties bool) ([]store.
 	if !properties {
 		return out, nil
 	}
-	prows, err := db.sql.QueryContext(ctx, `SELECT kind, name, key, types, events, samples
-		FROM event_properties WHERE site_id = ? ORDER BY kind, name, key`, site)
+	prows, err := db.sql.QueryContext(ctx, `SELECT kind, name, key, `+propertySums+`
+		FROM event_properties WHERE site_id = ? GROUP BY site_id, kind, name, key `+propertyCap+`
+		ORDER BY kind, name, key`, site)
 	if err != nil {
 		return nil, fmt.Errorf("read the event property catalog: %w", err)
 	}

@@ -50,7 +50,7 @@ func (db *DB) rebuildEventCatalog(ctx context.Context) error {
 				return err
 			}
 		}
-		return upsertEventCatalog(ctx, db.wconn, agg)
+		return db.appendEventCatalog(agg)
 	})
 	if err != nil {
 		return fmt.Errorf("rebuild the event catalog: %w", err)
@@ -101,7 +101,7 @@ func (b *Bulk) closeEventCatalog(ctx context.Context, loadErr error) error {
 		return db.rebuildEventCatalog(ctx)
 	}
 	err := db.inTx(ctx, func() error {
-		if err := upsertEventCatalog(ctx, db.wconn, &b.events); err != nil {
+		if err := db.appendEventCatalog(&b.events); err != nil {
 			return err
 		}
 		_, err := db.wconn.ExecContext(ctx, "DELETE FROM event_catalog_stale")

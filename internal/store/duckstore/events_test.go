@@ -35,7 +35,7 @@ type eventGen struct {
 
 var (
 	genNames = []string{"Export", "export", "Export ", "Order Completed", "$click", "Pricing", "é", ""}
-	genKeys  = []string{"format", "Format", "rows", "at", "nested", "list", "flag", "none", "a.b", `q"k`}
+	genKeys  = []string{"format", "Format", "rows", "at", "nested", "list", "flag", "none", "a.b", `q"k`, "nul\x00a", "nul\x00b", "😀"}
 )
 
 func (g *eventGen) value(key string) any {
@@ -565,4 +565,45 @@ func TestEventCatalogSorted(t *testing.T) {
 		es[2].Kind != store.KindPage {
 		t.Fatalf("Events = %+v", es)
 	}
+}
+
+// TestEventCatalogFolds makes the applier fold the catalog's partial rows
+// often, across restarts, and checks the catalog and its size after each
+// write.
+func TestEventCatalogFolds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	opener := func() *duckstore.DB {
+		db, err := duckstore.Open(context.Background(), path, duckstore.FoldingAt(duckstore.Options{MemoryLimit: "256MB",
+			Threads: 2, Now: func() time.Time { return t0.Add(time.Minute) }}, 40),
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := opener()
+	site := newSite(t, db)
+	g := &eventGen{r: rand.New(rand.NewPCG(21, 22))}
+	for round := range 30 {
+		var msgs []store.Message
+		for range 1 + g.r.IntN(30) {
+			msgs = append(msgs, g.message(site.ID, 15))
+		}
+		write(t, db, msgs...)
+		checkCatalog(t, db, site.ID)
+		rows, err := db.CatalogRows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One row per event and property at most, 40 partial rows beyond,
+		// and one batch's rows (8 names × 3 kinds × 14 keys).
+		if limit := int64(24*15 + 40 + 24*14); rows > limit {
+			t.Fatalf("round %d: the catalog holds %d rows, more than %d", round, rows, limit)
+		}
+		if round%10 == 9 {
+			db.Close()
+			db = opener()
+		}
+	}
+	db.Close()
 }

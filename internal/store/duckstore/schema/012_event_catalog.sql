@@ -3,9 +3,13 @@
 -- and last of their timestamps and the ways they arrived (a bit set of
 -- store.Source); and each event's top-level properties with the JSON
 -- types their values had (a bit set of eventcat.Types), how many events
--- had them and a few distinct sample values. The applier adds each batch
--- in the transaction that stores its events; a bulk load adds its events
--- when it finishes.
+-- had them and a few distinct sample values.
+--
+-- The rows are partial sums: the applier appends one row per event and
+-- property of each batch, in the transaction that stores the batch, and
+-- readers add the rows of a key up (sum, min, max, bit_or). Appending
+-- costs a fraction of what an upsert does; the applier folds the rows into
+-- one per key (compactEventCatalog) when there are many.
 CREATE TABLE event_catalog (
     site_id    BIGINT NOT NULL,
     kind       UTINYINT NOT NULL,
@@ -13,8 +17,7 @@ CREATE TABLE event_catalog (
     events     BIGINT NOT NULL,
     first_seen TIMESTAMP NOT NULL,
     last_seen  TIMESTAMP NOT NULL,
-    sources    UTINYINT NOT NULL,
-    PRIMARY KEY (site_id, kind, name)
+    sources    UTINYINT NOT NULL
 );
 
 CREATE TABLE event_properties (
@@ -24,8 +27,7 @@ CREATE TABLE event_properties (
     key     VARCHAR NOT NULL,
     types   UTINYINT NOT NULL,
     events  BIGINT NOT NULL,
-    samples VARCHAR[] NOT NULL,
-    PRIMARY KEY (site_id, kind, name, key)
+    samples VARCHAR[] NOT NULL
 );
 
 -- A row here means the catalog may not describe the events table: the
