@@ -42,6 +42,9 @@ type segmentJSON struct {
 	store.SavedSegment
 	Definition json.RawMessage `json:"definition"`
 	Size       *int64          `json:"size,omitempty"`
+	// Warnings name events and property keys the site has not seen (see
+	// segment.Warnings); saving and reading a segment report them.
+	Warnings []segment.Warning `json:"warnings,omitempty"`
 }
 
 func (a *API) registerSegments(mux *http.ServeMux, p string) {
@@ -194,9 +197,13 @@ func (a *API) previewSegment(w http.ResponseWriter, r *http.Request, site store.
 	if err != nil {
 		return err
 	}
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{
 		"size": size, "members": membersJSON(members), "text": segment.Format(n),
-		"definition": json.RawMessage(def), "took_ms": took.Milliseconds(),
+		"definition": json.RawMessage(def), "took_ms": took.Milliseconds(), "warnings": warnings,
 	})
 	return nil
 }
@@ -272,11 +279,15 @@ func (a *API) saveSegment(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err != nil {
 		return err
 	}
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if id == "" {
 		status = http.StatusCreated
 	}
-	apierr.WriteJSON(w, status, segmentJSON{SavedSegment: s, Definition: def, Size: &size})
+	apierr.WriteJSON(w, status, segmentJSON{SavedSegment: s, Definition: def, Size: &size, Warnings: warnings})
 	return nil
 }
 
@@ -300,7 +311,12 @@ func (a *API) getSegment(w http.ResponseWriter, r *http.Request, site store.Site
 	if err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, segmentJSON{SavedSegment: s, Definition: s.Definition, Size: &size})
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, segmentJSON{SavedSegment: s, Definition: s.Definition, Size: &size,
+		Warnings: warnings})
 	return nil
 }
 

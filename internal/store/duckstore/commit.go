@@ -22,6 +22,9 @@ var errTrial = errors.New("trial batch: roll back")
 func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
 	var history []attrSet
+	b.catalog = eventCatalogBatch(b)
+	nEvents, nProps := catalogRows(b.catalog)
+	catalogSize, catalogKeys := db.w.catalogRows+int64(nEvents+nProps), db.w.catalogKeys
 	err := db.inTx(ctx, func() error {
 		var changed map[currentKey]*currentVal
 		var err error
@@ -35,6 +38,12 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		err = conn.Raw(func(dc any) error { return db.appendRows(dc.(driver.Conn), b, history, changed) })
 		if err != nil {
 			return err
+		}
+		if catalogSize > catalogKeys+db.opts.foldAt {
+			if catalogSize, err = foldEventCatalog(ctx, conn); err != nil {
+				return err
+			}
+			catalogKeys = catalogSize
 		}
 		if err := db.linkGroups(ctx, conn, b); err != nil {
 			return err
@@ -61,6 +70,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	if err != nil {
 		return err
 	}
+	db.w.catalogRows, db.w.catalogKeys = catalogSize, catalogKeys
 	// Before the applier advances the applied position (or Merge
 	// returns), so that a reader that waited for these rows also sees
 	// that cached answers about them are stale.
@@ -108,9 +118,9 @@ func (db *DB) deleteReplaced(ctx context.Context, conn querier, b *batch, change
 }
 
 // appendRows appends the batch's new rows with DuckDB's appender, which
-// joins the connection's open transaction.
+// joins the connection's open transaction, the event catalog's included.
 func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed map[currentKey]*currentVal) error {
-	return appendAll(dc, []appendSpec{{"identities", len(b.identities), func(app *duckdb.Appender) error {
+	specs := []appendSpec{{"identities", len(b.identities), func(app *duckdb.Appender) error {
 		for _, r := range b.identities {
 			if err := app.AppendRow(r.site, r.hash, r.kind, r.id, r.key, r.at); err != nil {
 				return err
@@ -188,7 +198,8 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 			}
 		}
 		return nil
-	}}})
+	}}}
+	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
 // appendSpec names a table, how many rows a batch has for it, and the

@@ -75,6 +75,9 @@ type Options struct {
 	SyncWait time.Duration
 	// BulkChunkRows is how many rows a bulk load commits at once (2M).
 	BulkChunkRows int
+	// EventUsersKeep is the least time a count of users per event is
+	// kept before it is counted again (30s; see EventUsers).
+	EventUsersKeep time.Duration
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// refuse, in tests only, makes the database refuse the messages it
@@ -83,6 +86,8 @@ type Options struct {
 	// full, in tests only, makes the write-ahead log's folder refuse
 	// appends and probes while it returns true, as a full disk would.
 	full func() bool
+	// foldAt, in tests only, replaces catalogFoldAt.
+	foldAt int64
 }
 
 func (o *Options) defaults() {
@@ -118,6 +123,12 @@ func (o *Options) defaults() {
 	}
 	if o.BulkChunkRows == 0 {
 		o.BulkChunkRows = 2_000_000
+	}
+	if o.foldAt == 0 {
+		o.foldAt = catalogFoldAt
+	}
+	if o.EventUsersKeep == 0 {
+		o.EventUsersKeep = 30 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -186,6 +197,8 @@ type DB struct {
 	recMu sync.Mutex // serialises writes to the recording tables
 
 	vers *versions // change counters for caches of segment answers
+
+	users userCounts // users per event, counted when asked
 }
 
 // Open opens (creating when missing) the database file at path, applies
@@ -216,6 +229,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
 		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
 	db.applyCond = sync.NewCond(&db.applyMu)
+	db.users.init()
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
@@ -236,6 +250,10 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("open write connection: %w", err)
+	}
+	if err := db.rebuildEventCatalogIfStale(ctx); err != nil {
+		db.closeDB()
+		return nil, err
 	}
 	if err := db.loadWriter(ctx); err != nil {
 		db.closeDB()
@@ -338,6 +356,7 @@ func (db *DB) Close() error {
 	db.applyMu.Unlock()
 	db.applyCond.Broadcast()
 	<-db.applierDone
+	db.users.stop()
 	return errors.Join(db.wal.Close(), db.closeDB())
 }
 

@@ -1,6 +1,10 @@
 package duckstore
 
-import "github.com/sightline/sightline/internal/store"
+import (
+	"context"
+
+	"github.com/sightline/sightline/internal/store"
+)
 
 // Crash stops the store the way kill -9 would, as far as the database can
 // tell: the applier stops without applying what is pending, and the
@@ -13,6 +17,7 @@ func (db *DB) Crash() {
 	db.applyMu.Unlock()
 	db.applyCond.Broadcast()
 	<-db.applierDone
+	db.users.stop()
 	db.seqMu.Lock()
 	db.closed = true
 	db.seqMu.Unlock()
@@ -43,4 +48,17 @@ func Refusing(opts Options, f func(*store.Message) bool) Options {
 func Full(opts Options, full func() bool) Options {
 	opts.full = full
 	return opts
+}
+
+// FoldingAt returns opts with which the applier folds the event catalog
+// once it holds n partial rows beyond one per key.
+func FoldingAt(opts Options, n int64) Options {
+	opts.foldAt = n
+	return opts
+}
+
+// CatalogRows counts the rows of the event catalog's tables.
+func (db *DB) CatalogRows() (int64, error) {
+	n, _, err := countCatalogRows(context.Background(), db.sql)
+	return n, err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -24,6 +25,10 @@ type writerState struct {
 	open        map[int64]*session      // open session by user key
 	backfill    map[int64]*backfill     // latest backfill session by user key (closed, on disk)
 	lastSweep   time.Time
+	// The event catalog's tables hold catalogRows rows, of which
+	// catalogKeys distinct keys: it is folded once the partial rows
+	// beyond one per key pass catalogFoldAt.
+	catalogRows, catalogKeys int64
 }
 
 // batch collects the rows one applied batch will commit.
@@ -40,6 +45,7 @@ type batch struct {
 	rewritten  []int64        // closed sessions of earlier batches that this one changes
 	absent     map[int64]bool // identity hashes known not to exist
 	quarantine []quarantineRow
+	catalog    *eventcat.Batch // the events' aggregate, for the event catalog (set by commit)
 	now        time.Time
 	lsn        uint64 // the last log record the batch holds
 	// trial rolls the transaction back instead of committing it: it only
@@ -455,6 +461,10 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		return fmt.Errorf("load next session id: %w", err)
 	}
 	if err := db.loadOpenSessions(ctx, w); err != nil {
+		return err
+	}
+	var err error
+	if w.catalogRows, w.catalogKeys, err = countCatalogRows(ctx, q); err != nil {
 		return err
 	}
 	db.w = w
