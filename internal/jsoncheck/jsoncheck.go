@@ -5,8 +5,9 @@
 // stores it in a form that later reads refuse, so it is refused at the door
 // with the field at fault named.
 //
-// Check is a single pass over the bytes that allocates nothing unless it
-// finds a problem: ingestion calls it for every message.
+// Check is a single pass over the bytes, with a few small allocations for
+// the path of nested values: ingestion calls it for every message (about
+// 1.5 µs for a typical tracker message of 450 bytes, BenchmarkCheck).
 package jsoncheck
 
 import (

@@ -167,3 +167,20 @@ func unpairedSurrogate(data []byte) bool {
 	}
 	return false
 }
+
+// BenchmarkCheck measures the check every ingested message goes through,
+// on a typical tracker message.
+func BenchmarkCheck(b *testing.B) {
+	msg := []byte(`{"type":"track","event":"$click","anonymousId":"a-6f1c2d9e8b7a","messageId":"m-1234567890",` +
+		`"timestamp":"2026-12-07T10:00:00.123Z","properties":{"selector":"main > div.cart > button#checkout",` +
+		`"offset_x":0.52,"offset_y":0.31,"page_x":812,"page_y":1290,"viewport_width":1280,"text":"Passer à la caisse 🛒"},` +
+		`"context":{"page":{"url":"https://shop.example.com/cart?utm_source=mail","title":"Panier — Fernhill"},` +
+		`"locale":"fr-FR","timezone":"Europe/Paris"}}`)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := jsoncheck.Check(msg, 32); p != nil {
+			b.Fatal(p)
+		}
+	}
+}
