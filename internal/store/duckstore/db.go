@@ -368,7 +368,14 @@ func (db *DB) closeDB() error {
 	if db.wconn != nil {
 		// An invalidated database can be neither checkpointed nor written:
 		// what it did not apply is in the write-ahead log for the next open.
-		if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil && !invalidated(err) {
+		_, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT")
+		if err != nil && strings.Contains(err.Error(), "other write transactions active") {
+			// At close every acknowledged write is committed (or in the
+			// log): a transaction still open elsewhere answered nobody,
+			// and FORCE CHECKPOINT rolls it back.
+			_, err = db.wconn.ExecContext(context.Background(), "FORCE CHECKPOINT")
+		}
+		if err != nil && !invalidated(err) {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
 		errs = append(errs, db.wconn.Close())
