@@ -16,7 +16,7 @@ func testEvents() segment.StaticEventCatalog {
 	}
 }
 
-func TestWarnings(t *testing.T) {
+func TestEventWarnings(t *testing.T) {
 	tests := []struct {
 		name, in string
 		want     []segment.Warning
@@ -59,17 +59,17 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func TestSuggestCaseFirst(t *testing.T) {
+func TestEventSuggestionsCaseFirst(t *testing.T) {
 	got := segment.Suggest("export", []string{"Exports", "Export", "expert", "EXPORT"})
 	if len(got) < 2 || got[0] != "EXPORT" && got[0] != "Export" || got[1] != "EXPORT" && got[1] != "Export" {
 		t.Fatalf("Suggest = %v", got)
 	}
 }
 
-// FuzzWarnings checks that Warnings never panics and warns once for each
+// FuzzEventWarnings checks that Warnings never panics and warns once for each
 // event condition naming an unknown event, and for each property
 // condition naming an unknown key of a known one, counted apart with Walk.
-func FuzzWarnings(f *testing.F) {
+func FuzzEventWarnings(f *testing.F) {
 	f.Add(`did("export", 30d, Format = "csv") or not did_first("Exprot", 7d)`)
 	f.Add(`(did("Export", rows > 1, size is set) and plan = "pro") or not (did("x") and did("Signed Up"))`)
 	f.Fuzz(func(t *testing.T, src string) {
