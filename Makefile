@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: build run test vet oracle bench bench-ingest bench-segments geo clean tracker tracker-check dashboard dashboard-check chromium
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -27,6 +27,14 @@ vet:
 chromium:
 	@scripts/ensure-chromium.sh || echo "no Chromium: the browser tests will be skipped"
 
+# The tests of the scaled backends (internal/testsvc) start ClickHouse and
+# PostgreSQL servers of their own: Debian's packages are installed when
+# missing, and no service is started. Without them those tests skip, or
+# fail under CI=true.
+services:
+	@scripts/ensure-clickhouse.sh || echo "no ClickHouse: its tests will be skipped (and fail under CI=true)"
+	@scripts/ensure-postgres.sh || echo "no PostgreSQL: its tests will be skipped (and fail under CI=true)"
+
 # The tracker script is built from web/tracker (TypeScript, esbuild) into
 # internal/tracker/dist and committed; tracker rebuilds it, tracker-check
 # fails when a rebuild differs from what is committed.
@@ -47,15 +55,24 @@ dashboard-check:
 	@if command -v npm >/dev/null 2>&1; then scripts/build-dashboard.sh --check; \
 	else echo "npm not found: not checking internal/web/dist against a rebuild of web/dashboard"; fi
 
-test: vet geo chromium tracker-check dashboard-check
+test: vet geo chromium services tracker-check dashboard-check
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # oracle checks many more random segments against the brute-force
-# evaluator than make test does, from a fresh seed each time; a failure
-# prints the seed and the command that replays it.
+# evaluator than make test does, now and in the past (trends), from a
+# fresh seed each time; a failure prints the seed and the command that
+# replays it.
 ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000
 oracle:
-	$(GO) test -count=1 -timeout 60m -run 'TestOracle$$' -v ./internal/segment/engine $(ORACLE_ARGS)
+	$(GO) test -count=1 -timeout 60m -run 'TestOracle(Historical)?$$' -v ./internal/segment/engine $(ORACLE_ARGS)
+
+# fuzz runs the generated hostile-ingestion test and the fuzzers for
+# longer than make test does (FUZZTIME each).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -count=1 -timeout 60m -run 'TestHostileIngestion$$' -v ./internal/server -ingest.duration=$(FUZZTIME)
+	$(GO) test -run XXX -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/jsoncheck
+	$(GO) test -run XXX -fuzz FuzzCut -fuzztime $(FUZZTIME) ./internal/textlimit
 
 clean:
 	rm -rf bin
@@ -72,3 +89,11 @@ bench-segments:
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.
 bench-ingest:
 	bash scripts/bench-ingest.sh
+
+# chaos runs the failure scenarios against real servers (not part of make
+# test, two to three minutes): kill -9 under batch load and under recording
+# uploads, a full disk (a tmpfs: root only), slow-body starvation and reads
+# under write load; it prints a table and fails when a scenario does.
+# CHAOS_ARGS tunes it, e.g. CHAOS_ARGS="-only disk-full -seed 42".
+chaos:
+	bash scripts/chaos.sh

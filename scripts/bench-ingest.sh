@@ -134,11 +134,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sightline-bench.XXXXXX")
 data=$tmp/data
 port=$(free_port) || die "found no free loopback port"
 base=http://127.0.0.1:$port
+metrics_port=$(free_port) || die "found no free loopback port"
+while [[ $metrics_port == "$port" ]]; do metrics_port=$(free_port) || die "found no free loopback port"; done
 
 log "starting the server on $base with data in $data"
 t_start=$(now_ns)
 # shellcheck disable=SC2086 # SERVER_ARGS is split into flags on purpose
-bin/sightline serve --addr "127.0.0.1:$port" --data "$data" $SERVER_ARGS >"$tmp/server.log" 2>&1 &
+bin/sightline serve --addr "127.0.0.1:$port" --metrics-addr "127.0.0.1:$metrics_port" --data "$data" $SERVER_ARGS >"$tmp/server.log" 2>&1 &
 server_pid=$!
 ready=
 for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
@@ -188,7 +190,7 @@ cpu1=$(cpu_ticks)
 peak_rss=$(proc_status_kb VmHWM)
 cur_rss=$(proc_status_kb VmRSS)
 if command -v curl >/dev/null; then
-	curl -fsS --max-time 5 "$base/metrics" >"$out.metrics.txt" 2>/dev/null || rm -f "$out.metrics.txt"
+	curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" >"$out.metrics.txt" 2>/dev/null || rm -f "$out.metrics.txt"
 fi
 
 log "stopping the server"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
@@ -135,6 +137,14 @@ func makeDemo(ctx context.Context, db *duckstore.DB, cfg config.Config, url stri
 		}
 		*t.into = tok.Token
 	}
+	// The owner comes first: the demo's segments are signed with its name.
+	if c.Email, c.Password, err = demoOwner(ctx, db, site.ID); err != nil {
+		return demoCredentials{}, err
+	}
+	author := demo.DefaultAuthor
+	if a, _, err := db.AccountByEmail(ctx, demoEmail); err == nil {
+		author = cmp.Or(a.Name, a.Email)
+	}
 	svc, closeSvc, err := demoServices(db, cfg)
 	if err != nil {
 		return demoCredentials{}, err
@@ -153,16 +163,13 @@ func makeDemo(ctx context.Context, db *duckstore.DB, cfg config.Config, url stri
 		}
 		t := time.Now()
 		fmt.Fprintf(stderr, "demo: %s: %d people, %d days of activity…\n", f.name, f.users, demo.Days)
-		sum, err := f.fill(ctx, svc, s.ID, demo.Config{Users: f.users, Seed: 1, Now: now})
+		sum, err := f.fill(ctx, svc, s.ID, demo.Config{Users: f.users, Seed: 1, Now: now, Author: author})
 		if err != nil {
 			return demoCredentials{}, fmt.Errorf("fill the demo site %s: %w", f.id, err)
 		}
 		fmt.Fprintf(stderr, "demo: %s (site %s) in %s (data %s, recordings %s)\n%s", f.name, f.id,
 			time.Since(t).Round(100*time.Millisecond), sum.Loading.Round(100*time.Millisecond),
 			sum.Recording.Round(100*time.Millisecond), describe(sum))
-	}
-	if c.Email, c.Password, err = demoOwner(ctx, db, site.ID); err != nil {
-		return demoCredentials{}, err
 	}
 	fmt.Fprintf(stderr, "demo: ready in %s; %s holds %s\n", time.Since(start).Round(100*time.Millisecond),
 		cfg.DataDir, sizeOf(cfg.DataDir))
@@ -181,9 +188,11 @@ func demoServices(db *duckstore.DB, cfg config.Config) (demo.Services, func(), e
 	if err != nil {
 		return demo.Services{}, nil, err
 	}
-	surveys := survey.New(db, engine.New(db, compiler.DuckDB{}, nil), log, nil)
-	return demo.Services{DB: db, Surveys: surveys, Feedback: feedback.New(db, surveys, log, nil), Recordings: rec},
-		func() { rec.Close() }, nil
+	segments := engine.New(db, compiler.DuckDB{}, nil)
+	surveys := survey.New(db, segments, log, nil)
+	svc := demo.Services{DB: db, Surveys: surveys, Feedback: feedback.New(db, surveys, log, nil), Recordings: rec,
+		Segments: segments}
+	return svc, func() { rec.Close() }, nil
 }
 
 // describe lists what a demo site was filled with.
@@ -193,8 +202,16 @@ func describe(s demo.Summary) string {
 	if s.Surveys > 0 {
 		out += fmt.Sprintf("      %d surveys with %d responses (%d completed)\n", s.Surveys, s.Responses, s.Completed)
 	}
-	return out + fmt.Sprintf("      %d feedback, %d recordings in %d chunks (%.1f MB of rrweb events)\n",
+	out += fmt.Sprintf("      %d feedback, %d recordings in %d chunks (%.1f MB of rrweb events)\n",
 		s.Feedback, s.Recordings, s.Chunks, float64(s.RecordingBytes)/(1<<20))
+	if len(s.Segments) > 0 {
+		sizes := make([]string, len(s.Segments))
+		for i, seg := range s.Segments {
+			sizes[i] = fmt.Sprintf("%s (%d)", seg.Name, seg.Size)
+		}
+		out += fmt.Sprintf("      %d saved segments: %s\n", len(s.Segments), strings.Join(sizes, ", "))
+	}
+	return out
 }
 
 // sizeOf is the size of the files under dir, for people to read.

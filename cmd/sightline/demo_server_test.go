@@ -69,12 +69,38 @@ func TestDemoPopulatesTheDashboard(t *testing.T) {
 	}
 	sites := []struct {
 		name, site, token, segment string
+		saved                      int
+		rage                       string // the saved segment of rage-clickers
 	}{
-		{"Ledgerly", c.Site, c.ReadToken, `nps_group() = "detractor" and onboarding_completed = false`},
-		{"Fernhill", c.ShopSite, c.ShopReadToken, `lifetime_value > 100 and did("Order Completed", 90d)`},
+		{"Ledgerly", c.Site, c.ReadToken, `nps_group() = "detractor" and onboarding_completed = false`, 10, "Rage-clickers"},
+		{"Fernhill", c.ShopSite, c.ShopReadToken, `lifetime_value > 100 and did("Order Completed", 90d)`, 5,
+			"Rage-clickers at checkout"},
 	}
+	saved := map[string]string{} // name → ID
 	for _, s := range sites {
 		p := "/api/v1/sites/" + s.site
+		// The segments list, with sizes, as the dashboard asks for it.
+		segs := list(get(s.token, p+"/segments?size=true", ""), "segments")
+		if len(segs) != s.saved {
+			t.Errorf("%s: %d saved segments, want %d", s.name, len(segs), s.saved)
+		}
+		var members float64
+		for _, seg := range segs {
+			m := seg.(map[string]any)
+			saved[m["name"].(string)], _ = m["id"].(string)
+			size, _ := m["size"].(float64)
+			members += size
+			if m["author"] != "Demo Owner" || m["description"] == "" || m["text"] == "" {
+				t.Errorf("%s: segment %v", s.name, m)
+			}
+		}
+		if members == 0 {
+			t.Errorf("%s: the saved segments are empty", s.name)
+		}
+		// The recordings' segment filter.
+		if n := len(list(get(s.token, p+"/recordings?segment="+saved[s.rage], ""), "recordings")); n == 0 {
+			t.Errorf("%s: no recordings of %s", s.name, s.rage)
+		}
 		checks := []struct{ what, path, body, key string }{
 			{"users", p + "/users?limit=20", "", "users"},
 			{"a segment preview", p + "/segments/preview", `{"text": ` + quote(s.segment) + `}`, "members"},
@@ -107,6 +133,21 @@ func TestDemoPopulatesTheDashboard(t *testing.T) {
 	}
 	if n := len(list(get(c.ReadToken, "/api/v1/sites/"+c.Site+"/surveys/"+live+"/responses", ""), "responses")); n == 0 {
 		t.Error("no survey responses listed")
+	}
+	// NPS by segment: the detractors' NPS is -100, the A/B variants have
+	// respondents.
+	res = get(c.ReadToken, "/api/v1/sites/"+c.Site+"/surveys/"+live+"/results?segments="+saved["NPS detractors"]+","+
+		saved["Onboarding test: variant A"]+","+saved["Onboarding test: variant B"], "")["results"].(map[string]any)
+	if bySegment := list(res, "segments"); len(bySegment) != 3 {
+		t.Errorf("NPS by segment: %v", res["segments"])
+	} else {
+		for i, seg := range bySegment {
+			m := seg.(map[string]any)
+			score, _ := m["nps"].(map[string]any)["score"].(float64)
+			if m["respondents"].(float64) == 0 || i == 0 && score != -100 {
+				t.Errorf("NPS of segment %v: %v", m["name"], m)
+			}
+		}
 	}
 
 	// The demo owner signs in and sees both sites.
@@ -152,14 +193,16 @@ func serveDemo(t *testing.T, dir string) string {
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Addr = "127.0.0.1:0"
+	cfg.MetricsAddr = "off"
 	cfg.ShutdownTimeout = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	ready := make(chan server.Addrs, 1)
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
 	var addr string
 	select {
-	case addr = <-ready:
+	case a := <-ready:
+		addr = a.HTTP
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	}

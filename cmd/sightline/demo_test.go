@@ -47,6 +47,36 @@ func TestDemoFillsOnceThenPrints(t *testing.T) {
 	if out.String() != first || !strings.Contains(first, c.ReadToken) {
 		t.Fatalf("second run printed\n%s\nfirst\n%s", out.String(), first)
 	}
+	checkDemoSegments(t, dir)
+}
+
+// checkDemoSegments checks that each demo site has its saved segments
+// once, signed by the demo owner.
+func checkDemoSegments(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := duckstore.Open(ctx, filepath.Join(dir, "sightline.duckdb"), duckstore.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want := map[string]int{demoSiteName: 10, demoShopName: 5}
+	for _, site := range db.Sites(ctx) {
+		segs, err := db.ListSegments(ctx, site.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, s := range segs {
+			if names[s.Name] || s.Author != "Demo Owner" {
+				t.Errorf("site %s: segment %q twice or by %q", site.Name, s.Name, s.Author)
+			}
+			names[s.Name] = true
+		}
+		if len(segs) != want[site.Name] {
+			t.Errorf("site %s has %d segments, want %d", site.Name, len(segs), want[site.Name])
+		}
+	}
 }
 
 // checkDemoOwner opens the demo's database and checks that the demo owner

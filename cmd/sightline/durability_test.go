@@ -379,7 +379,7 @@ func startServer(t *testing.T, bin, data string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data, "--log-format", "json",
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--metrics-addr", "off", "--data", data, "--log-format", "json",
 		"--shutdown-timeout", shutdownTimeout.String())
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

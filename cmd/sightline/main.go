@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/server"
@@ -44,6 +45,7 @@ Run "sightline serve -h" for the server's flags.
 var version = "dev"
 
 func main() {
+	ownerOnly()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "sightline:", err)
@@ -101,7 +103,37 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return server.Run(ctx, cfg, log, nil)
+	return runRestarting(ctx, log, func() error { return server.Run(ctx, cfg, log, nil) })
+}
+
+// runRestarting runs the server and, when it stops because its database
+// must be reopened, runs it again in the same process, without an
+// operator: the write-ahead log holds everything acknowledged. A start
+// that fails after such a stop (the disk still full) is tried again with
+// a growing pause, until it works or the process is told to stop.
+func runRestarting(ctx context.Context, log *slog.Logger, run func() error) error {
+	err := run()
+	if !errors.Is(err, server.ErrRestart) {
+		return err
+	}
+	pause := time.Second
+	for {
+		log.Warn("restarting the server in-process", "err", err, "in", pause)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		started := time.Now()
+		if err = run(); err == nil {
+			return nil // stopped by a signal
+		}
+		if time.Since(started) > time.Minute {
+			pause = time.Second // it ran a while: count again from the start
+		} else {
+			pause = min(2*pause, 30*time.Second)
+		}
+	}
 }
 
 func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {

@@ -1,16 +1,15 @@
 package account
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/auth"
-	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -57,14 +56,7 @@ var errInvalidCredentials = &apierr.Error{Status: http.StatusUnauthorized, Code:
 
 // decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown
 // fields.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apierr.Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
-	}
-	return nil
-}
+func decodeJSON(r *http.Request, v any) error { return apierr.DecodeJSON(r, v, 64<<10) }
 
 // accountJSON is an account as the API shows it.
 type accountJSON struct {
@@ -220,9 +212,8 @@ func (s *Service) postSession(w http.ResponseWriter, r *http.Request) error {
 // work (a password hash).
 func (s *Service) authenticate(r *http.Request, email, password string) (store.Account, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	ip := enrich.ClientIP(r.RemoteAddr, "", s.cfg.TrustProxy, r.Header.Get("X-Forwarded-For"))
-	emailKey, ipKey := "email:"+email, "ip:"+ip.String()
-	if wait := s.limiter.Wait(emailKey, ipKey); wait > 0 {
+	client := admit.Client(r, s.cfg.TrustProxy)
+	if wait := s.limiter.Wait(email, client); wait > 0 {
 		return store.Account{}, &apierr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many failed sign-ins; try again later", RetryAfter: wait}
 	}
@@ -231,10 +222,10 @@ func (s *Service) authenticate(r *http.Request, email, password string) (store.A
 		return store.Account{}, err
 	}
 	if ok := s.check(hash, password); !ok || err != nil {
-		s.limiter.Fail(emailKey, ipKey)
+		s.limiter.Fail(email, client)
 		return store.Account{}, errInvalidCredentials
 	}
-	s.limiter.Reset(emailKey)
+	s.limiter.Succeed(email, client)
 	return a, nil
 }
 

@@ -1,7 +1,7 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
 // sessions, the attribute catalog, rejections, type changes, merges,
-// segments, the site's settings, API tokens and write key.
+// the event catalog, segments, the site's settings, API tokens and write key.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api
@@ -26,6 +26,8 @@ type Store interface {
 	store.TypeChanger
 	store.Segments
 	store.RecentActivity
+	store.Quarantine
+	store.EventCatalog
 	Credentials
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
@@ -76,8 +78,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/attributes", a.auth(store.ScopeRead, a.getCatalog))
 	mux.Handle("PATCH "+p+"/attributes/{key}", a.auth(store.ScopeAdmin, a.patchAttribute))
 	mux.Handle("GET "+p+"/rejections", a.auth(store.ScopeRead, a.getRejections))
+	mux.Handle("GET "+p+"/quarantine", a.auth(store.ScopeRead, a.getQuarantine))
 	mux.Handle("POST "+p+"/merge", a.auth(store.ScopeWrite, a.postMerge))
 	mux.Handle("GET "+p+"/install", a.auth(store.ScopeRead, a.getInstall))
+	a.registerEvents(mux, p)
 	a.registerSegments(mux, p)
 	a.registerCredentials(mux, p)
 	if a.recordings != nil {

@@ -64,6 +64,33 @@ func (a *API) getRejections(w http.ResponseWriter, r *http.Request, site store.S
 	return nil
 }
 
+// getQuarantine lists messages that were acknowledged but that the
+// database refused when applying them, newest first, in pages
+// (?limit=&before=ID, next_before).
+func (a *API) getQuarantine(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		return err
+	}
+	before, err := intParam(r, "before", 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	qs, err := a.store.QuarantinedMessages(r.Context(), site.ID, limit, int64(before))
+	if err != nil {
+		return err
+	}
+	if qs == nil {
+		qs = []store.QuarantinedMessage{}
+	}
+	out := map[string]any{"messages": qs}
+	if len(qs) == limit {
+		out["next_before"] = qs[len(qs)-1].ID
+	}
+	apierr.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
 func (a *API) patchAttribute(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	var body struct {
 		Type   string `json:"type"`

@@ -45,8 +45,10 @@ type feedbackJSON struct {
 	URL         string              `json:"url"`
 	Selector    string              `json:"selector"`
 	SessionID   string              `json:"session_id"`
-	RecordingID string              `json:"recording_id,omitempty"` // the session's recording, if any
-	CreatedAt   time.Time           `json:"created_at"`
+	RecordingID string              `json:"recording_id,omitempty"` // the recording playing when it was given, if any
+	// HasRecordings tells whether the user has any recording.
+	HasRecordings bool      `json:"has_recordings"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // feedbackQuery reads the filters shared by the list and the summary.
@@ -96,23 +98,24 @@ func (a *API) listFeedback(w http.ResponseWriter, r *http.Request, site store.Si
 		return err
 	}
 	keys := make([]int64, len(items))
-	sessions := make([]string, len(items))
+	moments := make([]store.SessionMoment, len(items))
 	for i, f := range items {
-		keys[i], sessions[i] = f.UserKey, f.SessionID
+		keys[i], moments[i] = f.UserKey, store.SessionMoment{Session: f.SessionID, At: f.CreatedAt}
 	}
 	byKey, err := a.attributesOf(r, site, keys, attrs)
 	if err != nil {
 		return err
 	}
-	recs, err := a.survey.store.RecordingsBySession(r.Context(), site.ID, sessions)
+	recs, hasRecs, err := a.recordingLinks(r, site, moments, keys)
 	if err != nil {
 		return err
 	}
 	out := make([]feedbackJSON, 0, len(items))
-	for _, f := range items {
+	for i, f := range items {
 		out = append(out, feedbackJSON{ID: f.ID, UserID: f.UserID, AnonymousID: f.AnonymousID, UserKey: f.UserKey,
 			Attributes: attrsJSON(byKey[f.UserKey]), Rating: f.Rating, Comment: f.Comment, URL: f.URL,
-			Selector: f.Selector, SessionID: f.SessionID, RecordingID: recs[f.SessionID], CreatedAt: f.CreatedAt})
+			Selector: f.Selector, SessionID: f.SessionID, RecordingID: recs[i], HasRecordings: hasRecs[f.UserKey],
+			CreatedAt: f.CreatedAt})
 	}
 	next := ""
 	if last != nil {

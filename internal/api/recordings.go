@@ -112,8 +112,33 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request, site store.
 		last := rows[len(rows)-1]
 		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last.SortKey, 10) + "|" + last.ID))
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]any{"recordings": out, "next_after": next})
+	warnings, err := a.recordingWarnings(r, site, q)
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"recordings": out, "next_after": next, "warnings": warnings})
 	return nil
+}
+
+// recordingWarnings says when the event filter names an event the site
+// has not received, which matches nothing; it suggests the nearest known
+// names, as segments do (names match exactly, case included).
+func (a *API) recordingWarnings(r *http.Request, site store.Site, q store.RecordingQuery) ([]segment.Warning, error) {
+	out := []segment.Warning{}
+	if q.Event == "" {
+		return out, nil
+	}
+	events, err := a.store.Events(r.Context(), site.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if e.Kind == store.KindTrack && e.Name == q.Event {
+			return out, nil
+		}
+	}
+	msg, suggestions := unknownEvent(q.Event, store.KindTrack, events)
+	return append(out, segment.Warning{Problem: segment.Problem{Path: "event", Message: msg}, Suggestions: suggestions}), nil
 }
 
 // recordingQuery reads the list's parameters.

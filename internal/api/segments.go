@@ -5,7 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +42,9 @@ type segmentJSON struct {
 	store.SavedSegment
 	Definition json.RawMessage `json:"definition"`
 	Size       *int64          `json:"size,omitempty"`
+	// Warnings name events and property keys the site has not seen (see
+	// segment.Warnings); saving and reading a segment report them.
+	Warnings []segment.Warning `json:"warnings,omitempty"`
 }
 
 func (a *API) registerSegments(mux *http.ServeMux, p string) {
@@ -93,24 +98,76 @@ func membersJSON(ms []store.Member) []memberJSON {
 	return out
 }
 
-// keyAttributes returns the attributes to show beside members: those asked
-// for with ?attributes=a,b, else the five most common user attributes.
+// maxKeyAttributes bounds the key attributes a site shows.
+const maxKeyAttributes = 10
+
+// keyAttributes returns the attributes to show beside users: those asked
+// for with ?attributes=a,b, else the ones the site's admins chose, else a
+// default pick: name, email, plan and ltv where the site has them, then
+// the most common others, five in all.
 func (a *API) keyAttributes(r *http.Request, site store.Site) ([]string, error) {
 	if s := r.URL.Query().Get("attributes"); s != "" {
 		return strings.Split(s, ","), nil
+	}
+	if len(site.KeyAttributes) > 0 {
+		return site.KeyAttributes, nil
 	}
 	cat, err := a.store.AttributeCatalog(r.Context(), site.ID)
 	if err != nil {
 		return nil, err
 	}
 	sort.SliceStable(cat, func(i, j int) bool { return cat[i].Users > cat[j].Users })
-	var keys []string
+	has := map[string]bool{}
 	for _, k := range cat {
-		if k.Entity == store.EntityUser && len(keys) < 5 {
+		if k.Entity == store.EntityUser {
+			has[k.Key] = true
+		}
+	}
+	var keys []string
+	for _, k := range []string{"name", "email", "plan", "ltv"} {
+		if has[k] {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range cat {
+		if len(keys) >= 5 {
+			break
+		}
+		if k.Entity == store.EntityUser && !slices.Contains(keys, k.Key) {
 			keys = append(keys, k.Key)
 		}
 	}
 	return keys, nil
+}
+
+// checkKeyAttributes checks a site's chosen key attributes: user
+// attributes the catalog knows, at most maxKeyAttributes, each once.
+func (a *API) checkKeyAttributes(r *http.Request, site store.Site, keys []string) error {
+	if len(keys) > maxKeyAttributes {
+		return apierr.Invalid("too_many_attributes", "key_attributes", "choose at most %d key attributes", maxKeyAttributes)
+	}
+	cat, err := a.store.AttributeCatalog(r.Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, k := range cat {
+		if k.Entity == store.EntityUser {
+			known[k.Key] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, k := range keys {
+		field := fmt.Sprintf("key_attributes[%d]", i)
+		if !known[k] {
+			return apierr.Invalid("unknown_attribute", field, "the site has no user attribute %q", k)
+		}
+		if seen[k] {
+			return apierr.Invalid("duplicate_attribute", field, "%q is chosen twice", k)
+		}
+		seen[k] = true
+	}
+	return nil
 }
 
 func (a *API) previewSegment(w http.ResponseWriter, r *http.Request, site store.Site) error {
@@ -140,9 +197,13 @@ func (a *API) previewSegment(w http.ResponseWriter, r *http.Request, site store.
 	if err != nil {
 		return err
 	}
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{
 		"size": size, "members": membersJSON(members), "text": segment.Format(n),
-		"definition": json.RawMessage(def), "took_ms": took.Milliseconds(),
+		"definition": json.RawMessage(def), "took_ms": took.Milliseconds(), "warnings": warnings,
 	})
 	return nil
 }
@@ -218,11 +279,15 @@ func (a *API) saveSegment(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err != nil {
 		return err
 	}
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if id == "" {
 		status = http.StatusCreated
 	}
-	apierr.WriteJSON(w, status, segmentJSON{SavedSegment: s, Definition: def, Size: &size})
+	apierr.WriteJSON(w, status, segmentJSON{SavedSegment: s, Definition: def, Size: &size, Warnings: warnings})
 	return nil
 }
 
@@ -246,7 +311,12 @@ func (a *API) getSegment(w http.ResponseWriter, r *http.Request, site store.Site
 	if err != nil {
 		return err
 	}
-	apierr.WriteJSON(w, http.StatusOK, segmentJSON{SavedSegment: s, Definition: s.Definition, Size: &size})
+	warnings, err := a.segmentWarnings(r.Context(), site, n)
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, segmentJSON{SavedSegment: s, Definition: s.Definition, Size: &size,
+		Warnings: warnings})
 	return nil
 }
 

@@ -16,8 +16,13 @@ func (a *API) patchSite(w http.ResponseWriter, r *http.Request, site store.Site)
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
-	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil {
-		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins" and "respect_dnt"`)
+	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil && u.KeyAttributes == nil {
+		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins", "respect_dnt" and "key_attributes"`)
+	}
+	if u.KeyAttributes != nil {
+		if err := a.checkKeyAttributes(r, site, *u.KeyAttributes); err != nil {
+			return err
+		}
 	}
 	updated, err := a.store.UpdateSite(r.Context(), site.PublicID, u)
 	if err != nil {

@@ -24,11 +24,14 @@ type responseJSON struct {
 	NPS         *int                `json:"nps"`
 	Completed   bool                `json:"completed"`
 	SessionID   string              `json:"session_id"`
-	RecordingID string              `json:"recording_id,omitempty"` // the session's recording, if any
-	URL         string              `json:"url"`
-	CreatedAt   time.Time           `json:"created_at"`
-	UpdatedAt   time.Time           `json:"updated_at"`
-	CompletedAt *time.Time          `json:"completed_at"`
+	RecordingID string              `json:"recording_id,omitempty"` // the recording playing when it was given, if any
+	// HasRecordings tells whether the user has any recording, so that no
+	// link leads to an empty list.
+	HasRecordings bool       `json:"has_recordings"`
+	URL           string     `json:"url"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	CompletedAt   *time.Time `json:"completed_at"`
 }
 
 // attributesOf reads the named attributes of the users with these keys.
@@ -60,19 +63,19 @@ func (a *API) responsesPage(r *http.Request, site store.Site, sv survey.Survey, 
 	if err != nil {
 		return nil, err
 	}
-	sessions := make([]string, len(rs))
+	moments := make([]store.SessionMoment, len(rs))
 	for i, x := range rs {
-		sessions[i] = x.SessionID
+		moments[i] = store.SessionMoment{Session: x.SessionID, At: x.CreatedAt}
 	}
-	recs, err := a.survey.store.RecordingsBySession(r.Context(), site.ID, sessions)
+	recs, hasRecs, err := a.recordingLinks(r, site, moments, keys)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]responseJSON, 0, len(rs))
-	for _, x := range rs {
+	for i, x := range rs {
 		j := responseJSON{ResponseID: x.ResponseID, UserID: x.UserID, AnonymousID: x.AnonymousID, UserKey: x.UserKey,
 			Attributes: attrsJSON(byKey[x.UserKey]), Answers: sv.Definition.DecodeAnswers(x), NPS: x.NPS,
-			Completed: x.Completed, SessionID: x.SessionID, RecordingID: recs[x.SessionID], URL: x.URL,
+			Completed: x.Completed, SessionID: x.SessionID, RecordingID: recs[i], HasRecordings: hasRecs[x.UserKey], URL: x.URL,
 			CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 		if x.Completed {
 			t := x.CompletedAt
@@ -207,4 +210,18 @@ func attrText(a attrJSON) string {
 		return strconv.FormatBool(v)
 	}
 	return "" // null
+}
+
+// recordingLinks finds the recording playing at each moment and which of
+// the users have any recording at all.
+func (a *API) recordingLinks(r *http.Request, site store.Site, moments []store.SessionMoment, keys []int64) ([]string, map[int64]bool, error) {
+	recs, err := a.survey.store.RecordingsAt(r.Context(), site.ID, moments)
+	if err != nil {
+		return nil, nil, err
+	}
+	has, err := a.survey.store.UsersWithRecordings(r.Context(), site.ID, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, has, nil
 }

@@ -19,8 +19,11 @@ type SurveyStore interface {
 	store.SurveyResponses
 	store.Feedback
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
-	// RecordingsBySession maps browser session IDs to their recordings.
-	RecordingsBySession(ctx context.Context, site int64, sessions []string) (map[string]string, error)
+	// RecordingsAt gives, for each moment of a browser session, the
+	// recording that was playing then ("" when none was).
+	RecordingsAt(ctx context.Context, site int64, moments []store.SessionMoment) ([]string, error)
+	// UsersWithRecordings tells which users have any recording.
+	UsersWithRecordings(ctx context.Context, site int64, keys []int64) (map[int64]bool, error)
 }
 
 // surveyDeps are the survey and feedback endpoints' dependencies.
@@ -60,7 +63,7 @@ func (a *API) registerSurveys(mux *http.ServeMux, p string) {
 // names the first field and lists every problem.
 func validation(err error) error {
 	if es, ok := survey.AsErrors(err); ok {
-		return &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es.Error(), Details: es}
+		return &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es[0].Message, Details: es}
 	}
 	return err
 }

@@ -17,6 +17,7 @@ type Credentials interface {
 	CreateNamedToken(ctx context.Context, siteID int64, scope store.Scope, name string) (store.Token, string, error)
 	RevokeToken(ctx context.Context, id string) error
 	RotateWriteKey(ctx context.Context, siteID int64) (string, error)
+	WriteKey(ctx context.Context, siteID int64) (string, error)
 }
 
 func (a *API) registerCredentials(mux *http.ServeMux, p string) {
@@ -24,6 +25,18 @@ func (a *API) registerCredentials(mux *http.ServeMux, p string) {
 	mux.Handle("POST "+p+"/tokens", a.auth(store.ScopeAdmin, a.createToken))
 	mux.Handle("DELETE "+p+"/tokens/{id}", a.auth(store.ScopeAdmin, a.revokeToken))
 	mux.Handle("POST "+p+"/write-key", a.auth(store.ScopeAdmin, a.rotateWriteKey))
+	mux.Handle("GET "+p+"/write-key", a.auth(store.ScopeAdmin, a.getWriteKey))
+}
+
+// getWriteKey shows admins the site's write key, for the install snippet;
+// "" for a site made before keys were kept, until it is rotated.
+func (a *API) getWriteKey(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	key, err := a.store.WriteKey(r.Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"write_key": key})
+	return nil
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request, site store.Site) error {

@@ -52,31 +52,14 @@ func (a *API) trend(w http.ResponseWriter, r *http.Request, site store.Site, n s
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
-	var moments []time.Time
-	var dates []string
-	// Oldest first; each past day counts up to its last microsecond.
-	for d := days - 1; d >= 0; d -= step {
-		day := today.AddDate(0, 0, -d)
-		at := day.AddDate(0, 0, 1).Add(-time.Microsecond)
-		if d == 0 {
-			at = now
-		}
-		moments = append(moments, at)
-		dates = append(dates, day.Format(time.DateOnly))
-	}
-	if dates[len(dates)-1] != today.Format(time.DateOnly) {
-		moments, dates = append(moments, now), append(dates, today.Format(time.DateOnly))
-	}
 	start := time.Now()
-	sizes, err := a.segments.SizesAt(r.Context(), site.ID, n, moments)
+	trend, err := a.segments.Trend(r.Context(), site.ID, n, days, step)
 	if err != nil {
 		return err
 	}
-	points := make([]trendPoint, len(sizes))
-	for i, s := range sizes {
-		points[i] = trendPoint{Date: dates[i], Size: s}
+	points := make([]trendPoint, len(trend))
+	for i, p := range trend {
+		points[i] = trendPoint{Date: p.Day.Format(time.DateOnly), Size: p.Size}
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"points": points,
 		"took_ms": time.Since(start).Milliseconds()})

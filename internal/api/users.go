@@ -288,11 +288,4 @@ func (a *API) postMerge(w http.ResponseWriter, r *http.Request, site store.Site)
 }
 
 // decodeJSON reads a small JSON request body strictly.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apierr.Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
-	}
-	return nil
-}
+func decodeJSON(r *http.Request, v any) error { return apierr.DecodeJSON(r, v, 1<<20) }

@@ -4,13 +4,19 @@
 package apierr
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sightline/sightline/internal/jsoncheck"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Error is an API error. Codes are stable: clients may switch on them.
@@ -47,11 +53,36 @@ var (
 	ErrNotFound = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
 )
 
+// Answers to the store's conditions that a reader can wait out.
+var (
+	errLagging = &Error{Status: http.StatusServiceUnavailable, Code: "store_lagging", RetryAfter: 2 * time.Second,
+		Message: "the database has not caught up with recent writes in time; retry shortly"}
+	// errCancelled answers a client that is gone; 499 is the status
+	// proxies log for it.
+	errCancelled   = &Error{Status: 499, Code: "cancelled", Message: "the request was cancelled by the client"}
+	errUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", RetryAfter: 5 * time.Second,
+		Message: "the data cannot be stored for now (is the disk full?); nothing was changed, retry later"}
+)
+
 // Write sends err as a JSON error answer. An error that is not an *Error is
-// logged and answered as a 500 without details.
+// logged and answered as a 500 without details, but for the store's
+// conditions that pass (a lagging applier, a full disk), which are 503s
+// with Retry-After.
 func Write(w http.ResponseWriter, log *slog.Logger, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, context.Canceled):
+		// The client went away before the answer: nothing failed here.
+		log.Debug("request cancelled by the client", "err", err)
+		e = errCancelled
+	case errors.Is(err, store.ErrLagging):
+		log.Warn("read gave up waiting for recent writes", "err", err)
+		e = errLagging
+	case errors.Is(err, store.ErrUnavailable):
+		log.Warn("storage unavailable", "err", err)
+		e = errUnavailable
+	default:
 		log.Error("internal error", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
 	}
@@ -69,4 +100,31 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// maxBodyDepth bounds the nesting of a JSON body sent to the API.
+const maxBodyDepth = 64
+
+// DecodeJSON reads a JSON body of at most limit bytes into v, refusing
+// unknown fields, invalid UTF-8 and over-deep nesting with an *Error that
+// names the field.
+func DecodeJSON(r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+			Message: fmt.Sprintf("the body exceeds %d bytes", limit)}
+	}
+	if err != nil {
+		return Invalid("malformed_body", "", "the body could not be read: %v", err)
+	}
+	if p := jsoncheck.Check(body, maxBodyDepth); p != nil {
+		return Invalid(p.Code, p.Field, "%s", p.Message)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Invalid("malformed_json", "", "the body is not the expected JSON: %v", err)
+	}
+	return nil
 }

@@ -235,8 +235,10 @@ func Convert(v Value, to Type) (Value, error) {
 }
 
 // dateLayouts are the ISO-8601 forms that make a string a datetime.
+const dateOnly = "2006-01-02"
+
 var dateLayouts = [...]string{
-	"2006-01-02",
+	dateOnly,
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02T15:04",
@@ -259,6 +261,9 @@ func ParseTime(s string) (time.Time, bool) {
 		}
 	}
 	for _, layout := range dateLayouts {
+		if (len(s) == len(dateOnly)) != (layout == dateOnly) {
+			continue // cannot match; a failed time.Parse allocates its error
+		}
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), true
 		}

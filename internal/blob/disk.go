@@ -34,7 +34,7 @@ func OpenDisk(dir string) (*Disk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob folder %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(root, 0o750); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create blob folder: %w", err)
 	}
 	if err := syncDir(filepath.Dir(root)); err != nil {
@@ -75,7 +75,7 @@ func (d *Disk) Put(ctx context.Context, key string, data []byte) error {
 	if err := d.mkdirAll(dir); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, err := os.CreateTemp(dir, ".tmp-*") // owner-only (0600), as the blob stays
 	if errors.Is(err, fs.ErrNotExist) {
 		// A DeletePrefix removed the folder meanwhile: make it again.
 		if err := d.mkdirAll(dir); err != nil {
@@ -123,7 +123,7 @@ func (d *Disk) mkdirAll(dir string) error {
 			return err
 		}
 	}
-	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create blob folder: %w", err)
 	}
 	return syncDir(parent)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/engine"
@@ -22,8 +23,10 @@ type Config struct {
 	DataDir    string
 	GeoDB      string
 	TrustProxy bool
-	// SignInFailures failed sign-ins per email and per client IP within
-	// SignInWindow make further attempts wait.
+	// SignInFailures failed sign-ins for one email from one client
+	// address within SignInWindow make further attempts from there wait;
+	// so do SignInFailuresPerIP from one address and SignInFailuresPerEmail
+	// for one email.
 	SignInFailures int
 	SignInWindow   time.Duration
 	DBMemoryLimit  string
@@ -38,9 +41,12 @@ type Config struct {
 	CommitBatch     int
 	MaxConcurrent   int
 	ShutdownTimeout time.Duration
-	LogFormat       string
-	LogLevel        string
-	Limits          ingest.Limits
+	// ReadWait bounds how long a read waits for acknowledged writes to be
+	// applied before it answers 503 store_lagging.
+	ReadWait  time.Duration
+	LogFormat string
+	LogLevel  string
+	Limits    ingest.Limits
 	// Recording bounds uploaded recording chunks.
 	Recording recording.Limits
 	// RecordingSweep is how often recordings past their site's retention
@@ -49,6 +55,22 @@ type Config struct {
 	// Now is the clock of survey frequency windows and feedback times;
 	// nil means time.Now. Not a flag: tests set it to move time.
 	Now func() time.Time
+
+	// MaxConcurrentPerIP bounds the ingestion requests of one client
+	// address (an IPv6 /64) among the MaxConcurrent.
+	MaxConcurrentPerIP int
+	// Body bounds how long an ingestion or tracker request's body may
+	// take to arrive.
+	Body admit.BodyLimits
+	// MetricsAddr is where Prometheus metrics are served, apart from the
+	// main port; "off" (or "") serves none there.
+	MetricsAddr string
+	// MetricsToken, when set, also serves the metrics on the main port to
+	// requests bearing it (Authorization: Bearer TOKEN).
+	MetricsToken string
+	// SignInFailuresPerIP and SignInFailuresPerEmail: see SignInFailures.
+	SignInFailuresPerIP    int
+	SignInFailuresPerEmail int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -67,11 +89,19 @@ func Default() Config {
 		SignInFailures:  10,
 		SignInWindow:    15 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
+		ReadWait:        5 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
 		Limits:          ingest.DefaultLimits(),
 		Recording:       recording.DefaultLimits(),
 		RecordingSweep:  time.Hour,
+
+		MaxConcurrentPerIP: 16,
+		Body:               admit.DefaultBodyLimits(),
+		MetricsAddr:        "127.0.0.1:8081",
+
+		SignInFailuresPerIP:    30,
+		SignInFailuresPerEmail: 100,
 	}
 }
 
@@ -102,9 +132,13 @@ func (c Config) GeoPath() string {
 func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder (database, admin socket)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address to serve Prometheus metrics on (off: none)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "also serve the metrics on --addr to this bearer token (prefer SIGHTLINE_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
-	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins per email and per client IP before further attempts wait")
+	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins for one email from one client address before further attempts from there wait")
+	fs.IntVar(&c.SignInFailuresPerIP, "signin-failures-per-ip", c.SignInFailuresPerIP, "failed sign-ins from one client address, for any emails, before its attempts wait")
+	fs.IntVar(&c.SignInFailuresPerEmail, "signin-failures-per-email", c.SignInFailuresPerEmail, "failed sign-ins for one email, from any addresses, before its attempts wait (keep it far above --signin-failures)")
 	fs.DurationVar(&c.SignInWindow, "signin-window", c.SignInWindow, "how long failed sign-ins are counted")
 	fs.StringVar(&c.DBMemoryLimit, "db-memory", c.DBMemoryLimit, "database memory limit, e.g. 256MB")
 	fs.StringVar(&c.GoMemoryLimit, "go-memory", c.GoMemoryLimit, "soft limit of the Go heap (GOMEMLIMIT syntax; off to disable); the GC works harder near it")
@@ -115,6 +149,11 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueMessages, "queue", c.QueueMessages, "messages waiting for commit before answering 429")
 	fs.IntVar(&c.CommitBatch, "commit-batch", c.CommitBatch, "most messages in one commit")
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", c.MaxConcurrent, "ingestion requests decoded at once before answering 429")
+	fs.DurationVar(&c.ReadWait, "read-wait", c.ReadWait, "longest wait of a read for acknowledged writes to be applied before it answers 503 store_lagging")
+	fs.IntVar(&c.MaxConcurrentPerIP, "max-concurrent-per-ip", c.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
+	fs.DurationVar(&c.Body.Timeout, "body-timeout", c.Body.Timeout, "longest time an ingestion or tracker request's body may take (0: no limit)")
+	fs.DurationVar(&c.Body.Grace, "body-grace", c.Body.Grace, "time a body may take before --body-min-rate applies")
+	fs.Int64Var(&c.Body.MinRate, "body-min-rate", c.Body.MinRate, "bytes a second a body must average after --body-grace (0: no minimum)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
@@ -127,10 +166,12 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxKeyLength, "max-key-length", l.MaxKeyLength, "longest attribute key")
 	fs.IntVar(&l.MaxValueLength, "max-value-length", l.MaxValueLength, "longest string attribute value")
 	fs.IntVar(&l.MaxTraits, "max-traits", l.MaxTraits, "most attributes in one message")
+	fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "deepest nesting of objects and arrays in a message")
 	rl := &c.Recording
 	fs.Int64Var(&rl.MaxChunkBytes, "max-recording-chunk", rl.MaxChunkBytes, "largest gzip-compressed recording chunk as sent")
 	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")
 	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
+	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 }
 

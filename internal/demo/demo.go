@@ -2,10 +2,11 @@
 // demo` shows a newcomer: Ledgerly, the accounting SaaS app of the
 // generator (internal/gen), with its surveys and their answers, feedback
 // and session recordings, and Fernhill, a smaller online shop with
-// feedback. Everything goes through the stores' bulk paths and the
-// services' own checks (a survey is validated as the API validates it, a
-// recording chunk as an upload is), so that the dashboard shows what real
-// traffic would have left.
+// feedback; each with the saved segments the segmentation guide names.
+// Everything goes through the stores' bulk paths and the services' own
+// checks (a survey is validated as the API validates it, a segment as the
+// API saves it, a recording chunk as an upload is), so that the dashboard
+// shows what real traffic would have left.
 //
 // The answers follow what the people did: users who did not finish
 // onboarding, rage-clicked or hit errors are more often detractors and
@@ -25,6 +26,7 @@ import (
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/gen"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
@@ -36,6 +38,8 @@ type Services struct {
 	Surveys    *survey.Service
 	Feedback   *feedback.Service
 	Recordings *recording.Service
+	// Segments validates and counts the saved segments.
+	Segments *engine.Engine
 }
 
 // Config says how much to make.
@@ -50,6 +54,9 @@ type Config struct {
 	Now time.Time
 	// Progress, when not nil, hears how the generator is doing.
 	Progress func(gen.Progress)
+	// Author signs the saved segments, as the dashboard signs them with
+	// the account's name; DefaultAuthor when empty.
+	Author string
 }
 
 // Summary counts what a site was filled with.
@@ -59,8 +66,10 @@ type Summary struct {
 	Feedback                      int
 	Recordings, Chunks            int
 	RecordingBytes                int64 // rrweb JSON, before compression
+	Segments                      []SegmentSize
 	// How long each part took: generating and answering (one bulk load,
-	// committed and checkpointed), then the recordings.
+	// committed and checkpointed) and saving the segments, then the
+	// recordings.
 	Loading, Recording time.Duration
 }
 
@@ -73,8 +82,10 @@ const recentDays = 14
 
 // FillSaaS fills an empty site with Ledgerly: cfg.Users people and 90 days
 // of activity, a live NPS survey and an ended onboarding survey with their
-// answers, the feedback tab on with ratings, and recordings of recent
-// sessions.
+// answers, the feedback tab on with ratings, recordings of recent
+// sessions, and saved segments: power users and everyone else,
+// rage-clickers, NPS detractors, converted and churned trials, high- and
+// low-LTV customers, and both variants of the onboarding test.
 func FillSaaS(ctx context.Context, svc Services, site int64, cfg Config) (Summary, error) {
 	cfg.defaults()
 	return fill(ctx, svc, site, cfg, gen.Run, func(ctx context.Context, f *filler, sum *Summary) error {
@@ -85,12 +96,14 @@ func FillSaaS(ctx context.Context, svc Services, site int64, cfg Config) (Summar
 		}
 		sum.Feedback, err = f.fillFeedback(ctx, 0.006)
 		return err
-	})
+	}, func(f *filler) []segmentSpec { return saasSegments(f.npsSurvey) })
 }
 
 // FillShop fills an empty site with Fernhill: cfg.Users people and 90
-// days of browsing and orders, the feedback tab on with ratings, and
-// recordings of a third as many recent sessions as FillSaaS makes.
+// days of browsing and orders, the feedback tab on with ratings,
+// recordings of a third as many recent sessions as FillSaaS makes, and
+// saved segments: cart and checkout abandoners, buyers, VIPs and
+// rage-clickers at checkout.
 func FillShop(ctx context.Context, svc Services, site int64, cfg Config) (Summary, error) {
 	cfg.defaults()
 	cfg.Recordings /= 3
@@ -98,7 +111,7 @@ func FillShop(ctx context.Context, svc Services, site int64, cfg Config) (Summar
 		var err error
 		sum.Feedback, err = f.fillFeedback(ctx, 0.01)
 		return err
-	})
+	}, func(*filler) []segmentSpec { return shopSegments() })
 }
 
 func (c *Config) defaults() {
@@ -114,9 +127,10 @@ func (c *Config) defaults() {
 type generator func(context.Context, gen.Sink, int64, gen.Config, func(gen.Progress)) (gen.Stats, error)
 
 // fill runs a generator into the site through an observer, then answers
-// (surveys, feedback) in the same bulk load, then the recordings.
+// (surveys, feedback) in the same bulk load, then saves the segments,
+// which read what the load committed, then makes the recordings.
 func fill(ctx context.Context, svc Services, site int64, cfg Config, run generator,
-	answer func(context.Context, *filler, *Summary) error) (Summary, error) {
+	answer func(context.Context, *filler, *Summary) error, segments func(*filler) []segmentSpec) (Summary, error) {
 	var sum Summary
 	t := time.Now()
 	b, err := svc.DB.Bulk(ctx)
@@ -138,6 +152,9 @@ func fill(ctx context.Context, svc Services, site int64, cfg Config, run generat
 	if err != nil {
 		return sum, err
 	}
+	if sum.Segments, err = saveSegments(ctx, svc.Segments, svc.DB, site, cfg.Author, segments(f)); err != nil {
+		return sum, err
+	}
 	sum.Loading = time.Since(t)
 	t = time.Now()
 	st, err := f.fillRecordings(ctx, cfg.Recordings)
@@ -156,6 +173,8 @@ type filler struct {
 	start time.Time // the window's start
 	r     *rand.Rand
 	seq   int
+
+	npsSurvey string // the NPS survey's ID, once made
 }
 
 func (f *filler) nextSeq() int {

@@ -50,9 +50,11 @@ func fill(t *testing.T) *filled {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rec.Close() })
-	surveys := survey.New(db, engine.New(db, compiler.DuckDB{}, nil), log, nil)
+	// The data ends at now, so the segments' periods (30d…) end there too.
+	segments := engine.New(db, compiler.DuckDB{}, func() time.Time { return now })
+	surveys := survey.New(db, segments, log, nil)
 	f := &filled{db: db, svc: demo.Services{DB: db, Surveys: surveys, Feedback: feedback.New(db, surveys, log, nil),
-		Recordings: rec}}
+		Recordings: rec, Segments: segments}}
 	for _, s := range []struct {
 		name string
 		id   *int64
@@ -79,6 +81,7 @@ func TestDemo(t *testing.T) {
 	t.Run("answers follow behaviour", func(t *testing.T) { answersFollowBehaviour(t, f) })
 	t.Run("feedback", func(t *testing.T) { feedbackShape(t, f) })
 	t.Run("recordings replay", func(t *testing.T) { recordingsReplay(t, f) })
+	t.Run("saved segments", func(t *testing.T) { savedSegments(t, f) })
 }
 
 // sessionsCountEvents checks that every session, the survey responses'

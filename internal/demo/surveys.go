@@ -85,6 +85,7 @@ func (f *filler) fillSurveys(ctx context.Context) (surveyStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("create the NPS survey: %w", err)
 	}
+	f.npsSurvey = nps.ID
 	onb, err := f.svc.Surveys.Import(ctx, f.site, []byte(onboardingSurvey), f.start, survey.StatusEnded)
 	if err != nil {
 		return st, fmt.Errorf("create the onboarding survey: %w", err)

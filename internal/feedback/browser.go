@@ -44,7 +44,7 @@ func (b *Browser) add(w http.ResponseWriter, r *http.Request, site store.Site) {
 	}
 	if err != nil {
 		if es, ok := survey.AsErrors(err); ok {
-			err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es.Error(), Details: es}
+			err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es[0].Message, Details: es}
 		}
 		apierr.Write(w, b.log, err)
 		return

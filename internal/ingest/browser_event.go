@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"net/http"
+	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -28,7 +29,7 @@ type BrowserEvent struct {
 func (h *Handler) TrackForBrowser(r *http.Request, site store.Site, evs ...BrowserEvent) error {
 	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), remoteAddr: r.RemoteAddr,
 		xff: r.Header.Get("X-Forwarded-For")}
-	req.context.UserAgent = r.UserAgent()
+	req.context.UserAgent = strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	msgs := make([]store.Message, 0, len(evs))
 	for _, ev := range evs {
 		w := map[string]any{"type": "track", "event": ev.Name, "anonymousId": ev.AnonymousID,

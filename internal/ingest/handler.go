@@ -4,6 +4,7 @@
 package ingest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/rand"
@@ -17,8 +18,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/jsoncheck"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -41,13 +44,22 @@ type Config struct {
 	Metrics       *Metrics
 	Log           *slog.Logger
 	Now           func() time.Time
+
+	// MaxConcurrentPerIP bounds those of one client address (an IPv6
+	// /64); more are answered 429 too_many_requests_from_client.
+	MaxConcurrentPerIP int
+	// Body bounds how long a request body may take to arrive.
+	Body admit.BodyLimits
 }
 
 // Handler serves the Segment-spec endpoints.
 type Handler struct {
 	cfg  Config
 	norm normalizer
-	sem  chan struct{}
+	// receiving bounds requests whose bodies are arriving; gate bounds
+	// those being decoded and stored, whose bodies are in.
+	receiving *admit.Gate
+	gate      *admit.Gate
 }
 
 // NewHandler returns an ingestion handler.
@@ -59,9 +71,10 @@ func NewHandler(cfg Config) *Handler {
 		cfg.MaxConcurrent = 64
 	}
 	return &Handler{
-		cfg:  cfg,
-		norm: normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
-		sem:  make(chan struct{}, cfg.MaxConcurrent),
+		cfg:       cfg,
+		norm:      normalizer{limits: cfg.Limits, ua: cfg.UA, geo: cfg.Geo, trustProxy: cfg.TrustProxy, newID: newMessageID},
+		gate:      admit.NewGate(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
+		receiving: admit.NewReceivers(cfg.MaxConcurrent, cfg.MaxConcurrentPerIP, "ingestion requests"),
 	}
 }
 
@@ -123,31 +136,29 @@ func (h *Handler) serve(kind store.Kind) http.HandlerFunc {
 
 // ServeBrowserBatch stores a batch that a browser sent for site, which the
 // caller has already authenticated (the tracker's endpoint checks the key
-// and the page's origin). The body is a batch as /v1/batch takes it and
-// goes through the same validation and pipeline; any writeKey in it is
-// ignored. The device comes from the request's User-Agent header unless the
-// batch's context names another: a browser's own header is the one to
-// trust.
+// and the page's origin) and whose body it has paced (admit.BodyLimits).
+// The body is a batch as /v1/batch takes it and goes through the same
+// validation and pipeline; any writeKey in it is ignored. The device comes
+// from the request's User-Agent header unless the batch's context names
+// another: a browser's own header is the one to trust.
 func (h *Handler) ServeBrowserBatch(w http.ResponseWriter, r *http.Request, site store.Site) {
 	h.fail(w, h.handleBrowser(w, r, site))
 }
 
 func (h *Handler) handleBrowser(w http.ResponseWriter, r *http.Request, site store.Site) error {
-	release, err := h.acquire()
+	body, slot, err := h.receive(w, r)
 	if err != nil {
 		return err
 	}
-	defer release()
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
+	defer slot.Release()
 	b, err := h.decode(body, 0)
 	if err != nil {
 		return err
 	}
 	if b.context.UserAgent == "" {
-		b.context.UserAgent = r.UserAgent()
+		// A header may hold any bytes; it is the browser's, so it is
+		// mended rather than refused.
+		b.context.UserAgent = strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	}
 	return h.accept(w, r, site, 0, b, store.SourceTracker)
 }
@@ -165,34 +176,61 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 }
 
 // acquire takes one of the MaxConcurrent slots for reading and decoding a
-// request, or answers 429 when none is free.
-func (h *Handler) acquire() (release func(), err error) {
-	select {
-	case h.sem <- struct{}{}:
-		return func() { <-h.sem }, nil
-	default:
-		return nil, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
-			Message: "too many requests in progress; retry later", RetryAfter: time.Second}
+// request, within the client address's share, or answers 429 at once
+// without reading the body.
+func (h *Handler) acquire(w http.ResponseWriter, r *http.Request, g *admit.Gate) (admit.Slot, error) {
+	slot, err := g.Acquire(admit.Client(r, h.cfg.TrustProxy))
+	if err != nil {
+		admit.DropBody(w, r)
 	}
+	return slot, err
 }
 
-func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
-	release, err := h.acquire()
+// receive reads a request's body holding a place among the requests being
+// received, then takes a decode slot for the rest of the request, which
+// the caller releases. A slow body never holds a decode slot.
+func (h *Handler) receive(w http.ResponseWriter, r *http.Request) ([]byte, admit.Slot, error) {
+	in, err := h.acquire(w, r, h.receiving)
 	if err != nil {
-		return err
+		return nil, admit.Slot{}, err
 	}
-	defer release()
 	body, err := h.readBody(r)
+	in.Release()
+	if err != nil {
+		return nil, admit.Slot{}, err
+	}
+	slot, err := h.acquire(w, r, h.gate)
+	return body, slot, err
+}
+
+// handle serves a Segment call. A write key in the Authorization header is
+// checked before anything else, so that an unknown key costs no slot and
+// no reading; a key only in the body is checked once the body is in, read
+// within the client's share of slots and the body limits.
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind store.Kind) error {
+	var site store.Site
+	headerKey := basicKey(r)
+	if headerKey != "" {
+		var err error
+		if site, err = h.authenticate(r, headerKey); err != nil {
+			admit.DropBody(w, r)
+			return err
+		}
+	}
+	r.Body = h.cfg.Body.Body(w, r)
+	body, slot, err := h.receive(w, r)
 	if err != nil {
 		return err
 	}
+	defer slot.Release()
 	b, err := h.decode(body, kind)
 	if err != nil {
 		return err
 	}
-	site, err := h.authenticate(r, b.writeKey)
-	if err != nil {
-		return err
+	if headerKey == "" {
+		if site, err = h.authenticate(r, b.writeKey); err != nil {
+			return err
+		}
 	}
 	return h.accept(w, r, site, kind, b, store.SourceServer)
 }
@@ -207,8 +245,12 @@ type decoded struct {
 }
 
 // decode splits a body into messages: a batch's list for kind 0, else the
-// body itself as the one message.
+// body itself as the one message. A body that holds no message is refused:
+// answering 200 to it would tell a broken client that all is well.
 func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return decoded{}, apierr.Invalid("malformed_json", "", "the body must be a JSON object")
+	}
 	if kind != 0 {
 		var probe struct {
 			WriteKey string `json:"writeKey"`
@@ -222,9 +264,24 @@ func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		return decoded{}, apierr.Invalid("malformed_json", "", "the body is not a JSON batch object: %v", err)
 	}
-	if len(b.Batch) > h.cfg.Limits.MaxBatchMessages {
+	switch {
+	case b.Batch == nil:
+		return decoded{}, apierr.Invalid("missing_batch", "batch", "a batch body is {\"batch\": [message, ...]}")
+	case len(b.Batch) == 0:
+		return decoded{}, apierr.Invalid("empty_batch", "batch", "the batch holds no message")
+	case len(b.Batch) > h.cfg.Limits.MaxBatchMessages:
 		return decoded{}, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "batch_too_large", Field: "batch",
 			Message: fmt.Sprintf("%d messages in one batch; the limit is %d", len(b.Batch), h.cfg.Limits.MaxBatchMessages)}
+	}
+	// The envelope's strings apply to every message: each message's own
+	// are checked with the message.
+	for _, f := range []struct{ name, value string }{{"sentAt", b.SentAt}, {"writeKey", b.WriteKey}} {
+		if p := jsoncheck.String(f.name, f.value); p != nil {
+			return decoded{}, apierr.Invalid(p.Code, p.Field, "%s", p.Message)
+		}
+	}
+	if p := b.Context.check("context"); p != nil {
+		return decoded{}, apierr.Invalid(p.Code, p.Field, "%s", p.Message)
 	}
 	return decoded{raws: b.Batch, sentAt: b.SentAt, writeKey: b.WriteKey, context: b.Context}, nil
 }
@@ -267,6 +324,14 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site
 		return h.submitError(err)
 	}
 	for j, o := range outcomes {
+		if o.Refused != nil {
+			// Ingestion checks what the store checks: this is a defect,
+			// reported as a refusal rather than lost.
+			h.cfg.Metrics.Rejected.WithLabelValues(o.Refused.Code).Inc()
+			resp.Rejected = append(resp.Rejected, Rejected{Index: index[j], Code: o.Refused.Code,
+				Field: o.Refused.Field, Message: o.Refused.Message})
+			continue
+		}
 		if o.Duplicate {
 			resp.Duplicates++
 			h.cfg.Metrics.Duplicates.Inc()
@@ -289,6 +354,10 @@ func (h *Handler) submitError(err error) error {
 	case errors.Is(err, ErrOverloaded):
 		return &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded",
 			Message: "the ingestion queue is full; retry later", RetryAfter: time.Second}
+	case errors.Is(err, store.ErrUnavailable):
+		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
+			Message:    "the data could not be stored (is the disk full?); nothing was acknowledged, retry later",
+			RetryAfter: 5 * time.Second}
 	case errors.Is(err, store.ErrBusy):
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "busy",
 			Message: "the database is catching up; retry shortly", RetryAfter: time.Second}
@@ -299,7 +368,7 @@ func (h *Handler) submitError(err error) error {
 		return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "cancelled",
 			Message: "the request ended before its commit was confirmed; retry (duplicates are dropped by messageId)"}
 	}
-	h.cfg.Log.Error("store write failed", "err", err)
+	// The pipeline logged the failed commit: one line for all its requests.
 	return &apierr.Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
 		Message: "the data could not be stored; nothing was acknowledged, retry later", RetryAfter: time.Second}
 }
@@ -311,6 +380,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, limit)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(src)
+		if errors.Is(err, admit.ErrBodyTimeout) {
+			return nil, admit.ErrBodyTimeout
+		}
 		if err != nil {
 			return nil, apierr.Invalid("malformed_body", "", "the body is not valid gzip: %v", err)
 		}
@@ -323,19 +395,25 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 		return nil, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes", limit)}
 	}
+	if errors.Is(err, admit.ErrBodyTimeout) {
+		return nil, admit.ErrBodyTimeout
+	}
 	if err != nil {
 		return nil, apierr.Invalid("malformed_body", "", "the body could not be read: %v", err)
 	}
 	return body, nil
 }
 
-// authenticate finds the site from the write key: the HTTP Basic user name,
-// as Segment's libraries send it, or the body's writeKey.
-func (h *Handler) authenticate(r *http.Request, bodyKey string) (store.Site, error) {
-	key, _, ok := r.BasicAuth()
-	if !ok || key == "" {
-		key = bodyKey
-	}
+// basicKey is the write key as the HTTP Basic user name, as Segment's
+// libraries send it; "" when there is none.
+func basicKey(r *http.Request) string {
+	key, _, _ := r.BasicAuth()
+	return key
+}
+
+// authenticate finds the site of a write key: the HTTP Basic user name or
+// the body's writeKey.
+func (h *Handler) authenticate(r *http.Request, key string) (store.Site, error) {
 	if key == "" {
 		return store.Site{}, &apierr.Error{Status: http.StatusUnauthorized, Code: "unauthorized",
 			Message: "send the site's write key as the HTTP Basic user name"}

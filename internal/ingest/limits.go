@@ -18,6 +18,7 @@ type Limits struct {
 	MaxKeyLength     int   // an attribute key, after flattening
 	MaxValueLength   int   // a string attribute value
 	MaxTraits        int   // attributes in one message
+	MaxDepth         int   // nesting of objects and arrays in a message, the message itself being 1
 }
 
 // DefaultLimits returns the limits used when none are configured.
@@ -31,6 +32,7 @@ func DefaultLimits() Limits {
 		MaxKeyLength:     128,
 		MaxValueLength:   1024,
 		MaxTraits:        200,
+		MaxDepth:         32,
 	}
 }
 

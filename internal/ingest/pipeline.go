@@ -30,6 +30,8 @@ type Pipeline struct {
 	maxQueue int64
 	maxBatch int
 
+	quiet throttle // only Run uses it
+
 	queue   chan *pending
 	queued  atomic.Int64
 	mu      sync.RWMutex // guards stopped against sends to queue
@@ -137,8 +139,20 @@ func (p *Pipeline) commit(group []*pending, size int) {
 	p.metrics.BatchMessages.Observe(float64(len(msgs)))
 	p.queued.Add(-int64(size))
 	p.metrics.QueueDepth.Set(float64(p.queued.Load()))
+	// The one log line of a failure (the requests' answers log nothing),
+	// at most one a second: a full disk refuses every commit.
+	switch {
+	case err == nil:
+	case !p.quiet.due(start):
+	case errors.Is(err, store.ErrBusy):
+		// Back-pressure, not a failure: the requests are answered 503 busy.
+		p.log.Warn("commit refused: the database is catching up", "requests", len(group), "messages", len(msgs),
+			"refused_since_last_line", p.quiet.take())
+	default:
+		p.log.Error("commit failed", "requests", len(group), "messages", len(msgs), "err", err,
+			"failed_since_last_line", p.quiet.take())
+	}
 	if err != nil {
-		p.log.Error("commit failed", "messages", len(msgs), "err", err)
 		p.metrics.CommitErrors.Inc()
 	}
 	off := 0
@@ -167,4 +181,29 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// throttle lets one log line a second through and counts the others.
+type throttle struct {
+	last   time.Time
+	missed int
+}
+
+// due reports whether a line may be logged at now; when not, it counts
+// the line as missed.
+func (t *throttle) due(now time.Time) bool {
+	if now.Sub(t.last) < time.Second {
+		t.missed++
+		return false
+	}
+	t.last = now
+	return true
+}
+
+// take returns the lines missed since the last one logged, and forgets
+// them.
+func (t *throttle) take() int {
+	n := t.missed
+	t.missed = 0
+	return n
 }

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
-	"math"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/jsoncheck"
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // wireMessage is a message as the Segment HTTP tracking API sends it.
@@ -54,6 +54,22 @@ type wireContext struct {
 	} `json:"campaign"`
 }
 
+// check checks the strings of a batch's context, which apply to each of
+// its messages; prefix names the context in the problem.
+func (c *wireContext) check(prefix string) *jsoncheck.Problem {
+	for _, f := range []struct{ name, value string }{
+		{"ip", c.IP}, {"userAgent", c.UserAgent}, {"locale", c.Locale}, {"timezone", c.Timezone},
+		{"page.url", c.Page.URL}, {"page.path", c.Page.Path}, {"page.title", c.Page.Title},
+		{"page.referrer", c.Page.Referrer}, {"campaign.name", c.Campaign.Name}, {"campaign.source", c.Campaign.Source},
+		{"campaign.medium", c.Campaign.Medium}, {"campaign.term", c.Campaign.Term}, {"campaign.content", c.Campaign.Content},
+	} {
+		if p := jsoncheck.String(prefix+"."+f.name, f.value); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
 // pageProps are the page fields Segment puts in a page call's properties.
 type pageProps struct {
 	URL      string `json:"url"`
@@ -90,6 +106,15 @@ func (n *normalizer) normalize(raw json.RawMessage, kind store.Kind, req request
 	if len(raw) > n.limits.MaxMessageBytes {
 		return store.Message{}, &fieldError{"message_too_large", "",
 			fmt.Sprintf("the message is %d bytes; the limit is %d", len(raw), n.limits.MaxMessageBytes)}
+	}
+	// Every string valid UTF-8, every number a float64, nesting bounded:
+	// decided here, before anything is acknowledged, as the database would
+	// refuse the message later.
+	if p := jsoncheck.Check(raw, n.limits.MaxDepth); p != nil {
+		return store.Message{}, &fieldError{p.Code, p.Field, p.Message}
+	}
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+		return store.Message{}, &fieldError{"invalid_message", "", "a message must be a JSON object"}
 	}
 	// Decoding over the batch's context keeps every field the message's
 	// own context leaves out.
@@ -149,14 +174,32 @@ func (n *normalizer) id(field string, raw json.RawMessage) (string, *fieldError)
 			return "", &fieldError{"invalid_id", field, field + " is not a valid JSON string"}
 		}
 	} else {
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil || f != math.Trunc(f) {
+		// An integer as written: 1e3 or 1.0 would name another user than
+		// 1000 or 1.
+		if !integer(raw) {
 			return "", &fieldError{"invalid_id", field, field + " must be a string or an integer"}
 		}
 		s = string(raw)
 	}
 	s = strings.TrimSpace(s)
 	return s, n.limits.checkID(field, s)
+}
+
+// integer reports whether raw is a JSON integer without fraction or
+// exponent.
+func integer(raw []byte) bool {
+	if len(raw) > 0 && raw[0] == '-' {
+		raw = raw[1:]
+	}
+	if len(raw) == 0 {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *normalizer) requireIDs(m *store.Message) *fieldError {
@@ -177,31 +220,53 @@ func (n *normalizer) requireIDs(m *store.Message) *fieldError {
 	return nil
 }
 
+// minTimestamp is the earliest event time accepted (2000-01-01), and a day
+// after the server's clock the latest: earlier dates are a broken clock or
+// a default value (year 1 or 1970 from an unset field), not product usage.
+const minTimestamp = 946684800
+
+func minTime() time.Time { return time.Unix(minTimestamp, 0).UTC() }
+
 // timestamp applies Segment's clock-skew correction: when the sender says
 // both when the event happened and when it sent it, the event time is moved
 // by the difference between the sender's clock and ours.
 func timestamp(w *wireMessage, req request) (time.Time, *fieldError) {
-	tsText := w.Timestamp
+	field, tsText := "timestamp", w.Timestamp
 	if tsText == "" {
-		tsText = w.OriginalTimestamp
+		field, tsText = "originalTimestamp", w.OriginalTimestamp
 	}
 	if tsText == "" {
 		return req.receivedAt, nil
 	}
 	ts, ok := attr.ParseTime(tsText)
 	if !ok {
-		return time.Time{}, &fieldError{"invalid_timestamp", "timestamp",
-			fmt.Sprintf("timestamp %q is not an ISO-8601 date-time", tsText)}
+		return time.Time{}, &fieldError{"invalid_timestamp", field,
+			fmt.Sprintf("%s %q is not an ISO-8601 date-time", field, textlimit.Cut(tsText, 64))}
 	}
-	sentText := w.SentAt
+	sentField, sentText := "sentAt", w.SentAt
 	if sentText == "" {
 		sentText = req.sentAt
 	}
-	if sent, ok := attr.ParseTime(sentText); ok && sentText != "" {
-		ts = req.receivedAt.Add(ts.Sub(sent))
+	if sentText != "" {
+		sent, ok := attr.ParseTime(sentText)
+		// A sentAt that cannot be read is ignored, as Segment does; one
+		// outside the range would move the time by centuries.
+		if ok && (sent.Before(minTime()) || sent.After(req.receivedAt.Add(100*365*24*time.Hour))) {
+			return time.Time{}, &fieldError{"invalid_timestamp", sentField,
+				fmt.Sprintf("sentAt %s is outside the accepted range (%s to a century ahead)",
+					sent.UTC().Format(time.RFC3339), minTime().Format("2006-01-02"))}
+		}
+		if ok {
+			ts = req.receivedAt.Add(ts.Sub(sent))
+		}
+	}
+	if ts.Before(minTime()) {
+		return time.Time{}, &fieldError{"invalid_timestamp", field,
+			fmt.Sprintf("the event time %s is before %s (after the correction by sentAt, if sent)",
+				ts.UTC().Format(time.RFC3339), minTime().Format("2006-01-02"))}
 	}
 	if ts.After(req.receivedAt.Add(24 * time.Hour)) {
-		return time.Time{}, &fieldError{"invalid_timestamp", "timestamp",
+		return time.Time{}, &fieldError{"invalid_timestamp", field,
 			"timestamp is more than a day in the future (check the sender's clock or sentAt)"}
 	}
 	return ts.UTC().Truncate(time.Microsecond), nil
@@ -350,12 +415,7 @@ func pathOf(u string) string {
 	return s
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return textlimit.Cut(s, n) }
 
 // decodeError names the field of a JSON type error.
 func decodeError(err error) *fieldError {

@@ -24,11 +24,14 @@ type Limits struct {
 	// MaxConcurrent bounds chunks being read and decoded at once; more
 	// are answered 429, which bounds the memory uploads take.
 	MaxConcurrent int
+	// MaxConcurrentPerIP bounds those of one client address (an IPv6
+	// /64); more are answered 429 too_many_requests_from_client.
+	MaxConcurrentPerIP int
 }
 
 // DefaultLimits returns the limits used when none are configured.
 func DefaultLimits() Limits {
-	return Limits{MaxChunkBytes: 1 << 20, MaxRawBytes: 8 << 20, MaxConcurrent: 8}
+	return Limits{MaxChunkBytes: 1 << 20, MaxRawBytes: 8 << 20, MaxConcurrent: 8, MaxConcurrentPerIP: 2}
 }
 
 // Fixed limits of a chunk's fields.

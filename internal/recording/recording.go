@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/store"
@@ -63,6 +64,9 @@ type Config struct {
 	Store  Store
 	Blobs  blob.Store
 	Limits Limits
+	// TrustProxy takes the client address, which MaxConcurrentPerIP
+	// counts by, from X-Forwarded-For.
+	TrustProxy bool
 	// Registerer, when not nil, gets the service's metrics.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
@@ -77,9 +81,11 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	enc *zstd.Encoder // EncodeAll and DecodeAll are safe for concurrent use
-	dec *zstd.Decoder
-	sem chan struct{}
+	enc        *zstd.Encoder // EncodeAll and DecodeAll are safe for concurrent use
+	dec        *zstd.Decoder
+	gate       *admit.Gate // chunks being checked and stored
+	receiving  *admit.Gate // chunks whose bodies are arriving
+	trustProxy bool
 	// locks serialise the chunks of one recording, so that of two copies
 	// of a chunk the first is kept whole.
 	locks [64]sync.Mutex
@@ -121,8 +127,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, blobs: cfg.Blobs, limits: cfg.Limits, log: cfg.Log, now: cfg.Now,
-		enc: enc, dec: dec, sem: make(chan struct{}, cfg.Limits.MaxConcurrent),
-		settings: map[int64]store.RecordingSettings{}, quotaFull: map[int64]time.Time{},
+		enc: enc, dec: dec, trustProxy: cfg.TrustProxy,
+		gate:      admit.NewGate(cfg.Limits.MaxConcurrent, cfg.Limits.MaxConcurrentPerIP, "recording chunks"),
+		receiving: admit.NewReceivers(cfg.Limits.MaxConcurrent, cfg.Limits.MaxConcurrentPerIP, "recording chunks"),
+		settings:  map[int64]store.RecordingSettings{}, quotaFull: map[int64]time.Time{},
 		chunks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sightline_recording_chunks_total",
 			Help: "Recording chunks received, by outcome (stored, duplicate, or the error code).",

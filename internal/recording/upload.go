@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -29,10 +30,11 @@ type Result struct {
 	Duplicate bool `json:"duplicate"`
 }
 
-// ServeRecordingChunk stores one chunk for an authenticated site and
-// answers 200 once its blob and index row are durable.
+// ServeRecordingChunk stores one chunk for a site whose key the caller has
+// checked and whose body it has paced (admit.BodyLimits), and answers 200
+// once the chunk's blob and index row are durable.
 func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, site store.Site) {
-	res, err := s.upload(r, site)
+	res, err := s.upload(w, r, site)
 	if err != nil {
 		s.chunks.WithLabelValues(refusal(err)).Inc()
 		apierr.Write(w, s.log, err)
@@ -41,27 +43,52 @@ func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, si
 	apierr.WriteJSON(w, http.StatusOK, res)
 }
 
-func (s *Service) upload(r *http.Request, site store.Site) (Result, error) {
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	default:
-		return Result{}, &apierr.Error{Status: http.StatusTooManyRequests, Code: "overloaded", RetryAfter: time.Second,
-			Message: "too many recording chunks are being received; retry shortly"}
+func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site) (Result, error) {
+	client := admit.Client(r, s.trustProxy)
+	in, err := s.receiving.Acquire(client)
+	if err != nil {
+		admit.DropBody(w, r)
+		return Result{}, err
 	}
+	received := false // whether in is released
+	defer func() {
+		if !received {
+			in.Release()
+		}
+	}()
 	receivedAt := s.now()
 	st, err := s.Settings(r.Context(), site.ID)
 	if err != nil {
 		return Result{}, err
 	}
 	if !st.Enabled {
+		admit.DropBody(w, r)
 		return Result{}, &apierr.Error{Status: http.StatusForbidden, Code: "recording_disabled",
 			Message: "session recording is turned off for this site"}
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(buf)
-	if err := s.readBody(r, buf); err != nil {
+	// The body as sent arrives holding a place among the uploads being
+	// received; only then is a slot taken to decompress, check and store
+	// it, so that slow senders never hold the slots.
+	raw := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(raw)
+	gz, err := s.readRaw(r, raw)
+	in.Release()
+	received = true
+	if err != nil {
 		return Result{}, err
+	}
+	slot, err := s.gate.Acquire(client)
+	if err != nil {
+		return Result{}, err
+	}
+	defer slot.Release()
+	buf := raw
+	if gz {
+		buf = bufPool.Get().(*bytes.Buffer)
+		defer putBuf(buf)
+		if err := s.gunzip(raw, buf); err != nil {
+			return Result{}, err
+		}
 	}
 	c, err := parseChunk(buf.Bytes(), receivedAt)
 	if err != nil {
@@ -85,29 +112,36 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
-// readBody reads the chunk's JSON into buf, gunzipping it when flagged,
-// within the size limits: a decompression bomb stops at MaxRawBytes.
-func (s *Service) readBody(r *http.Request, buf *bytes.Buffer) error {
+// readRaw reads the chunk as sent into buf, within the size limit of its
+// form, and tells whether it is gzip-compressed.
+func (s *Service) readRaw(r *http.Request, buf *bytes.Buffer) (gz bool, err error) {
 	z := r.URL.Query().Get("z")
 	if z != "" && z != "gzip" {
-		return apierr.Invalid("invalid_parameter", "z", "z is gzip (for a gzip-compressed body) or absent")
+		return false, apierr.Invalid("invalid_parameter", "z", "z is gzip (for a gzip-compressed body) or absent")
 	}
-	gz := z == "gzip" || strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
+	gz = z == "gzip" || strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
 	limit := s.limits.MaxRawBytes
 	if gz {
 		limit = s.limits.MaxChunkBytes
 	}
-	body := http.MaxBytesReader(nil, r.Body, limit)
-	var src io.Reader = body
-	if gz {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return wireError(err, s.limits)
-		}
-		defer zr.Close()
-		src = io.LimitReader(zr, s.limits.MaxRawBytes+1)
+	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit)); err != nil {
+		return gz, wireError(err, s.limits)
 	}
-	if _, err := buf.ReadFrom(src); err != nil {
+	if !gz && int64(buf.Len()) > s.limits.MaxRawBytes {
+		return gz, tooLarge("the chunk is over %d bytes; send smaller chunks", s.limits.MaxRawBytes)
+	}
+	return gz, nil
+}
+
+// gunzip decompresses a chunk into buf: a decompression bomb stops at
+// MaxRawBytes.
+func (s *Service) gunzip(raw, buf *bytes.Buffer) error {
+	zr, err := gzip.NewReader(bytes.NewReader(raw.Bytes()))
+	if err != nil {
+		return wireError(err, s.limits)
+	}
+	defer zr.Close()
+	if _, err := buf.ReadFrom(io.LimitReader(zr, s.limits.MaxRawBytes+1)); err != nil {
 		return wireError(err, s.limits)
 	}
 	if int64(buf.Len()) > s.limits.MaxRawBytes {
@@ -120,6 +154,8 @@ func (s *Service) readBody(r *http.Request, buf *bytes.Buffer) error {
 func wireError(err error, l Limits) error {
 	var mb *http.MaxBytesError
 	switch {
+	case errors.Is(err, admit.ErrBodyTimeout):
+		return admit.ErrBodyTimeout
 	case errors.As(err, &mb):
 		return tooLarge("the chunk is over %d bytes as sent (%d gzip-compressed, %d as plain JSON); send smaller chunks",
 			mb.Limit, l.MaxChunkBytes, l.MaxRawBytes)

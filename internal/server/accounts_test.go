@@ -225,7 +225,10 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 }
 
 func TestSignInRateLimit(t *testing.T) {
-	s := startServer(t, func(c *config.Config) { c.TrustProxy = true; c.SignInFailures = 3 })
+	s := startServer(t, func(c *config.Config) {
+		c.TrustProxy = true
+		c.SignInFailures, c.SignInFailuresPerIP, c.SignInFailuresPerEmail = 3, 5, 8
+	})
 	s.setUp(t)
 	b := s.browser(t)
 	signIn := func(email, password, ip string) (int, map[string]any, http.Header) {
@@ -236,26 +239,41 @@ func TestSignInRateLimit(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out, resp.Header
 	}
-	// Per email: failures from three addresses stop a fourth, even with the
-	// right password.
+	// An attacker who knows the owner's email fails three times from one
+	// address: that address must wait for that email, even with the right
+	// password ...
+	const attacker = "203.0.113.7"
 	for i := range 3 {
-		if code, out, _ := signIn("owner@example.com", "wrong password!", fmt.Sprintf("198.51.100.%d", i)); code != http.StatusUnauthorized {
+		if code, out, _ := signIn("owner@example.com", "wrong password!", attacker); code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d %v", i, code, out)
 		}
 	}
-	code, out, h := signIn("owner@example.com", ownerPassword, "198.51.100.9")
+	code, out, h := signIn("owner@example.com", ownerPassword, attacker)
 	if code != http.StatusTooManyRequests || errorCode(out) != "rate_limited" || h.Get("Retry-After") == "" {
 		t.Fatalf("after 3 failures: %d %v Retry-After %q", code, out, h.Get("Retry-After"))
 	}
-	// Per client IP: failures for three emails stop that address only.
-	for i := range 3 {
-		signIn(fmt.Sprintf("user%d@example.com", i), "wrong password!", "203.0.113.7")
+	// ... but the owner, from another address, signs in.
+	if code, out, _ := signIn("owner@example.com", ownerPassword, "198.51.100.1"); code != http.StatusOK {
+		t.Fatalf("the owner from another address: %d %v", code, out)
 	}
-	if code, out, _ := signIn("user9@example.com", "wrong password!", "203.0.113.7"); code != http.StatusTooManyRequests {
-		t.Fatalf("4th failure from one IP: %d %v", code, out)
+	// Per client address: five failures in all, for any emails, stop that
+	// address only.
+	for i := range 2 {
+		signIn(fmt.Sprintf("user%d@example.com", i), "wrong password!", attacker)
+	}
+	if code, out, _ := signIn("user9@example.com", "wrong password!", attacker); code != http.StatusTooManyRequests {
+		t.Fatalf("6th failure from one address: %d %v", code, out)
 	}
 	if code, out, _ := signIn("user9@example.com", "wrong password!", "203.0.113.8"); code != http.StatusUnauthorized {
-		t.Fatalf("another IP: %d %v", code, out)
+		t.Fatalf("another address: %d %v", code, out)
+	}
+	// Per email, from any addresses: eight failures (three above, five
+	// more) make the email wait everywhere.
+	for i := range 5 {
+		signIn("owner@example.com", "wrong password!", fmt.Sprintf("192.0.2.%d", i))
+	}
+	if code, out, _ := signIn("owner@example.com", ownerPassword, "198.51.100.2"); code != http.StatusTooManyRequests {
+		t.Fatalf("after 8 failures for one email from many addresses: %d %v", code, out)
 	}
 }
 

@@ -213,7 +213,10 @@ hj('event', 'hj_event');`,
 	run(t, b, "open the page", chromedp.Navigate(pageOrigin+"/app?utm_source=newsletter&utm_medium=email&utm_campaign=spring"), loaded())
 	run(t, b, "identify and an event",
 		js(`sightline('identify', 'u1', {plan: 'pro', ltv: 420, beta: true, signed_up_at: '2024-05-01'})`),
-		js(`sightline('event', 'export', {format: 'csv', rows: 12})`))
+		js(`sightline('event', 'export', {format: 'csv', rows: 12})`),
+		// Half of a surrogate pair (text cut inside an emoji): the server
+		// refuses text that is not Unicode, the tracker mends it first.
+		js(`sightline('event', 'half_emoji', {title: 'ok \ud83d', pair: '\ud83d\ude00', slash: '\\ud800'})`))
 	// Nonsense never throws into the page (Evaluate fails if it does).
 	run(t, b, "calls with bad arguments", js(`sightline(); sightline(42); sightline('event'); sightline('event', {});
 		sightline('identify', undefined, 'x'); sightline('page', 7); sightline('unknown');
@@ -265,6 +268,10 @@ hj('event', 'hj_event');`,
 		"before_load from the stub queue": func(e event) bool { return e.Name == "before_load" && e.Properties["early"] == true },
 		"hj_event from hj's queue":        func(e event) bool { return e.Name == "hj_event" },
 		"export with properties":          func(e event) bool { return e.Name == "export" && e.Properties["rows"] == 12.0 },
+		"half_emoji mended": func(e event) bool {
+			p := e.Properties
+			return e.Name == "half_emoji" && p["title"] == "ok \uFFFD" && p["pair"] == "😀" && p["slash"] == `\ud800`
+		},
 		"page /app/settings by pushState": func(e event) bool { return e.Type == "page" && e.Path == "/app/settings" },
 		"last_words by sendBeacon":        func(e event) bool { return e.Name == "last_words" },
 		"a $click with offsets": func(e event) bool {

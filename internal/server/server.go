@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,11 +13,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/account"
@@ -31,21 +33,32 @@ import (
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
 	"github.com/sightline/sightline/internal/web"
 )
 
+// Addrs are the addresses a started server listens on.
+type Addrs struct {
+	HTTP    string // the API, ingestion, the tracker and the dashboard
+	Metrics string // Prometheus metrics; "" when their listener is off
+}
+
 // Run serves until ctx ends, then shuts down gracefully. ready, when not
-// nil, receives the listening address once the server accepts requests.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+// nil, receives the listening addresses once the server accepts requests.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- Addrs) error {
 	start := time.Now()
+	if err := dataDir(cfg.DataDir, log); err != nil {
+		return err
+	}
 	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
 		MemoryLimit:  cfg.DBMemoryLimit,
 		Threads:      cfg.DBThreads,
 		MaxAttrKeys:  cfg.MaxAttrKeys,
 		DedupeWindow: cfg.DedupeWindow,
+		SyncWait:     cfg.ReadWait,
 	}, log)
 	if err != nil {
 		return err
@@ -72,7 +85,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux := http.NewServeMux()
 	ing := ingest.NewHandler(ingest.Config{
 		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
-		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, Metrics: metrics, Log: log,
+		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, MaxConcurrentPerIP: cfg.MaxConcurrentPerIP,
+		Body: cfg.Body, Metrics: metrics, Log: log,
 	})
 	ing.Register(mux)
 	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
@@ -81,7 +95,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		db.Close()
 		return fmt.Errorf("open the recordings folder: %w", err)
 	}
-	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording, Registerer: reg, Log: log})
+	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording,
+		TrustProxy: cfg.TrustProxy, Registerer: reg, Log: log})
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
@@ -93,7 +108,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	fb := feedback.New(db, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
 	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Registerer: reg, Log: log,
+	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Body: cfg.Body, Registerer: reg, Log: log,
 		Endpoints: endpoints, ConfigParts: map[string]tracker.ConfigPart{
 			"recording": func(ctx context.Context, site int64) (any, error) { return rec.TrackerConfig(ctx, site) },
 			"feedback":  func(ctx context.Context, site int64) (any, error) { return fb.Settings(ctx, site) },
@@ -106,7 +121,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	trk.Register(mux)
 	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
-		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, Window: cfg.SignInWindow}})
+		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
+			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
 	a := api.New(db, segs, accounts, log).WithRecordings(rec)
 	a.UseSurveys(surveys, fb, db)
@@ -114,7 +130,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health()) })
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sightline_quarantined_messages_total",
+		Help: "Acknowledged messages the database refused, set aside in the quarantine (GET .../quarantine)."},
+		func() float64 { return float64(db.Quarantined()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sightline_apply_lag_messages",
+		Help: "Acknowledged messages waiting to be applied to the database."},
+		func() float64 { return float64(db.Health().Lag) }))
+	if cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", bearerMetrics(cfg.MetricsToken, reg, log))
+	}
 	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -132,23 +157,40 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		db.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	metricsSrv, metricsLn, err := listenMetrics(cfg.MetricsAddr, reg, log)
+	if err != nil {
+		ln.Close()
+		pipe.Stop(context.Background())
+		db.Close()
+		return err
+	}
 	os.Remove(cfg.SocketPath())
 	adminLn, err := net.Listen("unix", cfg.SocketPath())
 	if err != nil {
 		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		pipe.Stop(context.Background())
 		db.Close()
 		return fmt.Errorf("listen on admin socket: %w", err)
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: withHeaders(textOnly(mux, log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts}, log), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
 	g.Go(func() error { return serve(adminSrv, adminLn) })
+	servers := []*http.Server{srv, adminSrv}
+	addrs := Addrs{HTTP: ln.Addr().String()}
+	if metricsSrv != nil {
+		g.Go(func() error { return serve(metricsSrv, metricsLn) })
+		servers = append(servers, metricsSrv)
+		addrs.Metrics = metricsLn.Addr().String()
+	}
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
 	go func() {
@@ -164,7 +206,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			return fmt.Errorf("recording janitor: %w", ctx.Err())
 		}
 	}
-	log.Info("sightline serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "started_in", time.Since(start).Round(time.Millisecond))
+	log.Info("sightline serving", "addr", addrs.HTTP, "metrics", cmp.Or(addrs.Metrics, "off"), "data", cfg.DataDir,
+		"started_in", time.Since(start).Round(time.Millisecond))
 	if len(db.Sites(ctx)) == 0 {
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
 			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
@@ -174,13 +217,55 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
 	if ready != nil {
-		ready <- ln.Addr().String()
+		ready <- addrs
 	}
 	g.Go(func() error {
+		select {
+		case <-db.Dead():
+			return fmt.Errorf("%w: %w", ErrRestart, db.DeadErr())
+		case <-gctx.Done():
+			return nil
+		}
+	})
+	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, srv, adminSrv, pipe, janitor, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
 	})
 	return g.Wait()
+}
+
+// ErrRestart means Run stopped because the database became unusable
+// until it is reopened (DuckDB invalidates itself after a fatal error,
+// such as a checkpoint on a full disk): everything acknowledged is in the
+// write-ahead log, and running again reopens the database and applies it.
+var ErrRestart = errors.New("the store must be reopened")
+
+// dataDir creates the data folder owner-only, and warns when an existing
+// one lets others in. It does not change an existing folder: an operator
+// may have opened it to a backup group on purpose.
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the data folder: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("the data folder is open to other users; it holds every tracked user's data: chmod 700 "+dir,
+			"data", dir, "mode", fmt.Sprintf("%#o", perm))
+	}
+	return nil
+}
+
+// withHeaders sets the headers every answer carries: nosniff, so that no
+// browser takes a JSON answer, an uploaded text or a script for another
+// type than the one it is sent as.
+func withHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
 }
 
 func serve(srv *http.Server, ln net.Listener) error {
@@ -194,7 +279,7 @@ func serve(srv *http.Server, ln net.Listener) error {
 // in-flight requests, whose messages the pipeline still commits), then the
 // pipeline (committing what is queued), then the recording janitor, then
 // the store (checkpointing).
-func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Server, pipe *ingest.Pipeline,
+func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, pipe *ingest.Pipeline,
 	janitor func(context.Context) error, db *duckstore.DB, socket string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -208,10 +293,65 @@ func shutdown(timeout time.Duration, log *slog.Logger, srv, adminSrv *http.Serve
 		}
 	}
 	log.Info("shutting down")
-	step("http", func() error { return errors.Join(srv.Shutdown(ctx), adminSrv.Shutdown(ctx)) })
+	step("http", func() error {
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.Shutdown(ctx))
+		}
+		return errors.Join(errs...)
+	})
 	step("pipeline", func() error { return pipe.Stop(ctx) })
 	step("recording janitor", func() error { return janitor(ctx) })
 	step("store", db.Close)
 	os.Remove(socket)
 	return errors.Join(errs...)
+}
+
+// readyLag is the applier lag beyond which the server reports not ready:
+// reads would wait for it.
+const readyLag = 50_000
+
+// readiness answers /readyz: 200 when the server can take writes and answer
+// reads at once, else 503 with the reasons, so that a load balancer can
+// send traffic elsewhere. /healthz stays a liveness check.
+func readiness(w http.ResponseWriter, h store.Health) {
+	var reasons []string
+	if h.WriteError != "" {
+		reasons = append(reasons, "writes refused: "+h.WriteError)
+	}
+	if h.ApplyError != "" {
+		reasons = append(reasons, "applier failing: "+h.ApplyError)
+	}
+	if h.Lag > readyLag {
+		reasons = append(reasons, fmt.Sprintf("applier lagging: %d messages behind", h.Lag))
+	}
+	status, code := http.StatusOK, "ready"
+	if len(reasons) > 0 {
+		status, code = http.StatusServiceUnavailable, "not_ready"
+	}
+	apierr.WriteJSON(w, status, map[string]any{"status": code, "reasons": reasons, "store": h})
+}
+
+// textOnly refuses a request whose path or query parameters are not UTF-8
+// text (%FF decodes to a byte that is not): no handler has a use for it,
+// and the database's driver crashes binding such a string in a list.
+func textOnly(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) {
+			apierr.Write(w, log, apierr.Invalid("invalid_utf8", "", "the path is not valid UTF-8"))
+			return
+		}
+		for k, vs := range r.URL.Query() {
+			ok := utf8.ValidString(k)
+			for _, v := range vs {
+				ok = ok && utf8.ValidString(v)
+			}
+			if !ok {
+				apierr.Write(w, log, apierr.Invalid("invalid_utf8", strings.ToValidUTF8(k, "\uFFFD"),
+					"the query parameter is not valid UTF-8"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -23,6 +23,7 @@ import (
 // folder, and a site with write key and tokens of every scope.
 type testServer struct {
 	base     string
+	metrics  string // the metrics listener's base URL
 	site     string
 	writeKey string
 	tokens   map[store.Scope]string
@@ -34,17 +35,18 @@ func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 10 * time.Second
 	if tune != nil {
 		tune(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	ready := make(chan server.Addrs, 1)
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-	var addr string
+	var addrs server.Addrs
 	select {
-	case addr = <-ready:
+	case addrs = <-ready:
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	}
@@ -58,7 +60,10 @@ func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{base: "http://" + addr, tokens: map[store.Scope]string{}, admin: ac}
+	s := &testServer{base: "http://" + addrs.HTTP, tokens: map[store.Scope]string{}, admin: ac}
+	if addrs.Metrics != "" {
+		s.metrics = "http://" + addrs.Metrics
+	}
 	site, err := ac.CreateSite(ctx, "Test", []string{"https://app.example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +334,7 @@ func TestLimitsAndBadInput(t *testing.T) {
 		t.Fatalf("gzip batch: %d %v", status, body)
 	}
 	// Metrics count what happened.
-	resp, err := http.Get(s.base + "/metrics")
+	resp, err := http.Get(s.metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

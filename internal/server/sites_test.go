@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -127,5 +130,83 @@ func TestTrackerConfig(t *testing.T) {
 				t.Fatalf("got %s %s, want %d", resp.Status, body, tt.status)
 			}
 		})
+	}
+}
+
+// TestWriteKeyIsReadableByAdmins: the key is in every page's source, so
+// admins can read it back for the snippet; other scopes cannot, and a
+// rotation shows the new key.
+func TestWriteKeyIsReadableByAdmins(t *testing.T) {
+	s := startServer(t, nil)
+	for _, scope := range []store.Scope{store.ScopeRead, store.ScopeWrite} {
+		if code, _ := s.get(t, scope, "/write-key"); code != 403 {
+			t.Errorf("GET /write-key with scope %s: %d, want 403", scope, code)
+		}
+	}
+	if code, out := s.get(t, store.ScopeAdmin, "/write-key"); code != 200 || out["write_key"] != s.writeKey {
+		t.Fatalf("GET /write-key: %d %v, want %s", code, out, s.writeKey)
+	}
+	code, out := s.call(t, store.ScopeAdmin, "POST", "/write-key", "")
+	if code != 200 {
+		t.Fatalf("rotate: %d %v", code, out)
+	}
+	if _, got := s.get(t, store.ScopeAdmin, "/write-key"); got["write_key"] != out["write_key"] || got["write_key"] == s.writeKey {
+		t.Errorf("after rotating: %v, want %v", got["write_key"], out["write_key"])
+	}
+}
+
+// TestKeyAttributes: a site shows a default pick of attributes beside its
+// users (name, email, plan, ltv where present, then the most common), an
+// admin can choose others, which every list then shows, and a choice of
+// attributes the site does not have is refused naming the one at fault.
+func TestKeyAttributes(t *testing.T) {
+	s := startServer(t, nil)
+	for i := range 3 {
+		if code, out := s.send(t, "/v1/identify", fmt.Sprintf(`{"userId":"u%d","traits":{"email":"u%d@example.com",
+			"plan":"pro","ltv":%d,"ab_variant":"A","beta":true,"seats":2,"industry":"retail","country":"NO"}}`, i, i, 10*i)); code != 200 {
+			t.Fatalf("identify: %d %v", code, out)
+		}
+	}
+	sampleKeys := func() []string {
+		t.Helper()
+		code, out := s.call(t, store.ScopeRead, "POST", "/segments/preview", `{"text":"plan = \"pro\""}`)
+		if code != 200 {
+			t.Fatalf("preview: %d %v", code, out)
+		}
+		ms, _ := out["members"].([]any)
+		if len(ms) == 0 {
+			t.Fatalf("preview without sample: %v", out)
+		}
+		var keys []string
+		for k := range ms[0].(map[string]any)["attributes"].(map[string]any) {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return keys
+	}
+	got := sampleKeys()
+	for _, want := range []string{"email", "ltv", "plan"} {
+		if !slices.Contains(got, want) || len(got) != 5 {
+			t.Fatalf("default key attributes %v: want five with %s", got, want)
+		}
+	}
+	if code, out := s.call(t, store.ScopeAdmin, "PATCH", "", `{"key_attributes":["ab_variant","nope"]}`); code != 400 ||
+		errorCode(out) != "unknown_attribute" || out["error"].(map[string]any)["field"] != "key_attributes[1]" {
+		t.Fatalf("unknown key attribute: %d %v", code, out)
+	}
+	if code, out := s.call(t, store.ScopeWrite, "PATCH", "", `{"key_attributes":["ab_variant"]}`); code != 403 {
+		t.Fatalf("a writer chose key attributes: %d %v", code, out)
+	}
+	if code, out := s.call(t, store.ScopeAdmin, "PATCH", "", `{"key_attributes":["ab_variant","ltv"]}`); code != 200 {
+		t.Fatalf("choose key attributes: %d %v", code, out)
+	}
+	if got := sampleKeys(); !slices.Equal(got, []string{"ab_variant", "ltv"}) {
+		t.Errorf("chosen key attributes shown as %v", got)
+	}
+	if code, out := s.call(t, store.ScopeAdmin, "PATCH", "", `{"key_attributes":[]}`); code != 200 {
+		t.Fatalf("back to the default: %d %v", code, out)
+	}
+	if got := sampleKeys(); len(got) != 5 {
+		t.Errorf("default again: %v", got)
 	}
 }

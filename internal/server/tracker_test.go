@@ -137,7 +137,7 @@ func TestTrackerBatchKeyAndOrigin(t *testing.T) {
 	if sess := list[0].(map[string]any); sess["browser"] != "Safari" || sess["os"] != "MacOS" || sess["entry_page"] != "/a" || sess["device_type"] != "desktop" {
 		t.Fatalf("session device = %v", sess)
 	}
-	resp, err := http.Get(s.base + "/metrics")
+	resp, err := http.Get(s.metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,3 +152,10 @@ type RecordingRef struct {
 	SiteID int64
 	ID     string
 }
+
+// SessionMoment is a moment in a browser session, such as when a survey
+// was answered in it.
+type SessionMoment struct {
+	Session string
+	At      time.Time
+}

@@ -17,8 +17,11 @@ type Site struct {
 	Origins  []string `json:"origins"`
 	// RespectDNT makes the browser tracker capture nothing in a browser
 	// that sends Do-Not-Track or Global Privacy Control.
-	RespectDNT bool      `json:"respect_dnt"`
-	CreatedAt  time.Time `json:"created_at"`
+	RespectDNT bool `json:"respect_dnt"`
+	// KeyAttributes are the user attributes shown beside a user wherever
+	// one is listed; empty: a default pick.
+	KeyAttributes []string  `json:"key_attributes"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // SiteUpdate changes a site's settings; a nil field stays as it is. An
@@ -28,6 +31,9 @@ type SiteUpdate struct {
 	Name       *string   `json:"name,omitempty"`
 	Origins    *[]string `json:"origins,omitempty"`
 	RespectDNT *bool     `json:"respect_dnt,omitempty"`
+	// KeyAttributes replaces the chosen key attributes; an empty list
+	// goes back to the default pick.
+	KeyAttributes *[]string `json:"key_attributes,omitempty"`
 }
 
 // FieldError is a value the store refused, naming the field at fault as

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -28,6 +29,12 @@ var (
 	// ErrInvalid means a value given to the store is not acceptable; see
 	// FieldError.
 	ErrInvalid = errors.New("invalid")
+	// ErrLagging means a read waited its whole bound for recent writes to
+	// be applied; the reader should retry shortly.
+	ErrLagging = errors.New("store lagging behind acknowledged writes")
+	// ErrUnavailable means the store cannot make writes durable for now,
+	// such as while its disk is full; nothing of the write was kept.
+	ErrUnavailable = errors.New("storage unavailable")
 )
 
 // Kind is the kind of a message, following the Segment tracking spec.
@@ -153,6 +160,9 @@ type Outcome struct {
 	// before; it is not stored again.
 	Duplicate bool
 	Warnings  []Warning
+	// Refused, when set, says why the message was not stored at all (text
+	// that is not UTF-8; see InvalidText).
+	Refused *Warning
 }
 
 // Writer stores messages durably: when Write returns without error, every
@@ -172,4 +182,32 @@ type Identity struct {
 // both have, into's value wins.
 type Merger interface {
 	Merge(ctx context.Context, siteID int64, from, into Identity) error
+}
+
+// QuarantinedMessage is an acknowledged message that the database refused
+// when it was applied, set aside so that the rest could be.
+type QuarantinedMessage struct {
+	ID        int64           `json:"id"`
+	MessageID string          `json:"message_id"`
+	Kind      string          `json:"type"`
+	Reason    string          `json:"reason"`
+	Message   json.RawMessage `json:"message"` // a readable rendering of what was logged
+	At        time.Time       `json:"quarantined_at"`
+}
+
+// Quarantine lists a site's quarantined messages.
+type Quarantine interface {
+	QuarantinedMessages(ctx context.Context, site int64, limit int, before int64) ([]QuarantinedMessage, error)
+}
+
+// Health is what a store reports of its own state for readiness checks.
+type Health struct {
+	// Lag is how many acknowledged messages wait to be applied.
+	Lag int `json:"lag"`
+	// ApplyError is the last failure to apply them, empty once one works.
+	ApplyError string `json:"apply_error,omitempty"`
+	// WriteError is why writes are refused, such as a full disk.
+	WriteError string `json:"write_error,omitempty"`
+	// Quarantined counts messages set aside since the start.
+	Quarantined int64 `json:"quarantined"`
 }

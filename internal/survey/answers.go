@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // Answers are one response's answers by question ID, each checked against
@@ -64,11 +66,12 @@ func (d *Definition) CheckAnswers(raw map[string]json.RawMessage, completed bool
 	return out, nil
 }
 
+// truncate shortens s for a message, on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return textlimit.Cut(s, n) + "…"
 }
 
 func (d *Definition) question(id string) (Question, bool) {

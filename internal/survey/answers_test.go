@@ -203,7 +203,7 @@ func TestSummarize(t *testing.T) {
 	add(8, true, `{"score": 3, "why": "Bugs", "bugs": ["Export", "Reports"]}`)
 	add(9, false, `{"score": 0, "why": "Price"}`)
 	add(9, false, `{}`)
-	r := survey.Summarize(d, ds, "week")
+	r := survey.Summarize(d, ds, "week", time.Now())
 	if r.Total != 6 || r.Completed != 4 || r.Partial != 2 {
 		t.Fatalf("counts %+v", r)
 	}
@@ -230,7 +230,38 @@ func TestSummarize(t *testing.T) {
 		!r.Trend[1].Start.Equal(at(8).Truncate(24*time.Hour)) {
 		t.Fatalf("trend %+v", r.Trend)
 	}
-	if byDay := survey.Summarize(d, ds, "day"); len(byDay.Trend) != 5 {
+	if byDay := survey.Summarize(d, ds, "day", time.Now()); len(byDay.Trend) != 5 {
 		t.Fatalf("daily trend has %d points", len(byDay.Trend))
+	}
+}
+
+// TestTrendMarksPartialAndThinPeriods: the week under way and a week with
+// few answers are marked, so that a chart does not draw them as solid.
+func TestTrendMarksPartialAndThinPeriods(t *testing.T) {
+	d := parsed(t)
+	var ds []survey.Decoded
+	add := func(at time.Time, score int) {
+		ans, err := d.CheckAnswers(raw(t, fmt.Sprintf(`{"score": %d}`, score)), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, survey.Decoded{SurveyResponse: store.SurveyResponse{CreatedAt: at, Completed: true}, Answers: ans})
+	}
+	week := func(day int) time.Time { return time.Date(2026, 6, day, 10, 0, 0, 0, time.UTC) } // June 1 2026 is a Monday
+	for i := range survey.MinTrendResponses {
+		add(week(1), i%11) // a full week, enough answers
+	}
+	add(week(8), 9) // a finished week with one answer
+	for range 4 {
+		add(week(15), 10) // the week under way
+	}
+	r := survey.Summarize(d, ds, "week", week(17))
+	if len(r.Trend) != 3 {
+		t.Fatalf("trend %+v", r.Trend)
+	}
+	for i, want := range []struct{ partial, few bool }{{false, false}, {false, true}, {true, true}} {
+		if p := r.Trend[i]; p.Partial != want.partial || p.Few != want.few {
+			t.Errorf("week %s: partial %v few %v, want %v %v", p.Start.Format("2006-01-02"), p.Partial, p.Few, want.partial, want.few)
+		}
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/jsoncheck"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/tracker"
 )
@@ -46,10 +48,14 @@ func (b *Browser) Endpoints() map[string]tracker.SiteHandler {
 const MaxBodyBytes = 512 << 10
 
 // ReadJSON decodes a tracker request's JSON body (sent as text/plain, so
-// the browser needs no preflight) within MaxBodyBytes.
+// the browser needs no preflight) within MaxBodyBytes and the time limits
+// the tracker paced it with.
 func ReadJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
+	if errors.Is(err, admit.ErrBodyTimeout) {
+		return admit.ErrBodyTimeout
+	}
 	if errors.As(err, &tooBig) {
 		return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
 			Message: "the body exceeds " + strconv.Itoa(MaxBodyBytes) + " bytes"}
@@ -57,15 +63,23 @@ func ReadJSON(r *http.Request, v any) error {
 	if err != nil {
 		return apierr.Invalid("malformed_body", "", "the body could not be read: %v", err)
 	}
+	if p := jsoncheck.Check(body, maxDepth); p != nil {
+		return apierr.Invalid(p.Code, p.Field, "%s", p.Message)
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return apierr.Invalid("malformed_json", jsonField(err), "the body is not the expected JSON object: %v", err)
 	}
 	return nil
 }
 
+// maxDepth bounds the nesting of a tracker request's JSON: answers are at
+// most a list in an object in the body.
+const maxDepth = 8
+
 func (b *Browser) fail(w http.ResponseWriter, err error) {
 	if es, ok := AsErrors(err); ok {
-		err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es.Error(), Details: es}
+		// The message is the first problem; details list them all once.
+		err = &apierr.Error{Status: http.StatusBadRequest, Code: es[0].Code, Field: es[0].Field, Message: es[0].Message, Details: es}
 	}
 	apierr.Write(w, b.log, err)
 }

@@ -68,7 +68,17 @@ type SegmentResult struct {
 type TrendPoint struct {
 	Start time.Time  `json:"start"`
 	NPS   NPSSummary `json:"nps"`
+	// Partial marks the period that has not ended yet: its score is of
+	// the answers so far.
+	Partial bool `json:"partial,omitempty"`
+	// Few marks a period with fewer than MinTrendResponses answers, whose
+	// score says little; charts leave it out of the line.
+	Few bool `json:"few,omitempty"`
 }
+
+// MinTrendResponses is the fewest answers of a period whose NPS a trend
+// draws as a point of its line.
+const MinTrendResponses = 10
 
 // Results summarise a survey's responses.
 type Results struct {
@@ -137,7 +147,7 @@ func (s *Service) Results(ctx context.Context, sv Survey, q ResultsQuery) (Resul
 	for i, r := range rs {
 		ds[i] = Decoded{SurveyResponse: r, Answers: sv.Definition.DecodeAnswers(r)}
 	}
-	res := Summarize(sv.Definition, ds, q.Interval)
+	res := Summarize(sv.Definition, ds, q.Interval, s.now())
 	res.Dismissed = dismissed
 	keys := respondentKeys(ds)
 	for _, seg := range q.Segments {
@@ -182,7 +192,7 @@ func respondentKeys(ds []Decoded) []int64 {
 
 // Summarize computes results from decoded responses; interval is "day" or
 // "week" (weeks start on Monday, UTC).
-func Summarize(def Definition, ds []Decoded, interval string) Results {
+func Summarize(def Definition, ds []Decoded, interval string, now time.Time) Results {
 	if interval != "day" {
 		interval = "week"
 	}
@@ -258,7 +268,12 @@ func Summarize(def Definition, ds []Decoded, interval string) Results {
 		res.NPS = &nps
 		for start, n := range trend {
 			n.finish()
-			res.Trend = append(res.Trend, TrendPoint{Start: start, NPS: *n})
+			end := start.AddDate(0, 0, 7)
+			if interval == "day" {
+				end = start.AddDate(0, 0, 1)
+			}
+			res.Trend = append(res.Trend, TrendPoint{Start: start, NPS: *n, Partial: now.Before(end),
+				Few: n.Responses < MinTrendResponses})
 		}
 		sort.Slice(res.Trend, func(i, j int) bool { return res.Trend[i].Start.Before(res.Trend[j].Start) })
 	}

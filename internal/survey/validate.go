@@ -68,15 +68,30 @@ func AsErrors(err error) (Errors, bool) {
 }
 
 // checker collects problems.
-type checker struct{ errs Errors }
+type checker struct {
+	errs    Errors
+	dropped int // problems beyond maxErrors, counted but not listed
+}
+
+// maxErrors bounds the problems one answer lists: a body with ten
+// thousand bad keys gets a short answer, not a long one.
+const maxErrors = 20
 
 func (c *checker) add(field, code, format string, args ...any) {
+	if len(c.errs) >= maxErrors {
+		c.dropped++
+		return
+	}
 	c.errs = append(c.errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) err() error {
 	if len(c.errs) == 0 {
 		return nil
+	}
+	if c.dropped > 0 {
+		return append(c.errs, FieldError{Code: "more_errors",
+			Message: fmt.Sprintf("and %d more problems not listed", c.dropped)})
 	}
 	return c.errs
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -34,14 +35,17 @@ func (h *Handler) recording(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// cors authorizes a browser's post and sets the CORS headers of its
-// answer; when it refuses, it has answered.
+// cors authorizes a browser's post, paces its body and sets the CORS
+// headers of its answer; when it refuses, it has answered, without reading
+// the body.
 func (h *Handler) cors(w http.ResponseWriter, r *http.Request) (store.Site, bool) {
 	site, origin, err := h.authorize(r)
 	if err != nil {
+		admit.DropBody(w, r)
 		apierr.Write(w, h.cfg.Log, err)
 		return store.Site{}, false
 	}
+	r.Body = h.cfg.Body.Body(w, r)
 	hdr := w.Header()
 	hdr.Set("Access-Control-Allow-Origin", origin)
 	hdr.Add("Vary", "Origin")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	Ingest BatchServer
 	// Recordings, when not nil, takes recording chunks at POST /t/rec.
 	Recordings ChunkServer
+	// Body bounds how long the body of a batch, chunk or other post may
+	// take to arrive.
+	Body admit.BodyLimits
 	// Registerer, when not nil, gets the tracker's metrics.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger

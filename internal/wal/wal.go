@@ -15,6 +15,7 @@ package wal
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,15 +49,18 @@ type Log struct {
 	lastLSN uint64
 	first   []uint64 // first LSN of each segment, ascending; the last is open
 	buf     []byte
+	// uncut, when not -1, is the size the open segment must be cut back
+	// to before the next append: a failed append's cut failed too.
+	uncut int64
 }
 
 // Open opens the log in dir, creating it when missing, and repairs a torn
 // tail. Segments are rolled over at segmentSize bytes.
 func Open(dir string, segmentSize int64) (*Log, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wal folder: %w", err)
 	}
-	l := &Log{dir: dir, segmentSize: segmentSize}
+	l := &Log{dir: dir, segmentSize: segmentSize, uncut: -1}
 	names, err := filepath.Glob(filepath.Join(dir, "*.wal"))
 	if err != nil {
 		return nil, err
@@ -81,7 +85,7 @@ func Open(dir string, segmentSize int64) (*Log, error) {
 	if lastLSN == 0 {
 		lastLSN = l.first[len(l.first)-1] - 1
 	}
-	f, err := os.OpenFile(last, os.O_RDWR, 0o640)
+	f, err := os.OpenFile(last, os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open wal segment: %w", err)
 	}
@@ -101,14 +105,16 @@ func (l *Log) path(first uint64) string {
 	return filepath.Join(l.dir, fmt.Sprintf("%016x.wal", first))
 }
 
-// create starts a new segment whose first record will be lsn.
+// create starts a new segment whose first record will be lsn. The open
+// segment, if any, is left to the caller.
 func (l *Log) create(lsn uint64) error {
-	f, err := os.OpenFile(l.path(lsn), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(l.path(lsn), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create wal segment: %w", err)
 	}
 	if err := syncDir(l.dir); err != nil {
 		f.Close()
+		os.Remove(l.path(lsn))
 		return err
 	}
 	l.first = append(l.first, lsn)
@@ -120,37 +126,87 @@ func (l *Log) create(lsn uint64) error {
 }
 
 // Append writes payloads as consecutive records and makes them durable. It
-// returns the LSN of the last one.
+// returns the LSN of the last one. When it fails (a full disk, an I/O
+// error) it cuts the segment back to where it was, so that nothing of the
+// failed append remains and a later Append can succeed once the cause is
+// gone.
 func (l *Log) Append(payloads ...[]byte) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
 		return 0, errors.New("wal: closed")
 	}
-	if l.size >= l.segmentSize {
-		if err := l.f.Close(); err != nil {
-			return 0, fmt.Errorf("close wal segment: %w", err)
+	if l.uncut >= 0 {
+		// An earlier failed append could not be cut off: nothing may be
+		// appended after its remains.
+		if err := l.cut(l.uncut); err != nil {
+			return 0, err
 		}
-		if err := l.create(l.lastLSN + 1); err != nil {
+		l.uncut = -1
+	}
+	if l.size >= l.segmentSize {
+		// A new segment that cannot be made leaves the open one in use:
+		// segments may grow past their size, but the log keeps working.
+		if err := l.roll(); err != nil {
 			return 0, err
 		}
 	}
+	size, lastLSN := l.size, l.lastLSN
+	if err := l.write(payloads); err != nil {
+		l.lastLSN = lastLSN
+		if rerr := l.cut(size); rerr != nil {
+			l.uncut = size
+			return 0, errors.Join(err, rerr)
+		}
+		return 0, err
+	}
+	return l.lastLSN, nil
+}
+
+func (l *Log) write(payloads [][]byte) error {
 	for _, p := range payloads {
 		lsn := l.lastLSN + 1
 		l.buf = frame(l.buf[:0], lsn, p)
 		if _, err := l.w.Write(l.buf); err != nil {
-			return 0, fmt.Errorf("write wal: %w", err)
+			return fmt.Errorf("write wal: %w", err)
 		}
 		l.size += int64(len(l.buf))
 		l.lastLSN = lsn
 	}
 	if err := l.w.Flush(); err != nil {
-		return 0, fmt.Errorf("write wal: %w", err)
+		return fmt.Errorf("write wal: %w", err)
 	}
 	if err := l.f.Sync(); err != nil {
-		return 0, fmt.Errorf("sync wal: %w", err)
+		return fmt.Errorf("sync wal: %w", err)
 	}
-	return l.lastLSN, nil
+	return nil
+}
+
+// cut drops everything after offset size of the open segment, both what
+// reached the file and what the buffer holds.
+func (l *Log) cut(size int64) error {
+	l.w = bufio.NewWriterSize(l.f, 1<<20)
+	if err := l.f.Truncate(size); err != nil {
+		return fmt.Errorf("cut failed wal append: %w", err)
+	}
+	if _, err := l.f.Seek(size, io.SeekStart); err != nil {
+		return fmt.Errorf("cut failed wal append: %w", err)
+	}
+	l.size = size
+	return nil
+}
+
+// roll starts a new segment after the open one.
+func (l *Log) roll() error {
+	old, oldW, oldSize := l.f, l.w, l.size
+	if err := l.create(l.lastLSN + 1); err != nil {
+		l.f, l.w, l.size = old, oldW, oldSize
+		return err
+	}
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("close wal segment: %w", err)
+	}
+	return nil
 }
 
 func frame(dst []byte, lsn uint64, payload []byte) []byte {
@@ -212,6 +268,32 @@ func (l *Log) Remove(upTo uint64) error {
 			return fmt.Errorf("remove wal segment: %w", err)
 		}
 		l.first = l.first[1:]
+	}
+	return nil
+}
+
+// probeName is the scratch file of Probe: not a segment (*.wal), so Open
+// ignores one left by a crash.
+const probeName = "probe.tmp"
+
+// Probe reports whether the log's folder takes n bytes more, made
+// durable, now: it writes them to a scratch file beside the segments,
+// syncs it and deletes it, without touching the log. After an Append
+// failed for want of space, it tells whether one of that size would fit.
+// The bytes are random, so that a compressing file system cannot make
+// them fit where the log's records would not.
+func (l *Log) Probe(n int) error {
+	path := filepath.Join(l.dir, probeName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("probe wal folder: %w", err)
+	}
+	buf := make([]byte, n)
+	_, _ = rand.Read(buf)
+	_, err = f.Write(buf)
+	err = errors.Join(err, f.Sync(), f.Close(), os.Remove(path))
+	if err != nil {
+		return fmt.Errorf("probe wal folder: %w", err)
 	}
 	return nil
 }

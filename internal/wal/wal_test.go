@@ -134,3 +134,33 @@ func TestAdvance(t *testing.T) {
 		t.Fatalf("replay = %v", got)
 	}
 }
+
+func TestProbeLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	l, err := wal.Open(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Probe(1 << 16); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(names) != 1 || filepath.Ext(names[0]) != ".wal" {
+		t.Fatalf("after a probe the folder holds %v, want one segment", names)
+	}
+	// A probe file left by a crash is not taken for a segment.
+	if err := os.WriteFile(filepath.Join(dir, "probe.tmp"), []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if l, err = wal.Open(dir, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := replayAll(t, l, 0); len(got) != 1 || got[0] != "1:a" {
+		t.Fatalf("replay = %v", got)
+	}
+}

@@ -41,7 +41,8 @@ type Compiler struct {
 	Dialect Dialect
 	// Historical compiles the segment as it stood at Now, for a moment in
 	// the past: only events and sessions up to Now count, attributes take
-	// the value they had then, and the users are those seen by then.
+	// the value they had then, and the users are those first seen by then
+	// (see universe).
 	// Identities merged since count as one user throughout.
 	Historical bool
 }
@@ -105,12 +106,25 @@ func (b *builder) arg(v any) {
 	b.sql.WriteString("?")
 }
 
-// universe writes the set of all the site's users (identified or not); in
-// a historical query, those with a message up to Now.
+// universe writes the set of all the site's users (identified or not).
+// In a historical query it is those first seen by Now: with an identity
+// created by then, or a message sent by then (messages can be stamped
+// before they arrive: backfills, offline queues; users loaded in bulk
+// are created when they were first seen). All of a site's users were
+// created by now, so a trend's universe at now is the live one, and
+// "not X" counts the same users in both.
 func (b *builder) universe() error {
 	return b.leaf(func() error {
 		if b.c.Historical {
-			b.w("SELECT DISTINCT user_key AS u FROM events WHERE site_id = ")
+			// A union, not "created_at <= Now OR entity_key IN (…)",
+			// which DuckDB runs several times slower. Every message's
+			// user has an identity, so both halves are the same users.
+			b.w("SELECT entity_key AS u FROM identities WHERE site_id = ")
+			b.arg(b.c.Site)
+			b.forUser("entity_key")
+			b.w(" AND kind IN (1, 2)")
+			b.until("created_at")
+			b.w(" UNION SELECT user_key AS u FROM events WHERE site_id = ")
 			b.arg(b.c.Site)
 			b.forUser("user_key")
 			b.until("ts")

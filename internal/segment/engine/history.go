@@ -19,9 +19,11 @@ func (e *Engine) historical(ctx context.Context, site int64, n segment.Node, at 
 }
 
 // SizesAt returns the size n had at each of the moments: counting only
-// events, sessions and attribute values up to that moment, as if it were
-// then. A moment at or after now gives today's size. Identities merged
-// since count as one user throughout.
+// events, sessions and attribute values up to that moment, among the
+// users first seen by then, as if it were then. A moment at or after now
+// gives the live size; a trend's today is counted live by Trend, since a
+// moment read from the clock before the call is past when it runs.
+// Identities merged since count as one user throughout.
 func (e *Engine) SizesAt(ctx context.Context, site int64, n segment.Node, moments []time.Time) ([]int64, error) {
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, err

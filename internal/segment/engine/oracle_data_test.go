@@ -78,7 +78,7 @@ type dataGen struct {
 }
 
 // generateDataset returns a dataset: its messages in the batches to
-// write, then its survey responses and feedback.
+// write, users to load in bulk, then its survey responses and feedback.
 func generateDataset(seed uint64, site int64, now time.Time) dataset {
 	g := &dataGen{r: rand.New(rand.NewPCG(seed, 1)), site: site, now: now, attrTimes: map[time.Time]bool{},
 		groupSeen: map[string]bool{}, surveyTimes: map[time.Time]bool{}}
@@ -91,6 +91,7 @@ func generateDataset(seed uint64, site int64, now time.Time) dataset {
 		}
 		g.user(i, shape)
 	}
+	g.aheadVisitors()
 	slices.SortStableFunc(g.msgs, func(a, b store.Message) int { return a.Timestamp.Compare(b.Timestamp) })
 	var batches [][]store.Message
 	for rest := g.msgs; len(rest) > 0; {
@@ -101,7 +102,7 @@ func generateDataset(seed uint64, site int64, now time.Time) dataset {
 	if len(g.late) > 0 {
 		batches = append(batches, g.late)
 	}
-	return dataset{batches: batches, responses: g.responses, feedback: g.feedback}
+	return dataset{site: site, batches: batches, bulk: g.bulkUsers(), responses: g.responses, feedback: g.feedback}
 }
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }

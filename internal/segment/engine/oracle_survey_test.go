@@ -27,10 +27,12 @@ var (
 	loveTexts   = []string{"fast export", "Export is great", "the reports", "Price"}
 )
 
-// dataset is a generated site: messages in batches, then survey responses
-// and feedback written after them.
+// dataset is a generated site: messages in batches, then users loaded in
+// bulk (oracle_bulk_test.go), then survey responses and feedback.
 type dataset struct {
+	site      int64
 	batches   [][]store.Message
+	bulk      []bulkUser
 	responses []genResponse
 	feedback  []store.FeedbackItem
 }
@@ -51,6 +53,9 @@ func (d dataset) write(ctx context.Context, db *duckstore.DB) (int, error) {
 		for _, o := range out {
 			refused += len(o.Warnings)
 		}
+	}
+	if err := writeBulk(ctx, db, d.site, d.bulk); err != nil {
+		return 0, err
 	}
 	for _, r := range d.responses {
 		if err := db.SaveResponse(ctx, r.r, r.answers); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -47,6 +48,7 @@ type Bulk struct {
 	result  chan error                // each writer's final error
 	failed  atomic.Bool               // set once err is
 	late    map[int64]*[2]int32       // events and pages added to appended sessions, by session
+	events  eventcat.Batch            // the event catalog of the appended events
 	mu      sync.Mutex                // guards err
 	err     error
 	closed  bool
@@ -79,6 +81,13 @@ const (
 func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	release, err := db.exclusive(ctx)
 	if err != nil {
+		return nil, err
+	}
+	// Chunks commit on their own, the catalog's rows once at Close: if
+	// the load fails or the process dies in between, the next start
+	// rebuilds the catalog.
+	if err := db.markEventCatalogStale(ctx, "bulk load"); err != nil {
+		release()
 		return nil, err
 	}
 	var conns []driver.Conn
@@ -271,6 +280,9 @@ func (b *Bulk) Event(user, session int64, m *store.Message) {
 	b.buf.events = append(b.buf.events, bulkEvent{site: m.SiteID, user: user, session: session, kind: uint8(m.Kind),
 		name: m.Name, ts: m.Timestamp, received: m.ReceivedAt, messageID: m.MessageID, url: m.Page.URL,
 		path: m.Page.Path, title: m.Page.Title, referrer: m.Page.Referrer, props: m.Properties})
+	if eventcat.Catalogued(m.Kind) {
+		b.events.Add(m.SiteID, m.Kind, m.Name, m.Timestamp, m.Timestamp, 1, eventcat.SourceBit(store.SourceServer), m.Properties)
+	}
 	b.stats.Events++
 	b.added()
 }
@@ -340,6 +352,7 @@ func (b *Bulk) Close() error {
 	if err == nil {
 		err = b.countLateEvents(ctx)
 	}
+	err = errors.Join(err, b.closeEventCatalog(ctx, err))
 	if _, cerr := db.wconn.ExecContext(ctx, "CHECKPOINT"); cerr != nil && err == nil {
 		err = fmt.Errorf("checkpoint after bulk load: %w", cerr)
 	}

@@ -25,7 +25,7 @@ type siteCache struct {
 }
 
 func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, created_at FROM sites")
+	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, coalesce(key_attributes, []::VARCHAR[]), created_at FROM sites")
 	if err != nil {
 		return fmt.Errorf("load sites: %w", err)
 	}
@@ -38,13 +38,16 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 	for rows.Next() {
 		var s store.Site
 		var hash string
-		var origins []any
-		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &s.CreatedAt); err != nil {
+		var origins, keys []any
+		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &keys, &s.CreatedAt); err != nil {
 			return fmt.Errorf("load sites: %w", err)
 		}
 		s.Origins = make([]string, 0, len(origins))
 		for _, o := range origins {
 			s.Origins = append(s.Origins, fmt.Sprint(o))
+		}
+		for _, k := range keys {
+			s.KeyAttributes = append(s.KeyAttributes, fmt.Sprint(k))
 		}
 		c.byKey[hash] = s
 		c.byPublic[s.PublicID] = s
@@ -85,9 +88,9 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	if _, err := db.sql.ExecContext(ctx,
-		`INSERT INTO sites (id, public_id, name, write_key_hash, origins, respect_dnt, created_at)
-		VALUES (?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
-		s.ID, s.PublicID, s.Name, auth.Hash(key), clean, s.CreatedAt); err != nil {
+		`INSERT INTO sites (id, public_id, name, write_key_hash, write_key, origins, respect_dnt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
+		s.ID, s.PublicID, s.Name, auth.Hash(key), key, clean, s.CreatedAt); err != nil {
 		return store.Site{}, "", fmt.Errorf("create site: %w", err)
 	}
 	db.sites.nextID++
@@ -148,8 +151,11 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 	if u.RespectDNT != nil {
 		s.RespectDNT = *u.RespectDNT
 	}
-	if _, err := db.sql.ExecContext(ctx, "UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ? WHERE id = ?",
-		s.Name, s.Origins, s.RespectDNT, s.ID); err != nil {
+	if u.KeyAttributes != nil {
+		s.KeyAttributes = append([]string(nil), *u.KeyAttributes...)
+	}
+	if _, err := db.sql.ExecContext(ctx, `UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ?,
+		key_attributes = ?::VARCHAR[] WHERE id = ?`, s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), s.ID); err != nil {
 		return store.Site{}, fmt.Errorf("update site: %w", err)
 	}
 	db.sites.byPublic[publicID] = s
@@ -199,4 +205,12 @@ func (db *DB) SiteByWriteKey(_ context.Context, writeKey string) (store.Site, er
 // secret, which is not stored and cannot be shown again.
 func (db *DB) CreateToken(ctx context.Context, siteID int64, scope store.Scope) (store.Token, string, error) {
 	return db.CreateNamedToken(ctx, siteID, scope, "")
+}
+
+// nonNil makes a nil list an empty one, which the driver binds as a list.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -14,10 +15,16 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// errTrial rolls a trial batch's transaction back once every row is in.
+var errTrial = errors.New("trial batch: roll back")
+
 // commit writes a batch in one transaction on the write connection.
 func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
 	var history []attrSet
+	b.catalog = eventCatalogBatch(b)
+	nEvents, nProps := catalogRows(b.catalog)
+	catalogSize, catalogKeys := db.w.catalogRows+int64(nEvents+nProps), db.w.catalogKeys
 	err := db.inTx(ctx, func() error {
 		var changed map[currentKey]*currentVal
 		var err error
@@ -32,10 +39,19 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err != nil {
 			return err
 		}
+		if catalogSize > catalogKeys+db.opts.foldAt {
+			if catalogSize, err = foldEventCatalog(ctx, conn); err != nil {
+				return err
+			}
+			catalogKeys = catalogSize
+		}
 		if err := db.linkGroups(ctx, conn, b); err != nil {
 			return err
 		}
 		if err := db.applyMerges(ctx, conn, b); err != nil {
+			return err
+		}
+		if err := db.insertQuarantine(ctx, conn, b.quarantine); err != nil {
 			return err
 		}
 		if b.lsn > 0 {
@@ -43,11 +59,18 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 				return fmt.Errorf("record applied log position: %w", err)
 			}
 		}
+		if b.trial {
+			return errTrial
+		}
 		return nil
 	})
+	if b.trial && errors.Is(err, errTrial) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
+	db.w.catalogRows, db.w.catalogKeys = catalogSize, catalogKeys
 	// Before the applier advances the applied position (or Merge
 	// returns), so that a reader that waited for these rows also sees
 	// that cached answers about them are stale.
@@ -95,9 +118,9 @@ func (db *DB) deleteReplaced(ctx context.Context, conn querier, b *batch, change
 }
 
 // appendRows appends the batch's new rows with DuckDB's appender, which
-// joins the connection's open transaction.
+// joins the connection's open transaction, the event catalog's included.
 func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed map[currentKey]*currentVal) error {
-	return appendAll(dc, []appendSpec{{"identities", len(b.identities), func(app *duckdb.Appender) error {
+	specs := []appendSpec{{"identities", len(b.identities), func(app *duckdb.Appender) error {
 		for _, r := range b.identities {
 			if err := app.AppendRow(r.site, r.hash, r.kind, r.id, r.key, r.at); err != nil {
 				return err
@@ -113,6 +136,9 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 			props := m.Properties
 			if props == "" {
 				props = "{}"
+			}
+			if db.opts.refuse != nil && db.opts.refuse(m) {
+				return fmt.Errorf("Conversion Error: the test refuses message %s", m.MessageID)
 			}
 			if err := app.AppendRow(m.SiteID, r.user, r.session, uint8(m.Kind), m.Name, m.Timestamp, m.ReceivedAt,
 				m.MessageID, m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, props, uint8(m.Source)); err != nil {
@@ -172,7 +198,8 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 			}
 		}
 		return nil
-	}}})
+	}}}
+	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
 // appendSpec names a table, how many rows a batch has for it, and the

@@ -127,14 +127,13 @@ func (db *DB) RevokeToken(ctx context.Context, id string) error {
 }
 
 // RotateWriteKey gives a site a new write key and returns it; the old key
-// stops working at once. Like the first, the new key is not stored and
-// cannot be shown again.
+// stops working at once.
 func (db *DB) RotateWriteKey(ctx context.Context, siteID int64) (string, error) {
 	key := auth.NewSecret("wk_")
 	hash := auth.Hash(key)
 	db.sites.mu.Lock()
 	defer db.sites.mu.Unlock()
-	res, err := db.sql.ExecContext(ctx, "UPDATE sites SET write_key_hash = ? WHERE id = ?", hash, siteID)
+	res, err := db.sql.ExecContext(ctx, "UPDATE sites SET write_key_hash = ?, write_key = ? WHERE id = ?", hash, key, siteID)
 	if err := affectedOne(res, err, "rotate write key"); err != nil {
 		return "", err
 	}
@@ -146,4 +145,20 @@ func (db *DB) RotateWriteKey(ctx context.Context, siteID int64) (string, error) 
 		}
 	}
 	return key, nil
+}
+
+// WriteKey returns a site's write key, "" for a site made before keys
+// were kept (rotating gives it one). The key is in every page that has the
+// snippet, so it is no secret; the API shows it to admins only all the
+// same.
+func (db *DB) WriteKey(ctx context.Context, siteID int64) (string, error) {
+	var key sql.NullString
+	err := db.sql.QueryRowContext(ctx, "SELECT write_key FROM sites WHERE id = ?", siteID).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("site %d: %w", siteID, store.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read write key: %w", err)
+	}
+	return key.String, nil
 }

@@ -70,10 +70,24 @@ type Options struct {
 	BacklogWait time.Duration
 	// MaxApply bounds the messages applied in one database transaction.
 	MaxApply int
+	// SyncWait bounds how long a read waits for acknowledged writes to be
+	// applied before it gives up with store.ErrLagging (5s).
+	SyncWait time.Duration
 	// BulkChunkRows is how many rows a bulk load commits at once (2M).
 	BulkChunkRows int
+	// EventUsersKeep is the least time a count of users per event is
+	// kept before it is counted again (30s; see EventUsers).
+	EventUsersKeep time.Duration
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// refuse, in tests only, makes the database refuse the messages it
+	// picks when applying them, as it would refuse data it cannot store.
+	refuse func(*store.Message) bool
+	// full, in tests only, makes the write-ahead log's folder refuse
+	// appends and probes while it returns true, as a full disk would.
+	full func() bool
+	// foldAt, in tests only, replaces catalogFoldAt.
+	foldAt int64
 }
 
 func (o *Options) defaults() {
@@ -104,8 +118,17 @@ func (o *Options) defaults() {
 	if o.MaxApply == 0 {
 		o.MaxApply = 50_000
 	}
+	if o.SyncWait == 0 {
+		o.SyncWait = 5 * time.Second
+	}
 	if o.BulkChunkRows == 0 {
 		o.BulkChunkRows = 2_000_000
+	}
+	if o.foldAt == 0 {
+		o.foldAt = catalogFoldAt
+	}
+	if o.EventUsersKeep == 0 {
+		o.EventUsersKeep = 30 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -134,12 +157,23 @@ type DB struct {
 	// touching its session would.
 	catalogMu sync.Mutex
 
-	seqMu  sync.Mutex // guards seq, walBuf, closed, broken; held while logging
+	seqMu  sync.Mutex // guards seq, walBuf, closed, stale, staleSize, resuming; held while logging
 	seq    sequencer
 	wal    *wal.Log
 	walBuf []byte
 	closed bool
-	broken error
+	// stale is set when a log append failed after the sequencer decided:
+	// its memory holds decisions that never reached the disk, so it is
+	// rebuilt from the database before the next write is decided.
+	// staleSize is the size of that append; resuming is set while
+	// resumeWrites runs.
+	stale     error
+	staleSize int
+	resuming  bool
+
+	closing chan struct{}  // closed by Close: background work stops
+	drained chan struct{}  // the applier has drained after a failed log append
+	bg      sync.WaitGroup // background work: resumeWrites
 
 	applyMu     sync.Mutex // guards the fields below; applyCond waits on it
 	applyCond   *sync.Cond
@@ -150,6 +184,11 @@ type DB struct {
 	stopApply   bool
 	pauseApply  bool // tests only: leave logged messages unapplied
 	applierDone chan struct{}
+	applyErr    error         // the last application's failure, nil once one succeeds
+	dead        chan struct{} // closed when the database must be reopened
+	deadErr     error
+	walErr      error // stale, for readers that must not wait for seqMu
+	quarantined int64 // messages set aside since the start
 
 	wmu   sync.Mutex // serialises database writes and guards w and wconn
 	wconn *sql.Conn  // the one connection that writes
@@ -158,13 +197,15 @@ type DB struct {
 	recMu sync.Mutex // serialises writes to the recording tables
 
 	vers *versions // change counters for caches of segment answers
+
+	users userCounts // users per event, counted when asked
 }
 
 // Open opens (creating when missing) the database file at path, applies
 // pending schema migrations and loads the writer's state.
 func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB, error) {
 	opts.defaults()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	dsn := path
@@ -186,11 +227,20 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
-		vers: &versions{}}
+		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
 	db.applyCond = sync.NewCond(&db.applyMu)
+	db.users.init()
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
+	}
+	// DuckDB creates its files as the umask allows (0644 under the usual
+	// 022); they hold every user's data, so only the owner reads them.
+	for _, p := range []string{path, path + ".wal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.sql.Close()
+			return nil, fmt.Errorf("make %s owner-only: %w", p, err)
+		}
 	}
 	if err := db.sites.load(ctx, db.sql); err != nil {
 		db.sql.Close()
@@ -200,6 +250,10 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("open write connection: %w", err)
+	}
+	if err := db.rebuildEventCatalogIfStale(ctx); err != nil {
+		db.closeDB()
+		return nil, err
 	}
 	if err := db.loadWriter(ctx); err != nil {
 		db.closeDB()
@@ -245,7 +299,7 @@ func (db *DB) recover(ctx context.Context, dir string) error {
 		if len(work) == 0 {
 			return nil
 		}
-		if err := db.applyPending(ctx, work); err != nil {
+		if _, err := db.applyPending(ctx, work); err != nil {
 			return err
 		}
 		total += n
@@ -255,7 +309,12 @@ func (db *DB) recover(ctx context.Context, dir string) error {
 	err = l.Replay(uint64(applied), func(lsn uint64, payload []byte) error {
 		ds, err := decodeBatch(payload)
 		if err != nil {
-			return fmt.Errorf("log record %d: %w", lsn, err)
+			// A record this version cannot read must not stop the start:
+			// it is set aside whole, in order.
+			if err := flush(); err != nil {
+				return err
+			}
+			return db.quarantineRecord(ctx, lsn, payload, err)
 		}
 		work = append(work, pendingBatch{lsn: lsn, ds: ds})
 		n += len(ds)
@@ -290,11 +349,14 @@ func (db *DB) Close() error {
 	if already {
 		return nil
 	}
+	close(db.closing)
+	db.bg.Wait()
 	db.applyMu.Lock()
 	db.stopApply = true
 	db.applyMu.Unlock()
 	db.applyCond.Broadcast()
 	<-db.applierDone
+	db.users.stop()
 	return errors.Join(db.wal.Close(), db.closeDB())
 }
 
@@ -304,7 +366,16 @@ func (db *DB) closeDB() error {
 	defer db.wmu.Unlock()
 	var errs []error
 	if db.wconn != nil {
-		if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil {
+		// An invalidated database can be neither checkpointed nor written:
+		// what it did not apply is in the write-ahead log for the next open.
+		_, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT")
+		if err != nil && strings.Contains(err.Error(), "other write transactions active") {
+			// At close every acknowledged write is committed (or in the
+			// log): a transaction still open elsewhere answered nobody,
+			// and FORCE CHECKPOINT rolls it back.
+			_, err = db.wconn.ExecContext(context.Background(), "FORCE CHECKPOINT")
+		}
+		if err != nil && !invalidated(err) {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
 		errs = append(errs, db.wconn.Close())

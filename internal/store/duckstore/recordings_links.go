@@ -3,32 +3,81 @@ package duckstore
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
-// RecordingsBySession returns, for each of the browser session IDs that
-// has a recording with at least one stored chunk, that recording's ID: how
-// a survey answer or a feedback item links to what its author did. The
-// recorder names a recording SESSION-TAB (each tab records on its own);
-// of several tabs, the first recording is given.
-func (db *DB) RecordingsBySession(ctx context.Context, site int64, sessions []string) (map[string]string, error) {
-	out := map[string]string{}
-	if len(sessions) == 0 {
+// linkSlack is how far outside a recording's first and last event a moment
+// may lie and still be in it: the recorder uploads a chunk every few
+// seconds, so an answer given just after the last upload is still part of
+// the visit.
+const linkSlack = time.Minute
+
+// RecordingsAt returns, for each moment, the recording that was playing
+// in its browser session then, or "" when none was: how a survey answer
+// or a feedback item links to what its author did. The recorder names a
+// recording SESSION-TAB (each tab records on its own); of the session's
+// recordings the one whose time span holds the moment, or is nearest to
+// it within linkSlack, is given, and of equals the one started last.
+func (db *DB) RecordingsAt(ctx context.Context, site int64, moments []store.SessionMoment) ([]string, error) {
+	out := make([]string, len(moments))
+	if len(moments) == 0 {
 		return out, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT s, arg_min(id, started_at) FROM
-		(SELECT split_part(browser_session, '-', 1) AS s, id, started_at FROM recordings
-		WHERE site_id = ? AND chunk_count > 0)
-		WHERE list_contains(?::VARCHAR[], s) GROUP BY s`, site, sessions)
+	idx := make([]int64, 0, len(moments))
+	sessions := make([]string, 0, len(moments))
+	ats := make([]time.Time, 0, len(moments))
+	for i, m := range moments {
+		if m.Session == "" {
+			continue
+		}
+		idx, sessions, ats = append(idx, int64(i)), append(sessions, m.Session), append(ats, m.At.UTC())
+	}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT q.i, arg_min(r.id, (
+			greatest(epoch_ms(r.started_at) - epoch_ms(q.t), epoch_ms(q.t) - epoch_ms(r.ended_at), 0),
+			-epoch_ms(r.started_at)))
+		FROM (SELECT unnest(?::BIGINT[]) AS i, unnest(?::VARCHAR[]) AS s, unnest(?::TIMESTAMP[]) AS t) q
+		JOIN recordings r ON r.site_id = ? AND r.chunk_count > 0 AND split_part(r.browser_session, '-', 1) = q.s
+			AND r.started_at <= q.t + to_milliseconds(?) AND r.ended_at >= q.t - to_milliseconds(?)
+		GROUP BY q.i`, idx, sessions, ats, site, linkSlack.Milliseconds(), linkSlack.Milliseconds())
 	if err != nil {
-		return nil, fmt.Errorf("find recordings by session: %w", err)
+		return nil, fmt.Errorf("find the recordings of answers: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var s, id string
-		if err := rows.Scan(&s, &id); err != nil {
-			return nil, fmt.Errorf("find recordings by session: %w", err)
+		var i int64
+		var id string
+		if err := rows.Scan(&i, &id); err != nil {
+			return nil, fmt.Errorf("find the recordings of answers: %w", err)
 		}
-		out[s] = id
+		out[i] = id
+	}
+	return out, rows.Err()
+}
+
+// UsersWithRecordings returns which of the users (by key) have at least
+// one recording with a stored chunk.
+func (db *DB) UsersWithRecordings(ctx context.Context, site int64, keys []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT user_key FROM (`+recordingUsers+`) r
+		WHERE r.site_id = ? AND r.chunk_count > 0 AND list_contains(?::BIGINT[], r.user_key)`, site, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find users with recordings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("find users with recordings: %w", err)
+		}
+		out[k] = true
 	}
 	return out, rows.Err()
 }

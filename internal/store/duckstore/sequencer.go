@@ -6,6 +6,8 @@ import (
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/store"
+
+	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // sequencer holds what Write decides with before anything is logged: the
@@ -30,6 +32,10 @@ func (db *DB) decide(msgs []store.Message) ([]store.Outcome, []decided) {
 	ds := make([]decided, 0, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
+		if f := store.InvalidText(m); f != "" {
+			out[i].Refused = &store.Warning{Code: "invalid_utf8", Field: f, Message: f + " is not valid UTF-8"}
+			continue
+		}
 		if m.MessageID != "" && !db.seq.seen.add(messageHash(m.SiteID, m.MessageID)) {
 			out[i].Duplicate = true
 			continue
@@ -91,11 +97,12 @@ func (db *DB) decideAttrs(d *decided, out *store.Outcome, m *store.Message, enti
 	}
 }
 
+// truncate shortens s for a message, on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return textlimit.Cut(s, n) + "…"
 }
 
 // loadSequencer rebuilds the sequencer from the database, which must hold
@@ -121,9 +128,14 @@ func (db *DB) loadSequencer(ctx context.Context) error {
 		s.keyCount[k.site]++
 	}
 	rows.Close()
-	// The newest message IDs, oldest first so the ring evicts in order.
+	// The newest message IDs, oldest first so the ring evicts in order;
+	// quarantined messages were acknowledged too, so a retry of one is a
+	// duplicate as well.
 	rows, err = db.sql.QueryContext(ctx, `SELECT site_id, message_id FROM (
-		SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
+		SELECT site_id, message_id, received_at FROM (
+			SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
+			UNION ALL
+			SELECT site_id, message_id, quarantined_at FROM quarantine WHERE message_id <> '')
 		ORDER BY received_at DESC LIMIT ?) ORDER BY received_at`, db.opts.DedupeWindow)
 	if err != nil {
 		return fmt.Errorf("load recent message ids: %w", err)

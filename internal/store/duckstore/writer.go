@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -24,6 +25,10 @@ type writerState struct {
 	open        map[int64]*session      // open session by user key
 	backfill    map[int64]*backfill     // latest backfill session by user key (closed, on disk)
 	lastSweep   time.Time
+	// The event catalog's tables hold catalogRows rows, of which
+	// catalogKeys distinct keys: it is folded once the partial rows
+	// beyond one per key pass catalogFoldAt.
+	catalogRows, catalogKeys int64
 }
 
 // batch collects the rows one applied batch will commit.
@@ -39,8 +44,13 @@ type batch struct {
 	closed     []*session
 	rewritten  []int64        // closed sessions of earlier batches that this one changes
 	absent     map[int64]bool // identity hashes known not to exist
+	quarantine []quarantineRow
+	catalog    *eventcat.Batch // the events' aggregate, for the event catalog (set by commit)
 	now        time.Time
 	lsn        uint64 // the last log record the batch holds
+	// trial rolls the transaction back instead of committing it: it only
+	// asks whether the database would take the batch.
+	trial bool
 }
 
 func newBatch(now time.Time) *batch {
@@ -100,8 +110,8 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 	if db.closed {
 		return nil, store.ErrClosed
 	}
-	if db.broken != nil {
-		return nil, db.broken
+	if err := db.refresh(ctx); err != nil {
+		return nil, err
 	}
 	if err := db.waitBacklog(ctx); err != nil {
 		return nil, err
@@ -111,16 +121,48 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		return out, nil
 	}
 	db.walBuf = encodeBatch(db.walBuf[:0], ds)
-	lsn, err := db.wal.Append(db.walBuf)
+	lsn, err := db.appendLog(db.walBuf)
 	if err != nil {
-		// The decisions above are in memory but not on disk: refuse every
-		// further write until a restart rebuilds the state from disk.
-		db.broken = fmt.Errorf("write-ahead log failed, restart needed: %w", err)
-		db.log.Error("write-ahead log append failed; refusing writes", "err", err)
-		return nil, db.broken
+		// The log cut the failed append off, but the decisions above are
+		// in memory: they are forgotten before the next write.
+		db.stale, db.staleSize = err, len(db.walBuf)
+		db.applyMu.Lock()
+		db.walErr = err
+		db.applyMu.Unlock()
+		db.log.Error("write-ahead log append failed; writes are refused until it works again", "err", err)
+		if !db.resuming {
+			db.resuming = true
+			db.bg.Add(1)
+			go db.resumeWrites()
+		}
+		return nil, fmt.Errorf("append to the write-ahead log: %w: %w", store.ErrUnavailable, err)
 	}
 	db.enqueue(lsn, ds)
 	return out, nil
+}
+
+// refresh rebuilds the sequencer after a failed log append, once the
+// database holds everything logged, and refuses the write until then.
+func (db *DB) refresh(ctx context.Context) error {
+	if db.stale == nil {
+		return nil
+	}
+	db.applyMu.Lock()
+	waiting, applyErr := db.pendingMsgs, db.applyErr
+	db.applyMu.Unlock()
+	if waiting > 0 {
+		return fmt.Errorf("%w: %d logged messages wait to be applied after a failed log append (%v; last apply error: %v)",
+			store.ErrUnavailable, waiting, db.stale, applyErr)
+	}
+	if err := db.loadSequencer(ctx); err != nil {
+		return fmt.Errorf("%w: rebuild after a failed log append: %w", store.ErrUnavailable, err)
+	}
+	db.log.Info("write-ahead log appends resumed", "after", db.stale)
+	db.stale = nil
+	db.applyMu.Lock()
+	db.walErr = nil
+	db.applyMu.Unlock()
+	return nil
 }
 
 // pendingBatch is logged messages waiting to be applied.
@@ -140,12 +182,16 @@ func (db *DB) enqueue(lsn uint64, ds []decided) {
 
 // waitBacklog holds a write back while the database is more than
 // MaxBacklog messages behind the log: slower answers are the first form of
-// back-pressure. After BacklogWait it gives up with errBacklog.
+// back-pressure. After BacklogWait it gives up with errBacklog; at once
+// when the applier is failing (a full disk), as waiting would not help.
 func (db *DB) waitBacklog(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
 	if db.pendingMsgs <= db.opts.MaxBacklog {
 		return nil
+	}
+	if db.applyErr != nil {
+		return fmt.Errorf("%w: %d messages wait to be applied: %v", store.ErrUnavailable, db.pendingMsgs, db.applyErr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, db.opts.BacklogWait)
 	defer cancel()
@@ -165,7 +211,9 @@ func (db *DB) waitBacklog(ctx context.Context) error {
 }
 
 // Sync waits until every message acknowledged before the call is in the
-// database. Readers call it first, so that answers are always fresh.
+// database. Readers call it first, so that answers are always fresh. It
+// waits at most Options.SyncWait, then returns store.ErrLagging: a read
+// never hangs on an applier that cannot catch up.
 func (db *DB) Sync(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
@@ -173,7 +221,9 @@ func (db *DB) Sync(ctx context.Context) error {
 	if db.appliedLSN >= target {
 		return nil
 	}
-	stop := context.AfterFunc(ctx, func() {
+	wctx, cancel := context.WithTimeout(ctx, db.opts.SyncWait)
+	defer cancel()
+	stop := context.AfterFunc(wctx, func() {
 		db.applyMu.Lock()
 		db.applyCond.Broadcast()
 		db.applyMu.Unlock()
@@ -182,6 +232,10 @@ func (db *DB) Sync(ctx context.Context) error {
 	for db.appliedLSN < target {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("wait for recent data: %w", err)
+		}
+		if wctx.Err() != nil {
+			return fmt.Errorf("%w: %d messages not applied after %s (last apply error: %v)",
+				store.ErrLagging, db.pendingMsgs, db.opts.SyncWait, db.applyErr)
 		}
 		db.applyCond.Wait()
 	}
@@ -194,6 +248,7 @@ func (db *DB) Sync(ctx context.Context) error {
 // cost is shared by ever more messages.
 func (db *DB) runApplier() {
 	defer close(db.applierDone)
+	const maxBackoff = 2 * time.Second
 	backoff := 100 * time.Millisecond
 	for {
 		db.applyMu.Lock()
@@ -212,7 +267,8 @@ func (db *DB) runApplier() {
 		work := append([]pendingBatch(nil), db.pending[:take]...)
 		db.applyMu.Unlock()
 
-		err := db.applyPending(context.Background(), work)
+		done, err := db.applyPending(context.Background(), work)
+		db.advance(work[:done], err)
 		if err != nil {
 			db.applyMu.Lock()
 			stopping := db.stopApply
@@ -222,31 +278,87 @@ func (db *DB) runApplier() {
 					"messages", n, "err", err)
 				return
 			}
-			db.log.Error("applying logged messages failed; will retry", "messages", n, "err", err)
+			if invalidated(err) {
+				// DuckDB refuses every further use of this instance (a
+				// checkpoint failed on a full disk): only reopening the
+				// database helps. What was logged stays in the log.
+				db.log.Error("the database must be reopened; the store stops applying until it is (acknowledged messages are safe in the write-ahead log)",
+					"messages", n, "err", err)
+				db.die(err)
+				return
+			}
+			db.log.Error("applying logged messages failed; will retry", "messages", n, "err", err, "retry_in", backoff)
 			time.Sleep(backoff)
-			backoff = min(2*backoff, 10*time.Second)
+			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		db.applyMu.Lock()
-		db.pending = db.pending[take:]
-		db.pendingMsgs -= n
-		db.appliedLSN = work[len(work)-1].lsn
-		db.applyMu.Unlock()
-		db.applyCond.Broadcast()
-		if err := db.wal.Remove(work[len(work)-1].lsn); err != nil {
-			db.log.Warn("remove applied log segments", "err", err)
-		}
 	}
 }
 
-// applyPending writes logged batches to the database in one transaction,
-// recording the last LSN with them so that a replay never applies twice.
-func (db *DB) applyPending(ctx context.Context, work []pendingBatch) error {
+// advance records that the records of applied are in the database, and
+// the outcome of the last application.
+func (db *DB) advance(applied []pendingBatch, err error) {
+	db.applyMu.Lock()
+	db.applyErr = err
+	n := 0
+	for _, pb := range applied {
+		n += len(pb.ds)
+	}
+	if len(applied) > 0 {
+		db.pending = db.pending[len(applied):]
+		db.pendingMsgs -= n
+		db.appliedLSN = applied[len(applied)-1].lsn
+	}
+	drained := db.pendingMsgs == 0 && db.walErr != nil
+	db.applyMu.Unlock()
+	if len(applied) == 0 {
+		return
+	}
+	db.applyCond.Broadcast()
+	if drained {
+		select {
+		case db.drained <- struct{}{}: // resumeWrites tries at once
+		default:
+		}
+	}
+	if err := db.wal.Remove(applied[len(applied)-1].lsn); err != nil {
+		db.log.Warn("remove applied log segments", "err", err)
+	}
+}
+
+// applyPending writes logged batches to the database, recording each
+// one's LSN with it so that a replay never applies twice, and returns how
+// many of work's records are applied (a prefix). It tries all of them in
+// one transaction; when the database refuses that for a reason of the
+// data rather than of the disk, it applies them one record at a time and
+// sets the messages it refuses aside (see quarantine.go), so that one bad
+// message never stops the others.
+func (db *DB) applyPending(ctx context.Context, work []pendingBatch) (int, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
+	err := db.applyRecords(ctx, work, nil)
+	if err == nil {
+		return len(work), nil
+	}
+	if transient(err) {
+		return 0, err
+	}
+	db.log.Warn("the database refused a batch; applying its records one by one", "records", len(work), "err", err)
+	for i, pb := range work {
+		if err := db.applyRecord(ctx, pb); err != nil {
+			return i, err
+		}
+	}
+	return len(work), nil
+}
+
+// applyRecords applies the records of work and the quarantined messages q
+// in one transaction.
+func (db *DB) applyRecords(ctx context.Context, work []pendingBatch, q []quarantineRow) error {
 	b := newBatch(db.opts.Now())
 	b.lsn = work[len(work)-1].lsn
+	b.quarantine = q
 	var ds []decided
 	if len(work) == 1 {
 		ds = work[0].ds
@@ -349,6 +461,10 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		return fmt.Errorf("load next session id: %w", err)
 	}
 	if err := db.loadOpenSessions(ctx, w); err != nil {
+		return err
+	}
+	var err error
+	if w.catalogRows, w.catalogKeys, err = countCatalogRows(ctx, q); err != nil {
 		return err
 	}
 	db.w = w

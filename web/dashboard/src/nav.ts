@@ -31,6 +31,7 @@ export const navigation: NavGroup[] = [
       { label: 'Segments', href: (s) => `/s/${s}/segments`, section: 'segments' },
       { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },
+      { label: 'Events', href: (s) => `/s/${s}/events`, section: 'events' },
     ],
   },
   {

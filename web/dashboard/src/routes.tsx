@@ -5,6 +5,7 @@ import type { FunctionComponent } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { AccountPage } from './pages/account';
 import { CatalogPage } from './pages/catalog';
+import { EventsPage } from './pages/events';
 import { PlayerPage } from './pages/player';
 import { ProfilePage } from './pages/profile';
 import { RecordingsPage } from './pages/recordings';
@@ -55,6 +56,7 @@ export const routes: Route[] = [
   { path: '/s/:site/users', page: UsersPage },
   { path: '/s/:site/users/:id', page: ProfilePage },
   { path: '/s/:site/attributes', page: CatalogPage },
+  { path: '/s/:site/events', page: EventsPage },
   { path: '/s/:site/recordings', page: RecordingsPage },
   { path: '/s/:site/recordings/:rec', page: PlayerPage },
   { path: '/s/:site/segments', page: SegmentsPage },

@@ -18,6 +18,7 @@ export interface Site {
   created_at: string;
   access?: Access;
   respect_dnt?: boolean;
+  key_attributes?: string[] | null; // shown beside users; empty: a default pick
 }
 
 /** The answer of GET /api/v1/me, of sign-in, setup and invite acceptance. */
@@ -119,6 +120,17 @@ export interface Rejection {
   at: string;
 }
 
+// A message that was acknowledged but that the database refused when
+// applying it: set aside with the reason.
+export interface QuarantinedMessage {
+  id: number;
+  message_id: string;
+  type: string;
+  reason: string;
+  message: unknown;
+  quarantined_at: string;
+}
+
 export interface Member {
   user_id: string;
   key: number;
@@ -130,6 +142,8 @@ export interface Problem {
   column?: number;
   path?: string;
   message: string;
+  /** Warnings only: known names to use instead, nearest first. */
+  suggestions?: string[];
 }
 
 export interface Preview {
@@ -138,6 +152,31 @@ export interface Preview {
   text: string;
   definition: Condition;
   took_ms: number;
+  /** Events and property keys the site has not seen: not errors, but likely typos. */
+  warnings?: Problem[];
+}
+
+/** A JSON type a property's values had; datetime is a string that reads as an ISO-8601 date. */
+export type PropertyType = 'string' | 'number' | 'boolean' | 'datetime' | 'object' | 'array' | 'null';
+
+export interface EventProperty {
+  key: string;
+  types: PropertyType[];
+  count: number;
+  sample_values: string[];
+}
+
+/** One event of the event catalog: a track event, or a page or screen view, by name. */
+export interface EventInfo {
+  name: string;
+  kind: 'track' | 'page' | 'screen';
+  count: number;
+  /** Distinct users; left out when not asked for. */
+  users?: number;
+  first_seen: string;
+  last_seen: string;
+  sources: ('tracker' | 'server')[];
+  properties?: EventProperty[];
 }
 
 export interface SavedSegment {

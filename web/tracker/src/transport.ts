@@ -13,6 +13,7 @@
 // - The body is text/plain so no CORS preflight is needed.
 
 import { safe } from './safe';
+import { toJSON } from './json';
 
 const DELAY = 1000;
 const MAX_BATCH = 50;
@@ -49,12 +50,12 @@ export function resume(): void {
  */
 export function configure(endpoint: string, ctx: object): void {
   url = endpoint;
-  context = JSON.stringify(ctx);
+  context = toJSON(ctx);
 }
 
 /** Queues a message. */
 export function push(msg: object): void {
-  const s = JSON.stringify(msg);
+  const s = toJSON(msg);
   if (s.length > MAX_MESSAGE) return; // the server would refuse it
   queue.push(s);
   if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);

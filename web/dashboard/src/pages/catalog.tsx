@@ -1,5 +1,6 @@
 // The attribute catalog: every key with its type, how many users have it,
-// sample values and refused values; admins change a key's type.
+// sample values and refused values; admins change a key's type. Below,
+// the messages the database refused (the quarantine).
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, query, sitePath } from '../api';
@@ -12,7 +13,7 @@ import { formatCount, formatTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
-import type { AttrType, CatalogKey, Rejection } from '../types';
+import type { AttrType, CatalogKey, QuarantinedMessage, Rejection } from '../types';
 
 const types: AttrType[] = ['string', 'number', 'boolean', 'datetime'];
 
@@ -114,6 +115,7 @@ export function CatalogPage() {
         </div>
       )}
       <Rejections keyFilter={rejKey} setKeyFilter={setRejKey} keys={(cat.data || []).filter((k) => k.rejections > 0).map((k) => k.key)} />
+      <Quarantine />
       {changing && (
         <ChangeType
           attr={changing}
@@ -184,6 +186,57 @@ function Rejections(props: { keyFilter: string; setKeyFilter: (k: string) => voi
                     )}
                   </td>
                   <td>{formatTime(x.at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+// Quarantine lists acknowledged messages that the database refused when
+// applying them. Ingestion checks every message first, so the list should
+// stay empty; when it is not, each row says why and shows what was sent.
+function Quarantine() {
+  const site = useSite();
+  const r = useLoad((signal) => get<{ messages: QuarantinedMessage[] }>(sitePath(site.id, '/quarantine') + query({ limit: 100 }), { signal }), [site.id]);
+  return (
+    <div class="card" id="quarantine">
+      <div class="card-head">
+        <h2>Quarantined messages</h2>
+      </div>
+      {r.error ? (
+        <LoadError error={r.error} retry={r.reload} />
+      ) : !r.data ? (
+        <Loading />
+      ) : r.data.messages.length === 0 ? (
+        <p class="muted">No message was set aside: the database stored every message it was given.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="compact">
+            <thead>
+              <tr>
+                <th scope="col">Message</th>
+                <th scope="col">Reason</th>
+                <th scope="col">When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.data.messages.map((m) => (
+                <tr key={m.id}>
+                  <th scope="row" class="mono break">
+                    {m.type} {m.message_id}
+                  </th>
+                  <td class="break">
+                    {m.reason}
+                    <details>
+                      <summary>As logged</summary>
+                      <pre class="mono break">{JSON.stringify(m.message, null, 2)}</pre>
+                    </details>
+                  </td>
+                  <td>{formatTime(m.quarantined_at)}</td>
                 </tr>
               ))}
             </tbody>

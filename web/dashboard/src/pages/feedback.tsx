@@ -147,7 +147,7 @@ function FeedbackList() {
                       </span>
                       {f.selector && <div class="sub mono">{f.selector}</div>}
                     </td>
-                    <Respondent site={site.id} userID={f.user_id} anonymousID={f.anonymous_id} recordingID={f.recording_id} attributes={f.attributes} />
+                    <Respondent site={site.id} userID={f.user_id} anonymousID={f.anonymous_id} recordingID={f.recording_id} hasRecordings={f.has_recordings} attributes={f.attributes} />
                     <td>
                       <Ago at={f.created_at} />
                     </td>

@@ -7,11 +7,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, query, sitePath } from '../api';
 import { Empty, LoadError, Loading } from '../components/feedback';
 import { Ago, Value } from '../components/values';
+import { EventNames, useTrackEvents } from '../events';
 import { formatDuration, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link, setQuery, useLocation } from '../router';
 import { useSite } from '../session';
-import type { SavedSegment, Signals } from '../types';
+import type { Problem, SavedSegment, Signals } from '../types';
 import type { Recording } from '../recordings/types';
 import { profileHref } from './users';
 import '../recordings/recordings.css';
@@ -55,7 +56,7 @@ export function RecordingsPage() {
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
   const list = useLoad(
     (signal) =>
-      get<{ recordings: Recording[]; next_after: string }>(
+      get<{ recordings: Recording[]; next_after: string; warnings?: Problem[] }>(
         sitePath(site.id, '/recordings') + query({ ...filters, limit: pageSize, after }),
         { signal },
       ),
@@ -69,6 +70,21 @@ export function RecordingsPage() {
         <h1>Recordings</h1>
       </div>
       <FilterForm filters={filters} segments={segments.data?.segments || []} key={key} />
+      {list.data?.warnings && list.data.warnings.length > 0 && (
+        <ul class="warnings" role="status" id="recordings-warnings">
+          {list.data.warnings.map((w, i) => (
+            <li key={i}>
+              {w.message}
+              {w.path === 'event' &&
+                (w.suggestions || []).map((s) => (
+                  <button type="button" class="btn btn-small btn-ghost suggestion" key={s} onClick={() => setQuery({ event: s })}>
+                    Show {s}
+                  </button>
+                ))}
+            </li>
+          ))}
+        </ul>
+      )}
       {list.error ? (
         <LoadError error={list.error} retry={list.reload} />
       ) : !list.data ? (
@@ -203,6 +219,7 @@ export function SignalCounts(props: { s: Signals }) {
 
 function FilterForm(props: { filters: Filters; segments: SavedSegment[] }) {
   const f = props.filters;
+  const events = useTrackEvents(useSite().id);
   const [v, setV] = useState<Filters>({ ...f, segment: f.text ? AD_HOC : f.segment });
   const set = (k: keyof Filters) => (e: { currentTarget: { value: string } }) => setV({ ...v, [k]: e.currentTarget.value });
   const apply = (e: Event) => {
@@ -292,7 +309,8 @@ function FilterForm(props: { filters: Filters; segments: SavedSegment[] }) {
         </div>
         <div class="field">
           <label for="rf-event">Custom event</label>
-          <input id="rf-event" value={v.event || ''} onInput={set('event')} placeholder="export" />
+          <input id="rf-event" list="rf-events" autoComplete="off" value={v.event || ''} onInput={set('event')} placeholder={events.data?.[0]?.name || 'Export'} />
+          <EventNames id="rf-events" events={events.data} />
         </div>
         <div class="field">
           <label for="rf-signal">Signal</label>

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, del, get, isAbort, post, put, sitePath } from '../api';
 import { useCatalog } from '../catalog';
+import { useTrackEvents } from '../events';
 import { LineChart } from '../components/chart';
 import { Confirm } from '../components/dialog';
 import { LoadError, Loading } from '../components/feedback';
@@ -56,6 +57,7 @@ function Editor(props: { saved: SavedSegment | null }) {
   const [text, setText] = useState(saved?.text || '');
   const [switchError, setSwitchError] = useState('');
   const cat = useCatalog(site.id);
+  const events = useTrackEvents(site.id);
   const list = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
 
   // The live preview of what is being edited.
@@ -92,6 +94,7 @@ function Editor(props: { saved: SavedSegment | null }) {
   }, [debounced, site.id]);
   const stale = pending || debounced !== key;
   const problems = preview && preview.key === debounced ? preview.problems : [];
+  const warnings = (preview && preview.key === debounced && preview.data?.warnings) || [];
 
   const switchTo = async (to: Mode) => {
     if (to === mode) return;
@@ -151,7 +154,7 @@ function Editor(props: { saved: SavedSegment | null }) {
       </section>
     );
 
-  const ctx = { catalog: cat.data || [], segments: list.data?.segments || [], selfID: saved?.id, disabled: !canWrite };
+  const ctx = { catalog: cat.data || [], events: events.data || [], segments: list.data?.segments || [], selfID: saved?.id, disabled: !canWrite };
   return (
     <section class="segment-editor">
       <p class="crumbs">
@@ -207,13 +210,23 @@ function Editor(props: { saved: SavedSegment | null }) {
                 {switchError && <p class="alert alert-error">{switchError}</p>}
                 <div id="definition-panel" role="tabpanel" aria-labelledby={'tab-' + mode}>
                   {mode === 'builder' ? (
-                    <Group root c={def} set={setDef} path="" problems={problems} ctx={ctx} />
+                    <Group root c={def} set={setDef} path="" problems={problems} warnings={warnings} ctx={ctx} />
                   ) : (
                     <>
                       <label class="label" for="segment-text">
                         Definition
                       </label>
                       <TextEditor id="segment-text" value={text} onChange={setText} problems={problems} />
+                      {warnings.length > 0 && (
+                        <ul class="warnings" role="status">
+                          {warnings.map((w, i) => (
+                            <li key={i}>
+                              {w.line ? `line ${w.line}, column ${w.column || 1}: ` : ''}
+                              {w.message}
+                            </li>
+                          ))}
+                        </ul>
+                      )}
                       <p class="hint">
                         Like <code>plan = "pro" and active_days(7d) &gt;= 4 and did("export", 30d)</code>. The language is described
                         in docs/segments.md.

@@ -4,6 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post, sitePath } from '../api';
+import { useCatalog, userKeys } from '../catalog';
 import { CopyBox } from '../components/copy';
 import { Confirm } from '../components/dialog';
 import { LoadError, Loading, Notice } from '../components/feedback';
@@ -26,21 +27,45 @@ export function SiteSettingsPage() {
         <h1>Install &amp; settings</h1>
       </div>
       <InstallCheck />
-      <div class="card">
-        <h2>Install the tracker</h2>
-        <p>
-          Paste the snippet into the <code>&lt;head&gt;</code> of every page, with the site's write key in place of{' '}
-          <code>wk_…</code>. The key was shown when the site was created{admin ? '; rotate it below for a new one' : ''}.
-        </p>
-        <CopyBox label="Snippet" text={snippet(location.origin, 'wk_…', !!site.respect_dnt)} multiline />
-        <p class="hint">
-          Then name your users and their attributes: <code>sightline('identify', 'u_123', {'{'}plan: 'pro', ltv: 420{'}'})</code>.
-          See <code>docs/tracker.md</code> for every command.
-        </p>
-      </div>
+      <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
       {admin && <RotateKey />}
     </section>
+  );
+}
+
+// Snippet shows the install snippet. The write key is in the source of
+// every page that has it, so it is no secret: admins see it in place.
+function Snippet(props: { admin: boolean }) {
+  const site = useSite();
+  const key = useLoad(
+    (signal) => (props.admin ? get<{ write_key: string }>(sitePath(site.id, '/write-key'), { signal }) : Promise.resolve({ write_key: '' })),
+    [site.id, props.admin],
+  );
+  const writeKey = key.data?.write_key || '';
+  return (
+    <div class="card">
+      <h2>Install the tracker</h2>
+      {writeKey ? (
+        <p>
+          Paste the snippet into the <code>&lt;head&gt;</code> of every page. It holds the site's write key, which any visitor
+          can read in the page: it only lets pages on the allowed origins send data.
+        </p>
+      ) : (
+        <p>
+          Paste the snippet into the <code>&lt;head&gt;</code> of every page, with the site's write key in place of <code>wk_…</code>.{' '}
+          {props.admin
+            ? 'This site was made before Sightline kept write keys: rotate the key below to see the snippet with it.'
+            : 'An admin of the site can see the key.'}
+        </p>
+      )}
+      {key.error ? <LoadError error={key.error} retry={key.reload} /> : null}
+      <CopyBox label="Snippet" text={snippet(location.origin, writeKey || 'wk_…', !!site.respect_dnt)} multiline />
+      <p class="hint">
+        Then name your users and their attributes: <code>sightline('identify', 'u_123', {'{'}plan: 'pro', ltv: 420{'}'})</code>.
+        See <code>docs/tracker.md</code> for every command.
+      </p>
+    </div>
   );
 }
 
@@ -112,11 +137,17 @@ function SiteForm() {
   const [name, setName] = useState(site.name);
   const [origins, setOrigins] = useState(site.origins.join('\n'));
   const [dnt, setDNT] = useState(!!site.respect_dnt);
+  const [keys, setKeys] = useState((site.key_attributes || []).join(', '));
+  const cat = useCatalog(site.id);
   const [saved, setSaved] = useState(false);
   const sub = useSubmit(async () => {
     setSaved(false);
+    const keyAttributes = keys
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k);
     try {
-      await patch(sitePath(site.id), { name, origins: parseOrigins(origins), respect_dnt: dnt });
+      await patch(sitePath(site.id), { name, origins: parseOrigins(origins), respect_dnt: dnt, key_attributes: keyAttributes });
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405) && e.code !== 'site_not_found')
         throw new ApiError(e.status, e.code, 'This server cannot change sites yet (it has no PATCH /api/v1/sites/{site}).');
@@ -144,7 +175,21 @@ function SiteForm() {
           <label for="respect-dnt">Honour Do-Not-Track and Global Privacy Control (visitors who send them are not tracked)</label>
         </div>
         {fieldError(sub.error, 'respect_dnt') && <p class="field-error">{fieldError(sub.error, 'respect_dnt')}</p>}
-        <FormError error={sub.error} fields={['name', 'origins', 'respect_dnt']} />
+        <Field
+          label="Key attributes"
+          hint="Shown beside each user in segment members, recordings, answers, feedback and exports; comma-separated, at most 10. Empty: name, email, plan, ltv where present, then the most common."
+          error={fieldError(sub.error, 'key_attributes')}
+        >
+          {(p) => (
+            <input {...p} list="key-attribute-options" class="mono" value={keys} onInput={(e) => setKeys(e.currentTarget.value)} />
+          )}
+        </Field>
+        <datalist id="key-attribute-options">
+          {userKeys(cat.data).map((k) => (
+            <option key={k.key} value={keys.replace(/[^,]*$/, (last) => (last.trim() ? '' : last)) + k.key} />
+          ))}
+        </datalist>
+        <FormError error={sub.error} fields={['name', 'origins', 'respect_dnt', 'key_attributes']} />
         {saved && <Notice>Saved.</Notice>}
         <div class="actions">
           <button type="submit" class="btn btn-primary" disabled={sub.busy}>

@@ -9,6 +9,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, post, put, sitePath } from '../api';
 import { LoadError, Loading, Notice } from '../components/feedback';
 import { Field, messageOf } from '../components/form';
+import { EventNames, useTrackEvents } from '../events';
 import { useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../routes';
 import { Link, navigate } from '../router';
@@ -244,6 +245,7 @@ function num(s: string): number {
 }
 
 function TargetingForm(props: { t: Targeting; set: (t: Partial<Targeting>) => void; problems: Problems; disabled: boolean; segments: SavedSegment[] }) {
+  const events = useTrackEvents(useSite().id);
   const { t, set, problems: err, disabled } = props;
   const segMode = t.segment?.text !== undefined ? 'text' : t.segment?.id ? 'saved' : 'everyone';
   const [mode, setMode] = useState(segMode);
@@ -348,7 +350,20 @@ function TargetingForm(props: { t: Targeting; set: (t: Partial<Targeting>) => vo
         )}
         {t.trigger.type === 'event' && (
           <Field label="Event name" error={err('targeting.trigger.event')}>
-            {(p) => <input {...p} value={t.trigger.event || ''} placeholder="export_done" disabled={disabled} onInput={(e) => set({ trigger: { ...t.trigger, event: e.currentTarget.value } })} />}
+            {(p) => (
+              <>
+                <input
+                  {...p}
+                  list="trigger-events"
+                  autoComplete="off"
+                  value={t.trigger.event || ''}
+                  placeholder={events.data?.[0]?.name || 'export_done'}
+                  disabled={disabled}
+                  onInput={(e) => set({ trigger: { ...t.trigger, event: e.currentTarget.value } })}
+                />
+                <EventNames id="trigger-events" events={events.data} />
+              </>
+            )}
           </Field>
         )}
         {t.trigger.type === 'scroll' && (

@@ -89,11 +89,7 @@ export function SurveyResultsPage(props: PageProps) {
                   <option value="week">week</option>
                 </select>
               </div>
-              {r.trend && r.trend.length > 0 ? (
-                <LineChart label="NPS" points={r.trend.filter((p) => p.nps.score !== null).map((p) => ({ date: p.start.slice(0, 10), value: p.nps.score as number }))} />
-              ) : (
-                <p class="muted">No trend yet.</p>
-              )}
+              <NPSTrend trend={r.trend || []} interval={interval} />
             </div>
           </div>
           <Breakdown segments={segments.data?.segments || []} chosen={chosen} setChosen={setChosen} results={r} />
@@ -230,7 +226,7 @@ function TextAnswers(props: { survey: Survey; question: string }) {
               return (
                 <tr key={r.response_id} data-response={r.response_id}>
                   <td class="answer-text">{String(r.answers[props.question])}</td>
-                  <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} attributes={r.attributes} />
+                  <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} hasRecordings={r.has_recordings} attributes={r.attributes} />
                   <td>
                     <Ago at={r.created_at} />
                   </td>
@@ -245,6 +241,32 @@ function TextAnswers(props: { survey: Survey; question: string }) {
           More answers
         </button>
       )}
+    </>
+  );
+}
+
+// NPSTrend draws the NPS of each finished period with enough answers; the
+// period under way and periods with few answers are told in words, with
+// their counts, rather than drawn as if they were solid.
+function NPSTrend(props: { trend: NonNullable<Results['trend']>; interval: string }) {
+  const solid = props.trend.filter((p) => p.nps.score !== null && !p.partial && !p.few);
+  const current = props.trend.find((p) => p.partial);
+  const few = props.trend.filter((p) => p.few && !p.partial).length;
+  const period = props.interval === 'day' ? 'day' : 'week';
+  if (props.trend.length === 0) return <p class="muted">No trend yet.</p>;
+  return (
+    <>
+      {solid.length > 0 ? (
+        <LineChart label="NPS" points={solid.map((p) => ({ date: p.start.slice(0, 10), value: p.nps.score as number }))} />
+      ) : (
+        <p class="muted">No finished {period} has enough answers to draw yet.</p>
+      )}
+      <p class="hint">
+        {current && current.nps.score !== null
+          ? `This ${period} so far: NPS ${Math.round(current.nps.score)} from ${current.nps.responses} answer${current.nps.responses === 1 ? '' : 's'} (not drawn until it ends). `
+          : ''}
+        {few > 0 ? `${few} ${period}${few === 1 ? '' : 's'} with fewer than 10 answers ${few === 1 ? 'is' : 'are'} left out of the line.` : ''}
+      </p>
     </>
   );
 }

@@ -31,8 +31,48 @@ function Problems(props: { list: Problem[] }) {
   );
 }
 
+/**
+ * Warnings: events and property keys the site has not seen. The segment
+ * still counts and saves; a suggestion is one click away.
+ */
+function Warnings(props: { list: Problem[]; path: string; c: Condition; set: (c: Condition) => void; disabled: boolean }) {
+  if (!props.list.length) return null;
+  const use = (w: Problem, name: string) => {
+    const rest = (w.path || '').slice(props.path ? props.path.length + 1 : 0);
+    if (rest === 'name') props.set({ ...props.c, name });
+    const m = /^where\[(\d+)\]\.key$/.exec(rest);
+    if (m && Array.isArray(props.c.where)) {
+      const i = Number(m[1]);
+      props.set({ ...props.c, where: (props.c.where as Condition[]).map((p, j) => (j === i ? { ...p, key: name } : p)) });
+    }
+  };
+  return (
+    <ul class="warnings" role="status">
+      {props.list.map((w, i) => (
+        <li key={i}>
+          {w.message}
+          {!props.disabled &&
+            (w.suggestions || []).map((s) => (
+              <button type="button" class="btn btn-small btn-ghost suggestion" key={s} onClick={() => use(w, s)}>
+                Use {s}
+              </button>
+            ))}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Edits a group (the root or nested): all/any and its conditions. */
-export function Group(props: { c: Condition; set: (c: Condition) => void; path: string; problems: Problem[]; ctx: BuilderContext; root?: boolean }) {
+export function Group(props: {
+  c: Condition;
+  set: (c: Condition) => void;
+  path: string;
+  problems: Problem[];
+  warnings?: Problem[];
+  ctx: BuilderContext;
+  root?: boolean;
+}) {
   const { c, set, path, ctx } = props;
   const id = useId();
   const children = (Array.isArray(c.conditions) ? c.conditions : []) as Condition[];
@@ -57,7 +97,7 @@ export function Group(props: { c: Condition; set: (c: Condition) => void; path: 
       {children.length === 0 && <p class="muted group-empty">No conditions yet{ctx.disabled ? '.' : ': add one below.'}</p>}
       <ol class="conditions">
         {children.map((child, i) => (
-          <Row key={i} c={child} set={(n) => setChild(i, n)} path={childPath(path, i)} problems={props.problems} ctx={ctx} />
+          <Row key={i} c={child} set={(n) => setChild(i, n)} path={childPath(path, i)} problems={props.problems} warnings={props.warnings || []} ctx={ctx} />
         ))}
       </ol>
       {!ctx.disabled && (
@@ -86,7 +126,7 @@ export function Group(props: { c: Condition; set: (c: Condition) => void; path: 
 }
 
 /** One condition of a group: a "not" switch, the condition's editor, remove. */
-function Row(props: { c: Condition; set: (c: Condition | null) => void; path: string; problems: Problem[]; ctx: BuilderContext }) {
+function Row(props: { c: Condition; set: (c: Condition | null) => void; path: string; problems: Problem[]; warnings: Problem[]; ctx: BuilderContext }) {
   const { c, ctx } = props;
   const id = useId();
   const negated = c.type === 'not';
@@ -95,6 +135,7 @@ function Row(props: { c: Condition; set: (c: Condition | null) => void; path: st
   const setInner = (n: Condition) => props.set(negated ? { ...c, condition: n } : n);
   const group = inner && isGroup(inner);
   const problems = [...(negated ? own(props.problems, props.path, false) : []), ...(group ? [] : own(props.problems, innerPath, true))];
+  const warnings = group ? [] : own(props.warnings, innerPath, true);
   return (
     <li class={'cond' + (problems.length ? ' cond-invalid' : '') + (negated ? ' cond-not' : '')} data-type={inner?.type}>
       <div class="cond-row">
@@ -110,7 +151,7 @@ function Row(props: { c: Condition; set: (c: Condition | null) => void; path: st
         </span>
         <div class="cond-body">
           {group ? (
-            <Group c={inner} set={setInner} path={innerPath} problems={props.problems} ctx={ctx} />
+            <Group c={inner} set={setInner} path={innerPath} problems={props.problems} warnings={props.warnings} ctx={ctx} />
           ) : inner ? (
             <ConditionEditor c={inner} set={setInner} ctx={ctx} />
           ) : null}
@@ -122,6 +163,7 @@ function Row(props: { c: Condition; set: (c: Condition | null) => void; path: st
         )}
       </div>
       <Problems list={problems} />
+      {inner && <Warnings list={warnings} path={innerPath} c={inner} set={setInner} disabled={ctx.disabled} />}
     </li>
   );
 }

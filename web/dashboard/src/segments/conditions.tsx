@@ -4,13 +4,16 @@
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import type { VNode } from 'preact';
-import type { AttrType, CatalogKey, Condition, SavedSegment } from '../types';
+import { EventNames, propertyKeys } from '../events';
+import type { AttrType, CatalogKey, Condition, EventInfo, SavedSegment } from '../types';
 import { CountInput, DurationInput, Period, PeriodInput } from './inputs';
 import { surveyEditors } from './survey_conditions';
 import { arity, opLabels, opsByType, propertyOps, propertyValue, sessionFields, signalKinds, typedValue, withOp } from './model';
 
 export interface BuilderContext {
   catalog: CatalogKey[];
+  /** The site's track events with their properties, for completion. */
+  events: EventInfo[];
   segments: SavedSegment[];
   selfID?: string;
   disabled: boolean;
@@ -220,13 +223,28 @@ function PropertyFilters({ c, set, ctx }: EditorProps) {
   const id = useId();
   const where = Array.isArray(c.where) ? (c.where as Condition[]) : [];
   const setWhere = (w: Condition[]) => set(patch(c, { where: w.length ? w : undefined }));
+  const keys = propertyKeys(ctx.events, String(c.name || ''));
   return (
     <div class="where">
+      {keys.length > 0 && (
+        <datalist id={id + 'keys'}>
+          {keys.map((k) => (
+            <option key={k.key} value={k.key} />
+          ))}
+        </datalist>
+      )}
       {where.map((p, i) => (
         <div class="where-row" key={i}>
           <span>where property</span>
           <Hidden id={id + 'k' + i} label="Property name">
-            <input id={id + 'k' + i} value={String(p.key || '')} disabled={ctx.disabled} onInput={(e) => setWhere(where.map((x, j) => (j === i ? { ...x, key: e.currentTarget.value } : x)))} />
+            <input
+              id={id + 'k' + i}
+              list={keys.length > 0 ? id + 'keys' : undefined}
+              autoComplete="off"
+              value={String(p.key || '')}
+              disabled={ctx.disabled}
+              onInput={(e) => setWhere(where.map((x, j) => (j === i ? { ...x, key: e.currentTarget.value } : x)))}
+            />
           </Hidden>
           <OpSelect
             id={id + 'o' + i}
@@ -236,7 +254,18 @@ function PropertyFilters({ c, set, ctx }: EditorProps) {
             disabled={ctx.disabled}
             onChange={(op) => setWhere(where.map((x, j) => (j === i ? withOp(x, op) : x)))}
           />
-          <Values c={p} label="Property value" disabled={ctx.disabled} set={(np) => setWhere(where.map((x, j) => (j === i ? { ...np, value: typeof np.value === 'string' ? propertyValue(np.value) : np.value } : x)))} />
+          <Values
+            c={p}
+            label="Property value"
+            list={id + 'v' + i}
+            disabled={ctx.disabled}
+            set={(np) => setWhere(where.map((x, j) => (j === i ? { ...np, value: typeof np.value === 'string' ? propertyValue(np.value) : np.value } : x)))}
+          />
+          <datalist id={id + 'v' + i}>
+            {(keys.find((k) => k.key === p.key)?.sample_values || []).map((v) => (
+              <option key={v} value={v} />
+            ))}
+          </datalist>
           {!ctx.disabled && (
             <button type="button" class="btn-icon" aria-label="Remove the property filter" onClick={() => setWhere(where.filter((_, j) => j !== i))}>
               ×
@@ -260,8 +289,18 @@ function EventEditor({ c, set, ctx }: EditorProps) {
     <>
       <span>{first ? 'did for the first time' : 'did'}</span>
       <Hidden id={id} label="Event name">
-        <input id={id} value={String(c.name || '')} placeholder="export" disabled={ctx.disabled} onInput={(e) => set({ ...c, name: e.currentTarget.value })} />
+        <input
+          id={id}
+          class="event-name"
+          list={id + '-events'}
+          autoComplete="off"
+          value={String(c.name || '')}
+          placeholder={ctx.events[0]?.name || 'Export'}
+          disabled={ctx.disabled}
+          onInput={(e) => set({ ...c, name: e.currentTarget.value })}
+        />
       </Hidden>
+      <EventNames id={id + '-events'} events={ctx.events} />
       {!first && (
         <CountInput label="How often" optional op={c.op as string | undefined} value={c.value} disabled={ctx.disabled} unit="times" onChange={(op, value) => set(patch(c, { op, value }))} />
       )}

@@ -12,9 +12,10 @@ export function Respondent(props: {
   userID: string;
   anonymousID: string;
   recordingID?: string;
+  hasRecordings?: boolean;
   attributes: Record<string, AttrValue>;
 }) {
-  const links = userLinks(props.site, props.userID, props.anonymousID, props.recordingID);
+  const links = userLinks(props.site, props.userID, props.anonymousID, props.recordingID, props.hasRecordings);
   const attrs = props.attributes || {};
   return (
     <td>
@@ -26,9 +27,11 @@ export function Respondent(props: {
           </span>
         ))}
       </div>
-      <Link href={links.recordings} class="sub">
-        {links.recordingLabel}
-      </Link>
+      {links.recordings && (
+        <Link href={links.recordings} class="sub">
+          {links.recordingLabel}
+        </Link>
+      )}
     </td>
   );
 }

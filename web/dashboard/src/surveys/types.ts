@@ -80,7 +80,7 @@ export interface Results {
   questions: QuestionResult[];
   nps: NPSSummary | null;
   interval: string;
-  trend?: { start: string; nps: NPSSummary }[];
+  trend?: { start: string; nps: NPSSummary; partial?: boolean; few?: boolean }[];
   segments?: { id: string; name: string; respondents: number; completed: number; nps: NPSSummary }[];
 }
 
@@ -98,7 +98,8 @@ export interface Response {
   nps: number | null;
   completed: boolean;
   session_id: string;
-  recording_id?: string; // the recording of the visit, if any
+  recording_id?: string; // the recording playing when it was given, if any
+  has_recordings?: boolean; // whether the user has any recording
   url: string;
   created_at: string;
   completed_at: string | null;
@@ -123,7 +124,8 @@ export interface FeedbackItem {
   url: string;
   selector: string;
   session_id: string;
-  recording_id?: string; // the recording of the visit, if any
+  recording_id?: string; // the recording playing when it was given, if any
+  has_recordings?: boolean; // whether the user has any recording
   created_at: string;
 }
 
@@ -173,13 +175,16 @@ export function userLinks(
   userID: string,
   anonymousID: string,
   recordingID?: string,
+  hasRecordings?: boolean,
 ): { profile: string; recordings: string; recordingLabel: string } {
   const s = '/s/' + encodeURIComponent(site);
   const id = userID || anonymousID;
   const kind = userID ? '' : '&kind=anonymous';
   const profile = `${s}/users/${encodeURIComponent(id)}`;
   if (recordingID) return { profile, recordings: `${s}/recordings/${encodeURIComponent(recordingID)}`, recordingLabel: 'Watch this visit' };
-  return { profile, recordings: `${s}/recordings?user=${encodeURIComponent(id)}${kind}`, recordingLabel: 'Recordings' };
+  // No link to a list that would be empty.
+  if (!hasRecordings) return { profile, recordings: '', recordingLabel: '' };
+  return { profile, recordings: `${s}/recordings?user=${encodeURIComponent(id)}${kind}`, recordingLabel: 'Recordings of this user' };
 }
 
 export const statusLabel: Record<SurveyStatus, string> = { draft: 'Draft', live: 'Live', paused: 'Paused', ended: 'Ended' };

@@ -8,7 +8,7 @@
 // - seq keeps growing across the page loads of a recording: the next one
 //   is kept in sessionStorage;
 // - one chunk is in flight at a time; a failure (network, 408, 429
-//   overloaded, 5xx) is retried after 1, 2, 4 … 60 s (or Retry-After), at
+//   overloaded or too_many_requests_from_client, 5xx) is retried after 1, 2, 4 … 60 s (or Retry-After), at
 //   most MAX_ATTEMPTS times; other 4xx answers drop the chunk; the answers
 //   that say recording is off (403 recording_disabled, 429
 //   quota_exceeded, 409 recording_deleted, 401, 403 origin_not_allowed)
@@ -188,8 +188,9 @@ function answered(c: Chunk): (r: Response) => void {
       r.json().then(
         safe(function (b: { error?: { code?: string } }) {
           const code = (b && b.error && b.error.code) || 'http_' + s;
-          if (code === 'overloaded') retry(c, Number(r.headers.get('Retry-After')) * 1000);
-          else stop(code);
+          if (code === 'overloaded' || code === 'too_many_requests_from_client') {
+            retry(c, Number(r.headers.get('Retry-After')) * 1000);
+          } else stop(code);
         }),
         safe(function () {
           stop('http_' + s);

@@ -2,6 +2,8 @@
 // core, a host element whose shadow root keeps the page's styles out and
 // ours in, small DOM helpers, and posting to Sightline.
 
+import { toJSON } from '../../src/json';
+
 /** What a chunk reads from window.sightline.c (see src/bridge.ts). */
 export interface Bridge {
   host: string;
@@ -111,7 +113,7 @@ export function post(b: Bridge, path: string, body: Record<string, unknown>): Pr
   try {
     return fetch(b.host + path + '?k=' + encodeURIComponent(b.key), {
       method: 'POST',
-      body: JSON.stringify(body),
+      body: toJSON(body),
       headers: { 'Content-Type': 'text/plain' },
       credentials: 'omit',
       keepalive: true,
