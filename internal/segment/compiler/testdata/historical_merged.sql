@@ -1,4 +1,4 @@
-(SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND ts <= ? AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?)) INTERSECT ((SELECT DISTINCT user_key AS u FROM events WHERE site_id = ? AND ts <= ?) EXCEPT (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE s = ?)) INTERSECT (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE s = ?) INTERSECT (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?)
+(SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND ts <= ? AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?)) INTERSECT ((SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?) EXCEPT (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE s = ?)) INTERSECT (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE s = ?) INTERSECT (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?)
 -- args:
 -- $1 = 7
 -- $2 = "2026-11-29T12:00:00Z"
@@ -16,14 +16,16 @@
 -- $14 = 7
 -- $15 = "2026-11-29T12:00:00Z"
 -- $16 = 7
--- $17 = "plan"
--- $18 = "2026-11-29T12:00:00Z"
--- $19 = "free"
--- $20 = 7
--- $21 = "persona"
--- $22 = "2026-11-29T12:00:00Z"
--- $23 = "cfo"
--- $24 = 7
--- $25 = "2026-11-29T12:00:00Z"
--- $26 = "2026-11-22T12:00:00Z"
--- $27 = 1
+-- $17 = "2026-11-29T12:00:00Z"
+-- $18 = 7
+-- $19 = "plan"
+-- $20 = "2026-11-29T12:00:00Z"
+-- $21 = "free"
+-- $22 = 7
+-- $23 = "persona"
+-- $24 = "2026-11-29T12:00:00Z"
+-- $25 = "cfo"
+-- $26 = 7
+-- $27 = "2026-11-29T12:00:00Z"
+-- $28 = "2026-11-22T12:00:00Z"
+-- $29 = 1
