@@ -249,12 +249,12 @@ func (b *builder) group(g *segment.Group) error {
 	case g.Op == segment.Any:
 		join = " UNION "
 	}
-	for i, child := range g.Conditions {
+	for i, part := range b.parts(g) {
 		if i > 0 {
 			b.w(join)
 		}
 		b.w("(")
-		if err := b.node(child); err != nil {
+		if err := part(); err != nil {
 			return err
 		}
 		b.w(")")
