@@ -175,7 +175,8 @@ function SessionCard(props: { detail: RecordingDetail }) {
         </dd>
         <dt>Stored</dt>
         <dd>
-          {formatCount(Math.round(r.bytes_stored / 1024))} KB in {plural(r.chunks, 'chunk')}
+          {r.bytes_stored < 1024 ? formatCount(r.bytes_stored) + ' bytes' : formatCount(Math.round(r.bytes_stored / 1024)) + ' KB'} in{' '}
+          {plural(r.chunks, 'chunk')}
         </dd>
       </dl>
     </div>
