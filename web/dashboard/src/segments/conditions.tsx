@@ -17,6 +17,8 @@ export interface BuilderContext {
   segments: SavedSegment[];
   selfID?: string;
   disabled: boolean;
+  /** Show every condition's problems, touched or not (after an attempt to save). */
+  showAll?: boolean;
 }
 
 type EditorProps = { c: Condition; set: (c: Condition) => void; ctx: BuilderContext };
