@@ -181,6 +181,28 @@ func TestSegmentEditorInChromium(t *testing.T) {
 	}
 	d.shot("segment-1400")
 
+	// The trend's legend names the series and its latest value, and the
+	// value under the cursor while one hovers; never "--".
+	legend := `document.querySelector('.chart-legend').textContent`
+	d.waitFor("the legend", `document.querySelector('.chart-legend') && /^Users in the segmentlatest \d+ on /.test(`+legend+`)`)
+	var over struct{ Left, Right, Top, Bottom float64 }
+	d.eval(`(function () { document.querySelector('.chart').scrollIntoView(); var r = document.querySelector('.chart .u-over').getBoundingClientRect();
+		return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })()`, &over)
+	mid := (over.Top + over.Bottom) / 2
+	d.do("hover the first day", chromedp.MouseEvent(chromedp.MouseMoved, over.Left+1, mid))
+	first := time.Now().UTC().AddDate(0, 0, -89)
+	d.waitFor("the first day's value", `document.querySelector('.chart-value').dataset.hover === 'true' && /^0 on /.test(document.querySelector('.chart-value').textContent) && `+
+		fmt.Sprintf(`document.querySelector('.chart-value').textContent.indexOf(new Intl.DateTimeFormat(undefined, {dateStyle: 'medium', timeZone: 'UTC'}).format(Date.UTC(%d, %d, %d))) > 0`,
+			first.Year(), first.Month()-1, first.Day()))
+	d.do("hover the last day", chromedp.MouseEvent(chromedp.MouseMoved, over.Right-1, mid))
+	d.waitFor("today's value", fmt.Sprintf(`/^%d on /.test(document.querySelector('.chart-value').textContent)`, want))
+	d.shot("segment-trend-hover")
+	d.do("leave the chart", chromedp.MouseEvent(chromedp.MouseMoved, 2, 2))
+	d.waitFor("the latest value again", `document.querySelector('.chart-value').dataset.hover === 'false'`)
+	if text := d.str(`document.querySelector('.chart').textContent`); strings.Contains(text, "--") || strings.Contains(text, "Time") {
+		t.Errorf("the chart reads %q", text)
+	}
+
 	// The export's columns: chosen, they are the file's header.
 	d.do("open the export", js(`document.querySelector('.export-menu summary').click()`))
 	d.waitFor("the column chooser", `document.querySelector('.export-menu[open] .export-popover')`)
