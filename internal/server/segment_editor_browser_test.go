@@ -77,6 +77,9 @@ func TestSegmentEditorInChromium(t *testing.T) {
 			batch = append(batch, fmt.Sprintf(`{"type":"track","userId":"usr_7f3a9c2e41b8d%03d","event":"export"}`, i))
 		}
 	}
+	// Two visitors who never identified.
+	batch = append(batch, `{"type":"track","anonymousId":"anon-1","event":"pricing_viewed"}`,
+		`{"type":"track","anonymousId":"anon-2","event":"pricing_viewed"}`)
 	if code, out := s.send(t, "/v1/batch", `{"batch":[`+strings.Join(batch, ",")+`]}`); code != 200 {
 		t.Fatalf("batch: %d %v", code, out)
 	}
@@ -214,6 +217,31 @@ func TestSegmentEditorInChromium(t *testing.T) {
 		t.Errorf("the export's header with the chosen columns: %q (link %s)", csvHead, link)
 	}
 	d.shot("segment-export-columns")
+
+	// "Everyone else" counts anonymous visitors until the switch leaves
+	// them out.
+	d.do("close the export", js(`document.querySelector('.export-menu').open = false`))
+	d.open(site + "/segments/new")
+	d.choose("Add a condition", 0, "attribute")
+	d.choose("Attribute", 0, "user:plan")
+	d.fill("Value", "pro")
+	d.do("negate it", js(`window.__control('not').click()`))
+	notPro := `{"type":"not","condition":{"type":"attribute","key":"plan","op":"=","value":"pro"}}`
+	everyone := s.preview(t, `{"type":"all","conditions":[`+notPro+`]}`)
+	d.waitFor("everyone but pro", live(everyone))
+	d.do("identified users only", js(`window.__control('Identified users only').click()`))
+	identified := s.preview(t, `{"type":"all","conditions":[{"type":"identified"},`+notPro+`]}`)
+	if identified != everyone-2 {
+		t.Fatalf("the API counts %d identified users who are not pro, %d in all: want the 2 anonymous visitors between", identified, everyone)
+	}
+	d.waitFor("the identified users only", live(identified)+` && document.querySelector('.cond[data-type="identified"]')`)
+	d.shot("builder-identified-only")
+	d.click("Text")
+	d.waitFor("identified() in the text", `(document.querySelector('#segment-text') || {}).value === 'identified() and not (plan = "pro")'`)
+	d.click("Builder")
+	d.waitFor("the switch on", `(function () { try { return window.__control('Identified users only').checked } catch (e) { return false } })()`)
+	d.do("everyone again", js(`window.__control('Identified users only').click()`))
+	d.waitFor("everyone again", live(everyone)+` && !document.querySelector('.cond[data-type="identified"]')`)
 
 	// A phone: nothing wider than the screen, Export CSV on it.
 	d.do("a phone's width", chromedp.EmulateViewport(390, 844))

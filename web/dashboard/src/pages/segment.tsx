@@ -17,7 +17,7 @@ import { useDebounced, useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../routes';
 import { Link, navigate } from '../router';
 import { asRoot, Group, leafCount } from '../segments/builder';
-import { prune } from '../segments/model';
+import { identifiedOnly, prune, withIdentifiedOnly } from '../segments/model';
 import { TextEditor } from '../segments/text';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { Condition, Preview, Problem, SavedSegment } from '../types';
@@ -251,7 +251,14 @@ function Editor(props: { saved: SavedSegment | null }) {
                 {switchError && <p class="alert alert-error">{switchError}</p>}
                 <div id="definition-panel" role="tabpanel" aria-labelledby={'tab-' + mode}>
                   {mode === 'builder' ? (
-                    <Group root c={def} set={setDef} path="" problems={problems} warnings={warnings} ctx={ctx} />
+                    <>
+                      <div class="check identified-only">
+                        <input id="identified-only" type="checkbox" checked={identifiedOnly(def)} onChange={(e) => setDef(withIdentifiedOnly(def, e.currentTarget.checked))} />
+                        <label for="identified-only">Identified users only</label>
+                        <span class="hint">leaves out visitors known only by an anonymous ID (adds the condition identified())</span>
+                      </div>
+                      <Group root c={def} set={setDef} path="" problems={problems} warnings={warnings} ctx={ctx} />
+                    </>
                   ) : (
                     <>
                       <label class="label" for="segment-text">

@@ -435,6 +435,10 @@ function SegmentRefEditor({ c, set, ctx }: EditorProps) {
   );
 }
 
+function IdentifiedEditor() {
+  return <span>is identified (has a user ID, not only an anonymous one)</span>;
+}
+
 function UnknownEditor({ c }: EditorProps) {
   return (
     <span class="note">
@@ -454,6 +458,7 @@ const editors: Record<string, (p: EditorProps) => VNode> = {
   session_duration: DurationEditor,
   session: SessionFieldEditor,
   segment: SegmentRefEditor,
+  identified: IdentifiedEditor,
   ...Object.fromEntries(signalKinds.map((k) => [k.type, SignalEditor])),
   ...surveyEditors,
 };

@@ -39,6 +39,7 @@ export const kinds: Kind[] = [
   { type: 'answer', label: 'Answer to a survey question', make: () => ({ type: 'answer', survey: '', question: '', op: '=', value: '' }) },
   { type: 'feedback_rating', label: 'Feedback rating', make: () => ({ type: 'feedback_rating', op: '<=', value: 2, within: '30d' }) },
   { type: 'segment', label: 'In another segment', make: () => ({ type: 'segment', id: '' }) },
+  { type: 'identified', label: 'Identified (has a user ID)', make: () => ({ type: 'identified' }) },
   { type: 'any', label: 'Group of conditions', make: () => ({ type: 'any', conditions: [] }) },
 ];
 
@@ -280,4 +281,24 @@ export function prune(root: Condition): Pruned {
     return (map.get(best) ?? '') + path.slice(best.length);
   };
   return { def, skipped, original };
+}
+
+const isIdentified = (c: Condition) => c.type === 'identified';
+
+/** Whether a builder's root asks for identified users only: an identified() condition directly in an "all" root. */
+export function identifiedOnly(root: Condition): boolean {
+  return root.type === 'all' && ((root.conditions as Condition[]) || []).some(isIdentified);
+}
+
+/**
+ * The root with the "identified users only" switch set: on adds
+ * identified() to an "all" root (an "any" root goes inside a new "all"),
+ * off removes it from the root.
+ */
+export function withIdentifiedOnly(root: Condition, on: boolean): Condition {
+  const kids = (root.conditions as Condition[]) || [];
+  if (!on) return root.type === 'all' ? { ...root, conditions: kids.filter((c) => !isIdentified(c)) } : root;
+  if (identifiedOnly(root)) return root;
+  if (root.type === 'all') return { ...root, conditions: [{ type: 'identified' }, ...kids] };
+  return { type: 'all', conditions: kids.length ? [{ type: 'identified' }, root] : [{ type: 'identified' }] };
 }
