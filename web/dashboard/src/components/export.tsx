@@ -3,7 +3,7 @@
 // user attributes. Until a person changes the choice the server's default
 // columns are exported; a choice is remembered for the site.
 
-import { useId } from 'preact/hooks';
+import { useId, useRef } from 'preact/hooks';
 import { useStored } from '../hooks';
 
 export interface Column {
@@ -30,9 +30,14 @@ export function ExportCSV(props: {
   // A remembered choice keeps only the columns that still exist.
   const chosen = stored ? stored.filter(known) : null;
   const shown = chosen ?? props.defaults.filter(known);
+  // Clicks that come faster than renders build on each other.
+  const latest = useRef(shown);
+  latest.current = shown;
   const toggle = (k: string) => {
-    const next = shown.includes(k) ? shown.filter((x) => x !== k) : [...shown, k];
-    setStored(all.map((c) => c.key).filter((c) => next.includes(c)));
+    const cur = latest.current;
+    const next = all.map((c) => c.key).filter((c) => (c === k ? !cur.includes(c) : cur.includes(c)));
+    latest.current = next;
+    setStored(next);
   };
   const sep = props.href.includes('?') ? '&' : '?';
   const href = chosen ? props.href + sep + 'columns=' + encodeURIComponent(chosen.join(',')) : props.href;
