@@ -62,7 +62,10 @@ func New(files fs.FS) (*Handler, error) {
 // Register adds the handler's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /docs/", h)
-	mux.Handle("GET /docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.Redirect(w, r, "/docs/", http.StatusMovedPermanently)
+	})
 }
 
 // ServeHTTP implements http.Handler.
