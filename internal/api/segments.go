@@ -376,8 +376,15 @@ func (a *API) segmentMembers(w http.ResponseWriter, r *http.Request, site store.
 	return nil
 }
 
-// exportSegment streams every member as CSV (user_id, then the chosen
-// attributes) or as a JSON array.
+// memberFields are the columns of a segment export that are not
+// attributes: the user's ID (empty for an anonymous visitor) and the
+// user's key, which tells anonymous members apart.
+var memberFields = []string{"user_id", "key"}
+
+// exportSegment streams every member as CSV or as a JSON array. The
+// columns are ?columns= (user_id, key and user attributes, in that order)
+// or else user_id and the key attributes; JSON always has user_id and key,
+// and the chosen attributes.
 func (a *API) exportSegment(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	s, n, err := a.saved(r, site)
 	if err != nil {
@@ -390,10 +397,19 @@ func (a *API) exportSegment(w http.ResponseWriter, r *http.Request, site store.S
 	if format != "csv" && format != "json" {
 		return apierr.Invalid("invalid_parameter", "format", "format must be csv or json")
 	}
-	attrs, err := a.keyAttributes(r, site)
+	keyAttrs, err := a.keyAttributes(r, site)
 	if err != nil {
 		return err
 	}
+	set, err := a.newExportColumns(r, site, memberFields)
+	if err != nil {
+		return err
+	}
+	cols, err := set.choose(r, append([]string{"user_id"}, keyAttrs...))
+	if err != nil {
+		return err
+	}
+	attrs := set.attributes(cols)
 	const page = 10000
 	first, err := a.segments.Members(r.Context(), site.ID, n, 0, page, attrs)
 	if err != nil {
@@ -406,7 +422,7 @@ func (a *API) exportSegment(w http.ResponseWriter, r *http.Request, site store.S
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		cw = csv.NewWriter(w)
-		cw.Write(append([]string{"user_id"}, attrs...))
+		cw.Write(cols)
 	} else {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write([]byte("[\n"))
@@ -416,13 +432,13 @@ func (a *API) exportSegment(w http.ResponseWriter, r *http.Request, site store.S
 	for members := first; len(members) > 0; {
 		for _, m := range members {
 			if cw != nil {
-				vals := map[string]string{}
+				vals := map[string]string{"user_id": m.UserID, "key": strconv.FormatInt(m.Key, 10)}
 				for _, at := range m.Attributes {
 					vals[at.Key] = at.Value.Text()
 				}
-				row := []string{m.UserID}
-				for _, k := range attrs {
-					row = append(row, vals[k])
+				row := make([]string, len(cols))
+				for i, k := range cols {
+					row[i] = vals[k]
 				}
 				cw.Write(row)
 			} else {

@@ -3,11 +3,13 @@ package api
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/segment"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/survey"
 )
@@ -48,13 +50,55 @@ func (a *API) attributesOf(r *http.Request, site store.Site, keys []int64, names
 	return a.survey.store.CurrentAttributes(r.Context(), site.ID, known, names)
 }
 
-// responsesPage reads a page of a survey's responses with their
-// respondents' key attributes.
-func (a *API) responsesPage(r *http.Request, site store.Site, sv survey.Survey, q store.ResponseQuery, attrs []string) ([]responseJSON, error) {
-	rs, err := a.survey.store.Responses(r.Context(), site.ID, sv.ID, q)
-	if err != nil {
-		return nil, err
+// responseFilter is what a survey's results, responses and export are
+// filtered by: when the responses were started (from, to), the
+// respondent's segment (segment) and the NPS answer's group (nps_group).
+type responseFilter struct {
+	query store.ResponseQuery // From, To and NPS
+	among segment.Node        // nil: every respondent
+}
+
+// responseFilter reads the filters of a request.
+func (a *API) responseFilter(r *http.Request, site store.Site) (responseFilter, error) {
+	var f responseFilter
+	var err error
+	if f.query.From, f.query.To, err = period(r); err != nil {
+		return f, err
 	}
+	if g := r.URL.Query().Get("nps_group"); g != "" {
+		lo, hi, ok := survey.GroupRange(g)
+		if !ok {
+			return f, apierr.Invalid("invalid_parameter", "nps_group", "nps_group must be promoter, passive or detractor, not %q", g)
+		}
+		f.query.NPS = &[2]int{lo, hi}
+	}
+	if id := r.URL.Query().Get("segment"); id != "" {
+		s, err := a.store.Segment(r.Context(), site.ID, id)
+		if err != nil {
+			return f, apierr.Invalid("unknown_segment", "segment", "no saved segment %q", id)
+		}
+		if f.among, err = a.segments.Saved(r.Context(), site.ID, s); err != nil {
+			return f, segmentError(err)
+		}
+	}
+	return f, nil
+}
+
+// filteredResponses reads a page of a survey's responses matching q and
+// f's segment, with their respondents' attributes; more is where the next
+// page starts, nil at the end.
+func (a *API) filteredResponses(r *http.Request, site store.Site, sv survey.Survey, q store.ResponseQuery, f responseFilter, attrs []string) ([]responseJSON, *store.SurveyResponse, error) {
+	rs, more, err := a.survey.surveys.Responses(r.Context(), sv, q, f.among)
+	if err != nil {
+		return nil, nil, err
+	}
+	page, err := a.decorateResponses(r, site, sv, rs, attrs)
+	return page, more, err
+}
+
+// decorateResponses adds the respondents' key attributes and recordings
+// to responses.
+func (a *API) decorateResponses(r *http.Request, site store.Site, sv survey.Survey, rs []store.SurveyResponse, attrs []string) ([]responseJSON, error) {
 	keys := make([]int64, len(rs))
 	for i, x := range rs {
 		keys[i] = x.UserKey
@@ -86,57 +130,82 @@ func (a *API) responsesPage(r *http.Request, site store.Site, sv survey.Survey, 
 	return out, nil
 }
 
+// surveyResponses answers GET .../responses?limit&cursor, filtered as
+// the results are (from, to, segment, nps_group).
 func (a *API) surveyResponses(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	sv, err := a.survey.surveys.Get(r.Context(), site.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	q := store.ResponseQuery{}
+	f, err := a.responseFilter(r, site)
+	if err != nil {
+		return err
+	}
+	q := f.query
 	if q.Limit, err = intParam(r, "limit", 100, 1000); err != nil {
 		return err
 	}
 	if q.Before, q.BeforeID, err = cursor(r); err != nil {
 		return err
 	}
-	if q.From, q.To, err = period(r); err != nil {
-		return err
-	}
 	attrs, err := a.keyAttributes(r, site)
 	if err != nil {
 		return err
 	}
-	page, err := a.responsesPage(r, site, sv, q, attrs)
+	page, more, err := a.filteredResponses(r, site, sv, q, f, attrs)
 	if err != nil {
 		return err
 	}
 	next := ""
-	if len(page) == q.Limit {
-		last := page[len(page)-1]
-		next = makeCursor(last.CreatedAt, last.ResponseID)
+	if more != nil {
+		next = makeCursor(more.CreatedAt, more.ResponseID)
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"responses": page, "next_cursor": next})
 	return nil
 }
 
+// responseFields are the columns of a response export that are the
+// response's own, before its questions (by ID) and the attributes.
+var responseFields = []string{"response_id", "created_at", "completed_at", "completed", "user_id", "anonymous_id",
+	"session_id", "url", "nps"}
+
 // surveyResponsesCSV streams every response as CSV: the response's fields,
 // one column per question (options of a multiple-choice answer joined with
-// "; "), then the respondent's key attributes.
+// "; "), then the respondent's key attributes; or the columns of
+// ?columns=, among those and the user attributes. The filters of the
+// results (from, to, segment, nps_group) apply.
 func (a *API) surveyResponsesCSV(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	sv, err := a.survey.surveys.Get(r.Context(), site.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	from, to, err := period(r)
+	f, err := a.responseFilter(r, site)
 	if err != nil {
 		return err
 	}
-	attrs, err := a.keyAttributes(r, site)
+	keyAttrs, err := a.keyAttributes(r, site)
 	if err != nil {
 		return err
 	}
+	fields := slices.Clone(responseFields)
+	for _, qn := range sv.Definition.Questions {
+		if !slices.Contains(fields, qn.ID) {
+			fields = append(fields, qn.ID)
+		}
+	}
+	set, err := a.newExportColumns(r, site, fields)
+	if err != nil {
+		return err
+	}
+	cols, err := set.choose(r, append(slices.Clone(fields), keyAttrs...))
+	if err != nil {
+		return err
+	}
+	attrs := set.attributes(cols)
 	const pageSize = 5000
-	q := store.ResponseQuery{From: from, To: to, Limit: pageSize}
-	page, err := a.responsesPage(r, site, sv, q, attrs)
+	q := f.query
+	q.Limit = pageSize
+	page, more, err := a.filteredResponses(r, site, sv, q, f, attrs)
 	if err != nil {
 		return err
 	}
@@ -144,46 +213,61 @@ func (a *API) surveyResponsesCSV(w http.ResponseWriter, r *http.Request, site st
 	w.Header().Set("Content-Disposition", `attachment; filename="survey-`+sv.ID+`-responses.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
-	header := []string{"response_id", "created_at", "completed_at", "completed", "user_id", "anonymous_id", "session_id", "url", "nps"}
-	for _, qn := range sv.Definition.Questions {
-		header = append(header, qn.ID)
-	}
-	cw.Write(append(header, attrs...))
+	cw.Write(cols)
 	for {
 		for _, x := range page {
-			row := []string{x.ResponseID, x.CreatedAt.Format(time.RFC3339), "", strconv.FormatBool(x.Completed),
-				x.UserID, x.AnonymousID, x.SessionID, x.URL, ""}
-			if x.CompletedAt != nil {
-				row[2] = x.CompletedAt.Format(time.RFC3339)
-			}
-			if x.NPS != nil {
-				row[8] = strconv.Itoa(*x.NPS)
-			}
-			for _, qn := range sv.Definition.Questions {
-				row = append(row, answerText(x.Answers[qn.ID]))
-			}
-			for _, k := range attrs {
-				cell := ""
-				if v, ok := x.Attributes[k]; ok {
-					cell = attrText(v)
-				}
-				row = append(row, cell)
-			}
-			cw.Write(row)
+			cw.Write(responseRow(x, cols, set))
 		}
-		if len(page) < pageSize {
+		if more == nil {
 			break
 		}
-		last := page[len(page)-1]
-		q.Before, q.BeforeID = last.CreatedAt, last.ResponseID
+		q.Before, q.BeforeID = more.CreatedAt, more.ResponseID
 		// The header is sent: a failure now can only cut the file short.
-		if page, err = a.responsesPage(r, site, sv, q, attrs); err != nil {
+		if page, more, err = a.filteredResponses(r, site, sv, q, f, attrs); err != nil {
 			a.log.Error("response export cut short", "survey", sv.ID, "err", err)
 			break
 		}
 	}
 	cw.Flush()
 	return nil
+}
+
+// responseRow is a response's CSV row of cols.
+func responseRow(x responseJSON, cols []string, set exportColumns) []string {
+	row := make([]string, len(cols))
+	for i, c := range cols {
+		switch c {
+		case "response_id":
+			row[i] = x.ResponseID
+		case "created_at":
+			row[i] = x.CreatedAt.Format(time.RFC3339)
+		case "completed_at":
+			if x.CompletedAt != nil {
+				row[i] = x.CompletedAt.Format(time.RFC3339)
+			}
+		case "completed":
+			row[i] = strconv.FormatBool(x.Completed)
+		case "user_id":
+			row[i] = x.UserID
+		case "anonymous_id":
+			row[i] = x.AnonymousID
+		case "session_id":
+			row[i] = x.SessionID
+		case "url":
+			row[i] = x.URL
+		case "nps":
+			if x.NPS != nil {
+				row[i] = strconv.Itoa(*x.NPS)
+			}
+		default:
+			if set.isField(c) {
+				row[i] = answerText(x.Answers[c])
+			} else if v, ok := x.Attributes[c]; ok {
+				row[i] = attrText(v)
+			}
+		}
+	}
+	return row
 }
 
 func answerText(v any) string {

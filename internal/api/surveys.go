@@ -221,15 +221,19 @@ func makeCursor(t time.Time, id string) string {
 	return strconv.FormatInt(t.UnixMicro(), 10) + "." + id
 }
 
+// surveyResults answers GET .../results: the summary of the responses
+// started from from to to, of the respondents in segment, whose NPS answer
+// is in nps_group (each optional), broken down by segments.
 func (a *API) surveyResults(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	sv, err := a.survey.surveys.Get(r.Context(), site.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	q := survey.ResultsQuery{}
-	if q.From, q.To, err = period(r); err != nil {
+	f, err := a.responseFilter(r, site)
+	if err != nil {
 		return err
 	}
+	q := survey.ResultsQuery{From: f.query.From, To: f.query.To, NPS: f.query.NPS, Among: f.among}
 	if q.Interval, err = intervalParam(r); err != nil {
 		return err
 	}

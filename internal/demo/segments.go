@@ -39,8 +39,8 @@ func saasSegments(npsSurvey string) []segmentSpec {
 			text: `active_days(7d) >= 4 and session_duration(7d) >= 3h and did("Export", 30d) and plan = "enterprise"`},
 		{name: "Non-power users", ref: "Power users",
 			description: "Everyone else: the identified users who are not power users, the group the guide compares them " +
-				"with (step 4), where most never completed onboarding. signed_up_at is set keeps anonymous visitors out.",
-			text: `not in_segment(%q) and signed_up_at is set`},
+				"with (step 4), where most never completed onboarding. identified() keeps anonymous visitors out.",
+			text: `not in_segment(%q) and identified()`},
 		{name: "Rage-clickers",
 			description: "Users who rage-clicked in the last 30 days (the tracker's $rage_click): the guide's undesired " +
 				"actions, whose recordings show what went wrong. Here the invoice editor's slow Send button draws most.",

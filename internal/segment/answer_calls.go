@@ -8,7 +8,7 @@ func functionNames() []string {
 	return []string{"did", "did_first", "active_days", "visited", "sessions", "session_duration",
 		"avg_session_duration", "in_segment", string(SignalRageClicks), string(SignalDeadClicks),
 		string(SignalUTurns), string(SignalErrors), "nps_score", "nps_group", "answer", "feedback_rating",
-		"attr", "company"}
+		"identified", "attr", "company"}
 }
 
 // parseAnswer reads answer("SURVEY", "QUESTION"[, PERIOD]) op value.
@@ -40,6 +40,16 @@ func (p *parser) parseAnswer() (Node, error) {
 	}
 	n.Op, n.Values, err = p.parseOp(withBetween)
 	return n, err
+}
+
+// parseIdentified reads identified(): no argument and no comparison.
+func (p *parser) parseIdentified() (Node, error) {
+	start := p.next()
+	p.next() // (
+	if _, err := p.want(tokRParen, `")" (identified() takes no argument)`); err != nil {
+		return nil, err
+	}
+	return &Identified{Pos: start.pos}, nil
 }
 
 // parseFeedbackRating reads feedback_rating([PERIOD]) op value.

@@ -307,6 +307,16 @@ type FeedbackRating struct {
 	Period Period
 }
 
+// Identified matches the users the site has identified: those with a user
+// ID (sent by identify, or by a server-side call with a userId), as
+// opposed to visitors known only by an anonymous ID. An anonymous
+// visitor who identifies later is identified from then on, with the
+// history of the visits before (identities join), so a segment's past
+// sizes count a user by whether they are identified now.
+type Identified struct {
+	Pos
+}
+
 // InSegment matches the members of another saved segment.
 type InSegment struct {
 	Pos
@@ -327,6 +337,7 @@ func (*Signal) node()          {}
 func (*NPS) node()             {}
 func (*Answer) node()          {}
 func (*FeedbackRating) node()  {}
+func (*Identified) node()      {}
 func (*InSegment) node()       {}
 
 // SessionFields lists the fields a SessionField may name.

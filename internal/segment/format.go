@@ -97,7 +97,7 @@ func endsInComparison(n Node) bool {
 		return n.Count.Op != ""
 	case *Signal:
 		return n.Count.Op != ""
-	case *InSegment:
+	case *InSegment, *Identified:
 		return false
 	}
 	return true
@@ -181,6 +181,8 @@ func (f *formatter) leaf(n Node) {
 		f.answer(n)
 	case *FeedbackRating:
 		f.feedbackRating(n)
+	case *Identified:
+		f.WriteString("identified()")
 	case *InSegment:
 		f.WriteString("in_segment(" + quote(n.ID) + ")")
 	default:

@@ -29,7 +29,7 @@ func conditionTypes() []string {
 	return []string{"all", "any", "not", "attribute", "changed", "event", "first_event",
 		"active_days", "visited", "sessions", "session_duration", "session", "segment",
 		"rage_clicks", "dead_clicks", "u_turns", "errors", "nps_score", "nps_group",
-		"answer", "feedback_rating"}
+		"answer", "feedback_rating", "identified"}
 }
 
 // fieldsOf returns the fields a condition of type typ may have.
@@ -57,6 +57,8 @@ func fieldsOf(typ string) ([]string, bool) {
 		return []string{"type", "field", "op", "value", "values", "within"}, true
 	case "segment":
 		return []string{"type", "id"}, true
+	case "identified":
+		return []string{"type"}, true
 	case "nps_score", "nps_group":
 		return []string{"type", "survey", "within", "op", "value", "values"}, true
 	case "answer":
@@ -196,6 +198,8 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 		return decodeAnswer(o)
 	case "feedback_rating":
 		return decodeFeedbackRating(o)
+	case "identified":
+		return &Identified{}, nil
 	}
 	id, err := o.reqStr("id")
 	return &InSegment{ID: id}, err

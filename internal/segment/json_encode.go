@@ -169,6 +169,8 @@ func encodeNode(n Node) (jsonObject, error) {
 		if err := o.encodeNPS(n); err != nil {
 			return nil, err
 		}
+	case *Identified:
+		o.add("type", "identified")
 	case *InSegment:
 		o.add("type", "segment")
 		o.add("id", n.ID)

@@ -204,6 +204,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseAnswer()
 		case "feedback_rating":
 			return p.parseFeedbackRating()
+		case "identified":
+			return p.parseIdentified()
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":

@@ -159,6 +159,9 @@ func randomNode(r *rand.Rand, depth int) segment.Node {
 		s.Op, s.Values = randomOp(r, sessionOps...)
 		return s
 	case 8:
+		if r.IntN(2) == 0 {
+			return &segment.Identified{}
+		}
 		return &segment.InSegment{ID: randomString(r)}
 	case 9:
 		if r.IntN(2) == 0 {

@@ -144,6 +144,7 @@ func (v *validator) node(n Node, path string) {
 		v.answer(n, path)
 	case *FeedbackRating:
 		v.feedbackRating(n, path)
+	case *Identified: // nothing to check
 	case *InSegment:
 		if n.ID == "" {
 			v.errorf(n.Pos, joinPath(path, "id"), "empty segment ID")

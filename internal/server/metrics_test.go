@@ -63,6 +63,8 @@ func TestEveryAnswerCarriesNosniff(t *testing.T) {
 		{"POST", s.base + "/t/batch?k=wk_nope", `{"batch":[]}`},
 		{"GET", s.base + "/t/sightline.js", ""},
 		{"GET", s.base + "/t/config?k=" + s.writeKey, ""},
+		{"GET", s.base + "/docs/segments.md", ""},
+		{"GET", s.base + "/docs/nothing.md", ""},
 		{"GET", s.metrics + "/metrics", ""},
 		{"GET", s.metrics + "/other", ""},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sightline/sightline/docs"
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
@@ -30,6 +31,7 @@ import (
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/manual"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
@@ -140,6 +142,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	if cfg.MetricsToken != "" {
 		mux.Handle("GET /metrics", bearerMetrics(cfg.MetricsToken, reg, log))
 	}
+	manualPages, err := manual.New(docs.Files)
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("load the documentation: %w", err)
+	}
+	manualPages.Register(mux)
 	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

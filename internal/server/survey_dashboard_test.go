@@ -56,7 +56,7 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	}
 	d.do("compare the exporters", js(`Array.prototype.find.call(document.querySelectorAll('.breakdown label'), function (l) { return l.textContent.trim() === 'exporters' }).querySelector('input').click()`))
 	d.waitFor("the exporters' NPS", `document.querySelector('.breakdown tr[data-segment] td:last-child') && document.querySelector('.breakdown tr[data-segment] td:last-child').textContent === '-100'`)
-	if href := d.str(`Array.prototype.find.call(document.querySelectorAll('a'), function (a) { return a.textContent === 'Export CSV' }).getAttribute('href')`); href != "/api/v1/sites/"+s.site+"/surveys/"+id+"/responses.csv" {
+	if href := d.str(`document.querySelector('.export-menu a[download]').getAttribute('href')`); href != "/api/v1/sites/"+s.site+"/surveys/"+id+"/responses.csv" {
 		t.Errorf("the CSV export links to %q", href)
 	}
 	d.shot("survey-results")

@@ -89,7 +89,10 @@ type SurveyHistory struct {
 // bounds are open), newest first, after a cursor.
 type ResponseQuery struct {
 	From, To time.Time
-	Limit    int // 0: all
+	// NPS, when set, keeps the responses whose NPS answer (the nps
+	// column: the first NPS question's) is from NPS[0] to NPS[1].
+	NPS   *[2]int
+	Limit int // 0: all
 	// Before and BeforeID continue after the last row of a previous page.
 	Before   time.Time
 	BeforeID string

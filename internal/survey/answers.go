@@ -223,3 +223,17 @@ func Group(score int) string {
 	}
 	return "detractor"
 }
+
+// GroupRange returns the scores of an NPS group ("promoter", "passive",
+// "detractor"); ok is false for any other name.
+func GroupRange(group string) (lo, hi int, ok bool) {
+	switch group {
+	case "promoter":
+		return 9, 10, true
+	case "passive":
+		return 7, 8, true
+	case "detractor":
+		return 0, 6, true
+	}
+	return 0, 0, false
+}

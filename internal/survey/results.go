@@ -104,6 +104,11 @@ type ResultsQuery struct {
 	From, To time.Time
 	Interval string // day or week (default)
 	Segments []NamedSegment
+	// Among, when set, keeps only the responses of its members.
+	Among segment.Node
+	// NPS, when set, keeps only the responses whose NPS answer is in
+	// the range (see store.ResponseQuery).
+	NPS *[2]int
 }
 
 // Decoded is a stored response with its answers read against the survey.
@@ -135,9 +140,14 @@ func (d *Definition) DecodeAnswers(r store.SurveyResponse) Answers {
 // breakdown by segment. Partial responses count for the questions they
 // answered.
 func (s *Service) Results(ctx context.Context, sv Survey, q ResultsQuery) (Results, error) {
-	rs, err := s.store.Responses(ctx, sv.SiteID, sv.ID, store.ResponseQuery{From: q.From, To: q.To})
+	rs, err := s.store.Responses(ctx, sv.SiteID, sv.ID, store.ResponseQuery{From: q.From, To: q.To, NPS: q.NPS})
 	if err != nil {
 		return Results{}, err
+	}
+	if q.Among != nil {
+		if rs, err = s.among(ctx, sv.SiteID, q.Among, rs); err != nil {
+			return Results{}, err
+		}
 	}
 	dismissed, err := s.store.Dismissals(ctx, sv.SiteID, sv.ID, q.From, q.To)
 	if err != nil {
@@ -176,6 +186,32 @@ func (s *Service) Results(ctx context.Context, sv Survey, q ResultsQuery) (Resul
 		res.Segments = append(res.Segments, sr)
 	}
 	return res, nil
+}
+
+// among keeps the responses of the members of n.
+func (s *Service) among(ctx context.Context, site int64, n segment.Node, rs []store.SurveyResponse) ([]store.SurveyResponse, error) {
+	seen := map[int64]bool{}
+	var keys []int64
+	for _, r := range rs {
+		if r.UserKey != 0 && !seen[r.UserKey] {
+			seen[r.UserKey] = true
+			keys = append(keys, r.UserKey)
+		}
+	}
+	members := map[int64]bool{}
+	if len(keys) > 0 {
+		var err error
+		if members, err = s.segments.MembersAmong(ctx, site, n, keys); err != nil {
+			return nil, err
+		}
+	}
+	out := rs[:0:0]
+	for _, r := range rs {
+		if r.UserKey != 0 && members[r.UserKey] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func respondentKeys(ds []Decoded) []int64 {
@@ -289,4 +325,49 @@ func bucket(t time.Time, interval string) time.Time {
 	}
 	back := (int(day.Weekday()) + 6) % 7 // days since Monday
 	return day.AddDate(0, 0, -back)
+}
+
+// maxScans bounds the batches read to fill one page of responses filtered
+// by a segment: a segment few respondents are in yields a short page with
+// a cursor rather than a scan of everything.
+const maxScans = 20
+
+// Responses returns a page of a survey's responses matching q, newest
+// first; with among, only those of its members. more is where the next
+// page starts (nil when there is none): the last response returned, or
+// the last one read when a segment left the page short.
+func (s *Service) Responses(ctx context.Context, sv Survey, q store.ResponseQuery, among segment.Node) (rs []store.SurveyResponse, more *store.SurveyResponse, err error) {
+	if among == nil {
+		rs, err := s.store.Responses(ctx, sv.SiteID, sv.ID, q)
+		if err != nil || q.Limit == 0 || len(rs) < q.Limit {
+			return rs, nil, err
+		}
+		return rs, &rs[len(rs)-1], nil
+	}
+	want := q.Limit
+	q.Limit = max(4*want, 200)
+	for range maxScans {
+		batch, err := s.store.Responses(ctx, sv.SiteID, sv.ID, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		kept, err := s.among(ctx, sv.SiteID, among, batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range kept {
+			rs = append(rs, r)
+			if want > 0 && len(rs) == want {
+				last := r
+				return rs, &last, nil
+			}
+		}
+		if len(batch) < q.Limit {
+			return rs, nil, nil
+		}
+		end := batch[len(batch)-1]
+		q.Before, q.BeforeID = end.CreatedAt, end.ResponseID
+		more = &end
+	}
+	return rs, more, nil
 }

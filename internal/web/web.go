@@ -37,8 +37,8 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // reserved are the path prefixes that are never dashboard pages: an
 // unknown path under them is answered by the not-found handler (a JSON
-// 404), not by the app.
-var reserved = [...]string{"/api/", "/v1/", "/t/", "/metrics", "/healthz"}
+// 404), not by the app. /docs/ is the manual (internal/manual).
+var reserved = [...]string{"/api/", "/v1/", "/t/", "/docs/", "/metrics", "/healthz"}
 
 // file is one embedded file, compressed once at start.
 type file struct {

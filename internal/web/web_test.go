@@ -184,7 +184,7 @@ func TestLoadRefusesABrokenBuild(t *testing.T) {
 func TestReserved(t *testing.T) {
 	for p, want := range map[string]bool{
 		"/api/v1/me": true, "/api": true, "/apiary": false, "/v1/batch": true, "/t/sightline.js": true, "/t": true,
-		"/metrics": true, "/healthz": true, "/": false, "/sites": false, "/s/x/users": false, "/tokens": false,
+		"/metrics": true, "/healthz": true, "/docs/segments.md": true, "/docs": true, "/docsy": false, "/": false, "/sites": false, "/s/x/users": false, "/tokens": false,
 	} {
 		if got := Reserved(p); got != want {
 			t.Errorf("Reserved(%q) = %v, want %v", p, got, want)

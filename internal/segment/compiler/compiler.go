@@ -222,10 +222,42 @@ func (b *builder) node(n segment.Node) error {
 		return b.answer(n)
 	case *segment.FeedbackRating:
 		return b.feedbackRating(n)
+	case *segment.Identified:
+		return b.identified()
 	case *segment.InSegment:
 		return b.inSegment(n)
 	}
 	return fmt.Errorf("BUG: compiler has no case for %T", n)
+}
+
+// identified writes the users with a user ID. In a historical query they
+// are those identified now among the users first seen by then: identities
+// join, so a user's past is the identified user's (see Identified).
+func (b *builder) identified() error {
+	rows := func() error {
+		b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
+		b.arg(b.c.Site)
+		b.forUser("entity_key")
+		b.w(" AND kind = 1")
+		return nil
+	}
+	if !b.c.Historical {
+		return b.leaf(rows)
+	}
+	join := " INTERSECT "
+	if b.one {
+		join = " AND "
+	}
+	b.w("(")
+	if err := b.leaf(rows); err != nil {
+		return err
+	}
+	b.w(")" + join + "(")
+	if err := b.universe(); err != nil {
+		return err
+	}
+	b.w(")")
+	return nil
 }
 
 func (b *builder) group(g *segment.Group) error {

@@ -163,6 +163,8 @@ func (m *memberEval) ask(n segment.Node) (bool, error) {
 func cheapestFirst(conds []segment.Node) []segment.Node {
 	cost := func(n segment.Node) int {
 		switch n := n.(type) {
+		case *segment.Identified:
+			return 0
 		case *segment.Attribute:
 			if n.AsOf.IsZero() {
 				return 0
@@ -221,6 +223,7 @@ func dependenceOf(n segment.Node) dependence {
 			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
 		case *segment.FeedbackRating: // feedback moves the survey counter too
 			d.surveys, d.drifts = true, d.drifts || relative(n.Period)
+		case *segment.Identified: // identities move the profile counter
 		case *segment.Group, *segment.Not:
 		default: // a saved segment, or a condition this list does not know yet
 			d = dependence{activity: true, surveys: true, drifts: true}

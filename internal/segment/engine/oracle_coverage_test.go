@@ -122,6 +122,8 @@ func features(n segment.Node, cat segment.Catalog) []string {
 		case *segment.FeedbackRating:
 			add("feedback_rating", string(n.Op))
 			period("feedback_rating", n.Period)
+		case *segment.Identified:
+			add("identified")
 		case *segment.InSegment:
 			add("in_segment")
 		}
@@ -198,5 +200,5 @@ func requiredFeatures() []string {
 		"changed from true to true", "changed from true to false", "changed from false to true",
 		"changed from false to false", "did count at least once", "visited count at least once", "did_first",
 		"visited =", "visited contains", "visited starts_with", "visited matches", "in_segment",
-		"signal count at least once")
+		"signal count at least once", "identified")
 }

@@ -101,6 +101,15 @@ func (w *world) match(n segment.Node, u *oUser) bool {
 		return w.answer(n, u)
 	case *segment.FeedbackRating:
 		return w.feedbackRating(n, u)
+	case *segment.Identified:
+		// A user ID among the user's identities (loadWorld reads them
+		// all, anonymous ones too).
+		for _, id := range u.ids {
+			if strings.HasPrefix(id, "user:") {
+				return true
+			}
+		}
+		return false
 	case *segment.InSegment:
 		ref, ok := w.segments[n.ID]
 		if !ok {

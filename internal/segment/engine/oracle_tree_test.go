@@ -183,7 +183,7 @@ func (g *treeGen) node(depth int) segment.Node {
 }
 
 func (g *treeGen) leaf() segment.Node {
-	switch x := g.r.IntN(106); {
+	switch x := g.r.IntN(110); {
 	case x < 24:
 		return g.attribute(segment.ScopeUser)
 	case x < 31:
@@ -208,8 +208,10 @@ func (g *treeGen) leaf() segment.Node {
 		return g.signal()
 	case x < 98 && len(g.segments) > 0:
 		return &segment.InSegment{ID: pick(g.r, g.segments...)}
-	case x >= 98 && x < 104:
+	case x >= 98 && x < 106:
 		return g.surveyCondition()
+	case x >= 106 && x < 109:
+		return &segment.Identified{}
 	}
 	return g.attribute(segment.ScopeUser)
 }

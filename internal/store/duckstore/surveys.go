@@ -237,6 +237,10 @@ func (db *DB) Responses(ctx context.Context, site int64, surveyID string, q stor
 		where += " AND x.created_at < ?"
 		args = append(args, q.To.UTC())
 	}
+	if q.NPS != nil {
+		where += " AND x.nps BETWEEN ? AND ?"
+		args = append(args, q.NPS[0], q.NPS[1])
+	}
 	if !q.Before.IsZero() {
 		where += " AND (x.created_at < ? OR (x.created_at = ? AND x.response_id < ?))"
 		args = append(args, q.Before.UTC(), q.Before.UTC(), q.BeforeID)

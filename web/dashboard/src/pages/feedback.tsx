@@ -1,35 +1,69 @@
-// Feedback from the tab: its settings (admins), the average rating over
-// time, and the list filtered by segment, page and rating, each with the
-// user's profile and recordings.
+// Feedback from the tab: the average rating over time and the list
+// filtered by segment, page and rating, each with the user's profile and
+// recordings; and, on a tab of its own at the top, the feedback tab's
+// settings (admins change them). #settings in the address opens them.
 
 import { useState } from 'preact/hooks';
 import { get, put, query, sitePath } from '../api';
 import { Bars } from '../components/bars';
+import { ColourField } from '../components/colour';
 import { LineChart } from '../components/chart';
 import { Empty, LoadError, Loading, Notice } from '../components/feedback';
 import { Field, fieldError, FormError, useSubmit } from '../components/form';
 import { Ago } from '../components/values';
 import { formatCount } from '../format';
-import { useDebounced, useLoad, useTitle } from '../hooks';
+import { type Loaded, useDebounced, useLoad, useTitle } from '../hooks';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { FeedbackItem, FeedbackSettings, FeedbackSummary } from '../surveys/types';
 import { Respondent } from '../surveys/respondent';
 import type { SavedSegment } from '../types';
+
+type Tab = 'feedback' | 'settings';
 
 export function FeedbackPage() {
   const site = useSite();
   const { me } = useSession();
   useTitle('Feedback — ' + site.name);
   const admin = allows(siteAccess(site, me.account.role), 'admin');
+  const [tab, setTab] = useState<Tab>(location.hash === '#settings' ? 'settings' : 'feedback');
+  const settings = useLoad((signal) => get<FeedbackSettings>(sitePath(site.id, '/feedback-settings'), { signal }), [site.id]);
+  const show = (t: Tab) => {
+    setTab(t);
+    history.replaceState(history.state, '', location.pathname + location.search + (t === 'settings' ? '#settings' : ''));
+  };
+  const on = settings.data?.enabled;
   return (
     <section>
       <div class="page-head">
         <h1>Feedback</h1>
       </div>
       <p class="lead">What visitors say about a page through the feedback tab: a rating from 1 to 5, a comment, the page and the element they point at.</p>
-      <Summary />
-      <FeedbackList />
-      <SettingsForm admin={admin} />
+      <div class="tabs" role="tablist" aria-label="Feedback">
+        {(['feedback', 'settings'] as Tab[]).map((t) => (
+          <button key={t} type="button" role="tab" id={'feedback-tab-' + t} aria-selected={tab === t} aria-controls="feedback-panel" class={'tab' + (tab === t ? ' tab-on' : '')} onClick={() => show(t)}>
+            {t === 'feedback' ? 'Feedback' : 'Tab settings'}
+            {t === 'settings' && settings.data && <span class={'badge ' + (on ? 'survey-live' : 'survey-draft')}>{on ? 'on' : 'off'}</span>}
+          </button>
+        ))}
+      </div>
+      <div id="feedback-panel" role="tabpanel" aria-labelledby={'feedback-tab-' + tab}>
+        {tab === 'feedback' ? (
+          <>
+            {settings.data && !on && (
+              <p class="alert alert-warn">
+                The feedback tab is off: visitors do not see it.{' '}
+                <button type="button" class="link warn" onClick={() => show('settings')}>
+                  {admin ? 'Turn it on in the tab settings' : 'See the tab settings'}
+                </button>
+              </p>
+            )}
+            <Summary />
+            <FeedbackList />
+          </>
+        ) : (
+          <SettingsForm admin={admin} loaded={settings} />
+        )}
+      </div>
     </section>
   );
 }
@@ -167,10 +201,10 @@ function FeedbackList() {
   );
 }
 
-function SettingsForm(props: { admin: boolean }) {
+function SettingsForm(props: { admin: boolean; loaded: Loaded<FeedbackSettings> }) {
   const site = useSite();
   const path = sitePath(site.id, '/feedback-settings');
-  const loaded = useLoad((signal) => get<FeedbackSettings>(path, { signal }), [path]);
+  const loaded = props.loaded;
   const [draft, setDraft] = useState<FeedbackSettings | null>(null);
   const [saved, setSaved] = useState(false);
   const s = draft || loaded.data;
@@ -213,9 +247,7 @@ function SettingsForm(props: { admin: boolean }) {
           {(p) => <input {...p} value={s.prompt} maxLength={200} disabled={dis} onInput={(e) => set({ prompt: e.currentTarget.value })} />}
         </Field>
         {(['background', 'text', 'accent'] as const).map((k) => (
-          <Field key={k} label={{ background: 'Background colour', text: 'Text colour', accent: 'Accent colour' }[k]} error={fieldError(submit.error, k)}>
-            {(p) => <input {...p} type="color" value={s[k] || '#ffffff'} disabled={dis} onInput={(e) => set({ [k]: e.currentTarget.value })} />}
-          </Field>
+          <ColourField key={k} label={{ background: 'Background colour', text: 'Text colour', accent: 'Accent colour' }[k]} value={s[k] || ''} error={fieldError(submit.error, k)} disabled={dis} onChange={(v) => set({ [k]: v })} />
         ))}
       </div>
       {props.admin && (

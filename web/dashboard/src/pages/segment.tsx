@@ -4,10 +4,11 @@
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, del, get, isAbort, post, put, sitePath } from '../api';
-import { useCatalog } from '../catalog';
+import { useCatalog, userKeys } from '../catalog';
 import { useTrackEvents } from '../events';
 import { LineChart } from '../components/chart';
 import { Confirm } from '../components/dialog';
+import { ExportCSV } from '../components/export';
 import { LoadError, Loading } from '../components/feedback';
 import { Field, fieldError, FormError, messageOf, useSubmit } from '../components/form';
 import { Value } from '../components/values';
@@ -16,6 +17,7 @@ import { useDebounced, useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../routes';
 import { Link, navigate } from '../router';
 import { asRoot, Group, leafCount } from '../segments/builder';
+import { identifiedOnly, prune, withIdentifiedOnly } from '../segments/model';
 import { TextEditor } from '../segments/text';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { Condition, Preview, Problem, SavedSegment } from '../types';
@@ -60,13 +62,20 @@ function Editor(props: { saved: SavedSegment | null }) {
   const events = useTrackEvents(site.id);
   const list = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
 
-  // The live preview of what is being edited.
+  // The live preview of what is being edited. In the builder it counts the
+  // finished conditions only: one a person is still writing is left out
+  // (and said to be), rather than sent to fail.
+  const pruned = useMemo(() => prune(def), [def]);
+  const skipped = mode === 'builder' ? pruned.skipped.length : 0;
   const body = useMemo(() => {
     if (mode === 'text') return text.trim() ? { text } : null;
-    return leafCount(def) > 0 ? { definition: def } : null;
-  }, [mode, text, def]);
+    return pruned.def ? { definition: pruned.def } : null;
+  }, [mode, text, pruned]);
   const key = JSON.stringify(body);
   const debounced = useDebounced(key, 300);
+  // How to map the server's paths back, for the body last sent.
+  const sent = useRef<{ key: string; original: (p: string) => string }>({ key: '', original: (p) => p });
+  if (sent.current.key !== key) sent.current = { key, original: mode === 'builder' ? pruned.original : (p: string) => p };
   const [preview, setPreview] = useState<{ key: string; data?: Preview; problems: Problem[]; error?: unknown } | null>(null);
   const [pending, setPending] = useState(false);
   useEffect(() => {
@@ -76,16 +85,18 @@ function Editor(props: { saved: SavedSegment | null }) {
       setPending(false);
       return;
     }
+    const original = sent.current.key === debounced ? sent.current.original : (p: string) => p;
+    const back = (list: Problem[]) => list.map((p) => (p.path !== undefined ? { ...p, path: original(p.path) } : p));
     const ctl = new AbortController();
     setPending(true);
     post<Preview>(sitePath(site.id, '/segments/preview'), b, { signal: ctl.signal }).then(
       (data) => {
-        setPreview({ key: debounced, data, problems: [] });
+        setPreview({ key: debounced, data: { ...data, warnings: back(data.warnings || []) }, problems: [] });
         setPending(false);
       },
       (e) => {
         if (isAbort(e)) return;
-        const problems = e instanceof ApiError && e.code === 'invalid_segment' ? e.details || [{ message: e.message }] : [];
+        const problems = e instanceof ApiError && e.code === 'invalid_segment' ? back(e.details || [{ message: e.message }]) : [];
         setPreview({ key: debounced, problems, error: problems.length ? undefined : e });
         setPending(false);
       },
@@ -93,13 +104,32 @@ function Editor(props: { saved: SavedSegment | null }) {
     return () => ctl.abort();
   }, [debounced, site.id]);
   const stale = pending || debounced !== key;
+  const shown = preview?.key === debounced ? preview : null;
+  // The key attributes the server picked (the members show them), the
+  // export's default columns when the site chose none.
+  const [keyAttrs, setKeyAttrs] = useState<string[]>([]);
+  useEffect(() => {
+    if (shown?.data?.members.length) setKeyAttrs(Array.from(new Set(shown.data.members.flatMap((m) => Object.keys(m.attributes)))));
+  }, [shown]);
   const problems = preview && preview.key === debounced ? preview.problems : [];
   const warnings = (preview && preview.key === debounced && preview.data?.warnings) || [];
+  // After an attempt to save (or to see the text), every problem shows,
+  // touched or not.
+  const [showAll, setShowAll] = useState(false);
+  const unfinished = () => {
+    const n = pruned.skipped.length;
+    return n === 1 ? 'One condition is not finished: fill it in or remove it.' : `${n} conditions are not finished: fill them in or remove them.`;
+  };
 
   const switchTo = async (to: Mode) => {
     if (to === mode) return;
     setSwitchError('');
     if (to === 'text') {
+      if (pruned.skipped.length > 0) {
+        setShowAll(true);
+        setSwitchError(unfinished() + ' Then the text can show them.');
+        return;
+      }
       if (leafCount(def) === 0) {
         setText('');
         setMode('text');
@@ -130,6 +160,10 @@ function Editor(props: { saved: SavedSegment | null }) {
 
   const [savedNote, setSavedNote] = useState('');
   const sub = useSubmit(async () => {
+    if (mode === 'builder' && pruned.skipped.length > 0) {
+      setShowAll(true);
+      throw new Error(unfinished());
+    }
     const payload = { name, description, author: me.account.name || me.account.email, ...(mode === 'text' ? { text } : { definition: def }) };
     try {
       if (saved) {
@@ -154,7 +188,7 @@ function Editor(props: { saved: SavedSegment | null }) {
       </section>
     );
 
-  const ctx = { catalog: cat.data || [], events: events.data || [], segments: list.data?.segments || [], selfID: saved?.id, disabled: !canWrite };
+  const ctx = { catalog: cat.data || [], events: events.data || [], segments: list.data?.segments || [], selfID: saved?.id, disabled: !canWrite, showAll };
   return (
     <section class="segment-editor">
       <p class="crumbs">
@@ -167,9 +201,16 @@ function Editor(props: { saved: SavedSegment | null }) {
             <Link class="btn" href={recordingsHref(site.id, { segment: saved.id })}>
               Watch recordings of this segment
             </Link>
-            <a class="btn" href={sitePath(site.id, '/segments/' + encodeURIComponent(saved.id) + '/export?format=csv')} download>
-              Export CSV
-            </a>
+            <ExportCSV
+              href={sitePath(site.id, '/segments/' + encodeURIComponent(saved.id) + '/export?format=csv')}
+              fields={[
+                { key: 'user_id', label: 'user ID' },
+                { key: 'key', label: 'user key (tells anonymous visitors apart)' },
+              ]}
+              attributes={userKeys(cat.data).map((k) => k.key)}
+              defaults={['user_id', ...(site.key_attributes?.length ? site.key_attributes : keyAttrs)]}
+              storageKey={'sl.export.segment.' + site.id}
+            />
             {canWrite && <DeleteSegment seg={saved} />}
           </div>
         )}
@@ -210,7 +251,14 @@ function Editor(props: { saved: SavedSegment | null }) {
                 {switchError && <p class="alert alert-error">{switchError}</p>}
                 <div id="definition-panel" role="tabpanel" aria-labelledby={'tab-' + mode}>
                   {mode === 'builder' ? (
-                    <Group root c={def} set={setDef} path="" problems={problems} warnings={warnings} ctx={ctx} />
+                    <>
+                      <div class="check identified-only">
+                        <input id="identified-only" type="checkbox" checked={identifiedOnly(def)} onChange={(e) => setDef(withIdentifiedOnly(def, e.currentTarget.checked))} />
+                        <label for="identified-only">Identified users only</label>
+                        <span class="hint">leaves out visitors known only by an anonymous ID (adds the condition identified())</span>
+                      </div>
+                      <Group root c={def} set={setDef} path="" problems={problems} warnings={warnings} ctx={ctx} />
+                    </>
                   ) : (
                     <>
                       <label class="label" for="segment-text">
@@ -229,7 +277,11 @@ function Editor(props: { saved: SavedSegment | null }) {
                       )}
                       <p class="hint">
                         Like <code>plan = "pro" and active_days(7d) &gt;= 4 and did("export", 30d)</code>. The language is described
-                        in docs/segments.md.
+                        in{' '}
+                        <a href="/docs/segments.md#the-text-form" target="_blank" rel="noopener">
+                          the segments guide
+                        </a>
+                        .
                       </p>
                     </>
                   )}
@@ -259,24 +311,29 @@ function Editor(props: { saved: SavedSegment | null }) {
           )}
         </form>
         <aside class="editor-side">
-          <LivePreview preview={preview?.key === debounced ? preview : null} stale={stale} empty={!body} />
+          <LivePreview preview={shown} stale={stale} empty={!body} skipped={skipped} />
           {saved && <Trend seg={saved} />}
         </aside>
+        <div class="editor-members">
+          <Members preview={shown} stale={stale} />
+        </div>
       </div>
     </section>
   );
 }
 
-function LivePreview(props: { preview: { data?: Preview; problems: Problem[]; error?: unknown } | null; stale: boolean; empty: boolean }) {
-  const site = useSite();
+type PreviewState = { data?: Preview; problems: Problem[]; error?: unknown } | null;
+
+/** The live size of what is being edited, and what it leaves out. */
+function LivePreview(props: { preview: PreviewState; stale: boolean; empty: boolean; skipped: number }) {
   const p = props.preview;
-  const attrs = p?.data ? Array.from(new Set(p.data.members.flatMap((m) => Object.keys(m.attributes)))).slice(0, 3) : [];
+  const n = props.skipped;
   return (
     <div class={'card preview' + (props.stale ? ' stale' : '')} aria-busy={props.stale}>
       <h2>Who matches now</h2>
       <div class="size" aria-live="polite">
         {props.empty ? (
-          <p class="muted">Add a condition to see who matches.</p>
+          <p class="muted">{n > 0 ? 'Finish the condition to see who matches.' : 'Add a condition to see who matches.'}</p>
         ) : p?.data ? (
           <>
             <span class="size-number" id="live-size" data-size={p.data.size}>
@@ -294,34 +351,49 @@ function LivePreview(props: { preview: { data?: Preview; problems: Problem[]; er
           <p class="muted">Counting…</p>
         )}
       </div>
+      {!props.empty && n > 0 && (
+        <p class="note" id="preview-skipped" data-skipped={n}>
+          Not counting {n === 1 ? 'one unfinished condition' : n + ' unfinished conditions'} yet.
+        </p>
+      )}
       {p?.data && p.data.size === 0 && <p class="muted">No user matches right now.</p>}
-      {p?.data && p.data.members.length > 0 && (
-        <div class="table-wrap">
-          <table class="compact">
-            <caption>Some of them</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
+    </div>
+  );
+}
+
+/** A sample of the members, with their key attributes. */
+function Members(props: { preview: PreviewState; stale: boolean }) {
+  const site = useSite();
+  const p = props.preview;
+  if (!p?.data || p.data.members.length === 0) return null;
+  const attrs = Array.from(new Set(p.data.members.flatMap((m) => Object.keys(m.attributes))));
+  return (
+    <div class={'card members' + (props.stale ? ' stale' : '')}>
+      <h2>Some of them</h2>
+      <div class="table-wrap">
+        <table class="compact sample-members">
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              {attrs.map((a) => (
+                <th scope="col" key={a}>
+                  {a}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {p.data.members.map((m) => (
+              <tr key={m.key}>
+                <td class="user-id">{m.user_id ? <Link href={profileHref(site.id, m.user_id)}>{m.user_id}</Link> : <span class="muted">anonymous</span>}</td>
                 {attrs.map((a) => (
-                  <th scope="col" key={a}>
-                    {a}
-                  </th>
+                  <td key={a}>{m.attributes[a] ? <Value value={m.attributes[a].value} type={m.attributes[a].type} /> : '—'}</td>
                 ))}
               </tr>
-            </thead>
-            <tbody>
-              {p.data.members.map((m) => (
-                <tr key={m.key}>
-                  <td>{m.user_id ? <Link href={profileHref(site.id, m.user_id)}>{m.user_id}</Link> : <span class="muted">anonymous</span>}</td>
-                  {attrs.map((a) => (
-                    <td key={a}>{m.attributes[a] ? <Value value={m.attributes[a].value} type={m.attributes[a].type} /> : '—'}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -8,6 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, post, put, sitePath } from '../api';
 import { LoadError, Loading, Notice } from '../components/feedback';
+import { ColourField } from '../components/colour';
 import { Field, messageOf } from '../components/form';
 import { EventNames, useTrackEvents } from '../events';
 import { useLoad, useTitle } from '../hooks';
@@ -124,6 +125,7 @@ function Builder(props: { survey: Survey | null }) {
         </div>
       ) : null}
       <form
+        class="builder-grid"
         onSubmit={(e) => {
           e.preventDefault();
           void act(async () => {
@@ -131,91 +133,106 @@ function Builder(props: { survey: Survey | null }) {
           });
         }}
       >
-        <div class="card">
-          <Field label="Name" error={problems('name')}>
-            {(p) => <input {...p} value={def.name} maxLength={200} disabled={!editable} placeholder="Q3 NPS" onInput={(e) => set({ name: e.currentTarget.value })} />}
-          </Field>
-        </div>
-        <h2>Questions</h2>
-        {problems('questions') && <p class="field-error">{problems('questions')}</p>}
-        {def.questions.map((q, i) => (
-          <QuestionEditor
-            key={i}
-            q={q}
-            index={i}
-            all={def.questions}
-            disabled={!editable}
-            problems={problems}
-            set={(nq) => set({ questions: def.questions.map((x, j) => (j === i ? nq : x)) })}
-            remove={() => set({ questions: def.questions.filter((_, j) => j !== i) })}
-            move={(by) => {
-              const qs = def.questions.slice();
-              const [x] = qs.splice(i, 1);
-              qs.splice(i + by, 0, x);
-              set({ questions: qs });
-            }}
-          />
-        ))}
-        {editable && def.questions.length < 20 && (
-          <button type="button" class="btn" onClick={() => set({ questions: [...def.questions, { id: 'q' + (def.questions.length + 1), type: 'single_choice', prompt: '', required: false, options: ['Option 1', 'Option 2'] }] })}>
-            Add a question
-          </button>
-        )}
-        <div class="grid-2 appearance">
+        <div class="builder-top">
           <div class="card">
-            <h2>Thank-you step</h2>
-            <Field label="Title" error={problems('thank_you.title')}>
-              {(p) => <input {...p} value={def.thank_you.title} maxLength={200} disabled={!editable} onInput={(e) => set({ thank_you: { ...def.thank_you, title: e.currentTarget.value } })} />}
+            <Field label="Name" error={problems('name')}>
+              {(p) => <input {...p} value={def.name} maxLength={200} disabled={!editable} placeholder="Q3 NPS" onInput={(e) => set({ name: e.currentTarget.value })} />}
             </Field>
-            <Field label="Message" error={problems('thank_you.message')}>
-              {(p) => <textarea {...p} rows={2} value={def.thank_you.message} maxLength={1000} disabled={!editable} onInput={(e) => set({ thank_you: { ...def.thank_you, message: e.currentTarget.value } })} />}
-            </Field>
-            <h2>Appearance</h2>
-            <Field label="Position" error={problems('appearance.position')}>
-              {(p) => (
-                <select {...p} value={def.appearance.position} disabled={!editable} onChange={(e) => set({ appearance: { ...def.appearance, position: e.currentTarget.value } })}>
-                  <option value="bottom-right">bottom right</option>
-                  <option value="bottom-left">bottom left</option>
-                  <option value="center">centre</option>
-                </select>
-              )}
-            </Field>
-            {(['background', 'text', 'accent'] as const).map((k) => (
-              <Field key={k} label={{ background: 'Background colour', text: 'Text colour', accent: 'Accent colour' }[k]} error={problems('appearance.' + k)}>
-                {(p) => <input {...p} type="color" value={def.appearance[k]} disabled={!editable} onInput={(e) => set({ appearance: { ...def.appearance, [k]: e.currentTarget.value } })} />}
-              </Field>
-            ))}
           </div>
-          <div class="card">
+          <h2>Questions</h2>
+          {problems('questions') && <p class="field-error">{problems('questions')}</p>}
+          {def.questions.map((q, i) => (
+            <QuestionEditor
+              key={i}
+              q={q}
+              index={i}
+              all={def.questions}
+              disabled={!editable}
+              problems={problems}
+              set={(nq) => set({ questions: def.questions.map((x, j) => (j === i ? nq : x)) })}
+              remove={() => set({ questions: def.questions.filter((_, j) => j !== i) })}
+              move={(by) => {
+                const qs = def.questions.slice();
+                const [x] = qs.splice(i, 1);
+                qs.splice(i + by, 0, x);
+                set({ questions: qs });
+              }}
+            />
+          ))}
+          {editable && def.questions.length < 20 && (
+            <button type="button" class="btn add-question" onClick={() => set({ questions: [...def.questions, { id: 'q' + (def.questions.length + 1), type: 'single_choice', prompt: '', required: false, options: ['Option 1', 'Option 2'] }] })}>
+              Add a question
+            </button>
+          )}
+          <div class="card appearance">
+            <div class="grid-2">
+              <div>
+                <h2>Thank-you step</h2>
+                <Field label="Title" error={problems('thank_you.title')}>
+                  {(p) => <input {...p} value={def.thank_you.title} maxLength={200} disabled={!editable} onInput={(e) => set({ thank_you: { ...def.thank_you, title: e.currentTarget.value } })} />}
+                </Field>
+                <Field label="Message" error={problems('thank_you.message')}>
+                  {(p) => <textarea {...p} rows={2} value={def.thank_you.message} maxLength={1000} disabled={!editable} onInput={(e) => set({ thank_you: { ...def.thank_you, message: e.currentTarget.value } })} />}
+                </Field>
+              </div>
+              <div>
+                <h2>Appearance</h2>
+                <Field label="Position" error={problems('appearance.position')}>
+                  {(p) => (
+                    <select {...p} value={def.appearance.position} disabled={!editable} onChange={(e) => set({ appearance: { ...def.appearance, position: e.currentTarget.value } })}>
+                      <option value="bottom-right">bottom right</option>
+                      <option value="bottom-left">bottom left</option>
+                      <option value="center">centre</option>
+                    </select>
+                  )}
+                </Field>
+                {(['background', 'text', 'accent'] as const).map((k) => (
+                  <ColourField
+                    key={k}
+                    label={{ background: 'Background colour', text: 'Text colour', accent: 'Accent colour' }[k]}
+                    value={def.appearance[k]}
+                    error={problems('appearance.' + k)}
+                    disabled={!editable}
+                    onChange={(v) => set({ appearance: { ...def.appearance, [k]: v } })}
+                  />
+                ))}
+              </div>
+            </div>
+          </div>
+        </div>
+        <aside class="builder-side">
+          <div class="card survey-preview-card">
             <h2>Preview</h2>
             <SurveyPreview def={def} />
           </div>
+        </aside>
+        <div class="builder-bottom">
+          <TargetingForm t={def.targeting} set={setT} problems={problems} disabled={!editable} segments={segments.data?.segments || []} />
+          {canWrite && (
+            <div class="actions">
+              {editable && (
+                <button type="submit" class="btn" disabled={busy}>
+                  {survey ? 'Save changes' : 'Save as draft'}
+                </button>
+              )}
+              {(status === 'draft' || status === 'paused') && (
+                <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void setStatus('live', true)}>
+                  {status === 'draft' ? 'Launch' : 'Save and resume'}
+                </button>
+              )}
+              {status === 'live' && (
+                <button type="button" class="btn" disabled={busy} onClick={() => void setStatus('paused', false)}>
+                  Pause
+                </button>
+              )}
+              {survey && status !== 'ended' && (
+                <button type="button" class="btn btn-danger" disabled={busy} onClick={() => void setStatus('ended', false)}>
+                  End
+                </button>
+              )}
+            </div>
+          )}
         </div>
-        <TargetingForm t={def.targeting} set={setT} problems={problems} disabled={!editable} segments={segments.data?.segments || []} />
-        {canWrite && (
-          <div class="actions">
-            {editable && (
-              <button type="submit" class="btn" disabled={busy}>
-                {survey ? 'Save changes' : 'Save as draft'}
-              </button>
-            )}
-            {(status === 'draft' || status === 'paused') && (
-              <button type="button" class="btn btn-primary" disabled={busy} onClick={() => void setStatus('live', true)}>
-                {status === 'draft' ? 'Launch' : 'Save and resume'}
-              </button>
-            )}
-            {status === 'live' && (
-              <button type="button" class="btn" disabled={busy} onClick={() => void setStatus('paused', false)}>
-                Pause
-              </button>
-            )}
-            {survey && status !== 'ended' && (
-              <button type="button" class="btn btn-danger" disabled={busy} onClick={() => void setStatus('ended', false)}>
-                End
-              </button>
-            )}
-          </div>
-        )}
       </form>
     </section>
   );

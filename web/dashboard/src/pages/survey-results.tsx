@@ -1,12 +1,17 @@
 // A survey's results: counts, the NPS with its trend and a breakdown by
 // segments chosen here, each question's distribution, the open-text
-// answers with who gave them (profile and recordings), and CSV export.
+// answers with the score and who gave them (profile and recordings), and
+// CSV export with its columns chosen. Everything can be narrowed to the
+// respondents of one segment and to one NPS group.
 
 import { useState } from 'preact/hooks';
 import { get, query, sitePath } from '../api';
 import { Bars, type Bar } from '../components/bars';
 import { LineChart } from '../components/chart';
+import { type Column, ExportCSV } from '../components/export';
 import { Empty, LoadError, Loading } from '../components/feedback';
+import { Field } from '../components/form';
+import { useCatalog, userKeys } from '../catalog';
 import { Ago } from '../components/values';
 import { formatCount } from '../format';
 import { useLoad, useTitle } from '../hooks';
@@ -18,23 +23,38 @@ import { Respondent } from '../surveys/respondent';
 import { statusLabel } from '../surveys/types';
 import type { SavedSegment } from '../types';
 
+/** The filters of the results, the answers and the export. */
+export interface ResultFilter {
+  segment: string;
+  nps_group: string;
+}
+
 export function SurveyResultsPage(props: PageProps) {
   const site = useSite();
   const id = props.params.id;
   const [interval, setStep] = useState('week');
   const [chosen, setChosen] = useState<string[]>([]);
+  const [filter, setFilter] = useState<ResultFilter>({ segment: '', nps_group: '' });
   const path = sitePath(site.id, '/surveys/' + encodeURIComponent(id));
   const res = useLoad(
-    (signal) => get<{ survey: Survey; results: Results }>(path + '/results' + query({ interval, segments: chosen.join(',') }), { signal }),
-    [site.id, id, interval, chosen.join(',')],
+    (signal) => get<{ survey: Survey; results: Results }>(path + '/results' + query({ interval, segments: chosen.join(','), ...filter }), { signal }),
+    [site.id, id, interval, chosen.join(','), filter.segment, filter.nps_group],
   );
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
+  const cat = useCatalog(site.id);
+  // The key attributes the server adds to responses (and to the export
+  // by default), read from one response.
+  const sample = useLoad((signal) => get<{ responses: Response[] }>(path + '/responses?limit=1', { signal }), [path]);
+  const keyAttrs = site.key_attributes?.length ? site.key_attributes : Object.keys(sample.data?.responses[0]?.attributes || {});
   const s = res.data?.survey;
   useTitle((s ? s.definition.name : 'Survey') + ' — results');
-  if (res.error) return <LoadError error={res.error} retry={res.reload} />;
+  if (res.error && !res.data) return <LoadError error={res.error} retry={res.reload} />;
   if (!res.data || !s) return <Loading />;
   const r = res.data.results;
   const base = `/s/${encodeURIComponent(site.id)}/surveys`;
+  const filtered = !!(filter.segment || filter.nps_group);
+  const hasNPS = s.definition.questions.some((q) => q.type === 'nps');
+  const questionIDs = s.definition.questions.map((q) => q.id);
   return (
     <section>
       <p class="crumbs">
@@ -47,12 +67,18 @@ export function SurveyResultsPage(props: PageProps) {
           <Link href={`${base}/${encodeURIComponent(id)}`} class="btn">
             Definition
           </Link>
-          <a class="btn" href={path + '/responses.csv'} download>
-            Export CSV
-          </a>
+          <ExportCSV
+            href={path + '/responses.csv' + query({ ...filter })}
+            fields={[...responseFields, ...s.definition.questions.filter((q) => !responseFields.some((f) => f.key === q.id)).map((q) => ({ key: q.id, label: 'answer: ' + (q.prompt || q.id) }))]}
+            attributes={userKeys(cat.data).map((k) => k.key)}
+            defaults={[...responseFields.map((f) => f.key), ...questionIDs, ...keyAttrs]}
+            storageKey={'sl.export.responses.' + site.id}
+          />
         </div>
       </div>
-      <dl class="stat-row">
+      <Filters segments={segments.data?.segments || []} filter={filter} setFilter={setFilter} hasNPS={hasNPS} />
+      {res.error && <LoadError error={res.error} retry={res.reload} />}
+      <dl class={'stat-row' + (res.loading ? ' stale' : '')}>
         <div>
           <dt>Responses</dt>
           <dd data-stat="responses">{formatCount(r.responses)}</dd>
@@ -66,7 +92,7 @@ export function SurveyResultsPage(props: PageProps) {
           <dd>{formatCount(r.partial)}</dd>
         </div>
         <div>
-          <dt>Dismissed</dt>
+          <dt>{filtered ? 'Dismissed (all visitors)' : 'Dismissed'}</dt>
           <dd>{formatCount(r.dismissed)}</dd>
         </div>
       </dl>
@@ -95,10 +121,74 @@ export function SurveyResultsPage(props: PageProps) {
           <Breakdown segments={segments.data?.segments || []} chosen={chosen} setChosen={setChosen} results={r} />
         </div>
       )}
+      {r.responses === 0 && filtered && (
+        <Empty title="No response matches these filters">
+          <p>Choose another segment or NPS group, or everyone.</p>
+        </Empty>
+      )}
       {r.questions.map((q) => (
-        <QuestionCard key={q.id} q={q} survey={s} />
+        <QuestionCard key={q.id} q={q} survey={s} filter={filter} />
       ))}
     </section>
+  );
+}
+
+/** The response fields a CSV export can hold, before the answers. */
+const responseFields: Column[] = [
+  { key: 'response_id', label: 'response ID' },
+  { key: 'created_at', label: 'started at' },
+  { key: 'completed_at', label: 'completed at' },
+  { key: 'completed', label: 'completed' },
+  { key: 'user_id', label: 'user ID' },
+  { key: 'anonymous_id', label: 'anonymous ID' },
+  { key: 'session_id', label: 'session ID' },
+  { key: 'url', label: 'page URL' },
+  { key: 'nps', label: 'NPS score' },
+];
+
+const npsGroups: [string, string][] = [
+  ['promoter', 'Promoters (9–10)'],
+  ['passive', 'Passives (7–8)'],
+  ['detractor', 'Detractors (0–6)'],
+];
+
+/** The segment and NPS group every number of the page is narrowed to. */
+function Filters(props: { segments: SavedSegment[]; filter: ResultFilter; setFilter: (f: ResultFilter) => void; hasNPS: boolean }) {
+  const { filter, setFilter } = props;
+  return (
+    <div class="toolbar results-filters" role="group" aria-label="Filter the responses">
+      <Field label="Respondents in segment">
+        {(p) => (
+          <select {...p} value={filter.segment} onChange={(e) => setFilter({ ...filter, segment: e.currentTarget.value })}>
+            <option value="">Everyone</option>
+            {props.segments.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {props.hasNPS && (
+        <Field label="NPS group">
+          {(p) => (
+            <select {...p} value={filter.nps_group} onChange={(e) => setFilter({ ...filter, nps_group: e.currentTarget.value })}>
+              <option value="">All answers</option>
+              {npsGroups.map(([g, l]) => (
+                <option key={g} value={g}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
+      {(filter.segment || filter.nps_group) && (
+        <button type="button" class="btn" onClick={() => setFilter({ segment: '', nps_group: '' })}>
+          Show everyone
+        </button>
+      )}
+    </div>
   );
 }
 
@@ -167,7 +257,7 @@ function Breakdown(props: { segments: SavedSegment[]; chosen: string[]; setChose
   );
 }
 
-function QuestionCard(props: { q: QuestionResult; survey: Survey }) {
+function QuestionCard(props: { q: QuestionResult; survey: Survey; filter: ResultFilter }) {
   const { q } = props;
   const def = props.survey.definition.questions.find((x) => x.id === q.id);
   let bars: Bar[] = [];
@@ -183,39 +273,65 @@ function QuestionCard(props: { q: QuestionResult; survey: Survey }) {
           {formatCount(q.answered)} answered{q.average !== undefined ? ` · average ${q.average.toFixed(1)}` : ''}
         </span>
       </div>
-      {q.type === 'text' ? <TextAnswers survey={props.survey} question={q.id} /> : <Bars caption={q.prompt} bars={bars} compact={q.type === 'nps'} />}
+      {q.type === 'text' ? <TextAnswers survey={props.survey} question={q.id} filter={props.filter} /> : <Bars caption={q.prompt} bars={bars} compact={q.type === 'nps'} />}
     </div>
   );
 }
 
-// TextAnswers lists a text question's answers with the respondent's
-// attributes, profile and recordings, newest first, page by page.
-function TextAnswers(props: { survey: Survey; question: string }) {
+/**
+ * The score to show beside a response's text answers: its NPS answer, else
+ * its answer to the survey's first rating question.
+ */
+function scoreOf(survey: Survey, r: Response): { value: number; of: string; group?: string } | null {
+  if (r.nps !== null && r.nps !== undefined) return { value: r.nps, of: 'NPS', group: r.nps >= 9 ? 'promoter' : r.nps >= 7 ? 'passive' : 'detractor' };
+  const rating = survey.definition.questions.find((q) => q.type === 'rating');
+  const v = rating ? r.answers[rating.id] : undefined;
+  return typeof v === 'number' ? { value: v, of: 'rating' } : null;
+}
+
+// TextAnswers lists a text question's answers with the response's score
+// and the respondent's attributes, profile and recordings, newest first,
+// page by page, filtered as the results are.
+function TextAnswers(props: { survey: Survey; question: string; filter: ResultFilter }) {
   const site = useSite();
   const [pages, setPages] = useState<Response[][]>([]);
   const [cursor, setCursor] = useState('');
   const path = sitePath(site.id, '/surveys/' + encodeURIComponent(props.survey.id) + '/responses');
+  const { segment, nps_group } = props.filter;
   const first = useLoad(async (signal) => {
-    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50 }), { signal });
+    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50, segment, nps_group }), { signal });
     setPages([r.responses]);
     setCursor(r.next_cursor || '');
     return r;
-  }, [path]);
+  }, [path, segment, nps_group]);
   const more = async () => {
-    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50, cursor }));
+    const r = await get<{ responses: Response[]; next_cursor: string }>(path + query({ limit: 50, cursor, segment, nps_group }));
     setPages([...pages, r.responses]);
     setCursor(r.next_cursor || '');
   };
   if (first.error) return <LoadError error={first.error} retry={first.reload} />;
   if (!first.data) return <Loading />;
   const rows = pages.flat().filter((r) => typeof r.answers[props.question] === 'string');
-  if (rows.length === 0) return <Empty title="No text answers yet" />;
+  const hasScore = props.survey.definition.questions.some((q) => q.type === 'nps' || q.type === 'rating');
+  if (rows.length === 0)
+    return cursor ? (
+      <button type="button" class="btn btn-small" onClick={() => void more()}>
+        Look further back for answers
+      </button>
+    ) : (
+      <Empty title={segment || nps_group ? 'No text answer matches these filters' : 'No text answers yet'} />
+    );
   return (
     <>
       <div class="table-wrap">
         <table class="answers">
           <thead>
             <tr>
+              {hasScore && (
+                <th scope="col" class="num answer-score">
+                  Score
+                </th>
+              )}
               <th scope="col">Answer</th>
               <th scope="col">Who</th>
               <th scope="col">When</th>
@@ -223,8 +339,20 @@ function TextAnswers(props: { survey: Survey; question: string }) {
           </thead>
           <tbody>
             {rows.map((r) => {
+              const score = scoreOf(props.survey, r);
               return (
                 <tr key={r.response_id} data-response={r.response_id}>
+                  {hasScore && (
+                    <td class="num answer-score" data-score={score ? score.value : ''}>
+                      {score ? (
+                        <span class={'score' + (score.group ? ' score-' + score.group : '')} title={score.of + (score.group ? ', ' + score.group : '')}>
+                          {score.value}
+                        </span>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                  )}
                   <td class="answer-text">{String(r.answers[props.question])}</td>
                   <Respondent site={site.id} userID={r.user_id} anonymousID={r.anonymous_id} recordingID={r.recording_id} hasRecordings={r.has_recordings} attributes={r.attributes} />
                   <td>

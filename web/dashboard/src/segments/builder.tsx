@@ -2,10 +2,10 @@
 // can be negated or removed, with the API's problems shown beside the
 // condition they are about (matched by JSON path).
 
-import { useId } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import type { Condition, Problem } from '../types';
 import { BuilderContext, ConditionEditor } from './conditions';
-import { childPath, isGroup, kinds, notPath } from './model';
+import { childPath, incomplete, isGroup, kinds, notPath } from './model';
 
 /** The problems about the node at path itself (not its children). */
 function own(problems: Problem[], path: string, leaf: boolean): Problem[] {
@@ -76,7 +76,20 @@ export function Group(props: {
   const { c, set, path, ctx } = props;
   const id = useId();
   const children = (Array.isArray(c.conditions) ? c.conditions : []) as Condition[];
+  // Rows keep their own state (whether a person has touched them), so
+  // each has a key that follows its condition through edits and removals
+  // rather than its position.
+  const keys = useRef({ of: new WeakMap<Condition, number>(), next: 0 });
+  const keyOf = (x: Condition) => {
+    let k = keys.current.of.get(x);
+    if (k === undefined) {
+      k = keys.current.next++;
+      keys.current.of.set(x, k);
+    }
+    return k;
+  };
   const setChild = (i: number, n: Condition | null) => {
+    if (n) keys.current.of.set(n, keyOf(children[i]));
     const next = n === null ? children.filter((_, j) => j !== i) : children.map((x, j) => (j === i ? n : x));
     set({ ...c, conditions: next });
   };
@@ -97,7 +110,7 @@ export function Group(props: {
       {children.length === 0 && <p class="muted group-empty">No conditions yet{ctx.disabled ? '.' : ': add one below.'}</p>}
       <ol class="conditions">
         {children.map((child, i) => (
-          <Row key={i} c={child} set={(n) => setChild(i, n)} path={childPath(path, i)} problems={props.problems} warnings={props.warnings || []} ctx={ctx} />
+          <Row key={keyOf(child)} c={child} set={(n) => setChild(i, n)} path={childPath(path, i)} problems={props.problems} warnings={props.warnings || []} ctx={ctx} />
         ))}
       </ol>
       {!ctx.disabled && (
@@ -125,19 +138,36 @@ export function Group(props: {
   );
 }
 
-/** One condition of a group: a "not" switch, the condition's editor, remove. */
+/**
+ * One condition of a group: a "not" switch, the condition's editor,
+ * remove. Its problems (what it still lacks, and the server's) show once
+ * a person has left it or tried to save, not while it is being written.
+ */
 function Row(props: { c: Condition; set: (c: Condition | null) => void; path: string; problems: Problem[]; warnings: Problem[]; ctx: BuilderContext }) {
   const { c, ctx } = props;
   const id = useId();
+  const [touched, setTouched] = useState(false);
   const negated = c.type === 'not';
   const inner = negated ? (c.condition as Condition) : c;
   const innerPath = negated ? notPath(props.path) : props.path;
   const setInner = (n: Condition) => props.set(negated ? { ...c, condition: n } : n);
   const group = inner && isGroup(inner);
-  const problems = [...(negated ? own(props.problems, props.path, false) : []), ...(group ? [] : own(props.problems, innerPath, true))];
+  const missing = inner && !group ? incomplete(inner) : '';
+  const reveal = touched || ctx.showAll;
+  const problems = reveal
+    ? [...(negated ? own(props.problems, props.path, false) : []), ...(group ? [] : own(props.problems, innerPath, true)), ...(missing ? [{ message: missing }] : [])]
+    : [];
   const warnings = group ? [] : own(props.warnings, innerPath, true);
   return (
-    <li class={'cond' + (problems.length ? ' cond-invalid' : '') + (negated ? ' cond-not' : '')} data-type={inner?.type}>
+    <li
+      class={'cond' + (problems.length ? ' cond-invalid' : '') + (negated ? ' cond-not' : '') + (missing ? ' cond-incomplete' : '')}
+      data-type={inner?.type}
+      onFocusOut={(e) => {
+        // Leaving the row (not moving between its own controls) touches it.
+        const to = e.relatedTarget as Node | null;
+        if (!to || !e.currentTarget.contains(to)) setTouched(true);
+      }}
+    >
       <div class="cond-row">
         <span class="not-toggle">
           <input

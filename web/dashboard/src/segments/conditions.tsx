@@ -17,6 +17,8 @@ export interface BuilderContext {
   segments: SavedSegment[];
   selfID?: string;
   disabled: boolean;
+  /** Show every condition's problems, touched or not (after an attempt to save). */
+  showAll?: boolean;
 }
 
 type EditorProps = { c: Condition; set: (c: Condition) => void; ctx: BuilderContext };
@@ -433,6 +435,10 @@ function SegmentRefEditor({ c, set, ctx }: EditorProps) {
   );
 }
 
+function IdentifiedEditor() {
+  return <span>is identified (has a user ID, not only an anonymous one)</span>;
+}
+
 function UnknownEditor({ c }: EditorProps) {
   return (
     <span class="note">
@@ -452,6 +458,7 @@ const editors: Record<string, (p: EditorProps) => VNode> = {
   session_duration: DurationEditor,
   session: SessionFieldEditor,
   segment: SegmentRefEditor,
+  identified: IdentifiedEditor,
   ...Object.fromEntries(signalKinds.map((k) => [k.type, SignalEditor])),
   ...surveyEditors,
 };

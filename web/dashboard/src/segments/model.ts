@@ -39,6 +39,7 @@ export const kinds: Kind[] = [
   { type: 'answer', label: 'Answer to a survey question', make: () => ({ type: 'answer', survey: '', question: '', op: '=', value: '' }) },
   { type: 'feedback_rating', label: 'Feedback rating', make: () => ({ type: 'feedback_rating', op: '<=', value: 2, within: '30d' }) },
   { type: 'segment', label: 'In another segment', make: () => ({ type: 'segment', id: '' }) },
+  { type: 'identified', label: 'Identified (has a user ID)', make: () => ({ type: 'identified' }) },
   { type: 'any', label: 'Group of conditions', make: () => ({ type: 'any', conditions: [] }) },
 ];
 
@@ -150,4 +151,154 @@ export function childPath(path: string, i: number): string {
 /** The JSON path inside a not at path. */
 export function notPath(path: string): string {
   return (path ? path + '.' : '') + 'condition';
+}
+
+const durationRe = /^\d+[smhdw]$/;
+const blank = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+/** What a value-taking condition still lacks for its operator, or ''. */
+function valuesMissing(c: Condition, op: string): string {
+  const a = arity(op);
+  if (a === 'one' && blank(c.value)) return 'Enter a value.';
+  if (a === 'two' && (!Array.isArray(c.values) || c.values.length < 2 || c.values.some(blank))) return 'Enter both ends of the range.';
+  if (a === 'list' && (!Array.isArray(c.values) || c.values.length === 0)) return 'Enter at least one value.';
+  return '';
+}
+
+/** What a period still lacks, or '' (no period is all time). */
+function periodMissing(p: unknown): string {
+  if (p === undefined) return '';
+  if (typeof p === 'string') return durationRe.test(p) ? '' : 'Enter how many hours, days or weeks.';
+  const r = p as { from?: string; to?: string };
+  return r.from && r.to ? '' : 'Enter both dates.';
+}
+
+/**
+ * Why a condition (a leaf, or a nested group) is not ready to count: the
+ * first thing it lacks that a person still has to fill in, or '' when it is
+ * complete. The server checks everything else (types, regexes, dates); this
+ * only keeps half-written conditions out of the live preview.
+ */
+export function incomplete(c: Condition): string {
+  if (isGroup(c)) return ((c.conditions as Condition[]) || []).length === 0 ? 'Add a condition to this group.' : '';
+  if (c.type === 'not') return c.condition ? incomplete(c.condition as Condition) : 'Choose a condition.';
+  const within = periodMissing(c.within);
+  const count = c.op !== undefined && blank(c.value) && ['event', 'visited', 'active_days', 'sessions', ...signalKinds.map((s) => s.type)].includes(c.type) ? 'Enter a number.' : '';
+  switch (c.type) {
+    case 'attribute':
+      if (blank(c.key)) return 'Choose an attribute.';
+      return valuesMissing(c, String(c.op || '=')) || (c.op === 'within' || c.op === 'older_than' ? periodMissing(c.value) : '');
+    case 'changed':
+      return blank(c.key) ? 'Choose an attribute.' : within;
+    case 'event':
+    case 'first_event': {
+      if (blank(c.name)) return 'Enter an event name.';
+      for (const w of (Array.isArray(c.where) ? c.where : []) as Condition[]) {
+        if (blank(w.key)) return 'Enter a property name, or remove the property filter.';
+        const m = valuesMissing(w, String(w.op || '='));
+        if (m) return m;
+      }
+      return count || within;
+    }
+    case 'active_days':
+    case 'sessions':
+      return count || (blank(c.value) ? 'Enter a number.' : '') || within;
+    case 'visited':
+      return blank(c.page) ? 'Enter a page path.' : count || within;
+    case 'session_duration':
+      return durationRe.test(String(c.value || '')) ? within : 'Enter a duration.';
+    case 'session':
+      return valuesMissing(c, String(c.op || '=')) || within;
+    case 'nps_group':
+    case 'nps_score':
+    case 'feedback_rating':
+      return valuesMissing(c, String(c.op || '=')) || within;
+    case 'answer':
+      if (blank(c.survey)) return 'Enter a survey ID.';
+      if (blank(c.question)) return 'Enter a question ID.';
+      return valuesMissing(c, String(c.op || '=')) || within;
+    case 'segment':
+      return blank(c.id) ? 'Choose a segment.' : '';
+  }
+  if (isSignal(c.type)) return (c.page !== undefined && blank(c.page) ? 'Enter a page path.' : '') || count || within;
+  return '';
+}
+
+/** The complete part of a definition, for the live preview. */
+export interface Pruned {
+  /** The root with every incomplete condition left out; null when nothing is left. */
+  def: Condition | null;
+  /** JSON paths of the incomplete conditions left out (in the original tree). */
+  skipped: string[];
+  /** Turns a path of the pruned tree (the server's problems) into the original's. */
+  original: (path: string) => string;
+}
+
+/**
+ * Prunes a builder's root group: incomplete leaves, nots of incomplete
+ * conditions and groups left with nothing go, so the preview counts what
+ * is finished and never sends a condition a person is still writing.
+ */
+export function prune(root: Condition): Pruned {
+  const skipped: string[] = [];
+  const map = new Map<string, string>(); // pruned path -> original path
+  const walk = (c: Condition, from: string, to: string): Condition | null => {
+    if (isGroup(c)) {
+      const kids = (c.conditions as Condition[]) || [];
+      const kept: Condition[] = [];
+      kids.forEach((k, i) => {
+        const n = walk(k, childPath(from, i), childPath(to, kept.length));
+        if (n) kept.push(n);
+      });
+      if (kept.length === 0 && from !== '') {
+        skipped.push(from);
+        return null;
+      }
+      map.set(to, from);
+      return { ...c, conditions: kept };
+    }
+    if (c.type === 'not') {
+      const inner = c.condition ? walk(c.condition as Condition, notPath(from), notPath(to)) : null;
+      if (!inner) return null;
+      map.set(to, from);
+      return { ...c, condition: inner };
+    }
+    if (incomplete(c)) {
+      skipped.push(from);
+      return null;
+    }
+    map.set(to, from);
+    return c;
+  };
+  const out = walk(root, '', '');
+  const def = out && ((out.conditions as Condition[]) || []).length > 0 ? out : null;
+  const original = (path: string) => {
+    // The longest pruned path that is a prefix of path, at a boundary.
+    let best = '';
+    for (const k of map.keys()) {
+      if (k.length > best.length && (path === k || path.startsWith(k + '.') || path.startsWith(k + '['))) best = k;
+    }
+    return (map.get(best) ?? '') + path.slice(best.length);
+  };
+  return { def, skipped, original };
+}
+
+const isIdentified = (c: Condition) => c.type === 'identified';
+
+/** Whether a builder's root asks for identified users only: an identified() condition directly in an "all" root. */
+export function identifiedOnly(root: Condition): boolean {
+  return root.type === 'all' && ((root.conditions as Condition[]) || []).some(isIdentified);
+}
+
+/**
+ * The root with the "identified users only" switch set: on adds
+ * identified() to an "all" root (an "any" root goes inside a new "all"),
+ * off removes it from the root.
+ */
+export function withIdentifiedOnly(root: Condition, on: boolean): Condition {
+  const kids = (root.conditions as Condition[]) || [];
+  if (!on) return root.type === 'all' ? { ...root, conditions: kids.filter((c) => !isIdentified(c)) } : root;
+  if (identifiedOnly(root)) return root;
+  if (root.type === 'all') return { ...root, conditions: [{ type: 'identified' }, ...kids] };
+  return { type: 'all', conditions: kids.length ? [{ type: 'identified' }, root] : [{ type: 'identified' }] };
 }

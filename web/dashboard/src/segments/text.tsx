@@ -1,6 +1,8 @@
 // The text form's editor: a textarea with line numbers, the lines with
 // problems marked, and each problem listed with its line and column; a
-// problem's button puts the cursor where it is.
+// problem's button puts the cursor where it is. Lines do not wrap (a long
+// one scrolls sideways), so that each number stays beside its line; the
+// numbers scroll with the text.
 
 import { useRef } from 'preact/hooks';
 import type { Problem } from '../types';
@@ -29,18 +31,23 @@ export function TextEditor(props: { id: string; value: string; onChange: (s: str
   return (
     <div class="text-editor">
       <div class={'code' + (props.problems.length ? ' code-invalid' : '')}>
-        <div class="gutter" ref={gutter} aria-hidden="true">
-          {Array.from({ length: Math.max(lines, 4) }, (_, i) => (
-            <div key={i} class={bad.has(i + 1) ? 'bad' : ''}>
-              {i + 1}
-            </div>
-          ))}
+        {/* The numbers are laid out beside the text, not in the flow, so that
+            many of them never make the editor taller than the textarea. */}
+        <div class="gutter" ref={gutter} aria-hidden="true" style={{ width: `calc(${String(lines).length}ch + 20px)` }}>
+          <div class="gutter-lines">
+            {Array.from({ length: lines }, (_, i) => (
+              <div key={i} class={bad.has(i + 1) ? 'bad' : ''}>
+                {i + 1}
+              </div>
+            ))}
+          </div>
         </div>
         <textarea
           id={props.id}
           ref={ref}
           class="mono"
           rows={Math.max(4, Math.min(16, lines + 1))}
+          wrap="off"
           spellcheck={false}
           autoCapitalize="off"
           autoComplete="off"

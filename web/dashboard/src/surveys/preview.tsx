@@ -2,6 +2,7 @@
 // survey's appearance; it only shows, it sends nothing.
 
 import { useState } from 'preact/hooks';
+import { validColour } from '../components/colour';
 import type { Definition } from './types';
 
 export function SurveyPreview(props: { def: Definition }) {
@@ -11,7 +12,9 @@ export function SurveyPreview(props: { def: Definition }) {
   const i = Math.min(step, n);
   const q = def.questions[i];
   const a = def.appearance;
-  const colours = { background: a.background || '#ffffff', color: a.text || '#111827', '--preview-accent': a.accent || '#4f46e5' };
+  // A colour being typed (not valid yet) shows as the default.
+  const colour = (v: string, d: string) => (v && validColour(v) ? v : d);
+  const colours = { background: colour(a.background, '#ffffff'), color: colour(a.text, '#111827'), '--preview-accent': colour(a.accent, '#4f46e5') };
   return (
     <div class="preview-frame" aria-label="Preview of the survey">
       <div class={'preview-box preview-' + (a.position || 'bottom-right')} style={colours}>

@@ -1,0 +1,20 @@
+(((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind = 1) INTERSECT (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)) INTERSECT (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE s = ?)) UNION ((SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?) EXCEPT ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind = 1) INTERSECT (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)))
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = "2026-11-29T12:00:00Z"
+-- $4 = 7
+-- $5 = "2026-11-29T12:00:00Z"
+-- $6 = 7
+-- $7 = "plan"
+-- $8 = "2026-11-29T12:00:00Z"
+-- $9 = "pro"
+-- $10 = 7
+-- $11 = "2026-11-29T12:00:00Z"
+-- $12 = 7
+-- $13 = "2026-11-29T12:00:00Z"
+-- $14 = 7
+-- $15 = 7
+-- $16 = "2026-11-29T12:00:00Z"
+-- $17 = 7
+-- $18 = "2026-11-29T12:00:00Z"
