@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,6 +32,13 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	d.waitPath(site + "/surveys")
 	row := fmt.Sprintf(`document.querySelector('tr[data-survey=%q]')`, id)
 	d.waitFor("the survey's row", row+` && `+row+`.querySelector('[data-nps]').textContent === '-100'`)
+	// The status badge sits level with the middle of the row (its name
+	// and links take two lines), not at its top.
+	off := d.str(`(function () { var r = ` + row + `.getBoundingClientRect(), b = ` + row + `.querySelector('.badge').getBoundingClientRect();
+		return String(Math.abs((b.top + b.bottom) / 2 - (r.top + r.bottom) / 2)) })()`)
+	if f, err := strconv.ParseFloat(off, 64); err != nil || f > 3 {
+		t.Errorf("the status badge is %s px off the row's middle", off)
+	}
 	d.shot("surveys")
 
 	// Results: NPS, distributions, ann's text answer with her profile and

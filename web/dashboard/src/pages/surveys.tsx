@@ -60,7 +60,7 @@ export function SurveysPage() {
         </Empty>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="survey-list">
             <thead>
               <tr>
                 <th scope="col">Survey</th>
