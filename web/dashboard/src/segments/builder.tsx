@@ -4,7 +4,8 @@
 
 import { useId, useRef, useState } from 'preact/hooks';
 import type { Condition, Problem } from '../types';
-import { BuilderContext, ConditionEditor } from './conditions';
+import { ConditionEditor } from './conditions';
+import type { BuilderContext } from './fields';
 import { childPath, incomplete, isGroup, kinds, notPath } from './model';
 
 /** The problems about the node at path itself (not its children). */

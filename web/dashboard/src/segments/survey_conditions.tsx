@@ -5,8 +5,7 @@
 import type { VNode } from 'preact';
 import { useId } from 'preact/hooks';
 import type { Condition } from '../types';
-import { Hidden, OpSelect, Values, patch } from './conditions';
-import type { BuilderContext } from './conditions';
+import { Hidden, OpSelect, Values, patch, type BuilderContext } from './fields';
 import { PeriodInput, type Period } from './inputs';
 import { withOp } from './model';
 
