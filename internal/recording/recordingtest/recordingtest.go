@@ -1,6 +1,7 @@
-// Package recordingtest is the conformance suite of the recordings' index
-// (recording.Index, Reader, Remover and Importer), which every backend's
-// tests run:
+// Package recordingtest is the conformance suite of the recordings' index:
+// RunAdmission for the settings and the daily quota (recording.Admission),
+// Run for the chunks, the listing and deletions (recording.Index, Reader,
+// Remover and Importer). Every backend's tests run them:
 //
 //	func TestRecordings(t *testing.T) {
 //		recordingtest.Run(t, func(t *testing.T, now func() time.Time) recordingtest.Store { return openEmpty(t, now) })
@@ -35,9 +36,9 @@ var ctx = context.Background()
 
 var t0 = storetest.T0
 
-// Run runs the suite; open returns a new, empty store for each subtest.
+// Run runs the suite of the index, the listing and deletions; open
+// returns a new, empty store for each subtest.
 func Run(t *testing.T, open storetest.Opener[Store]) {
-	t.Run("settings", func(t *testing.T) { runSettings(t, open) })
 	t.Run("chunks", func(t *testing.T) { runChunks(t, open) })
 	t.Run("listing", func(t *testing.T) { runListing(t, open) })
 	t.Run("deletion", func(t *testing.T) { runDeletion(t, open) })
@@ -73,7 +74,9 @@ func record(t *testing.T, s Store, site int64, session, anon string, chunks ...s
 	return rec
 }
 
-func runSettings(t *testing.T, open storetest.Opener[Store]) {
+// RunAdmission runs the suite of the recording settings and the daily
+// quota (recording.Admission).
+func RunAdmission(t *testing.T, open storetest.Opener[recording.Admission]) {
 	t.Run("a site records by default until its settings change", func(t *testing.T) {
 		c := storetest.NewClock()
 		s := open(t, c.Now)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/account/accounttest"
+	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/recording/recordingtest"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
@@ -38,13 +39,16 @@ func TestConformance(t *testing.T) {
 		storetest.RunSurveyDeletion(t, func(t *testing.T, now func() time.Time) storetest.SurveyStore { return stores.open(t, now) })
 	})
 	t.Run("feedback settings", func(t *testing.T) {
-		storetest.RunFeedbackSettings(t, func(t *testing.T, now func() time.Time) storetest.FeedbackSettings { return stores.open(t, now) })
+		storetest.RunFeedbackSettings(t, func(t *testing.T, now func() time.Time) store.FeedbackSettings { return stores.open(t, now) })
 	})
 	t.Run("feedback", func(t *testing.T) {
-		storetest.RunFeedback(t, func(t *testing.T, now func() time.Time) storetest.FeedbackItems { return stores.open(t, now) })
+		storetest.RunFeedback(t, func(t *testing.T, now func() time.Time) store.FeedbackItems { return stores.open(t, now) })
 	})
 	t.Run("accounts", func(t *testing.T) {
 		accounttest.Run(t, func(t *testing.T, now func() time.Time) accounttest.Store { return stores.open(t, now) })
+	})
+	t.Run("recording admission", func(t *testing.T) {
+		recordingtest.RunAdmission(t, func(t *testing.T, now func() time.Time) recording.Admission { return stores.open(t, now) })
 	})
 	t.Run("recordings", func(t *testing.T) {
 		recordingtest.Run(t, func(t *testing.T, now func() time.Time) recordingtest.Store { return stores.open(t, now) })

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -11,21 +10,8 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// FeedbackSettings is the control half of store.Feedback.
-type FeedbackSettings interface {
-	FeedbackSettings(ctx context.Context, site int64) ([]byte, error)
-	SaveFeedbackSettings(ctx context.Context, site int64, settings []byte) error
-}
-
-// FeedbackItems is the analytical half of store.Feedback.
-type FeedbackItems interface {
-	AddFeedback(ctx context.Context, f store.FeedbackItem) error
-	ListFeedback(ctx context.Context, site int64, q store.FeedbackQuery) ([]store.FeedbackItem, error)
-	FeedbackSummary(ctx context.Context, site int64, q store.FeedbackQuery, interval string) ([]store.FeedbackBucket, error)
-}
-
 // RunFeedbackSettings runs the suite of each site's feedback settings.
-func RunFeedbackSettings(t *testing.T, open Opener[FeedbackSettings]) {
+func RunFeedbackSettings(t *testing.T, open Opener[store.FeedbackSettings]) {
 	t.Run("settings are nil until saved, then the last saved, per site", func(t *testing.T) {
 		s := open(t, NewClock().Now)
 		got, err := s.FeedbackSettings(ctx, 1)
@@ -51,8 +37,8 @@ func item(id string, at time.Duration, rating int, url string) store.FeedbackIte
 }
 
 // RunFeedback runs the suite of feedback items.
-func RunFeedback(t *testing.T, open Opener[FeedbackItems]) {
-	add := func(t *testing.T, s FeedbackItems, f store.FeedbackItem) {
+func RunFeedback(t *testing.T, open Opener[store.FeedbackItems]) {
+	add := func(t *testing.T, s store.FeedbackItems, f store.FeedbackItem) {
 		t.Helper()
 		check(t, s.AddFeedback(ctx, f), "AddFeedback")
 	}

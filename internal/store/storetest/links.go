@@ -11,7 +11,7 @@ import (
 type VisitorStore interface {
 	Analytics
 	store.SurveyResponses
-	FeedbackItems
+	store.FeedbackItems
 }
 
 // RunVisitorLinks runs the suite of how responses and feedback name their
