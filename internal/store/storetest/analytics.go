@@ -224,7 +224,7 @@ func runIdentities(t *testing.T, open Opener[Analytics]) {
 		check(t, s.Merge(ctx, 1, anon("anon-9"), user("keeper")), "Merge")
 		u := readUser(t, s, 1, anon("anon-9"))
 		got := attrs(u.Attributes)
-		if u.UserID != "keeper" || u.Events != 3 || got["plan"].Str != "pro" || got["source"].Str != "ad" {
+		if u.UserID != "keeper" || u.Events != 3 || u.Sessions != 1 || got["plan"].Str != "pro" || got["source"].Str != "ad" {
 			t.Errorf("after the merge: %+v", u)
 		}
 		hist, err := s.History(ctx, 1, user("keeper"), "plan")

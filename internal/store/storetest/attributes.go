@@ -75,6 +75,17 @@ func runAttributes(t *testing.T, open Opener[Analytics]) {
 				t.Errorf("catalog's ltv = %+v, want a number held by 1 user with 1 rejection", k)
 			}
 		}
+		// A company's value is refused the same way, named by the company.
+		write(t, s, group("u1", "acme", "g1", T0, map[string]any{"employees": 120.0}))
+		out = write(t, s, group("u1", "acme", "g2", T0.Add(time.Minute), map[string]any{"employees": "many"}))
+		if len(out[0].Warnings) != 1 || out[0].Warnings[0].Field != "traits.employees" {
+			t.Errorf("a company's refused value: warnings %+v", out[0].Warnings)
+		}
+		rs, err = s.Rejections(ctx, 1, "employees", 10)
+		check(t, err, "Rejections")
+		if len(rs) != 1 || rs[0].Entity != store.EntityGroup || rs[0].EntityID != "acme" || rs[0].Expected != attr.Number || rs[0].MessageID != "g2" {
+			t.Errorf("a company's rejection = %+v", rs)
+		}
 	})
 
 	t.Run("rejections are listed newest first, within the limit", func(t *testing.T) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,73 @@ func runSessions(t *testing.T, open Opener[Analytics]) {
 		}
 		if last, err := s.UserSessions(ctx, 1, anon("b"), 1); err != nil || len(last) != 1 || last[0].ID != b[0].ID {
 			t.Errorf("UserSessions limited to 1 = %+v, %v", last, err)
+		}
+	})
+
+	t.Run("late and out-of-order messages join the session of their time", func(t *testing.T) {
+		s := open(t, NewClock().Now)
+		write(t, s, pageView("", "v", "1", "/a", T0), pageView("", "v", "2", "/c", T0.Add(10*time.Minute)))
+		// Sent late, from within the session: it joins it, in its place.
+		write(t, s, pageView("", "v", "3", "/b", T0.Add(5*time.Minute)))
+		// Sent two hours late (an import, a client that was offline): a
+		// session of its own, leaving the open one alone.
+		write(t, s, pageView("", "v", "4", "/old", T0.Add(-2*time.Hour)), pageView("", "v", "5", "/older", T0.Add(-2*time.Hour-time.Minute)))
+		write(t, s, pageView("", "v", "6", "/d", T0.Add(15*time.Minute)))
+		ss, err := s.UserSessions(ctx, 1, anon("v"), 10)
+		check(t, err, "UserSessions")
+		if len(ss) != 2 {
+			t.Fatalf("sessions = %+v, want the open one and the late one", ss)
+		}
+		cur, old := ss[0], ss[1]
+		if !sameTime(cur.Start, T0) || !sameTime(cur.End, T0.Add(15*time.Minute)) || cur.Pages != 4 || cur.EntryPage != "/a" || cur.ExitPage != "/d" {
+			t.Errorf("the open session = %+v, want /a to /d, 4 pages", cur)
+		}
+		if !sameTime(old.Start, T0.Add(-2*time.Hour-time.Minute)) || !sameTime(old.End, T0.Add(-2*time.Hour)) || old.Pages != 2 {
+			t.Errorf("the late session = %+v", old)
+		}
+		events, err := s.UserEvents(ctx, 1, anon("v"), store.EventQuery{Limit: 10})
+		check(t, err, "UserEvents")
+		for _, e := range events {
+			want := cur.ID
+			if e.Timestamp.Before(T0) {
+				want = old.ID
+			}
+			if e.SessionID != want {
+				t.Errorf("event %s at %v is in session %d, want %d", e.MessageID, e.Timestamp, e.SessionID, want)
+			}
+		}
+	})
+
+	t.Run("concurrent writers lose nothing and split no session", func(t *testing.T) {
+		s := open(t, NewClock().Now)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 10 {
+					at := T0.Add(time.Duration(i*4+w) * time.Second)
+					m := track("", "v", fmt.Sprintf("w%d-%d", w, i), "Tick", at, "")
+					if _, err := s.Write(ctx, []store.Message{m, pageView("", fmt.Sprint("other-", w), fmt.Sprintf("o%d-%d", w, i), "/", at)}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if u := readUser(t, s, 1, anon("v")); u.Events != 40 || u.Sessions != 1 {
+			t.Errorf("v = %d events in %d sessions, want 40 in 1", u.Events, u.Sessions)
+		}
+		for w := range 4 {
+			if u := readUser(t, s, 1, anon(fmt.Sprint("other-", w))); u.Events != 10 || u.Sessions != 1 {
+				t.Errorf("other-%d = %d events in %d sessions, want 10 in 1", w, u.Events, u.Sessions)
+			}
 		}
 	})
 
