@@ -93,7 +93,6 @@ func RunSurveyResponses(t *testing.T, open Opener[store.SurveyResponses]) {
 	t.Run("responses are listed newest first, in a period, page by page", func(t *testing.T) {
 		s := open(t, NewClock().Now)
 		// Six responses, three of them at the same moment.
-		var want []string
 		for i, at := range []time.Duration{0, time.Hour, time.Hour, time.Hour, 2 * time.Hour, 3 * time.Hour} {
 			r := response("sv1", fmt.Sprintf("r-%d", i), fmt.Sprint("anon-", i), "", at, i%2 == 0, i)
 			save(t, s, r)
@@ -102,7 +101,7 @@ func RunSurveyResponses(t *testing.T, open Opener[store.SurveyResponses]) {
 		other := response("sv1", "r-y", "anon-y", "", time.Hour, true, 1)
 		other.SiteID = 2
 		save(t, s, other)
-		want = []string{"r-5", "r-4", "r-3", "r-2", "r-1", "r-0"}
+		want := []string{"r-5", "r-4", "r-3", "r-2", "r-1", "r-0"}
 		all, err := s.Responses(ctx, 1, "sv1", store.ResponseQuery{})
 		check(t, err, "Responses")
 		if got := responseIDs(all); !slices.Equal(got, want) {
