@@ -14,10 +14,11 @@ import (
 	"github.com/sightline/sightline/internal/survey"
 )
 
-// SurveyStore is what the survey and feedback endpoints read directly.
+// SurveyStore is what the survey and feedback endpoints read directly:
+// analytical data (feedback's settings go through the feedback service).
 type SurveyStore interface {
 	store.SurveyResponses
-	store.Feedback
+	store.FeedbackItems
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 	// RecordingsAt gives, for each moment of a browser session, the
 	// recording that was playing then ("" when none was).

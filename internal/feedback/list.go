@@ -21,7 +21,7 @@ const maxScans = 20
 // from the segment's members. more reports whether a further page may
 // exist, continuing after the last item returned (or after last, when a
 // segment left the page short).
-func List(ctx context.Context, st store.Feedback, seg Segments, site int64, q store.FeedbackQuery, n segment.Node) (items []store.FeedbackItem, last *store.FeedbackItem, err error) {
+func List(ctx context.Context, st store.FeedbackItems, seg Segments, site int64, q store.FeedbackQuery, n segment.Node) (items []store.FeedbackItem, last *store.FeedbackItem, err error) {
 	if n == nil {
 		items, err := st.ListFeedback(ctx, site, q)
 		if err != nil || len(items) < q.Limit {

@@ -24,13 +24,25 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// Index is the recordings' index and settings, as the upload path uses
-// them.
-type Index interface {
+// Admission keeps each site's recording settings and admits new
+// recordings within the daily quota: control data, where counting and
+// admitting must be one step.
+type Admission interface {
 	RecordingSettings(ctx context.Context, site int64) (store.RecordingSettings, error)
 	SetRecordingSettings(ctx context.Context, site int64, s store.RecordingSettings) (store.RecordingSettings, error)
+	// StartRecording returns the recording of a browser session's tab,
+	// creating it when there is none; a new one is refused with
+	// store.ErrQuota once quota recordings started on the UTC day of r.At.
 	StartRecording(ctx context.Context, r store.RecordingStart, quota int) (rec store.Recording, created bool, err error)
+}
+
+// Index keeps the chunk rows of recordings, each chunk once, as the
+// upload path adds them.
+type Index interface {
 	HasRecordingChunk(ctx context.Context, recording string, seq int) (bool, error)
+	// AddRecordingChunk indexes a chunk whose blob is stored; false when
+	// it was indexed before (the first stays), an error wrapping
+	// store.ErrNotFound when its recording is not the site's or is gone.
 	AddRecordingChunk(ctx context.Context, site int64, c store.RecordingChunk, receivedAt time.Time) (added bool, err error)
 }
 
@@ -54,6 +66,7 @@ type Remover interface {
 
 // Store is every role the service needs; *duckstore.DB has them all.
 type Store interface {
+	Admission
 	Index
 	Reader
 	Remover

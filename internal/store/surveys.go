@@ -153,13 +153,26 @@ type FeedbackBucket struct {
 	ByRating [5]int64
 }
 
-// Feedback keeps feedback and each site's feedback settings.
-type Feedback interface {
+// FeedbackSettings keeps each site's feedback settings: control data,
+// small and changed by administrators.
+type FeedbackSettings interface {
 	// FeedbackSettings returns a site's settings JSON, nil when never set.
 	FeedbackSettings(ctx context.Context, site int64) ([]byte, error)
 	SaveFeedbackSettings(ctx context.Context, site int64, settings []byte) error
+}
+
+// FeedbackItems keeps the feedback visitors give: analytical data, read
+// beside the users who gave it.
+type FeedbackItems interface {
 	AddFeedback(ctx context.Context, f FeedbackItem) error
 	ListFeedback(ctx context.Context, site int64, q FeedbackQuery) ([]FeedbackItem, error)
 	// FeedbackSummary buckets feedback by interval ("day" or "week").
 	FeedbackSummary(ctx context.Context, site int64, q FeedbackQuery, interval string) ([]FeedbackBucket, error)
+}
+
+// Feedback keeps feedback and each site's feedback settings: one store
+// that has both, or a composite of two.
+type Feedback interface {
+	FeedbackSettings
+	FeedbackItems
 }

@@ -85,7 +85,7 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		PublicID:  auth.NewID("s_"),
 		Name:      name,
 		Origins:   clean,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		CreatedAt: db.opts.Now().UTC().Truncate(time.Microsecond),
 	}
 	if _, err := db.sql.ExecContext(ctx,
 		`INSERT INTO sites (id, public_id, name, write_key_hash, write_key, origins, respect_dnt, created_at)

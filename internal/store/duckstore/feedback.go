@@ -10,7 +10,10 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-var _ store.Feedback = (*DB)(nil)
+var (
+	_ store.FeedbackSettings = (*DB)(nil)
+	_ store.FeedbackItems    = (*DB)(nil)
+)
 
 // FeedbackSettings returns a site's feedback settings, nil when never set.
 func (db *DB) FeedbackSettings(ctx context.Context, site int64) ([]byte, error) {

@@ -352,9 +352,11 @@ func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([
 	var rows *sql.Rows
 	var err error
 	if q.AttrKey == "" {
-		rows, err = db.sql.QueryContext(ctx, `SELECT entity_key, external_id FROM identities
+		// A merged user may have several matching user IDs: it is listed
+		// once, under the first.
+		rows, err = db.sql.QueryContext(ctx, `SELECT entity_key, min(external_id) FROM identities
 			WHERE site_id = ? AND kind = 1 AND starts_with(external_id, ?) AND entity_key > ?
-			ORDER BY entity_key LIMIT ?`, site, q.IDPrefix, q.After, q.Limit)
+			GROUP BY entity_key ORDER BY entity_key LIMIT ?`, site, q.IDPrefix, q.After, q.Limit)
 	} else {
 		var typ uint8
 		err = db.sql.QueryRowContext(ctx, "SELECT type FROM attr_keys WHERE site_id = ? AND entity = 0 AND key = ?",
