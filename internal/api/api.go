@@ -1,7 +1,8 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
 // sessions, the attribute catalog, rejections, type changes, merges,
-// the event catalog, segments, the site's settings, API tokens and write key.
+// the event catalog, segments, the site's settings, API tokens and write key,
+// and the site's overview.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api
@@ -28,6 +29,7 @@ type Store interface {
 	store.RecentActivity
 	store.Quarantine
 	store.EventCatalog
+	store.Overview
 	Credentials
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
@@ -88,6 +90,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		a.registerRecordings(mux, p)
 	}
 	a.registerSurveys(mux, p)
+	a.registerOverview(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in
