@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -578,4 +582,199 @@ func TestOverviewStaysInItsSite(t *testing.T) {
 		len(none.TopPages)+len(none.HotSpots)+len(none.Recordings)+len(none.Segments) != 0 || len(none.Series) != 7 {
 		t.Errorf("an empty site's overview: %+v", none)
 	}
+}
+
+// consoleProbe records console.error calls with the page's errors.
+const consoleProbe = `(function () {
+  var orig = console.error;
+  console.error = function () {
+    if (window.__probe) window.__probe.errors.push('console.error: ' + Array.prototype.map.call(arguments, String).join(' '));
+    return orig.apply(console, arguments);
+  };
+})();`
+
+// changeText is the overview's "+13%" for a change.
+func changeText(cur, prev int64) string {
+	if prev == 0 {
+		if cur > 0 {
+			return "new"
+		}
+		return "—"
+	}
+	pct := int(math.Round(float64(cur-prev) / float64(prev) * 100))
+	switch {
+	case pct > 0:
+		return fmt.Sprintf("+%d%%", pct)
+	case pct < 0:
+		return fmt.Sprintf("−%d%%", -pct)
+	}
+	return "±0%"
+}
+
+// TestOverviewInChromium signs in and lands on the overview, checks every
+// card against the generated data, switches to 30 days, follows a hot
+// spot to its recordings, shows an empty site's guidance, and lays the
+// page out at 390 px; with no JavaScript or console error throughout. It
+// logs how long the page took to show every card, from navigation start.
+func TestOverviewInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	o := startOverviewSite(t)
+	site := "/s/" + o.site
+	d := newDashboard(t, o.base)
+	_, err := chromedp.Run(d.b, func(ctx context.Context, tg *chromedp.Target) (page.ScriptIdentifier, error) {
+		r, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: consoleProbe})
+		return r.Identifier, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.do("open the dashboard", chromedp.Navigate(o.base+"/"))
+	d.waitPath("/setup")
+	d.fill("Your name", "Olive Owner")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath(site + "/overview")
+	// Signing in lands here too.
+	d.click("Sign out")
+	d.waitPath("/signin")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("sign in with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath(site + "/overview")
+	if got := d.str(`document.querySelector('#nav a[aria-current="page"]').textContent`); got != "Overview" {
+		t.Errorf("the navigation marks %q, want Overview", got)
+	}
+
+	// A fresh load of the page, timed from navigation start to every card
+	// filled.
+	d.clean()
+	d.do("load the overview", chromedp.Navigate(o.base+site+"/overview"))
+	d.waitFor("every card", `document.querySelector('section.overview[data-ready="7"]') && performance.getEntriesByName('sl-overview-ready').length > 0`)
+	var ms float64
+	d.eval(`performance.getEntriesByName('sl-overview-ready')[0].startTime`, &ms)
+	t.Logf("the overview showed every card %.0f ms after navigation start", ms)
+	if ms > 10000 {
+		t.Errorf("the overview took %.0f ms to fill", ms)
+	}
+	d.shot("overview")
+
+	api := o.overview(t, "7")
+	p := api.Period
+	want := o.expect(p.From, p.To, p.PreviousFrom)
+	var stats map[string]struct{ Value, Change string }
+	d.eval(`Object.fromEntries(Array.prototype.map.call(document.querySelectorAll('[data-stat]'), function (e) {
+		return [e.dataset.stat, {value: e.querySelector('.stat-value').dataset.value, change: e.querySelector('[data-change]').dataset.change}] }))`, &stats)
+	for i, m := range []string{"users", "sessions", "events"} {
+		w := [][2]int64{want.users, want.sessions, want.events}[i]
+		if got := stats[m]; got.Value != fmt.Sprint(w[0]) || got.Change != changeText(w[0], w[1]) {
+			t.Errorf("%s shows %+v, want %d and %s", m, got, w[0], changeText(w[0], w[1]))
+		}
+	}
+	today := p.To.UTC().Format(time.DateOnly)
+	if label := d.str(`document.querySelector('#overview-activity [role=img]').getAttribute('aria-label')`); !strings.HasSuffix(label,
+		fmt.Sprintf(": 7 points, %d on %s", want.days[today].Users, today)) {
+		t.Errorf("the chart reads %q, want 7 days ending with %d users today", label, want.days[today].Users)
+	}
+	var pages []struct{ Path, Views string }
+	d.eval(`Array.prototype.map.call(document.querySelectorAll('tr[data-page]'), function (r) {
+		return {path: r.dataset.page, views: r.querySelector('[data-views]').dataset.views} })`, &pages)
+	if len(pages) != len(want.pages) {
+		t.Errorf("%d top pages, want %d", len(pages), len(want.pages))
+	}
+	for i := range min(len(pages), len(want.pages)) {
+		if pages[i].Path != want.pages[i].Path || pages[i].Views != fmt.Sprint(want.pages[i].Views) {
+			t.Errorf("top page %d: %+v, want %+v", i, pages[i], want.pages[i])
+		}
+	}
+	var spots []struct{ Path, Rage, Dead, Links string }
+	d.eval(`Array.prototype.map.call(document.querySelectorAll('li[data-hotspot]'), function (li) {
+		return {path: li.dataset.hotspot, rage: li.querySelector('[data-rage]').dataset.rage, dead: li.querySelector('[data-dead]').dataset.dead,
+			links: Array.prototype.map.call(li.querySelectorAll('a'), function (a) { return a.textContent }).join('|')} })`, &spots)
+	if len(spots) != len(want.spots) {
+		t.Fatalf("%d hot spots, want %d", len(spots), len(want.spots))
+	}
+	for i, s := range spots {
+		w := want.spots[i]
+		wantLinks := ""
+		if w.Path == "/dashboard" || w.Path == "/settings" {
+			wantLinks = "1 recording with rage clicks"
+		}
+		if s.Path != w.Path || s.Rage != fmt.Sprint(w.RageClicks) || s.Dead != fmt.Sprint(w.DeadClicks) || s.Links != wantLinks {
+			t.Errorf("hot spot %d: %+v, want %+v with links %q", i, s, w, wantLinks)
+		}
+	}
+	if got, w := d.str(`document.querySelector('[data-nps-score]').textContent`), fmt.Sprint(*want.nps[0].Score); got != w {
+		t.Errorf("NPS %s, want %s", got, w)
+	}
+	if got := d.str(`document.querySelector('[data-nps-responses]').dataset.npsResponses`); got != fmt.Sprint(want.nps[0].Responses) {
+		t.Errorf("NPS answers %s, want %d", got, want.nps[0].Responses)
+	}
+	if n := d.str(`String(document.querySelectorAll('#overview-recordings li[data-recording]').length)`); n != "1" {
+		t.Errorf("%s newest recordings, want 1", n)
+	}
+	if got := d.str(fmt.Sprintf(`document.querySelector('tr[data-segment=%q] td[data-size]').dataset.size`, o.segment)); got != fmt.Sprint(want.size) {
+		t.Errorf("the segment's size %s, want %d", got, want.size)
+	}
+	if got := d.str(fmt.Sprintf(`document.querySelector('tr[data-segment=%q] [data-change]').dataset.change`, o.segment)); got != changeText(want.size, want.sizeBefore) {
+		t.Errorf("the segment's change %s, want %s", got, changeText(want.size, want.sizeBefore))
+	}
+
+	// 30 days: the address keeps the choice.
+	d.click("30 days")
+	d.waitFor("the 30 days", `document.querySelector('section.overview[data-ready="30"]') && new URLSearchParams(location.search).get('days') === '30'`)
+	p30 := o.overview(t, "30").Period
+	want30 := o.expect(p30.From, p30.To, p30.PreviousFrom)
+	if got := d.str(`document.querySelector('[data-stat=users] .stat-value').dataset.value`); got != fmt.Sprint(want30.users[0]) {
+		t.Errorf("30 days: %s users, want %d", got, want30.users[0])
+	}
+	if got := d.str(`document.querySelector('[data-stat=events] .stat-value').dataset.value`); got != fmt.Sprint(want30.events[0]) {
+		t.Errorf("30 days: %s events, want %d", got, want30.events[0])
+	}
+	d.shot("overview-30")
+
+	// A hot spot's recordings: the list filtered to the page and signal.
+	d.do("follow /dashboard's recordings", js(`document.querySelector('li[data-hotspot="/dashboard"] a').click()`))
+	d.waitPath(site + "/recordings")
+	q := d.str(`location.search`)
+	for _, part := range []string{"page=%2Fdashboard", "signal=rage_clicks", "from=" + p30.From.Format(time.DateOnly)} {
+		if !strings.Contains(q, part) {
+			t.Errorf("the recordings' address %s lacks %s", q, part)
+		}
+	}
+	d.waitFor("the recording", `document.querySelectorAll('tr[data-recording]').length === 1`)
+	d.clean()
+
+	// An empty site says what to do.
+	ctx := context.Background()
+	empty, err := o.admin.CreateSite(ctx, "Empty", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.open("/s/" + empty.ID + "/overview")
+	d.waitFor("the empty overview", `document.querySelector('section.overview[data-ready]') && /Nothing received from this site yet/.test(document.querySelector('main').textContent)`)
+	if href := d.str(`Array.prototype.find.call(document.querySelectorAll('main a'), function (a) { return a.textContent === 'Install the tracker' }).getAttribute('href')`); href != "/s/"+empty.ID+"/settings" {
+		t.Errorf("the install link goes to %q", href)
+	}
+	for _, card := range []string{"#overview-pages", "#overview-hotspots", "#overview-nps", "#overview-recordings", "#overview-segments"} {
+		if txt := d.str(`document.querySelector('` + card + ` .muted').textContent`); len(txt) < 20 {
+			t.Errorf("%s says %q when empty", card, txt)
+		}
+	}
+	d.shot("overview-empty")
+
+	// 390 px wide: nothing wider than the screen.
+	d.do("a phone's width", chromedp.EmulateViewport(390, 844))
+	d.open(site + "/overview")
+	d.waitFor("the overview at 390 px", `document.querySelector('section.overview[data-ready="7"]')`)
+	var widths struct{ Page, View int }
+	d.eval(`({page: document.documentElement.scrollWidth, view: window.innerWidth})`, &widths)
+	if widths.Page > widths.View {
+		t.Errorf("at 390 px the page is %d px wide", widths.Page)
+		t.Logf("past the right edge: %s", d.str(`Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) { var r = e.getBoundingClientRect(); return r.right > window.innerWidth + 1 }).slice(0, 12).map(function (e) { return e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) }).join('\n')`))
+	}
+	d.shot("overview-390")
+	d.clean()
 }
