@@ -28,11 +28,15 @@ const (
 	segmentChangeDays = 30
 	// overviewParallel is how many parts are read at once.
 	overviewParallel = 2
+	// overviewWait is how long the overview waits for segment sizes that
+	// are not counted yet; they are answered as counting after it.
+	overviewWait = time.Second
 )
 
 // usersCounted says what the overview counts as a user.
-const usersCounted = "users with at least one event in the period: identified users and anonymous visitors alike, " +
-	"identities merged into one user counting once (as segments count users)"
+const usersCounted = "users with at least one page view or event (track, page or screen) in the period: " +
+	"identified users and anonymous visitors alike, identities merged into one user counting once (as segments count users); " +
+	"sessions are those that started in the period, events the page views and events of those sessions"
 
 // countJSON is a count in the period and in the period before.
 type countJSON struct {
@@ -112,6 +116,10 @@ type segmentSizeJSON struct {
 	Size       *int64   `json:"size"`
 	SizeBefore *int64   `json:"size_before"`
 	Change     *float64 `json:"change"`
+	// CountedAt is when the sizes were counted: the overview keeps them
+	// a while (see sizeCache). Counting says they are being counted.
+	CountedAt *time.Time `json:"counted_at,omitempty"`
+	Counting  bool       `json:"counting,omitempty"`
 	// Error says why the sizes are missing (a segment too costly to
 	// count now, or no longer valid).
 	Error *apierr.Error `json:"error,omitempty"`
@@ -127,19 +135,22 @@ type periodJSON struct {
 
 // overviewJSON is the answer of GET /overview.
 type overviewJSON struct {
-	Period       periodJSON        `json:"period"`
-	UsersCounted string            `json:"users_counted"`
-	Users        countJSON         `json:"users"`
-	Sessions     countJSON         `json:"sessions"`
-	Events       countJSON         `json:"events"`
-	Series       []dayJSON         `json:"series"`
-	TopPages     []pageJSON        `json:"top_pages"`
-	HotSpots     []hotSpotJSON     `json:"hot_spots"`
-	NPS          *npsJSON          `json:"nps"`
-	Recordings   []recordingJSON   `json:"recordings"`
-	Segments     []segmentSizeJSON `json:"segments"`
-	SegmentsLeft int               `json:"segments_not_counted"`
-	SegmentDays  int               `json:"segment_change_days"`
+	Period       periodJSON `json:"period"`
+	UsersCounted string     `json:"users_counted"`
+	Users        countJSON  `json:"users"`
+	Sessions     countJSON  `json:"sessions"`
+	Events       countJSON  `json:"events"`
+	Series       []dayJSON  `json:"series"`
+	TopPages     []pageJSON `json:"top_pages"`
+	// PageUsersApproximate says the top pages' users are estimates
+	// (about 2% off), as on sites with a million events or more.
+	PageUsersApproximate bool              `json:"page_users_approximate"`
+	HotSpots             []hotSpotJSON     `json:"hot_spots"`
+	NPS                  *npsJSON          `json:"nps"`
+	Recordings           []recordingJSON   `json:"recordings"`
+	Segments             []segmentSizeJSON `json:"segments"`
+	SegmentsLeft         int               `json:"segments_not_counted"`
+	SegmentDays          int               `json:"segment_change_days"`
 	// LastEventAt is when the site's last message arrived; null before
 	// the first, when the page has nothing to show but how to install.
 	LastEventAt *time.Time `json:"last_event_at"`
@@ -150,7 +161,12 @@ type overviewJSON struct {
 
 func (a *API) registerOverview(mux *http.ServeMux, p string) {
 	mux.Handle("GET "+p+"/overview", a.auth(store.ScopeRead, a.getOverview))
+	mux.Handle("GET "+p+"/overview/segments", a.auth(store.ScopeRead, a.getOverviewSegments))
 }
+
+// Stop ends the overview's background counts and waits for them, or for
+// ctx to end.
+func (a *API) Stop(ctx context.Context) error { return a.sizes.stop(ctx) }
 
 // overviewPeriods returns the overview's period of days UTC days ending
 // now (today so far included) and the period of the same length before
@@ -202,11 +218,11 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 		}
 		return err
 	})
-	// The segments are listed here, and each counted as a part of its own.
-	if err := a.overviewSegments(ctx, site, out, part); err != nil {
-		g.Wait()
+	part("segments", func(ctx context.Context) error {
+		var err error
+		out.Segments, out.SegmentsLeft, err = a.overviewSegments(ctx, site, start.Add(overviewWait))
 		return err
-	}
+	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -237,10 +253,11 @@ func (a *API) overviewPages(ctx context.Context, site store.Site, cur, prev stor
 	if err != nil {
 		return err
 	}
-	out.TopPages = make([]pageJSON, len(pages))
-	for i, p := range pages {
+	out.TopPages = make([]pageJSON, len(pages.Pages))
+	for i, p := range pages.Pages {
 		out.TopPages[i] = pageJSON(p)
 	}
+	out.PageUsersApproximate = pages.UsersApproximate
 	return nil
 }
 
@@ -359,54 +376,87 @@ func (a *API) overviewRecordings(ctx context.Context, site store.Site, out *over
 	return nil
 }
 
-// overviewSegments lists the saved segments and has part count the sizes
-// of the first overviewSegments of them, one part each.
-func (a *API) overviewSegments(ctx context.Context, site store.Site, out *overviewJSON,
-	part func(name string, fn func(ctx context.Context) error)) error {
+// overviewSegments lists the saved segments with the sizes of the first
+// overviewSegments of them, as the size cache has them by the deadline:
+// counted (now or a little earlier), or still counting.
+func (a *API) overviewSegments(ctx context.Context, site store.Site, deadline time.Time) ([]segmentSizeJSON, int, error) {
 	segs, err := a.store.ListSegments(ctx, site.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]segmentSizeJSON, len(segs))
+	left := 0
+	wait, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	for i, s := range segs {
+		out[i] = segmentSizeJSON{ID: s.ID, Name: s.Name}
+		if i >= overviewSegments {
+			left++
+			continue
+		}
+		wg.Go(func() {
+			k := sizeKey{site: site.ID, id: s.ID, updated: s.UpdatedAt, day: day}
+			v, ok := a.sizes.get(wait, k, func(ctx context.Context) sizes { return a.countSizes(ctx, site, s) })
+			a.sizesOut(&out[i], v, ok)
+		})
+	}
+	wg.Wait()
+	return out, left, ctx.Err()
+}
+
+// countSizes counts a saved segment's size now and segmentChangeDays days
+// ago with the trend's machinery: the past size as of the end of that
+// day, the present one live.
+func (a *API) countSizes(ctx context.Context, site store.Site, s store.SavedSegment) sizes {
+	n, err := a.segments.Saved(ctx, site.ID, s)
+	if err != nil {
+		return sizes{err: err}
+	}
+	trend, err := a.segments.Trend(ctx, site.ID, n, segmentChangeDays+1, segmentChangeDays)
+	if err != nil {
+		return sizes{err: err}
+	}
+	return sizes{now: trend[len(trend)-1].Size, before: trend[0].Size, at: time.Now().UTC()}
+}
+
+// sizesOut fills a segment's row from its counts. A segment that could
+// not be counted (too costly now, or no longer valid) says why instead of
+// failing the page.
+func (a *API) sizesOut(out *segmentSizeJSON, v sizes, ok bool) {
+	if !ok {
+		out.Counting = true
+		return
+	}
+	if v.err != nil {
+		err := v.err
+		if errors.Is(err, engine.ErrInvalid) {
+			err = segmentError(err)
+		}
+		var e *apierr.Error
+		if !errors.As(translate(err), &e) {
+			a.log.Error("count a segment for the overview", "segment", out.ID, "err", v.err)
+			e = &apierr.Error{Status: http.StatusInternalServerError, Code: "internal", Message: "the size could not be counted"}
+		}
+		out.Error = e
+		return
+	}
+	out.Size, out.SizeBefore, out.CountedAt = &v.now, &v.before, &v.at
+	if v.before > 0 {
+		c := float64(v.now-v.before) / float64(v.before)
+		out.Change = &c
+	}
+}
+
+// getOverviewSegments answers GET /overview/segments: the overview's
+// segments alone, for the page to ask again while some are counting.
+func (a *API) getOverviewSegments(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	segs, left, err := a.overviewSegments(r.Context(), site, time.Now().Add(overviewWait))
 	if err != nil {
 		return err
 	}
-	out.Segments = make([]segmentSizeJSON, len(segs))
-	for i, s := range segs {
-		out.Segments[i] = segmentSizeJSON{ID: s.ID, Name: s.Name}
-		if i >= overviewSegments {
-			out.SegmentsLeft++
-			continue
-		}
-		part("segment "+s.ID, func(ctx context.Context) error { return a.segmentSizes(ctx, site, s, &out.Segments[i]) })
-	}
-	return nil
-}
-
-// segmentSizes counts a saved segment's size now and segmentChangeDays
-// days ago with the trend's machinery: the past size as of the end of
-// that day, the present one live. A segment that cannot be counted (too
-// costly now, or no longer valid) says why instead of failing the page.
-func (a *API) segmentSizes(ctx context.Context, site store.Site, s store.SavedSegment, out *segmentSizeJSON) error {
-	n, err := a.segments.Saved(ctx, site.ID, s)
-	if err == nil {
-		var trend []engine.TrendPoint
-		if trend, err = a.segments.Trend(ctx, site.ID, n, segmentChangeDays+1, segmentChangeDays); err == nil {
-			before, now := trend[0].Size, trend[len(trend)-1].Size
-			out.Size, out.SizeBefore = &now, &before
-			if before > 0 {
-				c := float64(now-before) / float64(before)
-				out.Change = &c
-			}
-			return nil
-		}
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if errors.Is(err, engine.ErrInvalid) {
-		err = segmentError(err)
-	}
-	var e *apierr.Error
-	if !errors.As(translate(err), &e) {
-		return err
-	}
-	out.Error = e
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"segments": segs, "segments_not_counted": left,
+		"segment_change_days": segmentChangeDays})
 	return nil
 }

@@ -10,17 +10,17 @@ type Period struct {
 	From, To time.Time
 }
 
-// ActivityCounts counts what a site's users did in a period.
+// ActivityCounts counts what a site's users did in a period: their
+// track, page and screen messages (identifies and the like say who users
+// are, not what they did, and count in none of these).
 type ActivityCounts struct {
-	// Users are the distinct users with at least one message stamped in
-	// the period: identified users and anonymous visitors alike, the
-	// identities merged into one user counting once (as segments count
-	// users).
+	// Users are the distinct users with at least one such message in the
+	// period: identified users and anonymous visitors alike, identities
+	// merged into one user counting once (as segments count users).
 	Users int64
 	// Sessions are the sessions that started in the period.
 	Sessions int64
-	// Events are the messages stamped in the period, of every kind (page
-	// views, events, identifies…), as a user's profile counts them.
+	// Events are the messages of those sessions.
 	Events int64
 }
 
@@ -48,6 +48,14 @@ type PageViews struct {
 	PreviousViews int64
 }
 
+// TopPages are the most viewed pages of a period.
+type TopPages struct {
+	Pages []PageViews
+	// UsersApproximate is set when the users are estimates (HyperLogLog,
+	// about 2% off), as on sites with a million events or more.
+	UsersApproximate bool
+}
+
 // FrustrationSpot is a page where the browser tracker saw rage and dead
 // clicks in a period.
 type FrustrationSpot struct {
@@ -73,7 +81,7 @@ type Overview interface {
 	Activity(ctx context.Context, siteID int64, cur, prev Period) (Activity, error)
 	// TopPages lists the most viewed pages of cur, the most views first,
 	// with their views in prev.
-	TopPages(ctx context.Context, siteID int64, cur, prev Period, limit int) ([]PageViews, error)
+	TopPages(ctx context.Context, siteID int64, cur, prev Period, limit int) (TopPages, error)
 	// FrustrationSpots lists the pages with the most rage and dead clicks
 	// in p, the most first.
 	FrustrationSpots(ctx context.Context, siteID int64, p Period, limit int) ([]FrustrationSpot, error)
