@@ -6,7 +6,7 @@
 // the page that says more.
 
 import { useEffect, useState } from 'preact/hooks';
-import { get, sitePath } from '../api';
+import { ApiError, get, isAbort, sitePath } from '../api';
 import { Bars } from '../components/bars';
 import { LineChart } from '../components/chart';
 import { Empty, LoadError, Loading } from '../components/feedback';
@@ -70,7 +70,18 @@ interface SegmentSize {
   size: number | null;
   size_before: number | null;
   change: number | null;
+  /** When the sizes were counted: the overview keeps them a little while. */
+  counted_at?: string;
+  /** Not counted yet: GET …/overview/segments answers once they are. */
+  counting?: boolean;
   error?: { code: string; message: string };
+}
+
+/** The answer of GET …/overview/segments, and that part of the overview's. */
+interface SegmentsPart {
+  segments: SegmentSize[];
+  segments_not_counted: number;
+  segment_change_days: number;
 }
 
 /** The answer of GET …/overview. */
@@ -111,7 +122,8 @@ export function OverviewPage() {
   const days = q.get('days') === '30' ? 30 : 7;
   const ov = useLoad((signal) => get<Overview>(sitePath(site.id, '/overview?days=' + days), { signal }), [site.id, days]);
   const data = ov.data;
-  const ready = !!data && !ov.loading && data.period.days === days;
+  const segs = useSegments(site.id, data);
+  const ready = !!data && !ov.loading && data.period.days === days && !!segs.part && !segs.counting;
   // Marks the moment every card shows the answer, for the browser test
   // and anyone measuring in the devtools.
   useEffect(() => {
@@ -153,11 +165,39 @@ export function OverviewPage() {
             <NPSCard nps={data.nps} site={site.id} days={data.period.days} canWrite={canWrite} />
             <NewestRecordings recordings={data.recordings} site={site.id} />
           </div>
-          <Segments data={data} site={site.id} canWrite={canWrite} />
+          <Segments part={segs.part || data} error={segs.error} site={site.id} canWrite={canWrite} />
         </div>
       )}
     </section>
   );
+}
+
+/**
+ * The overview's segments, asked for again while some are being counted
+ * (the overview answers before counting a large site's segments).
+ */
+function useSegments(site: string, data: Overview | undefined): { part: SegmentsPart | null; counting: boolean; error: ApiError | null } {
+  const [part, setPart] = useState<SegmentsPart | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    setPart(data || null);
+    setError(null);
+  }, [data]);
+  const counting = !!part && part.segments.some((s) => s.counting);
+  useEffect(() => {
+    if (!counting || error) return;
+    const ctl = new AbortController();
+    const t = setTimeout(() => {
+      get<SegmentsPart>(sitePath(site, '/overview/segments'), { signal: ctl.signal }).then(setPart, (e) => {
+        if (!isAbort(e)) setError(e instanceof ApiError ? e : new ApiError(0, 'client', String(e)));
+      });
+    }, 500);
+    return () => {
+      clearTimeout(t);
+      ctl.abort();
+    };
+  }, [site, part, counting, error]);
+  return { part, counting, error };
 }
 
 /** "1 Dec – 7 Dec (today so far, UTC)". */
@@ -487,9 +527,11 @@ function NewestRecordings(props: { recordings: Recording[]; site: string }) {
   );
 }
 
-function Segments(props: { data: Overview; site: string; canWrite: boolean }) {
-  const d = props.data;
+function Segments(props: { part: SegmentsPart; error: ApiError | null; site: string; canWrite: boolean }) {
+  const d = props.part;
   const base = `/s/${encodeURIComponent(props.site)}/segments`;
+  const counted = d.segments.map((s) => s.counted_at).filter((t): t is string => !!t).sort();
+  const oldest = counted.length ? counted[0] : null;
   return (
     <div class="card" id="overview-segments">
       <div class="card-head">
@@ -498,6 +540,7 @@ function Segments(props: { data: Overview; site: string; canWrite: boolean }) {
           All segments
         </Link>
       </div>
+      {props.error && <LoadError error={props.error} />}
       {d.segments.length === 0 ? (
         <p class="muted">
           No saved segments yet. A segment is a group of users by who they are and what they do, like{' '}
@@ -536,24 +579,40 @@ function Segments(props: { data: Overview; site: string; canWrite: boolean }) {
                       <Link href={base + '/' + encodeURIComponent(s.id)}>{s.name}</Link>
                       {s.error && <div class="sub warn">{s.error.message}</div>}
                     </th>
-                    <td class="num" data-size={s.size ?? ''}>
-                      {formatCount(s.size)}
-                    </td>
-                    <td class="num">{formatCount(s.size_before)}</td>
-                    <td class="num">
-                      {s.size !== null && s.size_before !== null ? (
-                        <Delta change={s.change} current={s.size} previous={s.size_before} before={`${d.segment_change_days} days ago`} neutral />
-                      ) : (
-                        '—'
-                      )}
-                    </td>
+                    {s.counting ? (
+                      <td class="num muted" colSpan={3} data-counting>
+                        counting…
+                      </td>
+                    ) : (
+                      <>
+                        <td class="num" data-size={s.size ?? ''}>
+                          {formatCount(s.size)}
+                        </td>
+                        <td class="num">{formatCount(s.size_before)}</td>
+                        <td class="num">
+                          {s.size !== null && s.size_before !== null ? (
+                            <Delta change={s.change} current={s.size} previous={s.size_before} before={`${d.segment_change_days} days ago`} neutral />
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                      </>
+                    )}
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
           <p class="hint">
-            Sizes now are live; those {d.segment_change_days} days ago are as the segment would have counted at the end of that day.
+            Sizes now count every event received until they were counted
+            {oldest ? (
+              <>
+                {' '}
+                (<Ago at={oldest} />)
+              </>
+            ) : null}
+            ; those {d.segment_change_days} days ago are as the segment would have counted at the end of that day. A segment's own page
+            counts live.
             {d.segments_not_counted > 0 && ` ${plural(d.segments_not_counted, 'segment')} more are counted on the Segments page.`}
           </p>
         </>
