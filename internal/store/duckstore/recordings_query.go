@@ -149,9 +149,11 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 			coalesce(sig.clicks, 0) AS clicks, coalesce(sig.rage_clicks, 0) AS rage_clicks,
 			coalesce(sig.dead_clicks, 0) AS dead_clicks, coalesce(sig.errors, 0) AS errors,
 			coalesce(sig.u_turns, 0) AS u_turns, coalesce(sess.max_scroll, 0) AS max_scroll,
-			coalesce((SELECT min(i.external_id) FROM identities i
-				WHERE i.entity_key = rec.user_key AND i.site_id = rec.site_id AND i.kind = 1), '') AS user_ext
-		FROM rec LEFT JOIN sess USING (id) LEFT JOIN sig USING (id))
+			coalesce(ext.user_ext, '') AS user_ext
+		FROM rec LEFT JOIN sess USING (id) LEFT JOIN sig USING (id)
+			LEFT JOIN (SELECT entity_key, site_id, min(external_id) AS user_ext FROM identities
+				WHERE kind = 1 AND entity_key IN (SELECT user_key FROM rec) GROUP BY ALL) ext
+				ON ext.entity_key = rec.user_key AND ext.site_id = rec.site_id)
 	SELECT ` + recordingColumns + `, coalesce(user_key, 0), user_ext, session_id, device_type, browser, os, country,
 		clicks, rage_clicks, dead_clicks, errors, u_turns, max_scroll, ` + sortKey + ` AS sort_key
 	FROM x WHERE true`)
