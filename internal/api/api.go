@@ -55,14 +55,14 @@ type API struct {
 	sessions   Sessions
 	recordings Recordings  // nil: no recording endpoints
 	survey     *surveyDeps // nil until UseSurveys
-	sizes      *sizeCache  // the overview's segment sizes
+	overview   *overviewKeeps
 	log        *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg. sessions, when
 // not nil, lets signed-in browsers in besides bearer tokens.
 func New(st Store, seg *engine.Engine, sessions Sessions, log *slog.Logger) *API {
-	return &API{store: st, segments: seg, sessions: sessions, sizes: newSizeCache(), log: log}
+	return &API{store: st, segments: seg, sessions: sessions, overview: newOverviewKeeps(), log: log}
 }
 
 // handlerFunc is an endpoint that returns its error instead of writing it.

@@ -275,6 +275,7 @@ type ovAnswerJSON struct {
 	} `json:"recordings"`
 	Segments    []ovSegment `json:"segments"`
 	LastEventAt *time.Time  `json:"last_event_at"`
+	Pending     []string    `json:"pending"`
 }
 
 // ovExpected is what the overview must say for a period, computed from
@@ -430,31 +431,28 @@ func (o *ovSite) expect(from, to, prevFrom time.Time) ovExpected {
 	return e
 }
 
-// segments reads the overview's segments until none is counting.
-func (o *ovSite) segments(t *testing.T) []ovSegment {
+// overviewOf reads a site's overview until no part is pending and no
+// segment counting (the overview answers after a second with what it has).
+func overviewOf(t *testing.T, s *testServer, query string) ovAnswerJSON {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var out struct {
-			Segments []ovSegment `json:"segments"`
-		}
-		o.getJSON(t, "/overview/segments", &out)
-		if !slices.ContainsFunc(out.Segments, func(s ovSegment) bool { return s.Counting }) {
-			return out.Segments
+		var out ovAnswerJSON
+		s.getJSON(t, "/overview"+query, &out)
+		if len(out.Pending) == 0 && !slices.ContainsFunc(out.Segments, func(s ovSegment) bool { return s.Counting }) {
+			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("segments still counting after 30 s: %+v", out.Segments)
+			t.Fatalf("the overview is still computing %v after a minute: %+v", out.Pending, out.Segments)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// overview reads the overview with a token.
+// overview reads the overview of days days once it is computed.
 func (o *ovSite) overview(t *testing.T, days string) ovAnswerJSON {
 	t.Helper()
-	var out ovAnswerJSON
-	o.getJSON(t, "/overview?days="+days, &out)
-	return out
+	return overviewOf(t, o.testServer, "?days="+days)
 }
 
 func TestOverviewCountsAgainstGeneratedData(t *testing.T) {
@@ -527,10 +525,8 @@ func TestOverviewCountsAgainstGeneratedData(t *testing.T) {
 			if len(got.Recordings) != 1 || got.Recordings[0].AnonymousID != "anon-0" {
 				t.Errorf("newest recordings %+v, want anon-0's", got.Recordings)
 			}
-			if len(got.Segments) != 1 || got.Segments[0].ID != o.segment {
-				t.Fatalf("segments %+v, want %s", got.Segments, o.segment)
-			}
-			if segs := o.segments(t); segs[0].Size == nil || *segs[0].Size != want.size || *segs[0].SizeBefore != want.sizeBefore {
+			if segs := got.Segments; len(segs) != 1 || segs[0].ID != o.segment || segs[0].Size == nil || *segs[0].Size != want.size ||
+				*segs[0].SizeBefore != want.sizeBefore {
 				t.Errorf("segments %+v, want %s of %d users, %d 30 days ago", segs, o.segment, want.size, want.sizeBefore)
 			}
 			if got.LastEventAt == nil {
@@ -542,7 +538,7 @@ func TestOverviewCountsAgainstGeneratedData(t *testing.T) {
 	if code, body := o.call(t, store.ScopeWrite, "PUT", "/segments/"+o.segment, `{"name":"Everyone","text":"plan is set or not plan is set"}`); code != 200 {
 		t.Fatalf("change the segment: %d %v", code, body)
 	}
-	if segs := o.segments(t); segs[0].Name != "Everyone" || segs[0].Size == nil || *segs[0].Size != int64(len(o.everyone())) {
+	if segs := o.overview(t, "7").Segments; segs[0].Name != "Everyone" || segs[0].Size == nil || *segs[0].Size != int64(len(o.everyone())) {
 		t.Errorf("after the change: %+v, want everyone (%d)", segs, len(o.everyone()))
 	}
 }
@@ -578,8 +574,7 @@ func TestOverviewStaysInItsSite(t *testing.T) {
 	if code, out := s.send(t, "/v1/page", `{"userId":"mine","timestamp":"`+now+`","properties":{"path":"/home"}}`); code != 200 {
 		t.Fatalf("page: %d %v", code, out)
 	}
-	var mine ovAnswerJSON
-	s.getJSON(t, "/overview", &mine)
+	mine := overviewOf(t, s, "")
 	if mine.Users.Current != 1 || mine.Events.Current != 1 || len(mine.TopPages) != 1 || mine.TopPages[0].Path != "/home" ||
 		len(mine.HotSpots) != 0 || mine.Period.Days != 7 {
 		t.Errorf("the site's overview counts another site's data: %+v", mine)
@@ -608,8 +603,7 @@ func TestOverviewStaysInItsSite(t *testing.T) {
 			}
 		}
 	}
-	var theirs ovAnswerJSON
-	o.getJSON(t, "/overview?days=30", &theirs)
+	theirs := overviewOf(t, o, "?days=30")
 	if theirs.Users.Current != 1 || len(theirs.HotSpots) != 1 || theirs.HotSpots[0].Path != "/secret" || theirs.Period.Days != 30 {
 		t.Errorf("the other site's overview: %+v", theirs)
 	}
@@ -623,8 +617,7 @@ func TestOverviewStaysInItsSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var none ovAnswerJSON
-	(&testServer{base: s.base, site: empty.ID, tokens: map[store.Scope]string{store.ScopeRead: etok.Token}}).getJSON(t, "/overview", &none)
+	none := overviewOf(t, &testServer{base: s.base, site: empty.ID, tokens: map[store.Scope]string{store.ScopeRead: etok.Token}}, "")
 	if none.Users != (ovCount{}) || none.Events != (ovCount{}) || none.LastEventAt != nil || none.NPS != nil ||
 		len(none.TopPages)+len(none.HotSpots)+len(none.Recordings)+len(none.Segments) != 0 || len(none.Series) != 7 {
 		t.Errorf("an empty site's overview: %+v", none)

@@ -72,16 +72,9 @@ interface SegmentSize {
   change: number | null;
   /** When the sizes were counted: the overview keeps them a little while. */
   counted_at?: string;
-  /** Not counted yet: GET …/overview/segments answers once they are. */
+  /** Not counted yet: the overview answers with them once they are. */
   counting?: boolean;
   error?: { code: string; message: string };
-}
-
-/** The answer of GET …/overview/segments, and that part of the overview's. */
-interface SegmentsPart {
-  segments: SegmentSize[];
-  segments_not_counted: number;
-  segment_change_days: number;
 }
 
 /** The answer of GET …/overview. */
@@ -93,6 +86,8 @@ export interface Overview {
   events: Count;
   series: Day[];
   top_pages: PageRow[];
+  /** The top pages' users are estimates (within about 2%), on sites of a million events or more. */
+  page_users_approximate: boolean;
   hot_spots: HotSpot[];
   nps: NPS | null;
   recordings: Recording[];
@@ -100,6 +95,10 @@ export interface Overview {
   segments_not_counted: number;
   segment_change_days: number;
   last_event_at: string | null;
+  /** Parts not computed yet: activity, pages, hot_spots, recordings. */
+  pending: string[];
+  /** When each part was computed: large sites' parts are kept a while. */
+  as_of: Record<string, string>;
   took_ms: number;
 }
 
@@ -122,8 +121,24 @@ export function OverviewPage() {
   const days = q.get('days') === '30' ? 30 : 7;
   const ov = useLoad((signal) => get<Overview>(sitePath(site.id, '/overview?days=' + days), { signal }), [site.id, days]);
   const data = ov.data;
-  const segs = useSegments(site.id, data);
-  const ready = !!data && !ov.loading && data.period.days === days && !!segs.part && !segs.counting;
+  // Parts of a large site are still being computed after the first
+  // answer: ask again until they are.
+  const computing = !!data && (data.pending.length > 0 || data.segments.some((s) => s.counting));
+  const [pollError, setPollError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    if (!computing || ov.loading || pollError) return;
+    const ctl = new AbortController();
+    const t = setTimeout(() => {
+      get<Overview>(sitePath(site.id, '/overview?days=' + days), { signal: ctl.signal }).then(ov.set, (e) => {
+        if (!isAbort(e)) setPollError(e instanceof ApiError ? e : new ApiError(0, 'client', String(e)));
+      });
+    }, 500);
+    return () => {
+      clearTimeout(t);
+      ctl.abort();
+    };
+  }, [site.id, days, data, computing, ov.loading, pollError]);
+  const ready = !!data && !ov.loading && data.period.days === days && !computing;
   // Marks the moment every card shows the answer, for the browser test
   // and anyone measuring in the devtools.
   useEffect(() => {
@@ -155,7 +170,9 @@ export function OverviewPage() {
         <div class={ov.loading ? 'stale' : ''}>
           <p class="lead" id="overview-period">
             {periodText(data)}, compared with the {data.period.days} days before.
+            <AsOf data={data} />
           </p>
+          {pollError && <LoadError error={pollError} retry={() => setPollError(null)} />}
           {!data.last_event_at && <NothingYet site={site.id} />}
           <Totals data={data} />
           <Activity data={data} />
@@ -163,41 +180,34 @@ export function OverviewPage() {
             <TopPages data={data} site={site.id} />
             <HotSpots data={data} site={site.id} />
             <NPSCard nps={data.nps} site={site.id} days={data.period.days} canWrite={canWrite} />
-            <NewestRecordings recordings={data.recordings} site={site.id} />
+            <NewestRecordings recordings={data.recordings} pending={data.pending.includes('recordings')} site={site.id} />
           </div>
-          <Segments part={segs.part || data} error={segs.error} site={site.id} canWrite={canWrite} />
+          <Segments data={data} site={site.id} canWrite={canWrite} />
         </div>
       )}
     </section>
   );
 }
 
-/**
- * The overview's segments, asked for again while some are being counted
- * (the overview answers before counting a large site's segments).
- */
-function useSegments(site: string, data: Overview | undefined): { part: SegmentsPart | null; counting: boolean; error: ApiError | null } {
-  const [part, setPart] = useState<SegmentsPart | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  useEffect(() => {
-    setPart(data || null);
-    setError(null);
-  }, [data]);
-  const counting = !!part && part.segments.some((s) => s.counting);
-  useEffect(() => {
-    if (!counting || error) return;
-    const ctl = new AbortController();
-    const t = setTimeout(() => {
-      get<SegmentsPart>(sitePath(site, '/overview/segments'), { signal: ctl.signal }).then(setPart, (e) => {
-        if (!isAbort(e)) setError(e instanceof ApiError ? e : new ApiError(0, 'client', String(e)));
-      });
-    }, 500);
-    return () => {
-      clearTimeout(t);
-      ctl.abort();
-    };
-  }, [site, part, counting, error]);
-  return { part, counting, error };
+/** The counts are kept a while on large sites: says so when they are older than a few seconds. */
+function AsOf(props: { data: Overview }) {
+  const times = Object.values(props.data.as_of).sort();
+  if (!times.length || Date.now() - new Date(times[0]).getTime() < 10000) return null;
+  return (
+    <>
+      {' '}
+      Counted <Ago at={times[0]} />; the pages linked from here count live.
+    </>
+  );
+}
+
+/** A card's placeholder while its part is computed. */
+function Counting() {
+  return (
+    <p class="muted" data-pending>
+      Counting…
+    </p>
+  );
 }
 
 /** "1 Dec – 7 Dec (today so far, UTC)". */
@@ -243,6 +253,7 @@ function Delta(props: { change: number | null; current: number; previous: number
 
 function Totals(props: { data: Overview }) {
   const d = props.data;
+  if (d.pending.includes('activity')) return <Counting />;
   return (
     <>
       <dl class="stat-row overview-stats">
@@ -271,6 +282,7 @@ function Activity(props: { data: Overview }) {
   const [metric, setMetric] = useState<Metric>('users');
   const points = props.data.series.map((p) => ({ date: p.date, value: p[metric] }));
   const active = props.data.series.some((p) => p.events > 0);
+  const pending = props.data.pending.includes('activity');
   return (
     <div class="card" id="overview-activity">
       <div class="card-head">
@@ -286,7 +298,9 @@ function Activity(props: { data: Overview }) {
           </select>
         </div>
       </div>
-      {active ? (
+      {pending ? (
+        <Counting />
+      ) : active ? (
         <>
           <LineChart points={points} label={metricLabels[metric] + ' by day'} height={200} />
           <p class="hint">Each UTC day; the last is today so far. A day's users are counted for that day alone.</p>
@@ -306,7 +320,9 @@ function TopPages(props: { data: Overview; site: string }) {
       <div class="card-head">
         <h2>Top pages</h2>
       </div>
-      {pages.length === 0 ? (
+      {props.data.pending.includes('pages') ? (
+        <Counting />
+      ) : pages.length === 0 ? (
         <p class="muted">
           No page views in these days. The snippet sends one for every page it is on (single-page apps included); servers send{' '}
           <code>page</code> calls.
@@ -360,6 +376,9 @@ function TopPages(props: { data: Overview; site: string }) {
           </table>
         </div>
       )}
+      {props.data.page_users_approximate && pages.length > 0 && (
+        <p class="hint">Users are estimated (within about 2%) on a site this large; views are exact.</p>
+      )}
     </div>
   );
 }
@@ -380,7 +399,9 @@ function HotSpots(props: { data: Overview; site: string }) {
       <div class="card-head">
         <h2>Frustration hot spots</h2>
       </div>
-      {spots.length === 0 ? (
+      {props.data.pending.includes('hot_spots') ? (
+        <Counting />
+      ) : spots.length === 0 ? (
         <p class="muted">
           No rage or dead clicks in these days. The snippet reports them on its own: rage clicks (several quick clicks on one spot) and dead
           clicks (nothing happens after a click).
@@ -484,7 +505,7 @@ function NPSCard(props: { nps: NPS | null; site: string; days: number; canWrite:
   );
 }
 
-function NewestRecordings(props: { recordings: Recording[]; site: string }) {
+function NewestRecordings(props: { recordings: Recording[]; pending: boolean; site: string }) {
   return (
     <div class="card" id="overview-recordings">
       <div class="card-head">
@@ -493,7 +514,9 @@ function NewestRecordings(props: { recordings: Recording[]; site: string }) {
           All recordings
         </Link>
       </div>
-      {props.recordings.length === 0 ? (
+      {props.pending ? (
+        <Counting />
+      ) : props.recordings.length === 0 ? (
         <p class="muted">
           No recordings yet. Pages with the snippet are recorded as visitors use them (inputs masked);{' '}
           <Link href={`/s/${encodeURIComponent(props.site)}/settings`}>check the installation and recording settings</Link>.
@@ -527,8 +550,8 @@ function NewestRecordings(props: { recordings: Recording[]; site: string }) {
   );
 }
 
-function Segments(props: { part: SegmentsPart; error: ApiError | null; site: string; canWrite: boolean }) {
-  const d = props.part;
+function Segments(props: { data: Overview; site: string; canWrite: boolean }) {
+  const d = props.data;
   const base = `/s/${encodeURIComponent(props.site)}/segments`;
   const counted = d.segments.map((s) => s.counted_at).filter((t): t is string => !!t).sort();
   const oldest = counted.length ? counted[0] : null;
@@ -540,7 +563,6 @@ function Segments(props: { part: SegmentsPart; error: ApiError | null; site: str
           All segments
         </Link>
       </div>
-      {props.error && <LoadError error={props.error} />}
       {d.segments.length === 0 ? (
         <p class="muted">
           No saved segments yet. A segment is a group of users by who they are and what they do, like{' '}
