@@ -177,11 +177,10 @@ func newOverviewKeeps() *overviewKeeps {
 		sizes: newKeep[sizeKey, sizes](bg)}
 }
 
-// partKey names a part of a site's overview of days days, on a UTC day.
+// partKey names a part of a site's overview of days days.
 type partKey struct {
 	site int64
 	days int
-	day  time.Time
 }
 
 func (a *API) registerOverview(mux *http.ServeMux, p string) {
@@ -222,7 +221,6 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 		Period: periodJSON{Days: days, From: cur.From, To: cur.To, PreviousFrom: prev.From, PreviousTo: prev.To}}
 	wait, cancel := context.WithDeadline(r.Context(), start.Add(overviewWait))
 	defer cancel()
-	key := partKey{site: site.ID, days: days, day: start.UTC().Truncate(24 * time.Hour)}
 	var mu sync.Mutex // guards out's maps and lists while the parts run
 	var errs []error
 	// part records a kept part's answer: its error, when and in how long
@@ -242,34 +240,26 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		v, ok := a.overview.activity.get(wait, key, func(ctx context.Context) (activityPart, error) {
-			return a.activityPart(ctx, site, days)
-		})
+		v, ok := a.keptActivity(wait, site, days)
 		if part("activity", v.at, v.took, v.err, ok) {
 			v.val.fill(out) // the period as computed
 		}
 	})
 	wg.Go(func() {
-		v, ok := a.overview.pages.get(wait, key, func(ctx context.Context) (pagesPart, error) {
-			return a.pagesPart(ctx, site, days)
-		})
+		v, ok := a.keptPages(wait, site, days)
 		if part("pages", v.at, v.took, v.err, ok) {
 			out.TopPages, out.PageUsersApproximate = v.val.pages, v.val.approximate
 		}
 	})
 	wg.Go(func() {
-		v, ok := a.overview.hotSpots.get(wait, key, func(ctx context.Context) ([]hotSpotJSON, error) {
-			return a.hotSpotsPart(ctx, site, days)
-		})
+		v, ok := a.keptHotSpots(wait, site, days)
 		if part("hot_spots", v.at, v.took, v.err, ok) {
 			out.HotSpots = v.val
 		}
 	})
 	if a.recordings != nil {
 		wg.Go(func() {
-			attrs := recordingAttributes(site)
-			v, ok := a.overview.recordings.get(wait, recordingsKey{site: site.ID, attrs: strings.Join(attrs, "\n")},
-				func(ctx context.Context) ([]recordingJSON, error) { return a.recordingsPart(ctx, site, attrs) })
+			v, ok := a.keptRecordings(wait, site)
 			if part("recordings", v.at, v.took, v.err, ok) {
 				out.Recordings = v.val
 			}
@@ -315,4 +305,53 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 	out.TookMS = time.Since(start).Milliseconds()
 	apierr.WriteJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func (a *API) keptActivity(wait context.Context, site store.Site, days int) (answer[activityPart], bool) {
+	return a.overview.activity.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) (activityPart, error) {
+		return a.activityPart(ctx, site, days)
+	})
+}
+
+func (a *API) keptPages(wait context.Context, site store.Site, days int) (answer[pagesPart], bool) {
+	return a.overview.pages.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) (pagesPart, error) {
+		return a.pagesPart(ctx, site, days)
+	})
+}
+
+func (a *API) keptHotSpots(wait context.Context, site store.Site, days int) (answer[[]hotSpotJSON], bool) {
+	return a.overview.hotSpots.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) ([]hotSpotJSON, error) {
+		return a.hotSpotsPart(ctx, site, days)
+	})
+}
+
+func (a *API) keptRecordings(wait context.Context, site store.Site) (answer[[]recordingJSON], bool) {
+	attrs := recordingAttributes(site)
+	return a.overview.recordings.get(wait, recordingsKey{site: site.ID, attrs: strings.Join(attrs, "\n")},
+		func(ctx context.Context) ([]recordingJSON, error) { return a.recordingsPart(ctx, site, attrs) })
+}
+
+// overviewWarmSites bounds the sites whose overview WarmOverviews
+// computes.
+const overviewWarmSites = 20
+
+// WarmOverviews starts computing the 7-day overviews of the first
+// overviewWarmSites sites and their segments' sizes in the background,
+// keepSlots at once, so that the first person to sign in after a start
+// finds them computed; it returns at once. A request for a part under way
+// waits for that computation rather than starting another.
+func (a *API) WarmOverviews(ctx context.Context, sites []store.Site) {
+	started, cancel := context.WithCancel(ctx)
+	cancel() // get then only starts the computations
+	for _, site := range sites[:min(len(sites), overviewWarmSites)] {
+		a.keptActivity(started, site, 7)
+		a.keptPages(started, site, 7)
+		a.keptHotSpots(started, site, 7)
+		if a.recordings != nil {
+			a.keptRecordings(started, site)
+		}
+		if _, _, err := a.overviewSegments(ctx, started, site); err != nil {
+			a.log.Warn("start counting the overview's segments", "site", site.PublicID, "err", err)
+		}
+	}
 }

@@ -10,31 +10,33 @@ import (
 // million users, seconds apiece on two cores) and its segment sizes two
 // counts each. The overview keeps each answer as the event catalog keeps
 // users per event: for keepFactor times what it cost, and at least
-// keepMin; past that it is given once more while a fresh one is computed
-// in the background. An answer not computed yet is waited for until the
-// request's deadline, then answered as pending while its computation goes
-// on, at most keepSlots of a kind at once. The pages and segments the
+// keepMin, within the UTC day it was computed on (the periods move at
+// midnight); past that it is given once more while a fresh one is
+// computed in the background. An answer not computed yet is waited for
+// until the request's deadline, then answered as pending while its
+// computation goes on, keepSlots at once. The pages and segments the
 // overview links to count live.
 const (
 	keepFactor = 20
 	keepMin    = 5 * time.Second
 	keepSlots  = 2
 	// keepForget drops an answer nobody asked for in this long (a deleted
-	// segment, yesterday's periods).
-	keepForget = time.Hour
+	// segment, a site nobody looks at).
+	keepForget = 24 * time.Hour
 )
 
 // background runs the kept answers' computations, which outlive the
-// requests that start them, until stop.
+// requests that start them, keepSlots at once, until stop.
 type background struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	slots  chan struct{}
 }
 
 func newBackground() *background {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &background{ctx: ctx, cancel: cancel}
+	return &background{ctx: ctx, cancel: cancel, slots: make(chan struct{}, keepSlots)}
 }
 
 // stop ends the computations under way and waits for them, or for ctx.
@@ -56,7 +58,6 @@ func (b *background) stop(ctx context.Context) error {
 // keep keeps answers of one kind by key.
 type keep[K comparable, V any] struct {
 	bg      *background
-	slots   chan struct{}
 	mu      sync.Mutex
 	entries map[K]*kept[V]
 }
@@ -80,7 +81,7 @@ type kept[V any] struct {
 }
 
 func newKeep[K comparable, V any](bg *background) *keep[K, V] {
-	return &keep[K, V]{bg: bg, slots: make(chan struct{}, keepSlots), entries: map[K]*kept[V]{}}
+	return &keep[K, V]{bg: bg, entries: map[K]*kept[V]{}}
 }
 
 // get returns the answer for k: the kept one while fresh; else the last
@@ -100,7 +101,7 @@ func (c *keep[K, V]) get(ctx context.Context, k K, compute func(context.Context)
 		c.entries[k] = e
 	}
 	e.used = now
-	if e.ok && now.Before(e.fresh) {
+	if e.ok && now.Before(e.fresh) && sameDay(e.at, now) {
 		defer c.mu.Unlock()
 		return e.answer, true
 	}
@@ -138,11 +139,11 @@ func (c *keep[K, V]) compute(e *kept[V], done chan struct{}, compute func(contex
 	var err error
 	var took time.Duration
 	select {
-	case c.slots <- struct{}{}:
+	case c.bg.slots <- struct{}{}:
 		start := time.Now()
 		val, err = compute(c.bg.ctx)
 		took = time.Since(start)
-		<-c.slots
+		<-c.bg.slots
 	case <-c.bg.ctx.Done():
 	}
 	c.mu.Lock()
@@ -154,4 +155,9 @@ func (c *keep[K, V]) compute(e *kept[V], done chan struct{}, compute func(contex
 	}
 	e.answer, e.ok = answer[V]{val: val, err: err, at: time.Now().UTC(), took: took}, true
 	e.fresh = time.Now().Add(max(keepMin, keepFactor*took))
+}
+
+// sameDay reports whether a and b fall on the same UTC day.
+func sameDay(a, b time.Time) bool {
+	return a.UTC().Truncate(24 * time.Hour).Equal(b.UTC().Truncate(24 * time.Hour))
 }

@@ -188,12 +188,11 @@ func npsPeriod(n survey.NPSSummary, partial bool) npsPeriodJSON {
 }
 
 // sizeKey names a segment's counts: the segment as saved (a changed
-// definition is counted anew) and the day its past size is counted at.
+// definition is counted anew).
 type sizeKey struct {
 	site    int64
 	id      string
 	updated time.Time
-	day     time.Time
 }
 
 // sizes are a segment's size now and segmentChangeDays days ago.
@@ -212,7 +211,6 @@ func (a *API) overviewSegments(ctx, wait context.Context, site store.Site) ([]se
 	out := make([]segmentSizeJSON, len(segs))
 	left := 0
 	var wg sync.WaitGroup
-	day := time.Now().UTC().Truncate(24 * time.Hour)
 	for i, s := range segs {
 		out[i] = segmentSizeJSON{ID: s.ID, Name: s.Name}
 		if i >= overviewSegments {
@@ -220,7 +218,7 @@ func (a *API) overviewSegments(ctx, wait context.Context, site store.Site) ([]se
 			continue
 		}
 		wg.Go(func() {
-			k := sizeKey{site: site.ID, id: s.ID, updated: s.UpdatedAt, day: day}
+			k := sizeKey{site: site.ID, id: s.ID, updated: s.UpdatedAt}
 			v, ok := a.overview.sizes.get(wait, k, func(ctx context.Context) (sizes, error) { return a.countSizes(ctx, site, s) })
 			a.sizesOut(&out[i], v, ok)
 		})

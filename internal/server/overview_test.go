@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -16,7 +18,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -817,4 +821,69 @@ func TestOverviewInChromium(t *testing.T) {
 	}
 	d.shot("overview-390")
 	d.clean()
+}
+
+// TestOverviewComputedAtStart: a server computes its sites' overviews as
+// it starts, so that the first person to sign in does not wait for them.
+func TestOverviewComputedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*testServer, func()) {
+		t.Helper()
+		cfg := config.Default()
+		cfg.DataDir, cfg.Addr, cfg.MetricsAddr = dir, "127.0.0.1:0", ""
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan server.Addrs, 1)
+		done := make(chan error, 1)
+		go func() { done <- server.Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+		var addrs server.Addrs
+		select {
+		case addrs = <-ready:
+		case err := <-done:
+			t.Fatalf("server: %v", err)
+		}
+		ac, err := admin.Dial(cfg.SocketPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &testServer{base: "http://" + addrs.HTTP, tokens: map[store.Scope]string{}, admin: ac}, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		}
+	}
+	s, stop := start()
+	site, err := s.admin.CreateSite(context.Background(), "Warm", []string{"https://app.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.admin.CreateToken(context.Background(), site.ID, store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.site, s.writeKey, s.tokens[store.ScopeRead] = site.ID, site.WriteKey, tok.Token
+	if code, out := s.send(t, "/v1/page", `{"userId":"ann","properties":{"path":"/home"}}`); code != 200 {
+		t.Fatalf("page: %d %v", code, out)
+	}
+	stop()
+
+	s2, stop := start()
+	defer stop()
+	s2.site, s2.tokens = s.site, s.tokens
+	time.Sleep(3 * time.Second) // far more than computing this site's overview takes
+	asked := time.Now()
+	var got struct {
+		Pending []string             `json:"pending"`
+		AsOf    map[string]time.Time `json:"as_of"`
+		Users   ovCount              `json:"users"`
+	}
+	s2.getJSON(t, "/overview", &got)
+	if len(got.Pending) > 0 || got.Users.Current != 1 {
+		t.Fatalf("the first overview after the start: %+v", got)
+	}
+	for _, part := range []string{"activity", "pages", "hot_spots", "recordings"} {
+		if at, ok := got.AsOf[part]; !ok || !at.Before(asked) {
+			t.Errorf("%s was computed at %v, not before it was asked for (%v)", part, at, asked)
+		}
+	}
 }

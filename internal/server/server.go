@@ -216,6 +216,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		log.Info("no dashboard account yet: set up the owner in the dashboard at http://" + ln.Addr().String() +
 			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
+	// The first person to sign in after a start lands on an overview
+	// already computed (or being computed).
+	a.WarmOverviews(ctx, db.Sites(ctx))
 	if ready != nil {
 		ready <- addrs
 	}
