@@ -125,6 +125,7 @@ export function OverviewPage() {
   // answer: ask again until they are.
   const computing = !!data && (data.pending.length > 0 || data.segments.some((s) => s.counting));
   const [pollError, setPollError] = useState<ApiError | null>(null);
+  useEffect(() => setPollError(null), [site.id, days]);
   useEffect(() => {
     if (!computing || ov.loading || pollError) return;
     const ctl = new AbortController();
