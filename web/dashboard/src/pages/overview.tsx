@@ -271,9 +271,9 @@ function Totals(props: { data: Overview }) {
         ))}
       </dl>
       <p class="hint overview-note">
-        Users are people with at least one event in the period, signed in or anonymous; identities merged into one user count once, as
-        in segments. Sessions are those that started in the period; events are every message received (page views, clicks, custom
-        events, identifies).
+        Users are people with at least one page view or event in the period, signed in or anonymous; identities merged into one user
+        count once, as in segments. Sessions are those that started in the period, events the page views, clicks and custom events of
+        those sessions (an identify says who someone is, not what they did, and is not counted).
       </p>
     </>
   );
