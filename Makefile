@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -78,12 +78,17 @@ clean:
 	rm -rf bin
 
 # bench runs the long benchmarks (not part of make test).
-bench: bench-ingest bench-segments
+bench: bench-ingest bench-segments bench-overview
 
 # bench-segments times the seed's segments and others on 1M generated users
 # (generated once into .bench/; USERS=100000 for a quicker run).
 bench-segments:
 	bash scripts/bench-segments.sh
+
+# bench-overview times the site overview (API and page) on a demo of 1M
+# people (made once into .bench/; USERS=20000 for make run's demo).
+bench-overview:
+	bash scripts/bench-overview.sh
 
 # bench-ingest measures the events/s a fresh server acknowledges; DURATION,
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.

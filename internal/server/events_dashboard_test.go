@@ -34,7 +34,7 @@ func TestEventCatalogInChromium(t *testing.T) {
 	d.fill("Email", "owner@example.com")
 	d.fill("Password", ownerPassword)
 	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.waitPath(site + "/overview")
 
 	// The Events page, from the navigation: counts, users, properties.
 	d.click("Events")

@@ -25,7 +25,7 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	d.fill("Email", "owner@example.com")
 	d.fill("Password", ownerPassword)
 	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.waitPath(site + "/overview")
 
 	// The list: status, responses and NPS.
 	d.click("Surveys")
