@@ -12,7 +12,7 @@ import (
 )
 
 // signUpOwner creates the first account through the set-up page and waits
-// for the site's users.
+// for the site's overview.
 func (d *dashboard) signUpOwner(s *testServer) {
 	d.t.Helper()
 	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
@@ -21,7 +21,7 @@ func (d *dashboard) signUpOwner(s *testServer) {
 	d.fill("Email", "owner@example.com")
 	d.fill("Password", ownerPassword)
 	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath("/s/" + s.site + "/users")
+	d.waitPath("/s/" + s.site + "/overview")
 }
 
 // previewLog records the status of every answer to the segment preview.

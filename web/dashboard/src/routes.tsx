@@ -21,13 +21,10 @@ import { FeedbackPage } from './pages/feedback';
 import { SurveyBuilderPage } from './pages/survey-builder';
 import { SurveyResultsPage } from './pages/survey-results';
 import { SurveysPage } from './pages/surveys';
-import { navigate } from './router';
+import { navigate, type PageProps } from './router';
 import { useSession } from './session';
 import { currentSiteID } from './shell';
 
-export interface PageProps {
-  params: Record<string, string>;
-}
 
 export interface Route {
   path: string;
