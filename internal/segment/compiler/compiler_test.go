@@ -158,8 +158,8 @@ func TestMemberEmptyGroups(t *testing.T) {
 		sql  string
 	}{
 		{"all of nothing", &segment.Group{Op: segment.All}, "SELECT " + user},
-		{"any of nothing", &segment.Group{Op: segment.Any}, "SELECT false"},
-		{"not any of nothing", &segment.Not{Condition: &segment.Group{Op: segment.Any}}, "SELECT (" + user + " AND NOT (false))"},
+		{"any of nothing", &segment.Group{Op: segment.Any}, "SELECT 1 = 0"},
+		{"not any of nothing", &segment.Not{Condition: &segment.Group{Op: segment.Any}}, "SELECT (" + user + " AND NOT (1 = 0))"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
