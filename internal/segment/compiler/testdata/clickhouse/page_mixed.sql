@@ -1,0 +1,36 @@
+SELECT u, size, if(uid != '', uid, aid) FROM (SELECT u, (SELECT count() FROM (SELECT u FROM (SELECT u FROM (SELECT u, tupleElement(last, 2) AS s FROM (SELECT entity_key AS u, argMax((is_null, s), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.is_null AS is_null, x.s AS s, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key = ?) GROUP BY entity_key) WHERE tupleElement(last, 1) = 0) v WHERE v.s = ?) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.ts AS ts FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key HAVING count(*) >= ?) AND u IN (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT u FROM (SELECT u, tupleElement(last, 2) AS s FROM (SELECT entity_key AS u, argMax((is_null, s), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.is_null AS is_null, x.s AS s, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key = ?) GROUP BY entity_key) WHERE tupleElement(last, 1) = 0) v WHERE v.s = ?)))) AS size FROM (SELECT u FROM (SELECT u FROM (SELECT u, tupleElement(last, 2) AS s FROM (SELECT entity_key AS u, argMax((is_null, s), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.is_null AS is_null, x.s AS s, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key = ?) GROUP BY entity_key) WHERE tupleElement(last, 1) = 0) v WHERE v.s = ?) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.ts AS ts FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key HAVING count(*) >= ?) AND u IN (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT u FROM (SELECT u, tupleElement(last, 2) AS s FROM (SELECT entity_key AS u, argMax((is_null, s), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.is_null AS is_null, x.s AS s, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key = ?) GROUP BY entity_key) WHERE tupleElement(last, 1) = 0) v WHERE v.s = ?))) AS m WHERE u > CAST(? AS BIGINT) ORDER BY u LIMIT ?) AS p ANY LEFT JOIN (SELECT entity_key AS u, minIf(external_id, kind = 1) AS uid, minIf(external_id, kind = 2) AS aid FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2)) GROUP BY entity_key) AS i USING u ORDER BY u
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = "plan"
+-- $4 = "pro"
+-- $5 = 7
+-- $6 = 7
+-- $7 = "Report Exported"
+-- $8 = 1793361600000000
+-- $9 = 1
+-- $10 = 7
+-- $11 = 7
+-- $12 = 7
+-- $13 = 7
+-- $14 = "persona"
+-- $15 = "accountant"
+-- $16 = 7
+-- $17 = 7
+-- $18 = "plan"
+-- $19 = "pro"
+-- $20 = 7
+-- $21 = 7
+-- $22 = "Report Exported"
+-- $23 = 1793361600000000
+-- $24 = 1
+-- $25 = 7
+-- $26 = 7
+-- $27 = 7
+-- $28 = 7
+-- $29 = "persona"
+-- $30 = "accountant"
+-- $31 = 100
+-- $32 = 50
+-- $33 = 7
+-- $34 = 7
