@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -185,21 +186,66 @@ func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err != nil {
 		return err
 	}
+	recs, err := a.sessionRecordings(r.Context(), site.ID, id, sessions)
+	if err != nil {
+		return err
+	}
 	out := make([]map[string]any, 0, len(sessions))
 	for _, s := range sessions {
 		c := s.Context
+		ids := recs[s.ID]
+		if ids == nil {
+			ids = []string{}
+		}
 		out = append(out, map[string]any{
 			"id": s.ID, "start": s.Start, "end": s.End, "duration_seconds": s.End.Sub(s.Start).Seconds(),
 			"pages": s.Pages, "events": s.Events, "entry_page": s.EntryPage, "exit_page": s.ExitPage,
 			"device_type": c.DeviceType, "browser": c.Browser, "os": c.OS, "country": c.Country,
 			"locale": c.Locale, "timezone": c.Timezone, "channel": c.Channel, "referrer": c.Referrer,
 			"utm_source": c.UTMSource, "utm_medium": c.UTMMedium, "utm_campaign": c.UTMCampaign,
-			"signals": s.Signals,
+			"signals": s.Signals, "recordings": ids,
 		})
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
 	return nil
 }
+
+// sessionRecordings returns the IDs of the user's recordings by the
+// session each belongs to, oldest first. A recording belongs to the server
+// session that overlaps it most, as the recordings list says (its
+// session_id): the list's query decides, so the two cannot disagree.
+func (a *API) sessionRecordings(ctx context.Context, site int64, id store.Identity, sessions []store.Session) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if a.recordings == nil || len(sessions) == 0 {
+		return out, nil
+	}
+	key, err := a.store.UserKey(ctx, site, id)
+	if err != nil {
+		return nil, err
+	}
+	// Sessions come newest first; a recording may start a little before
+	// the session it overlaps (the list allows five minutes).
+	from := sessions[len(sessions)-1].Start.Add(-10 * time.Minute)
+	rows, err := a.recordings.List(ctx, site, store.RecordingQuery{
+		Members: &store.KeySet{SQL: "SELECT CAST(? AS BIGINT) AS u", Args: []any{key}},
+		From:    from, Sort: store.SortDate, Limit: maxSessionRecordings,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Newest first from the list: reversed, each session's are oldest first.
+	for i := len(rows) - 1; i >= 0; i-- {
+		if s := rows[i].SessionID; s != 0 {
+			out[s] = append(out[s], rows[i].ID)
+		}
+	}
+	return out, nil
+}
+
+// maxSessionRecordings bounds the recordings looked up for a page of
+// sessions: beyond it (a user recorded in more than a thousand tabs) the
+// oldest sessions show none.
+const maxSessionRecordings = 1000
 
 func (a *API) searchUsers(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	q := r.URL.Query()

@@ -49,8 +49,8 @@ func chromiumPath(t *testing.T) string {
 }
 
 // newBrowser starts a headless Chromium with its own profile and returns a
-// context for one tab in it.
-func newBrowser(t *testing.T) context.Context {
+// context for one tab in it; extra options come after the usual ones.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -68,7 +68,7 @@ func newBrowser(t *testing.T) context.Context {
 		// Chromium's own user agent, which says HeadlessChrome: a browser
 		// that runs the tracker counts as one (internal/enrich).
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
 		cancel()

@@ -46,9 +46,9 @@ type dashboard struct {
 	shots string
 }
 
-func newDashboard(t *testing.T, base string) *dashboard {
+func newDashboard(t *testing.T, base string, browser ...chromedp.ExecAllocatorOption) *dashboard {
 	t.Helper()
-	d := &dashboard{t: t, b: newBrowser(t), base: base, shots: artifactsDir(t)}
+	d := &dashboard{t: t, b: newBrowser(t, browser...), base: base, shots: artifactsDir(t)}
 	_, err := chromedp.Run(d.b, func(ctx context.Context, tg *chromedp.Target) (page.ScriptIdentifier, error) {
 		r, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe})
 		return r.Identifier, err

@@ -248,7 +248,7 @@ func watchInDashboard(t *testing.T, s *recServer, site *testServer, id string) {
 	if header != "rgb(29, 35, 48)" {
 		t.Errorf("the replayed page's header is %q: its inline stylesheet was not applied", header)
 	}
-	d.waitFor("the user's attributes beside it", `document.querySelector('.user-attrs tr[data-attr="plan"]')`)
+	d.waitFor("the user's attributes beside it", `document.querySelector('.user-attrs [data-attr="plan"]')`)
 	var marks []struct {
 		Type   string
 		Offset int
@@ -295,10 +295,10 @@ func watchInDashboard(t *testing.T, s *recServer, site *testServer, id string) {
 }
 
 // ownerDashboard is a browser tab signed in to the dashboard as the
-// owner it sets up.
-func ownerDashboard(t *testing.T, base string) *dashboard {
+// owner it sets up; browser options are newBrowser's.
+func ownerDashboard(t *testing.T, base string, browser ...chromedp.ExecAllocatorOption) *dashboard {
 	t.Helper()
-	d := newDashboard(t, base)
+	d := newDashboard(t, base, browser...)
 	d.do("open the dashboard", chromedp.Navigate(base+"/"))
 	d.waitPath("/setup")
 	d.fill("Your name", "Olive Owner")

@@ -481,3 +481,58 @@ func TestRecordingSettingsEndpoint(t *testing.T) {
 		t.Fatalf("settings = %+v", got)
 	}
 }
+
+// TestUserSessionsNameTheirRecordings checks the recordings a user's
+// sessions name: each the recordings overlapping it most (of a session
+// recorded in two tabs, both, oldest first), none for a session without,
+// and nothing for a recording outside every session; an anonymous visitor's
+// too.
+func TestUserSessionsNameTheirRecordings(t *testing.T) {
+	s := startRecServer(t, nil)
+	tabs := recordedPeople(t, s, 2)
+	// u-2 recorded a day before any session of theirs.
+	s.mustUpload(t, snapshotChunk("lone-tab1", "anon-2", time.Now().Add(-20*time.Hour), "Alone"), false)
+	// An anonymous visitor's session and recording.
+	at := time.Now().UTC().Add(-3 * time.Hour)
+	if code, out := s.send(t, "/v1/batch", fmt.Sprintf(`{"batch":[{"type":"page","anonymousId":"anon-x","timestamp":%q,
+		"properties":{"url":"%s/app","path":"/app"}}]}`, at.Format(time.RFC3339), appOrigin)); code != 200 {
+		t.Fatalf("anonymous page view: %d %v", code, out)
+	}
+	s.mustUpload(t, snapshotChunk("anon-tab1", "anon-x", at, "Anonymous"), false)
+	ids := map[string][]string{} // user → recording IDs, newest first
+	for _, r := range s.list(t, "limit=500") {
+		ids[r["user"].(string)] = append(ids[r["user"].(string)], r["id"].(string))
+	}
+	sessions := func(path string) [][]string {
+		t.Helper()
+		var out struct {
+			Sessions []struct {
+				Recordings []string `json:"recordings"`
+			} `json:"sessions"`
+		}
+		s.getJSON(t, path, &out)
+		var got [][]string
+		for _, x := range out.Sessions {
+			got = append(got, x.Recordings)
+		}
+		return got
+	}
+	if len(ids["u-2"]) != 2 || len(ids["anon-x"]) != 1 {
+		t.Fatalf("recordings by user: %v", ids)
+	}
+	tests := []struct {
+		name, path string
+		want       [][]string // newest session first
+	}{
+		{"a recent session, and one recorded in two tabs", "/users/u-1/sessions", [][]string{{ids["u-1"][0]}, tabs}},
+		{"a recording outside every session", "/users/u-2/sessions", [][]string{{ids["u-2"][0]}}},
+		{"an anonymous visitor", "/users/anon-x/sessions?kind=anonymous", [][]string{{ids["anon-x"][0]}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sessions(tt.path); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("recordings by session = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -94,8 +94,13 @@ func measureSegment(n segment.Node) (conds, depth int) {
 // side of the limits, as text and as JSON, to every endpoint that
 // evaluates a definition, and checks the property of issue #11: the
 // answer is a success or a 4xx with a code — a definition beyond a limit
-// the 400 of that limit — or a 503 saying the query cost too much, never
-// a 500, and it comes in bounded time.
+// the 400 of that limit — never a 500, and it comes in bounded time. The
+// API may answer 503 when a query costs too much, but on a site of 20
+// users a definition within the limits must not: the limits are what
+// bound the database's memory, which grows with the operations of a
+// query whatever the data (TestSegmentCostIsBoundedThroughHTTP found 136
+// conditions running out of 256 MB before conditions of a group shared
+// scans).
 func TestSegmentCostIsBoundedThroughHTTP(t *testing.T) {
 	s := startServer(t, nil)
 	boundsData(t, s)
@@ -123,7 +128,7 @@ func TestSegmentCostIsBoundedThroughHTTP(t *testing.T) {
 			return s.call(t, store.ScopeWrite, "POST", "/segments", `{"name":"n","`+form+`":`+def+`}`)
 		},
 	}
-	accepted, costly, refused := 0, 0, map[string]int{}
+	accepted, refused := 0, map[string]int{}
 	for i := range runs {
 		tree := randomSegment(r)
 		text := segment.Format(tree)
@@ -153,8 +158,12 @@ func TestSegmentCostIsBoundedThroughHTTP(t *testing.T) {
 			took := time.Since(start)
 			got := errorCode(body)
 			switch {
+			case code == 503 && (got == "query_timeout" || got == "query_too_expensive") && len(want) > 0:
+				t.Fatalf("%s of %d conditions %d deep beyond the limits was run: %d %v", f.form, conds, depth, code, body)
 			case code == 503 && (got == "query_timeout" || got == "query_too_expensive"):
-				costly++
+				// Allowed by the API, but within the limits on a site of
+				// 20 users it means the limits do not bound memory.
+				t.Fatalf("%s of %d conditions %d deep, endpoint %d: %d %v", f.form, conds, depth, i%len(endpoints), code, body)
 			case code >= 500 || (code >= 400 && got == ""):
 				t.Fatalf("%s of %d conditions %d deep, endpoint %d: %d %v", f.form, conds, depth, i%len(endpoints), code, body)
 			case len(want) > 0 && (code != 400 || !contains(want, got)):
@@ -168,7 +177,7 @@ func TestSegmentCostIsBoundedThroughHTTP(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("accepted %d, too costly %d, refused %v", accepted, costly, refused)
+	t.Logf("accepted %d, refused %v", accepted, refused)
 	if accepted == 0 || refused["too_many_conditions"] == 0 {
 		t.Errorf("the generator does not reach both sides: accepted %d, refused %v", accepted, refused)
 	}

@@ -70,6 +70,13 @@ func (ClickHouse) Differ(a, b string) string {
 	return "if(isNull(" + a + ") OR isNull(" + b + "), isNull(" + a + ") != isNull(" + b + "), " + a + " != " + b + ")"
 }
 
+// CountWhere implements Dialect. countIf counts a NULL condition (a
+// missing property) as false, as a FILTER clause does.
+func (ClickHouse) CountWhere() (string, string) { return "countIf(", ")" }
+
+// AnyWhere implements Dialect.
+func (ClickHouse) AnyWhere() (string, string) { return "(countIf(", ") > 0)" }
+
 // Exists implements Dialect: a count of at most one row.
 func (ClickHouse) Exists(w Writer, rows func() error) error {
 	w.Write("((SELECT count() FROM (")
@@ -80,18 +87,23 @@ func (ClickHouse) Exists(w Writer, rows func() error) error {
 	return nil
 }
 
-// chTable returns a table's name in ClickHouse and whether reads need
-// FINAL (a ReplacingMergeTree whose rows are replaced by newer versions).
-func chTable(t Table) (string, bool) {
+// chTable returns a table's name in ClickHouse, the columns a read of it
+// exposes besides the key (those the compiler's conditions and
+// aggregates name: ClickHouse reads only those a query uses), and
+// whether reads need FINAL (a ReplacingMergeTree whose rows are replaced
+// by newer versions).
+func chTable(t Table) (string, []string, bool) {
 	switch t {
 	case Sessions:
-		return "sessions", true
+		return "sessions", []string{"started_at", "ended_at", "device_type", "browser", "os", "country", "locale",
+			"timezone", "channel", "referrer", "utm_source", "utm_medium", "utm_campaign", "entry_page", "exit_page"}, true
 	case Identities:
-		return "identities", false // rows are never replaced, only repeated
+		// Rows are never replaced, only repeated.
+		return "identities", []string{"kind", "external_id", "created_at"}, false
 	case UserGroups:
-		return "user_groups", false
+		return "user_groups", []string{"group_key", "linked_at"}, false
 	}
-	return "events", false
+	return "events", []string{"kind", "name", "ts", "path", "prop_keys", "prop_vals"}, false
 }
 
 // mapped writes the start of a read of a table through the overrides: a
@@ -132,9 +144,9 @@ func mapped(w Writer, table string, final bool, key string, cols []string, site 
 
 // From implements Dialect.
 func (ClickHouse) From(w Writer, t Table, site int64, user *int64) {
-	name, final := chTable(t)
+	name, cols, final := chTable(t)
 	w.Write("FROM ")
-	mapped(w, name, final, t.Key(), t.Out()[1:], site, user)
+	mapped(w, name, final, t.Key(), cols, site, user)
 }
 
 // EndFrom implements Dialect.
@@ -154,6 +166,24 @@ func (ClickHouse) CurrentValues(w Writer, entity int, col, key string, site int6
 	w.Write(" AND x.entity = ", strconv.Itoa(entity), " AND x.key = ")
 	w.Arg(key)
 	w.Write(") GROUP BY entity_key) WHERE tupleElement(last, 1) = 0)")
+}
+
+// CurrentFrom implements Dialect: as CurrentValues, for several keys at
+// once.
+func (ClickHouse) CurrentFrom(w Writer, keys []string, site int64, user *int64) {
+	w.Write("FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n,",
+		" tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key,",
+		" argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM ")
+	mapped(w, "attr_current", false, "entity_key", []string{"key", "is_null", "s", "n", "b", "t", "changed_at"}, site, user,
+		"if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank")
+	w.Write(" AND x.entity = 0 AND x.key IN (")
+	for i, k := range keys {
+		if i > 0 {
+			w.Write(", ")
+		}
+		w.Arg(k)
+	}
+	w.Write(")) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0")
 }
 
 // ValuesAsOf implements Dialect: the latest entry by then, kept unless it

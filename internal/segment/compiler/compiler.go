@@ -301,7 +301,7 @@ func (b *builder) group(g *segment.Group) error {
 		open, join, end = "SELECT u FROM (", ") AS a WHERE u IN (", ")"
 	}
 	b.w(open)
-	for i, child := range g.Conditions {
+	for i, part := range b.parts(g) {
 		if i == 1 {
 			b.w(join)
 		} else if i > 1 {
@@ -311,7 +311,7 @@ func (b *builder) group(g *segment.Group) error {
 				b.w(join)
 			}
 		}
-		if err := b.node(child); err != nil {
+		if err := part(); err != nil {
 			return err
 		}
 	}

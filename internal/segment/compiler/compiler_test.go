@@ -186,3 +186,50 @@ func TestMemberEmptyGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestMergedScans checks that a group's did(…) conditions and current
+// attributes share scans, at most maxMergedTerms (32) to a scan, and that
+// the other conditions keep theirs. What the merged SQL answers is the
+// oracle's to check (engine.TestOracleWideGroups).
+func TestMergedScans(t *testing.T) {
+	join := func(n int, op, format string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(format, i)
+		}
+		return strings.Join(parts, " "+op+" ")
+	}
+	tests := []struct {
+		name, text string
+		scans      map[string]int // SQL text → how often
+	}{
+		{"70 did and'ed", join(70, "and", `did("e%d", 30d)`),
+			map[string]int{"FROM events": 3, "GROUP BY user_key HAVING": 3}},
+		{"70 did or'ed: no counts", join(70, "or", `did("e%d", 30d)`),
+			map[string]int{"FROM events": 3, "SELECT DISTINCT user_key": 3, "GROUP BY": 0}},
+		{"or with a not did: counts", join(3, "or", `did("e%d")`) + ` or not did("x", k = "v")`,
+			map[string]int{"FROM events": 1, "NOT IN": 1, "GROUP BY user_key HAVING NOT": 1}},
+		{"attributes and did", join(40, "and", `plan != "p%d"`) + " and " + join(2, "and", `did("e%d")`) + ` and visited("/x")`,
+			map[string]int{"FROM attr_current": 2, "FROM events": 2, "GROUP BY entity_key": 2}},
+		{"one of a kind is not merged", `plan = "a" or did("e")`,
+			map[string]int{"FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ?": 1, "FILTER": 0}},
+		{"company attributes and as of are not merged", `company.industry = "a" and company.industry = "b" and plan = "a" as of 2025-01-01 and plan = "b" as of 2025-01-01`,
+			map[string]int{"FILTER": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := compile(t, compiler.DuckDB{}, tt.text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, want := range tt.scans {
+				if got := strings.Count(q.SQL, s); got != want {
+					t.Errorf("%q: %d times, want %d\n%s", s, got, want, q.SQL)
+				}
+			}
+			if n := strings.Count(q.SQL, "?"); n != len(q.Args) {
+				t.Errorf("%d placeholders for %d arguments", n, len(q.Args))
+			}
+		})
+	}
+}

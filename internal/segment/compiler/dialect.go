@@ -37,6 +37,13 @@ type Dialect interface {
 	// as a value (SQL's IS DISTINCT FROM).
 	Differ(a, b string) string
 
+	// CountWhere returns what goes before and after a condition to make
+	// an aggregate: the number of the group's rows for which it holds.
+	CountWhere() (open, end string)
+	// AnyWhere is CountWhere for a boolean aggregate: whether one of the
+	// group's rows satisfies the condition (false when none does).
+	AnyWhere() (open, end string)
+
 	// Exists writes a boolean expression: whether the rows that rows
 	// writes (a SELECT) are not empty.
 	Exists(w Writer, rows func() error) error
@@ -45,9 +52,9 @@ type Dialect interface {
 	// user is not nil, the table's user key restricted to *user. Users
 	// merged into another count as that one: the key the caller reads
 	// (Table.Key) is the surviving user's. The caller continues with
-	// " AND …" conditions on the table's own columns, then calls EndFrom
-	// before anything else (GROUP BY, HAVING, the end of its SELECT). The
-	// columns outside (SELECT, GROUP BY, HAVING) are those of Table.Out.
+	// " AND …" conditions on the table's columns, then calls EndFrom
+	// before anything else (GROUP BY, HAVING, the end of its SELECT),
+	// where it may read the columns too.
 	From(w Writer, t Table, site int64, user *int64)
 	// EndFrom ends what From began.
 	EndFrom(w Writer)
@@ -55,6 +62,12 @@ type Dialect interface {
 	// of an attribute: of users (entity 0, restricted to *user when user
 	// is not nil) or of companies (entity 1).
 	CurrentValues(w Writer, entity int, col, key string, site int64, user *int64)
+	// CurrentFrom writes the current values of user attributes (those of
+	// keys) as "FROM … WHERE …" whose rows are one per user and key set,
+	// with columns entity_key (the user: restricted to *user when user is
+	// not nil), key, s, n, b and t. The caller continues with " AND …"
+	// conditions on them, then calls EndFrom.
+	CurrentFrom(w Writer, keys []string, site int64, user *int64)
 	// ValuesAsOf writes a derived table (u, col) of the values an
 	// attribute had at the moment at, leaving out those unset then.
 	ValuesAsOf(w Writer, entity int, col, key string, at time.Time, site int64, user *int64)
@@ -104,10 +117,10 @@ type Table uint8
 
 // The tables of From.
 const (
-	Events     Table = iota // key user_key; out user_key, ts
-	Sessions                // all_sessions; key user_key; out user_key, started_at, ended_at
-	Identities              // key entity_key; out entity_key
-	UserGroups              // key user_key; out user_key
+	Events     Table = iota
+	Sessions                // all_sessions: closed and open ones
+	Identities              // the key is entity_key
+	UserGroups
 )
 
 // Key is the column of t holding the user's key.
@@ -118,13 +131,3 @@ func (t Table) Key() string {
 	return "user_key"
 }
 
-// Out returns the columns of t readable outside From, its key first.
-func (t Table) Out() []string {
-	switch t {
-	case Events:
-		return []string{"user_key", "ts"}
-	case Sessions:
-		return []string{"user_key", "started_at", "ended_at"}
-	}
-	return []string{t.Key()}
-}

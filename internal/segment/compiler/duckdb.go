@@ -66,6 +66,12 @@ func (DuckDB) Seconds(from, to string) string {
 // Differ implements Dialect.
 func (DuckDB) Differ(a, b string) string { return a + " IS DISTINCT FROM " + b }
 
+// CountWhere implements Dialect.
+func (DuckDB) CountWhere() (string, string) { return "count(*) FILTER (WHERE ", ")" }
+
+// AnyWhere implements Dialect.
+func (DuckDB) AnyWhere() (string, string) { return "coalesce(bool_or(true) FILTER (WHERE ", "), false)" }
+
 // Exists implements Dialect.
 func (DuckDB) Exists(w Writer, rows func() error) error {
 	w.Write("EXISTS (")
@@ -111,6 +117,22 @@ func (DuckDB) CurrentValues(w Writer, entity int, col, key string, site int64, u
 	duckUser(w, "entity_key", user)
 	w.Write(" AND entity = ", strconv.Itoa(entity), " AND key = ")
 	w.Arg(key)
+	w.Write(")")
+}
+
+// CurrentFrom implements Dialect: attr_current holds one row per
+// entity and key set.
+func (DuckDB) CurrentFrom(w Writer, keys []string, site int64, user *int64) {
+	w.Write("FROM attr_current WHERE site_id = ")
+	w.Arg(site)
+	duckUser(w, "entity_key", user)
+	w.Write(" AND entity = 0 AND key IN (")
+	for i, k := range keys {
+		if i > 0 {
+			w.Write(", ")
+		}
+		w.Arg(k)
+	}
 	w.Write(")")
 }
 

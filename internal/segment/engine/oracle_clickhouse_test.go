@@ -207,7 +207,7 @@ func TestOracleClickHouse(t *testing.T) {
 		seed := base + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			total.add(checkDataset(t, seed, trees, chBackend))
+			total.add(checkDataset(t, seed, trees, 0, chBackend))
 		})
 	}
 }
@@ -236,4 +236,15 @@ func TestOracleClickHouseHistorical(t *testing.T) {
 			total.add(checkHistorical(t, seed, trees, chBackend))
 		})
 	}
+}
+
+// TestOracleClickHouseWideGroups is TestOracleWideGroups on ClickHouse:
+// groups of up to 100 conditions, whose did(…) conditions and current
+// attributes share scans (countIf in ClickHouse's SQL).
+func TestOracleClickHouseWideGroups(t *testing.T) {
+	trees := 4
+	if testing.Short() {
+		trees = 2
+	}
+	t.Run("seed=50", func(t *testing.T) { checkDataset(t, 50, trees, 100, chBackend) })
 }

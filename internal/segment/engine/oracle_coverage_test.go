@@ -37,6 +37,29 @@ func features(n segment.Node, cat segment.Catalog) []string {
 		switch n := n.(type) {
 		case *segment.Group:
 			add("group", string(n.Op))
+			// Conditions the compiler merges into one scan.
+			events, attrs := 0, 0
+			for _, c := range n.Conditions {
+				if not, ok := c.(*segment.Not); ok {
+					c = not.Condition
+				}
+				switch c := c.(type) {
+				case *segment.Event:
+					if !c.First {
+						events++
+					}
+				case *segment.Attribute:
+					if c.Scope == segment.ScopeUser && c.AsOf.IsZero() {
+						attrs++
+					}
+				}
+			}
+			if events >= 2 {
+				add("group", string(n.Op), "of did")
+			}
+			if attrs >= 2 {
+				add("group", string(n.Op), "of attributes")
+			}
 		case *segment.Not:
 			add("not")
 		case *segment.Attribute:
@@ -169,7 +192,8 @@ func requiredFeatures() []string {
 	for _, kind := range []string{"did", "active_days", "sessions", "changed", "signal", "nps", "answer", "feedback_rating"} {
 		out = append(out, kind+" period last", kind+" period range", kind+" period all time")
 	}
-	return append(out, "group all", "group any", "not", "attribute as of", "attribute company string",
+	return append(out, "group all", "group any", "not", "group all of did", "group any of did",
+		"group all of attributes", "group any of attributes", "attribute as of", "attribute company string",
 		"attribute company number", "attribute company datetime", "attribute company boolean",
 		"changed from true to true", "changed from true to false", "changed from false to true",
 		"changed from false to false", "did count at least once", "visited count at least once", "did_first",

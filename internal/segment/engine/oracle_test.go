@@ -91,7 +91,24 @@ func TestOracle(t *testing.T) {
 		seed := base + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			total.add(checkDataset(t, seed, trees, duckBackend))
+			total.add(checkDataset(t, seed, trees, 0, duckBackend))
+		})
+	}
+}
+
+// TestOracleWideGroups checks groups of up to 100 conditions, mostly
+// did(…) and user attributes, negated or not: the compiler merges them
+// into one scan per table and per maxMergedTerms, with the users without
+// rows (counts of 0, no attribute) in or out as the combination says.
+func TestOracleWideGroups(t *testing.T) {
+	trees := 12
+	if testing.Short() {
+		trees = 4
+	}
+	for seed := range uint64(2) {
+		t.Run(fmt.Sprintf("seed=%d", seed+50), func(t *testing.T) {
+			t.Parallel()
+			checkDataset(t, seed+50, trees, 100, duckBackend)
 		})
 	}
 }
@@ -137,7 +154,9 @@ type oracleRun struct {
 	pick    *rand.Rand // users whose membership Contains checks
 }
 
-func checkDataset(t *testing.T, seed uint64, trees int, be backend) oracleStats {
+// checkDataset checks trees random segments on the dataset of seed; wide
+// is treeGen's.
+func checkDataset(t *testing.T, seed uint64, trees, wide int, be backend) oracleStats {
 	ctx := context.Background()
 	db, site := openStore(t, oracleNow)
 	stats := oracleStats{features: map[string]int{}}
@@ -158,7 +177,7 @@ func checkDataset(t *testing.T, seed uint64, trees int, be backend) oracleStats 
 		t.Fatalf("seed %d: %v", seed, err)
 	}
 	stats.users = len(run.w.universe)
-	g := &treeGen{r: rand.New(rand.NewPCG(seed, 2)), now: oracleNow, cat: run.cat, voc: newVocabulary(run.w)}
+	g := &treeGen{r: rand.New(rand.NewPCG(seed, 2)), now: oracleNow, cat: run.cat, voc: newVocabulary(run.w), wide: wide}
 	run.saveSegments(g)
 
 	for attempt := 0; stats.trees < trees && attempt < 3*trees; attempt++ {

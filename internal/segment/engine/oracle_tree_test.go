@@ -140,12 +140,35 @@ type treeGen struct {
 	cat      segment.Catalog
 	voc      *vocabulary
 	segments []string // saved segment IDs in_segment may name
+	// wide, when above 0, makes the root a group of up to wide
+	// conditions, most of them did(…) and user attributes, which the
+	// compiler merges into scans of maxMergedTerms at most.
+	wide      int
+	wideAttrs bool // this tree's conditions are mostly attributes, else did(…)
 }
 
 func (g *treeGen) chance(p float64) bool { return g.r.Float64() < p }
 
 // node returns a random condition; groups and negations nest up to depth 3.
 func (g *treeGen) node(depth int) segment.Node {
+	switch {
+	case g.wide > 0 && depth == 0:
+		g.wideAttrs = g.chance(0.5)
+		grp := &segment.Group{Op: pick(g.r, segment.All, segment.Any)}
+		for range 2 + g.r.IntN(g.wide) {
+			grp.Conditions = append(grp.Conditions, g.node(1))
+		}
+		return grp
+	case g.wide > 0 && g.chance(0.8):
+		var n segment.Node = g.event()
+		if g.wideAttrs != g.chance(0.1) {
+			n = g.attribute(segment.ScopeUser)
+		}
+		if g.chance(0.3) {
+			n = &segment.Not{Condition: n}
+		}
+		return n
+	}
 	if depth < 3 && g.chance([]float64{0.55, 0.3, 0.15}[depth]) {
 		if g.chance(0.25) {
 			return &segment.Not{Condition: g.node(depth + 1)}

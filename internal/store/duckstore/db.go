@@ -148,6 +148,7 @@ type DB struct {
 	conn *duckdb.Connector
 	log  *slog.Logger
 	opts Options
+	path string // the database file
 
 	sites    siteCache
 	tokenUse tokenUse
@@ -226,7 +227,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, applierDone: make(chan struct{}),
+	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
 		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
 	db.applyCond = sync.NewCond(&db.applyMu)
 	db.users.init()
@@ -259,15 +260,27 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		db.closeDB()
 		return nil, err
 	}
+	// The window saved at the last clean close is taken (the file
+	// removed) before the log is replayed, the first write since.
+	saved, savedLSN, haveSaved, err := takeDedupe(path, opts.DedupeWindow)
+	if err != nil {
+		log.Warn("saved dedupe window not used", "err", err)
+	}
 	walDir := opts.WALDir
 	if walDir == "" {
 		walDir = filepath.Join(filepath.Dir(path), "wal")
 	}
-	if err := db.recover(ctx, walDir); err != nil {
+	applied, err := db.recover(ctx, walDir)
+	if err != nil {
 		db.closeDB()
 		return nil, err
 	}
-	if err := db.loadSequencer(ctx); err != nil {
+	if haveSaved && savedLSN == applied && db.appliedLSN == applied {
+		err = db.loadSequencerWith(ctx, saved)
+	} else {
+		err = db.loadSequencer(ctx)
+	}
+	if err != nil {
 		db.wal.Close()
 		db.closeDB()
 		return nil, err
@@ -278,18 +291,19 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 
 // recover opens the write-ahead log and applies what it holds beyond the
 // database's last applied position: messages acknowledged before a crash.
-func (db *DB) recover(ctx context.Context, dir string) error {
+// It returns the position the database had applied before.
+func (db *DB) recover(ctx context.Context, dir string) (uint64, error) {
 	var applied int64
 	if err := db.sql.QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
-		return fmt.Errorf("read applied log position: %w", err)
+		return 0, fmt.Errorf("read applied log position: %w", err)
 	}
 	l, err := wal.Open(dir, 64<<20)
 	if err != nil {
-		return fmt.Errorf("open write-ahead log: %w", err)
+		return 0, fmt.Errorf("open write-ahead log: %w", err)
 	}
 	if err := l.Advance(uint64(applied) + 1); err != nil {
 		l.Close()
-		return err
+		return 0, err
 	}
 	db.wal = l
 	start := time.Now()
@@ -328,14 +342,14 @@ func (db *DB) recover(ctx context.Context, dir string) error {
 	}
 	if err != nil {
 		l.Close()
-		return fmt.Errorf("replay write-ahead log: %w", err)
+		return 0, fmt.Errorf("replay write-ahead log: %w", err)
 	}
 	db.loggedLSN = l.LastLSN()
 	db.appliedLSN = db.loggedLSN
 	if total > 0 {
 		db.log.Info("replayed write-ahead log", "messages", total, "took", time.Since(start).Round(time.Millisecond))
 	}
-	return l.Remove(db.appliedLSN)
+	return uint64(applied), l.Remove(db.appliedLSN)
 }
 
 // Close refuses further writes, applies everything logged, then
@@ -357,7 +371,26 @@ func (db *DB) Close() error {
 	db.applyCond.Broadcast()
 	<-db.applierDone
 	db.users.stop()
+	db.saveDedupe()
 	return errors.Join(db.wal.Close(), db.closeDB())
+}
+
+// saveDedupe saves the dedupe window for the next open when everything
+// logged is applied; otherwise the next open finds the window in the
+// database. Failing to save only makes the next start slower.
+func (db *DB) saveDedupe() {
+	db.applyMu.Lock()
+	clean := db.appliedLSN == db.loggedLSN && db.applyErr == nil && db.deadErr == nil
+	lsn := db.appliedLSN
+	db.applyMu.Unlock()
+	db.seqMu.Lock()
+	defer db.seqMu.Unlock()
+	if !clean || db.stale != nil || db.seq.seen == nil {
+		return
+	}
+	if err := saveDedupe(db.path, lsn, db.seq.seen); err != nil {
+		db.log.Warn("dedupe window not saved; the next start reads it from the database", "err", err)
+	}
 }
 
 // closeDB checkpoints and closes the database connections.

@@ -2,6 +2,7 @@ package duckstore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sightline/sightline/internal/store"
 )
@@ -62,3 +63,19 @@ func (db *DB) CatalogRows() (int64, error) {
 	n, _, err := countCatalogRows(context.Background(), db.sql)
 	return n, err
 }
+
+// AddToSavedDedupe adds the message ID of a site to the dedupe window
+// saved beside the database at path, and moves the file's log position by
+// shift: a test proves with it that an open reads the file, and only at
+// the position it was saved at.
+func AddToSavedDedupe(path string, site int64, messageID string, shift int64) error {
+	d, lsn, ok, err := takeDedupe(path, 1<<20)
+	if err != nil || !ok {
+		return fmt.Errorf("no saved dedupe window: %v", err)
+	}
+	d.add(messageHash(site, messageID))
+	return saveDedupe(path, uint64(int64(lsn)+shift), d)
+}
+
+// DedupeFile is where the dedupe window of the database at path is saved.
+func DedupeFile(path string) string { return dedupeFile(path) }

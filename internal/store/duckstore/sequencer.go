@@ -108,8 +108,14 @@ func truncate(s string, n int) string {
 // loadSequencer rebuilds the sequencer from the database, which must hold
 // everything logged (the log replayed) when it is called.
 func (db *DB) loadSequencer(ctx context.Context) error {
+	return db.loadSequencerWith(ctx, nil)
+}
+
+// loadSequencerWith is loadSequencer with the dedupe window given, when
+// seen is not nil, instead of read from the database.
+func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 	s := sequencer{
-		seen:     newDedupe(db.opts.DedupeWindow),
+		seen:     seen,
 		catalog:  map[catalogKey]attr.Type{},
 		keyCount: map[int64]int{},
 	}
@@ -128,6 +134,11 @@ func (db *DB) loadSequencer(ctx context.Context) error {
 		s.keyCount[k.site]++
 	}
 	rows.Close()
+	if s.seen != nil {
+		db.seq = s
+		return nil
+	}
+	s.seen = newDedupe(db.opts.DedupeWindow)
 	// The newest message IDs, oldest first so the ring evicts in order;
 	// quarantined messages were acknowledged too, so a retry of one is a
 	// duplicate as well.

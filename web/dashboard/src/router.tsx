@@ -84,6 +84,7 @@ interface LinkProps {
   onClick?: (e: TargetedMouseEvent<HTMLAnchorElement>) => void;
   'aria-current'?: 'page';
   'aria-label'?: string;
+  title?: string;
 }
 
 /** An <a> that navigates inside the app (a modified click opens a tab as usual). */

@@ -85,6 +85,8 @@ export interface Session {
   referrer: string;
   utm_source: string;
   signals?: Signals;
+  /** The recordings made during the session, oldest first (none when recording is off). */
+  recordings?: string[];
 }
 
 export interface Event {

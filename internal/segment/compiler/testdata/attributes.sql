@@ -1,18 +1,18 @@
-SELECT u FROM (SELECT u FROM (SELECT entity_key AS u, s FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ?) v WHERE v.s IN (?, ?)) AS a WHERE u IN (SELECT u FROM (SELECT entity_key AS u, n FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ?) v WHERE v.n BETWEEN ? AND ?) AND u IN (SELECT u FROM (SELECT entity_key AS u, t FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ?) v WHERE v.t >= ? AND v.t < ?) AND u IN (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT u FROM (SELECT entity_key AS u, b FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ?) v WHERE v.b = ?))
+SELECT u FROM (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?, ?) GROUP BY entity_key HAVING (coalesce(bool_or(true) FILTER (WHERE key = ? AND s IN (?, ?)), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND n BETWEEN ? AND ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND t >= ? AND t < ?), false)) AND NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND b = ?), false)))
 -- args:
 -- $1 = 7
 -- $2 = "plan"
--- $3 = "pro"
--- $4 = "enterprise"
--- $5 = 7
--- $6 = "ltv"
--- $7 = 100
--- $8 = 500
--- $9 = 7
--- $10 = "signed_up_at"
--- $11 = "2024-05-01T00:00:00Z"
--- $12 = "2024-05-02T00:00:00Z"
--- $13 = 7
--- $14 = 7
+-- $3 = "ltv"
+-- $4 = "signed_up_at"
+-- $5 = "beta"
+-- $6 = "plan"
+-- $7 = "pro"
+-- $8 = "enterprise"
+-- $9 = "ltv"
+-- $10 = 100
+-- $11 = 500
+-- $12 = "signed_up_at"
+-- $13 = "2024-05-01T00:00:00Z"
+-- $14 = "2024-05-02T00:00:00Z"
 -- $15 = "beta"
 -- $16 = true

@@ -3,12 +3,22 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from '../api';
 
-/** A load error in place of content, with a way to try again. */
+/**
+ * Whether the same request may work if sent again: the network failed,
+ * it timed out, or the server was busy or failing (5xx, such as 503
+ * query_timeout or store_lagging). A 4xx answer says what to change
+ * first, so sending the same again would only repeat it.
+ */
+export function transient(e: ApiError): boolean {
+  return e.status === 0 || e.status === 408 || e.status === 429 || e.status >= 500;
+}
+
+/** A load error in place of content, with a way to try again when that may help. */
 export function LoadError(props: { error: ApiError; retry?: () => void }) {
   return (
     <div class="alert alert-error" role="alert">
       <p>{props.error.message}</p>
-      {props.retry && (
+      {props.retry && transient(props.error) && (
         <button type="button" class="btn btn-small" onClick={props.retry}>
           Try again
         </button>

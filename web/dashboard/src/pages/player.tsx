@@ -2,26 +2,29 @@
 // demand, in parallel with the recording's events), our own controls —
 // play/pause, speeds, skip inactivity, a scrubber with markers for page
 // views, clicks, rage and dead clicks, errors, custom events and identify
-// calls — and beside it the user's attributes and the session's details.
+// calls — beside it the user's attributes and the session's details, and
+// for those who may write, a way to delete it.
 //
 // Performance marks: "sl:player-open" when the page starts, and
 // "sl:first-frame" once the first full snapshot is rebuilt and painted;
 // the time between them is shown on the player (data-first-frame-ms).
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { get, query, sitePath } from '../api';
+import { ApiError, del, get, query, sitePath } from '../api';
+import { Confirm } from '../components/dialog';
 import { Empty, LoadError, Loading } from '../components/feedback';
+import { messageOf } from '../components/form';
 import { TypeBadge, Value } from '../components/values';
-import { formatDuration, formatTime } from '../format';
+import { formatCount, formatDuration, formatTime, formatValue, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../routes';
-import { Link } from '../router';
-import { useSite } from '../session';
+import { Link, navigate } from '../router';
+import { allows, siteAccess, useSession, useSite } from '../session';
 import type { UserProfile } from '../types';
 import { Timeline, clock, markLabel } from '../recordings/timeline';
 import type { RecordingDetail, TimelineItem } from '../recordings/types';
 import { SignalCounts, pathOf, recordingsHref } from './recordings';
-import { profileHref } from './users';
+import { personOf, profileHref } from './users';
 
 type ReplayerModule = typeof import('../recordings/replayer');
 type Replayer = InstanceType<ReplayerModule['Replayer']>;
@@ -51,6 +54,27 @@ function Player(props: { id: string }) {
         : new Promise<never>(() => {}),
     [rec?.user, rec?.user_id],
   );
+  const { me } = useSession();
+  const canDelete = allows(siteAccess(site, me.account.role), 'write');
+  const [asking, setAsking] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const remove = async () => {
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await del(base);
+    } catch (e) {
+      // Already gone (another tab, the retention period): as good as deleted.
+      if (!(e instanceof ApiError && e.status === 404)) {
+        setDeleteError(e);
+        setDeleting(false);
+        return;
+      }
+    }
+    // Replaced, so that Back does not return to a recording that is gone.
+    navigate(recordingsHref(site.id), true);
+  };
   const error = detail.error || events.error;
   if (error)
     return (
@@ -75,7 +99,30 @@ function Player(props: { id: string }) {
       </p>
       <div class="page-head">
         <h1 class="break">{rec ? 'Recording of ' + rec.user : 'Recording'}</h1>
+        {rec && canDelete && (
+          <div class="head-actions">
+            <button type="button" class="btn btn-danger" onClick={() => setAsking(true)}>
+              Delete recording
+            </button>
+          </div>
+        )}
       </div>
+      {asking && rec && (
+        <Confirm
+          title="Delete this recording?"
+          confirm={deleting ? 'Deleting…' : 'Delete'}
+          danger
+          busy={deleting}
+          onConfirm={() => void remove()}
+          onClose={() => setAsking(false)}
+        >
+          <p>
+            The recording of <strong class="break">{rec.user}</strong> from {formatTime(rec.started_at)} ({formatDuration(rec.duration_seconds)}) is
+            deleted with everything stored of it. This cannot be undone; the user's events and attributes stay.
+          </p>
+          {deleteError ? <p class="alert alert-error">{messageOf(deleteError)}</p> : null}
+        </Confirm>
+      )}
       <div class="player-grid">
         <div class="card player-card">
           {lib.error ? (
@@ -128,7 +175,8 @@ function SessionCard(props: { detail: RecordingDetail }) {
         </dd>
         <dt>Stored</dt>
         <dd>
-          {Math.round(r.bytes_stored / 1024)} KB in {r.chunks} chunks
+          {r.bytes_stored < 1024 ? formatCount(r.bytes_stored) + ' bytes' : formatCount(Math.round(r.bytes_stored / 1024)) + ' KB'} in{' '}
+          {plural(r.chunks, 'chunk')}
         </dd>
       </dl>
     </div>
@@ -137,36 +185,48 @@ function SessionCard(props: { detail: RecordingDetail }) {
 
 function UserAttributes(props: { u: UserProfile; id: string; anonymous: boolean }) {
   const site = useSite();
-  const keys = Object.keys(props.u.attributes).sort();
+  const attrs = props.u.attributes;
+  const keys = Object.keys(attrs).sort();
   const id = props.id;
+  const who = personOf(attrs);
   return (
     <>
-      <p>
-        <Link href={profileHref(site.id, id, props.anonymous)} class="break">
-          {id}
-        </Link>
-        {props.anonymous && <span class="badge">anonymous</span>}
-      </p>
+      <div class="person">
+        {(who.name || who.email) && (
+          <p class="person-name ellipsis" title={who.name || who.email}>
+            {who.name || who.email}
+          </p>
+        )}
+        {who.name && who.email && (
+          <p class="person-email ellipsis" title={who.email}>
+            {who.email}
+          </p>
+        )}
+        <p class="person-id">
+          <Link href={profileHref(site.id, id, props.anonymous)} class="ellipsis" title={id}>
+            {id}
+          </Link>
+          {props.anonymous && <span class="badge">anonymous</span>}
+        </p>
+      </div>
       {keys.length === 0 ? (
         <p class="muted">No attributes.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="compact user-attrs">
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k} data-attr={k}>
-                  <th scope="row">{k}</th>
-                  <td class="break">
-                    <Value value={props.u.attributes[k].value} type={props.u.attributes[k].type} />
-                  </td>
-                  <td>
-                    <TypeBadge type={props.u.attributes[k].type} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <dl class="kv user-attrs">
+          {keys.map((k) => (
+            <div class="kv-row" key={k} data-attr={k}>
+              <dt class="ellipsis" title={k}>
+                {k}
+              </dt>
+              <dd class="ellipsis" title={formatValue(attrs[k].value, attrs[k].type)}>
+                <Value value={attrs[k].value} type={attrs[k].type} />
+              </dd>
+              <dd class="kv-type">
+                <TypeBadge type={attrs[k].type} />
+              </dd>
+            </div>
+          ))}
+        </dl>
       )}
       <p>
         <Link href={recordingsHref(site.id, { user: id, kind: props.anonymous ? 'anonymous' : undefined })}>All recordings of this user</Link>

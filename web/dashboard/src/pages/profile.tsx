@@ -14,7 +14,8 @@ import { useSite } from '../session';
 import type { Attr, Change, Event, Session, Signals, UserProfile } from '../types';
 import type { PageProps } from '../routes';
 import { useLocation } from '../router';
-import { recordingsHref } from './recordings';
+import { playerHref, recordingsHref } from './recordings';
+import { personOf } from './users';
 
 /** Builds the API address of something about the user: url('/history', {key: 'plan'}). */
 type UserURL = (sub: string, params?: Record<string, string | number | undefined>) => string;
@@ -23,10 +24,10 @@ export function ProfilePage(props: PageProps) {
   const site = useSite();
   const id = props.params.id;
   const anonymous = useLocation().query.get('kind') === 'anonymous';
-  useTitle(id + ' — ' + site.name);
   const base = sitePath(site.id, '/users/' + encodeURIComponent(id));
   const url: UserURL = (sub, params = {}) => base + sub + query({ kind: anonymous ? 'anonymous' : undefined, ...params });
   const user = useLoad((signal) => get<UserProfile>(url(''), { signal }), [base, anonymous]);
+  useTitle((personOf(user.data?.attributes).name || id) + ' — ' + site.name);
   if (user.error)
     return (
       <section>
@@ -45,14 +46,29 @@ export function ProfilePage(props: PageProps) {
     );
   if (!user.data) return <Loading />;
   const u = user.data;
+  const shownID = u.user_id || id;
+  const who = personOf(u.attributes);
+  const title = who.name || who.email;
   return (
     <section>
       <p class="crumbs">
         <Link href={`/s/${encodeURIComponent(site.id)}/users`}>Users</Link> /
       </p>
       <div class="page-head">
-        <h1 class="break">{u.user_id || id}</h1>
-        {anonymous && <span class="badge">anonymous</span>}
+        <div class="profile-title">
+          <h1 class="break">{title || shownID}</h1>
+          {(title || anonymous) && (
+            <p class="sub-id">
+              {who.name && who.email && <span class="break">{who.email}</span>}
+              {title && (
+                <span class="mono break" title={anonymous ? 'Anonymous ID' : 'User ID'}>
+                  {shownID}
+                </span>
+              )}
+              {anonymous && <span class="badge">anonymous</span>}
+            </p>
+          )}
+        </div>
         <div class="head-actions">
           <Link class="btn" href={recordingsHref(site.id, { user: id, kind: anonymous ? 'anonymous' : undefined })}>
             Recordings of this user
@@ -268,10 +284,12 @@ function SignalList(props: { s: Signals }) {
 const sessionsShown = 10;
 
 function Sessions(props: { url: UserURL }) {
+  const site = useSite();
   const [all, setAll] = useState(false);
   const url = props.url('/sessions');
   const s = useLoad((signal) => get<{ sessions: Session[] }>(url, { signal }), [url]);
   const withSignals = !!s.data && s.data.sessions.some((x) => x.signals);
+  const withRecordings = !!s.data && s.data.sessions.some((x) => x.recordings && x.recordings.length > 0);
   return (
     <div class="card">
       <h2>Sessions</h2>
@@ -292,11 +310,12 @@ function Sessions(props: { url: UserURL }) {
                 <th scope="col">Pages</th>
                 <th scope="col">Entry page</th>
                 {withSignals && <th scope="col">Signals</th>}
+                {withRecordings && <th scope="col">Recording</th>}
               </tr>
             </thead>
             <tbody>
               {(all ? s.data.sessions : s.data.sessions.slice(0, sessionsShown)).map((x) => (
-                <tr key={x.id}>
+                <tr key={x.id} data-session={x.id}>
                   <td>{formatTime(x.start)}</td>
                   <td>{formatDuration(x.duration_seconds)}</td>
                   <td>
@@ -309,6 +328,24 @@ function Sessions(props: { url: UserURL }) {
                     {x.channel && <div class="sub">{x.channel}{x.utm_source ? ' · ' + x.utm_source : ''}</div>}
                   </td>
                   {withSignals && <td>{x.signals ? <SignalList s={x.signals} /> : '—'}</td>}
+                  {withRecordings && (
+                    <td class="session-recordings">
+                      {x.recordings && x.recordings.length > 0 ? (
+                        x.recordings.map((r, i) => (
+                          <Link
+                            key={r}
+                            href={playerHref(site.id, r)}
+                            class="btn btn-small"
+                            aria-label={'Watch the recording of the session of ' + formatTime(x.start) + (x.recordings!.length > 1 ? ', tab ' + (i + 1) : '')}
+                          >
+                            ▶ {x.recordings!.length > 1 ? 'Tab ' + (i + 1) : 'Watch'}
+                          </Link>
+                        ))
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>

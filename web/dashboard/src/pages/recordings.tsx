@@ -3,8 +3,9 @@
 // or frustration, a page at a time. The filters live in the address, so a
 // filtered list can be shared and the profile and segment pages link to it.
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, query, sitePath } from '../api';
+import { ApiError, get, query, sitePath } from '../api';
 import { Empty, LoadError, Loading } from '../components/feedback';
 import { Ago, Value } from '../components/values';
 import { EventNames, useTrackEvents } from '../events';
@@ -63,13 +64,21 @@ export function RecordingsPage() {
     [site.id, key, after],
   );
   const filtered = Object.keys(filters).some((k) => k !== 'sort');
+  // A filter the server refused is shown beside its control, which takes
+  // the focus: sending the same filters again would fail the same way.
+  const bad = badControl(list.error, filters);
 
   return (
     <section class="recordings">
       <div class="page-head">
         <h1>Recordings</h1>
+        <div class="head-actions">
+          <Link class="btn" href={`/s/${encodeURIComponent(site.id)}/settings#recording`}>
+            Recording settings
+          </Link>
+        </div>
       </div>
-      <FilterForm filters={filters} segments={segments.data?.segments || []} key={key} />
+      <FilterForm filters={filters} segments={segments.data?.segments || []} key={key} error={bad ? list.error : null} control={bad} />
       {list.data?.warnings && list.data.warnings.length > 0 && (
         <ul class="warnings" role="status" id="recordings-warnings">
           {list.data.warnings.map((w, i) => (
@@ -86,7 +95,11 @@ export function RecordingsPage() {
         </ul>
       )}
       {list.error ? (
-        <LoadError error={list.error} retry={list.reload} />
+        bad ? (
+          <p class="muted filter-fix">Correct the filter marked above, then apply it again.</p>
+        ) : (
+          <LoadError error={list.error} retry={list.reload} />
+        )
       ) : !list.data ? (
         <Loading />
       ) : list.data.recordings.length === 0 ? (
@@ -217,11 +230,90 @@ export function SignalCounts(props: { s: Signals }) {
   return parts.length ? <span class="signals">{parts}</span> : <span class="muted">none</span>;
 }
 
-function FilterForm(props: { filters: Filters; segments: SavedSegment[] }) {
+/** The form control of each filter the API may refuse. */
+const controls: Record<string, string> = {
+  segment: 'rf-segment',
+  text: 'rf-text',
+  from: 'rf-from',
+  to: 'rf-to',
+  min_duration: 'rf-min',
+  max_duration: 'rf-max',
+  device: 'rf-device',
+  country: 'rf-country',
+  page: 'rf-page',
+  event: 'rf-event',
+  signal: 'rf-signal',
+  sort: 'rf-sort',
+};
+
+/** The id of the filter control an error is about; '' when it is about none (or may pass if tried again). */
+export function badControl(e: ApiError | null, f: Filters): string {
+  if (!e || e.status < 400 || e.status >= 500 || !e.field) return '';
+  // A segment's problems name its definition: the typed text, else the
+  // saved segment chosen.
+  if (e.field === 'definition') return f.text ? 'rf-text' : f.segment ? 'rf-segment' : '';
+  return controls[e.field] || '';
+}
+
+/** An error's message as shown beside its control: a segment's first problem with its column. */
+function fieldMessage(e: ApiError): string {
+  const p = e.details && e.details[0];
+  if (!p || !p.column) return e.message;
+  return (p.line && p.line > 1 ? `Line ${p.line}, column ${p.column}: ` : `Column ${p.column}: `) + p.message;
+}
+
+/** Where in text a problem at line and column (1-based) is. */
+function offsetOf(text: string, line: number, column: number): number {
+  let at = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  return Math.min(at + column - 1, text.length);
+}
+
+/** A labelled filter with its error beside it. */
+function FilterField(props: { id: string; label: string; error?: string; class?: string; children: ComponentChildren }) {
+  return (
+    <div class={'field' + (props.class ? ' ' + props.class : '') + (props.error ? ' field-invalid' : '')}>
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+      {props.error && (
+        <p class="field-error" id={props.id + '-err'} role="alert">
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function FilterForm(props: { filters: Filters; segments: SavedSegment[]; error: ApiError | null; control: string }) {
   const f = props.filters;
   const events = useTrackEvents(useSite().id);
   const [v, setV] = useState<Filters>({ ...f, segment: f.text ? AD_HOC : f.segment });
-  const set = (k: keyof Filters) => (e: { currentTarget: { value: string } }) => setV({ ...v, [k]: e.currentTarget.value });
+  // Controls changed since the error: their error no longer applies.
+  const [edited, setEdited] = useState<string[]>([]);
+  const set = (k: keyof Filters) => (e: { currentTarget: { value: string } }) => {
+    setV({ ...v, [k]: e.currentTarget.value });
+    const c = k === 'segment' ? 'rf-segment' : controls[k];
+    if (c && !edited.includes(c)) setEdited([...edited, c]);
+  };
+  const errorOf = (id: string) => (props.error && props.control === id && !edited.includes(id) ? fieldMessage(props.error) : undefined);
+  const invalid = (id: string) =>
+    errorOf(id) ? { 'aria-invalid': true as const, 'aria-describedby': id + '-err' } : { 'aria-invalid': undefined, 'aria-describedby': undefined };
+  // The refused control takes the focus, with the caret where the problem is.
+  useEffect(() => {
+    if (!props.error || !props.control) return;
+    const el = document.getElementById(props.control) as HTMLInputElement | HTMLSelectElement | null;
+    if (!el) return;
+    el.focus();
+    const p = props.error.details && props.error.details[0];
+    if (el instanceof HTMLInputElement && el.type === 'text' && p && p.column) {
+      const at = offsetOf(el.value, p.line || 1, p.column);
+      el.setSelectionRange(at, at);
+    }
+  }, [props.error, props.control]);
   const apply = (e: Event) => {
     e.preventDefault();
     const out: Record<string, string | undefined> = {};
@@ -256,9 +348,8 @@ function FilterForm(props: { filters: Filters; segments: SavedSegment[] }) {
         </p>
       )}
       <div class="filter-grid">
-        <div class="field">
-          <label for="rf-segment">Segment</label>
-          <select id="rf-segment" value={v.segment || ''} onChange={set('segment')}>
+        <FilterField id="rf-segment" label="Segment" error={errorOf('rf-segment')}>
+          <select id="rf-segment" value={v.segment || ''} onChange={set('segment')} {...invalid('rf-segment')}>
             <option value="">Everyone</option>
             {props.segments.map((s) => (
               <option value={s.id} key={s.id}>
@@ -267,69 +358,74 @@ function FilterForm(props: { filters: Filters; segments: SavedSegment[] }) {
             ))}
             <option value={AD_HOC}>Ad-hoc segment…</option>
           </select>
-        </div>
+        </FilterField>
         {v.segment === AD_HOC && (
-          <div class="field span-2">
-            <label for="rf-text">Ad-hoc segment</label>
-            <input id="rf-text" class="mono" value={v.text || ''} onInput={set('text')} placeholder='plan = "pro" and rage_clicks(7d) > 0' />
-          </div>
+          <FilterField id="rf-text" label="Ad-hoc segment" class="span-2" error={errorOf('rf-text')}>
+            <input
+              id="rf-text"
+              type="text"
+              class="mono"
+              value={v.text || ''}
+              onInput={set('text')}
+              placeholder='plan = "pro" and rage_clicks(7d) > 0'
+              {...invalid('rf-text')}
+            />
+          </FilterField>
         )}
-        <div class="field">
-          <label for="rf-from">From</label>
-          <input id="rf-from" type="date" value={v.from || ''} onInput={set('from')} />
-        </div>
-        <div class="field">
-          <label for="rf-to">To</label>
-          <input id="rf-to" type="date" value={v.to || ''} onInput={set('to')} />
-        </div>
-        <div class="field">
-          <label for="rf-min">Min. duration (s)</label>
-          <input id="rf-min" type="number" min="0" value={v.min_duration || ''} onInput={set('min_duration')} />
-        </div>
-        <div class="field">
-          <label for="rf-max">Max. duration (s)</label>
-          <input id="rf-max" type="number" min="0" value={v.max_duration || ''} onInput={set('max_duration')} />
-        </div>
-        <div class="field">
-          <label for="rf-device">Device</label>
-          <select id="rf-device" value={v.device || ''} onChange={set('device')}>
+        <FilterField id="rf-from" label="From" error={errorOf('rf-from')}>
+          <input id="rf-from" type="date" value={v.from || ''} onInput={set('from')} {...invalid('rf-from')} />
+        </FilterField>
+        <FilterField id="rf-to" label="To" error={errorOf('rf-to')}>
+          <input id="rf-to" type="date" value={v.to || ''} onInput={set('to')} {...invalid('rf-to')} />
+        </FilterField>
+        <FilterField id="rf-min" label="Min. duration (s)" error={errorOf('rf-min')}>
+          <input id="rf-min" type="number" min="0" value={v.min_duration || ''} onInput={set('min_duration')} {...invalid('rf-min')} />
+        </FilterField>
+        <FilterField id="rf-max" label="Max. duration (s)" error={errorOf('rf-max')}>
+          <input id="rf-max" type="number" min="0" value={v.max_duration || ''} onInput={set('max_duration')} {...invalid('rf-max')} />
+        </FilterField>
+        <FilterField id="rf-device" label="Device" error={errorOf('rf-device')}>
+          <select id="rf-device" value={v.device || ''} onChange={set('device')} {...invalid('rf-device')}>
             <option value="">Any</option>
             <option value="desktop">Desktop</option>
             <option value="mobile">Mobile</option>
             <option value="tablet">Tablet</option>
           </select>
-        </div>
-        <div class="field">
-          <label for="rf-country">Country</label>
-          <input id="rf-country" value={v.country || ''} onInput={set('country')} placeholder="NO" maxLength={50} />
-        </div>
-        <div class="field">
-          <label for="rf-page">Page visited</label>
-          <input id="rf-page" value={v.page || ''} onInput={set('page')} placeholder="/checkout" />
-        </div>
-        <div class="field">
-          <label for="rf-event">Custom event</label>
-          <input id="rf-event" list="rf-events" autoComplete="off" value={v.event || ''} onInput={set('event')} placeholder={events.data?.[0]?.name || 'Export'} />
+        </FilterField>
+        <FilterField id="rf-country" label="Country" error={errorOf('rf-country')}>
+          <input id="rf-country" value={v.country || ''} onInput={set('country')} placeholder="NO" maxLength={50} {...invalid('rf-country')} />
+        </FilterField>
+        <FilterField id="rf-page" label="Page visited" error={errorOf('rf-page')}>
+          <input id="rf-page" value={v.page || ''} onInput={set('page')} placeholder="/checkout" {...invalid('rf-page')} />
+        </FilterField>
+        <FilterField id="rf-event" label="Custom event" error={errorOf('rf-event')}>
+          <input
+            id="rf-event"
+            list="rf-events"
+            autoComplete="off"
+            value={v.event || ''}
+            onInput={set('event')}
+            placeholder={events.data?.[0]?.name || 'Export'}
+            {...invalid('rf-event')}
+          />
           <EventNames id="rf-events" events={events.data} />
-        </div>
-        <div class="field">
-          <label for="rf-signal">Signal</label>
-          <select id="rf-signal" value={v.signal || ''} onChange={set('signal')}>
+        </FilterField>
+        <FilterField id="rf-signal" label="Signal" error={errorOf('rf-signal')}>
+          <select id="rf-signal" value={v.signal || ''} onChange={set('signal')} {...invalid('rf-signal')}>
             <option value="">Any</option>
             <option value="rage_clicks">Rage clicks</option>
             <option value="dead_clicks">Dead clicks</option>
             <option value="errors">Errors</option>
             <option value="u_turns">U-turns</option>
           </select>
-        </div>
-        <div class="field">
-          <label for="rf-sort">Sort by</label>
-          <select id="rf-sort" value={v.sort || 'date'} onChange={set('sort')}>
+        </FilterField>
+        <FilterField id="rf-sort" label="Sort by" error={errorOf('rf-sort')}>
+          <select id="rf-sort" value={v.sort || 'date'} onChange={set('sort')} {...invalid('rf-sort')}>
             <option value="date">Newest first</option>
             <option value="duration">Longest first</option>
             <option value="frustration">Most frustrated first</option>
           </select>
-        </div>
+        </FilterField>
       </div>
       <div class="actions actions-left">
         <button type="submit" class="btn btn-primary">

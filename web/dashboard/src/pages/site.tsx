@@ -1,6 +1,6 @@
-// One site's settings: name, allowed origins and Do-Not-Track, the write
-// key (rotate), the install snippet, and the installation check, which
-// polls while the page is open.
+// One site's settings: name, allowed origins and Do-Not-Track, session
+// recording, the write key (rotate), the install snippet, and the
+// installation check, which polls while the page is open.
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post, sitePath } from '../api';
@@ -12,6 +12,7 @@ import { Field, fieldError, FormError, messageOf, useSubmit } from '../component
 import { ago, formatCount, formatTime } from '../format';
 import { useInterval, useLoad, useTitle } from '../hooks';
 import { allows, siteAccess, useSession, useSite } from '../session';
+import { RecordingSettingsCard } from '../recordings/settings';
 import { snippet } from '../snippet';
 import type { InstallStatus } from '../types';
 import { parseOrigins, WriteKeyDialog } from './sites';
@@ -29,6 +30,7 @@ export function SiteSettingsPage() {
       <InstallCheck />
       <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
+      <RecordingSettingsCard admin={admin} />
       {admin && <RotateKey />}
     </section>
   );

@@ -9,7 +9,7 @@ import { Ago, Value } from '../components/values';
 import { useLoad, useStored, useTitle } from '../hooks';
 import { Link, setQuery, useLocation } from '../router';
 import { useSite } from '../session';
-import type { UserRow } from '../types';
+import type { Attr, UserRow } from '../types';
 
 const pageSize = 50;
 
@@ -53,6 +53,14 @@ export function UsersPage() {
     [site.id, prefix, attr, value, after, shown.join(','), ready],
   );
 
+  // The placeholder shows an ID of this site (the first one listed), so
+  // that it reads like the IDs to type.
+  const [example, setExample] = useState('');
+  const first = list.data?.users[0]?.user_id;
+  useEffect(() => {
+    if (first && !example) setExample(first);
+  }, [first, example]);
+
   const search = (e: Event) => {
     e.preventDefault();
     if (mode === 'id') setQuery({ prefix: formPrefix.trim(), attr: undefined, value: undefined });
@@ -77,7 +85,7 @@ export function UsersPage() {
         {mode === 'id' ? (
           <div class="field field-inline grow">
             <label for="search-prefix">User ID starts with</label>
-            <input id="search-prefix" type="search" value={formPrefix} onInput={(e) => setFormPrefix(e.currentTarget.value)} placeholder="u_12" />
+            <input id="search-prefix" type="search" value={formPrefix} onInput={(e) => setFormPrefix(e.currentTarget.value)} placeholder={example ? 'e.g. ' + example : 'The start of an ID'} />
           </div>
         ) : (
           <>
@@ -199,4 +207,20 @@ export function UsersPage() {
 /** The profile page of a user ID. */
 export function profileHref(site: string, userID: string, anonymous = false): string {
   return `/s/${encodeURIComponent(site)}/users/${encodeURIComponent(userID)}${anonymous ? '?kind=anonymous' : ''}`;
+}
+
+/**
+ * What names a person among their attributes, as identify calls usually
+ * send it (Segment's traits included): a name and an email, each empty
+ * when unknown.
+ */
+export function personOf(attrs: Record<string, Attr> | undefined): { name: string; email: string } {
+  const text = (k: string) => {
+    const a = attrs?.[k];
+    return a && typeof a.value === 'string' ? a.value.trim() : '';
+  };
+  const first = text('first_name') || text('firstName');
+  const last = text('last_name') || text('lastName');
+  const name = text('name') || text('full_name') || text('display_name') || [first, last].filter(Boolean).join(' ') || text('username');
+  return { name, email: text('email') || text('email_address') };
 }

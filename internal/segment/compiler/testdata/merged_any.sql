@@ -1,0 +1,17 @@
+SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) GROUP BY user_key HAVING NOT ((count(*) FILTER (WHERE name = ?) >= ?) OR (count(*) FILTER (WHERE name = ? AND ts >= ?) = ?))) UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?) GROUP BY entity_key HAVING NOT ((coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) OR NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND 1 = 1), false)))))
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = "Export"
+-- $4 = "Import"
+-- $5 = "Export"
+-- $6 = 1
+-- $7 = "Import"
+-- $8 = "2026-11-22T12:00:00Z"
+-- $9 = 0
+-- $10 = 7
+-- $11 = 7
+-- $12 = "plan"
+-- $13 = "plan"
+-- $14 = "pro"
+-- $15 = "plan"

@@ -1,0 +1,21 @@
+SELECT DISTINCT u FROM (SELECT DISTINCT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) AND ((name = ?) OR (name = ? AND (json_extract_string(properties, ?) IN (?)) AND ts >= ?)) UNION ALL SELECT DISTINCT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?) AND ((key = ? AND s = ?) OR (key = ? AND n > ?) OR (key = ? AND s IN (?, ?))))
+-- args:
+-- $1 = 7
+-- $2 = "Export"
+-- $3 = "Import"
+-- $4 = "Export"
+-- $5 = "Import"
+-- $6 = "$.\"format\""
+-- $7 = "csv"
+-- $8 = "2026-10-30T12:00:00Z"
+-- $9 = 7
+-- $10 = "plan"
+-- $11 = "ltv"
+-- $12 = "persona"
+-- $13 = "plan"
+-- $14 = "pro"
+-- $15 = "ltv"
+-- $16 = 5
+-- $17 = "persona"
+-- $18 = "cfo"
+-- $19 = "owner"
