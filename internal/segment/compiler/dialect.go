@@ -118,8 +118,8 @@ type Table uint8
 // The tables of From.
 const (
 	Events     Table = iota
-	Sessions                // all_sessions: closed and open ones
-	Identities              // the key is entity_key
+	Sessions         // all_sessions: closed and open ones
+	Identities       // the key is entity_key
 	UserGroups
 )
 
@@ -130,4 +130,3 @@ func (t Table) Key() string {
 	}
 	return "user_key"
 }
-

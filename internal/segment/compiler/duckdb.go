@@ -70,7 +70,9 @@ func (DuckDB) Differ(a, b string) string { return a + " IS DISTINCT FROM " + b }
 func (DuckDB) CountWhere() (string, string) { return "count(*) FILTER (WHERE ", ")" }
 
 // AnyWhere implements Dialect.
-func (DuckDB) AnyWhere() (string, string) { return "coalesce(bool_or(true) FILTER (WHERE ", "), false)" }
+func (DuckDB) AnyWhere() (string, string) {
+	return "coalesce(bool_or(true) FILTER (WHERE ", "), false)"
+}
 
 // Exists implements Dialect.
 func (DuckDB) Exists(w Writer, rows func() error) error {
