@@ -153,7 +153,7 @@ func positive(op segment.Op) (segment.Op, bool) {
 	return op, false
 }
 
-// complement writes (universe) EXCEPT (positive set) when negate is set,
+// complement writes the universe less the positive set when negate is set,
 // else just the positive set.
 func (b *builder) complement(negate bool, positive func() error) error {
 	if !negate {
@@ -177,6 +177,7 @@ func (b *builder) attribute(a *segment.Attribute) error {
 	}
 	return b.complement(negate, func() error {
 		d, user := b.c.Dialect, b.forUser()
+		pred := func(value string) error { return b.predicate(value, op, a.Values) }
 		switch {
 		case a.Scope == segment.ScopeCompany:
 			// The users linked to a company whose value matches; in a
@@ -184,14 +185,15 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			b.w("SELECT DISTINCT user_key AS u ")
 			return b.from(UserGroups, func() error {
 				b.until("linked_at")
-				b.w(" AND group_key IN (SELECT u FROM ")
+				b.w(" AND group_key IN (")
 				if b.c.Historical {
+					b.w("SELECT u FROM ")
 					d.ValuesAsOf(b, 1, col, a.Key, b.c.Now, b.c.Site, nil)
-				} else {
-					d.CurrentValues(b, 1, col, a.Key, b.c.Site, nil)
-				}
-				b.w(" c WHERE ")
-				if err := b.predicate("c."+col, op, a.Values); err != nil {
+					b.w(" c WHERE ")
+					if err := pred("c." + col); err != nil {
+						return err
+					}
+				} else if err := d.CurrentWhere(b, 1, col, a.Key, b.c.Site, nil, pred); err != nil {
 					return err
 				}
 				b.w(")")
@@ -201,12 +203,9 @@ func (b *builder) attribute(a *segment.Attribute) error {
 			b.w("SELECT u FROM ")
 			d.ValuesAsOf(b, 0, col, a.Key, asOf, b.c.Site, user)
 			b.w(" v WHERE ")
-			return b.predicate("v."+col, op, a.Values)
+			return pred("v." + col)
 		default:
-			b.w("SELECT u FROM ")
-			d.CurrentValues(b, 0, col, a.Key, b.c.Site, user)
-			b.w(" v WHERE ")
-			return b.predicate("v."+col, op, a.Values)
+			return d.CurrentWhere(b, 0, col, a.Key, b.c.Site, user, pred)
 		}
 	})
 }

@@ -152,13 +152,22 @@ func (ClickHouse) From(w Writer, t Table, site int64, user *int64) {
 // EndFrom implements Dialect.
 func (ClickHouse) EndFrom(w Writer) { w.Write(")") }
 
-// CurrentValues implements Dialect. attr_current keeps a row per version
+// CurrentWhere implements Dialect.
+func (d ClickHouse) CurrentWhere(w Writer, entity int, col, key string, site int64, user *int64, pred func(string) error) error {
+	w.Write("SELECT u FROM ")
+	currentValues(w, entity, col, key, site, user)
+	w.Write(" v WHERE ")
+	return pred("v." + col)
+}
+
+// currentValues writes a derived table (u, col) of the current values of
+// an attribute. attr_current keeps a row per version
 // (a ReplacingMergeTree by changed_at) and per key merged into a user:
 // the user's value is the latest of its own key when it has one (rank
 // the largest UInt64), else the one of the key merged in last. An unset
 // is a row with is_null set; argMax keeps it (it skips NULLs, not tuples
 // holding one).
-func (ClickHouse) CurrentValues(w Writer, entity int, col, key string, site int64, user *int64) {
+func currentValues(w Writer, entity int, col, key string, site int64, user *int64) {
 	w.Write("(SELECT u, tupleElement(last, 2) AS ", col, " FROM (SELECT entity_key AS u,",
 		" argMax((is_null, ", col, "), (rank, changed_at)) AS last FROM ")
 	mapped(w, "attr_current", false, "entity_key", []string{"is_null", col, "changed_at"}, site, user,
@@ -168,7 +177,7 @@ func (ClickHouse) CurrentValues(w Writer, entity int, col, key string, site int6
 	w.Write(") GROUP BY entity_key) WHERE tupleElement(last, 1) = 0)")
 }
 
-// CurrentFrom implements Dialect: as CurrentValues, for several keys at
+// CurrentFrom implements Dialect: as currentValues, for several keys at
 // once.
 func (ClickHouse) CurrentFrom(w Writer, keys []string, site int64, user *int64) {
 	w.Write("FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n,",

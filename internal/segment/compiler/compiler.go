@@ -8,6 +8,10 @@
 // Member compiles the same tree for one user instead: every set is then
 // restricted to that user's rows and asked whether it is empty, so the
 // database reads only the row groups that can hold the user.
+//
+// The SQL is written for a Dialect: DuckDB (the embedded store) or
+// ClickHouse (the scaled one, from 18.16 on). Forms both run are written
+// here; the dialects write the rest (dialect.go).
 package compiler
 
 import (
@@ -60,9 +64,9 @@ func (c *Compiler) Members(n segment.Node) (Query, error) {
 // Member compiles n to a query returning one boolean: whether the user with
 // key user is a member. It answers as Members would (the same sets, the
 // same complements) but restricts every condition to the user's rows:
-// "u in A INTERSECT B" becomes "A has u AND B has u", a complement
-// "the user exists AND NOT ...", and each set an EXISTS over the user's
-// rows alone.
+// "u in A and in B" becomes "A has u AND B has u", a complement "the user
+// exists AND NOT ...", and each set a test that the user's rows alone
+// (Dialect.Exists) are not empty.
 func (c *Compiler) Member(n segment.Node, user int64) (Query, error) {
 	b := &builder{c: c, visiting: map[string]bool{}, one: true, user: user}
 	b.w("SELECT ")

@@ -58,10 +58,11 @@ type Dialect interface {
 	From(w Writer, t Table, site int64, user *int64)
 	// EndFrom ends what From began.
 	EndFrom(w Writer)
-	// CurrentValues writes a derived table (u, col) of the current values
-	// of an attribute: of users (entity 0, restricted to *user when user
-	// is not nil) or of companies (entity 1).
-	CurrentValues(w Writer, entity int, col, key string, site int64, user *int64)
+	// CurrentWhere writes the set (a SELECT of one column u) of the users
+	// (entity 0, restricted to *user when user is not nil) or companies
+	// (entity 1) whose current value of an attribute satisfies pred,
+	// written by pred given the expression of the value (of column col).
+	CurrentWhere(w Writer, entity int, col, key string, site int64, user *int64, pred func(value string) error) error
 	// CurrentFrom writes the current values of user attributes (those of
 	// keys) as "FROM … WHERE …" whose rows are one per user and key set,
 	// with columns entity_key (the user: restricted to *user when user is

@@ -112,14 +112,16 @@ func duckUser(w Writer, col string, user *int64) {
 	}
 }
 
-// CurrentValues implements Dialect.
-func (DuckDB) CurrentValues(w Writer, entity int, col, key string, site int64, user *int64) {
-	w.Write("(SELECT entity_key AS u, ", col, " FROM attr_current WHERE site_id = ")
+// CurrentWhere implements Dialect: attr_current holds one row per entity
+// and key set.
+func (DuckDB) CurrentWhere(w Writer, entity int, col, key string, site int64, user *int64, pred func(string) error) error {
+	w.Write("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
 	w.Arg(site)
 	duckUser(w, "entity_key", user)
 	w.Write(" AND entity = ", strconv.Itoa(entity), " AND key = ")
 	w.Arg(key)
-	w.Write(")")
+	w.Write(" AND ")
+	return pred(col)
 }
 
 // CurrentFrom implements Dialect: attr_current holds one row per
