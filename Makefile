@@ -60,11 +60,12 @@ test: vet geo chromium services tracker-check dashboard-check
 
 # oracle checks many more random segments against the brute-force
 # evaluator than make test does, now and in the past (trends), from a
-# fresh seed each time; a failure prints the seed and the command that
+# fresh seed each time, on DuckDB and on ClickHouse (skipped without
+# one: see services); a failure prints the seed and the command that
 # replays it.
-ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000
+ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000 -oracle.clickhouse.datasets=8 -oracle.clickhouse.n=150
 oracle:
-	$(GO) test -count=1 -timeout 60m -run 'TestOracle(Historical)?$$' -v ./internal/segment/engine $(ORACLE_ARGS)
+	$(GO) test -count=1 -timeout 90m -run 'TestOracle(ClickHouse)?(Historical)?$$' -v ./internal/segment/engine $(ORACLE_ARGS)
 
 # fuzz runs the generated hostile-ingestion test and the fuzzers for
 # longer than make test does (FUZZTIME each).
