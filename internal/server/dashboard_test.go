@@ -119,6 +119,19 @@ func (d *dashboard) waitFor(what, cond string) {
 	}
 }
 
+// signUpOwner creates the first account through the set-up page and waits
+// for the site's overview.
+func (d *dashboard) signUpOwner(s *testServer) {
+	d.t.Helper()
+	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
+	d.waitPath("/setup")
+	d.fill("Your name", "Olive Owner")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath("/s/" + s.site + "/overview")
+}
+
 // open loads a dashboard path in the tab and waits for the app to show.
 func (d *dashboard) open(path string) {
 	d.t.Helper()
