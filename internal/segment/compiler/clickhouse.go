@@ -70,12 +70,16 @@ func (ClickHouse) Differ(a, b string) string {
 	return "if(isNull(" + a + ") OR isNull(" + b + "), isNull(" + a + ") != isNull(" + b + "), " + a + " != " + b + ")"
 }
 
-// CountWhere implements Dialect. countIf counts a NULL condition (a
-// missing property) as false, as a FILTER clause does.
-func (ClickHouse) CountWhere() (string, string) { return "countIf(", ")" }
+// CountWhere implements Dialect: a NULL condition (a missing property)
+// counts as false, as in a FILTER clause. The ifNull is needed:
+// ClickHouse 18.16 makes "0 AND NULL" NULL rather than false, and a
+// countIf whose conditions are all NULL is NULL, not 0, which a NOT
+// around it keeps NULL (the oracle found "not (role = …)" dropping the
+// users whose only rows were of another key).
+func (ClickHouse) CountWhere() (string, string) { return "countIf(ifNull(", ", 0))" }
 
 // AnyWhere implements Dialect.
-func (ClickHouse) AnyWhere() (string, string) { return "(countIf(", ") > 0)" }
+func (ClickHouse) AnyWhere() (string, string) { return "(countIf(ifNull(", ", 0)) > 0)" }
 
 // Exists implements Dialect: a count of at most one row.
 func (ClickHouse) Exists(w Writer, rows func() error) error {

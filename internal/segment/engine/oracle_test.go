@@ -272,9 +272,13 @@ func (run *oracleRun) check(i int, tree segment.Node) (int, bool) {
 	for j, m := range sample {
 		sampleKeys[j] = m.Key
 	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s", run.report(i, tree, parsed, got, want, count))
+		return len(want), false
+	}
 	if size != int64(len(want)) || !slices.Equal(sampleKeys, want[:min(5, len(want))]) {
-		t.Errorf("seed %d tree %d: %s\npreview: size %d, first members %v; want %d, %v",
-			run.seed, i, text, size, sampleKeys, len(want), want[:min(5, len(want))])
+		t.Errorf("seed %d tree %d: %s\npreview: size %d, first members %v; want %d, %v (count %d, members %d)",
+			run.seed, i, text, size, sampleKeys, len(want), want[:min(5, len(want))], count, len(got))
 		return len(want), false
 	}
 	if slices.Equal(got, want) && count == int64(len(want)) {
