@@ -34,6 +34,7 @@ func run(args []string, stdout io.Writer) error {
 	runs := fs.Int("runs", 10, "timed runs per segment")
 	checks := fs.Int("memberships", 200, "single-user membership checks per targeted segment")
 	membershipOnly := fs.Bool("membership-only", false, "time only the membership checks")
+	trendPerDay := fs.Bool("trend-per-day", false, "also count the trends' past days one by one, and check they agree")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
 	interleave := fs.Bool("interleave", false, "rewrite the data's tables in the order real traffic leaves them "+
@@ -72,7 +73,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	eng := engine.New(db, compiler.DuckDB{}, clock)
 	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
-		Memberships: *checks, MembershipOnly: *membershipOnly, Seed: 1, Now: clock()}, os.Stderr)
+		Memberships: *checks, MembershipOnly: *membershipOnly, Seed: 1, Now: clock(), TrendPerDay: *trendPerDay}, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.args = append(b.args, exprArgs...)
 		b.args = append(b.args, vals[0].Str)
 	case segment.OpWithin:
+		if b.span != nil {
+			b.span.unsupported = true // compared with each moment
+		}
 		x()
 		b.w(" >= ")
 		b.arg(b.c.Now.Add(-vals[0].Dur))
@@ -65,6 +68,9 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.w(" <= ")
 		b.arg(b.c.Now)
 	case segment.OpOlderThan:
+		if b.span != nil {
+			b.span.unsupported = true
+		}
 		x()
 		b.w(" < ")
 		b.arg(b.c.Now.Add(-vals[0].Dur))

@@ -42,6 +42,9 @@ func admitsZero(c segment.Count) bool {
 // When zero satisfies c, users without any row belong too: the set is
 // then everyone except those whose non-zero aggregate fails c.
 func (b *builder) counted(agg string, c segment.Count, t Table, where func() error) error {
+	if b.span != nil {
+		return b.daysCounted(agg, c, t, where)
+	}
 	c = normCount(c)
 	having := func(not bool) func() error {
 		return func() error {

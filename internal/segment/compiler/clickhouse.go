@@ -326,3 +326,59 @@ func (ClickHouse) KeyIn(col string) string { return "has(CAST(? AS Array(Int64))
 func (ClickHouse) Catalog() string {
 	return "SELECT entity, key, type FROM attr_keys FINAL WHERE site_id = ?"
 }
+
+// Int implements Dialect.
+func (ClickHouse) Int(v int64) string { return "toInt64(" + strconv.FormatInt(v, 10) + ")" }
+
+// Micros implements Dialect: times are microseconds already.
+func (ClickHouse) Micros(expr string) string { return expr }
+
+// IntDiv implements Dialect.
+func (ClickHouse) IntDiv(a, b string) string { return "intDiv(" + a + ", " + b + ")" }
+
+// Mask implements Dialect. The difference of two UInt64 is an Int64 in
+// ClickHouse: cast back, so that every mask has one type (UNION ALL
+// requires it).
+func (ClickHouse) Mask(lo, hi string) string {
+	return "toUInt64(bitShiftLeft(toUInt64(1), greatest(" + hi + ", " + lo + ")) - bitShiftLeft(toUInt64(1), " + lo + "))"
+}
+
+// Bit implements Dialect.
+func (ClickHouse) Bit(m string, i int) string {
+	return "bitAnd(bitShiftRight(" + m + ", " + strconv.Itoa(i) + "), 1)"
+}
+
+// BitOr implements Dialect.
+func (ClickHouse) BitOr(expr string) string { return "groupBitOr(" + expr + ")" }
+
+// BitAnd implements Dialect.
+func (ClickHouse) BitAnd(expr string) string { return "groupBitAnd(" + expr + ")" }
+
+// BitOrWhere implements Dialect.
+func (ClickHouse) BitOrWhere(expr, cond string) string {
+	return "groupBitOrIf(" + expr + ", " + cond + ")"
+}
+
+// AndNot implements Dialect.
+func (ClickHouse) AndNot(a, b string) string { return "bitAnd(" + a + ", bitNot(" + b + "))" }
+
+// Spans implements Dialect: each user's entries sorted by time in an
+// array (no window functions), each paired with the next.
+func (ClickHouse) Spans(w Writer, col, key string, site int64, until time.Time, mask func(from, to string) string, pred func(string) error) error {
+	w.Write("SELECT u, ", mask("f", "t"), " AS m FROM (SELECT u, tupleElement(h, 1) AS f, tupleElement(h, 2) AS is_null,",
+		" tupleElement(h, 3) AS v, tupleElement(h, 4) AS t",
+		" FROM (SELECT entity_key AS u, arraySort(e -> tupleElement(e, 1), groupArray((set_at, is_null, ", col, "))) AS hs FROM ")
+	mapped(w, "attr_history", false, "entity_key", []string{"is_null", col, "set_at"}, site, nil)
+	w.Write(" AND x.entity = 0 AND x.key = ")
+	w.Arg(key)
+	w.Write(" AND x.set_at <= ")
+	w.Arg(until)
+	w.Write(") GROUP BY entity_key) ARRAY JOIN arrayMap(i -> (tupleElement(hs[i], 1), tupleElement(hs[i], 2), tupleElement(hs[i], 3),",
+		" if(i = length(hs), toInt64(9223372036854775807), tupleElement(hs[i + 1], 1))), arrayEnumerate(hs)) AS h) AS h",
+		" WHERE is_null = 0 AND ")
+	if err := pred("v"); err != nil {
+		return err
+	}
+	w.Write(" GROUP BY u")
+	return nil
+}

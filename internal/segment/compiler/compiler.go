@@ -121,6 +121,11 @@ type builder struct {
 	// boolean, "the set holds user".
 	one  bool
 	user int64
+	// days compiles for many moments at once (Days): every set becomes
+	// rows (u, m); span, while a condition's rows are written, learns
+	// when each counts.
+	days *Moments
+	span *span
 }
 
 func (b *builder) w(parts ...string) {
@@ -234,6 +239,12 @@ func (b *builder) minus(a, c func() error) error {
 // until writes "AND col <= Now" in a historical query, where rows after
 // the moment asked about must not count.
 func (b *builder) until(col string) {
+	if b.span != nil {
+		// No row after the last moment counts at any.
+		b.w(" AND ", col, " <= ")
+		b.arg(b.days.last())
+		return
+	}
 	if b.c.Historical {
 		b.w(" AND ", col, " <= ")
 		b.arg(b.c.Now)
@@ -241,6 +252,9 @@ func (b *builder) until(col string) {
 }
 
 func (b *builder) node(n segment.Node) error {
+	if b.days != nil && b.span == nil {
+		return b.daysNode(n)
+	}
 	switch n := n.(type) {
 	case *segment.Group:
 		return b.group(n)
@@ -401,6 +415,14 @@ func column(t attr.Type) string {
 
 // period writes "AND col >= from [AND col < to]" for a period.
 func (b *builder) period(col string, p segment.Period) {
+	if b.span != nil {
+		// The moments at which a row counts are worked out from col
+		// and the span's last, the condition's.
+		if p.Last != b.span.last {
+			b.span.unsupported = true
+		}
+		p.Last = 0
+	}
 	if p.Last > 0 {
 		b.w(" AND ", col, " >= ")
 		b.arg(b.c.Now.Add(-p.Last))

@@ -68,7 +68,8 @@ func testCompiler(t *testing.T, d compiler.Dialect, text string, saved map[strin
 // in each dialect and compares the SQL and arguments with the .sql file
 // of the same name in the dialect's folder. Files named historical_* are
 // compiled as of a moment in the past, member_* for the one user
-// memberUser (Member), page_* as a page of members (Page).
+// memberUser (Member), page_* as a page of members (Page), days_* as the
+// sizes at three past moments (DaySizes).
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.seg")
 	if err != nil || len(files) == 0 {
@@ -90,6 +91,8 @@ func TestGolden(t *testing.T) {
 					q, err = c.Member(n, memberUser)
 				case strings.HasPrefix(name, "page_"):
 					q, err = c.Page(n, 100, 50, true)
+				case strings.HasPrefix(name, "days_"):
+					q, err = c.DaySizes(n, compiler.Moments{First: now.AddDate(0, 0, -3), Step: 24 * time.Hour, Count: 3})
 				default:
 					c.Historical = strings.HasPrefix(name, "historical_")
 					q, err = c.Members(n)

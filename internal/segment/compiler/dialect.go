@@ -104,6 +104,38 @@ type Dialect interface {
 	// Catalog is the query of a site's attribute keys: entity, key and
 	// type of each, the site its one argument.
 	Catalog() string
+
+	// The masks of Days: 64-bit unsigned integers, a moment a bit.
+
+	// Int returns a typed BIGINT literal of a number the compiler
+	// computed (never a value of the tree).
+	Int(v int64) string
+	// Micros returns a timestamp expression as microseconds since the
+	// epoch, a BIGINT.
+	Micros(expr string) string
+	// IntDiv returns the integer quotient of two BIGINT expressions.
+	IntDiv(a, b string) string
+	// Mask returns the mask of the bits lo to hi-1 (integer expressions
+	// from 0 to MaxMoments); no bit when hi <= lo.
+	Mask(lo, hi string) string
+	// Bit returns bit i of the mask m, 0 or 1.
+	Bit(m string, i int) string
+	// BitOr and BitAnd return the aggregates or'ing and and'ing expr
+	// over a group's rows.
+	BitOr(expr string) string
+	BitAnd(expr string) string
+	// BitOrWhere returns the aggregate or'ing expr over the group's rows
+	// for which cond holds: no bit when none does.
+	BitOrWhere(expr, cond string) string
+	// AndNot returns the mask a with the bits of b cleared.
+	AndNot(a, b string) string
+	// Spans writes a SELECT of (u, m) for the site's users with a
+	// history of the user attribute key: m is mask applied to each span
+	// of a value that pred holds for, from the microsecond it was set
+	// (from) to the next entry's (to, far in the future for the last
+	// one), entries after until left out. pred compares the value in
+	// the column named by its argument.
+	Spans(w Writer, col, key string, site int64, until time.Time, mask func(from, to string) string, pred func(string) error) error
 }
 
 // Writer receives what a dialect writes: SQL text, and arguments each

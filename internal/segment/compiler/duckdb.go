@@ -237,3 +237,52 @@ func (DuckDB) KeyIn(col string) string { return col + " IN (SELECT unnest(?::BIG
 
 // Catalog implements Dialect.
 func (DuckDB) Catalog() string { return "SELECT entity, key, type FROM attr_keys WHERE site_id = ?" }
+
+// Int implements Dialect.
+func (DuckDB) Int(v int64) string { return "CAST(" + strconv.FormatInt(v, 10) + " AS BIGINT)" }
+
+// Micros implements Dialect.
+func (DuckDB) Micros(expr string) string { return "epoch_us(" + expr + ")" }
+
+// IntDiv implements Dialect.
+func (DuckDB) IntDiv(a, b string) string { return "((" + a + ") // (" + b + "))" }
+
+// Mask implements Dialect.
+func (DuckDB) Mask(lo, hi string) string {
+	return "((CAST(1 AS UBIGINT) << CAST(greatest(" + hi + ", " + lo + ") AS INTEGER)) - (CAST(1 AS UBIGINT) << CAST(" + lo + " AS INTEGER)))"
+}
+
+// Bit implements Dialect.
+func (DuckDB) Bit(m string, i int) string { return "((" + m + " >> " + strconv.Itoa(i) + ") & 1)" }
+
+// BitOr implements Dialect.
+func (DuckDB) BitOr(expr string) string { return "bit_or(" + expr + ")" }
+
+// BitAnd implements Dialect.
+func (DuckDB) BitAnd(expr string) string { return "bit_and(" + expr + ")" }
+
+// BitOrWhere implements Dialect.
+func (DuckDB) BitOrWhere(expr, cond string) string {
+	return "coalesce(bit_or(" + expr + ") FILTER (WHERE " + cond + "), CAST(0 AS UBIGINT))"
+}
+
+// AndNot implements Dialect.
+func (DuckDB) AndNot(a, b string) string { return "(" + a + " & ~(" + b + "))" }
+
+// Spans implements Dialect: a window pairs each entry with the next.
+func (DuckDB) Spans(w Writer, col, key string, site int64, until time.Time, mask func(from, to string) string, pred func(string) error) error {
+	w.Write("SELECT u, ", mask("f", "t"), " AS m FROM (SELECT entity_key AS u, is_null, ", col, " AS v, epoch_us(set_at) AS f,",
+		" coalesce(epoch_us(lead(set_at) OVER (PARTITION BY entity_key ORDER BY set_at)), 9223372036854775807) AS t",
+		" FROM attr_history WHERE site_id = ")
+	w.Arg(site)
+	w.Write(" AND entity = 0 AND key = ")
+	w.Arg(key)
+	w.Write(" AND set_at <= ")
+	w.Arg(until)
+	w.Write(") h WHERE NOT is_null AND ")
+	if err := pred("v"); err != nil {
+		return err
+	}
+	w.Write(" GROUP BY u")
+	return nil
+}

@@ -194,8 +194,11 @@ func TestOracleClickHouse(t *testing.T) {
 	t.Cleanup(func() {
 		t.Logf("%d datasets (%d users), %d segments checked on ClickHouse, %d non-trivial, %d empty, %d everyone",
 			*chDatasets, total.users, total.trees, total.nontrivial, total.empty, total.everyone)
-		if total.trees < 1000 {
-			return // too few to expect every feature
+		if total.trees < 4000 {
+			// Too few to expect every feature: the rarest (an NPS
+			// score below a bound) can miss 1,200 trees. TestOracle
+			// checks the generator's reach with the same trees.
+			return
 		}
 		for _, f := range requiredFeatures() {
 			if total.features[f] == 0 {

@@ -17,8 +17,8 @@ type TrendPoint struct {
 
 // Trend returns n's size over the last days UTC days (today included),
 // one point every step days, oldest first, always ending with today. Each
-// past point is n as it stood at the last microsecond of its day
-// (SizesAt); today's is the live size (Count), the number every other
+// past point is n as it stood at the last microsecond of its day, as
+// SizesAt counts it, all counted in one pass (sizesEvery); today's is the live size (Count), the number every other
 // view of the segment shows. It is counted as such, not as a moment that
 // happens to be now: a moment read from the clock is already in the past
 // when the count runs, and as of a past moment, messages stamped later
@@ -28,19 +28,20 @@ func (e *Engine) Trend(ctx context.Context, site int64, n segment.Node, days, st
 		return nil, fmt.Errorf("BUG: a trend of %d days every %d", days, step)
 	}
 	today := e.now().UTC().Truncate(24 * time.Hour)
-	var moments []time.Time
 	var points []TrendPoint
 	for d := days - 1; d > 0; d -= step {
-		day := today.AddDate(0, 0, -d)
-		moments = append(moments, day.AddDate(0, 0, 1).Add(-time.Microsecond))
-		points = append(points, TrendPoint{Day: day})
+		points = append(points, TrendPoint{Day: today.AddDate(0, 0, -d)})
 	}
-	sizes, err := e.SizesAt(ctx, site, n, moments)
-	if err != nil {
-		return nil, err
-	}
-	for i, s := range sizes {
-		points[i].Size = s
+	if len(points) > 0 {
+		const day = 24 * time.Hour
+		first := points[0].Day.Add(day - time.Microsecond)
+		sizes, err := e.sizesEvery(ctx, site, n, first, time.Duration(step)*day, len(points))
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range sizes {
+			points[i].Size = s
+		}
 	}
 	size, err := e.Count(ctx, site, n)
 	if err != nil {
