@@ -336,6 +336,10 @@ func (ClickHouse) Micros(expr string) string { return expr }
 // IntDiv implements Dialect.
 func (ClickHouse) IntDiv(a, b string) string { return "intDiv(" + a + ", " + b + ")" }
 
+// MaxMoments implements Dialect: masks are UInt64 (18.16 has no wider
+// integers).
+func (ClickHouse) MaxMoments() int { return 62 }
+
 // Mask implements Dialect. The difference of two UInt64 is an Int64 in
 // ClickHouse: cast back, so that every mask has one type (UNION ALL
 // requires it).

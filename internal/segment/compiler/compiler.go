@@ -421,6 +421,12 @@ func (b *builder) period(col string, p segment.Period) {
 		if p.Last != b.span.last {
 			b.span.unsupported = true
 		}
+		if p.Last > 0 {
+			// Rows that leave the period before the first moment
+			// count at none.
+			b.w(" AND ", col, " >= ")
+			b.arg(b.days.First.Add(-p.Last))
+		}
 		p.Last = 0
 	}
 	if p.Last > 0 {

@@ -24,10 +24,6 @@ import (
 // compiled as Historical once per moment, inside the same query, their
 // sets or'ed into one mask: slower, but the same answers.
 
-// MaxMoments bounds the moments of one Days query: they are the bits of
-// a 64-bit mask, and (1 << hi) - (1 << lo) must not overflow it.
-const MaxMoments = 62
-
 // Moments are Count evenly spaced moments in the past, First, First +
 // Step, …, each as Historical reads Now.
 type Moments struct {
@@ -42,8 +38,8 @@ func (m Moments) at(i int) time.Time { return m.First.Add(time.Duration(i) * m.S
 // last returns the last moment.
 func (m Moments) last() time.Time { return m.at(m.Count - 1) }
 
-func (m Moments) check() error {
-	if m.Count < 1 || m.Count > MaxMoments || m.Step <= 0 || m.Step%time.Microsecond != 0 {
+func (m Moments) check(d Dialect) error {
+	if m.Count < 1 || m.Count > d.MaxMoments() || m.Step <= 0 || m.Step%time.Microsecond != 0 {
 		return fmt.Errorf("BUG: %d moments every %s", m.Count, m.Step)
 	}
 	return nil
@@ -54,7 +50,7 @@ func (m Moments) check() error {
 // moment i, as Historical compiles n for Now = moment i. A user who is a
 // member at none of them may have a row with m = 0.
 func (c *Compiler) Days(n segment.Node, at Moments) (Query, error) {
-	if err := at.check(); err != nil {
+	if err := at.check(c.Dialect); err != nil {
 		return Query{}, err
 	}
 	b := &builder{c: c, visiting: map[string]bool{}, days: &at}

@@ -105,7 +105,11 @@ type Dialect interface {
 	// type of each, the site its one argument.
 	Catalog() string
 
-	// The masks of Days: 64-bit unsigned integers, a moment a bit.
+	// The masks of Days: unsigned integers, a moment a bit.
+
+	// MaxMoments is the number of moments a mask holds: at most two
+	// less than its bits, so that (1 << hi) - (1 << lo) can't overflow.
+	MaxMoments() int
 
 	// Int returns a typed BIGINT literal of a number the compiler
 	// computed (never a value of the tree).
@@ -116,7 +120,7 @@ type Dialect interface {
 	// IntDiv returns the integer quotient of two BIGINT expressions.
 	IntDiv(a, b string) string
 	// Mask returns the mask of the bits lo to hi-1 (integer expressions
-	// from 0 to MaxMoments); no bit when hi <= lo.
+	// from 0 to MaxMoments()); no bit when hi <= lo.
 	Mask(lo, hi string) string
 	// Bit returns bit i of the mask m, 0 or 1.
 	Bit(m string, i int) string

@@ -247,9 +247,12 @@ func (DuckDB) Micros(expr string) string { return "epoch_us(" + expr + ")" }
 // IntDiv implements Dialect.
 func (DuckDB) IntDiv(a, b string) string { return "((" + a + ") // (" + b + "))" }
 
+// MaxMoments implements Dialect: masks are 128-bit.
+func (DuckDB) MaxMoments() int { return 126 }
+
 // Mask implements Dialect.
 func (DuckDB) Mask(lo, hi string) string {
-	return "((CAST(1 AS UBIGINT) << CAST(greatest(" + hi + ", " + lo + ") AS INTEGER)) - (CAST(1 AS UBIGINT) << CAST(" + lo + " AS INTEGER)))"
+	return "((CAST(1 AS UHUGEINT) << CAST(greatest(" + hi + ", " + lo + ") AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(" + lo + " AS UHUGEINT)))"
 }
 
 // Bit implements Dialect.
@@ -263,7 +266,7 @@ func (DuckDB) BitAnd(expr string) string { return "bit_and(" + expr + ")" }
 
 // BitOrWhere implements Dialect.
 func (DuckDB) BitOrWhere(expr, cond string) string {
-	return "coalesce(bit_or(" + expr + ") FILTER (WHERE " + cond + "), CAST(0 AS UBIGINT))"
+	return "coalesce(bit_or(" + expr + ") FILTER (WHERE " + cond + "), CAST(0 AS UHUGEINT))"
 }
 
 // AndNot implements Dialect.

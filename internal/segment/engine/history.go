@@ -56,20 +56,20 @@ func (e *Engine) SizesAt(ctx context.Context, site int64, n segment.Node, moment
 
 // sizesEvery returns the sizes n had at count moments, first, first +
 // step, …, all in the past, as SizesAt counts them: in one pass over the
-// data for up to compiler.MaxMoments of them (compiler.Days), not one
-// count per moment.
+// data for as many of them as the dialect's masks hold (compiler.Days),
+// not one count per moment.
 func (e *Engine) sizesEvery(ctx context.Context, site int64, n segment.Node, first time.Time, step time.Duration, count int) ([]int64, error) {
 	if err := e.store.Sync(ctx); err != nil {
 		return nil, err
 	}
 	sizes := make([]int64, 0, count)
 	for len(sizes) < count {
-		at := compiler.Moments{First: first.Add(time.Duration(len(sizes)) * step), Step: step,
-			Count: min(count-len(sizes), compiler.MaxMoments)}
 		c, err := e.compiler(ctx, site, n)
 		if err != nil {
 			return nil, err
 		}
+		at := compiler.Moments{First: first.Add(time.Duration(len(sizes)) * step), Step: step,
+			Count: min(count-len(sizes), c.Dialect.MaxMoments())}
 		q, err := c.DaySizes(n, at)
 		if err != nil {
 			return nil, err
