@@ -386,3 +386,18 @@ func (ClickHouse) Spans(w Writer, col, key string, site int64, until time.Time, 
 	w.Write(" GROUP BY u")
 	return nil
 }
+
+// Steps implements Dialect: each user's changes sorted in an array (no
+// window functions), their running sum by arrayCumSum.
+func (ClickHouse) Steps(w Writer, spans func() error, count int) error {
+	w.Write("(SELECT u, tupleElement(ch[i], 1) AS pos, if(i = length(ch), toInt64(", strconv.Itoa(count), "), tupleElement(ch[i + 1], 1)) AS next,",
+		" cs[i] AS c FROM (SELECT u, arraySort(x -> tupleElement(x, 1), groupArray((pos, d))) AS ch,",
+		" arrayCumSum(arrayMap(x -> tupleElement(x, 2), ch)) AS cs FROM (SELECT u, pos, sum(d) AS d FROM",
+		" (SELECT u, tupleElement(p, 1) AS pos, tupleElement(p, 2) AS d FROM (")
+	if err := spans(); err != nil {
+		return err
+	}
+	w.Write(") AS sp ARRAY JOIN [(toInt64(a), toInt64(1)), (toInt64(z), toInt64(-1))] AS p) GROUP BY u, pos) GROUP BY u)",
+		" ARRAY JOIN arrayEnumerate(ch) AS i)")
+	return nil
+}

@@ -35,6 +35,13 @@ type Moments struct {
 // at returns moment i.
 func (m Moments) at(i int) time.Time { return m.First.Add(time.Duration(i) * m.Step) }
 
+// dayEnds reports whether every moment is the last microsecond of a UTC
+// day.
+func (m Moments) dayEnds() bool {
+	const day = 24 * time.Hour
+	return m.First.Add(time.Microsecond).UTC().Truncate(day).Equal(m.First.Add(time.Microsecond)) && m.Step%day == 0
+}
+
 // last returns the last moment.
 func (m Moments) last() time.Time { return m.at(m.Count - 1) }
 
@@ -85,6 +92,7 @@ func (c *Compiler) DaySizes(n segment.Node, at Moments) (Query, error) {
 // depends on the moment otherwise (a "within" compared with now).
 type span struct {
 	last        time.Duration // the condition's "last N", 0 for none
+	perDay      bool          // counting distinct days
 	unsupported bool
 }
 
@@ -144,6 +152,43 @@ func (b *builder) daysLeaf(n segment.Node) (bool, error) {
 	case *segment.Sessions:
 		b.span.last = n.Period.Last
 		return true, b.sessions(n)
+	case *segment.ActiveDays:
+		b.span.last, b.span.perDay = n.Period.Last, true
+		return true, b.activeDays(n)
+	case *segment.SessionDuration:
+		if n.Agg == segment.AggAvg {
+			return false, nil
+		}
+		// A session of the period that lasted so long.
+		b.span.last = n.Period.Last
+		return true, b.daysCounted("count(*)", segment.Count{}, Sessions, func() error {
+			b.siteSessions(n.Period)
+			b.w(" AND ", b.c.Dialect.Seconds("started_at", "ended_at"), " ", string(n.Op), " ")
+			b.arg(n.Value.Seconds())
+			return nil
+		})
+	case *segment.SessionField:
+		col, ok := sessionColumn(n.Field)
+		if !ok {
+			return false, fmt.Errorf("unknown session field %q", n.Field)
+		}
+		// A session of the period with the value; for a negative
+		// operator, none.
+		op, negate := positive(n.Op)
+		b.span.last = n.Period.Last
+		count := segment.Count{}
+		if negate {
+			count = segment.Count{Op: segment.OpEq, N: 0}
+		}
+		return true, b.daysCounted("count(*)", count, Sessions, func() error {
+			b.siteSessions(n.Period)
+			b.w(" AND ")
+			if op == segment.OpSet {
+				b.w(col, " <> ''")
+				return nil
+			}
+			return b.predicate(col, op, n.Values)
+		})
 	}
 	return false, nil
 }
@@ -266,41 +311,96 @@ func (b *builder) momentsBefore(us string) string {
 	return "greatest(" + b.int(0) + ", least(" + b.int(int64(m.Count)) + ", " + q + "))"
 }
 
-// daysCounted writes, for counted, the users' masks when c is "at
-// least once" (the moments at which one of the rows counts) or "never"
-// (the universe less those); other counts need every row at every moment,
-// and are left to daysByMoment.
+// daysCounted writes, for counted, the users' masks. "At least once"
+// is the moments at which one of the rows counts, "never" the universe
+// less those. Other counts follow each user's count from moment to
+// moment: a row adds one at the first moment it counts and takes it
+// back at the first it no longer does (Dialect.Steps). Distinct days
+// (active_days) are counted so too, a day's rows as one, when the
+// moments are ends of UTC days: a day is then wholly before or after
+// each of them.
 func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func() error) error {
 	c = normCount(c)
-	exists := (c.Op == segment.OpGe && c.N == 1) || (c.Op == segment.OpGt && c.N == 0)
-	never := (c.Op == segment.OpEq && c.N == 0) || (c.Op == segment.OpLt && c.N == 1) || (c.Op == segment.OpLe && c.N == 0)
-	if agg != "count(*)" || (!exists && !never) {
+	perDay := b.span.perDay
+	if (agg != "count(*)" && !perDay) || (perDay && !b.days.dayEnds()) {
 		b.span.unsupported = true
 		return nil
 	}
-	rows := func() error {
-		d := b.c.Dialect
-		until := b.int(int64(b.days.Count))
+	d := b.c.Dialect
+	col := "ts"
+	if t == Sessions {
+		col = "started_at"
+	}
+	// until is the first moment at which a row of time x counts no more.
+	until := func(x string) string {
 		if last := b.span.last; last > 0 {
 			// Counted while the moment is at most last after it.
-			until = b.momentsBefore("t + " + b.int(last.Microseconds()+1))
+			return b.momentsBefore(x + " + " + b.int(last.Microseconds()+1))
 		}
-		col := "ts"
-		if t == Sessions {
-			col = "started_at"
+		return b.int(int64(b.days.Count))
+	}
+	exists := (c.Op == segment.OpGe && c.N == 1) || (c.Op == segment.OpGt && c.N == 0)
+	never := (c.Op == segment.OpEq && c.N == 0) || (c.Op == segment.OpLt && c.N == 1) || (c.Op == segment.OpLe && c.N == 0)
+	if exists || never {
+		// One row is enough, whether of a distinct day or not.
+		rows := func() error {
+			b.w("SELECT u, ", d.BitOr(d.Mask(b.momentsBefore("t"), until("t"))), " AS m FROM (SELECT ", t.Key(), " AS u, ",
+				d.Micros(col), " AS t ")
+			if err := b.from(t, where); err != nil {
+				return err
+			}
+			b.w(") AS r GROUP BY u")
+			return nil
 		}
-		b.w("SELECT u, ", d.BitOr(d.Mask(b.momentsBefore("t"), until)), " AS m FROM (SELECT ", t.Key(), " AS u, ",
+		if never {
+			return b.daysMinus(b.daysUniverse, rows)
+		}
+		return rows()
+	}
+	// spans writes the rows as (u, a, z): each counts at the moments a
+	// to z-1.
+	spans := func() error {
+		if perDay {
+			b.w("SELECT u, ", b.momentsBefore("min(t)"), " AS a, ", until("max(t)"), " AS z FROM (SELECT ", t.Key(), " AS u, ",
+				d.Micros(col), " AS t, ", d.Day(col), " AS day ")
+			if err := b.from(t, where); err != nil {
+				return err
+			}
+			b.w(") AS r GROUP BY u, day")
+			return nil
+		}
+		b.w("SELECT u, ", b.momentsBefore("t"), " AS a, ", until("t"), " AS z FROM (SELECT ", t.Key(), " AS u, ",
 			d.Micros(col), " AS t ")
 		if err := b.from(t, where); err != nil {
 			return err
 		}
-		b.w(") AS r GROUP BY u")
+		b.w(") AS r")
 		return nil
 	}
-	if never {
-		return b.daysMinus(b.daysUniverse, rows)
+	// steps writes the moments at which the count satisfies c, or with
+	// fails those at which it does not, for the users with rows.
+	steps := func(fails bool) func() error {
+		return func() error {
+			b.w("SELECT u, ", d.BitOr(d.Mask("pos", "next")), " AS m FROM ")
+			if err := d.Steps(b, spans, b.days.Count); err != nil {
+				return err
+			}
+			b.w(" AS st WHERE ")
+			if fails {
+				b.w("NOT ")
+			}
+			b.w("(c ", string(c.Op), " ")
+			b.arg(c.N)
+			b.w(") GROUP BY u")
+			return nil
+		}
 	}
-	return rows()
+	if admitsZero(c) {
+		// Users without rows count 0 at every moment, as do those whose
+		// rows all count at none.
+		return b.daysMinus(b.daysUniverse, steps(true))
+	}
+	return steps(false)()
 }
 
 // daysAttribute writes the masks of a current user attribute compared

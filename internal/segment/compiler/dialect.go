@@ -133,6 +133,12 @@ type Dialect interface {
 	BitOrWhere(expr, cond string) string
 	// AndNot returns the mask a with the bits of b cleared.
 	AndNot(a, b string) string
+	// Steps writes, in parentheses, a SELECT of (u, pos, next, c) from
+	// spans, a SELECT of (u, a, z) of rows that each count at the moments
+	// a to z-1: for each user, from each moment pos at which its count
+	// changes (the first being its first row's) to the next such moment
+	// (or count), the count c of its rows at those moments.
+	Steps(w Writer, spans func() error, count int) error
 	// Spans writes a SELECT of (u, m) for the site's users with a
 	// history of the user attribute key: m is mask applied to each span
 	// of a value that pred holds for, from the microsecond it was set

@@ -289,3 +289,16 @@ func (DuckDB) Spans(w Writer, col, key string, site int64, until time.Time, mask
 	w.Write(" GROUP BY u")
 	return nil
 }
+
+// Steps implements Dialect: a running sum over each user's changes.
+func (d DuckDB) Steps(w Writer, spans func() error, count int) error {
+	n := d.Int(int64(count))
+	w.Write("(SELECT u, pos, lead(pos, 1, ", n, ") OVER (PARTITION BY u ORDER BY pos) AS next,",
+		" sum(d) OVER (PARTITION BY u ORDER BY pos) AS c FROM (SELECT u, pos, sum(d) AS d FROM",
+		" (SELECT u, unnest([a, z]) AS pos, unnest([1, -1]) AS d FROM (")
+	if err := spans(); err != nil {
+		return err
+	}
+	w.Write(") AS sp) AS ch GROUP BY u, pos) AS ch)")
+	return nil
+}

@@ -1,0 +1,27 @@
+SELECT count(*) FILTER (WHERE ((d.m >> 0) & 1) = 1), count(*) FILTER (WHERE ((d.m >> 1) & 1) = 1), count(*) FILTER (WHERE ((d.m >> 2) & 1) = 1) FROM (SELECT u, bit_and(m) AS m FROM (SELECT u, m FROM (SELECT u, bit_or(m) AS m FROM (SELECT u, ((CAST(1 AS UHUGEINT) << CAST(greatest(1, 0) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(0 AS UHUGEINT))) AS m FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?) AS s0 UNION ALL SELECT u, ((CAST(1 AS UHUGEINT) << CAST(greatest(2, 1) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(1 AS UHUGEINT))) AS m FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?) AS s1 UNION ALL SELECT u, ((CAST(1 AS UHUGEINT) << CAST(greatest(3, 2) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(2 AS UHUGEINT))) AS m FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?) AS s2) AS s GROUP BY u) AS c0 UNION ALL SELECT u, m FROM (SELECT u, bit_or(((CAST(1 AS UHUGEINT) << CAST(greatest(next, pos) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(pos AS UHUGEINT)))) AS m FROM (SELECT u, pos, lead(pos, 1, CAST(3 AS BIGINT)) OVER (PARTITION BY u ORDER BY pos) AS next, sum(d) OVER (PARTITION BY u ORDER BY pos) AS c FROM (SELECT u, pos, sum(d) AS d FROM (SELECT u, unnest([a, z]) AS pos, unnest([1, -1]) AS d FROM (SELECT u, greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(t, CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT))))) AS a, greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(t + CAST(2592000000001 AS BIGINT), CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT))))) AS z FROM (SELECT user_key AS u, epoch_us(ts) AS t FROM events WHERE site_id = ? AND kind IN (2) AND ts <= ? AND name = ? AND ts >= ?) AS r) AS sp) AS ch GROUP BY u, pos) AS ch) AS st WHERE (c >= ?) GROUP BY u) AS c1 UNION ALL SELECT u, m FROM (SELECT u, (coalesce(bit_or(m) FILTER (WHERE s = 0), CAST(0 AS UHUGEINT)) & ~(coalesce(bit_or(m) FILTER (WHERE s = 1), CAST(0 AS UHUGEINT)))) AS m FROM (SELECT u, m, 0 AS s FROM (SELECT u, ((CAST(1 AS UHUGEINT) << CAST(greatest(CAST(3 AS BIGINT), greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(min(t), CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT)))))) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(min(t), CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT))))) AS UHUGEINT))) AS m FROM (SELECT entity_key AS u, epoch_us(created_at) AS t FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION ALL SELECT user_key AS u, epoch_us(ts) AS t FROM events WHERE site_id = ? AND ts <= ?) AS f GROUP BY u) AS a UNION ALL SELECT u, m, 1 AS s FROM (SELECT u, bit_or(((CAST(1 AS UHUGEINT) << CAST(greatest(next, pos) AS UHUGEINT)) - (CAST(1 AS UHUGEINT) << CAST(pos AS UHUGEINT)))) AS m FROM (SELECT u, pos, lead(pos, 1, CAST(3 AS BIGINT)) OVER (PARTITION BY u ORDER BY pos) AS next, sum(d) OVER (PARTITION BY u ORDER BY pos) AS c FROM (SELECT u, pos, sum(d) AS d FROM (SELECT u, unnest([a, z]) AS pos, unnest([1, -1]) AS d FROM (SELECT u, greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(t, CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT))))) AS a, greatest(CAST(0 AS BIGINT), least(CAST(3 AS BIGINT), ((least(t + CAST(2592000000001 AS BIGINT), CAST(1795953600000000 AS BIGINT)) - CAST(1795608000000001 AS BIGINT)) // (CAST(86400000000 AS BIGINT))))) AS z FROM (SELECT user_key AS u, epoch_us(started_at) AS t FROM all_sessions WHERE site_id = ? AND started_at >= ? AND started_at <= ?) AS r) AS sp) AS ch GROUP BY u, pos) AS ch) AS st WHERE NOT (c < ?) GROUP BY u) AS c) AS x GROUP BY u) AS c2) AS g GROUP BY u HAVING count(*) = 3) AS d
+-- args:
+-- $1 = 7
+-- $2 = "2026-11-26T12:00:00Z"
+-- $3 = "2026-11-19T12:00:00Z"
+-- $4 = 4
+-- $5 = 7
+-- $6 = "2026-11-27T12:00:00Z"
+-- $7 = "2026-11-20T12:00:00Z"
+-- $8 = 4
+-- $9 = 7
+-- $10 = "2026-11-28T12:00:00Z"
+-- $11 = "2026-11-21T12:00:00Z"
+-- $12 = 4
+-- $13 = 7
+-- $14 = "2026-11-28T12:00:00Z"
+-- $15 = "Export"
+-- $16 = "2026-10-27T12:00:00Z"
+-- $17 = 2
+-- $18 = 7
+-- $19 = "2026-11-28T12:00:00Z"
+-- $20 = 7
+-- $21 = "2026-11-28T12:00:00Z"
+-- $22 = 7
+-- $23 = "2026-10-27T12:00:00Z"
+-- $24 = "2026-11-28T12:00:00Z"
+-- $25 = 3
