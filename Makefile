@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -103,3 +103,10 @@ bench-ingest:
 # CHAOS_ARGS tunes it, e.g. CHAOS_ARGS="-only disk-full -seed 42".
 chaos:
 	bash scripts/chaos.sh
+
+# bench-vs-clickhouse times the segment benchmark's cases in Sightline and
+# in ClickHouse (Debian's, installed when missing, started on loopback in
+# a temporary folder) on the same generated data, pair by pair, and prints
+# the ratios; the counts must agree. Not part of make test.
+bench-vs-clickhouse:
+	bash scripts/bench-vs-clickhouse.sh

@@ -2,6 +2,7 @@ package testsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -185,4 +186,20 @@ func withPath(dsn, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// StartClickHouse starts a ClickHouse server of its own, as the tests get
+// one, for the benchmark tools (make bench-vs-clickhouse): it returns the
+// DSN of its default database and a function that stops it and removes
+// its folder. A missing server is reported naming the script that
+// installs it.
+func StartClickHouse() (dsn string, stop func() error, err error) {
+	srv, err := startClickHouse()
+	if errors.Is(err, errMissing) {
+		return "", nil, fmt.Errorf("ClickHouse %w: scripts/ensure-clickhouse.sh installs it", err)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return srv.dsn, srv.stop, nil
 }

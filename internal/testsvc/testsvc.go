@@ -19,7 +19,8 @@
 // server to use instead (a DSN whose user may create databases), such as a
 // current ClickHouse release next to Debian's 18.16.
 //
-// Only _test files import this package.
+// Only _test files import this package, and the benchmark tool that
+// compares with ClickHouse (StartClickHouse).
 package testsvc
 
 import (
