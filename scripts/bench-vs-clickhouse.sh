@@ -30,7 +30,7 @@ out=.bench/vs-clickhouse-$stamp.txt
 {
 	echo "== Sightline vs ClickHouse, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
 	echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "build: $(go version | cut -d' ' -f3), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ClickHouse $(/usr/bin/clickhouse-server --version 2>/dev/null | head -1 || clickhouse --version 2>/dev/null | head -1)"
+	echo "build: $(go version | cut -d' ' -f3), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ClickHouse $(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || clickhouse --version 2>/dev/null | head -1)"
 	bin/sightline-vsclickhouse --data "$dir" --site bench --now "$(cat "$dir/.complete")" --runs "${RUNS:-9}" \
 		--db-memory "${DB_MEMORY:-256MB}" ${CLICKHOUSE:+--clickhouse "$CLICKHOUSE"}
 } 2>&1 | tee "$out"
