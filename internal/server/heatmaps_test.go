@@ -21,7 +21,7 @@ const shopURL = "https://shop.example.com"
 // heatmapMsg is one message of the heatmap fixture.
 func heatmapMsg(user, typ, name, path string, at time.Time, props map[string]any) string {
 	m := map[string]any{"type": typ, "userId": user, "timestamp": at.Format(time.RFC3339Nano),
-		"context": map[string]any{"page": map[string]any{"url": shopURL + path, "path": path}},
+		"context":    map[string]any{"page": map[string]any{"url": shopURL + path, "path": path}},
 		"properties": props}
 	if typ == "track" {
 		m["event"] = name
