@@ -279,7 +279,7 @@ func (s *Service) spots(ctx context.Context, q Query, kind Kind, els []Element) 
 		return err
 	}
 	w.Write(" GROUP BY sel, cx, cy")
-	return s.query(ctx, w, "read where in the elements", func(r *sql.Rows) error {
+	err := s.query(ctx, w, "read where in the elements", func(r *sql.Rows) error {
 		var sel sql.NullString
 		var cx, cy float64
 		var n int64
@@ -291,6 +291,13 @@ func (s *Service) spots(ctx context.Context, q Query, kind Kind, els []Element) 
 		}
 		return nil
 	})
+	for _, e := range els {
+		sort.Slice(e.Spots, func(i, j int) bool {
+			a, b := e.Spots[i], e.Spots[j]
+			return a[1] < b[1] || (a[1] == b[1] && a[0] < b[0])
+		})
+	}
+	return err
 }
 
 // grid reads the density grid of a kind's events.

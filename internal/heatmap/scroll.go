@@ -42,21 +42,23 @@ func (s *Service) Scroll(ctx context.Context, q Query) (*Scroll, error) {
 	w.Write("SELECT least(floor(d / ", fmt.Sprint(ScrollStep), "), ", fmt.Sprint(steps-1), ") AS b, count(*), ",
 		"sum(d), sum(CASE WHEN ph > 0 AND vh > 0 THEN least(100, vh * 100 / ph) END), ",
 		"count(CASE WHEN ph > 0 AND vh > 0 THEN 1 END), sum(vh), count(vh) FROM (",
-		"SELECT max(d) AS d, max(vh) AS vh, max(ph) AS ph FROM (SELECT user_key, ts, ")
+		"SELECT max(depth0) AS d, max(vh0) AS vh, max(ph0) AS ph FROM (SELECT user_key, ts, ")
 	w.prop("pageview_id")
 	w.Write(" AS pv, ")
 	w.num("depth")
-	w.Write(" AS d, ")
+	w.Write(" AS depth0, ")
 	w.num("viewport_height")
-	w.Write(" AS vh, ")
+	w.Write(" AS vh0, ")
 	w.num("page_height")
-	w.Write(" AS ph ")
+	w.Write(" AS ph0 ")
 	if err := w.events(q, store.KindTrack, "$scroll"); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")
 	w.members(q)
-	w.Write(" AND d IS NOT NULL GROUP BY user_key, pv, CASE WHEN pv IS NULL THEN ts END) AS v GROUP BY b")
+	// (ClickHouse resolves a name in WHERE to the SELECT's alias first:
+	// the inner columns are named apart from the aggregates.)
+	w.Write(" AND depth0 IS NOT NULL GROUP BY user_key, pv, CASE WHEN pv IS NULL THEN ts END) AS v GROUP BY b")
 	counts := make([]int64, steps)
 	var depth, fold, foldPx float64
 	var folds, foldsPx int64
