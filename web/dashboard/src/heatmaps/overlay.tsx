@@ -117,7 +117,7 @@ export function Overlay(props: Props) {
   const pageHeight = grid ? Math.max(800, ...grid.cells.map((c) => (c[1] + 1) * grid.row_px)) : height;
 
   return (
-    <div class="heat-frame" ref={wrap} data-label={props.label}>
+    <div class="heat-frame" ref={wrap} data-label={props.label} style={{ height: Math.ceil(pageHeight * scale) + 'px' }}>
       <div class="heat-stage" style={{ width: props.width + 'px', height: pageHeight + 'px', transform: `scale(${scale})` }}>
         {props.snapshotURL ? (
           <iframe
