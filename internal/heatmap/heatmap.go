@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -100,39 +102,38 @@ type Map struct {
 	Took         int64 `json:"took_ms"`
 }
 
-// Clicks answers a click, rage or dead heatmap.
+// Clicks answers a click, rage or dead heatmap. Its five queries (page
+// views, elements, users, spots, grid) run at once.
 func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
-	views, err := s.pageViews(ctx, q)
-	if err != nil {
+	var all []Element
+	var spots map[string][][3]int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { m.PageViews, err = s.pageViews(gctx, q); return err })
+	g.Go(func() (err error) { all, m.Total, err = s.elements(gctx, q, kind); return err })
+	g.Go(func() (err error) { m.Users, err = s.users(gctx, q, kind); return err })
+	g.Go(func() (err error) { spots, err = s.spots(gctx, q, kind); return err })
+	g.Go(func() (err error) { m.Grid, err = s.grid(gctx, q, kind); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	m.PageViews = views
-	all, total, users, err := s.elements(ctx, q, kind)
-	if err != nil {
-		return nil, err
-	}
-	m.Total, m.Users = total, users
 	if len(all) > MaxElements {
 		m.MoreElements = len(all) - MaxElements
 		all = all[:MaxElements]
 	}
 	for i := range all {
-		if views > 0 {
-			all[i].ViewShare = round4(float64(all[i].PageViews) / float64(views))
+		if m.PageViews > 0 {
+			all[i].ViewShare = round4(float64(all[i].PageViews) / float64(m.PageViews))
+		}
+		if sp := spots[all[i].Selector]; sp != nil {
+			all[i].Spots = sp
 		}
 	}
-	if err := s.spots(ctx, q, kind, all); err != nil {
-		return nil, err
-	}
 	m.Elements = all
-	if m.Grid, err = s.grid(ctx, q, kind); err != nil {
-		return nil, err
-	}
 	m.Took = time.Since(start).Milliseconds()
 	return m, nil
 }
@@ -200,8 +201,8 @@ func (s *Service) signals(w *sqlWriter, q Query, names ...string) error {
 }
 
 // elements reads every clicked element of q, most counted of kind first,
-// with the kind's total and its distinct users.
-func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, int64, int64, error) {
+// with the kind's total.
+func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, int64, error) {
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
 	ev := kind.event()
@@ -211,7 +212,7 @@ func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, 
 		open, "name = '"+ev+"'", end, " AS c, ",
 		"avg(CASE WHEN name = '"+ev+"' THEN ox END), avg(CASE WHEN name = '"+ev+"' THEN oy END) FROM ")
 	if err := s.signals(w, q, "$click", "$rage_click", "$dead_click"); err != nil {
-		return nil, 0, 0, err
+		return nil, 0, err
 	}
 	w.Write(" GROUP BY sel")
 	var out []Element
@@ -238,7 +239,7 @@ func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, 
 		return nil
 	})
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -250,33 +251,33 @@ func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, 
 	for _, e := range out {
 		total += e.Count
 	}
-	// The users of the kind, once each across elements.
-	w = &sqlWriter{d: s.d}
-	w.Write("SELECT count(DISTINCT user_key) FROM ")
-	if err := s.signals(w, q, ev); err != nil {
-		return nil, 0, 0, err
-	}
-	var users int64
-	err = s.query(ctx, w, "count the users", func(r *sql.Rows) error { return r.Scan(&users) })
-	return out, total, users, err
+	return out, total, nil
 }
 
-// spots fills the elements' spot grids.
-func (s *Service) spots(ctx context.Context, q Query, kind Kind, els []Element) error {
-	if len(els) == 0 {
-		return nil
+// users counts the distinct users of a kind's events, once each across
+// elements.
+func (s *Service) users(ctx context.Context, q Query, kind Kind) (int64, error) {
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT count(DISTINCT user_key) FROM ")
+	if err := s.signals(w, q, kind.event()); err != nil {
+		return 0, err
 	}
-	index := make(map[string]int, len(els))
-	for i, e := range els {
-		index[e.Selector] = i
-	}
+	var users int64
+	err := s.query(ctx, w, "count the users", func(r *sql.Rows) error { return r.Scan(&users) })
+	return users, err
+}
+
+// spots reads where inside each element the kind's events landed, by
+// selector, in a SpotCells × SpotCells grid.
+func (s *Service) spots(ctx context.Context, q Query, kind Kind) (map[string][][3]int64, error) {
+	out := map[string][][3]int64{}
 	w := &sqlWriter{d: s.d}
 	cells := fmt.Sprint(SpotCells)
 	last := fmt.Sprint(SpotCells - 1)
 	w.Write("SELECT sel, least(floor(coalesce(ox, 0.5) * ", cells, "), ", last, ") AS cx, least(floor(coalesce(oy, 0.5) * ", cells, "), ", last,
 		") AS cy, count(*) FROM ")
 	if err := s.signals(w, q, kind.event()); err != nil {
-		return err
+		return nil, err
 	}
 	w.Write(" GROUP BY sel, cx, cy")
 	err := s.query(ctx, w, "read where in the elements", func(r *sql.Rows) error {
@@ -286,18 +287,18 @@ func (s *Service) spots(ctx context.Context, q Query, kind Kind, els []Element) 
 		if err := r.Scan(&sel, &cx, &cy, &n); err != nil {
 			return err
 		}
-		if i, ok := index[sel.String]; ok && sel.Valid {
-			els[i].Spots = append(els[i].Spots, [3]int64{int64(cx), int64(cy), n})
+		if sel.Valid {
+			out[sel.String] = append(out[sel.String], [3]int64{int64(cx), int64(cy), n})
 		}
 		return nil
 	})
-	for _, e := range els {
-		sort.Slice(e.Spots, func(i, j int) bool {
-			a, b := e.Spots[i], e.Spots[j]
+	for _, sp := range out {
+		sort.Slice(sp, func(i, j int) bool {
+			a, b := sp[i], sp[j]
 			return a[1] < b[1] || (a[1] == b[1] && a[0] < b[0])
 		})
 	}
-	return err
+	return out, err
 }
 
 // grid reads the density grid of a kind's events.
