@@ -238,3 +238,61 @@ func pageViews(events []event) []event {
 	}
 	return out
 }
+
+// TestTrackerOneSessionPerDevice: a second device that identifies as an
+// existing user keeps its own session, as the browser's own session ID
+// says; before, its identify and later events joined the first device's.
+func TestTrackerOneSessionPerDevice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	ps := newPageServer(t)
+	api, writeKey := browserSite(t, s, ps.URL)
+	a, b := newBrowser(t), newBrowser(t)
+	ps.serve(snippetPage(s.base, writeKey, "{}", "", ""))
+	run(t, a, "the first device", chromedp.Navigate(ps.URL+"/laptop"), loaded(),
+		js(`sightline('identify', 'multi', {plan: 'pro'}); sightline('event', 'on_a')`))
+	eventually(t, "the first device's events", func() bool {
+		code, _ := api.get(t, store.ScopeRead, "/users/multi")
+		return code == 200 && len(find(api.events(t, "multi"), "track", "on_a", nil)) == 1
+	})
+	run(t, b, "the second device, anonymous, then signed in", chromedp.Navigate(ps.URL+"/phone"), loaded(),
+		js(`sightline('event', 'b_before')`), chromedp.Sleep(1200*time.Millisecond),
+		js(`sightline('identify', 'multi'); sightline('event', 'b_after')`))
+	run(t, a, "the first device goes on", js(`sightline('event', 'a_after')`))
+	var events []event
+	eventually(t, "every event", func() bool {
+		events = api.events(t, "multi")
+		return len(find(events, "track", "b_after", nil)) == 1 && len(find(events, "track", "a_after", nil)) == 1
+	})
+	sessionOf := map[string]int64{}
+	for _, e := range events {
+		name := e.Type + " " + e.Name
+		if e.Type == "page" {
+			name = "page " + e.Path
+		}
+		if e.Type == "identify" {
+			name = fmt.Sprintf("identify %s", e.Path)
+		}
+		sessionOf[name] = e.SessionID
+		t.Logf("%s in session %d", name, e.SessionID)
+	}
+	laptop, phone := sessionOf["page /laptop"], sessionOf["page /phone"]
+	if laptop == 0 || phone == 0 || laptop == phone {
+		t.Fatalf("the devices' page views are in sessions %d and %d", laptop, phone)
+	}
+	for name, want := range map[string]int64{"track on_a": laptop, "track a_after": laptop, "track b_before": phone,
+		"track b_after": phone, "identify /phone": phone, "identify /laptop": laptop} {
+		if got := sessionOf[name]; got != want {
+			t.Errorf("%s is in session %d, want %d", name, got, want)
+		}
+	}
+	var sessions struct {
+		Sessions []map[string]any `json:"sessions"`
+	}
+	api.getJSON(t, "/users/multi/sessions", &sessions)
+	if len(sessions.Sessions) != 2 {
+		t.Errorf("%d sessions, want one per device: %v", len(sessions.Sessions), sessions.Sessions)
+	}
+}
