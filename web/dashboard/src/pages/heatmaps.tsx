@@ -51,7 +51,8 @@ export function HeatmapsPage() {
   ]);
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
   const page = c.page || (pages.data && pages.data.pages.length > 0 ? pages.data.pages[0].path : '');
-  const base = { page, match: c.match || 'path', device, from: c.from, to: c.to };
+  // "any": every width, with the events sent without a viewport (server-side calls).
+  const base = { page, match: c.match || 'path', device: device === 'any' ? undefined : device, from: c.from, to: c.to };
   const key = JSON.stringify([base, kind, c.segment, c.text, c.compare, c.b, c.b_text]);
   const comparing = !!c.compare && (!!c.segment || !!c.text);
 
@@ -202,6 +203,7 @@ function Controls(props: { c: Choices; page: string; pages: PageSeen[]; segments
           <option value="desktop">Desktop</option>
           <option value="tablet">Tablet</option>
           <option value="mobile">Mobile</option>
+          <option value="any">Any device</option>
         </select>
       </div>
       <div class="field-inline">
