@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-heatmaps bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -85,6 +85,13 @@ bench: bench-ingest bench-segments bench-overview
 # (generated once into .bench/; USERS=100000 for a quicker run).
 bench-segments:
 	bash scripts/bench-segments.sh
+
+# bench-heatmaps times the heatmap answers of a page group with CLICKS
+# clicks (1,000,000) of USERS users (1,000,000) over 30 days (generated
+# once into .bench/heatmaps; CLICKS=100000 USERS=100000 for a quicker run).
+bench-heatmaps:
+	mkdir -p .bench/heatmaps
+	SIGHTLINE_BENCH_HEATMAPS=1 BENCH_DIR=$(CURDIR)/.bench/heatmaps go test -count=1 -timeout 60m -run TestHeatmapScale -v ./internal/heatmap
 
 # bench-overview times the site overview (API and page) on a demo of 1M
 # people (made once into .bench/; USERS=20000 for make run's demo).

@@ -54,6 +54,7 @@ type API struct {
 	segments   *engine.Engine
 	sessions   Sessions
 	recordings Recordings  // nil: no recording endpoints
+	heatmaps   Heatmaps    // nil: no heatmap endpoints
 	survey     *surveyDeps // nil until UseSurveys
 	overview   *overviewKeeps
 	log        *slog.Logger
@@ -92,6 +93,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	a.registerSurveys(mux, p)
 	a.registerOverview(mux, p)
+	if a.heatmaps != nil {
+		a.registerHeatmaps(mux, p)
+	}
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -80,6 +80,10 @@ const Days = 90
 // are kept.
 const recentDays = 14
 
+// heatDays is how far back the heatmap story goes: a heatmap's default
+// period.
+const heatDays = 30
+
 // FillSaaS fills an empty site with Ledgerly: cfg.Users people and 90 days
 // of activity, a live NPS survey and an ended onboarding survey with their
 // answers, the feedback tab on with ratings, recordings of recent
@@ -139,11 +143,13 @@ func fill(ctx context.Context, svc Services, site int64, cfg Config, run generat
 	}
 	start := cfg.Now.Add(-Days * 24 * time.Hour)
 	obs := newObserver(b, site, cfg.Now.Add(-recentDays*24*time.Hour))
+	obs.heatFrom = cfg.Now.Add(-heatDays * 24 * time.Hour).UnixMilli()
 	f := &filler{svc: svc, site: site, obs: obs, bulk: b, start: start,
 		r: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x64656d6f))} // "demo"
 	sum.Stats, err = run(ctx, obs, site, gen.Config{Users: cfg.Users, Days: Days, EventsPerUser: 50, Seed: cfg.Seed,
 		Now: cfg.Now}, cfg.Progress)
 	if err == nil {
+		f.fillHeatmaps()
 		err = answer(ctx, f, &sum)
 	}
 	if cerr := b.Close(); err == nil {

@@ -22,6 +22,9 @@ type observer struct {
 	sessions    []sessionFact
 	recent      map[int64][]event // events of recent sessions, by session
 	lastSession int64             // the session whose events arrive now
+	heatFrom    int64             // ms: page views of the heatmap story from here (heatmaps.go)
+	heatViews   []heatView
+	heatSignals int
 }
 
 var _ gen.Sink = (*observer)(nil)
@@ -40,6 +43,8 @@ type visitor struct {
 	rageClicks     int32
 	errors         int32
 	activeDays     map[int32]bool // days since the epoch with a session
+	ltv            float64        // the shop's lifetime_value
+	vip            bool
 }
 
 // sessionFact is what the demo keeps of every generated session.
@@ -89,6 +94,10 @@ func (o *observer) SetAttr(site int64, entity store.Entity, key int64, name stri
 		p.plan = v.Str
 	case "onboarding_completed":
 		p.onboarded = v.Bool
+	case "lifetime_value":
+		p.ltv = v.Num
+	case "vip":
+		p.vip = v.Bool
 	}
 }
 
@@ -112,6 +121,9 @@ func (o *observer) Session(site, user int64, s *store.Session) int64 {
 // Event records the page of each event and keeps the events of recent
 // sessions and the first signal of every session.
 func (o *observer) Event(user, session int64, m *store.Message) {
+	if session == o.lastSession && len(o.sessions) > 0 {
+		o.heat(user, session, m, o.sessions[len(o.sessions)-1].device)
+	}
 	o.Bulk.Event(user, session, m)
 	if session != o.lastSession || len(o.sessions) == 0 {
 		return // not a generated session's event

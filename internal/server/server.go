@@ -30,6 +30,7 @@ import (
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/feedback"
+	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
 	"github.com/sightline/sightline/internal/recording"
@@ -126,7 +127,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{}))
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

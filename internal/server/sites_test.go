@@ -103,16 +103,16 @@ func TestTrackerConfig(t *testing.T) {
 	// The site's settings and those of recording, feedback and surveys.
 	resp, body := get(key, allowed)
 	const want = `{"feedback":{"enabled":false,"position":"right","background":"#ffffff","text":"#111827",` +
-		`"accent":"#4f46e5","prompt":"How would you rate this page?"},` +
+		`"accent":"#4f46e5","prompt":"How would you rate this page?"},"keep_params":[],` +
 		`"recording":{"enabled":true,"sample_rate":1},"respect_dnt":false,"surveys":false}`
 	if resp.StatusCode != 200 || body != want || resp.Header.Get("Access-Control-Allow-Origin") != allowed ||
 		resp.Header.Get("Cache-Control") != "private, max-age=60" || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
 		t.Fatalf("config: %s %s %v", resp.Status, body, resp.Header)
 	}
-	if code, body := s.call(t, store.ScopeAdmin, http.MethodPatch, "", `{"respect_dnt":true}`); code != 200 {
+	if code, body := s.call(t, store.ScopeAdmin, http.MethodPatch, "", `{"respect_dnt":true,"keep_params":["order","q"]}`); code != 200 {
 		t.Fatalf("PATCH: %d %v", code, body)
 	}
-	if resp, body = get(key, allowed); !strings.Contains(body, `"respect_dnt":true`) {
+	if resp, body = get(key, allowed); !strings.Contains(body, `"respect_dnt":true`) || !strings.Contains(body, `"keep_params":["order","q"]`) {
 		t.Fatalf("config after the change: %s %s", resp.Status, body)
 	}
 	for _, tt := range []struct {

@@ -20,8 +20,12 @@ type Site struct {
 	RespectDNT bool `json:"respect_dnt"`
 	// KeyAttributes are the user attributes shown beside a user wherever
 	// one is listed; empty: a default pick.
-	KeyAttributes []string  `json:"key_attributes"`
-	CreatedAt     time.Time `json:"created_at"`
+	KeyAttributes []string `json:"key_attributes"`
+	// KeepParams are the query parameters the browser tracker sends as
+	// they are; every other one is scrubbed (secret-looking names lose
+	// their value, long digit runs are masked).
+	KeepParams []string  `json:"keep_params"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // SiteUpdate changes a site's settings; a nil field stays as it is. An
@@ -34,6 +38,9 @@ type SiteUpdate struct {
 	// KeyAttributes replaces the chosen key attributes; an empty list
 	// goes back to the default pick.
 	KeyAttributes *[]string `json:"key_attributes,omitempty"`
+	// KeepParams replaces the allow-list of query parameters the tracker
+	// sends unscrubbed; an empty list scrubs them all.
+	KeepParams *[]string `json:"keep_params,omitempty"`
 }
 
 // FieldError is a value the store refused, naming the field at fault as

@@ -13,11 +13,16 @@ import (
 // configOf returns what the tracker reads from GET /t/config?k=WRITE_KEY
 // when it starts: the site's settings that an administrator changes
 // without touching the snippet. respect_dnt asks it to capture nothing in
-// a browser that sends Do-Not-Track or Global Privacy Control; other
+// a browser that sends Do-Not-Track or Global Privacy Control;
+// keep_params lists the query parameters it sends unscrubbed; other
 // features' settings (Config.ConfigParts) join under their names. A
 // tracker ignores fields it does not know.
 func (h *Handler) configOf(ctx context.Context, s store.Site) (map[string]any, error) {
-	out := map[string]any{"respect_dnt": s.RespectDNT}
+	keep := s.KeepParams
+	if keep == nil {
+		keep = []string{}
+	}
+	out := map[string]any{"respect_dnt": s.RespectDNT, "keep_params": keep}
 	for name, part := range h.cfg.ConfigParts {
 		v, err := part(ctx, s.ID)
 		if err != nil {

@@ -106,6 +106,8 @@ func chTable(t Table) (string, []string, bool) {
 		return "identities", []string{"kind", "external_id", "created_at"}, false
 	case UserGroups:
 		return "user_groups", []string{"group_key", "linked_at"}, false
+	case PageEvents:
+		return "events", []string{"kind", "name", "ts", "path", "url", "session_id", "prop_keys", "prop_vals"}, false
 	}
 	return "events", []string{"kind", "name", "ts", "path", "prop_keys", "prop_vals"}, false
 }

@@ -164,6 +164,10 @@ const (
 	Sessions         // all_sessions: closed and open ones
 	Identities       // the key is entity_key
 	UserGroups
+	// PageEvents is events with the columns of where each happened
+	// besides those the compiler reads (url and session_id), for
+	// queries over pages such as heatmaps.
+	PageEvents
 )
 
 // Key is the column of t holding the user's key.

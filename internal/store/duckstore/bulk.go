@@ -47,7 +47,7 @@ type Bulk struct {
 	free    chan *bulkBuf             // back from them, emptied
 	result  chan error                // each writer's final error
 	failed  atomic.Bool               // set once err is
-	late    map[int64]*[2]int32       // events and pages added to appended sessions, by session
+	late    map[int64]*lateCounts     // what late events add to appended sessions, by session
 	events  eventcat.Batch            // the event catalog of the appended events
 	mu      sync.Mutex                // guards err
 	err     error
@@ -107,7 +107,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 		ctx:     ctx,
 		release: release,
 		newKeys: map[catalogKey]*time.Time{},
-		late:    map[int64]*[2]int32{},
+		late:    map[int64]*lateCounts{},
 		bufRows: min(bulkBufRows, db.opts.BulkChunkRows),
 		full:    make(chan *bulkBuf, bulkBuffers),
 		free:    make(chan *bulkBuf, bulkBuffers),

@@ -61,20 +61,22 @@ func (b *Bulk) Feedback(f *store.FeedbackItem) {
 }
 
 // LateEvent appends an event to a session appended earlier (in this load
-// or a previous one), as Event does, and counts it in the session (its events, and its
-// pages for a page or screen view) when the load closes, as the writer
-// would have. It is for what is decided once the sessions are written,
-// such as a survey answered during one. A tracker signal ($click,
-// $rage_click…) cannot come late: the session's signal counts would miss
-// it.
+// or a previous one), as Event does, and counts it in the session (its
+// events, its pages for a page or screen view, its clicks for a $click
+// and its deepest scroll for a $scroll) when the load closes, as the
+// writer would have. It is for what is decided once the sessions are
+// written, such as a survey answered during one. The frustration signals
+// ($rage_click, $dead_click, $u_turn, $error) cannot come late: segments
+// count them from the sessions, which would miss them.
 func (b *Bulk) LateEvent(user, session int64, m *store.Message) {
 	if b.Err() != nil {
 		return
 	}
+	var sig store.Signals
 	if m.Kind == store.KindTrack && strings.HasPrefix(m.Name, "$") {
-		var sig store.Signals
-		if sig.Count(m.Name, m.Properties); sig != (store.Signals{}) {
-			b.fail(fmt.Errorf("bulk: %s is a tracker signal, which a late event cannot be", m.Name))
+		sig.Count(m.Name, m.Properties)
+		if rest := (store.Signals{RageClicks: sig.RageClicks, DeadClicks: sig.DeadClicks, UTurns: sig.UTurns, Errors: sig.Errors}); rest != (store.Signals{}) {
+			b.fail(fmt.Errorf("bulk: %s is a frustration signal, which a late event cannot be", m.Name))
 			return
 		}
 	}
@@ -84,13 +86,20 @@ func (b *Bulk) LateEvent(user, session int64, m *store.Message) {
 	}
 	n := b.late[session]
 	if n == nil {
-		n = new([2]int32)
+		n = new(lateCounts)
 		b.late[session] = n
 	}
-	n[0]++
+	n.events++
 	if m.Kind == store.KindPage || m.Kind == store.KindScreen {
-		n[1]++
+		n.pages++
 	}
+	n.clicks += int32(sig.Clicks)
+	n.scroll = max(n.scroll, int32(sig.MaxScroll))
+}
+
+// lateCounts is what late events add to a session.
+type lateCounts struct {
+	events, pages, clicks, scroll int32
 }
 
 // countLateEvents adds the late events to their sessions' counts.
@@ -101,14 +110,20 @@ func (b *Bulk) countLateEvents(ctx context.Context) error {
 	ids := make([]int64, 0, len(b.late))
 	events := make([]int32, 0, len(b.late))
 	pages := make([]int32, 0, len(b.late))
+	clicks := make([]int32, 0, len(b.late))
+	scrolls := make([]int32, 0, len(b.late))
 	for id, n := range b.late {
 		ids = append(ids, id)
-		events = append(events, n[0])
-		pages = append(pages, n[1])
+		events = append(events, n.events)
+		pages = append(pages, n.pages)
+		clicks = append(clicks, n.clicks)
+		scrolls = append(scrolls, n.scroll)
 	}
-	_, err := b.db.wconn.ExecContext(ctx, `UPDATE sessions SET event_count = event_count + x.e, page_count = page_count + x.p
-		FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::INTEGER[]) AS e, unnest(?::INTEGER[]) AS p) x
-		WHERE sessions.session_id = x.id`, ids, events, pages)
+	_, err := b.db.wconn.ExecContext(ctx, `UPDATE sessions SET event_count = event_count + x.e, page_count = page_count + x.p,
+			clicks = coalesce(clicks, 0) + x.c, max_scroll = greatest(coalesce(max_scroll, 0), x.s)
+		FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::INTEGER[]) AS e, unnest(?::INTEGER[]) AS p,
+			unnest(?::INTEGER[]) AS c, unnest(?::INTEGER[]) AS s) x
+		WHERE sessions.session_id = x.id`, ids, events, pages, clicks, scrolls)
 	if err != nil {
 		return fmt.Errorf("count late events in their sessions: %w", err)
 	}

@@ -19,6 +19,57 @@ type session struct {
 	ctx            store.Context
 	sig            store.Signals
 	closed         bool
+	// device is the anonymous ID of the browser or app the session runs
+	// on ("" until a message names one: server-side calls, or sessions
+	// loaded after a restart, which the first device to send adopts).
+	device string
+}
+
+// openFor returns the user's open session on device (a message's
+// anonymous ID), or nil: one session per device, so that a second device
+// that identifies as an existing user keeps its own session. A session
+// with no device yet is adopted; a message without a device joins the
+// user's latest session.
+func (db *DB) openFor(user int64, device string) *session {
+	list := db.w.open[user]
+	if device == "" {
+		var latest *session
+		for _, s := range list {
+			if latest == nil || s.last.After(latest.last) {
+				latest = s
+			}
+		}
+		return latest
+	}
+	for _, s := range list {
+		if s.device == device {
+			return s
+		}
+	}
+	for _, s := range list {
+		if s.device == "" {
+			s.device = device
+			return s
+		}
+	}
+	return nil
+}
+
+// dropOpen removes s from its user's open sessions.
+func (db *DB) dropOpen(s *session) {
+	w := db.w
+	list := w.open[s.user]
+	for i, o := range list {
+		if o == s {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(w.open, s.user)
+	} else {
+		w.open[s.user] = list
+	}
 }
 
 // sessionFor returns the session a track, page or screen message belongs to,
@@ -27,7 +78,7 @@ type session struct {
 func (db *DB) sessionFor(b *batch, user int64, m *store.Message) int64 {
 	w := db.w
 	ts := m.Timestamp
-	s := w.open[user]
+	s := db.openFor(user, m.AnonymousID)
 	if bf := w.backfill[user]; bf != nil && (s == nil || s.start.Sub(ts) > db.opts.SessionIdle) && db.joins(bf.s, ts) {
 		return db.extendBackfill(b, bf, m)
 	}
@@ -40,7 +91,8 @@ func (db *DB) sessionFor(b *batch, user int64, m *store.Message) int64 {
 	}
 	if s == nil {
 		s = db.newSession(user, m)
-		w.open[user] = s
+		s.device = m.AnonymousID
+		w.open[user] = append(w.open[user], s)
 	}
 	db.touchSession(b, s, m)
 	return s.id
@@ -141,9 +193,7 @@ type backfill struct {
 
 // closeSession ends s: it leaves open_sessions for sessions at commit.
 func (db *DB) closeSession(b *batch, s *session) {
-	if db.w.open[s.user] == s {
-		delete(db.w.open, s.user)
-	}
+	db.dropOpen(s)
 	s.closed = true
 	b.touched[s.id] = s
 	b.closed = append(b.closed, s)
@@ -157,10 +207,16 @@ func (db *DB) sweepSessions(b *batch) {
 		return
 	}
 	w.lastSweep = b.now
-	for _, s := range w.open {
-		if b.now.Sub(s.last) > db.opts.SessionIdle || b.now.Sub(s.start) >= db.opts.SessionMax {
-			db.closeSession(b, s)
+	var ended []*session
+	for _, list := range w.open {
+		for _, s := range list {
+			if b.now.Sub(s.last) > db.opts.SessionIdle || b.now.Sub(s.start) >= db.opts.SessionMax {
+				ended = append(ended, s)
+			}
 		}
+	}
+	for _, s := range ended {
+		db.closeSession(b, s)
 	}
 	// A backfill that stopped arriving a while ago is over: forget its
 	// session rather than keep every importer's users in memory.
@@ -171,24 +227,29 @@ func (db *DB) sweepSessions(b *batch) {
 	}
 }
 
-// mergeSessions moves the open session of a merged user to the user it
-// joined, or closes it when that user has an open session of its own.
+// mergeSessions moves the open sessions of a merged user to the user it
+// joined. Each keeps running on its device: one that runs on a device the
+// joined user already has an open session on (or on no known device,
+// while the joined user has any) is closed instead.
 func (db *DB) mergeSessions(b *batch, from, into int64) {
 	w := db.w
 	delete(w.backfill, from) // its session moves with the merge; a later backfill starts anew
-	s := w.open[from]
-	if s == nil {
-		return
-	}
+	list := w.open[from]
 	delete(w.open, from)
-	s.user = into
-	b.touched[s.id] = s
-	if other := w.open[into]; other != nil {
-		s.closed = true
-		b.closed = append(b.closed, s)
-		return
+	for _, s := range list {
+		s.user = into
+		b.touched[s.id] = s
+		clash := false
+		for _, o := range w.open[into] {
+			clash = clash || o.device == s.device || s.device == ""
+		}
+		if clash {
+			s.closed = true
+			b.closed = append(b.closed, s)
+			continue
+		}
+		w.open[into] = append(w.open[into], s)
 	}
-	w.open[into] = s
 }
 
 func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
@@ -209,7 +270,7 @@ func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
 			&s.sig.UTurns, &s.sig.Errors, &s.sig.MaxScroll); err != nil {
 			return fmt.Errorf("load open sessions: %w", err)
 		}
-		w.open[s.user] = s
+		w.open[s.user] = append(w.open[s.user], s)
 	}
 	return rows.Err()
 }

@@ -22,7 +22,7 @@ type writerState struct {
 	ids         *genCache[int64, int64] // identity hash → entity key
 	named       *genCache[int64, bool]  // entity key → has a user ID
 	redirect    map[int64]int64         // merged key → key it joined
-	open        map[int64]*session      // open session by user key
+	open        map[int64][]*session    // open sessions by user key, one per device (sessions.go)
 	backfill    map[int64]*backfill     // latest backfill session by user key (closed, on disk)
 	lastSweep   time.Time
 	// The event catalog's tables hold catalogRows rows, of which
@@ -404,7 +404,6 @@ func (db *DB) fail(ctx context.Context, err error) error {
 
 // applyOne turns one decided message into rows of the batch.
 func (db *DB) applyOne(ctx context.Context, b *batch, d *decided) {
-	w := db.w
 	m := &d.m
 	var user, sess int64
 	switch m.Kind {
@@ -417,7 +416,7 @@ func (db *DB) applyOne(ctx context.Context, b *batch, d *decided) {
 	case store.KindTrack, store.KindPage, store.KindScreen:
 		sess = db.sessionFor(b, user, m)
 	default:
-		if s := w.open[user]; s != nil {
+		if s := db.openFor(user, m.AnonymousID); s != nil {
 			sess = s.id
 		}
 	}
@@ -447,7 +446,7 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		ids:       newGenCache[int64, int64](db.opts.IdentityCache),
 		named:     newGenCache[int64, bool](db.opts.IdentityCache),
 		redirect:  map[int64]int64{},
-		open:      map[int64]*session{},
+		open:      map[int64][]*session{},
 		backfill:  map[int64]*backfill{},
 		lastSweep: db.opts.Now(),
 	}

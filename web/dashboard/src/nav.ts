@@ -31,6 +31,7 @@ export const navigation: NavGroup[] = [
       { label: 'Users', href: (s) => `/s/${s}/users`, section: 'users' },
       { label: 'Segments', href: (s) => `/s/${s}/segments`, section: 'segments' },
       { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },
+      { label: 'Heatmaps', href: (s) => `/s/${s}/heatmaps`, section: 'heatmaps' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },
       { label: 'Events', href: (s) => `/s/${s}/events`, section: 'events' },
     ],

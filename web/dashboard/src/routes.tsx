@@ -18,6 +18,7 @@ import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
 import { UsersPage } from './pages/users';
 import { FeedbackPage } from './pages/feedback';
+import { HeatmapsPage } from './pages/heatmaps';
 import { SurveyBuilderPage } from './pages/survey-builder';
 import { SurveyResultsPage } from './pages/survey-results';
 import { SurveysPage } from './pages/surveys';
@@ -58,6 +59,7 @@ export const routes: Route[] = [
   { path: '/s/:site/events', page: EventsPage },
   { path: '/s/:site/recordings', page: RecordingsPage },
   { path: '/s/:site/recordings/:rec', page: PlayerPage },
+  { path: '/s/:site/heatmaps', page: HeatmapsPage },
   { path: '/s/:site/segments', page: SegmentsPage },
   { path: '/s/:site/segments/new', page: SegmentEditorPage },
   { path: '/s/:site/segments/:seg', page: SegmentEditorPage },

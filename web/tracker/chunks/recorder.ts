@@ -90,7 +90,9 @@ function start(b: RecorderBridge): void {
     if (code !== 'stopped') stop();
   });
   stopRecord = record({
-    emit: safe(function (e: { timestamp: number }): void {
+    emit: safe(function (e: { timestamp: number; type?: number; data?: { href?: unknown } }): void {
+      // Meta (type 4) carries the page's address: scrubbed as the core's are.
+      if (e.type === 4 && e.data && typeof e.data.href === 'string') e.data.href = b.scrubURL(e.data.href);
       if (!upload.add(e)) safe(tick)();
     }),
     maskAllInputs: true,

@@ -21,6 +21,8 @@ interface PageView {
   depth: number; // deepest bottom edge of the viewport seen, px
   height: number; // page height then, px
   sent: number; // depth last sent
+  vw: number; // the viewport when the page view started, px
+  vh: number;
   errors: Record<string, 1>;
   errorCount: number;
 }
@@ -37,7 +39,8 @@ export function pageview(props?: Record<string, unknown>): void {
     setReferrer(pv.page.url);
   }
   const page = currentPage();
-  pv = { id: newID(), page: page, depth: 0, height: 0, sent: 0, errors: {}, errorCount: 0 };
+  pv = { id: newID(), page: page, depth: 0, height: 0, sent: 0, errors: {}, errorCount: 0,
+    vw: window.innerWidth, vh: window.innerHeight };
   measureScroll();
   const p: Record<string, unknown> = {
     url: page.url, path: page.path, title: page.title, referrer: page.referrer, search: page.search,
@@ -45,6 +48,7 @@ export function pageview(props?: Record<string, unknown>): void {
     viewport_width: window.innerWidth, viewport_height: window.innerHeight,
   };
   if (props && typeof props === 'object') for (const k in props) p[k] = props[k];
+  p.pageview_id = pv.id;
   emit('page', { properties: p }, page);
   uTurn(page);
   notify('page', page.path, p);
@@ -58,7 +62,7 @@ function endPageview(): void {
   pv.sent = pv.depth;
   const h = Math.max(pv.height, 1);
   track('$scroll', { depth: Math.min(100, Math.round((pv.depth / h) * 100)), depth_px: Math.round(pv.depth),
-    page_height: Math.round(pv.height), pageview_id: pv.id }, pv.page);
+    page_height: Math.round(pv.height), pageview_id: pv.id, viewport_width: pv.vw, viewport_height: pv.vh }, pv.page);
 }
 
 let scrollTimer = 0;
@@ -80,6 +84,9 @@ function onScroll(): void {
   if (!scrollTimer) scrollTimer = window.setTimeout(safe(measureScroll), 200);
 }
 
+// The host elements of the tracker's widgets (chunks/ui/widget.ts mount).
+const OWN_WIDGETS = 'sightline-survey,sightline-feedback';
+
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
@@ -88,21 +95,28 @@ function onClick(e: MouseEvent): void {
   // Only the visitor's clicks: element.click() from scripts is not one.
   if (!isActive() || !e.isTrusted || !(e.target instanceof Element)) return;
   const el = e.target;
+  // The survey widget and the feedback tab are the tracker's own: a
+  // visitor answering a survey is not clicking on the site.
+  if (el.closest(OWN_WIDGETS)) return;
   const sel = selector(el);
   const r = el.getBoundingClientRect();
-  const c = { t: Date.now(), x: e.clientX, y: e.clientY, px: Math.round(e.pageX), py: Math.round(e.pageY), sel: sel };
+  const ox = round3(r.width ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0);
+  const oy = round3(r.height ? Math.min(1, Math.max(0, (e.clientY - r.top) / r.height)) : 0);
+  const c = { t: Date.now(), x: e.clientX, y: e.clientY, px: Math.round(e.pageX), py: Math.round(e.pageY), sel: sel,
+    ox: ox, oy: oy, vw: window.innerWidth, pv: pv ? pv.id : '' };
   track('$click', {
     selector: sel,
     tag: el.tagName.toLowerCase(),
     page_x: c.px,
     page_y: c.py,
-    offset_x: round3(r.width ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0),
-    offset_y: round3(r.height ? Math.min(1, Math.max(0, (e.clientY - r.top) / r.height)) : 0),
-    viewport_width: window.innerWidth,
+    offset_x: ox,
+    offset_y: oy,
+    viewport_width: c.vw,
     viewport_height: window.innerHeight,
+    pageview_id: c.pv,
   });
   rageClick(c);
-  deadClick(el, c);
+  deadClick(el, c, e.composedPath ? e.composedPath() : []);
 }
 
 // stripURL keeps a script's address without its query and fragment, which

@@ -5,7 +5,8 @@
 //              burst ends, with the number of clicks.
 // $dead_click  a click on an element that is not a form field or media,
 //              after which, for DEAD_WAIT ms, the DOM does not change
-//              (MutationObserver), the URL stays the same and the page
+//              (MutationObserver on the document and on the open shadow
+//              roots the click passed through), the URL stays the same and the page
 //              stays visible. Repeated clicks on the same element count once.
 // $u_turn      arriving back on the page before the previous one within
 //              U_TURN ms of leaving it (A → B → A): the visitor gave up on
@@ -28,9 +29,26 @@ interface Click {
   px: number; // page coordinates, as reported
   py: number;
   sel: string;
+  ox: number; // where in the element, 0–1 of its width and height
+  oy: number;
+  vw: number; // the viewport's width, px
+  pv: string; // the page view's ID
 }
 
 let recent: Click[] = [];
+
+// where adds a click's place to a signal's properties: the element and
+// the spot in it, as a $click has them, so that heatmaps anchor it.
+function where(c: Click, p: Record<string, unknown>): Record<string, unknown> {
+  p.selector = c.sel;
+  p.page_x = c.px;
+  p.page_y = c.py;
+  p.offset_x = c.ox;
+  p.offset_y = c.oy;
+  p.viewport_width = c.vw;
+  p.pageview_id = c.pv;
+  return p;
+}
 let rage: (Click & { n: number; last: number }) | null = null;
 let rageTimer = 0;
 
@@ -45,7 +63,7 @@ export function endRage(): void {
   clearTimeout(rageTimer);
   const r = rage;
   rage = null;
-  if (r) track('$rage_click', { selector: r.sel, clicks: r.n, page_x: r.px, page_y: r.py });
+  if (r) track('$rage_click', where(r, { clicks: r.n }));
 }
 
 /** Watches a click for rage. */
@@ -67,8 +85,9 @@ export function rageClick(c: Click): void {
     }
     recent.push(c);
     if (recent.length >= RAGE_CLICKS) {
-      rage = { t: recent[0].t, x: recent[0].x, y: recent[0].y, px: recent[0].px, py: recent[0].py,
-        sel: recent[0].sel, n: recent.length, last: c.t };
+      const f = recent[0];
+      rage = { t: f.t, x: f.x, y: f.y, px: f.px, py: f.py, sel: f.sel, ox: f.ox, oy: f.oy, vw: f.vw, pv: f.pv,
+        n: recent.length, last: c.t };
       recent = [];
     }
   }
@@ -104,13 +123,21 @@ function ours(m: MutationRecord): boolean {
   return nodes.length > 0;
 }
 
-/** Watches a click for a dead click. */
-export function deadClick(el: Element, c: Click): void {
+const WATCH: MutationObserverInit = { subtree: true, childList: true, attributes: true, characterData: true };
+
+/**
+ * Watches a click for a dead click. path is the click's composed path: a
+ * change inside an open shadow root on it (a web component that updates
+ * its own label) is the page answering, though the document's observer
+ * does not see it.
+ */
+export function deadClick(el: Element, c: Click, path: EventTarget[]): void {
   if (el.closest(NOT_DEAD)) return;
   const sel = window.getSelection();
   if (sel && !sel.isCollapsed) return; // selecting text is not clicking
   if (!dead || dead.sel !== c.sel) {
-    dead = { t: c.t, x: c.x, y: c.y, px: c.px, py: c.py, sel: c.sel, url: location.href };
+    dead = { t: c.t, x: c.x, y: c.y, px: c.px, py: c.py, sel: c.sel, ox: c.ox, oy: c.oy, vw: c.vw, pv: c.pv,
+      url: location.href };
   }
   if (!observer && window.MutationObserver) {
     mutated = 0;
@@ -122,7 +149,14 @@ export function deadClick(el: Element, c: Click): void {
         }
       }
     });
-    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    observer.observe(document, WATCH);
+  }
+  if (observer) {
+    for (let i = 0; i < path.length; i++) {
+      const n = path[i];
+      if (typeof ShadowRoot !== 'undefined' && n instanceof ShadowRoot) observer.observe(n, WATCH);
+    }
+    if (el.shadowRoot) observer.observe(el.shadowRoot, WATCH);
   }
   clearTimeout(deadTimer);
   deadTimer = window.setTimeout(safe(checkDead), DEAD_WAIT);
@@ -142,7 +176,7 @@ function checkDead(): void {
   const changed = d && mutated >= d.t;
   cancelDead();
   if (!d || !watched || changed || location.href !== d.url || document.visibilityState === 'hidden') return;
-  track('$dead_click', { selector: d.sel, page_x: d.px, page_y: d.py });
+  track('$dead_click', where(d, {}));
 }
 
 interface Trail {

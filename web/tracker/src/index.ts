@@ -19,6 +19,7 @@ import { safe, setDebug } from './safe';
 import { loadChunk } from './chunks';
 import * as bridge from './bridge';
 import { maybeRecord, RecordingConfig } from './recording';
+import { keepParams } from './scrub';
 
 /** Options of sightline('init', key, options). */
 interface Options {
@@ -90,6 +91,7 @@ interface SiteConfig {
   respect_dnt?: unknown;
   load?: unknown; // names of chunks the page should load
   recording?: RecordingConfig;
+  keep_params?: unknown; // query parameters sent unscrubbed (src/scrub.ts)
 }
 
 // loadConfig reads the site's settings from /t/config. Meanwhile captured
@@ -102,6 +104,7 @@ function loadConfig(host: string): void {
     configured = true;
     siteDNT = !!(c && c.respect_dnt === true);
     recording = (c && c.recording) || undefined;
+    keepParams(c && c.keep_params);
     if (blocked()) stop();
     transport.resume();
     start();

@@ -11,6 +11,7 @@
 
 import * as core from './core';
 import { loadChunk } from './chunks';
+import { scrubURL } from './scrub';
 
 /** The site's recording settings, as /t/config sends them. */
 export interface RecordingConfig {
@@ -32,6 +33,8 @@ export interface RecorderBridge {
   sampled: () => boolean;
   /** The server refused recording for this session: stop on every later page too. */
   refuse: () => void;
+  /** Scrubs an address as the core's messages are (src/scrub.ts): for the recording's Meta href. */
+  scrubURL: (url: string) => string;
   debug: boolean;
 }
 
@@ -86,6 +89,7 @@ export function maybeRecord(host: string, key: string, cfg: RecordingConfig | un
     refuse: function (): void {
       sessionSet(KEY, core.sessionID() + ':0');
     },
+    scrubURL: scrubURL,
     debug: debug,
   };
   const w = window as Window & { sightline?: { rec?: RecorderBridge } };

@@ -11,9 +11,13 @@
 // - Other 4xx answers mean the batch will never be accepted: it is dropped.
 // - The queue holds at most MAX_QUEUE messages; when full, the oldest go.
 // - The body is text/plain so no CORS preflight is needed.
+// - Every message is scrubbed (scrub.ts) as it is queued; while paused,
+//   messages wait unscrubbed, so that the site's allow-list, which comes
+//   with its config, applies to them too.
 
 import { safe } from './safe';
 import { toJSON } from './json';
+import { scrubMessage } from './scrub';
 
 const DELAY = 1000;
 const MAX_BATCH = 50;
@@ -29,6 +33,7 @@ let timer = 0;
 let inflight = false;
 let attempts = 0;
 let paused = false;
+let held: object[] = [];
 
 /**
  * Holds queued messages in memory, unsent, until resume: while the site's
@@ -41,6 +46,9 @@ export function pause(): void {
 /** Sends what pause held, and everything after it. */
 export function resume(): void {
   paused = false;
+  const h = held;
+  held = [];
+  for (let i = 0; i < h.length; i++) push(h[i]);
   schedule(0);
 }
 
@@ -55,7 +63,12 @@ export function configure(endpoint: string, ctx: object): void {
 
 /** Queues a message. */
 export function push(msg: object): void {
-  const s = toJSON(msg);
+  if (paused) {
+    held.push(msg);
+    if (held.length > MAX_QUEUE) held.splice(0, held.length - MAX_QUEUE);
+    return;
+  }
+  const s = toJSON(scrubMessage(msg as Record<string, unknown>));
   if (s.length > MAX_MESSAGE) return; // the server would refuse it
   queue.push(s);
   if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);
@@ -65,6 +78,7 @@ export function push(msg: object): void {
 /** Forgets everything queued (opt-out, consent withdrawn). */
 export function clear(): void {
   queue = [];
+  held = [];
   clearTimeout(timer);
   timer = 0;
 }

@@ -296,7 +296,10 @@ function Stage(props: { lib: ReplayerModule; events: unknown[]; timeline: Timeli
     r.on('skip-start', () => setSkipping(true));
     r.on('skip-end', () => setSkipping(false));
     setTotal(Math.max(r.getMetaData().totalTime, props.durationMS));
-    r.pause(0);
+    // ?t=MS opens the recording at a moment (a heatmap's click).
+    const start = Math.max(0, Number(new URLSearchParams(location.search).get('t')) || 0);
+    r.pause(start);
+    setNow(start);
     return () => {
       player.current = null;
       r.destroy();

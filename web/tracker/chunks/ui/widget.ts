@@ -49,18 +49,9 @@ export function h(tag: string, attrs?: Record<string, unknown>, children?: (Node
   return e;
 }
 
-// The host element is fixed and zero-sized so that it takes no room in
-// the page; its !important inline styles (set through the CSSOM, which a
-// page's Content-Security-Policy allows) win over any page rule that would
-// match it, and everything visible lives in its shadow root.
-const HOST_STYLE =
-  'all:initial!important;position:fixed!important;top:0!important;left:0!important;width:0!important;' +
-  'height:0!important;z-index:2147483000!important;display:block!important';
-
 /** Adds a host element named tag to the page and returns its shadow root with css applied. */
 export function mount(tag: string, css: string): { host: HTMLElement; root: ShadowRoot } {
   const host = document.createElement(tag);
-  host.style.cssText = HOST_STYLE;
   const root = host.attachShadow({ mode: 'open' });
   // A constructed style sheet is not subject to the page's
   // Content-Security-Policy for inline styles, a <style> element is.
@@ -77,8 +68,17 @@ export function mount(tag: string, css: string): { host: HTMLElement; root: Shad
 }
 
 /** Styles both widgets start from. Colours come from --bg, --fg and --accent. */
+//
+// The host element is fixed and zero-sized so that it takes no room in
+// the page. Its rules are :host rules with !important, which win over any
+// page rule that would match it (for important declarations the shadow
+// tree's own styles come first in the cascade), and everything visible
+// lives in the shadow root. They are not set inline: "all" expands to
+// every CSS property in a style attribute, some 10 KB that a session
+// recording would copy each time a widget shows.
 const BASE_CSS =
-  ':host{all:initial}' +
+  ':host{all:initial!important;position:fixed!important;top:0!important;left:0!important;width:0!important;' +
+  'height:0!important;z-index:2147483000!important;display:block!important}' +
   '*{box-sizing:border-box}' +
   '.box{position:fixed;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;' +
   'background:var(--bg);color:var(--fg);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.22),0 0 0 1px rgba(0,0,0,.08);' +

@@ -1,0 +1,343 @@
+package heatmap
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Limits that keep an answer small (docs/heatmaps.md: under ~200 KB for
+// any page): the most clicked elements, the densest grid cells.
+const (
+	MaxElements  = 200
+	MaxCells     = 3000
+	GridColumns  = 50 // across the viewport's width
+	GridRowPx    = 20 // down the page
+	maxGridRows  = 1000
+	SpotCells    = 5 // a spot grid of SpotCells × SpotCells inside each element
+	ScrollStep   = 5 // % of the page height between two points of the scroll map
+	maxPages     = 200
+	maxClickRows = 100
+)
+
+// Store is what heatmaps read: the database the queries run on.
+type Store interface {
+	// SQL is the database, which the dialect speaks.
+	SQL() *sql.DB
+	// Sync waits until every acknowledged write is queryable.
+	Sync(ctx context.Context) error
+}
+
+// Service answers heatmaps from a database.
+type Service struct {
+	st Store
+	db *sql.DB
+	d  compiler.Dialect
+}
+
+// New returns a service reading st, whose SQL dialect d speaks.
+func New(st Store, d compiler.Dialect) *Service {
+	return &Service{st: st, db: st.SQL(), d: d}
+}
+
+// Sync waits until every acknowledged write is queryable: call it before
+// an answer that must include them.
+func (s *Service) Sync(ctx context.Context) error { return s.st.Sync(ctx) }
+
+// Element is one clicked element of a page group: its clicks and
+// frustration signals, and where inside it the clicks landed.
+type Element struct {
+	Selector string `json:"selector"`
+	// Clicks are the $click events on it; Users the distinct users who
+	// clicked it; PageViews the page views with at least one click on it.
+	Clicks    int64 `json:"clicks"`
+	Users     int64 `json:"users"`
+	PageViews int64 `json:"page_views"`
+	// ViewShare is PageViews over the page group's page views.
+	ViewShare float64 `json:"view_share"`
+	// RageClicks are the clicks of rage bursts on it, DeadClicks its dead
+	// clicks; the shares are over Clicks (at most 1).
+	RageClicks int64   `json:"rage_clicks"`
+	DeadClicks int64   `json:"dead_clicks"`
+	RageShare  float64 `json:"rage_share"`
+	DeadShare  float64 `json:"dead_share"`
+	// OffsetX and OffsetY are the mean position of the kind's clicks
+	// inside the element (0–1 of its width and height); Spots count them
+	// in a SpotCells × SpotCells grid over it as [column, row, count].
+	OffsetX float64    `json:"offset_x"`
+	OffsetY float64    `json:"offset_y"`
+	Spots   [][3]int64 `json:"spots"`
+	// Count is the number of the map's kind: Clicks, rage clicks or dead
+	// clicks (the events, not the clicks of a burst).
+	Count int64 `json:"count"`
+}
+
+// Grid is the density of a kind's events over the page, in cells of
+// 1/Columns of the viewport's width by RowPx pixels of the page's height.
+type Grid struct {
+	Columns int        `json:"columns"`
+	RowPx   int        `json:"row_px"`
+	Cells   [][3]int64 `json:"cells"` // [column, row, count], the densest MaxCells
+	Omitted int64      `json:"omitted"`
+}
+
+// Map is a click, rage or dead heatmap.
+type Map struct {
+	Kind      Kind      `json:"kind"`
+	PageViews int64     `json:"page_views"`
+	Total     int64     `json:"total"` // events of the kind
+	Users     int64     `json:"users"` // who produced them
+	Elements  []Element `json:"elements"`
+	// MoreElements counts the elements left out after MaxElements.
+	MoreElements int   `json:"more_elements"`
+	Grid         Grid  `json:"grid"`
+	Took         int64 `json:"took_ms"`
+}
+
+// Clicks answers a click, rage or dead heatmap. Its five queries (page
+// views, elements, users, spots, grid) run at once.
+func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
+	var all []Element
+	var spots map[string][][3]int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { m.PageViews, err = s.pageViews(gctx, q); return err })
+	g.Go(func() (err error) { all, m.Total, err = s.elements(gctx, q, kind); return err })
+	g.Go(func() (err error) { m.Users, err = s.users(gctx, q, kind); return err })
+	g.Go(func() (err error) { spots, err = s.spots(gctx, q, kind); return err })
+	g.Go(func() (err error) { m.Grid, err = s.grid(gctx, q, kind); return err })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if len(all) > MaxElements {
+		m.MoreElements = len(all) - MaxElements
+		all = all[:MaxElements]
+	}
+	for i := range all {
+		if m.PageViews > 0 {
+			all[i].ViewShare = round4(float64(all[i].PageViews) / float64(m.PageViews))
+		}
+		if sp := spots[all[i].Selector]; sp != nil {
+			all[i].Spots = sp
+		}
+	}
+	m.Elements = all
+	m.Took = time.Since(start).Milliseconds()
+	return m, nil
+}
+
+func round4(f float64) float64 { return math.Round(f*10000) / 10000 }
+
+// query runs a query and calls row for each row.
+func (s *Service) query(ctx context.Context, w *sqlWriter, what string, row func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, w.sql.String(), w.args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// pageViews counts the page group's page views.
+func (s *Service) pageViews(ctx context.Context, q Query) (int64, error) {
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT count(*) FROM (SELECT user_key ")
+	if err := w.events(q, store.KindPage); err != nil {
+		return 0, err
+	}
+	w.Write(") AS e")
+	w.members(q)
+	var n int64
+	err := s.query(ctx, w, "count the page views", func(r *sql.Rows) error { return r.Scan(&n) })
+	return n, err
+}
+
+// signals writes the derived table of the clicks and signals of q, with
+// columns user_key, session_id, name, sel, pv, ox, oy, px, py, vw, n.
+func (s *Service) signals(w *sqlWriter, q Query, names ...string) error {
+	w.Write("(SELECT user_key, session_id, name, ")
+	w.prop("selector")
+	w.Write(" AS sel, ")
+	w.prop("pageview_id")
+	w.Write(" AS pv, ")
+	w.num("offset_x")
+	w.Write(" AS ox, ")
+	w.num("offset_y")
+	w.Write(" AS oy, ")
+	w.num("page_x")
+	w.Write(" AS px, ")
+	w.num("page_y")
+	w.Write(" AS py, ")
+	w.num("viewport_width")
+	w.Write(" AS vw, ")
+	w.num("clicks")
+	w.Write(" AS n ")
+	if err := w.events(q, store.KindTrack, names...); err != nil {
+		return err
+	}
+	w.Write(") AS e")
+	w.members(q)
+	return nil
+}
+
+// elements reads every clicked element of q, most counted of kind first,
+// with the kind's total.
+func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, int64, error) {
+	w := &sqlWriter{d: s.d}
+	open, end := s.d.CountWhere()
+	ev := kind.event()
+	w.Write("SELECT sel, ", open, "name = '$click'", end, ", count(DISTINCT CASE WHEN name = '$click' THEN user_key END), ",
+		"count(DISTINCT CASE WHEN name = '$click' THEN coalesce(pv, '') END), ",
+		"sum(CASE WHEN name = '$rage_click' THEN coalesce(n, 0) ELSE 0 END), ", open, "name = '$dead_click'", end, ", ",
+		open, "name = '"+ev+"'", end, " AS c, ",
+		"avg(CASE WHEN name = '"+ev+"' THEN ox END), avg(CASE WHEN name = '"+ev+"' THEN oy END) FROM ")
+	if err := s.signals(w, q, "$click", "$rage_click", "$dead_click"); err != nil {
+		return nil, 0, err
+	}
+	w.Write(" GROUP BY sel")
+	var out []Element
+	err := s.query(ctx, w, "read the clicked elements", func(r *sql.Rows) error {
+		var e Element
+		var sel sql.NullString
+		var rage float64
+		var ox, oy sql.NullFloat64
+		if err := r.Scan(&sel, &e.Clicks, &e.Users, &e.PageViews, &rage, &e.DeadClicks, &e.Count, &ox, &oy); err != nil {
+			return err
+		}
+		if !sel.Valid || sel.String == "" || e.Count == 0 {
+			return nil
+		}
+		e.Selector = sel.String
+		e.RageClicks = int64(rage)
+		e.OffsetX, e.OffsetY = round4(ox.Float64), round4(oy.Float64)
+		if e.Clicks > 0 {
+			e.RageShare = round4(min(1, float64(e.RageClicks)/float64(e.Clicks)))
+			e.DeadShare = round4(min(1, float64(e.DeadClicks)/float64(e.Clicks)))
+		}
+		e.Spots = [][3]int64{}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Selector < out[j].Selector
+	})
+	var total int64
+	for _, e := range out {
+		total += e.Count
+	}
+	return out, total, nil
+}
+
+// users counts the distinct users of a kind's events, once each across
+// elements.
+func (s *Service) users(ctx context.Context, q Query, kind Kind) (int64, error) {
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT count(DISTINCT user_key) FROM ")
+	if err := s.signals(w, q, kind.event()); err != nil {
+		return 0, err
+	}
+	var users int64
+	err := s.query(ctx, w, "count the users", func(r *sql.Rows) error { return r.Scan(&users) })
+	return users, err
+}
+
+// spots reads where inside each element the kind's events landed, by
+// selector, in a SpotCells × SpotCells grid.
+func (s *Service) spots(ctx context.Context, q Query, kind Kind) (map[string][][3]int64, error) {
+	out := map[string][][3]int64{}
+	w := &sqlWriter{d: s.d}
+	cells := fmt.Sprint(SpotCells)
+	last := fmt.Sprint(SpotCells - 1)
+	w.Write("SELECT sel, least(floor(coalesce(ox, 0.5) * ", cells, "), ", last, ") AS cx, least(floor(coalesce(oy, 0.5) * ", cells, "), ", last,
+		") AS cy, count(*) FROM ")
+	if err := s.signals(w, q, kind.event()); err != nil {
+		return nil, err
+	}
+	w.Write(" GROUP BY sel, cx, cy")
+	err := s.query(ctx, w, "read where in the elements", func(r *sql.Rows) error {
+		var sel sql.NullString
+		var cx, cy float64
+		var n int64
+		if err := r.Scan(&sel, &cx, &cy, &n); err != nil {
+			return err
+		}
+		if sel.Valid {
+			out[sel.String] = append(out[sel.String], [3]int64{int64(cx), int64(cy), n})
+		}
+		return nil
+	})
+	for _, sp := range out {
+		sort.Slice(sp, func(i, j int) bool {
+			a, b := sp[i], sp[j]
+			return a[1] < b[1] || (a[1] == b[1] && a[0] < b[0])
+		})
+	}
+	return out, err
+}
+
+// grid reads the density grid of a kind's events.
+func (s *Service) grid(ctx context.Context, q Query, kind Kind) (Grid, error) {
+	g := Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT least(greatest(floor(px / vw * ", fmt.Sprint(GridColumns), "), 0), ", fmt.Sprint(GridColumns-1), ") AS gx, ",
+		"least(greatest(floor(py / ", fmt.Sprint(GridRowPx), "), 0), ", fmt.Sprint(maxGridRows-1), ") AS gy, count(*) FROM ")
+	if err := s.signals(w, q, kind.event()); err != nil {
+		return g, err
+	}
+	w.Write(" AND px IS NOT NULL AND py IS NOT NULL AND vw > 0 GROUP BY gx, gy")
+	err := s.query(ctx, w, "read the density grid", func(r *sql.Rows) error {
+		var gx, gy float64
+		var n int64
+		if err := r.Scan(&gx, &gy, &n); err != nil {
+			return err
+		}
+		g.Cells = append(g.Cells, [3]int64{int64(gx), int64(gy), n})
+		return nil
+	})
+	if err != nil {
+		return g, err
+	}
+	sort.Slice(g.Cells, func(i, j int) bool {
+		a, b := g.Cells[i], g.Cells[j]
+		if a[2] != b[2] {
+			return a[2] > b[2]
+		}
+		if a[1] != b[1] {
+			return a[1] < b[1]
+		}
+		return a[0] < b[0]
+	})
+	if len(g.Cells) > MaxCells {
+		for _, c := range g.Cells[MaxCells:] {
+			g.Omitted += c[2]
+		}
+		g.Cells = g.Cells[:MaxCells]
+	}
+	return g, nil
+}

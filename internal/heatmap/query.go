@@ -1,0 +1,267 @@
+// Package heatmap answers heatmaps of a page group: where visitors click
+// (per element and as a density grid), rage and dead clicks, and how far
+// they scroll, filtered by date range, device breakpoint and segment. The
+// queries are written once, through the segment compiler's dialect, and
+// run on DuckDB and ClickHouse alike.
+package heatmap
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Match says how a page group's page value selects pages.
+type Match string
+
+// Page group matches.
+const (
+	MatchExact   Match = "exact"   // the full URL, query included
+	MatchPath    Match = "path"    // the path: the URL without its query
+	MatchPattern Match = "pattern" // a path pattern: * is any run of characters but /, ** any run at all
+	MatchRegex   Match = "regex"   // an RE2 regular expression searched in the full URL
+)
+
+// Kind is a heatmap's kind.
+type Kind string
+
+// Heatmap kinds.
+const (
+	KindClick  Kind = "click"
+	KindRage   Kind = "rage"
+	KindDead   Kind = "dead"
+	KindScroll Kind = "scroll"
+)
+
+// event is the event name a kind counts.
+func (k Kind) event() string {
+	switch k {
+	case KindRage:
+		return "$rage_click"
+	case KindDead:
+		return "$dead_click"
+	case KindScroll:
+		return "$scroll"
+	}
+	return "$click"
+}
+
+// Device breakpoints, by the viewport's width when the visitor clicked:
+// desktop from TabletMax+1 px, tablet from MobileMax+1 px, mobile below.
+const (
+	MobileMax = 767
+	TabletMax = 1023
+)
+
+// Devices are the breakpoints a heatmap may be filtered by.
+var Devices = []string{"desktop", "tablet", "mobile"}
+
+// ErrInvalid wraps every error about a query's parameters.
+var ErrInvalid = errors.New("invalid heatmap query")
+
+// FieldError is a parameter the query refused.
+type FieldError struct {
+	Field, Msg string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap returns ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Query selects the events of a heatmap.
+type Query struct {
+	Site     int64
+	Page     string // the page group's value, read as Match says
+	Match    Match
+	Device   string    // "" for every device, else one of Devices
+	From, To time.Time // [From, To); zero: open
+	// Members, when not nil, restricts the events to the users of a
+	// segment (a SELECT of one column u, with its arguments).
+	Members *store.KeySet
+	// Exclude turns Members around: the users not in the segment.
+	Exclude bool
+}
+
+// MaxPage is the longest page value accepted.
+const MaxPage = 2000
+
+// Check validates q's fields.
+func (q Query) Check() error {
+	if q.Page == "" || len(q.Page) > MaxPage {
+		return &FieldError{"page", fmt.Sprintf("a page of 1 to %d characters is required", MaxPage)}
+	}
+	switch q.Match {
+	case MatchExact, MatchPath, MatchPattern:
+	case MatchRegex:
+		if _, err := regexp.Compile(q.Page); err != nil {
+			return &FieldError{"page", "not a regular expression: " + err.Error()}
+		}
+	default:
+		return &FieldError{"match", "match must be exact, path, pattern or regex"}
+	}
+	if q.Device != "" && q.Device != "desktop" && q.Device != "tablet" && q.Device != "mobile" {
+		return &FieldError{"device", "device must be desktop, tablet or mobile"}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return &FieldError{"to", "to must come after from"}
+	}
+	return nil
+}
+
+// patternRegexp turns a path pattern into an anchored regular expression.
+func patternRegexp(p string) string {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(p); i++ {
+		switch {
+		case strings.HasPrefix(p[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case p[i] == '*':
+			b.WriteString("[^/]*")
+		default:
+			b.WriteString(regexp.QuoteMeta(p[i : i+1]))
+		}
+	}
+	b.WriteString("$")
+	return b.String()
+}
+
+// pageTable is the table heatmaps read.
+const pageTable = compiler.PageEvents
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// sqlWriter collects SQL text and its arguments as a dialect binds them.
+type sqlWriter struct {
+	d    compiler.Dialect
+	sql  strings.Builder
+	args []any
+}
+
+// Write implements compiler.Writer.
+func (w *sqlWriter) Write(parts ...string) {
+	for _, p := range parts {
+		w.sql.WriteString(p)
+	}
+}
+
+// Arg implements compiler.Writer.
+func (w *sqlWriter) Arg(v any) {
+	w.args = append(w.args, w.d.Arg(v))
+	w.sql.WriteString("?")
+}
+
+// prop writes the text of an event property.
+func (w *sqlWriter) prop(key string) {
+	expr, args := w.d.Property(key)
+	w.args = append(w.args, args...)
+	w.Write(expr)
+}
+
+// num writes an event property as a number (NULL when it is none).
+func (w *sqlWriter) num(key string) {
+	expr, args := w.d.Property(key)
+	w.args = append(w.args, args...)
+	w.Write(w.d.ToNumber(expr))
+}
+
+// events writes the rows of q's events named names, as a derived table's
+// "FROM … WHERE …": the caller names the columns it reads (user_key,
+// session_id, name, ts, url, path and properties through prop and num).
+func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
+	w.d.From(w, pageTable, q.Site, nil)
+	w.Write(" AND kind = ")
+	w.Arg(int(kind))
+	if len(names) > 0 {
+		w.Write(" AND name IN (")
+		for i, n := range names {
+			if i > 0 {
+				w.Write(", ")
+			}
+			w.Arg(n)
+		}
+		w.Write(")")
+	}
+	if !q.From.IsZero() {
+		w.Write(" AND ts >= ")
+		w.Arg(q.From)
+	}
+	if !q.To.IsZero() {
+		w.Write(" AND ts < ")
+		w.Arg(q.To)
+	}
+	switch q.Match {
+	case MatchExact:
+		w.Write(" AND url = ")
+		w.Arg(q.Page)
+	case MatchPath:
+		w.Write(" AND path = ")
+		w.Arg(q.Page)
+	case MatchPattern, MatchRegex:
+		col, re := "url", q.Page
+		if q.Match == MatchPattern {
+			col, re = "path", patternRegexp(q.Page)
+		}
+		m, err := w.d.StringMatch(segment.OpMatches, col)
+		if err != nil {
+			return err
+		}
+		w.Write(" AND ", m)
+		w.args = append(w.args, re)
+	}
+	if q.Device != "" {
+		w.Write(" AND ")
+		w.device(q.Device)
+	}
+	w.d.EndFrom(w)
+	return nil
+}
+
+// device writes the condition of a breakpoint on the event's viewport_width.
+func (w *sqlWriter) device(d string) {
+	w.Write("(")
+	switch d {
+	case "desktop":
+		w.num("viewport_width")
+		w.Write(" > ")
+		w.Arg(float64(TabletMax))
+	case "tablet":
+		w.num("viewport_width")
+		w.Write(" > ")
+		w.Arg(float64(MobileMax))
+		w.Write(" AND ")
+		w.num("viewport_width")
+		w.Write(" <= ")
+		w.Arg(float64(TabletMax))
+	default:
+		w.num("viewport_width")
+		w.Write(" <= ")
+		w.Arg(float64(MobileMax))
+	}
+	w.Write(")")
+}
+
+// members writes " WHERE 1 = 1" and, when q has a segment, " AND
+// user_key [NOT] IN (members)" after a derived table of q's events; the
+// caller may go on with " AND …".
+func (w *sqlWriter) members(q Query) {
+	w.Write(" WHERE 1 = 1")
+	if q.Members == nil {
+		return
+	}
+	w.Write(" AND user_key ")
+	if q.Exclude {
+		w.Write("NOT ")
+	}
+	w.Write("IN (", q.Members.SQL, ")")
+	w.args = append(w.args, q.Members.Args...)
+}
