@@ -249,3 +249,16 @@ func (ir *insightRun) groupUsers(n segment.Node) []*oUser {
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// TestOracleInsightsClickHouse is TestOracleInsights on ClickHouse: the
+// dataset copied there with chstore.Copy, some users split in two and
+// merged back through identity overrides (chBackend).
+func TestOracleInsightsClickHouse(t *testing.T) {
+	n := min(*insightN, 12)
+	for i := range 2 {
+		seed := *oracleSeed + uint64(i) + 200
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			checkInsights(t, seed, n, chBackend)
+		})
+	}
+}
