@@ -10,6 +10,7 @@ import (
 
 	"github.com/sightline/sightline/internal/segment"
 	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // FunnelResult is a funnel per breakdown group.
@@ -231,4 +232,41 @@ func (e *Engine) DroppedKeys(ctx context.Context, site int64, def Funnel, step i
 		return nil
 	})
 	return keys, err
+}
+
+// DroppedPage lists the users who dropped at a step, as segment members
+// are listed: at most limit with keys above after, with their number.
+func (e *Engine) DroppedPage(ctx context.Context, site int64, def Funnel, step int, seg segment.Node, after int64,
+	limit int) ([]store.Member, int64, error) {
+	dq, err := e.Dropped(ctx, site, def, step, seg)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := newQuery(e.d)
+	err = e.d.Page(q, site, func() error { q.Frag(dq); return nil }, after, limit, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []store.Member
+	var total int64
+	err = e.rows(ctx, "funnel drop-offs", q, func(r *sql.Rows) error {
+		var m store.Member
+		if err := r.Scan(&m.Key, &total, &m.UserID); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(out) == 0 {
+		// The size is counted with the page's rows: none past the last.
+		cq := newQuery(e.d)
+		cq.Write("SELECT count(*) FROM (")
+		cq.Frag(dq)
+		cq.Write(") AS d")
+		err = e.rows(ctx, "funnel drop-offs", cq, func(r *sql.Rows) error { return r.Scan(&total) })
+	}
+	return out, total, err
 }
