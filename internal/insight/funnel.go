@@ -270,3 +270,24 @@ func (e *Engine) DroppedPage(ctx context.Context, site int64, def Funnel, step i
 	}
 	return out, total, err
 }
+
+// SavedFunnel returns a saved funnel as of now, for funnel_step
+// conditions (engine.SavedFunnels).
+func (e *Engine) SavedFunnel(ctx context.Context, site int64, id string) (compiler.Funnel, error) {
+	in, err := e.saved.Insight(ctx, site, id)
+	if err != nil {
+		return compiler.Funnel{}, err
+	}
+	if in.Kind != "funnel" {
+		return compiler.Funnel{}, fmt.Errorf("insight %s is a %s, not a funnel: %w", id, in.Kind, store.ErrNotFound)
+	}
+	var def Funnel
+	if err := json.Unmarshal(in.Definition, &def); err != nil {
+		return compiler.Funnel{}, fmt.Errorf("saved funnel %s is unreadable: %w", id, err)
+	}
+	f, err := e.prepareFunnel(ctx, site, def)
+	if err != nil {
+		return compiler.Funnel{}, fmt.Errorf("saved funnel %s no longer fits the site: %w", id, err)
+	}
+	return f.Funnel, nil
+}

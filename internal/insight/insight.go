@@ -28,19 +28,29 @@ import (
 // database.
 type Engine struct {
 	seg   *engine.Engine
-	saved store.Segments
+	saved Saved
 	d     compiler.InsightDialect
 }
 
+// Saved is what the engine reads of saved things: segments that
+// breakdowns name, and funnels that funnel_step conditions name.
+type Saved interface {
+	Segment(ctx context.Context, site int64, id string) (store.SavedSegment, error)
+	Insight(ctx context.Context, site int64, id string) (store.SavedInsight, error)
+}
+
 // New returns an engine over seg, whose dialect must implement
-// compiler.InsightDialect (DuckDB and ClickHouse do); saved names the
-// saved segments breakdowns refer to.
-func New(seg *engine.Engine, saved store.Segments) (*Engine, error) {
+// compiler.InsightDialect (DuckDB and ClickHouse do); saved holds the
+// saved segments and funnels definitions refer to. It lets seg's segments
+// name saved funnels (funnel_step).
+func New(seg *engine.Engine, saved Saved) (*Engine, error) {
 	d, ok := seg.Dialect().(compiler.InsightDialect)
 	if !ok {
 		return nil, fmt.Errorf("dialect %T cannot compute insights", seg.Dialect())
 	}
-	return &Engine{seg: seg, saved: saved, d: d}, nil
+	e := &Engine{seg: seg, saved: saved, d: d}
+	seg.WithFunnels(e.SavedFunnel)
+	return e, nil
 }
 
 // group is one breakdown value: everyone (members nil) or a segment's

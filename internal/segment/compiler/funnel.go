@@ -115,3 +115,54 @@ func times(n int) string {
 	}
 	return s
 }
+
+// FunnelResolver returns a saved funnel, for funnel_step conditions.
+type FunnelResolver func(id string) (Funnel, error)
+
+// funnelStep writes the users whose deepest step in a saved funnel
+// satisfies the count: users who never entered it are at step 0, so a
+// count that admits zero takes everyone but those entered whose depth
+// fails it. The funnel's range is the saved one's as of now, also in a
+// historical query.
+func (b *builder) funnelStep(n *segment.FunnelStep) error {
+	if b.c.ResolveFunnel == nil {
+		return fmt.Errorf("funnel %q: no saved funnels to refer to", n.ID)
+	}
+	f, err := b.c.ResolveFunnel(n.ID)
+	if err != nil {
+		return fmt.Errorf("funnel %q: %w", n.ID, err)
+	}
+	times, err := b.c.FunnelTimes(f, len(f.Steps), nil)
+	if err != nil {
+		return err
+	}
+	depth := ""
+	for j := 1; j <= len(f.Steps); j++ {
+		if j > 1 {
+			depth += " + "
+		}
+		depth += "CASE WHEN t" + strconv.Itoa(j) + " > 0 THEN 1 ELSE 0 END"
+	}
+	c := normCount(n.Count)
+	rows := func(not bool) func() error {
+		return func() error {
+			b.w("SELECT user_key AS u FROM (", times.SQL, ") AS f WHERE ")
+			b.args = append(b.args, times.Args...)
+			if not {
+				b.w("NOT ")
+			}
+			b.w("(", depth, " ", string(c.Op), " ")
+			b.arg(c.N)
+			b.w(")")
+			if b.one {
+				b.w(" AND user_key = ")
+				b.arg(b.user)
+			}
+			return nil
+		}
+	}
+	if admitsZero(c) {
+		return b.minus(b.universe, func() error { return b.leaf(rows(true)) })
+	}
+	return b.leaf(rows(false))
+}

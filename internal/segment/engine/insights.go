@@ -34,3 +34,14 @@ func (e *Engine) Sync(ctx context.Context) error { return e.store.Sync(ctx) }
 
 // Now returns the engine's clock's moment.
 func (e *Engine) Now() time.Time { return e.now() }
+
+// SavedFunnels returns a site's saved funnel by ID as of now
+// (store.ErrNotFound when there is none), for funnel_step conditions.
+type SavedFunnels func(ctx context.Context, site int64, id string) (compiler.Funnel, error)
+
+// WithFunnels lets segments name saved funnels (package insight provides
+// them). Call it before the engine is used.
+func (e *Engine) WithFunnels(f SavedFunnels) *Engine {
+	e.funnels = f
+	return e
+}

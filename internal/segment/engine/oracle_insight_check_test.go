@@ -317,8 +317,21 @@ func (ir *insightRun) checkFunnel(i int) bool {
 			}
 		}
 		any = any || (len(want) > 1 && want[1].Users > 0)
-		if gi > 0 || len(steps) < 2 {
+		if gi > 0 {
 			continue
+		}
+		// The funnel saved, as a segment condition: funnel_step.
+		id := ir.saveFunnel(def, steps, window)
+		cond := &segment.FunnelStep{ID: id, Count: segment.Count{Op: pick(ir.r, segment.OpEq, segment.OpGe, segment.OpLt, segment.OpNe),
+			N: float64(ir.r.IntN(len(steps) + 1))}}
+		var tree segment.Node = cond
+		if ir.r.IntN(3) == 0 {
+			tree = &segment.Group{Op: segment.All, Conditions: []segment.Node{cond, ir.g.attribute(segment.ScopeUser)}}
+		}
+		if segment.Validate(tree, ir.cat) == nil {
+			if _, ok := ir.check(i, tree); !ok {
+				return false
+			}
 		}
 		// The users who dropped at a step, as a set.
 		step := 2 + ir.r.IntN(len(steps)-1)
@@ -354,49 +367,9 @@ func (ir *insightRun) funnelOracle(steps []segment.Node, window time.Duration, s
 	gaps := make([][]float64, n)
 	dropped := map[int][]int64{}
 	for _, u := range ir.groupUsers(grp) {
-		evs := slices.Clone(u.events)
-		slices.SortFunc(evs, func(a, b oEvent) int { return a.ts.Compare(b.ts) })
-		var entry *oEvent
-		for i, e := range evs {
-			if !e.ts.Before(sp.start) && e.ts.Before(sp.end) && stepMatches(steps[0], e) {
-				entry = &evs[i]
-				break
-			}
-		}
-		if entry == nil {
+		depth, times := funnelUser(u, steps, window, sp)
+		if depth == 0 {
 			continue
-		}
-		deadline := entry.ts.Add(window)
-		// Depth by exhaustive search.
-		var deepest func(j int, after time.Time) int
-		deepest = func(j int, after time.Time) int {
-			if j == n {
-				return n
-			}
-			best := j
-			for _, e := range evs {
-				if e.ts.After(after) && !e.ts.After(deadline) && stepMatches(steps[j], e) {
-					best = max(best, deepest(j+1, e.ts))
-					if best == n {
-						break
-					}
-				}
-			}
-			return best
-		}
-		depth := deepest(1, entry.ts)
-		// Earliest times, step by step.
-		times := []time.Time{entry.ts}
-		for j := 1; j < depth; j++ {
-			for _, e := range evs {
-				if e.ts.After(times[j-1]) && !e.ts.After(deadline) && stepMatches(steps[j], e) {
-					times = append(times, e.ts)
-					break
-				}
-			}
-		}
-		if len(times) != depth {
-			panic(fmt.Sprintf("BUG: oracle: earliest times reach %d steps, the search %d", len(times), depth))
 		}
 		for j := range depth {
 			users[j]++
@@ -433,6 +406,57 @@ func (ir *insightRun) funnelOracle(steps []segment.Node, window time.Duration, s
 		slices.Sort(dropped[k])
 	}
 	return out, dropped
+}
+
+// funnelUser returns the deepest step a user reached in a funnel (0:
+// never entered) and the earliest moment of each step reached.
+func funnelUser(u *oUser, steps []segment.Node, window time.Duration, sp oSpan) (int, []time.Time) {
+	n := len(steps)
+	evs := slices.Clone(u.events)
+	slices.SortFunc(evs, func(a, b oEvent) int { return a.ts.Compare(b.ts) })
+	var entry *oEvent
+	for i, e := range evs {
+		if !e.ts.Before(sp.start) && e.ts.Before(sp.end) && stepMatches(steps[0], e) {
+			entry = &evs[i]
+			break
+		}
+	}
+	if entry == nil {
+		return 0, nil
+	}
+	deadline := entry.ts.Add(window)
+	// Depth by exhaustive search.
+	var deepest func(j int, after time.Time) int
+	deepest = func(j int, after time.Time) int {
+		if j == n {
+			return n
+		}
+		best := j
+		for _, e := range evs {
+			if e.ts.After(after) && !e.ts.After(deadline) && stepMatches(steps[j], e) {
+				best = max(best, deepest(j+1, e.ts))
+				if best == n {
+					break
+				}
+			}
+		}
+		return best
+	}
+	depth := deepest(1, entry.ts)
+	// Earliest times, step by step.
+	times := []time.Time{entry.ts}
+	for j := 1; j < depth; j++ {
+		for _, e := range evs {
+			if e.ts.After(times[j-1]) && !e.ts.After(deadline) && stepMatches(steps[j], e) {
+				times = append(times, e.ts)
+				break
+			}
+		}
+	}
+	if len(times) != depth {
+		panic(fmt.Sprintf("BUG: oracle: earliest times reach %d steps, the search %d", len(times), depth))
+	}
+	return depth, times
 }
 
 // --- retention ---
