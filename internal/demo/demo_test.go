@@ -82,6 +82,7 @@ func TestDemo(t *testing.T) {
 	t.Run("feedback", func(t *testing.T) { feedbackShape(t, f) })
 	t.Run("recordings replay", func(t *testing.T) { recordingsReplay(t, f) })
 	t.Run("saved segments", func(t *testing.T) { savedSegments(t, f) })
+	t.Run("insights", func(t *testing.T) { demoInsights(t, f) })
 }
 
 // sessionsCountEvents checks that every session, the survey responses'
