@@ -108,32 +108,30 @@ func (e *Engine) Trend(ctx context.Context, site int64, def Trend) (*TrendResult
 		}
 	}
 	for si, s := range series {
-		for _, grp := range groups {
-			lines, err := e.trendLines(ctx, site, s, g, grp, byProperty)
+		lines, err := e.trendLines(ctx, site, s, g, groups, byProperty)
+		if err != nil {
+			return nil, err
+		}
+		if prev != nil {
+			old, err := e.trendLines(ctx, site, s, prev, groups, byProperty)
 			if err != nil {
 				return nil, err
 			}
-			if prev != nil {
-				old, err := e.trendLines(ctx, site, s, prev, grp, byProperty)
-				if err != nil {
-					return nil, err
-				}
-				for i := range lines {
-					for _, o := range old {
-						if o.Group == lines[i].Group {
-							lines[i].Previous = o.Values
-						}
-					}
-					if lines[i].Previous == nil {
-						lines[i].Previous = make([]float64, prev.len())
-					}
-				}
-			}
 			for i := range lines {
-				lines[i].Series, lines[i].Name, lines[i].Measure = si, s.Name, s.Measure
+				for _, o := range old {
+					if o.Group == lines[i].Group {
+						lines[i].Previous = o.Values
+					}
+				}
+				if lines[i].Previous == nil {
+					lines[i].Previous = make([]float64, prev.len())
+				}
 			}
-			res.Series = append(res.Series, lines...)
 		}
+		for i := range lines {
+			lines[i].Series, lines[i].Name, lines[i].Measure = si, s.Name, s.Measure
+		}
+		res.Series = append(res.Series, lines...)
 	}
 	return res, nil
 }
@@ -279,8 +277,8 @@ func (e *Engine) attributeGroups(ctx context.Context, site int64, key string, li
 	return groups, nil
 }
 
-// bucketRow is one row of a trend query: a bucket's aggregates, of one
-// property value when broken down by a property.
+// bucketRow is one row of a trend query for one group: a bucket's
+// aggregates, of one property value when broken down by a property.
 type bucketRow struct {
 	value        string
 	count, users int64
@@ -289,26 +287,22 @@ type bucketRow struct {
 	bucket       int
 }
 
-// trendLines runs one series for one group over a grid: one query,
-// grouped by bucket (and property value).
-func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *grid, grp group, property string) ([]TrendLine, error) {
+// trendLines runs one series over a grid for every group in one query,
+// grouped by bucket (and property value): each group's aggregates are
+// filtered by its membership, and only those the measure needs are
+// computed.
+func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *grid, groups []group, property string) ([]TrendLine, error) {
 	q := newQuery(e.d)
 	col := "ts"
 	if s.sessions {
 		col = "started_at"
 	}
+	needCount := s.Measure == MeasureCount || s.Measure == MeasurePerUser || property != "" // top values rank by count
+	needUsers := s.Measure == MeasureUsers || s.Measure == MeasurePerUser
+	needSum := s.value != nil
 	q.Write("SELECT ")
 	g.bucketID(q, col)
-	q.Write(" AS bkt, count(*) AS cnt, count(DISTINCT user_key) AS usr")
-	if s.value != nil {
-		q.Write(", sum(")
-		q.Frag(*s.value)
-		q.Write(") AS vsum, count(")
-		q.Frag(*s.value)
-		q.Write(") AS vcnt")
-	} else {
-		q.Write(", sum(0) AS vsum, count(*) AS vcnt")
-	}
+	q.Write(" AS bkt")
 	if property != "" {
 		c, err := e.seg.Compiler(ctx, site, nil)
 		if err != nil {
@@ -316,58 +310,114 @@ func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *g
 		}
 		q.Write(", coalesce(")
 		q.Frag(c.Property(property))
-		q.Write(", '') AS grp ")
+		q.Write(", '') AS grp")
 	} else {
-		q.Write(", '' AS grp ")
+		q.Write(", '' AS grp")
 	}
+	for _, grp := range groups {
+		cond := func() string {
+			if grp.members == nil {
+				return ""
+			}
+			return q.capture(func() {
+				q.Write("user_key IN (")
+				q.Frag(*grp.members)
+				q.Write(")")
+			})
+		}
+		agg := func(fn, expr string) {
+			if c := cond(); c != "" {
+				q.Write(", ", e.d.AggWhere(fn, expr, c))
+			} else {
+				q.Write(", ", e.d.AggWhere(fn, expr, ""))
+			}
+		}
+		if needCount {
+			agg("count", "*")
+		} else {
+			q.Write(", 0")
+		}
+		if needUsers {
+			agg("distinct", "user_key")
+		} else {
+			q.Write(", 0")
+		}
+		if needSum {
+			v := q.capture(func() { q.Frag(*s.value) })
+			if c := cond(); c != "" {
+				q.Write(", ", e.d.AggWhere("sum", v, c))
+			} else {
+				q.Write(", ", e.d.AggWhere("sum", v, ""))
+			}
+			v = q.capture(func() { q.Frag(*s.value) })
+			if c := cond(); c != "" {
+				q.Write(", ", e.d.AggWhere("count", v, c))
+			} else {
+				q.Write(", ", e.d.AggWhere("count", v, ""))
+			}
+		} else {
+			q.Write(", 0, 0")
+		}
+	}
+	q.Write(" ")
 	if s.sessions {
 		e.d.From(q, compiler.Sessions, site, nil)
 		q.Write(" AND started_at >= ")
 		q.Arg(g.start())
 		q.Write(" AND started_at < ")
 		q.Arg(g.end())
-		grp.restrict(q)
 		e.d.EndFrom(q)
 	} else {
-		e.events(q, site, s.ev.rows, g.start(), g.end(), grp, nil)
+		e.events(q, site, s.ev.rows, g.start(), g.end(), group{}, nil)
 	}
 	q.Write(" GROUP BY bkt, grp")
-	var rows []bucketRow
+	rows := make([][]bucketRow, len(groups))
 	err := e.rows(ctx, "trend", q, func(r *sql.Rows) error {
 		var id int64
-		var row bucketRow
-		if err := r.Scan(&id, &row.count, &row.users, &row.sum, &row.summed, &row.value); err != nil {
+		var value string
+		dest := []any{&id, &value}
+		row := make([]bucketRow, len(groups))
+		for i := range row {
+			dest = append(dest, &row[i].count, &row[i].users, &row[i].sum, &row[i].summed)
+		}
+		if err := r.Scan(dest...); err != nil {
 			return err
 		}
-		var ok bool
-		if row.bucket, ok = g.bucket(id); ok {
-			rows = append(rows, row)
+		b, ok := g.bucket(id)
+		if !ok {
+			return nil
+		}
+		for i := range row {
+			row[i].value, row[i].bucket = value, b
+			rows[i] = append(rows[i], row[i])
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	labels := []string{grp.label}
-	if property != "" {
-		labels = topValues(rows, s.Measure, MaxValues)
-	}
 	var out []TrendLine
-	for _, label := range labels {
-		line := TrendLine{Group: label, Values: make([]float64, g.len())}
-		var total float64
-		for _, row := range rows {
-			if property != "" && displayValue(row.value) != label {
-				continue
+	for gi, grp := range groups {
+		labels := []string{grp.label}
+		if property != "" {
+			labels = topValues(rows[gi], s.Measure, MaxValues)
+		}
+		for _, label := range labels {
+			line := TrendLine{Group: label, Values: make([]float64, g.len())}
+			var total float64
+			for _, row := range rows[gi] {
+				if property != "" && displayValue(row.value) != label {
+					continue
+				}
+				v := measure(s.Measure, row)
+				line.Values[row.bucket] = v
+				total += v
 			}
-			v := measure(s.Measure, row)
-			line.Values[row.bucket] = v
-			total += v
+			if s.Measure == MeasureCount || s.Measure == MeasureSum {
+				line.Total = &total
+			}
+			out = append(out, line)
 		}
-		if s.Measure == MeasureCount || s.Measure == MeasureSum {
-			line.Total = &total
-		}
-		out = append(out, line)
 	}
 	return out, nil
 }

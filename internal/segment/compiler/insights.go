@@ -25,6 +25,11 @@ type InsightDialect interface {
 	// group's rows for which cond holds: the element at index n/2 of
 	// their sorted values (the upper median when n is even).
 	MedianWhere(expr, cond string) string
+	// AggWhere returns an aggregate over the group's rows for which cond
+	// holds (all rows when cond is empty): "count" (of rows when expr is
+	// *, else of rows where expr is not NULL), "distinct" (distinct
+	// values of expr) or "sum" (of expr; NULL when no row has a value).
+	AggWhere(agg, expr, cond string) string
 	// LeftJoin and InnerJoin are the keywords of the joins, before the
 	// right side: "ALL LEFT JOIN" where the engine wants a strictness.
 	LeftJoin() string
@@ -120,3 +125,37 @@ func (ClickHouse) LeftJoin() string { return "ALL LEFT JOIN" }
 
 // InnerJoin implements InsightDialect.
 func (ClickHouse) InnerJoin() string { return "ALL INNER JOIN" }
+
+// AggWhere implements InsightDialect.
+func (DuckDB) AggWhere(agg, expr, cond string) string {
+	var a string
+	switch agg {
+	case "distinct":
+		a = "count(DISTINCT " + expr + ")"
+	case "sum":
+		a = "sum(" + expr + ")"
+	default:
+		a = "count(" + expr + ")"
+	}
+	if cond == "" {
+		return a
+	}
+	return a + " FILTER (WHERE " + cond + ")"
+}
+
+// AggWhere implements InsightDialect: the -If combinators.
+func (ClickHouse) AggWhere(agg, expr, cond string) string {
+	if cond == "" {
+		cond = "1 = 1"
+	}
+	switch agg {
+	case "distinct":
+		return "uniqExactIf(" + expr + ", " + cond + ")"
+	case "sum":
+		return "sumIf(" + expr + ", " + cond + ")"
+	}
+	if expr == "*" {
+		return "countIf(" + cond + ")"
+	}
+	return "countIf(isNotNull(" + expr + ") AND " + cond + ")"
+}
