@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-insights bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -85,6 +85,11 @@ bench: bench-ingest bench-segments bench-overview
 # (generated once into .bench/; USERS=100000 for a quicker run).
 bench-segments:
 	bash scripts/bench-segments.sh
+
+# bench-insights times trends, funnels and retention on the same generated
+# site (DATA=folder NOW=time for another one, copied first).
+bench-insights:
+	bash scripts/bench-insights.sh
 
 # bench-overview times the site overview (API and page) on a demo of 1M
 # people (made once into .bench/; USERS=20000 for make run's demo).
