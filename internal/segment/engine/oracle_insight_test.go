@@ -267,7 +267,7 @@ func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 // dataset copied there with chstore.Copy, some users split in two and
 // merged back through identity overrides (chBackend).
 func TestOracleInsightsClickHouse(t *testing.T) {
-	n := min(*insightN, 12)
+	n := min(*insightN, 8)
 	for i := range 2 {
 		seed := *oracleSeed + uint64(i) + 200
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
