@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -104,72 +105,117 @@ func (e *Engine) Funnel(ctx context.Context, site int64, def Funnel) (*FunnelRes
 	if def.Window != "" {
 		res.Window = def.Window
 	}
-	for _, g := range groups {
-		steps, err := e.funnelSteps(ctx, site, f, g)
-		if err != nil {
-			return nil, err
-		}
-		res.Groups = append(res.Groups, FunnelGroup{Group: g.label, Steps: steps})
+	steps, err := e.funnelSteps(ctx, site, f, groups)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range groups {
+		res.Groups = append(res.Groups, FunnelGroup{Group: g.label, Steps: steps[i]})
 	}
 	return res, nil
 }
 
-// funnelSteps counts one group's funnel in one query.
-func (e *Engine) funnelSteps(ctx context.Context, site int64, f *funnel, g group) ([]FunnelStep, error) {
-	c, err := e.seg.Compiler(ctx, site, g.node)
+// funnelSteps counts every group's funnel in one query: the users'
+// step times once, each user's membership of each group's segment once
+// (flags g1, g2, …), and per group the aggregates filtered by its flag.
+func (e *Engine) funnelSteps(ctx context.Context, site int64, f *funnel, groups []group) ([][]FunnelStep, error) {
+	c, err := e.seg.Compiler(ctx, site, nil)
 	if err != nil {
 		return nil, err
 	}
 	n := len(f.Steps)
-	times, err := c.FunnelTimes(f.Funnel, n, g.members)
+	times, err := c.FunnelTimes(f.Funnel, n, nil)
 	if err != nil {
 		return nil, err
 	}
 	q := newQuery(e.d)
-	q.Write("SELECT count(*)")
-	open, end := e.d.CountWhere()
-	for j := 2; j <= n; j++ {
-		tj := "t" + strconv.Itoa(j)
-		q.Write(", ", open, tj, " > 0", end)
+	and := func(cond, flag string) string {
+		switch {
+		case flag == "":
+			return cond
+		case cond == "":
+			return flag
+		}
+		return cond + " AND " + flag
 	}
-	for j := 2; j <= n; j++ {
-		tj, tp := "t"+strconv.Itoa(j), "t"+strconv.Itoa(j-1)
-		q.Write(", ", e.d.MedianWhere(tj+" - "+tp, tj+" > 0"))
+	q.Write("SELECT ")
+	for gi := range groups {
+		flag := ""
+		if groups[gi].members != nil {
+			flag = "g" + strconv.Itoa(gi)
+		}
+		if gi > 0 {
+			q.Write(", ")
+		}
+		q.Write(e.d.AggWhere("count", "*", flag))
+		for j := 2; j <= n; j++ {
+			q.Write(", ", e.d.AggWhere("count", "*", and("t"+strconv.Itoa(j)+" > 0", flag)))
+		}
+		for j := 2; j <= n; j++ {
+			tj, tp := "t"+strconv.Itoa(j), "t"+strconv.Itoa(j-1)
+			q.Write(", ", e.d.MedianWhere(tj+" - "+tp, and(tj+" > 0", flag)))
+		}
+	}
+	q.Write(" FROM (SELECT user_key, ", timeColumns(n))
+	for gi, g := range groups {
+		if g.members != nil {
+			q.Write(", (user_key IN (")
+			q.Frag(*g.members)
+			q.Write(")) AS g", strconv.Itoa(gi))
+		}
 	}
 	q.Write(" FROM (")
 	q.Frag(times)
-	q.Write(") AS f")
-	users := make([]int64, n)
-	medians := make([]sql.NullFloat64, n)
+	q.Write(") AS f0) AS f")
+	users := make([][]int64, len(groups))
+	medians := make([][]sql.NullFloat64, len(groups))
 	err = e.rows(ctx, "funnel", q, func(r *sql.Rows) error {
-		dest := make([]any, 0, 2*n-1)
-		for i := range users {
-			dest = append(dest, &users[i])
-		}
-		for i := 1; i < n; i++ {
-			dest = append(dest, &medians[i])
+		var dest []any
+		for gi := range groups {
+			users[gi] = make([]int64, n)
+			medians[gi] = make([]sql.NullFloat64, n)
+			for i := range users[gi] {
+				dest = append(dest, &users[gi][i])
+			}
+			for i := 1; i < n; i++ {
+				dest = append(dest, &medians[gi][i])
+			}
 		}
 		return r.Scan(dest...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	steps := make([]FunnelStep, n)
-	for i := range steps {
-		s := FunnelStep{Step: i + 1, Name: f.names[i], Users: users[i]}
-		s.FromStart = ratio(users[i], users[0])
-		s.FromPrevious = s.FromStart
-		if i > 0 {
-			s.FromPrevious = ratio(users[i], users[i-1])
-			s.Dropped = users[i-1] - users[i]
-			if users[i] > 0 && medians[i].Valid {
-				m := medians[i].Float64 / 1e6
-				s.MedianSeconds = &m
+	out := make([][]FunnelStep, len(groups))
+	for gi := range groups {
+		steps := make([]FunnelStep, n)
+		us := users[gi]
+		for i := range steps {
+			s := FunnelStep{Step: i + 1, Name: f.names[i], Users: us[i]}
+			s.FromStart = ratio(us[i], us[0])
+			s.FromPrevious = s.FromStart
+			if i > 0 {
+				s.FromPrevious = ratio(us[i], us[i-1])
+				s.Dropped = us[i-1] - us[i]
+				if us[i] > 0 && medians[gi][i].Valid {
+					m := medians[gi][i].Float64 / 1e6
+					s.MedianSeconds = &m
+				}
 			}
+			steps[i] = s
 		}
-		steps[i] = s
+		out[gi] = steps
 	}
-	return steps, nil
+	return out, nil
+}
+
+// timeColumns returns "t1, t2, …, tn", the columns of compiler.FunnelTimes.
+func timeColumns(n int) string {
+	cols := make([]string, n)
+	for i := range cols {
+		cols[i] = "t" + strconv.Itoa(i+1)
+	}
+	return strings.Join(cols, ", ")
 }
 
 func ratio(a, b int64) float64 {
