@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
@@ -91,39 +92,65 @@ func (e *Engine) Retention(ctx context.Context, site int64, def Retention) (*Ret
 	if err != nil {
 		return nil, err
 	}
-	for _, grp := range groups {
-		rg, err := e.retentionGroup(ctx, site, g, start, ret, def.Periods, until, grp)
-		if err != nil {
-			return nil, err
-		}
-		res.Groups = append(res.Groups, rg)
+	if res.Groups, err = e.retentionGroups(ctx, site, g, start, ret, def.Periods, until, groups); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
 
-// retentionGroup computes one group's table in one query: the cohorts'
-// sizes (period -1) and, per cohort and period, the distinct users who
-// came back.
-func (e *Engine) retentionGroup(ctx context.Context, site int64, g *grid, start, ret compiler.Query, periods int,
-	until time.Time, grp group) (RetentionGroup, error) {
+// retentionGroups computes every group's table in one query: the
+// cohorts' sizes (period -1) and, per cohort and period, the distinct
+// users who came back, each group's counted under its membership flag
+// (g1, g2, …, computed once per user).
+func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start, ret compiler.Query, periods int,
+	until time.Time, groups []group) ([]RetentionGroup, error) {
 	q := newQuery(e.d)
+	// cohort writes the users' first start moments, with their flags.
 	cohort := func() {
-		q.Write("SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
+		q.Write("SELECT user_key, t0")
+		for gi, grp := range groups {
+			if grp.members != nil {
+				q.Write(", (user_key IN (")
+				q.Frag(*grp.members)
+				q.Write(")) AS g", strconv.Itoa(gi))
+			}
+		}
+		q.Write(" FROM (SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
 		e.d.From(q, compiler.Events, site, nil)
 		q.Frag(start)
 		q.Write(" AND ts < ")
 		q.Arg(g.end())
-		grp.restrict(q)
 		e.d.EndFrom(q)
 		q.Write(" GROUP BY user_key HAVING min(", e.d.Micros("ts"), ") >= ")
 		q.Int(g.start().UnixMicro())
+		q.Write(") AS c0")
 	}
 	bucket := func(col string) {
 		q.Write("CAST(")
 		g.bucketOf(q, col)
 		q.Write(" AS BIGINT)")
 	}
-	q.Write("SELECT c, r, count(DISTINCT user_key) AS n FROM (SELECT user_key, ")
+	flags := func() {
+		for gi, grp := range groups {
+			if grp.members != nil {
+				q.Write(", g", strconv.Itoa(gi))
+			}
+		}
+	}
+	counts := func(agg, expr string) {
+		for gi, grp := range groups {
+			flag := ""
+			if grp.members != nil {
+				flag = "g" + strconv.Itoa(gi)
+			}
+			q.Write(", ", e.d.AggWhere(agg, expr, flag), " AS n", strconv.Itoa(gi))
+		}
+	}
+	q.Write("SELECT c, r")
+	counts("distinct", "user_key")
+	q.Write(" FROM (SELECT user_key")
+	flags()
+	q.Write(", ")
 	bucket("t0")
 	q.Write(" AS c, ")
 	bucket("us")
@@ -137,37 +164,62 @@ func (e *Engine) retentionGroup(ctx context.Context, site int64, g *grid, start,
 	q.Write(" AND ts < ")
 	q.Arg(until)
 	e.d.EndFrom(q)
-	q.Write(") AS b USING (user_key) WHERE us >= t0) AS x GROUP BY c, r UNION ALL SELECT c, CAST(-1 AS BIGINT) AS r, count(*) AS n FROM (SELECT ")
+	q.Write(") AS b USING (user_key) WHERE us >= t0) AS x GROUP BY c, r UNION ALL SELECT c, CAST(-1 AS BIGINT) AS r")
+	counts("count", "*")
+	q.Write(" FROM (SELECT ")
 	bucket("t0")
-	q.Write(" AS c FROM (")
+	q.Write(" AS c")
+	flags()
+	q.Write(" FROM (")
 	cohort()
 	q.Write(") AS a) AS y GROUP BY c")
 
-	out := RetentionGroup{Group: grp.label}
-	sizes := make([]int64, g.len())
-	returned := make([][]int64, g.len())
-	for i := range returned {
-		returned[i] = make([]int64, periods+1)
+	sizes := make([][]int64, len(groups))
+	returned := make([][][]int64, len(groups))
+	for gi := range groups {
+		sizes[gi] = make([]int64, g.len())
+		returned[gi] = make([][]int64, g.len())
+		for i := range returned[gi] {
+			returned[gi][i] = make([]int64, periods+1)
+		}
 	}
 	err := e.rows(ctx, "retention", q, func(r *sql.Rows) error {
-		var c, p, n int64
-		if err := r.Scan(&c, &p, &n); err != nil {
+		var c, p int64
+		ns := make([]int64, len(groups))
+		dest := []any{&c, &p}
+		for i := range ns {
+			dest = append(dest, &ns[i])
+		}
+		if err := r.Scan(dest...); err != nil {
 			return err
 		}
 		i, ok := g.bucket(c)
 		if !ok {
 			return nil
 		}
-		if p == -1 {
-			sizes[i] = n
-		} else if k := p - c; k >= 0 && k <= int64(periods) {
-			returned[i][k] = n
+		for gi, n := range ns {
+			if p == -1 {
+				sizes[gi][i] = n
+			} else if k := p - c; k >= 0 && k <= int64(periods) {
+				returned[gi][i][k] = n
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return RetentionGroup{}, err
+		return nil, err
 	}
+	out := make([]RetentionGroup, len(groups))
+	for gi, grp := range groups {
+		out[gi] = e.retentionTable(grp.label, g, periods, sizes[gi], returned[gi])
+	}
+	return out, nil
+}
+
+// retentionTable builds a group's cohorts from its counts, leaving out
+// the periods that have not begun.
+func (e *Engine) retentionTable(label string, g *grid, periods int, sizes []int64, returned [][]int64) RetentionGroup {
+	out := RetentionGroup{Group: label}
 	now := e.now()
 	sums, bases := make([]int64, periods+1), make([]int64, periods+1)
 	for i := range g.len() {
@@ -195,5 +247,5 @@ func (e *Engine) retentionGroup(ctx context.Context, site int64, g *grid, start,
 			out.Average[k] = &a
 		}
 	}
-	return out, nil
+	return out
 }
