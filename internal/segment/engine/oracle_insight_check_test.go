@@ -41,8 +41,14 @@ func (ir *insightRun) checkTrend(i int) bool {
 		def.Series = append(def.Series, s)
 	}
 	b, groups := ir.breakdown()
-	if len(b.Segments) == 0 && ir.r.IntN(4) == 0 && !slices.Contains(steps, nil) {
+	switch {
+	case len(b.Segments) > 0:
+	case ir.r.IntN(4) == 0 && !slices.Contains(steps, nil):
 		b.Property = pick(ir.r, "format", "currency", "plan", "amount", "missing")
+	case ir.r.IntN(4) == 0:
+		// A user attribute's top values, each the segment key = value.
+		b.Attribute, b.Limit = pick(ir.r, "plan", "role"), 1+ir.r.IntN(4)
+		groups = ir.attributeGroups(b.Attribute, b.Limit)
 	}
 	def.Breakdown = b
 	desc, _ := jsonText(def)
@@ -590,4 +596,31 @@ func oBuckets(a, b time.Time, interval insight.Interval) int {
 func jsonText(v any) (string, error) {
 	b, err := jsonMarshal(v)
 	return string(b), err
+}
+
+// attributeGroups returns everyone, then a segment per value of a string
+// attribute among the limit values most users have now (ties by value).
+func (ir *insightRun) attributeGroups(key string, limit int) []segment.Node {
+	counts := map[string]int{}
+	for _, k := range ir.w.universe {
+		if v, ok := ir.w.users[k].attrs[key]; ok && !v.Null {
+			counts[v.Str]++
+		}
+	}
+	var values []string
+	for v := range counts {
+		values = append(values, v)
+	}
+	sort.Slice(values, func(i, j int) bool {
+		if counts[values[i]] != counts[values[j]] {
+			return counts[values[i]] > counts[values[j]]
+		}
+		return values[i] < values[j]
+	})
+	groups := []segment.Node{nil}
+	for _, v := range values[:min(limit, len(values))] {
+		groups = append(groups, &segment.Attribute{Scope: segment.ScopeUser, Key: key, Op: segment.OpEq,
+			Values: []segment.Value{{Kind: segment.ValString, Str: v}}})
+	}
+	return groups
 }
