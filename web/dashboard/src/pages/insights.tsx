@@ -41,6 +41,7 @@ interface Form {
   segments: string[]; // saved segment IDs
   segmentText: string;
   property: string;
+  attribute: string;
 }
 
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -62,6 +63,7 @@ const blank: Form = {
   segments: [],
   segmentText: '',
   property: '',
+  attribute: '',
 };
 
 /** The condition as the API takes it: the words first_seen, any and sessions stay words. */
@@ -72,6 +74,7 @@ function breakdownOf(f: Form, withProperty: boolean): { refs: SegmentRef[]; body
   if (f.segmentText.trim()) refs.push({ text: f.segmentText.trim() });
   if (refs.length > 0) return { refs, body: { segments: refs } };
   if (withProperty && f.property.trim()) return { refs, body: { property: f.property.trim() } };
+  if (withProperty && f.attribute.trim()) return { refs, body: { attribute: f.attribute.trim() } };
   return { refs, body: undefined };
 }
 
@@ -98,6 +101,7 @@ function formOf(kind: Kind, d: any): Form {
   f.segments = (b.segments || []).filter((s: SegmentRef) => s.id).map((s: SegmentRef) => s.id!);
   f.segmentText = (b.segments || []).find((s: SegmentRef) => s.text)?.text || '';
   f.property = b.property || '';
+  f.attribute = b.attribute || '';
   const text = (v: any) => (typeof v === 'string' ? v : JSON.stringify(v));
   if (kind === 'trend') {
     f.series = (d.series || []).map((s: any) => ({ of: text(s.of), measure: s.measure || 'count', property: s.property || '' }));
@@ -441,6 +445,12 @@ function BreakdownFields(props: { form: Form; set: SetField; segments: SavedSegm
           <div class="field">
             <label for="ins-bprop">…or an event property's top values</label>
             <input id="ins-bprop" type="text" value={form.property} onInput={(e) => set('property', e.currentTarget.value)} />
+          </div>
+        )}
+        {props.withProperty && (
+          <div class="field">
+            <label for="ins-battr">…or a user attribute's top values</label>
+            <input id="ins-battr" type="text" value={form.attribute} placeholder="plan" onInput={(e) => set('attribute', e.currentTarget.value)} />
           </div>
         )}
       </div>
