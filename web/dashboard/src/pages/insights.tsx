@@ -166,7 +166,12 @@ export function InsightsPage() {
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm({ ...form, [k]: v });
   const save = async (): Promise<string> => {
     const body = { name: name.trim() || defaultName(kind, form), kind, definition: definitionOf(kind, form) };
-    const s = loadedID ? await put<SavedInsight>(sitePath(site.id, '/insights/' + loadedID), body) : await post<SavedInsight>(sitePath(site.id, '/insights'), body);
+    // A saved insight of another kind stays as it is: this one is saved anew.
+    const loadedKind = saved.data?.insights.find((x) => x.id === loadedID)?.kind;
+    const s =
+      loadedID && loadedKind === kind
+        ? await put<SavedInsight>(sitePath(site.id, '/insights/' + loadedID), body)
+        : await post<SavedInsight>(sitePath(site.id, '/insights'), body);
     setLoadedID(s.id);
     setName(s.name);
     saved.reload();
@@ -185,7 +190,7 @@ export function InsightsPage() {
   // The users who dropped at a step, as segment text: the funnel saved
   // first, as funnel_step names a saved funnel.
   const droppedText = async (group: number, step: FunnelStep): Promise<string> => {
-    const id = loadedID && kind === 'funnel' ? await save() : await save();
+    const id = await save();
     let text = `funnel_step("${id}") = ${step.step - 1}`;
     const refs = breakdownOf(form, false).refs;
     const ref = group > 0 ? refs[group - 1] : undefined;
