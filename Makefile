@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-heatmaps bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-heatmaps bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services bench-insights
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -92,6 +92,10 @@ bench-segments:
 bench-heatmaps:
 	mkdir -p .bench/heatmaps
 	SIGHTLINE_BENCH_HEATMAPS=1 BENCH_DIR=$(CURDIR)/.bench/heatmaps go test -count=1 -timeout 60m -run TestHeatmapScale -v ./internal/heatmap
+# bench-insights times trends, funnels and retention on the same generated
+# site (DATA=folder NOW=time for another one, copied first).
+bench-insights:
+	bash scripts/bench-insights.sh
 
 # bench-overview times the site overview (API and page) on a demo of 1M
 # people (made once into .bench/; USERS=20000 for make run's demo).

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/insight"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -31,6 +32,7 @@ type Store interface {
 	store.EventCatalog
 	store.Overview
 	Credentials
+	InsightStore
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
 	Site(ctx context.Context, publicID string) (store.Site, error)
@@ -57,6 +59,7 @@ type API struct {
 	heatmaps   Heatmaps    // nil: no heatmap endpoints
 	survey     *surveyDeps // nil until UseSurveys
 	overview   *overviewKeeps
+	insights   *insight.Engine // set by registerInsights
 	log        *slog.Logger
 }
 
@@ -96,6 +99,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.heatmaps != nil {
 		a.registerHeatmaps(mux, p)
 	}
+	a.registerInsights(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -67,6 +67,8 @@ type Summary struct {
 	Recordings, Chunks            int
 	RecordingBytes                int64 // rrweb JSON, before compression
 	Segments                      []SegmentSize
+	Insights                      map[string]string // saved insights' IDs by name
+	Upgrades                      int               // Upgrade Clicked added after the new pricing page
 	// How long each part took: generating and answering (one bulk load,
 	// committed and checkpointed) and saving the segments, then the
 	// recordings.
@@ -99,8 +101,9 @@ func FillSaaS(ctx context.Context, svc Services, site int64, cfg Config) (Summar
 			return err
 		}
 		sum.Feedback, err = f.fillFeedback(ctx, 0.006)
+		sum.Upgrades = f.fillUpgrades(cfg.Now)
 		return err
-	}, func(f *filler) []segmentSpec { return saasSegments(f.npsSurvey) })
+	}, func(f *filler) []segmentSpec { return saasSegments(f.npsSurvey) }, saasInsights(), saasAnnotations(cfg.Now))
 }
 
 // FillShop fills an empty site with Fernhill: cfg.Users people and 90
@@ -115,7 +118,7 @@ func FillShop(ctx context.Context, svc Services, site int64, cfg Config) (Summar
 		var err error
 		sum.Feedback, err = f.fillFeedback(ctx, 0.01)
 		return err
-	}, func(*filler) []segmentSpec { return shopSegments() })
+	}, func(*filler) []segmentSpec { return shopSegments() }, shopInsights(), nil)
 }
 
 func (c *Config) defaults() {
@@ -134,7 +137,8 @@ type generator func(context.Context, gen.Sink, int64, gen.Config, func(gen.Progr
 // (surveys, feedback) in the same bulk load, then saves the segments,
 // which read what the load committed, then makes the recordings.
 func fill(ctx context.Context, svc Services, site int64, cfg Config, run generator,
-	answer func(context.Context, *filler, *Summary) error, segments func(*filler) []segmentSpec) (Summary, error) {
+	answer func(context.Context, *filler, *Summary) error, segments func(*filler) []segmentSpec, insights []insightSpec,
+	notes []store.Annotation) (Summary, error) {
 	var sum Summary
 	t := time.Now()
 	b, err := svc.DB.Bulk(ctx)
@@ -160,6 +164,21 @@ func fill(ctx context.Context, svc Services, site int64, cfg Config, run generat
 	}
 	if sum.Segments, err = saveSegments(ctx, svc.Segments, svc.DB, site, cfg.Author, segments(f)); err != nil {
 		return sum, err
+	}
+	if sum.Insights, err = saveInsights(ctx, svc, site, cfg.Author, insights, sum.Segments, notes); err != nil {
+		return sum, err
+	}
+	if id, ok := sum.Insights["Checkout funnel"]; ok {
+		// The checkout funnel's cart abandoners, as a segment: added to
+		// the cart, never started the checkout.
+		more, err := saveSegments(ctx, svc.Segments, svc.DB, site, cfg.Author, []segmentSpec{{name: "Cart abandoners (funnel)",
+			description: "Visitors who reached step 2 of the Checkout funnel (added a product to the cart) and went no " +
+				"further within a day: the guide's abandoned carts, from the funnel itself. Their recordings show the " +
+				"coupon field that fails.", text: fmt.Sprintf(`funnel_step(%q) = 2`, id)}})
+		if err != nil {
+			return sum, err
+		}
+		sum.Segments = append(sum.Segments, more...)
 	}
 	sum.Loading = time.Since(t)
 	t = time.Now()

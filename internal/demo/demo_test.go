@@ -83,6 +83,7 @@ func TestDemo(t *testing.T) {
 	t.Run("recordings replay", func(t *testing.T) { recordingsReplay(t, f) })
 	t.Run("saved segments", func(t *testing.T) { savedSegments(t, f) })
 	t.Run("heatmap story", func(t *testing.T) { heatmapStory(t, f) })
+	t.Run("insights", func(t *testing.T) { demoInsights(t, f) })
 }
 
 // sessionsCountEvents checks that every session, the survey responses'

@@ -58,7 +58,7 @@ func (f *filler) fillRecordings(ctx context.Context, n int) (recordingStats, err
 		if len(evs) < 2 || sf.end-sf.start < 20_000 {
 			continue
 		}
-		if sf.rage+sf.dead+sf.errs > 0 {
+		if sf.rage+sf.dead+sf.errs > 0 || abandonedCart(evs) {
 			frustrated = append(frustrated, sf)
 		} else {
 			calm = append(calm, sf)

@@ -41,7 +41,7 @@ func savedSegments(t *testing.T, f *filled) {
 		}},
 		{"Fernhill", f.shop, f.shsum, []segmentShare{
 			{"Cart abandoners", 0.02, 0.6}, {"Checkout abandoners", 0.01, 0.4}, {"Buyers", 0.05, 0.8},
-			{"VIPs", 0.02, 0.5}, {"Rage-clickers at checkout", 0.01, 0.3},
+			{"VIPs", 0.02, 0.5}, {"Rage-clickers at checkout", 0.01, 0.3}, {"Cart abandoners (funnel)", 0.01, 0.6},
 		}},
 	}
 	for _, s := range sites {

@@ -185,6 +185,8 @@ func (f *formatter) leaf(n Node) {
 		f.WriteString("identified()")
 	case *InSegment:
 		f.WriteString("in_segment(" + quote(n.ID) + ")")
+	case *FunnelStep:
+		f.funnelStep(n)
 	default:
 		f.WriteString("<unknown>")
 	}

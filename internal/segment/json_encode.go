@@ -171,6 +171,8 @@ func encodeNode(n Node) (jsonObject, error) {
 		}
 	case *Identified:
 		o.add("type", "identified")
+	case *FunnelStep:
+		o.encodeFunnelStep(n)
 	case *InSegment:
 		o.add("type", "segment")
 		o.add("id", n.ID)

@@ -206,6 +206,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseFeedbackRating()
 		case "identified":
 			return p.parseIdentified()
+		case "funnel_step":
+			return p.parseFunnelStep()
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":

@@ -145,6 +145,8 @@ func (v *validator) node(n Node, path string) {
 	case *FeedbackRating:
 		v.feedbackRating(n, path)
 	case *Identified: // nothing to check
+	case *FunnelStep:
+		v.funnelStep(n, path)
 	case *InSegment:
 		if n.ID == "" {
 			v.errorf(n.Pos, joinPath(path, "id"), "empty segment ID")

@@ -42,7 +42,9 @@ type Compiler struct {
 	Now     time.Time
 	Catalog segment.Catalog
 	Resolve Resolver
-	Dialect Dialect
+	// ResolveFunnel returns saved funnels, for funnel_step conditions.
+	ResolveFunnel FunnelResolver
+	Dialect       Dialect
 	// Historical compiles the segment as it stood at Now, for a moment in
 	// the past: only events and sessions up to Now count, attributes take
 	// the value they had then, and the users are those first seen by then
@@ -288,6 +290,8 @@ func (b *builder) node(n segment.Node) error {
 		return b.identified()
 	case *segment.InSegment:
 		return b.inSegment(n)
+	case *segment.FunnelStep:
+		return b.funnelStep(n)
 	}
 	return fmt.Errorf("BUG: compiler has no case for %T", n)
 }

@@ -44,6 +44,7 @@ type Engine struct {
 
 	catalogs catalogCache
 	members  *memberCache // nil: no cache
+	funnels  SavedFunnels // nil: funnel_step names no funnel
 }
 
 // New returns an engine over st, compiling for dialect, with a membership
@@ -170,6 +171,15 @@ func (e *Engine) compiler(ctx context.Context, site int64, n segment.Node) (*com
 			saved[id] = n
 			return n, nil
 		},
+	}
+	if e.funnels != nil {
+		c.ResolveFunnel = func(id string) (compiler.Funnel, error) {
+			f, err := e.funnels(ctx, site, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return compiler.Funnel{}, invalid{fmt.Errorf("funnel_step(%q): no saved funnel", id)}
+			}
+			return f, err
+		}
 	}
 	if err := checkExpanded(n, c.Resolve); err != nil {
 		return nil, err

@@ -110,6 +110,8 @@ func (w *world) match(n segment.Node, u *oUser) bool {
 			}
 		}
 		return false
+	case *segment.FunnelStep:
+		return w.funnelStep(n, u)
 	case *segment.InSegment:
 		ref, ok := w.segments[n.ID]
 		if !ok {

@@ -25,6 +25,7 @@ type world struct {
 	users     map[int64]*oUser
 	companies map[int64]map[string]attr.Value // current company attributes by group key
 	segments  map[string]segment.Node         // saved segments by ID
+	funnels   map[string]oFunnel              // saved funnels by ID (oracle_insight_test.go)
 }
 
 // oUser is one user's data.
@@ -65,7 +66,7 @@ type oSession struct {
 // loadWorld reads the site's rows.
 func loadWorld(ctx context.Context, db *sql.DB, site int64, now time.Time) (*world, error) {
 	w := &world{now: now, users: map[int64]*oUser{}, companies: map[int64]map[string]attr.Value{},
-		segments: map[string]segment.Node{}}
+		segments: map[string]segment.Node{}, funnels: map[string]oFunnel{}}
 	rows, err := db.QueryContext(ctx, `SELECT entity_key, kind, external_id FROM identities
 		WHERE site_id = ? AND kind IN (1, 2) ORDER BY entity_key, kind, external_id`, site)
 	if err != nil {

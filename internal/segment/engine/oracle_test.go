@@ -179,6 +179,7 @@ func checkDataset(t *testing.T, seed uint64, trees, wide int, be backend) oracle
 	stats.users = len(run.w.universe)
 	g := &treeGen{r: rand.New(rand.NewPCG(seed, 2)), now: oracleNow, cat: run.cat, voc: newVocabulary(run.w), wide: wide}
 	run.saveSegments(g)
+	run.saveFunnels(g)
 
 	for attempt := 0; stats.trees < trees && attempt < 3*trees; attempt++ {
 		tree := g.node(0)
@@ -405,6 +406,9 @@ func (run *oracleRun) members(n segment.Node) ([]int64, error) {
 
 // compiler returns the compiler the engine uses, to show a tree's SQL.
 func (run *oracleRun) compiler() *compiler.Compiler {
+	if c, err := run.eng.Compiler(run.ctx, run.site, nil); err == nil {
+		return c // with saved funnels (funnel_step)
+	}
 	return &compiler.Compiler{Site: run.site, Now: oracleNow, Catalog: run.cat, Dialect: run.dialect,
 		Resolve: func(id string) (segment.Node, error) {
 			s, err := run.db.Segment(run.ctx, run.site, id)

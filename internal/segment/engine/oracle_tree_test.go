@@ -140,6 +140,7 @@ type treeGen struct {
 	cat      segment.Catalog
 	voc      *vocabulary
 	segments []string // saved segment IDs in_segment may name
+	funnels  []string // saved funnel IDs funnel_step may name
 	// wide, when above 0, makes the root a group of up to wide
 	// conditions, most of them did(…) and user attributes, which the
 	// compiler merges into scans of maxMergedTerms at most.
@@ -212,6 +213,8 @@ func (g *treeGen) leaf() segment.Node {
 		return g.surveyCondition()
 	case x >= 106 && x < 109:
 		return &segment.Identified{}
+	case x == 109 && len(g.funnels) > 0:
+		return &segment.FunnelStep{ID: pick(g.r, g.funnels...), Count: g.count(false)}
 	}
 	return g.attribute(segment.ScopeUser)
 }

@@ -30,6 +30,7 @@ export const navigation: NavGroup[] = [
       { label: 'Overview', href: (s) => `/s/${s}/overview`, section: 'overview' },
       { label: 'Users', href: (s) => `/s/${s}/users`, section: 'users' },
       { label: 'Segments', href: (s) => `/s/${s}/segments`, section: 'segments' },
+      { label: 'Insights', href: (s) => `/s/${s}/insights`, section: 'insights' },
       { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },
       { label: 'Heatmaps', href: (s) => `/s/${s}/heatmaps`, section: 'heatmaps' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },

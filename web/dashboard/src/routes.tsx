@@ -19,6 +19,7 @@ import { TokensPage } from './pages/tokens';
 import { UsersPage } from './pages/users';
 import { FeedbackPage } from './pages/feedback';
 import { HeatmapsPage } from './pages/heatmaps';
+import { InsightsPage } from './pages/insights';
 import { SurveyBuilderPage } from './pages/survey-builder';
 import { SurveyResultsPage } from './pages/survey-results';
 import { SurveysPage } from './pages/surveys';
@@ -63,6 +64,7 @@ export const routes: Route[] = [
   { path: '/s/:site/segments', page: SegmentsPage },
   { path: '/s/:site/segments/new', page: SegmentEditorPage },
   { path: '/s/:site/segments/:seg', page: SegmentEditorPage },
+  { path: '/s/:site/insights', page: InsightsPage },
   { path: '/s/:site/surveys', page: SurveysPage },
   { path: '/s/:site/surveys/new', page: SurveyBuilderPage },
   { path: '/s/:site/surveys/:id', page: SurveyBuilderPage },

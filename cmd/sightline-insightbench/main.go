@@ -1,0 +1,165 @@
+// Command sightline-insightbench times insights (package insight) on a
+// site filled by `sightline gen`: the SPEC's targets, a 90-day daily
+// trend with 3 segment breakdowns, a 4-step funnel over 30 days and an
+// 8-week retention table, each run several times after a warm-up, with
+// medians, 95th percentiles and the process's peak memory (see
+// scripts/bench-insights.sh and make bench-insights).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sightline/sightline/internal/insight"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store/duckstore"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sightline-insightbench:", err)
+		os.Exit(1)
+	}
+}
+
+// benchCase is one insight to time.
+type benchCase struct {
+	name, kind, target string
+	def                string
+}
+
+// cases are written against the generator's synthetic product (Ledgerly).
+func cases() []benchCase {
+	segs := `"breakdown":{"segments":[{"text":"plan = \"pro\""},{"text":"persona = \"accountant\""},{"text":"did(\"Export\", 30d)"}]}`
+	return []benchCase{
+		{"trend: 90 days, daily, 3 segment breakdowns", "trend", "< 1 s",
+			`{"series":[{"of":"did(\"Report Viewed\")","measure":"count"}],"interval":"day","last_days":90,` + segs + `}`},
+		{"trend: 90 days, daily, unique users, no breakdown", "trend", "",
+			`{"series":[{"of":"did(\"Invoice Sent\")","measure":"users"}],"interval":"day","last_days":90}`},
+		{"funnel: 4 steps over 30 days", "funnel", "< 1.5 s",
+			`{"steps":["visited(\"/dashboard\")","visited(\"/reports\")","did(\"Report Viewed\")","did(\"Report Exported\")"],"window":"1d","last_days":30}`},
+		{"funnel: 4 steps over 30 days, 3 segment breakdowns", "funnel", "",
+			`{"steps":["visited(\"/dashboard\")","visited(\"/reports\")","did(\"Report Viewed\")","did(\"Report Exported\")"],"window":"1d","last_days":30,` + segs + `}`},
+		{"retention: 8 weeks, first seen → any", "retention", "< 2 s",
+			`{"start":"first_seen","return":"any","interval":"week","periods":8,"last_days":56}`},
+		{"retention: 8 weeks, Signed Up → Invoice Sent", "retention", "",
+			`{"start":"did(\"Signed Up\")","return":"did(\"Invoice Sent\")","interval":"week","periods":8,"last_days":56}`},
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sightline-insightbench", flag.ContinueOnError)
+	data := fs.String("data", ".bench/segments", "data folder of the generated site")
+	siteName := fs.String("site", "bench", "the site's name or ID")
+	memory := fs.String("db-memory", "256MB", "database memory limit, as the server's --db-memory")
+	runs := fs.Int("runs", 5, "timed runs per insight")
+	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
+	only := fs.String("only", "", "time only the cases whose name contains this")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := duckstore.Open(ctx, filepath.Join(*data, "sightline.duckdb"), duckstore.Options{MemoryLimit: *memory}, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	site, err := db.Site(ctx, *siteName)
+	if err != nil {
+		for _, s := range db.Sites(ctx) {
+			if s.Name == *siteName {
+				site, err = s, nil
+			}
+		}
+	}
+	if err != nil {
+		return errors.New("no site " + *siteName + " in " + *data + "; generate it with sightline gen first")
+	}
+	clock := time.Now
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		clock = func() time.Time { return t }
+	}
+	eng := engine.New(db, compiler.DuckDB{}, clock).WithQueryTimeout(0)
+	ins, err := insight.New(eng, db)
+	if err != nil {
+		return err
+	}
+	var users, events int64
+	db.SQL().QueryRowContext(ctx, "SELECT (SELECT count(DISTINCT entity_key) FROM identities WHERE site_id = ? AND kind IN (1, 2)), "+
+		"(SELECT count(*) FROM events WHERE site_id = ?)", site.ID, site.ID).Scan(&users, &events)
+	fmt.Fprintf(stdout, "site: %d users, %d events; %d runs each after a warm-up; database memory %s\n", users, events, *runs, *memory)
+	fmt.Fprintf(stdout, "%-52s %10s %10s %10s  %s\n", "insight", "median", "p95", "min", "target")
+	for _, c := range cases() {
+		if *only != "" && !strings.Contains(c.name, *only) {
+			continue
+		}
+		var times []time.Duration
+		for i := 0; i <= *runs; i++ {
+			t := time.Now()
+			if err := compute(ctx, ins, site.ID, c); err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			if i > 0 {
+				times = append(times, time.Since(t))
+			}
+		}
+		slices.Sort(times)
+		ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+		fmt.Fprintf(stdout, "%-52s %10s %10s %10s  %s\n", c.name, ms(times[len(times)/2]),
+			ms(times[min(len(times)-1, len(times)*95/100)]), ms(times[0]), c.target)
+	}
+	fmt.Fprintf(stdout, "peak memory (VmHWM) %s\n", procStatus("VmHWM"))
+	return nil
+}
+
+func compute(ctx context.Context, ins *insight.Engine, site int64, c benchCase) error {
+	var err error
+	switch c.kind {
+	case "trend":
+		var d insight.Trend
+		if err = json.Unmarshal([]byte(c.def), &d); err == nil {
+			_, err = ins.Trend(ctx, site, d)
+		}
+	case "funnel":
+		var d insight.Funnel
+		if err = json.Unmarshal([]byte(c.def), &d); err == nil {
+			_, err = ins.Funnel(ctx, site, d)
+		}
+	case "retention":
+		var d insight.Retention
+		if err = json.Unmarshal([]byte(c.def), &d); err == nil {
+			_, err = ins.Retention(ctx, site, d)
+		}
+	}
+	return err
+}
+
+// procStatus reads a field of /proc/self/status, such as VmHWM.
+func procStatus(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}

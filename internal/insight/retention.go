@@ -1,0 +1,251 @@
+package insight
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment/compiler"
+)
+
+// RetentionResult is a retention table per breakdown group.
+type RetentionResult struct {
+	Interval Interval         `json:"interval"`
+	TZ       string           `json:"tz"`
+	Start    string           `json:"start"`  // the cohort's event, as text, or first_seen
+	Return   string           `json:"return"` // the return event, as text, or any
+	Periods  int              `json:"periods"`
+	Groups   []RetentionGroup `json:"groups"`
+}
+
+// RetentionGroup is one group's cohorts.
+type RetentionGroup struct {
+	Group   string   `json:"group"`
+	Cohorts []Cohort `json:"cohorts"`
+	// Average is, per period, the returned users over the cohorts' users,
+	// among the cohorts whose period has begun; nil when none has.
+	Average []*float64 `json:"average"`
+}
+
+// Cohort is the users whose first start event fell in one period, and
+// how many of them did the return event in each period from it (period
+// 0 is the cohort's own, counting return events at or after the start).
+// Periods that have not begun yet are nil.
+type Cohort struct {
+	Start    string     `json:"start"`
+	Users    int64      `json:"users"`
+	Returned []*int64   `json:"returned"`
+	Shares   []*float64 `json:"shares"`
+}
+
+// Retention computes a retention table: one query per breakdown group.
+func (e *Engine) Retention(ctx context.Context, site int64, def Retention) (*RetentionResult, error) {
+	sp, err := def.resolve(e.now())
+	if err != nil {
+		return nil, err
+	}
+	if def.Interval == "" {
+		def.Interval = Week
+	}
+	if def.Interval != Day && def.Interval != Week {
+		return nil, invalid("invalid_interval", "interval", "a retention's interval is day or week, not %q", def.Interval)
+	}
+	if def.Periods == 0 {
+		def.Periods = 8
+	}
+	if def.Periods < 1 || def.Periods > MaxPeriods {
+		return nil, invalid("invalid_periods", "periods", "periods is 1 to %d", MaxPeriods)
+	}
+	res := &RetentionResult{Interval: def.Interval, TZ: sp.loc.String(), Periods: def.Periods}
+	start, ret := anyEvent, anyEvent
+	res.Start, res.Return = "first_seen", "any"
+	if !keyword(def.Start, "first_seen") {
+		ev, err := e.event(ctx, site, def.Start, "start")
+		if err != nil {
+			return nil, err
+		}
+		start, res.Start = ev.rows, ev.text
+	}
+	if !keyword(def.Return, "any") {
+		ev, err := e.event(ctx, site, def.Return, "return")
+		if err != nil {
+			return nil, err
+		}
+		ret, res.Return = ev.rows, ev.text
+	}
+	step := 24 * time.Hour
+	if def.Interval == Week {
+		step *= 7
+	}
+	// Periods are calendar days or weeks: a change of daylight saving
+	// time moves the end by an hour at most, which the extra day covers.
+	g, err := newGrid(sp.loc, def.Interval, sp.first, sp.last, sp.last)
+	if err != nil {
+		return nil, invalid("invalid_range", "to", "%v", err)
+	}
+	until := g.end().Add(time.Duration(def.Periods)*step + 24*time.Hour)
+	if g, err = newGrid(sp.loc, def.Interval, sp.first, sp.last, until); err != nil {
+		return nil, invalid("invalid_range", "to", "%v", err)
+	}
+	groups, err := e.groups(ctx, site, def.Breakdown)
+	if err != nil {
+		return nil, err
+	}
+	if res.Groups, err = e.retentionGroups(ctx, site, g, start, ret, def.Periods, until, groups); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// retentionGroups computes every group's table in one query: the
+// cohorts' sizes (period -1) and, per cohort and period, the distinct
+// users who came back, each group's counted under its membership flag
+// (g1, g2, …, computed once per user).
+func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start, ret compiler.Query, periods int,
+	until time.Time, groups []group) ([]RetentionGroup, error) {
+	q := newQuery(e.d)
+	// cohort writes the users' first start moments, with their flags.
+	cohort := func() {
+		q.Write("SELECT user_key, t0")
+		for gi, grp := range groups {
+			if grp.members != nil {
+				q.Write(", (user_key IN (")
+				q.Frag(*grp.members)
+				q.Write(")) AS g", strconv.Itoa(gi))
+			}
+		}
+		q.Write(" FROM (SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
+		e.d.From(q, compiler.Events, site, nil)
+		q.Frag(start)
+		q.Write(" AND ts < ")
+		q.Arg(g.end())
+		e.d.EndFrom(q)
+		q.Write(" GROUP BY user_key HAVING min(", e.d.Micros("ts"), ") >= ")
+		q.Int(g.start().UnixMicro())
+		q.Write(") AS c0")
+	}
+	bucket := func(col string) {
+		q.Write("CAST(")
+		g.bucketOf(q, col)
+		q.Write(" AS BIGINT)")
+	}
+	flags := func() {
+		for gi, grp := range groups {
+			if grp.members != nil {
+				q.Write(", g", strconv.Itoa(gi))
+			}
+		}
+	}
+	counts := func(agg, expr string) {
+		for gi, grp := range groups {
+			flag := ""
+			if grp.members != nil {
+				flag = "g" + strconv.Itoa(gi)
+			}
+			q.Write(", ", e.d.AggWhere(agg, expr, flag), " AS n", strconv.Itoa(gi))
+		}
+	}
+	q.Write("SELECT c, r")
+	counts("distinct", "user_key")
+	q.Write(" FROM (SELECT user_key")
+	flags()
+	q.Write(", ")
+	bucket("t0")
+	q.Write(" AS c, ")
+	bucket("us")
+	q.Write(" AS r FROM (")
+	cohort()
+	q.Write(") AS a ", e.d.InnerJoin(), " (SELECT user_key, ", e.d.Micros("ts"), " AS us ")
+	e.d.From(q, compiler.Events, site, nil)
+	q.Frag(ret)
+	q.Write(" AND ts >= ")
+	q.Arg(g.start())
+	q.Write(" AND ts < ")
+	q.Arg(until)
+	e.d.EndFrom(q)
+	q.Write(") AS b USING (user_key) WHERE us >= t0) AS x GROUP BY c, r UNION ALL SELECT c, CAST(-1 AS BIGINT) AS r")
+	counts("count", "*")
+	q.Write(" FROM (SELECT ")
+	bucket("t0")
+	q.Write(" AS c")
+	flags()
+	q.Write(" FROM (")
+	cohort()
+	q.Write(") AS a) AS y GROUP BY c")
+
+	sizes := make([][]int64, len(groups))
+	returned := make([][][]int64, len(groups))
+	for gi := range groups {
+		sizes[gi] = make([]int64, g.len())
+		returned[gi] = make([][]int64, g.len())
+		for i := range returned[gi] {
+			returned[gi][i] = make([]int64, periods+1)
+		}
+	}
+	err := e.rows(ctx, "retention", q, func(r *sql.Rows) error {
+		var c, p int64
+		ns := make([]int64, len(groups))
+		dest := []any{&c, &p}
+		for i := range ns {
+			dest = append(dest, &ns[i])
+		}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		i, ok := g.bucket(c)
+		if !ok {
+			return nil
+		}
+		for gi, n := range ns {
+			if p == -1 {
+				sizes[gi][i] = n
+			} else if k := p - c; k >= 0 && k <= int64(periods) {
+				returned[gi][i][k] = n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RetentionGroup, len(groups))
+	for gi, grp := range groups {
+		out[gi] = e.retentionTable(grp.label, g, periods, sizes[gi], returned[gi])
+	}
+	return out, nil
+}
+
+// retentionTable builds a group's cohorts from its counts, leaving out
+// the periods that have not begun.
+func (e *Engine) retentionTable(label string, g *grid, periods int, sizes []int64, returned [][]int64) RetentionGroup {
+	out := RetentionGroup{Group: label}
+	now := e.now()
+	sums, bases := make([]int64, periods+1), make([]int64, periods+1)
+	for i := range g.len() {
+		co := Cohort{Start: g.label(i), Users: sizes[i], Returned: make([]*int64, periods+1), Shares: make([]*float64, periods+1)}
+		begin := g.starts[i]
+		for k := 0; k <= periods; k++ {
+			if k > 0 {
+				begin = g.next(begin)
+			}
+			if begin.After(now) {
+				break
+			}
+			n := returned[i][k]
+			share := ratio(n, sizes[i])
+			co.Returned[k], co.Shares[k] = &n, &share
+			sums[k] += n
+			bases[k] += sizes[i]
+		}
+		out.Cohorts = append(out.Cohorts, co)
+	}
+	out.Average = make([]*float64, periods+1)
+	for k := range out.Average {
+		if bases[k] > 0 {
+			a := ratio(sums[k], bases[k])
+			out.Average[k] = &a
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sightline/sightline/internal/segment"
+)
+
+// Funnel is ordered steps, each a did(…) or visited(…) condition, and a
+// conversion window. A user enters at the first time they do step 1 in
+// [From, To); each later step counts at the user's first event of it
+// strictly after the previous step's, and no later than Window after
+// entering (the window's end included). Taking the earliest next event
+// leaves the most room for the steps after, so a user reaches the
+// deepest step any sequence from that entry would reach.
+type Funnel struct {
+	Steps    []segment.Node
+	From, To time.Time
+	Window   time.Duration
+}
+
+// FunnelTimes compiles the query of the users who entered f, restricted
+// to members (a set of u) when it is not nil, with the moment they
+// reached each of the first upto steps: columns user_key, t1, …, t<upto>,
+// microseconds since the epoch, 0 for a step not reached.
+//
+// Step j joins the users with their step-j events (one LEFT JOIN per
+// SELECT, as ClickHouse 18.16 allows) and keeps the earliest that
+// qualifies, so the query reads the events of each step once.
+func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error) {
+	d, ok := c.Dialect.(InsightDialect)
+	if !ok {
+		return Query{}, fmt.Errorf("dialect %T cannot compute funnels", c.Dialect)
+	}
+	if upto < 1 || upto > len(f.Steps) {
+		return Query{}, fmt.Errorf("BUG: funnel times up to step %d of %d", upto, len(f.Steps))
+	}
+	rows := make([]Query, upto)
+	for i := range upto {
+		q, err := c.EventRows(f.Steps[i])
+		if err != nil {
+			return Query{}, err
+		}
+		rows[i] = q
+	}
+	b := &builder{c: c, visiting: map[string]bool{}}
+	us := d.Micros("ts")
+	var level func(j int) error
+	level = func(j int) error {
+		if j == 1 {
+			b.w("SELECT user_key, min(", us, ") AS t1 ")
+			return b.from(Events, func() error {
+				b.w(rows[0].SQL)
+				b.args = append(b.args, rows[0].Args...)
+				b.w(" AND ts >= ")
+				b.arg(f.From)
+				b.w(" AND ts < ")
+				b.arg(f.To)
+				if members != nil {
+					b.w(" AND user_key IN (", members.SQL, ")")
+					b.args = append(b.args, members.Args...)
+				}
+				return nil
+			})
+		}
+		prev := times(j - 1)
+		tj, tp := "t"+strconv.Itoa(j), "t"+strconv.Itoa(j-1)
+		b.w("SELECT user_key, ", prev, ", ", d.MinWhere("us",
+			tp+" > 0 AND us > "+tp+" AND us <= t1 + CAST("+strconv.FormatInt(f.Window.Microseconds(), 10)+" AS BIGINT)"),
+			" AS ", tj, " FROM (")
+		if err := level(j - 1); err != nil {
+			return err
+		}
+		if j-1 > 1 {
+			b.w(" GROUP BY user_key, ", times(j-2))
+		} else {
+			b.w(" GROUP BY user_key")
+		}
+		b.w(") AS p ", d.LeftJoin(), " (SELECT user_key, ", us, " AS us ")
+		if err := b.from(Events, func() error {
+			b.w(rows[j-1].SQL)
+			b.args = append(b.args, rows[j-1].Args...)
+			b.w(" AND ts >= ")
+			b.arg(f.From)
+			b.w(" AND ts <= ")
+			b.arg(f.To.Add(f.Window))
+			return nil
+		}); err != nil {
+			return err
+		}
+		b.w(") AS e USING (user_key)")
+		return nil
+	}
+	if err := level(upto); err != nil {
+		return Query{}, err
+	}
+	if upto > 1 {
+		b.w(" GROUP BY user_key, ", times(upto-1))
+	} else {
+		b.w(" GROUP BY user_key")
+	}
+	return Query{SQL: b.sql.String(), Args: b.args}, nil
+}
+
+// times returns "t1, t2, …, tn".
+func times(n int) string {
+	s := ""
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			s += ", "
+		}
+		s += "t" + strconv.Itoa(i)
+	}
+	return s
+}
+
+// FunnelResolver returns a saved funnel, for funnel_step conditions.
+type FunnelResolver func(id string) (Funnel, error)
+
+// funnelStep writes the users whose deepest step in a saved funnel
+// satisfies the count: users who never entered it are at step 0, so a
+// count that admits zero takes everyone but those entered whose depth
+// fails it. The funnel's range is the saved one's as of now, also in a
+// historical query.
+func (b *builder) funnelStep(n *segment.FunnelStep) error {
+	if b.c.ResolveFunnel == nil {
+		return fmt.Errorf("funnel %q: no saved funnels to refer to", n.ID)
+	}
+	f, err := b.c.ResolveFunnel(n.ID)
+	if err != nil {
+		return fmt.Errorf("funnel %q: %w", n.ID, err)
+	}
+	times, err := b.c.FunnelTimes(f, len(f.Steps), nil)
+	if err != nil {
+		return err
+	}
+	depth := ""
+	for j := 1; j <= len(f.Steps); j++ {
+		if j > 1 {
+			depth += " + "
+		}
+		depth += "CASE WHEN t" + strconv.Itoa(j) + " > 0 THEN 1 ELSE 0 END"
+	}
+	c := normCount(n.Count)
+	rows := func(not bool) func() error {
+		return func() error {
+			b.w("SELECT user_key AS u FROM (", times.SQL, ") AS f WHERE ")
+			b.args = append(b.args, times.Args...)
+			if not {
+				b.w("NOT ")
+			}
+			b.w("(", depth, " ", string(c.Op), " ")
+			b.arg(c.N)
+			b.w(")")
+			if b.one {
+				b.w(" AND user_key = ")
+				b.arg(b.user)
+			}
+			return nil
+		}
+	}
+	if admitsZero(c) {
+		return b.minus(b.universe, func() error { return b.leaf(rows(true)) })
+	}
+	return b.leaf(rows(false))
+}
