@@ -1,0 +1,497 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/segment"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/stats"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// Event kinds as stored in events.kind (store.Kind): track events and
+// page views are compared; a page is its path.
+const (
+	kindTrack = 2
+	kindPage  = 3
+)
+
+// sessionFields are the session properties compared: the name the segment
+// language gives each (session.device …) and its column.
+var sessionFields = [][2]string{
+	{"device", "device_type"}, {"browser", "browser"}, {"os", "os"}, {"country", "country"},
+	{"channel", "channel"}, {"utm_source", "utm_source"}, {"utm_medium", "utm_medium"},
+	{"utm_campaign", "utm_campaign"},
+}
+
+// maxCategories is the most distinct values a text attribute may have to
+// be compared value by value; attributes with more (names, e-mails) are
+// identifiers, not categories.
+const maxCategories = 50
+
+// sums are the count, sum and sum of squares of a per-unit value.
+type sums struct {
+	N       float64
+	Sum, Sq float64
+	Present float64 // units with a non-zero value, where it matters
+}
+
+func (s sums) summary() stats.Summary {
+	n := int64(s.N)
+	if n == 0 {
+		return stats.Summary{}
+	}
+	mean := s.Sum / s.N
+	out := stats.Summary{N: n, Mean: mean}
+	if n > 1 {
+		out.Var = max(0, (s.Sq-s.N*mean*mean)/(s.N-1))
+	}
+	return out
+}
+
+// eventKey names an event (kind 2, its name) or a page (kind 3, its path).
+type eventKey struct {
+	Kind int
+	Name string
+}
+
+// valueKey is one value of an attribute or session field.
+type valueKey struct {
+	Key, Value string
+}
+
+// data is what the database returned for both groups, indexed by group.
+type data struct {
+	size     [2]int64
+	events   [2]sums // per user
+	days     [2]sums // active days per user
+	sessions [2]sums // per user
+	duration [2]sums // per session, seconds
+	rage     [2]sums // per session
+	dead     [2]sums
+	errors   [2]sums
+	nps      [2][]stats.Freq // latest score per user
+	rating   [2][]stats.Freq // feedback ratings
+	perEvent map[eventKey]*[2][]stats.Freq
+	fields   map[valueKey]*[2]int64 // sessions with the value
+	cats     map[valueKey]*[2]int64 // users whose attribute has the value
+	catType  map[string]attr.Type
+	numbers  map[string]*[2][]stats.Freq
+	weeks    float64
+	mu       sync.Mutex
+}
+
+// querier runs the queries of one comparison.
+type querier struct {
+	c        *Comparer
+	site     int64
+	from, to time.Time
+}
+
+// collect runs every query for both groups, a few at a time.
+func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2]store.KeySet) (*data, error) {
+	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
+		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
+		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
+	var texts, bools, nums []string
+	for _, k := range cat.AttributeKeys(segment.ScopeUser) {
+		t, _ := cat.AttributeType(segment.ScopeUser, k)
+		switch t {
+		case attr.String:
+			texts = append(texts, k)
+		case attr.Boolean:
+			bools = append(bools, k)
+			d.catType[k] = attr.Boolean
+		case attr.Number:
+			nums = append(nums, k)
+		}
+	}
+	cats, err := q.categorical(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range cats {
+		d.catType[k] = attr.String
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, m := range groups {
+		g.Go(func() error { return q.size(ctx, m, &d.size[i]) })
+		g.Go(func() error { return q.activity(ctx, m, d, i) })
+		g.Go(func() error { return q.sessionSums(ctx, m, d, i) })
+		g.Go(func() error { return q.perEvent(ctx, m, d, i) })
+		g.Go(func() error { return q.sessionFields(ctx, m, d, i) })
+		if len(cats) > 0 {
+			g.Go(func() error { return q.values(ctx, m, cats, "s", d, i) })
+		}
+		if len(bools) > 0 {
+			g.Go(func() error { return q.values(ctx, m, bools, "b", d, i) })
+		}
+		if len(nums) > 0 {
+			g.Go(func() error { return q.numbers(ctx, m, nums, d, i) })
+		}
+		g.Go(func() error { return q.nps(ctx, m, d, i) })
+		g.Go(func() error { return q.ratings(ctx, m, d, i) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	// Users without any activity count as zeros.
+	for i := range 2 {
+		d.events[i].N = float64(d.size[i])
+		d.days[i].N = float64(d.size[i])
+		d.sessions[i].N = float64(d.size[i])
+	}
+	return d, nil
+}
+
+// query runs a query and calls row for each row with dest scanned.
+func (q *querier) query(ctx context.Context, w *sqlw, row func() error, dest ...any) error {
+	rows, err := q.c.store.SQL().QueryContext(ctx, w.String(), w.args...)
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, w.String())
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := row(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// inGroup writes " AS x WHERE x.col IN (members)", ending a derived table.
+func inGroup(w *sqlw, col string, m store.KeySet) {
+	w.Write(" AS x WHERE x.", col, " IN (")
+	w.members(m)
+	w.Write(")")
+}
+
+// events writes the rows of events in the period of the given kinds.
+func (q *querier) eventsIn(w *sqlw, kinds string, cols string) {
+	w.Write("SELECT ", cols, " ")
+	q.c.dialect.From(w, compiler.Events, q.site, nil)
+	w.Write(" AND kind IN (", kinds, ") AND ts >= ")
+	w.Arg(q.from)
+	w.Write(" AND ts < ")
+	w.Arg(q.to)
+	q.c.dialect.EndFrom(w)
+}
+
+// sessionsIn writes the rows of sessions started in the period.
+func (q *querier) sessionsIn(w *sqlw, cols string) {
+	w.Write("SELECT ", cols, " ")
+	q.c.dialect.From(w, compiler.Sessions, q.site, nil)
+	w.Write(" AND started_at >= ")
+	w.Arg(q.from)
+	w.Write(" AND started_at < ")
+	w.Arg(q.to)
+	q.c.dialect.EndFrom(w)
+}
+
+func (q *querier) size(ctx context.Context, m store.KeySet, out *int64) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT count(*) FROM (")
+	w.members(m)
+	w.Write(") AS m")
+	var n num
+	return q.query(ctx, w, func() error { *out = int64(n.v); return nil }, &n)
+}
+
+// activity reads events and distinct active days per user.
+func (q *querier) activity(ctx context.Context, m store.KeySet, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT count(*), sum(x.c), sum(x.c * x.c), sum(x.d), sum(x.d * x.d) FROM (")
+	q.eventsIn(w, "2, 3, 4", "user_key, count(*) AS c, count(DISTINCT "+q.c.dialect.Day("ts")+") AS d")
+	w.Write(" GROUP BY user_key")
+	w.Write(")")
+	inGroup(w, "user_key", m)
+	var n, c, c2, days, days2 num
+	return q.query(ctx, w, func() error {
+		d.events[i] = sums{Sum: c.v, Sq: c2.v, Present: n.v}
+		d.days[i] = sums{Sum: days.v, Sq: days2.v, Present: n.v}
+		return nil
+	}, &n, &c, &c2, &days, &days2)
+}
+
+// sessionSums reads sessions per user and, per session, duration and
+// frustration signals.
+func (q *querier) sessionSums(ctx context.Context, m store.KeySet, d *data, i int) error {
+	dur := q.c.dialect.Seconds("started_at", "ended_at")
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT count(*), sum(x.n), sum(x.n * x.n), sum(x.dur), sum(x.dur2), sum(x.r), sum(x.r2),",
+		" sum(x.dc), sum(x.dc2), sum(x.er), sum(x.er2) FROM (")
+	q.sessionsIn(w, "user_key, count(*) AS n, sum("+dur+") AS dur, sum("+dur+" * "+dur+") AS dur2,"+
+		" sum(rage_clicks) AS r, sum(rage_clicks * rage_clicks) AS r2, sum(dead_clicks) AS dc,"+
+		" sum(dead_clicks * dead_clicks) AS dc2, sum(errors) AS er, sum(errors * errors) AS er2")
+	w.Write(" GROUP BY user_key)")
+	inGroup(w, "user_key", m)
+	var v [11]num
+	dest := make([]any, len(v))
+	for k := range v {
+		dest[k] = &v[k]
+	}
+	return q.query(ctx, w, func() error {
+		d.sessions[i] = sums{Sum: v[1].v, Sq: v[2].v, Present: v[0].v}
+		n := v[1].v
+		d.duration[i] = sums{N: n, Sum: v[3].v, Sq: v[4].v}
+		d.rage[i] = sums{N: n, Sum: v[5].v, Sq: v[6].v}
+		d.dead[i] = sums{N: n, Sum: v[7].v, Sq: v[8].v}
+		d.errors[i] = sums{N: n, Sum: v[9].v, Sq: v[10].v}
+		return nil
+	}, dest...)
+}
+
+// perEvent reads, for every event and page, how many users did it how
+// many times (users who did not are the rest of the group).
+func (q *querier) perEvent(ctx context.Context, m store.KeySet, d *data, i int) error {
+	ev := "CASE WHEN kind = 3 THEN path ELSE name END"
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT x.k, x.ev, x.c, count(*) FROM (")
+	q.eventsIn(w, "2, 3", "user_key, kind AS k, "+ev+" AS ev, count(*) AS c")
+	w.Write(" GROUP BY user_key, kind, ", ev, ")")
+	inGroup(w, "user_key", m)
+	w.Write(" GROUP BY x.k, x.ev, x.c")
+	var k, c, n num
+	var name string
+	return q.query(ctx, w, func() error {
+		key := eventKey{Kind: int(k.v), Name: name}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		f := d.perEvent[key]
+		if f == nil {
+			f = &[2][]stats.Freq{}
+			d.perEvent[key] = f
+		}
+		f[i] = append(f[i], stats.Freq{Value: c.v, Count: int64(n.v)})
+		return nil
+	}, &k, &name, &c, &n)
+}
+
+// sessionFields reads how many of the group's sessions had each value of
+// each session field. Sessions, not users: the share of users with at
+// least one session of a kind grows with how many sessions they have, and
+// would only restate activity.
+func (q *querier) sessionFields(ctx context.Context, m store.KeySet, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT x.f, x.v, count(*) FROM (")
+	for k, f := range sessionFields {
+		if k > 0 {
+			w.Write(" UNION ALL ")
+		}
+		q.sessionsIn(w, "user_key, '"+f[0]+"' AS f, "+f[1]+" AS v")
+	}
+	w.Write(")")
+	inGroup(w, "user_key", m)
+	w.Write(" AND x.v <> '' GROUP BY x.f, x.v")
+	var f, v string
+	var n num
+	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		addCount(d.fields, valueKey{f, v}, i, int64(n.v))
+		return nil
+	}, &f, &v, &n)
+}
+
+func addCount(m map[valueKey]*[2]int64, k valueKey, i int, n int64) {
+	c := m[k]
+	if c == nil {
+		c = &[2]int64{}
+		m[k] = c
+	}
+	c[i] += n
+}
+
+// categorical returns the text attributes with few enough values to
+// compare value by value.
+func (q *querier) categorical(ctx context.Context, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT key, count(DISTINCT s) ")
+	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	q.c.dialect.EndFrom(w)
+	w.Write(" GROUP BY key")
+	var out []string
+	var key string
+	var n num
+	err := q.query(ctx, w, func() error {
+		if n.v <= maxCategories {
+			out = append(out, key)
+		}
+		return nil
+	}, &key, &n)
+	return out, err
+}
+
+// values reads how many of the group's users have each value of the
+// attributes keys, of column col (s or b).
+func (q *querier) values(ctx context.Context, m store.KeySet, keys []string, col string, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT key, ", col, ", count(*) ")
+	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	w.Write(" AND entity_key IN (")
+	w.members(m)
+	w.Write(")")
+	q.c.dialect.EndFrom(w)
+	w.Write(" GROUP BY key, ", col)
+	var key string
+	var v text
+	var n num
+	return q.query(ctx, w, func() error {
+		if !v.ok {
+			return nil
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		addCount(d.cats, valueKey{key, v.s}, i, int64(n.v))
+		return nil
+	}, &key, &v, &n)
+}
+
+// numbers reads the distribution of each numeric attribute in the group.
+func (q *querier) numbers(ctx context.Context, m store.KeySet, keys []string, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT key, n, count(*) ")
+	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	w.Write(" AND entity_key IN (")
+	w.members(m)
+	w.Write(") AND n IS NOT NULL")
+	q.c.dialect.EndFrom(w)
+	w.Write(" GROUP BY key, n")
+	var key string
+	var v, n num
+	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		f := d.numbers[key]
+		if f == nil {
+			f = &[2][]stats.Freq{}
+			d.numbers[key] = f
+		}
+		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		return nil
+	}, &key, &v, &n)
+}
+
+// nps reads the distribution of the group's latest NPS scores in the
+// period, over all NPS surveys.
+func (q *querier) nps(ctx context.Context, m store.KeySet, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT x.score, count(*) FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score ")
+	q.c.dialect.Responses(w, "survey_responses", q.site, nil)
+	w.Write(" AND r.nps IS NOT NULL AND r.updated_at >= ")
+	w.Arg(q.from)
+	w.Write(" AND r.updated_at < ")
+	w.Arg(q.to)
+	w.Write(" GROUP BY i.entity_key)")
+	inGroup(w, "u", m)
+	w.Write(" GROUP BY x.score")
+	var v, n num
+	return q.query(ctx, w, func() error {
+		d.nps[i] = append(d.nps[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		return nil
+	}, &v, &n)
+}
+
+// ratings reads the distribution of the group's feedback ratings.
+func (q *querier) ratings(ctx context.Context, m store.KeySet, d *data, i int) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT r.rating, count(*) ")
+	q.c.dialect.Responses(w, "feedback", q.site, nil)
+	w.Write(" AND r.created_at >= ")
+	w.Arg(q.from)
+	w.Write(" AND r.created_at < ")
+	w.Arg(q.to)
+	w.Write(" AND i.entity_key IN (")
+	w.members(m)
+	w.Write(") GROUP BY r.rating")
+	var v, n num
+	return q.query(ctx, w, func() error {
+		d.rating[i] = append(d.rating[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		return nil
+	}, &v, &n)
+}
+
+// num scans any number the databases return (DuckDB's HUGEINT sums, ClickHouse's
+// unsigned counts), NULL as 0.
+type num struct{ v float64 }
+
+func (n *num) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		n.v = 0
+	case int64:
+		n.v = float64(x)
+	case int32:
+		n.v = float64(x)
+	case int16:
+		n.v = float64(x)
+	case int8:
+		n.v = float64(x)
+	case int:
+		n.v = float64(x)
+	case uint64:
+		n.v = float64(x)
+	case uint32:
+		n.v = float64(x)
+	case uint16:
+		n.v = float64(x)
+	case uint8:
+		n.v = float64(x)
+	case float64:
+		n.v = x
+	case float32:
+		n.v = float64(x)
+	case *big.Int:
+		n.v, _ = new(big.Float).SetInt(x).Float64()
+	case bool:
+		n.v = 0
+		if x {
+			n.v = 1
+		}
+	default:
+		return fmt.Errorf("compare: cannot read %T as a number", src)
+	}
+	return nil
+}
+
+// text scans a text or boolean value as text; ok is false for NULL.
+type text struct {
+	s  string
+	ok bool
+}
+
+func (t *text) Scan(src any) error {
+	t.ok = src != nil
+	switch x := src.(type) {
+	case nil:
+		t.s = ""
+	case string:
+		t.s = x
+	case []byte:
+		t.s = string(x)
+	case bool:
+		t.s = fmt.Sprint(x)
+	case uint8:
+		t.s = fmt.Sprint(x != 0)
+	case int64:
+		t.s = fmt.Sprint(x != 0)
+	default:
+		return fmt.Errorf("compare: cannot read %T as a value", src)
+	}
+	return nil
+}
