@@ -57,7 +57,7 @@ type Row struct {
 	Significant bool    `json:"significant"`
 	// Effect is Cohen's h (shares) or d (numbers), signed B − A;
 	// RankBiserial the Mann–Whitney effect, when that was the test.
-	Effect       float64  `json:"effect"`
+	Effect float64 `json:"effect"`
 	// Dominance is the chance that a user of B has the larger value less
 	// the chance that a user of A has (Cliff's delta: the difference of
 	// the shares for a share, the rank-biserial correlation for numbers),
@@ -66,7 +66,7 @@ type Row struct {
 	// Defining is set when the row restates a condition of a group's
 	// definition (the groups differ on it by construction); such rows
 	// rank last.
-	Defining bool `json:"defining,omitempty"`
+	Defining     bool     `json:"defining,omitempty"`
 	EffectKind   string   `json:"effect_kind,omitempty"`
 	RankBiserial *float64 `json:"rank_biserial,omitempty"`
 	// Segment selects the users the row is about (did the event, have
