@@ -341,4 +341,3 @@ func (q *query) variantSegment(v string) string {
 		{Key: q.d.Source.Property, Op: segment.OpEq, Values: val},
 	}})
 }
-
