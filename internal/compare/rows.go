@@ -72,7 +72,13 @@ type Row struct {
 	// Segment selects the users the row is about (did the event, have
 	// the value), in the segment language; absent for metrics.
 	Segment string `json:"segment,omitempty"`
-	valid   bool
+	// SegmentA and SegmentB select the users of each group the row is
+	// about (the group's definition and Segment): the users and
+	// recordings behind the row.
+	SegmentA string `json:"segment_a,omitempty"`
+	SegmentB string `json:"segment_b,omitempty"`
+	cond     segment.Node
+	valid    bool
 	// usersA and usersB, when set, are the users behind NA and NB units
 	// that are not users (sessions): the minimum sample counts users.
 	usersA, usersB int64
@@ -204,7 +210,13 @@ func (d *data) rows(period segment.Period, defs ...segment.Node) []Row {
 		})
 	}
 	for i := range out {
-		out[i].Defining = defining[[2]string{out[i].Kind, out[i].Key}]
+		r := &out[i]
+		r.Defining = defining[[2]string{r.Kind, r.Key}]
+		if r.cond != nil && len(defs) == 2 {
+			r.Segment = segment.Format(r.cond)
+			r.SegmentA = segment.Format(&segment.Group{Op: segment.All, Conditions: []segment.Node{defs[0], r.cond}})
+			r.SegmentB = segment.Format(&segment.Group{Op: segment.All, Conditions: []segment.Node{defs[1], r.cond}})
+		}
 	}
 	return out
 }
@@ -224,9 +236,8 @@ func (d *data) allRows(period segment.Period) []Row {
 			kind, label = "page", "Viewed "+k.Name
 			cond = &segment.Visited{Match: segment.OpEq, Pattern: k.Name, Period: period}
 		}
-		seg := segment.Format(cond)
 		r := share(kind, k.Name, "", label, did[0], d.size[0], did[1], d.size[1])
-		r.Segment = seg
+		r.cond = cond
 		out = append(out, r)
 		// The rate per user, the users who did not counting zero.
 		var withZeros [2][]stats.Freq
@@ -234,7 +245,7 @@ func (d *data) allRows(period segment.Period) []Row {
 			withZeros[i] = append([]stats.Freq{{Value: 0, Count: max(0, d.size[i]-did[i])}}, f[i]...)
 		}
 		r = numbers(kind, k.Name, "per_user", label+" (per user)", withZeros[0], withZeros[1])
-		r.Segment = seg
+		r.cond = cond
 		out = append(out, r)
 	}
 	for k, c := range d.fields {
@@ -242,8 +253,8 @@ func (d *data) allRows(period segment.Period) []Row {
 		r := share("session", k.Key, k.Value, "session."+k.Key+" = "+strconv.Quote(k.Value),
 			c[0], int64(d.sessions[0].Sum), c[1], int64(d.sessions[1].Sum))
 		r.usersA, r.usersB = d.size[0], d.size[1]
-		r.Segment = segment.Format(&segment.SessionField{Field: k.Key, Op: segment.OpEq,
-			Values: []segment.Value{{Kind: segment.ValString, Str: k.Value}}, Period: period})
+		r.cond = &segment.SessionField{Field: k.Key, Op: segment.OpEq,
+			Values: []segment.Value{{Kind: segment.ValString, Str: k.Value}}, Period: period}
 		out = append(out, r)
 	}
 	// Attribute values, with "not set" as a value of its own for booleans
@@ -257,12 +268,12 @@ func (d *data) allRows(period segment.Period) []Row {
 			v = segment.Value{Kind: segment.ValBool, Bool: k.Value == "true"}
 		}
 		r := share("attribute", k.Key, k.Value, label, c[0], d.size[0], c[1], d.size[1])
-		r.Segment = segment.Format(&segment.Attribute{Key: k.Key, Op: segment.OpEq, Values: []segment.Value{v}})
+		r.cond = &segment.Attribute{Key: k.Key, Op: segment.OpEq, Values: []segment.Value{v}}
 		out = append(out, r)
 	}
 	for k, f := range d.numbers {
 		r := numbers("attribute", k, "mean", k+" (mean)", f[0], f[1])
-		r.Segment = segment.Format(&segment.Attribute{Key: k, Op: segment.OpSet})
+		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
 		out = append(out, r)
 	}
 	return out
