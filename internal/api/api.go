@@ -53,8 +53,9 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings  // nil: no recording endpoints
-	survey     *surveyDeps // nil until UseSurveys
+	recordings Recordings   // nil: no recording endpoints
+	survey     *surveyDeps  // nil until UseSurveys
+	compare    *compareDeps // nil until UseCompare
 	overview   *overviewKeeps
 	log        *slog.Logger
 }
@@ -92,6 +93,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	a.registerSurveys(mux, p)
 	a.registerOverview(mux, p)
+	a.registerCompare(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

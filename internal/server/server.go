@@ -27,8 +27,10 @@ import (
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/blob"
+	"github.com/sightline/sightline/internal/compare"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/experiment"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
@@ -128,6 +130,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	accounts.Register(mux)
 	a := api.New(db, segs, accounts, log).WithRecordings(rec)
 	a.UseSurveys(surveys, fb, db)
+	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
