@@ -35,6 +35,7 @@ func (a *API) registerCompare(mux *http.ServeMux, p string) {
 		return
 	}
 	mux.Handle("POST "+p+"/compare", a.auth(store.ScopeRead, a.postCompare))
+	mux.Handle("GET "+p+"/compare", a.auth(store.ScopeRead, a.getCompare))
 	e := p + "/experiments"
 	mux.Handle("GET "+e, a.auth(store.ScopeRead, a.listExperiments))
 	mux.Handle("POST "+e, a.auth(store.ScopeWrite, a.createExperiment))
@@ -80,7 +81,13 @@ func (a *API) group(r *http.Request, site store.Site, g compareGroup, field stri
 		if label == "" {
 			label = s.Name
 		}
-		return &segment.InSegment{ID: s.ID}, label, nil
+		// The saved tree itself, not in_segment(id): the comparison
+		// sees its conditions (rows that restate them are marked).
+		n, err := a.segments.Saved(r.Context(), site.ID, s)
+		if err != nil {
+			return nil, "", segmentError(err)
+		}
+		return n, label, nil
 	}
 	n, err := a.prepare(r.Context(), site, segmentBody{Text: g.Text, Definition: g.Definition}, "")
 	if err != nil {
@@ -119,6 +126,30 @@ func (a *API) postCompare(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err := decodeJSON(r, &b); err != nil {
 		return err
 	}
+	return a.runCompare(w, r, site, b)
+}
+
+// getCompare is postCompare with the body in the query, for links (a CSV
+// download): a and b are saved segments' IDs, a_text and b_text
+// definitions as text; rest, from, to and days as in the body.
+func (a *API) getCompare(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	q := r.URL.Query()
+	b := compareBody{A: compareGroup{Segment: q.Get("a"), Text: q.Get("a_text")}, Rest: q.Get("rest"),
+		From: q.Get("from"), To: q.Get("to")}
+	if q.Get("b") != "" || q.Get("b_text") != "" {
+		b.B = &compareGroup{Segment: q.Get("b"), Text: q.Get("b_text")}
+	}
+	if d := q.Get("days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return apierr.Invalid("invalid_parameter", "days", "days is a whole number of days")
+		}
+		b.Days = n
+	}
+	return a.runCompare(w, r, site, b)
+}
+
+func (a *API) runCompare(w http.ResponseWriter, r *http.Request, site store.Site, b compareBody) error {
 	req := compare.Request{Rest: compare.Rest(b.Rest)}
 	var err error
 	if req.A, req.ALabel, err = a.group(r, site, b.A, "a"); err != nil {

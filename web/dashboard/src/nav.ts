@@ -33,6 +33,8 @@ export const navigation: NavGroup[] = [
       { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },
       { label: 'Events', href: (s) => `/s/${s}/events`, section: 'events' },
+      { label: 'Compare', href: (s) => `/s/${s}/compare`, section: 'compare' },
+      { label: 'Experiments', href: (s) => `/s/${s}/experiments`, section: 'experiments' },
     ],
   },
   {
