@@ -50,7 +50,22 @@ func TestClickHouseAgreesWithDuckDB(t *testing.T) {
 	clock := func() time.Time { return now }
 	chs := &chStore{DB: l.db, ch: ch}
 	chSeg := engine.New(chs, compiler.ClickHouse{}, clock)
-	req := compare.Request{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now}
+	for _, req := range []compare.Request{
+		// Everyone else: the groups do not overlap, one query reads both.
+		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now},
+		// Two segments that overlap: each group is read on its own.
+		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), B: parse(t, `did("Export", 30d)`),
+			From: now.Add(-60 * 24 * time.Hour), To: now},
+	} {
+		agree(t, l, chs, chSeg, req)
+	}
+}
+
+// agree runs req on DuckDB and ClickHouse and compares the results.
+func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req compare.Request) {
+	t.Helper()
+	ctx := context.Background()
+	clock := func() time.Time { return now }
 	duck, err := compare.New(l.db, l.seg, compiler.DuckDB{}, clock).Compare(ctx, l.site, req)
 	if err != nil {
 		t.Fatal(err)

@@ -155,7 +155,15 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	data, err := q.collect(ctx, cat, [2]store.KeySet{a, b})
+	// Each group's members are read once, and every query after takes
+	// them as a bound list: the segments are not evaluated again.
+	var keys [2][]int64
+	for i, m := range []store.KeySet{a, b} {
+		if keys[i], err = q.keys(ctx, m); err != nil {
+			return nil, c.seg.QueryError(ctx, "compare segments", err)
+		}
+	}
+	data, err := q.collect(ctx, cat, keys)
 	if err != nil {
 		return nil, c.seg.QueryError(ctx, "compare segments", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,8 +97,55 @@ type querier struct {
 	from, to time.Time
 }
 
-// collect runs every query for both groups, a few at a time.
-func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2]store.KeySet) (*data, error) {
+// sel is the groups one query reads: one group, or both when they do not
+// overlap, told apart by a column g (0 for A). Its rows are those of
+// groups base+g.
+type sel struct {
+	lists [][]int64
+	base  int
+}
+
+// label writes the expression of g for the user key col.
+func (s sel) label(w *sqlw, col string) {
+	if len(s.lists) == 1 {
+		w.Write("0")
+		return
+	}
+	w.Write("CASE WHEN ")
+	w.keyIn(col, s.lists[0])
+	w.Write(" THEN 0 ELSE 1 END")
+}
+
+// filter writes the condition that col is in one of the groups.
+func (s sel) filter(w *sqlw, col string) {
+	w.Write("(")
+	for i, l := range s.lists {
+		if i > 0 {
+			w.Write(" OR ")
+		}
+		w.keyIn(col, l)
+	}
+	w.Write(")")
+}
+
+// disjoint reports whether no key is in both sorted lists.
+func disjoint(a, b []int64) bool {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return false
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return true
+}
+
+// collect runs every query, for both groups at once when they do not
+// overlap (one scan of each table instead of two), else for each.
+func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2][]int64) (*data, error) {
 	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
 		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
@@ -121,25 +169,32 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2]st
 	for _, k := range cats {
 		d.catType[k] = attr.String
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
 	for i, m := range groups {
-		g.Go(func() error { return q.size(ctx, m, &d.size[i]) })
-		g.Go(func() error { return q.activity(ctx, m, d, i) })
-		g.Go(func() error { return q.sessionSums(ctx, m, d, i) })
-		g.Go(func() error { return q.perEvent(ctx, m, d, i) })
-		g.Go(func() error { return q.sessionFields(ctx, m, d, i) })
+		slices.Sort(m)
+		d.size[i] = int64(len(m))
+	}
+	sels := []sel{{lists: groups[:]}}
+	if !disjoint(groups[0], groups[1]) {
+		sels = []sel{{lists: groups[:1]}, {lists: groups[1:], base: 1}}
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, s := range sels {
+		g.Go(func() error { return q.perEvent(ctx, s, d) })
+		g.Go(func() error { return q.activity(ctx, s, d) })
+		g.Go(func() error { return q.sessionSums(ctx, s, d) })
+		g.Go(func() error { return q.sessionFields(ctx, s, d) })
 		if len(cats) > 0 {
-			g.Go(func() error { return q.values(ctx, m, cats, "s", d, i) })
+			g.Go(func() error { return q.values(ctx, s, cats, "s", d) })
 		}
 		if len(bools) > 0 {
-			g.Go(func() error { return q.values(ctx, m, bools, "b", d, i) })
+			g.Go(func() error { return q.values(ctx, s, bools, "b", d) })
 		}
 		if len(nums) > 0 {
-			g.Go(func() error { return q.numbers(ctx, m, nums, d, i) })
+			g.Go(func() error { return q.numbers(ctx, s, nums, d) })
 		}
-		g.Go(func() error { return q.nps(ctx, m, d, i) })
-		g.Go(func() error { return q.ratings(ctx, m, d, i) })
+		g.Go(func() error { return q.nps(ctx, s, d) })
+		g.Go(func() error { return q.ratings(ctx, s, d) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -171,14 +226,7 @@ func (q *querier) query(ctx context.Context, w *sqlw, row func() error, dest ...
 	return rows.Err()
 }
 
-// inGroup writes " AS x WHERE x.col IN (members)", ending a derived table.
-func inGroup(w *sqlw, col string, m store.KeySet) {
-	w.Write(" AS x WHERE x.", col, " IN (")
-	w.members(m)
-	w.Write(")")
-}
-
-// events writes the rows of events in the period of the given kinds.
+// eventsIn writes the rows of events in the period of the given kinds.
 func (q *querier) eventsIn(w *sqlw, kinds string, cols string) {
 	w.Write("SELECT ", cols, " ")
 	q.c.dialect.From(w, compiler.Events, q.site, nil)
@@ -200,72 +248,80 @@ func (q *querier) sessionsIn(w *sqlw, cols string) {
 	q.c.dialect.EndFrom(w)
 }
 
-func (q *querier) size(ctx context.Context, m store.KeySet, out *int64) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT count(*) FROM (")
-	w.members(m)
-	w.Write(") AS m")
-	var n num
-	return q.query(ctx, w, func() error { *out = int64(n.v); return nil }, &n)
+// inGroupSel writes " AS x WHERE" and s's filter on x.user_key, ending
+// a derived table.
+func inGroupSel(w *sqlw, s sel) {
+	w.Write(" AS x WHERE ")
+	s.filter(w, "x.user_key")
 }
 
 // activity reads events and distinct active days per user.
-func (q *querier) activity(ctx context.Context, m store.KeySet, d *data, i int) error {
+func (q *querier) activity(ctx context.Context, s sel, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT count(*), sum(x.c), sum(x.c * x.c), sum(x.d), sum(x.d * x.d) FROM (")
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g, count(*), sum(x.c), sum(x.c * x.c), sum(x.d), sum(x.d * x.d) FROM (")
 	q.eventsIn(w, "2, 3, 4", "user_key, count(*) AS c, count(DISTINCT "+q.c.dialect.Day("ts")+") AS d")
-	w.Write(" GROUP BY user_key")
-	w.Write(")")
-	inGroup(w, "user_key", m)
-	var n, c, c2, days, days2 num
+	w.Write(" GROUP BY user_key) AS x WHERE ")
+	s.filter(w, "x.user_key")
+	w.Write(" GROUP BY g")
+	var g, n, c, c2, days, days2 num
 	return q.query(ctx, w, func() error {
+		i := s.base + int(g.v)
 		d.events[i] = sums{Sum: c.v, Sq: c2.v, Present: n.v}
 		d.days[i] = sums{Sum: days.v, Sq: days2.v, Present: n.v}
 		return nil
-	}, &n, &c, &c2, &days, &days2)
+	}, &g, &n, &c, &c2, &days, &days2)
 }
 
 // sessionSums reads sessions per user and, per session, duration and
 // frustration signals.
-func (q *querier) sessionSums(ctx context.Context, m store.KeySet, d *data, i int) error {
+func (q *querier) sessionSums(ctx context.Context, s sel, d *data) error {
 	dur := q.c.dialect.Seconds("started_at", "ended_at")
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT count(*), sum(x.n), sum(x.n * x.n), sum(x.dur), sum(x.dur2), sum(x.r), sum(x.r2),",
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g, count(*), sum(x.n), sum(x.n * x.n), sum(x.dur), sum(x.dur2), sum(x.r), sum(x.r2),",
 		" sum(x.dc), sum(x.dc2), sum(x.er), sum(x.er2) FROM (")
 	q.sessionsIn(w, "user_key, count(*) AS n, sum("+dur+") AS dur, sum("+dur+" * "+dur+") AS dur2,"+
 		" sum(rage_clicks) AS r, sum(rage_clicks * rage_clicks) AS r2, sum(dead_clicks) AS dc,"+
 		" sum(dead_clicks * dead_clicks) AS dc2, sum(errors) AS er, sum(errors * errors) AS er2")
-	w.Write(" GROUP BY user_key)")
-	inGroup(w, "user_key", m)
-	var v [11]num
+	w.Write(" GROUP BY user_key) AS x WHERE ")
+	s.filter(w, "x.user_key")
+	w.Write(" GROUP BY g")
+	var v [12]num
 	dest := make([]any, len(v))
 	for k := range v {
 		dest[k] = &v[k]
 	}
 	return q.query(ctx, w, func() error {
-		d.sessions[i] = sums{Sum: v[1].v, Sq: v[2].v, Present: v[0].v}
-		n := v[1].v
-		d.duration[i] = sums{N: n, Sum: v[3].v, Sq: v[4].v}
-		d.rage[i] = sums{N: n, Sum: v[5].v, Sq: v[6].v}
-		d.dead[i] = sums{N: n, Sum: v[7].v, Sq: v[8].v}
-		d.errors[i] = sums{N: n, Sum: v[9].v, Sq: v[10].v}
+		i := s.base + int(v[0].v)
+		d.sessions[i] = sums{Sum: v[2].v, Sq: v[3].v, Present: v[1].v}
+		n := v[2].v
+		d.duration[i] = sums{N: n, Sum: v[4].v, Sq: v[5].v}
+		d.rage[i] = sums{N: n, Sum: v[6].v, Sq: v[7].v}
+		d.dead[i] = sums{N: n, Sum: v[8].v, Sq: v[9].v}
+		d.errors[i] = sums{N: n, Sum: v[10].v, Sq: v[11].v}
 		return nil
 	}, dest...)
 }
 
 // perEvent reads, for every event and page, how many users did it how
 // many times (users who did not are the rest of the group).
-func (q *querier) perEvent(ctx context.Context, m store.KeySet, d *data, i int) error {
+func (q *querier) perEvent(ctx context.Context, s sel, d *data) error {
 	ev := "CASE WHEN kind = 3 THEN path ELSE name END"
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT x.k, x.ev, x.c, count(*) FROM (")
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g, x.k, x.ev, x.c, count(*) FROM (")
 	q.eventsIn(w, "2, 3", "user_key, kind AS k, "+ev+" AS ev, count(*) AS c")
-	w.Write(" GROUP BY user_key, kind, ", ev, ")")
-	inGroup(w, "user_key", m)
-	w.Write(" GROUP BY x.k, x.ev, x.c")
-	var k, c, n num
+	w.Write(" GROUP BY user_key, kind, ", ev, ") AS x WHERE ")
+	s.filter(w, "x.user_key")
+	w.Write(" GROUP BY g, x.k, x.ev, x.c")
+	var g, k, c, n num
 	var name string
 	return q.query(ctx, w, func() error {
+		i := s.base + int(g.v)
 		key := eventKey{Kind: int(k.v), Name: name}
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -276,33 +332,50 @@ func (q *querier) perEvent(ctx context.Context, m store.KeySet, d *data, i int) 
 		}
 		f[i] = append(f[i], stats.Freq{Value: c.v, Count: int64(n.v)})
 		return nil
-	}, &k, &name, &c, &n)
+	}, &g, &k, &name, &c, &n)
 }
 
 // sessionFields reads how many of the group's sessions had each value of
 // each session field. Sessions, not users: the share of users with at
 // least one session of a kind grows with how many sessions they have, and
-// would only restate activity.
-func (q *querier) sessionFields(ctx context.Context, m store.KeySet, d *data, i int) error {
+// would only restate activity. One scan groups the sessions by every
+// field at once; the counts per field are summed here.
+func (q *querier) sessionFields(ctx context.Context, s sel, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT x.f, x.v, count(*) FROM (")
-	for k, f := range sessionFields {
-		if k > 0 {
-			w.Write(" UNION ALL ")
-		}
-		q.sessionsIn(w, "user_key, '"+f[0]+"' AS f, "+f[1]+" AS v")
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g")
+	cols := "user_key"
+	for _, f := range sessionFields {
+		w.Write(", x.", f[1])
+		cols += ", " + f[1]
 	}
+	w.Write(", count(*) FROM (")
+	q.sessionsIn(w, cols)
 	w.Write(")")
-	inGroup(w, "user_key", m)
-	w.Write(" AND x.v <> '' GROUP BY x.f, x.v")
-	var f, v string
-	var n num
+	inGroupSel(w, s)
+	w.Write(" GROUP BY g")
+	for _, f := range sessionFields {
+		w.Write(", x.", f[1])
+	}
+	var g, n num
+	vals := make([]string, len(sessionFields))
+	dest := []any{&g}
+	for k := range vals {
+		dest = append(dest, &vals[k])
+	}
+	dest = append(dest, &n)
 	return q.query(ctx, w, func() error {
+		i := s.base + int(g.v)
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		addCount(d.fields, valueKey{f, v}, i, int64(n.v))
+		for k, f := range sessionFields {
+			if vals[k] != "" {
+				addCount(d.fields, valueKey{f[0], vals[k]}, i, int64(n.v))
+			}
+		}
 		return nil
-	}, &f, &v, &n)
+	}, dest...)
 }
 
 func addCount(m map[valueKey]*[2]int64, k valueKey, i int, n int64) {
@@ -337,43 +410,46 @@ func (q *querier) categorical(ctx context.Context, keys []string) ([]string, err
 	return out, err
 }
 
-// values reads how many of the group's users have each value of the
+// values reads how many of each group's users have each value of the
 // attributes keys, of column col (s or b).
-func (q *querier) values(ctx context.Context, m store.KeySet, keys []string, col string, d *data, i int) error {
+func (q *querier) values(ctx context.Context, s sel, keys []string, col string, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT key, ", col, ", count(*) ")
+	w.Write("SELECT ")
+	s.label(w, "entity_key")
+	w.Write(" AS g, key, ", col, ", count(*) ")
 	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND entity_key IN (")
-	w.members(m)
-	w.Write(")")
+	w.Write(" AND ")
+	s.filter(w, "entity_key")
 	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY key, ", col)
+	w.Write(" GROUP BY g, key, ", col)
 	var key string
 	var v text
-	var n num
+	var g, n num
 	return q.query(ctx, w, func() error {
 		if !v.ok {
 			return nil
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		addCount(d.cats, valueKey{key, v.s}, i, int64(n.v))
+		addCount(d.cats, valueKey{key, v.s}, s.base+int(g.v), int64(n.v))
 		return nil
-	}, &key, &v, &n)
+	}, &g, &key, &v, &n)
 }
 
-// numbers reads the distribution of each numeric attribute in the group.
-func (q *querier) numbers(ctx context.Context, m store.KeySet, keys []string, d *data, i int) error {
+// numbers reads the distribution of each numeric attribute in each group.
+func (q *querier) numbers(ctx context.Context, s sel, keys []string, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT key, n, count(*) ")
+	w.Write("SELECT ")
+	s.label(w, "entity_key")
+	w.Write(" AS g, key, n, count(*) ")
 	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND entity_key IN (")
-	w.members(m)
-	w.Write(") AND n IS NOT NULL")
+	w.Write(" AND ")
+	s.filter(w, "entity_key")
+	w.Write(" AND n IS NOT NULL")
 	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY key, n")
+	w.Write(" GROUP BY g, key, n")
 	var key string
-	var v, n num
+	var g, v, n num
 	return q.query(ctx, w, func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -382,48 +458,59 @@ func (q *querier) numbers(ctx context.Context, m store.KeySet, keys []string, d 
 			f = &[2][]stats.Freq{}
 			d.numbers[key] = f
 		}
+		i := s.base + int(g.v)
 		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
-	}, &key, &v, &n)
+	}, &g, &key, &v, &n)
 }
 
-// nps reads the distribution of the group's latest NPS scores in the
+// nps reads the distribution of each group's latest NPS scores in the
 // period, over all NPS surveys.
-func (q *querier) nps(ctx context.Context, m store.KeySet, d *data, i int) error {
+func (q *querier) nps(ctx context.Context, s sel, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT x.score, count(*) FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score ")
+	w.Write("SELECT ")
+	s.label(w, "x.u")
+	w.Write(" AS g, x.score, count(*) FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score ")
 	q.c.dialect.Responses(w, "survey_responses", q.site, nil)
 	w.Write(" AND r.nps IS NOT NULL AND r.updated_at >= ")
 	w.Arg(q.from)
 	w.Write(" AND r.updated_at < ")
 	w.Arg(q.to)
-	w.Write(" GROUP BY i.entity_key)")
-	inGroup(w, "u", m)
-	w.Write(" GROUP BY x.score")
-	var v, n num
+	w.Write(" GROUP BY i.entity_key) AS x WHERE ")
+	s.filter(w, "x.u")
+	w.Write(" GROUP BY g, x.score")
+	var g, v, n num
 	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		i := s.base + int(g.v)
 		d.nps[i] = append(d.nps[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
-	}, &v, &n)
+	}, &g, &v, &n)
 }
 
-// ratings reads the distribution of the group's feedback ratings.
-func (q *querier) ratings(ctx context.Context, m store.KeySet, d *data, i int) error {
+// ratings reads the distribution of each group's feedback ratings.
+func (q *querier) ratings(ctx context.Context, s sel, d *data) error {
 	w := newSQL(q.c.dialect)
-	w.Write("SELECT r.rating, count(*) ")
+	w.Write("SELECT ")
+	s.label(w, "i.entity_key")
+	w.Write(" AS g, r.rating, count(*) ")
 	q.c.dialect.Responses(w, "feedback", q.site, nil)
 	w.Write(" AND r.created_at >= ")
 	w.Arg(q.from)
 	w.Write(" AND r.created_at < ")
 	w.Arg(q.to)
-	w.Write(" AND i.entity_key IN (")
-	w.members(m)
-	w.Write(") GROUP BY r.rating")
-	var v, n num
+	w.Write(" AND ")
+	s.filter(w, "i.entity_key")
+	w.Write(" GROUP BY g, r.rating")
+	var g, v, n num
 	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		i := s.base + int(g.v)
 		d.rating[i] = append(d.rating[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
-	}, &v, &n)
+	}, &g, &v, &n)
 }
 
 // num scans any number the databases return (DuckDB's HUGEINT sums, ClickHouse's
@@ -494,4 +581,22 @@ func (t *text) Scan(src any) error {
 		return fmt.Errorf("compare: cannot read %T as a value", src)
 	}
 	return nil
+}
+
+// keys reads a member set's keys.
+func (q *querier) keys(ctx context.Context, m store.KeySet) ([]int64, error) {
+	var out []int64
+	rows, err := q.c.store.SQL().QueryContext(ctx, m.SQL, m.Args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }

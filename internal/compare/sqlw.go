@@ -39,4 +39,10 @@ func (w *sqlw) members(k store.KeySet) {
 	w.args = append(w.args, k.Args...)
 }
 
+// keyIn writes a condition: col is one of keys.
+func (w *sqlw) keyIn(col string, keys []int64) {
+	w.b.WriteString(w.d.KeyIn(col))
+	w.args = append(w.args, w.d.Arg(keys))
+}
+
 func (w *sqlw) String() string { return w.b.String() }
