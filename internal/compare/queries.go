@@ -181,7 +181,6 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2][]
 	g.SetLimit(2)
 	for _, s := range sels {
 		g.Go(func() error { return q.perEvent(ctx, s, d) })
-		g.Go(func() error { return q.activity(ctx, s, d) })
 		g.Go(func() error { return q.sessionSums(ctx, s, d) })
 		g.Go(func() error { return q.sessionFields(ctx, s, d) })
 		if len(cats) > 0 {
@@ -255,41 +254,25 @@ func inGroupSel(w *sqlw, s sel) {
 	s.filter(w, "x.user_key")
 }
 
-// activity reads events and distinct active days per user.
-func (q *querier) activity(ctx context.Context, s sel, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "x.user_key")
-	w.Write(" AS g, count(*), sum(x.c), sum(x.c * x.c), sum(x.d), sum(x.d * x.d) FROM (")
-	q.eventsIn(w, "2, 3, 4", "user_key, count(*) AS c, count(DISTINCT "+q.c.dialect.Day("ts")+") AS d")
-	w.Write(" GROUP BY user_key) AS x WHERE ")
-	s.filter(w, "x.user_key")
-	w.Write(" GROUP BY g")
-	var g, n, c, c2, days, days2 num
-	return q.query(ctx, w, func() error {
-		i := s.base + int(g.v)
-		d.events[i] = sums{Sum: c.v, Sq: c2.v, Present: n.v}
-		d.days[i] = sums{Sum: days.v, Sq: days2.v, Present: n.v}
-		return nil
-	}, &g, &n, &c, &c2, &days, &days2)
-}
-
-// sessionSums reads sessions per user and, per session, duration and
-// frustration signals.
+// sessionSums reads, per user, sessions, active days (days a session
+// started) and events (those of the sessions), and per session its
+// duration and frustration signals: one scan of the sessions, none of
+// the events.
 func (q *querier) sessionSums(ctx context.Context, s sel, d *data) error {
 	dur := q.c.dialect.Seconds("started_at", "ended_at")
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT ")
 	s.label(w, "x.user_key")
 	w.Write(" AS g, count(*), sum(x.n), sum(x.n * x.n), sum(x.dur), sum(x.dur2), sum(x.r), sum(x.r2),",
-		" sum(x.dc), sum(x.dc2), sum(x.er), sum(x.er2) FROM (")
+		" sum(x.dc), sum(x.dc2), sum(x.er), sum(x.er2), sum(x.days), sum(x.days * x.days), sum(x.ev), sum(x.ev * x.ev) FROM (")
 	q.sessionsIn(w, "user_key, count(*) AS n, sum("+dur+") AS dur, sum("+dur+" * "+dur+") AS dur2,"+
+		" count(DISTINCT "+q.c.dialect.Day("started_at")+") AS days, sum(event_count) AS ev,"+
 		" sum(rage_clicks) AS r, sum(rage_clicks * rage_clicks) AS r2, sum(dead_clicks) AS dc,"+
 		" sum(dead_clicks * dead_clicks) AS dc2, sum(errors) AS er, sum(errors * errors) AS er2")
 	w.Write(" GROUP BY user_key) AS x WHERE ")
 	s.filter(w, "x.user_key")
 	w.Write(" GROUP BY g")
-	var v [12]num
+	var v [16]num
 	dest := make([]any, len(v))
 	for k := range v {
 		dest[k] = &v[k]
@@ -302,6 +285,8 @@ func (q *querier) sessionSums(ctx context.Context, s sel, d *data) error {
 		d.rage[i] = sums{N: n, Sum: v[6].v, Sq: v[7].v}
 		d.dead[i] = sums{N: n, Sum: v[8].v, Sq: v[9].v}
 		d.errors[i] = sums{N: n, Sum: v[10].v, Sq: v[11].v}
+		d.days[i] = sums{Sum: v[12].v, Sq: v[13].v, Present: v[1].v}
+		d.events[i] = sums{Sum: v[14].v, Sq: v[15].v, Present: v[1].v}
 		return nil
 	}, dest...)
 }
