@@ -61,21 +61,6 @@ func fillLedgerly(t testing.TB, users int) *ledgerly {
 	return &ledgerly{db: db, seg: seg, site: site.ID}
 }
 
-// onboardingTest is the demo's onboarding A/B test: variant B completes
-// onboarding more often; it changes nothing else.
-func onboardingTest() experiment.Definition {
-	return experiment.Definition{
-		Name:     "Onboarding v2",
-		Source:   experiment.Source{Kind: "attribute", Attribute: "ab_variant"},
-		Variants: []experiment.Variant{{Name: "A"}, {Name: "B"}},
-		Control:  "A",
-		Start:    now.Add(-demo.Days * 24 * time.Hour),
-		Goals: []experiment.Goal{{Kind: "event", Event: "Onboarding Completed"},
-			{Kind: "event", Event: "Invoice Sent"}},
-		Breakdown: []string{`plan = "trial"`},
-	}
-}
-
 // TestOnboardingExperiment reads the demo's experiment and checks it
 // against a computation of its own, in SQL written here, on the same
 // data: the exposed counts, the conversions, the interval and the
@@ -83,7 +68,15 @@ func onboardingTest() experiment.Definition {
 func TestOnboardingExperiment(t *testing.T) {
 	l := fillLedgerly(t, 3000)
 	r := experiment.NewReader(l.db, l.seg, compiler.DuckDB{}, func() time.Time { return now })
-	res, err := r.Results(context.Background(), l.site, onboardingTest())
+	saved, err := l.db.ListExperiments(context.Background(), l.site)
+	if err != nil || len(saved) != 1 {
+		t.Fatalf("the demo's experiments: %v %v", saved, err)
+	}
+	def, err := experiment.Parse(saved[0].Definition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Results(context.Background(), l.site, def)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +95,7 @@ func TestOnboardingExperiment(t *testing.T) {
 			AND e.user_key = v.entity_key AND e.kind = 2 AND e.name = 'Onboarding Completed' AND e.ts >= h.first))
 		FROM attr_current v JOIN (SELECT entity_key, min(set_at) AS first FROM attr_history
 			WHERE site_id = ? AND key = 'ab_variant' GROUP BY entity_key) h ON h.entity_key = v.entity_key
-		WHERE v.site_id = ? AND v.key = 'ab_variant' AND h.first >= ? GROUP BY v.s`, l.site, l.site, now.Add(-demo.Days*24*time.Hour))
+		WHERE v.site_id = ? AND v.key = 'ab_variant' AND h.first >= ? GROUP BY v.s`, l.site, l.site, def.Start)
 	if err != nil {
 		t.Fatal(err)
 	}
