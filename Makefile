@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-compare chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -90,6 +90,12 @@ bench-segments:
 # people (made once into .bench/; USERS=20000 for make run's demo).
 bench-overview:
 	bash scripts/bench-overview.sh
+
+# bench-compare times comparisons and experiment results on 1M generated
+# users (the data of bench-segments, made once into .bench/; USERS=300000
+# for a quicker run).
+bench-compare:
+	bash scripts/bench-compare.sh
 
 # bench-ingest measures the events/s a fresh server acknowledges; DURATION,
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.
