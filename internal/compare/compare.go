@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -96,10 +97,12 @@ type Result struct {
 	TookMS int64 `json:"took_ms"`
 }
 
-// groups returns the member sets of the two sides and their text.
-func (c *Comparer) groups(ctx context.Context, site int64, req *Request) (a, b store.KeySet, err error) {
+// groups completes the request's groups and labels and returns the
+// member sets to read: A's, and B's unless B is everyone else (rest is
+// then set, and B's members are the universe's less A's).
+func (c *Comparer) groups(ctx context.Context, site int64, req *Request) (a, b store.KeySet, rest Rest, err error) {
 	if req.A == nil {
-		return a, b, fmt.Errorf("%w: segment A is missing", ErrInvalid)
+		return a, b, "", fmt.Errorf("%w: segment A is missing", ErrInvalid)
 	}
 	if req.B == nil {
 		rest := segment.Node(&segment.Not{Condition: req.A})
@@ -109,12 +112,17 @@ func (c *Comparer) groups(ctx context.Context, site int64, req *Request) (a, b s
 			req.Rest = RestIdentified
 		case RestAll:
 		default:
-			return a, b, fmt.Errorf("%w: rest is %q or %q, not %q", ErrInvalid, RestIdentified, RestAll, req.Rest)
+			return a, b, "", fmt.Errorf("%w: rest is %q or %q, not %q", ErrInvalid, RestIdentified, RestAll, req.Rest)
 		}
 		req.B = rest
 		if req.BLabel == "" {
 			req.BLabel = "Everyone else"
 		}
+		if req.ALabel == "" {
+			req.ALabel = "A"
+		}
+		a, err = c.seg.MembersQuery(ctx, site, req.A)
+		return a, b, req.Rest, err
 	}
 	if req.ALabel == "" {
 		req.ALabel = "A"
@@ -123,10 +131,10 @@ func (c *Comparer) groups(ctx context.Context, site int64, req *Request) (a, b s
 		req.BLabel = "B"
 	}
 	if a, err = c.seg.MembersQuery(ctx, site, req.A); err != nil {
-		return a, b, err
+		return a, b, "", err
 	}
 	b, err = c.seg.MembersQuery(ctx, site, req.B)
-	return a, b, err
+	return a, b, "", err
 }
 
 // Compare runs a comparison for a site.
@@ -144,7 +152,7 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	if err := c.store.Sync(ctx); err != nil {
 		return nil, err
 	}
-	a, b, err := c.groups(ctx, site, &req)
+	a, b, rest, err := c.groups(ctx, site, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -157,13 +165,34 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	}
 	// Each group's members are read once, and every query after takes
 	// them as a bound list: the segments are not evaluated again.
+	// Everyone else is not listed: the queries take the universe less A.
 	var keys [2][]int64
-	for i, m := range []store.KeySet{a, b} {
-		if keys[i], err = q.keys(ctx, m); err != nil {
+	var sels []sel
+	var sizes [2]int64
+	if keys[0], err = q.keys(ctx, a); err != nil {
+		return nil, c.seg.QueryError(ctx, "compare segments", err)
+	}
+	slices.Sort(keys[0])
+	sizes[0] = int64(len(keys[0]))
+	if rest != "" {
+		universe, err := q.universe(ctx, rest)
+		if err != nil {
 			return nil, c.seg.QueryError(ctx, "compare segments", err)
 		}
+		sizes[1] = int64(len(universe)) - overlap(universe, keys[0])
+		sels = []sel{{lists: keys[:1], rest: rest}}
+	} else {
+		if keys[1], err = q.keys(ctx, b); err != nil {
+			return nil, c.seg.QueryError(ctx, "compare segments", err)
+		}
+		slices.Sort(keys[1])
+		sizes[1] = int64(len(keys[1]))
+		sels = []sel{{lists: keys[:]}}
+		if overlap(keys[0], keys[1]) > 0 {
+			sels = []sel{{lists: keys[:1]}, {lists: keys[1:], base: 1}}
+		}
 	}
-	data, err := q.collect(ctx, cat, keys)
+	data, err := q.collect(ctx, cat, sizes, sels)
 	if err != nil {
 		return nil, c.seg.QueryError(ctx, "compare segments", err)
 	}

@@ -98,16 +98,20 @@ type querier struct {
 }
 
 // sel is the groups one query reads: one group, or both when they do not
-// overlap, told apart by a column g (0 for A). Its rows are those of
-// groups base+g.
+// overlap, told apart by a column g (0 for A); or, when rest is set, A
+// and everyone else (the universe less A), which is not listed. Its rows
+// are those of groups base+g.
 type sel struct {
 	lists [][]int64
 	base  int
+	rest  Rest
+	site  int64
+	d     compiler.Dialect
 }
 
 // label writes the expression of g for the user key col.
 func (s sel) label(w *sqlw, col string) {
-	if len(s.lists) == 1 {
+	if len(s.lists) == 1 && s.rest == "" {
 		w.Write("0")
 		return
 	}
@@ -118,6 +122,20 @@ func (s sel) label(w *sqlw, col string) {
 
 // filter writes the condition that col is in one of the groups.
 func (s sel) filter(w *sqlw, col string) {
+	switch s.rest {
+	case RestAll:
+		w.Write("1 = 1")
+		return
+	case RestIdentified:
+		w.Write("(")
+		w.keyIn(col, s.lists[0])
+		w.Write(" OR ", col, " IN (SELECT entity_key ")
+		s.d.From(w, compiler.Identities, s.site, nil)
+		w.Write(" AND kind = 1")
+		s.d.EndFrom(w)
+		w.Write("))")
+		return
+	}
 	w.Write("(")
 	for i, l := range s.lists {
 		if i > 0 {
@@ -128,24 +146,46 @@ func (s sel) filter(w *sqlw, col string) {
 	w.Write(")")
 }
 
-// disjoint reports whether no key is in both sorted lists.
-func disjoint(a, b []int64) bool {
+// overlap counts the keys in both sorted lists.
+func overlap(a, b []int64) int64 {
+	var n int64
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
 		case a[i] == b[j]:
-			return false
+			n++
+			i++
+			j++
 		case a[i] < b[j]:
 			i++
 		default:
 			j++
 		}
 	}
-	return true
+	return n
+}
+
+// universe reads the sorted keys of everyone rest can be: the identified
+// users, or all users.
+func (q *querier) universe(ctx context.Context, rest Rest) ([]int64, error) {
+	w := newSQL(q.c.dialect)
+	kinds := "1, 2"
+	if rest == RestIdentified {
+		kinds = "1"
+	}
+	w.Write("SELECT DISTINCT entity_key ")
+	q.c.dialect.From(w, compiler.Identities, q.site, nil)
+	w.Write(" AND kind IN (", kinds, ")")
+	q.c.dialect.EndFrom(w)
+	var out []int64
+	var k num
+	err := q.query(ctx, w, func() error { out = append(out, int64(k.v)); return nil }, &k)
+	slices.Sort(out)
+	return out, err
 }
 
 // collect runs every query, for both groups at once when they do not
 // overlap (one scan of each table instead of two), else for each.
-func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2][]int64) (*data, error) {
+func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
 	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
 		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
@@ -169,17 +209,11 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, groups [2][]
 	for _, k := range cats {
 		d.catType[k] = attr.String
 	}
-	for i, m := range groups {
-		slices.Sort(m)
-		d.size[i] = int64(len(m))
-	}
-	sels := []sel{{lists: groups[:]}}
-	if !disjoint(groups[0], groups[1]) {
-		sels = []sel{{lists: groups[:1]}, {lists: groups[1:], base: 1}}
-	}
+	d.size = sizes
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
 	for _, s := range sels {
+		s.site, s.d = q.site, q.c.dialect
 		g.Go(func() error { return q.perEvent(ctx, s, d) })
 		g.Go(func() error { return q.sessionSums(ctx, s, d) })
 		g.Go(func() error { return q.sessionFields(ctx, s, d) })
