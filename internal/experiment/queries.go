@@ -59,14 +59,16 @@ func leftJoin(d compiler.Dialect) string {
 	return " LEFT JOIN "
 }
 
-// exposed writes the derived table (u, v, v2, t) of exposed users: the
-// smallest and largest variant they saw (equal for users who saw one)
+// exposed writes the derived table (u, lo, hi, first) of exposed users:
+// the smallest and largest variant they saw (equal for users who saw one)
 // and their first exposure, within the period, limited to seg's members
 // when seg is not nil.
 func (q *query) exposed(w *sqlw, seg *store.KeySet) {
 	d := q.r.dialect
 	if q.d.Source.Kind == "attribute" {
-		w.Write("(SELECT c.u AS u, min(c.v) AS v, max(c.v) AS v2, min(c.set_at) AS t FROM ")
+		// Aliases differ from the columns they aggregate: ClickHouse
+		// would read min(c.v) AS v as min(min(c.v)).
+		w.Write("(SELECT c.u AS u, min(c.v) AS lo, max(c.v) AS hi, min(c.set_at) AS first FROM ")
 		d.Changes(w, "s", q.d.Source.Attribute, q.site, nil)
 		w.Write(" AS c WHERE c.v IS NOT NULL GROUP BY c.u)")
 	} else {
@@ -74,9 +76,9 @@ func (q *query) exposed(w *sqlw, seg *store.KeySet) {
 		exp, eargs := d.Property("experiment")
 		w.Write("(SELECT user_key AS u, min(")
 		w.expr(variant, vargs)
-		w.Write(") AS v, max(")
+		w.Write(") AS lo, max(")
 		w.expr(variant, vargs)
-		w.Write(") AS v2, min(ts) AS t ")
+		w.Write(") AS hi, min(ts) AS first ")
 		d.From(w, compiler.Events, q.site, nil)
 		w.Write(" AND kind = 2 AND name = ")
 		w.Arg(q.d.Source.Event)
@@ -93,9 +95,9 @@ func (q *query) exposed(w *sqlw, seg *store.KeySet) {
 		d.EndFrom(w)
 		w.Write(" GROUP BY user_key)")
 	}
-	w.Write(" AS x WHERE x.t >= ")
+	w.Write(" AS x WHERE x.first >= ")
 	w.Arg(q.start)
-	w.Write(" AND x.t < ")
+	w.Write(" AND x.first < ")
 	w.Arg(q.end)
 	if seg != nil {
 		w.Write(" AND x.u IN (")
@@ -108,9 +110,9 @@ func (q *query) exposed(w *sqlw, seg *store.KeySet) {
 // exposed to more than one.
 func (q *query) exposures(ctx context.Context, seg *store.KeySet) (map[string]int64, int64, error) {
 	w := &sqlw{d: q.r.dialect}
-	w.Write("SELECT CASE WHEN x.v = x.v2 THEN x.v ELSE '' END AS variant, count(*) FROM ")
+	w.Write("SELECT CASE WHEN x.lo = x.hi THEN x.lo ELSE '' END AS variant, count(*) FROM ")
 	q.exposed(w, seg)
-	w.Write(" GROUP BY CASE WHEN x.v = x.v2 THEN x.v ELSE '' END")
+	w.Write(" GROUP BY CASE WHEN x.lo = x.hi THEN x.lo ELSE '' END")
 	out := map[string]int64{}
 	var multiple int64
 	var v string
@@ -132,11 +134,11 @@ func (q *query) goal(ctx context.Context, g Goal, seg *store.KeySet) (map[string
 	d := q.r.dialect
 	w := &sqlw{d: d}
 	cw, cend := d.CountWhere()
-	w.Write("SELECT y.v, count(*), sum(CASE WHEN y.n > 0 THEN 1 ELSE 0 END), sum(y.val), sum(y.val * y.val) FROM (",
-		"SELECT e.u AS u, e.v AS v, ", cw, "g.ts >= e.t", cend, " AS n,",
-		" sum(CASE WHEN g.ts >= e.t THEN g.val ELSE 0 END) AS val FROM (SELECT x.u AS u, x.v AS v, x.t AS t FROM ")
+	w.Write("SELECT y.variant, count(*), sum(CASE WHEN y.n > 0 THEN 1 ELSE 0 END), sum(y.total), sum(y.total * y.total) FROM (",
+		"SELECT e.u AS u, e.v AS variant, ", cw, "g.ts >= e.t", cend, " AS n,",
+		" sum(CASE WHEN g.ts >= e.t THEN g.val ELSE 0 END) AS total FROM (SELECT x.u AS u, x.lo AS v, x.first AS t FROM ")
 	q.exposed(w, seg)
-	w.Write(" AND x.v = x.v2) AS e", leftJoin(d), "(SELECT user_key, ts, ")
+	w.Write(" AND x.lo = x.hi) AS e", leftJoin(d), "(SELECT user_key, ts, ")
 	if g.Kind == "property" {
 		prop, args := d.Property(g.Property)
 		w.expr(d.ToNumber(prop), args)
@@ -152,7 +154,7 @@ func (q *query) goal(ctx context.Context, g Goal, seg *store.KeySet) (map[string
 	w.Write(" AND ts < ")
 	w.Arg(q.end)
 	d.EndFrom(w)
-	w.Write(") AS g ON g.user_key = e.u GROUP BY e.u, e.v) AS y GROUP BY y.v")
+	w.Write(") AS g ON g.user_key = e.u GROUP BY e.u, e.v) AS y GROUP BY y.variant")
 	out := map[string]goalSums{}
 	var v string
 	var n, conv, sum, sq num
