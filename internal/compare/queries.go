@@ -3,8 +3,6 @@ package compare
 import (
 	"context"
 	"fmt"
-	"math/big"
-	"slices"
 	"sync"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/stats"
-	"github.com/sightline/sightline/internal/store"
 )
 
 // Event kinds as stored in events.kind (store.Kind): track events and
@@ -95,92 +92,6 @@ type querier struct {
 	c        *Comparer
 	site     int64
 	from, to time.Time
-}
-
-// sel is the groups one query reads: one group, or both when they do not
-// overlap, told apart by a column g (0 for A); or, when rest is set, A
-// and everyone else (the universe less A), which is not listed. Its rows
-// are those of groups base+g.
-type sel struct {
-	lists [][]int64
-	base  int
-	rest  Rest
-	site  int64
-	d     compiler.Dialect
-}
-
-// label writes the expression of g for the user key col.
-func (s sel) label(w *sqlw, col string) {
-	if len(s.lists) == 1 && s.rest == "" {
-		w.Write("0")
-		return
-	}
-	w.Write("CASE WHEN ")
-	w.keyIn(col, s.lists[0])
-	w.Write(" THEN 0 ELSE 1 END")
-}
-
-// filter writes the condition that col is in one of the groups.
-func (s sel) filter(w *sqlw, col string) {
-	switch s.rest {
-	case RestAll:
-		w.Write("1 = 1")
-		return
-	case RestIdentified:
-		w.Write("(")
-		w.keyIn(col, s.lists[0])
-		w.Write(" OR ", col, " IN (SELECT entity_key ")
-		s.d.From(w, compiler.Identities, s.site, nil)
-		w.Write(" AND kind = 1")
-		s.d.EndFrom(w)
-		w.Write("))")
-		return
-	}
-	w.Write("(")
-	for i, l := range s.lists {
-		if i > 0 {
-			w.Write(" OR ")
-		}
-		w.keyIn(col, l)
-	}
-	w.Write(")")
-}
-
-// overlap counts the keys in both sorted lists.
-func overlap(a, b []int64) int64 {
-	var n int64
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] == b[j]:
-			n++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return n
-}
-
-// universe reads the sorted keys of everyone rest can be: the identified
-// users, or all users.
-func (q *querier) universe(ctx context.Context, rest Rest) ([]int64, error) {
-	w := newSQL(q.c.dialect)
-	kinds := "1, 2"
-	if rest == RestIdentified {
-		kinds = "1"
-	}
-	w.Write("SELECT DISTINCT entity_key ")
-	q.c.dialect.From(w, compiler.Identities, q.site, nil)
-	w.Write(" AND kind IN (", kinds, ")")
-	q.c.dialect.EndFrom(w)
-	var out []int64
-	var k num
-	err := q.query(ctx, w, func() error { out = append(out, int64(k.v)); return nil }, &k)
-	slices.Sort(out)
-	return out, err
 }
 
 // collect runs every query, for both groups at once when they do not
@@ -279,13 +190,6 @@ func (q *querier) sessionsIn(w *sqlw, cols string) {
 	w.Write(" AND started_at < ")
 	w.Arg(q.to)
 	q.c.dialect.EndFrom(w)
-}
-
-// inGroupSel writes " AS x WHERE" and s's filter on x.user_key, ending
-// a derived table.
-func inGroupSel(w *sqlw, s sel) {
-	w.Write(" AS x WHERE ")
-	s.filter(w, "x.user_key")
 }
 
 // sessionSums reads, per user, sessions, active days (days a session
@@ -530,92 +434,4 @@ func (q *querier) ratings(ctx context.Context, s sel, d *data) error {
 		d.rating[i] = append(d.rating[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
 	}, &g, &v, &n)
-}
-
-// num scans any number the databases return (DuckDB's HUGEINT sums, ClickHouse's
-// unsigned counts), NULL as 0.
-type num struct{ v float64 }
-
-func (n *num) Scan(src any) error {
-	switch x := src.(type) {
-	case nil:
-		n.v = 0
-	case int64:
-		n.v = float64(x)
-	case int32:
-		n.v = float64(x)
-	case int16:
-		n.v = float64(x)
-	case int8:
-		n.v = float64(x)
-	case int:
-		n.v = float64(x)
-	case uint64:
-		n.v = float64(x)
-	case uint32:
-		n.v = float64(x)
-	case uint16:
-		n.v = float64(x)
-	case uint8:
-		n.v = float64(x)
-	case float64:
-		n.v = x
-	case float32:
-		n.v = float64(x)
-	case *big.Int:
-		n.v, _ = new(big.Float).SetInt(x).Float64()
-	case bool:
-		n.v = 0
-		if x {
-			n.v = 1
-		}
-	default:
-		return fmt.Errorf("compare: cannot read %T as a number", src)
-	}
-	return nil
-}
-
-// text scans a text or boolean value as text; ok is false for NULL.
-type text struct {
-	s  string
-	ok bool
-}
-
-func (t *text) Scan(src any) error {
-	t.ok = src != nil
-	switch x := src.(type) {
-	case nil:
-		t.s = ""
-	case string:
-		t.s = x
-	case []byte:
-		t.s = string(x)
-	case bool:
-		t.s = fmt.Sprint(x)
-	case uint8:
-		t.s = fmt.Sprint(x != 0)
-	case int64:
-		t.s = fmt.Sprint(x != 0)
-	default:
-		return fmt.Errorf("compare: cannot read %T as a value", src)
-	}
-	return nil
-}
-
-// keys reads a member set's keys.
-func (q *querier) keys(ctx context.Context, m store.KeySet) ([]int64, error) {
-	var out []int64
-	rows, err := q.c.store.SQL().QueryContext(ctx, m.SQL, m.Args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k int64
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
