@@ -79,7 +79,7 @@ clean:
 	rm -rf bin
 
 # bench runs the long benchmarks (not part of make test).
-bench: bench-ingest bench-segments bench-overview
+bench: bench-ingest bench-segments bench-overview bench-compare
 
 # bench-segments times the seed's segments and others on 1M generated users
 # (generated once into .bench/; USERS=100000 for a quicker run).
