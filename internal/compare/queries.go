@@ -184,7 +184,7 @@ func (q *querier) eventsIn(w *sqlw, kinds string, cols string) {
 // sessionsIn writes the rows of sessions started in the period.
 func (q *querier) sessionsIn(w *sqlw, cols string) {
 	w.Write("SELECT ", cols, " ")
-	q.c.dialect.From(w, compiler.Sessions, q.site, nil)
+	q.c.dialect.From(w, compiler.SessionCounts, q.site, nil)
 	w.Write(" AND started_at >= ")
 	w.Arg(q.from)
 	w.Write(" AND started_at < ")

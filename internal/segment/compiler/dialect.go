@@ -122,6 +122,9 @@ const (
 	Sessions         // all_sessions: closed and open ones
 	Identities       // the key is entity_key
 	UserGroups
+	// SessionCounts is Sessions with the sessions' counts of events and
+	// frustration signals, for analyses that aggregate them (compare).
+	SessionCounts
 )
 
 // Key is the column of t holding the user's key.
