@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-heatmaps bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services bench-insights
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview bench-heatmaps bench-vs-clickhouse chaos geo clean tracker tracker-check dashboard dashboard-check chromium services bench-insights bench-compare
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -79,7 +79,7 @@ clean:
 	rm -rf bin
 
 # bench runs the long benchmarks (not part of make test).
-bench: bench-ingest bench-segments bench-overview
+bench: bench-ingest bench-segments bench-overview bench-compare
 
 # bench-segments times the seed's segments and others on 1M generated users
 # (generated once into .bench/; USERS=100000 for a quicker run).
@@ -101,6 +101,12 @@ bench-insights:
 # people (made once into .bench/; USERS=20000 for make run's demo).
 bench-overview:
 	bash scripts/bench-overview.sh
+
+# bench-compare times comparisons and experiment results on 1M generated
+# users (the data of bench-segments, made once into .bench/; USERS=300000
+# for a quicker run).
+bench-compare:
+	bash scripts/bench-compare.sh
 
 # bench-ingest measures the events/s a fresh server acknowledges; DURATION,
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.

@@ -55,9 +55,10 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings  // nil: no recording endpoints
-	heatmaps   Heatmaps    // nil: no heatmap endpoints
-	survey     *surveyDeps // nil until UseSurveys
+	recordings Recordings   // nil: no recording endpoints
+	heatmaps   Heatmaps     // nil: no heatmap endpoints
+	survey     *surveyDeps  // nil until UseSurveys
+	compare    *compareDeps // nil until UseCompare
 	overview   *overviewKeeps
 	insights   *insight.Engine // set by registerInsights
 	log        *slog.Logger
@@ -100,6 +101,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		a.registerHeatmaps(mux, p)
 	}
 	a.registerInsights(mux, p)
+	a.registerCompare(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

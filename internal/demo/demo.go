@@ -91,10 +91,11 @@ const heatDays = 30
 // answers, the feedback tab on with ratings, recordings of recent
 // sessions, and saved segments: power users and everyone else,
 // rage-clickers, NPS detractors, converted and churned trials, high- and
-// low-LTV customers, and both variants of the onboarding test.
+// low-LTV customers, and both variants of the onboarding test; and the
+// onboarding A/B test itself (OnboardingExperiment).
 func FillSaaS(ctx context.Context, svc Services, site int64, cfg Config) (Summary, error) {
 	cfg.defaults()
-	return fill(ctx, svc, site, cfg, gen.Run, func(ctx context.Context, f *filler, sum *Summary) error {
+	sum, err := fill(ctx, svc, site, cfg, gen.Run, func(ctx context.Context, f *filler, sum *Summary) error {
 		st, err := f.fillSurveys(ctx)
 		sum.Surveys, sum.Responses, sum.Completed = st.Surveys, st.Responses, st.Completed
 		if err != nil {
@@ -104,6 +105,10 @@ func FillSaaS(ctx context.Context, svc Services, site int64, cfg Config) (Summar
 		sum.Upgrades = f.fillUpgrades(cfg.Now)
 		return err
 	}, func(f *filler) []segmentSpec { return saasSegments(f.npsSurvey) }, saasInsights(), saasAnnotations(cfg.Now))
+	if err != nil {
+		return sum, err
+	}
+	return sum, saveExperiments(ctx, svc.DB, site, cfg.Now)
 }
 
 // FillShop fills an empty site with Fernhill: cfg.Users people and 90

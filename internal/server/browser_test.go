@@ -214,6 +214,8 @@ hj('event', 'hj_event');`,
 	run(t, b, "identify and an event",
 		js(`sightline('identify', 'u1', {plan: 'pro', ltv: 420, beta: true, signed_up_at: '2024-05-01'})`),
 		js(`sightline('event', 'export', {format: 'csv', rows: 12})`),
+		// An exposure reported twice (a component rendering again) is sent once.
+		js(`sightline('experiment', 'onboarding_v2', 'B'); sightline('experiment', 'onboarding_v2', 'B')`),
 		// Half of a surrogate pair (text cut inside an emoji): the server
 		// refuses text that is not Unicode, the tracker mends it first.
 		js(`sightline('event', 'half_emoji', {title: 'ok \ud83d', pair: '\ud83d\ude00', slash: '\\ud800'})`))
@@ -295,6 +297,9 @@ hj('event', 'hj_event');`,
 			return e.Name == "$error" && strings.Contains(p["message"].(string), "boom at checkout") &&
 				p["source"] == pageOrigin+"/app" && p["line"].(float64) > 0
 		},
+		"$experiment_viewed": func(e event) bool {
+			return e.Name == "$experiment_viewed" && e.Properties["experiment"] == "onboarding_v2" && e.Properties["variant"] == "B"
+		},
 		"$scroll of /app": func(e event) bool {
 			d, _ := e.Properties["depth"].(float64)
 			return e.Name == "$scroll" && e.Path == "/app" && d > 50
@@ -323,6 +328,9 @@ hj('event', 'hj_event');`,
 			t.Fatalf("missing after 15 s: %v", missing)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	if seen := find(events, "track", "$experiment_viewed", nil); len(seen) != 1 {
+		t.Errorf("$experiment_viewed = %v, want one for the two calls", seen)
 	}
 	if dead := find(events, "track", "$dead_click", nil); len(dead) != 1 {
 		t.Errorf("dead clicks = %v, want the one on #dead (not the click that changed the page)", dead)

@@ -27,8 +27,10 @@ import (
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/blob"
+	"github.com/sightline/sightline/internal/compare"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/experiment"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/ingest"
@@ -129,6 +131,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	accounts.Register(mux)
 	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{}))
 	a.UseSurveys(surveys, fb, db)
+	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -101,6 +101,9 @@ func chTable(t Table) (string, []string, bool) {
 	case Sessions:
 		return "sessions", []string{"started_at", "ended_at", "device_type", "browser", "os", "country", "locale",
 			"timezone", "channel", "referrer", "utm_source", "utm_medium", "utm_campaign", "entry_page", "exit_page"}, true
+	case SessionCounts:
+		return "sessions", []string{"started_at", "ended_at", "device_type", "browser", "os", "country", "channel",
+			"utm_source", "utm_medium", "utm_campaign", "event_count", "rage_clicks", "dead_clicks", "errors"}, true
 	case Identities:
 		// Rows are never replaced, only repeated.
 		return "identities", []string{"kind", "external_id", "created_at"}, false

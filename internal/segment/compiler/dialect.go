@@ -168,6 +168,9 @@ const (
 	// besides those the compiler reads (url and session_id), for
 	// queries over pages such as heatmaps.
 	PageEvents
+	// SessionCounts is Sessions with the sessions' counts of events and
+	// frustration signals, for analyses that aggregate them (compare).
+	SessionCounts
 )
 
 // Key is the column of t holding the user's key.

@@ -89,7 +89,7 @@ func (DuckDB) Exists(w Writer, rows func() error) error {
 func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 	name := "events"
 	switch t {
-	case Sessions:
+	case Sessions, SessionCounts:
 		name = "all_sessions"
 	case Identities:
 		name = "identities"

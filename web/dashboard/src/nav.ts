@@ -35,6 +35,8 @@ export const navigation: NavGroup[] = [
       { label: 'Heatmaps', href: (s) => `/s/${s}/heatmaps`, section: 'heatmaps' },
       { label: 'Attributes', href: (s) => `/s/${s}/attributes`, section: 'attributes' },
       { label: 'Events', href: (s) => `/s/${s}/events`, section: 'events' },
+      { label: 'Compare', href: (s) => `/s/${s}/compare`, section: 'compare' },
+      { label: 'Experiments', href: (s) => `/s/${s}/experiments`, section: 'experiments' },
     ],
   },
   {

@@ -23,6 +23,8 @@ import { InsightsPage } from './pages/insights';
 import { SurveyBuilderPage } from './pages/survey-builder';
 import { SurveyResultsPage } from './pages/survey-results';
 import { SurveysPage } from './pages/surveys';
+import { ComparePage } from './compare/compare';
+import { ExperimentPage, ExperimentsPage } from './compare/experiments';
 import { navigate, type PageProps } from './router';
 import { useSession } from './session';
 import { currentSiteID } from './shell';
@@ -70,6 +72,9 @@ export const routes: Route[] = [
   { path: '/s/:site/surveys/:id', page: SurveyBuilderPage },
   { path: '/s/:site/surveys/:id/results', page: SurveyResultsPage },
   { path: '/s/:site/feedback', page: FeedbackPage },
+  { path: '/s/:site/compare', page: ComparePage },
+  { path: '/s/:site/experiments', page: ExperimentsPage },
+  { path: '/s/:site/experiments/:id', page: ExperimentPage },
   { path: '/s/:site/settings', page: SiteSettingsPage },
   { path: '/s/:site/tokens', page: TokensPage },
 ];

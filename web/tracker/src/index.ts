@@ -6,6 +6,7 @@
 //   sightline('identify', 'u_123', {plan: 'pro'})   // or null: anonymous
 //   sightline('event', 'export', {format: 'csv'})
 //   sightline('page')                               // automatic by default
+//   sightline('experiment', 'onboarding_v2', 'B')   // the user saw variant B
 //   sightline('reset')                              // logout
 //   sightline('consent', true | false), sightline('optout'), sightline('optin')
 //
@@ -208,9 +209,28 @@ function run(a: Args): void {
       return;
     case 'page':
       return pageview(obj(a[1]));
+    case 'experiment':
+      return experiment(a[1], a[2]);
     case 'reset':
       return core.reset();
   }
+}
+
+// exposed holds the experiments and variants already reported on this
+// page, so that a component rendering twice reports its exposure once.
+const exposed: Record<string, 1> = {};
+
+// experiment reports that the user saw a variant of an experiment: the
+// $experiment_viewed event that experiments read exposure from (the
+// first one counts).
+function experiment(key: unknown, variant: unknown): void {
+  if (typeof key !== 'string' || !key || typeof variant !== 'string' || !variant) return;
+  const seen = key + '\u0000' + variant;
+  if (exposed[seen]) return;
+  exposed[seen] = 1;
+  const props = { experiment: key, variant: variant };
+  core.track('$experiment_viewed', props);
+  bridge.notify('event', '$experiment_viewed', props);
 }
 
 // hotjar handles the hosted tool's calls: identify and event map to ours;
