@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -51,8 +52,9 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings  // nil: no recording endpoints
-	survey     *surveyDeps // nil until UseSurveys
+	recordings Recordings     // nil: no recording endpoints
+	survey     *surveyDeps    // nil until UseSurveys
+	erasure    *erase.Service // nil: no deletion endpoints
 	log        *slog.Logger
 }
 
@@ -88,6 +90,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		a.registerRecordings(mux, p)
 	}
 	a.registerSurveys(mux, p)
+	if a.erasure != nil {
+		a.registerErasure(mux, p)
+	}
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

@@ -29,6 +29,7 @@ import (
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
@@ -126,7 +127,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec)
+	eraser := erase.New(db, rec, log)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser)
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -207,6 +209,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		rec.RunJanitor(janitorCtx, cfg.RecordingSweep)
 	}()
 	janitor := func(ctx context.Context) error {
+		eraser.Wait() // a deletion finishes before the store closes
 		stopJanitor()
 		select {
 		case <-janitorDone:

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -144,11 +145,21 @@ func (o *Options) defaults() {
 // DuckDB in large transactions. Readers call Sync first, which waits until
 // the applier has caught up with what was logged before the read began.
 type DB struct {
-	sql  *sql.DB
-	conn *duckdb.Connector
+	// sql is the connection pool. A user's erasure rewrites the database
+	// file and replaces the pool (see rewriteFile), so it is read through
+	// pool().
+	sql  atomic.Pointer[sql.DB]
+	conn atomic.Pointer[duckdb.Connector] // the pool's
+	dsn  string                           // the database file and its settings, for reopening it
 	log  *slog.Logger
 	opts Options
 	path string // the database file
+
+	// gate is held for reading by writes that go to the database outside
+	// wmu (recordings, surveys, feedback, accounts, settings) and for
+	// writing while the database file is rewritten, so that none of them
+	// lands in the file being replaced.
+	gate sync.RWMutex
 
 	sites    siteCache
 	tokenUse tokenUse
@@ -227,29 +238,32 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
+	db := &DB{dsn: dsn, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
 		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
+	db.sql.Store(sql.OpenDB(connector))
+	db.conn.Store(connector)
 	db.applyCond = sync.NewCond(&db.applyMu)
 	db.users.init()
+	removeRewriteLeftovers(path)
 	if err := db.migrate(ctx); err != nil {
-		db.sql.Close()
+		db.pool().Close()
 		return nil, err
 	}
 	// DuckDB creates its files as the umask allows (0644 under the usual
 	// 022); they hold every user's data, so only the owner reads them.
 	for _, p := range []string{path, path + ".wal"} {
 		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			db.sql.Close()
+			db.pool().Close()
 			return nil, fmt.Errorf("make %s owner-only: %w", p, err)
 		}
 	}
-	if err := db.sites.load(ctx, db.sql); err != nil {
-		db.sql.Close()
+	if err := db.sites.load(ctx, db.pool()); err != nil {
+		db.pool().Close()
 		return nil, err
 	}
-	db.wconn, err = db.sql.Conn(ctx)
+	db.wconn, err = db.pool().Conn(ctx)
 	if err != nil {
-		db.sql.Close()
+		db.pool().Close()
 		return nil, fmt.Errorf("open write connection: %w", err)
 	}
 	if err := db.rebuildEventCatalogIfStale(ctx); err != nil {
@@ -280,6 +294,9 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	} else {
 		err = db.loadSequencer(ctx)
 	}
+	if err == nil {
+		err = db.scrubPending(ctx)
+	}
 	if err != nil {
 		db.wal.Close()
 		db.closeDB()
@@ -294,7 +311,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 // It returns the position the database had applied before.
 func (db *DB) recover(ctx context.Context, dir string) (uint64, error) {
 	var applied int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
+	if err := db.pool().QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
 		return 0, fmt.Errorf("read applied log position: %w", err)
 	}
 	l, err := wal.Open(dir, 64<<20)
@@ -414,18 +431,21 @@ func (db *DB) closeDB() error {
 		errs = append(errs, db.wconn.Close())
 		db.wconn = nil
 	}
-	errs = append(errs, db.sql.Close())
+	errs = append(errs, db.pool().Close())
 	return errors.Join(errs...)
 }
 
 // SQL returns the underlying database handle, for packages of this module
 // that compile their own queries (segments) and for tests.
-func (db *DB) SQL() *sql.DB { return db.sql }
+func (db *DB) SQL() *sql.DB { return db.pool() }
+
+// pool returns the current connection pool.
+func (db *DB) pool() *sql.DB { return db.sql.Load() }
 
 // migrate applies the embedded schema files the database has not had yet,
 // in version order, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.pool().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -433,7 +453,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// highest: branches number their migrations apart, and one merged
 	// later may bring a lower number than a database already has.
 	applied := map[int]bool{}
-	rows, err := db.sql.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	rows, err := db.pool().QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
 		return fmt.Errorf("read schema versions: %w", err)
 	}
@@ -466,7 +486,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		tx, err := db.sql.BeginTx(ctx, nil)
+		tx, err := db.pool().BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin migration %s: %w", name, err)
 		}

@@ -119,7 +119,7 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 		catalog:  map[catalogKey]attr.Type{},
 		keyCount: map[int64]int{},
 	}
-	rows, err := db.sql.QueryContext(ctx, "SELECT site_id, entity, key, type FROM attr_keys")
+	rows, err := db.pool().QueryContext(ctx, "SELECT site_id, entity, key, type FROM attr_keys")
 	if err != nil {
 		return fmt.Errorf("load attribute catalog: %w", err)
 	}
@@ -142,7 +142,7 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 	// The newest message IDs, oldest first so the ring evicts in order;
 	// quarantined messages were acknowledged too, so a retry of one is a
 	// duplicate as well.
-	rows, err = db.sql.QueryContext(ctx, `SELECT site_id, message_id FROM (
+	rows, err = db.pool().QueryContext(ctx, `SELECT site_id, message_id FROM (
 		SELECT site_id, message_id, received_at FROM (
 			SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
 			UNION ALL

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/erase"
+	"github.com/sightline/sightline/internal/store"
+)
+
+// WithErasure adds the endpoints that delete a user everywhere.
+func (a *API) WithErasure(e *erase.Service) *API {
+	a.erasure = e
+	return a
+}
+
+func (a *API) registerErasure(mux *http.ServeMux, p string) {
+	mux.Handle("DELETE "+p+"/users/{id}", a.auth(store.ScopeAdmin, a.deleteUser))
+	mux.Handle("GET "+p+"/deletions/{job}", a.auth(store.ScopeAdmin, a.getDeletion))
+}
+
+// deleteUser answers DELETE /users/{id}: it checks that the user exists
+// and starts the deletion, answering 202 with the job to poll.
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	id, err := identity(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.store.UserKey(r.Context(), site.ID, id); err != nil {
+		return err
+	}
+	j := a.erasure.Start(site.ID, id)
+	w.Header().Set("Location", "/api/v1/sites/"+site.PublicID+"/deletions/"+j.ID)
+	apierr.WriteJSON(w, http.StatusAccepted, j)
+	return nil
+}
+
+// getDeletion answers GET /deletions/{job}: the job's status and, once
+// done, its receipt.
+func (a *API) getDeletion(w http.ResponseWriter, r *http.Request, site store.Site) error {
+	j, ok := a.erasure.Job(site.ID, r.PathValue("job"))
+	if !ok {
+		return &apierr.Error{Status: http.StatusNotFound, Code: "deletion_not_found", Field: "job",
+			Message: "no such deletion job (jobs are kept until the server restarts)"}
+	}
+	apierr.WriteJSON(w, http.StatusOK, j)
+	return nil
+}
