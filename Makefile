@@ -5,7 +5,7 @@ BIN     := bin/sightline
 DATA    ?= data
 GOFLAGS ?=
 
-.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
+.PHONY: fuzz build run test vet oracle bench bench-ingest bench-segments bench-overview chaos geo clean tracker tracker-check dashboard dashboard-check chromium services
 
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/sightline
@@ -60,11 +60,12 @@ test: vet geo chromium services tracker-check dashboard-check
 
 # oracle checks many more random segments against the brute-force
 # evaluator than make test does, now and in the past (trends), from a
-# fresh seed each time; a failure prints the seed and the command that
+# fresh seed each time, on DuckDB and on ClickHouse (skipped without
+# one: see services); a failure prints the seed and the command that
 # replays it.
-ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000
+ORACLE_ARGS ?= -oracle.seed=0 -oracle.datasets=32 -oracle.n=1000 -oracle.clickhouse.datasets=8 -oracle.clickhouse.n=150
 oracle:
-	$(GO) test -count=1 -timeout 60m -run 'TestOracle(Historical)?$$' -v ./internal/segment/engine $(ORACLE_ARGS)
+	$(GO) test -count=1 -timeout 90m -run 'TestOracle(ClickHouse)?(Historical)?$$' -v ./internal/segment/engine $(ORACLE_ARGS)
 
 # fuzz runs the generated hostile-ingestion test and the fuzzers for
 # longer than make test does (FUZZTIME each).
@@ -78,12 +79,17 @@ clean:
 	rm -rf bin
 
 # bench runs the long benchmarks (not part of make test).
-bench: bench-ingest bench-segments
+bench: bench-ingest bench-segments bench-overview
 
 # bench-segments times the seed's segments and others on 1M generated users
 # (generated once into .bench/; USERS=100000 for a quicker run).
 bench-segments:
 	bash scripts/bench-segments.sh
+
+# bench-overview times the site overview (API and page) on a demo of 1M
+# people (made once into .bench/; USERS=20000 for make run's demo).
+bench-overview:
+	bash scripts/bench-overview.sh
 
 # bench-ingest measures the events/s a fresh server acknowledges; DURATION,
 # WARMUP, CONCURRENCY, BATCH, USERS and LOAD_ARGS tune it.

@@ -32,6 +32,9 @@ check=
 cd "$src"
 npm_deps build-dashboard internal/web/dist
 
+# The modules must not import each other in a circle (types included).
+node "$root/scripts/check-imports.mjs" src
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/dist/assets"

@@ -19,30 +19,5 @@ for b in chromium chromium-browser google-chrome google-chrome-stable; do
 	fi
 done
 
-if ! command -v apt-get >/dev/null 2>&1; then
-	echo "ensure-chromium: no Chromium found and no apt-get to install one" >&2
-	exit 1
-fi
-sudo=
-if [ "$(id -u)" != 0 ]; then
-	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo="sudo -n"
-	else
-		echo "ensure-chromium: no Chromium found; install it as root: apt-get install chromium" >&2
-		exit 1
-	fi
-fi
-
-echo "ensure-chromium: installing Debian's chromium package (once)" >&2
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-install() {
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >"$log" 2>&1
-}
-# A fresh container has no package lists yet: update only when needed.
-if ! install && ! { $sudo apt-get update -q >"$log" 2>&1 && install; }; then
-	echo "ensure-chromium: apt-get could not install chromium:" >&2
-	tail -n 20 "$log" >&2
-	exit 1
-fi
+"$(dirname "$0")/apt-install.sh" ensure-chromium chromium || exit 1
 echo "ensure-chromium: $(chromium --version 2>/dev/null || echo chromium installed)" >&2

@@ -29,46 +29,9 @@ if have; then
 	exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-	echo "ensure-postgres: no PostgreSQL found and no apt-get to install one" >&2
-	exit 1
-fi
-sudo=
-if [ "$(id -u)" != 0 ]; then
-	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo="sudo -n"
-	else
-		echo "ensure-postgres: no PostgreSQL found; install it as root: apt-get install postgresql" >&2
-		exit 1
-	fi
-fi
-
-echo "ensure-postgres: installing Debian's postgresql package (once)" >&2
-log=$(mktemp)
-rcd=
-cleanup() {
-	rm -f "$log"
-	if [ -n "$rcd" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
-}
-trap cleanup EXIT
-# policy-rc.d exit status 101 tells invoke-rc.d not to start the service.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-	$sudo chmod 755 /usr/sbin/policy-rc.d
-	rcd=1
-fi
-install() {
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends postgresql >"$log" 2>&1
-}
-# A fresh container has no package lists yet: update only when needed.
-if ! install && ! { $sudo apt-get update -q >"$log" 2>&1 && install; }; then
-	echo "ensure-postgres: apt-get could not install postgresql:" >&2
-	tail -n 20 "$log" >&2
-	exit 1
-fi
+"$(dirname "$0")/apt-install.sh" ensure-postgres --no-start postgresql || exit 1
 if ! have; then
 	echo "ensure-postgres: apt-get finished but initdb is not found:" >&2
-	tail -n 20 "$log" >&2
 	exit 1
 fi
 echo "ensure-postgres: installed $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | head -n 1)" >&2

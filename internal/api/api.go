@@ -1,7 +1,8 @@
 // Package api serves the read and administration REST API under
 // /api/v1/sites/{site}/: users and their attributes, history, events and
 // sessions, the attribute catalog, rejections, type changes, merges,
-// the event catalog, segments, the site's settings, API tokens and write key.
+// the event catalog, segments, the site's settings, API tokens and write key,
+// and the site's overview.
 // Every endpoint needs a bearer token of the site with a sufficient scope,
 // or a signed-in dashboard session whose account has that scope there.
 package api
@@ -29,6 +30,7 @@ type Store interface {
 	store.RecentActivity
 	store.Quarantine
 	store.EventCatalog
+	store.Overview
 	Credentials
 	// CurrentAttributes reads the named current attributes of users.
 	CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error)
@@ -55,13 +57,14 @@ type API struct {
 	recordings Recordings     // nil: no recording endpoints
 	survey     *surveyDeps    // nil until UseSurveys
 	erasure    *erase.Service // nil: no deletion endpoints
+	overview   *overviewKeeps
 	log        *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg. sessions, when
 // not nil, lets signed-in browsers in besides bearer tokens.
 func New(st Store, seg *engine.Engine, sessions Sessions, log *slog.Logger) *API {
-	return &API{store: st, segments: seg, sessions: sessions, log: log}
+	return &API{store: st, segments: seg, sessions: sessions, overview: newOverviewKeeps(), log: log}
 }
 
 // handlerFunc is an endpoint that returns its error instead of writing it.
@@ -90,6 +93,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		a.registerRecordings(mux, p)
 	}
 	a.registerSurveys(mux, p)
+	a.registerOverview(mux, p)
 	if a.erasure != nil {
 		a.registerErasure(mux, p)
 	}

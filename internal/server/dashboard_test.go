@@ -119,6 +119,19 @@ func (d *dashboard) waitFor(what, cond string) {
 	}
 }
 
+// signUpOwner creates the first account through the set-up page and waits
+// for the site's overview.
+func (d *dashboard) signUpOwner(s *testServer) {
+	d.t.Helper()
+	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
+	d.waitPath("/setup")
+	d.fill("Your name", "Olive Owner")
+	d.fill("Email", "owner@example.com")
+	d.fill("Password", ownerPassword)
+	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
+	d.waitPath("/s/" + s.site + "/overview")
+}
+
 // open loads a dashboard path in the tab and waits for the app to show.
 func (d *dashboard) open(path string) {
 	d.t.Helper()
@@ -277,7 +290,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	d.fill("Password", ownerPassword)
 	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.waitPath(site + "/overview")
 
 	// Sign out, and in again with the keyboard.
 	d.click("Sign out")
@@ -288,9 +301,11 @@ func TestDashboardInChromium(t *testing.T) {
 	d.waitFor("the refusal", `document.querySelector('.field-error')`)
 	d.fill("Password", ownerPassword)
 	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.waitPath(site + "/overview")
 
 	// Users: the list, with attribute columns.
+	d.click("Users")
+	d.waitPath(site + "/users")
 	d.waitFor("the users", `document.querySelectorAll('main tbody tr').length === 3`)
 	d.shot("users")
 
@@ -478,9 +493,11 @@ func TestDashboardInChromium(t *testing.T) {
 	d.fill("Your name", "Vic Viewer")
 	d.fill("Choose a password", "viewer password 1")
 	d.do("join with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Choose a password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.waitPath(site + "/overview")
+	d.open(site + "/users")
 	d.waitFor("the users", `document.querySelectorAll('main tbody tr').length === 3`)
 	for _, p := range []struct{ path, ready string }{
+		{site + "/overview", `document.querySelector('section.overview[data-ready]')`},
 		{site + "/segments", `document.querySelector('td[data-size]')`},
 		{segURL, `document.querySelector('pre.definition') && document.querySelector('#live-size')`},
 		{site + "/attributes", `document.querySelector('tr[data-key="plan"]')`},

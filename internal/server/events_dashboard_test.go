@@ -3,8 +3,6 @@ package server_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestEventCatalogInChromium uses the event catalog in the dashboard: the
@@ -28,13 +26,7 @@ func TestEventCatalogInChromium(t *testing.T) {
 	}
 	site := "/s/" + s.site
 	d := newDashboard(t, s.base)
-	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	d.waitPath("/setup")
-	d.fill("Your name", "Olive Owner")
-	d.fill("Email", "owner@example.com")
-	d.fill("Password", ownerPassword)
-	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.signUpOwner(s)
 
 	// The Events page, from the navigation: counts, users, properties.
 	d.click("Events")

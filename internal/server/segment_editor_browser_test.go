@@ -11,19 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// signUpOwner creates the first account through the set-up page and waits
-// for the site's users.
-func (d *dashboard) signUpOwner(s *testServer) {
-	d.t.Helper()
-	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	d.waitPath("/setup")
-	d.fill("Your name", "Olive Owner")
-	d.fill("Email", "owner@example.com")
-	d.fill("Password", ownerPassword)
-	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath("/s/" + s.site + "/users")
-}
-
 // previewLog records the status of every answer to the segment preview.
 type previewLog struct {
 	mu       sync.Mutex

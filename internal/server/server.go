@@ -228,6 +228,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		log.Info("no dashboard account yet: set up the owner in the dashboard at http://" + ln.Addr().String() +
 			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
+	// The first person to sign in after a start lands on an overview
+	// already computed (or being computed).
+	a.WarmOverviews(ctx, db.Sites(ctx))
 	if ready != nil {
 		ready <- addrs
 	}
@@ -241,7 +244,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, a.Stop, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
@@ -289,10 +292,10 @@ func serve(srv *http.Server, ln net.Listener) error {
 
 // shutdown stops in order, each step bounded and logged: HTTP (waiting for
 // in-flight requests, whose messages the pipeline still commits), then the
-// pipeline (committing what is queued), then the recording janitor, then
-// the store (checkpointing).
+// pipeline (committing what is queued), then the recording janitor and
+// the overview's background counts, then the store (checkpointing).
 func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, pipe *ingest.Pipeline,
-	janitor func(context.Context) error, db *duckstore.DB, socket string) error {
+	janitor, counts func(context.Context) error, db *duckstore.DB, socket string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
@@ -314,6 +317,7 @@ func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, p
 	})
 	step("pipeline", func() error { return pipe.Stop(ctx) })
 	step("recording janitor", func() error { return janitor(ctx) })
+	step("overview counts", func() error { return counts(ctx) })
 	step("store", db.Close)
 	os.Remove(socket)
 	return errors.Join(errs...)

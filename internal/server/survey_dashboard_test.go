@@ -19,13 +19,7 @@ func checkSurveyPages(t *testing.T, s *testServer, id string) {
 	t.Helper()
 	d := newDashboard(t, s.base)
 	site := "/s/" + s.site
-	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	d.waitPath("/setup")
-	d.fill("Your name", "Olive Owner")
-	d.fill("Email", "owner@example.com")
-	d.fill("Password", ownerPassword)
-	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath(site + "/users")
+	d.signUpOwner(s)
 
 	// The list: status, responses and NPS.
 	d.click("Surveys")

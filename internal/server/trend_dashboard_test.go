@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -45,13 +44,7 @@ func TestNegatedSegmentTrendInChromium(t *testing.T) {
 	}
 
 	d := newDashboard(t, s.base)
-	d.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	d.waitPath("/setup")
-	d.fill("Your name", "Olive Owner")
-	d.fill("Email", "owner@example.com")
-	d.fill("Password", ownerPassword)
-	d.do("submit with Enter", chromedp.SendKeys(chromedp.CSS(d.control("Password", 0)), "\r"))
-	d.waitPath("/s/" + s.site)
+	d.signUpOwner(s)
 
 	d.open("/s/" + s.site + "/segments")
 	d.waitFor("the list's size", fmt.Sprintf(`document.querySelector('td[data-size="%d"]')`, live))

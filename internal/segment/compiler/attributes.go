@@ -3,7 +3,6 @@ package compiler
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/sightline/sightline/internal/segment"
@@ -70,7 +69,7 @@ func (b *builder) predicateArgs(expr string, exprArgs []any, op segment.Op, vals
 		b.w(" < ")
 		b.arg(b.c.Now.Add(-vals[0].Dur))
 	case segment.OpSet:
-		b.w("true")
+		b.w("1 = 1")
 	default:
 		return fmt.Errorf("BUG: operator %q reached predicate", op)
 	}
@@ -154,7 +153,7 @@ func positive(op segment.Op) (segment.Op, bool) {
 	return op, false
 }
 
-// complement writes (universe) EXCEPT (positive set) when negate is set,
+// complement writes the universe less the positive set when negate is set,
 // else just the positive set.
 func (b *builder) complement(negate bool, positive func() error) error {
 	if !negate {
@@ -177,61 +176,38 @@ func (b *builder) attribute(a *segment.Attribute) error {
 		asOf = b.c.Now
 	}
 	return b.complement(negate, func() error {
+		d, user := b.c.Dialect, b.forUser()
+		pred := func(value string) error { return b.predicate(value, op, a.Values) }
 		switch {
-		case a.Scope == segment.ScopeCompany && b.c.Historical:
-			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN ")
-			b.valuesAsOf(col, 1, a.Key, b.c.Now)
-			b.w(" c ON c.u = g.group_key WHERE g.site_id = ")
-			b.arg(b.c.Site)
-			b.forUser("g.user_key")
-			b.until("g.linked_at")
-			b.w(" AND ")
-			return b.predicate("c."+col, op, a.Values)
 		case a.Scope == segment.ScopeCompany:
-			// DISTINCT: a user in several matching companies is one member.
-			b.w("SELECT DISTINCT g.user_key AS u FROM user_groups g JOIN attr_current c ON c.entity_key = g.group_key",
-				" WHERE c.site_id = ")
-			b.arg(b.c.Site)
-			b.w(" AND g.site_id = ")
-			b.arg(b.c.Site)
-			b.forUser("g.user_key")
-			b.w(" AND c.entity = 1 AND c.key = ")
-			b.arg(a.Key)
-			b.w(" AND ")
-			return b.predicate("c."+col, op, a.Values)
+			// The users linked to a company whose value matches; in a
+			// historical query, linked by then, and the value as of then.
+			b.w("SELECT DISTINCT user_key AS u ")
+			return b.from(UserGroups, func() error {
+				b.until("linked_at")
+				b.w(" AND group_key IN (")
+				if b.c.Historical {
+					b.w("SELECT u FROM ")
+					d.ValuesAsOf(b, 1, col, a.Key, b.c.Now, b.c.Site, nil)
+					b.w(" c WHERE ")
+					if err := pred("c." + col); err != nil {
+						return err
+					}
+				} else if err := d.CurrentWhere(b, 1, col, a.Key, b.c.Site, nil, pred); err != nil {
+					return err
+				}
+				b.w(")")
+				return nil
+			})
 		case !asOf.IsZero():
 			b.w("SELECT u FROM ")
-			b.valuesAsOf(col, 0, a.Key, asOf)
+			d.ValuesAsOf(b, 0, col, a.Key, asOf, b.c.Site, user)
 			b.w(" v WHERE ")
-			return b.predicate(col, op, a.Values)
+			return pred("v." + col)
 		default:
-			b.w("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
-			b.arg(b.c.Site)
-			b.forUser("entity_key")
-			b.w(" AND entity = 0 AND key = ")
-			b.arg(a.Key)
-			b.w(" AND ")
-			return b.predicate(col, op, a.Values)
+			return d.CurrentWhere(b, 0, col, a.Key, b.c.Site, user, pred)
 		}
 	})
-}
-
-// valuesAsOf writes a derived table (u, col) of the values that key had at
-// the moment at, for users (entity 0) or companies (1), leaving out those
-// unset then.
-func (b *builder) valuesAsOf(col string, entity int, key string, at time.Time) {
-	b.w("(SELECT u, ", col, " FROM (SELECT entity_key AS u, is_null, ", col,
-		", row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn",
-		" FROM attr_history WHERE site_id = ")
-	b.arg(b.c.Site)
-	if entity == 0 {
-		b.forUser("entity_key")
-	}
-	b.w(" AND entity = ", strconv.Itoa(entity), " AND key = ")
-	b.arg(key)
-	b.w(" AND set_at <= ")
-	b.arg(at)
-	b.w(") h WHERE rn = 1 AND NOT is_null)")
 }
 
 // changed matches users with a history entry in the period whose value
@@ -244,14 +220,10 @@ func (b *builder) changed(c *segment.Changed) error {
 	}
 	col := column(typ)
 	return b.leaf(func() error {
-		b.w("SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, ", col, " AS v,",
-			" lag(", col, ") OVER (PARTITION BY entity_key ORDER BY set_at) AS prev",
-			" FROM attr_history WHERE site_id = ")
-		b.arg(b.c.Site)
-		b.forUser("entity_key")
-		b.w(" AND entity = 0 AND key = ")
-		b.arg(c.Key)
-		b.w(") h WHERE prev IS DISTINCT FROM v")
+		d := b.c.Dialect
+		b.w("SELECT DISTINCT u FROM ")
+		d.Changes(b, col, c.Key, b.c.Site, b.forUser())
+		b.w(" h WHERE ", d.Differ("prev", "v"))
 		b.period("set_at", c.Period)
 		b.until("set_at")
 		// From and To compare like "=": a date written as a day is that day.

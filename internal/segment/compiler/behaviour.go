@@ -37,41 +37,39 @@ func admitsZero(c segment.Count) bool {
 	return false
 }
 
-// counted writes the set of users whose aggregate agg over the rows that
-// rows writes (FROM ... WHERE ..., grouped by user_key) satisfies c. When
-// zero satisfies c, users without any row belong too: the set is then
-// everyone except those whose non-zero aggregate fails c.
-func (b *builder) counted(agg string, c segment.Count, rows func() error) error {
+// counted writes the set of users whose aggregate agg over the rows of t
+// that where selects (" AND …" conditions), grouped by user, satisfies c.
+// When zero satisfies c, users without any row belong too: the set is
+// then everyone except those whose non-zero aggregate fails c.
+func (b *builder) counted(agg string, c segment.Count, t Table, where func() error) error {
 	c = normCount(c)
-	if admitsZero(c) {
-		return b.minus(b.universe, func() error {
-			return b.leaf(func() error {
-				b.w("SELECT user_key AS u ")
-				if err := rows(); err != nil {
-					return err
-				}
-				b.w(" GROUP BY user_key HAVING NOT (", agg, " ", string(c.Op), " ")
+	having := func(not bool) func() error {
+		return func() error {
+			b.w("SELECT ", t.Key(), " AS u ")
+			if err := b.from(t, where); err != nil {
+				return err
+			}
+			b.w(" GROUP BY ", t.Key(), " HAVING ")
+			if not {
+				b.w("NOT (", agg, " ", string(c.Op), " ")
 				b.arg(c.N)
 				b.w(")")
-				return nil
-			})
-		})
-	}
-	return b.leaf(func() error {
-		b.w("SELECT user_key AS u ")
-		if err := rows(); err != nil {
-			return err
+			} else {
+				b.w(agg, " ", string(c.Op), " ")
+				b.arg(c.N)
+			}
+			return nil
 		}
-		b.w(" GROUP BY user_key HAVING ", agg, " ", string(c.Op), " ")
-		b.arg(c.N)
-		return nil
-	})
+	}
+	if admitsZero(c) {
+		return b.minus(b.universe, func() error { return b.leaf(having(true)) })
+	}
+	return b.leaf(having(false))
 }
 
+// siteEvents writes the conditions on events of the given kinds: those
+// sent by the query's moment.
 func (b *builder) siteEvents(kinds string) {
-	b.w("FROM events WHERE site_id = ")
-	b.arg(b.c.Site)
-	b.forUser("user_key")
 	b.w(" AND kind IN (", kinds, ")")
 	b.until("ts")
 }
@@ -93,15 +91,15 @@ func (b *builder) event(e *segment.Event) error {
 		// The user's first such event, ever, falls in the period.
 		return b.leaf(func() error {
 			b.w("SELECT user_key AS u ")
-			if err := where(); err != nil {
+			if err := b.from(Events, where); err != nil {
 				return err
 			}
-			b.w(" GROUP BY user_key HAVING true")
+			b.w(" GROUP BY user_key HAVING 1 = 1")
 			b.period("min(ts)", e.Period)
 			return nil
 		})
 	}
-	return b.counted("count(*)", e.Count, func() error {
+	return b.counted("count(*)", e.Count, Events, func() error {
 		if err := where(); err != nil {
 			return err
 		}
@@ -115,8 +113,7 @@ func (b *builder) event(e *segment.Event) error {
 // negative operator matches events without the property too.
 func (b *builder) property(p segment.Property) error {
 	d := b.c.Dialect
-	text := d.JSONText("properties")
-	path := []any{d.JSONPath(p.Key)}
+	text, path := d.Property(p.Key)
 	op, negate := positive(p.Op)
 	if op == segment.OpSet {
 		b.w(text)
@@ -148,7 +145,7 @@ func (b *builder) property(p segment.Property) error {
 		return err
 	}
 	if negate {
-		b.w(", false)")
+		b.w(", 1 = 0)")
 	}
 	return nil
 }
@@ -212,7 +209,7 @@ func valueText(v segment.Value) string {
 }
 
 func (b *builder) activeDays(a *segment.ActiveDays) error {
-	return b.counted("count(DISTINCT "+b.c.Dialect.Day("ts")+")", a.Count, func() error {
+	return b.counted("count(DISTINCT "+b.c.Dialect.Day("ts")+")", a.Count, Events, func() error {
 		b.siteEvents(kindTrack + ", " + kindPage + ", " + kindScreen)
 		b.period("ts", a.Period)
 		return nil
@@ -220,7 +217,7 @@ func (b *builder) activeDays(a *segment.ActiveDays) error {
 }
 
 func (b *builder) visited(v *segment.Visited) error {
-	return b.counted("count(*)", v.Count, func() error {
+	return b.counted("count(*)", v.Count, Events, func() error {
 		b.siteEvents(kindPage + ", " + kindScreen)
 		b.w(" AND ")
 		if err := b.predicate("path", v.Match, []segment.Value{{Kind: segment.ValString, Str: v.Pattern}}); err != nil {
@@ -238,7 +235,7 @@ func (b *builder) signal(s *segment.Signal) error {
 	if name == "" {
 		return fmt.Errorf("unknown signal %q", s.Kind)
 	}
-	return b.counted("count(*)", s.Count, func() error {
+	return b.counted("count(*)", s.Count, Events, func() error {
 		b.siteEvents(kindTrack)
 		b.w(" AND name = ")
 		b.arg(name)
@@ -253,16 +250,15 @@ func (b *builder) signal(s *segment.Signal) error {
 	})
 }
 
+// siteSessions writes the conditions on sessions started in a period (and
+// by the query's moment).
 func (b *builder) siteSessions(p segment.Period) {
-	b.w("FROM all_sessions WHERE site_id = ")
-	b.arg(b.c.Site)
-	b.forUser("user_key")
 	b.period("started_at", p)
 	b.until("started_at")
 }
 
 func (b *builder) sessions(s *segment.Sessions) error {
-	return b.counted("count(*)", s.Count, func() error {
+	return b.counted("count(*)", s.Count, Sessions, func() error {
 		b.siteSessions(s.Period)
 		return nil
 	})
@@ -273,16 +269,20 @@ func (b *builder) sessionDuration(s *segment.SessionDuration) error {
 	return b.leaf(func() error {
 		if s.Agg == segment.AggAvg {
 			b.w("SELECT user_key AS u ")
-			b.siteSessions(s.Period)
+			if err := b.from(Sessions, func() error { b.siteSessions(s.Period); return nil }); err != nil {
+				return err
+			}
 			b.w(" GROUP BY user_key HAVING avg(", secs, ") ", string(s.Op), " ")
 			b.arg(s.Value.Seconds())
 			return nil
 		}
 		b.w("SELECT DISTINCT user_key AS u ")
-		b.siteSessions(s.Period)
-		b.w(" AND ", secs, " ", string(s.Op), " ")
-		b.arg(s.Value.Seconds())
-		return nil
+		return b.from(Sessions, func() error {
+			b.siteSessions(s.Period)
+			b.w(" AND ", secs, " ", string(s.Op), " ")
+			b.arg(s.Value.Seconds())
+			return nil
+		})
 	})
 }
 
@@ -309,12 +309,14 @@ func (b *builder) sessionField(f *segment.SessionField) error {
 	op, negate := positive(f.Op)
 	return b.complement(negate, func() error {
 		b.w("SELECT DISTINCT user_key AS u ")
-		b.siteSessions(f.Period)
-		b.w(" AND ")
-		if op == segment.OpSet {
-			b.w(col, " <> ''")
-			return nil
-		}
-		return b.predicate(col, op, f.Values)
+		return b.from(Sessions, func() error {
+			b.siteSessions(f.Period)
+			b.w(" AND ")
+			if op == segment.OpSet {
+				b.w(col, " <> ''")
+				return nil
+			}
+			return b.predicate(col, op, f.Values)
+		})
 	})
 }

@@ -8,6 +8,10 @@
 // Member compiles the same tree for one user instead: every set is then
 // restricted to that user's rows and asked whether it is empty, so the
 // database reads only the row groups that can hold the user.
+//
+// The SQL is written for a Dialect: DuckDB (the embedded store) or
+// ClickHouse (the scaled one, from 18.16 on). Forms both run are written
+// here; the dialects write the rest (dialect.go).
 package compiler
 
 import (
@@ -60,9 +64,9 @@ func (c *Compiler) Members(n segment.Node) (Query, error) {
 // Member compiles n to a query returning one boolean: whether the user with
 // key user is a member. It answers as Members would (the same sets, the
 // same complements) but restricts every condition to the user's rows:
-// "u in A INTERSECT B" becomes "A has u AND B has u", a complement
-// "the user exists AND NOT ...", and each set an EXISTS over the user's
-// rows alone.
+// "u in A and in B" becomes "A has u AND B has u", a complement "the user
+// exists AND NOT ...", and each set a test that the user's rows alone
+// (Dialect.Exists) are not empty.
 func (c *Compiler) Member(n segment.Node, user int64) (Query, error) {
 	b := &builder{c: c, visiting: map[string]bool{}, one: true, user: user}
 	b.w("SELECT ")
@@ -79,6 +83,31 @@ func (c *Compiler) Count(n segment.Node) (Query, error) {
 		return Query{}, err
 	}
 	q.SQL = "SELECT count(*) FROM (" + q.SQL + ") AS members"
+	return q, nil
+}
+
+// Page compiles n to the query of a page of its members: at most limit
+// of the keys above after, ascending, each as (key, size, ID), where ID is
+// the user's user ID, else its anonymous ID, and size the number of
+// members when sized is set, else 0.
+func (c *Compiler) Page(n segment.Node, after int64, limit int, sized bool) (Query, error) {
+	b := &builder{c: c, visiting: map[string]bool{}}
+	err := c.Dialect.Page(b, c.Site, func() error { return b.node(n) }, after, limit, sized)
+	if err != nil {
+		return Query{}, err
+	}
+	return Query{SQL: b.sql.String(), Args: b.args}, nil
+}
+
+// Among compiles n to a query of which of the given users are members:
+// their keys, once each.
+func (c *Compiler) Among(n segment.Node, keys []int64) (Query, error) {
+	q, err := c.Members(n)
+	if err != nil {
+		return Query{}, err
+	}
+	q.SQL = "SELECT DISTINCT m.u FROM (" + q.SQL + ") m WHERE " + c.Dialect.KeyIn("m.u")
+	q.Args = append(q.Args, c.Dialect.Arg(keys))
 	return q, nil
 }
 
@@ -100,10 +129,37 @@ func (b *builder) w(parts ...string) {
 	}
 }
 
-// arg writes a placeholder for v.
+// arg writes a placeholder for v, as the dialect binds it.
 func (b *builder) arg(v any) {
-	b.args = append(b.args, v)
+	b.args = append(b.args, b.c.Dialect.Arg(v))
 	b.sql.WriteString("?")
+}
+
+// Write implements Writer.
+func (b *builder) Write(parts ...string) { b.w(parts...) }
+
+// Arg implements Writer.
+func (b *builder) Arg(v any) { b.arg(v) }
+
+// forUser returns the user a query for one user is restricted to, else
+// nil.
+func (b *builder) forUser() *int64 {
+	if !b.one {
+		return nil
+	}
+	return &b.user
+}
+
+// from writes the rows of t for the site (and the user, for one user),
+// as "FROM t WHERE site_id = ?"; where writes the conditions that follow
+// (" AND …"), on t's own columns.
+func (b *builder) from(t Table, where func() error) error {
+	b.c.Dialect.From(b, t, b.c.Site, b.forUser())
+	if err := where(); err != nil {
+		return err
+	}
+	b.c.Dialect.EndFrom(b)
+	return nil
 }
 
 // universe writes the set of all the site's users (identified or not).
@@ -115,72 +171,64 @@ func (b *builder) arg(v any) {
 // "not X" counts the same users in both.
 func (b *builder) universe() error {
 	return b.leaf(func() error {
-		if b.c.Historical {
-			// A union, not "created_at <= Now OR entity_key IN (…)",
-			// which DuckDB runs several times slower. Every message's
-			// user has an identity, so both halves are the same users.
-			b.w("SELECT entity_key AS u FROM identities WHERE site_id = ")
-			b.arg(b.c.Site)
-			b.forUser("entity_key")
+		identities := func() error {
 			b.w(" AND kind IN (1, 2)")
 			b.until("created_at")
-			b.w(" UNION SELECT user_key AS u FROM events WHERE site_id = ")
-			b.arg(b.c.Site)
-			b.forUser("user_key")
-			b.until("ts")
 			return nil
 		}
-		b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
-		b.arg(b.c.Site)
-		b.forUser("entity_key")
-		b.w(" AND kind IN (1, 2)")
+		if !b.c.Historical {
+			b.w("SELECT DISTINCT entity_key AS u ")
+			return b.from(Identities, identities)
+		}
+		// A union, not "created_at <= Now OR entity_key IN (…)",
+		// which DuckDB runs several times slower. Every message's user
+		// has an identity, so both halves are the same users.
+		b.w("SELECT DISTINCT u FROM (SELECT entity_key AS u ")
+		if err := b.from(Identities, identities); err != nil {
+			return err
+		}
+		b.w(" UNION ALL SELECT user_key AS u ")
+		if err := b.from(Events, func() error { b.until("ts"); return nil }); err != nil {
+			return err
+		}
+		b.w(")")
 		return nil
 	})
 }
 
 // leaf writes the set that rows writes (a SELECT of one column u); for one
-// user, whether that set, restricted to the user by forUser, has a row.
+// user, whether that set, restricted to the user, has a row.
 func (b *builder) leaf(rows func() error) error {
 	if !b.one {
 		return rows()
 	}
-	b.w("EXISTS (")
-	if err := rows(); err != nil {
-		return err
-	}
-	b.w(")")
-	return nil
+	return b.c.Dialect.Exists(b, rows)
 }
 
 // minus writes the set a less the set c; for one user, "in a and not in c".
 func (b *builder) minus(a, c func() error) error {
-	b.w("(")
+	if b.one {
+		b.w("(")
+		if err := a(); err != nil {
+			return err
+		}
+		b.w(" AND NOT (")
+		if err := c(); err != nil {
+			return err
+		}
+		b.w("))")
+		return nil
+	}
+	b.w("SELECT u FROM (")
 	if err := a(); err != nil {
 		return err
 	}
-	if b.one {
-		b.w(" AND NOT (")
-	} else {
-		b.w(") EXCEPT (")
-	}
+	b.w(") AS a WHERE u NOT IN (")
 	if err := c(); err != nil {
 		return err
 	}
-	if b.one {
-		b.w("))")
-	} else {
-		b.w(")")
-	}
+	b.w(")")
 	return nil
-}
-
-// forUser writes "AND col = user" when compiling for one user: col is the
-// user key of the rows a set selects from.
-func (b *builder) forUser(col string) {
-	if b.one {
-		b.w(" AND ", col, " = ")
-		b.arg(b.user)
-	}
 }
 
 // until writes "AND col <= Now" in a historical query, where rows after
@@ -235,24 +283,29 @@ func (b *builder) node(n segment.Node) error {
 // join, so a user's past is the identified user's (see Identified).
 func (b *builder) identified() error {
 	rows := func() error {
-		b.w("SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ")
-		b.arg(b.c.Site)
-		b.forUser("entity_key")
-		b.w(" AND kind = 1")
-		return nil
+		b.w("SELECT DISTINCT entity_key AS u ")
+		return b.from(Identities, func() error { b.w(" AND kind = 1"); return nil })
 	}
 	if !b.c.Historical {
 		return b.leaf(rows)
 	}
-	join := " INTERSECT "
 	if b.one {
-		join = " AND "
+		b.w("(")
+		if err := b.leaf(rows); err != nil {
+			return err
+		}
+		b.w(" AND ")
+		if err := b.universe(); err != nil {
+			return err
+		}
+		b.w(")")
+		return nil
 	}
-	b.w("(")
-	if err := b.leaf(rows); err != nil {
+	b.w("SELECT u FROM (")
+	if err := rows(); err != nil {
 		return err
 	}
-	b.w(")" + join + "(")
+	b.w(") AS i WHERE u IN (")
 	if err := b.universe(); err != nil {
 		return err
 	}
@@ -260,37 +313,50 @@ func (b *builder) identified() error {
 	return nil
 }
 
+// group writes the intersection (all) or union (any) of the conditions'
+// sets: "u IN" each set after the first, or every set's rows under one
+// DISTINCT, forms that DuckDB and ClickHouse (which has no INTERSECT or
+// UNION DISTINCT) both run. For one user, the booleans are and'ed or
+// or'ed.
 func (b *builder) group(g *segment.Group) error {
 	if len(g.Conditions) == 0 {
 		switch {
 		case g.Op == segment.All:
 			return b.universe() // all of nothing: everyone
 		case b.one:
-			b.w("false")
+			b.w("1 = 0")
 		default:
-			b.w("SELECT NULL::BIGINT AS u WHERE false") // any of nothing: no one
+			b.w("SELECT CAST(0 AS BIGINT) AS u WHERE 1 = 0") // any of nothing: no one
 		}
 		return nil
 	}
-	join := " INTERSECT "
+	var open, join, end string
 	switch {
 	case b.one && g.Op == segment.Any:
-		join = " OR "
+		open, join, end = "(", ") OR (", ")"
 	case b.one:
-		join = " AND "
+		open, join, end = "(", ") AND (", ")"
 	case g.Op == segment.Any:
-		join = " UNION "
+		open, join, end = "SELECT DISTINCT u FROM (", " UNION ALL ", ")"
+	default:
+		open, join, end = "SELECT u FROM (", ") AS a WHERE u IN (", ")"
 	}
+	b.w(open)
 	for i, part := range b.parts(g) {
-		if i > 0 {
+		if i == 1 {
 			b.w(join)
+		} else if i > 1 {
+			if !b.one && g.Op == segment.All {
+				b.w(") AND u IN (")
+			} else {
+				b.w(join)
+			}
 		}
-		b.w("(")
 		if err := part(); err != nil {
 			return err
 		}
-		b.w(")")
 	}
+	b.w(end)
 	return nil
 }
 

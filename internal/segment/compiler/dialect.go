@@ -1,75 +1,133 @@
 package compiler
 
 import (
-	"fmt"
+	"time"
 
 	"github.com/sightline/sightline/internal/segment"
 )
 
-// Dialect holds what differs between SQL engines. Each method returns SQL
-// text with ? placeholders for the arguments the compiler then binds.
+// Dialect holds what differs between SQL engines: DuckDB (the embedded
+// store) and ClickHouse (the scaled one, from 18.16 on). Where one form
+// runs on both, the compiler writes it itself; a dialect writes the rest.
+//
+// Expression methods return SQL text with ? placeholders for arguments the
+// compiler then binds, in order. Statement methods write into a Writer,
+// text and arguments together, and call back into the compiler for the
+// conditions it owns.
 type Dialect interface {
+	// Arg converts a value bound to a placeholder to what the database
+	// compares it with: a time.Time, for instance, to the representation
+	// of the timestamp columns.
+	Arg(v any) any
+
 	// StringMatch returns a boolean expression testing expr against one
 	// string argument with contains, starts_with, ends_with or matches.
 	StringMatch(op segment.Op, expr string) (string, error)
-	// JSONText returns an expression reading one property (the path is an
-	// argument) of a JSON column as text.
-	JSONText(column string) string
+	// Property returns an expression reading the top-level property key
+	// of an event as text, NULL when the event has no such property or
+	// its value is null, with the arguments of its placeholders.
+	Property(key string) (string, []any)
 	// ToNumber returns expr cast to a double, NULL when it is not a number.
 	ToNumber(expr string) string
 	// Day returns the calendar day (UTC) of a timestamp expression.
 	Day(expr string) string
 	// Seconds returns the seconds between two timestamp expressions.
 	Seconds(from, to string) string
-	// JSONPath returns the argument that JSONText expects for a key.
-	JSONPath(key string) string
+	// Differ returns a boolean expression: a and b differ, NULL counting
+	// as a value (SQL's IS DISTINCT FROM).
+	Differ(a, b string) string
+
+	// CountWhere returns what goes before and after a condition to make
+	// an aggregate: the number of the group's rows for which it holds.
+	CountWhere() (open, end string)
+	// AnyWhere is CountWhere for a boolean aggregate: whether one of the
+	// group's rows satisfies the condition (false when none does).
+	AnyWhere() (open, end string)
+
+	// Exists writes a boolean expression: whether the rows that rows
+	// writes (a SELECT) are not empty.
+	Exists(w Writer, rows func() error) error
+	// From writes the rows of one of the tables named by the Table
+	// constants for a site, as "FROM table WHERE site_id = ?" with, when
+	// user is not nil, the table's user key restricted to *user. Users
+	// merged into another count as that one: the key the caller reads
+	// (Table.Key) is the surviving user's. The caller continues with
+	// " AND …" conditions on the table's columns, then calls EndFrom
+	// before anything else (GROUP BY, HAVING, the end of its SELECT),
+	// where it may read the columns too.
+	From(w Writer, t Table, site int64, user *int64)
+	// EndFrom ends what From began.
+	EndFrom(w Writer)
+	// CurrentWhere writes the set (a SELECT of one column u) of the users
+	// (entity 0, restricted to *user when user is not nil) or companies
+	// (entity 1) whose current value of an attribute satisfies pred,
+	// written by pred given the expression of the value (of column col).
+	CurrentWhere(w Writer, entity int, col, key string, site int64, user *int64, pred func(value string) error) error
+	// CurrentFrom writes the current values of user attributes (those of
+	// keys) as "FROM … WHERE …" whose rows are one per user and key set,
+	// with columns entity_key (the user: restricted to *user when user is
+	// not nil), key, s, n, b and t. The caller continues with " AND …"
+	// conditions on them, then calls EndFrom.
+	CurrentFrom(w Writer, keys []string, site int64, user *int64)
+	// ValuesAsOf writes a derived table (u, col) of the values an
+	// attribute had at the moment at, leaving out those unset then.
+	ValuesAsOf(w Writer, entity int, col, key string, at time.Time, site int64, user *int64)
+	// Changes writes a derived table (u, set_at, v, prev) of a user
+	// attribute's history: each entry's value and the value of the entry
+	// before it (NULL for the first, and for an unset).
+	Changes(w Writer, col, key string, site int64, user *int64)
+	// Responses writes the FROM clause of survey rows with their
+	// respondents: table (survey_responses or feedback) as r, and the
+	// identity of its user ID, else its anonymous ID, as i, whose
+	// entity_key is the user (the surviving one after merges), as
+	// "FROM … WHERE r.site_id = ?" with, when user is not nil,
+	// i.entity_key restricted to *user. The caller continues with
+	// " AND …" conditions on r's columns (qualified by r.) and may read
+	// them and i.entity_key in GROUP BY and aggregates.
+	Responses(w Writer, table string, site int64, user *int64)
+	// LatestAnswers writes the users whose latest answer to a question
+	// (the rows of their most recent response that answered it) has a
+	// row for which match holds, or with negate none; match is written
+	// by pred, given the expressions of the row's number and text.
+	LatestAnswers(w Writer, survey, question string, site int64, user *int64, rows func() error, negate bool,
+		pred func(num, text string) error) error
+
+	// Page writes a page of a set of members: at most limit of the keys
+	// above after, ascending, each as (key, size, ID) where ID is the
+	// user's smallest user ID, else anonymous ID, and size the number of
+	// members when sized is set, else 0. members writes the set (a
+	// SELECT of one column u), once or more.
+	Page(w Writer, site int64, members func() error, after int64, limit int, sized bool) error
+	// KeyIn returns a boolean expression: col is one of the keys of a
+	// []int64 argument.
+	KeyIn(col string) string
+	// Catalog is the query of a site's attribute keys: entity, key and
+	// type of each, the site its one argument.
+	Catalog() string
 }
 
-// DuckDB is the dialect of the embedded store.
-type DuckDB struct{}
+// Writer receives what a dialect writes: SQL text, and arguments each
+// written as a placeholder.
+type Writer interface {
+	Write(parts ...string)
+	Arg(v any)
+}
 
-var _ Dialect = DuckDB{}
+// Table names a table the compiler reads through Dialect.From.
+type Table uint8
 
-// StringMatch implements Dialect.
-func (DuckDB) StringMatch(op segment.Op, expr string) (string, error) {
-	switch op {
-	case segment.OpContains:
-		return "contains(" + expr + ", ?)", nil
-	case segment.OpStarts:
-		return "starts_with(" + expr + ", ?)", nil
-	case segment.OpEnds:
-		return "ends_with(" + expr + ", ?)", nil
-	case segment.OpMatches:
-		return "regexp_matches(" + expr + ", ?)", nil
+// The tables of From.
+const (
+	Events     Table = iota
+	Sessions         // all_sessions: closed and open ones
+	Identities       // the key is entity_key
+	UserGroups
+)
+
+// Key is the column of t holding the user's key.
+func (t Table) Key() string {
+	if t == Identities {
+		return "entity_key"
 	}
-	return "", fmt.Errorf("BUG: %q is not a string match", op)
-}
-
-// JSONText implements Dialect.
-func (DuckDB) JSONText(column string) string { return "json_extract_string(" + column + ", ?)" }
-
-// ToNumber implements Dialect.
-func (DuckDB) ToNumber(expr string) string { return "TRY_CAST(" + expr + " AS DOUBLE)" }
-
-// Day implements Dialect.
-func (DuckDB) Day(expr string) string { return "CAST(" + expr + " AS DATE)" }
-
-// Seconds implements Dialect: exact, with the microseconds the database
-// keeps (date_diff('second', …) would count boundaries crossed instead).
-func (DuckDB) Seconds(from, to string) string {
-	return "(date_diff('microsecond', " + from + ", " + to + ") / 1e6)"
-}
-
-// JSONPath implements Dialect: a quoted member name, so keys with dots or
-// spaces name one member.
-func (DuckDB) JSONPath(key string) string {
-	q := make([]rune, 0, len(key)+4)
-	q = append(q, '$', '.', '"')
-	for _, r := range key {
-		if r == '"' || r == '\\' {
-			q = append(q, '\\')
-		}
-		q = append(q, r)
-	}
-	return string(append(q, '"'))
+	return "user_key"
 }

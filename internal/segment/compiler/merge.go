@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"slices"
+
 	"github.com/sightline/sightline/internal/segment"
 )
 
@@ -159,35 +161,53 @@ func allExist(terms []term) bool {
 // of which holds for a user with one such row (allExist): no counts to
 // keep per user, only the set of users.
 func (b *builder) anyScan(k scanKind, terms []term) error {
-	if k == scanEvents {
-		b.w("SELECT DISTINCT user_key AS u ")
-		b.siteEvents(kindTrack)
-		b.names(terms)
-	} else {
-		b.w("SELECT DISTINCT entity_key AS u FROM attr_current WHERE site_id = ")
-		b.arg(b.c.Site)
-		b.forUser("entity_key")
-		b.w(" AND entity = 0")
-		b.keys(terms)
-	}
-	b.w(" AND (")
-	for i, t := range terms {
-		if i > 0 {
-			b.w(" OR ")
-		}
-		b.w("(")
-		var err error
-		if k == scanEvents {
-			err = b.eventRows(t.node.(*segment.Event))
-		} else {
-			err = b.attrRows(t.node.(*segment.Attribute))
-		}
-		if err != nil {
-			return err
+	rows := func() error {
+		b.w(" AND (")
+		for i, t := range terms {
+			if i > 0 {
+				b.w(" OR ")
+			}
+			b.w("(")
+			var err error
+			if k == scanEvents {
+				err = b.eventRows(t.node.(*segment.Event))
+			} else {
+				err = b.attrRows(t.node.(*segment.Attribute))
+			}
+			if err != nil {
+				return err
+			}
+			b.w(")")
 		}
 		b.w(")")
+		return nil
 	}
-	b.w(")")
+	if k == scanEvents {
+		b.w("SELECT DISTINCT user_key AS u ")
+		return b.from(Events, func() error {
+			b.siteEvents(kindTrack)
+			b.names(terms)
+			return rows()
+		})
+	}
+	b.w("SELECT DISTINCT entity_key AS u ")
+	return b.current(terms, rows)
+}
+
+// current writes the current values of the terms' attributes (user
+// attributes), as "FROM … WHERE …" with where's conditions.
+func (b *builder) current(terms []term, where func() error) error {
+	var keys []string
+	for _, t := range terms {
+		if key := t.node.(*segment.Attribute).Key; !slices.Contains(keys, key) {
+			keys = append(keys, key)
+		}
+	}
+	b.c.Dialect.CurrentFrom(b, keys, b.c.Site, b.forUser())
+	if err := where(); err != nil {
+		return err
+	}
+	b.c.Dialect.EndFrom(b)
 	return nil
 }
 
@@ -203,23 +223,6 @@ func (b *builder) names(terms []term) {
 			}
 			seen[name] = true
 			b.arg(name)
-		}
-	}
-	b.w(")")
-}
-
-// keys writes " AND key IN (…)" for the attributes the terms compare.
-func (b *builder) keys(terms []term) {
-	b.w(" AND key IN (")
-	seen := map[string]bool{}
-	for _, t := range terms {
-		key := t.node.(*segment.Attribute).Key
-		if !seen[key] {
-			if len(seen) > 0 {
-				b.w(", ")
-			}
-			seen[key] = true
-			b.arg(key)
 		}
 	}
 	b.w(")")
@@ -287,17 +290,24 @@ func (b *builder) having(op segment.GroupOp, terms []term, not bool, one func(te
 // the users for whom the terms' counts combine to !not.
 func (b *builder) eventScan(op segment.GroupOp, terms []term, not bool) error {
 	b.w("SELECT user_key AS u ")
-	b.siteEvents(kindTrack)
-	b.names(terms)
+	err := b.from(Events, func() error {
+		b.siteEvents(kindTrack)
+		b.names(terms)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	b.w(" GROUP BY user_key")
+	open, end := b.c.Dialect.CountWhere()
 	return b.having(op, terms, not, func(t term) error {
 		e := t.node.(*segment.Event)
 		c := normCount(e.Count)
-		b.w("count(*) FILTER (WHERE ")
+		b.w(open)
 		if err := b.eventRows(e); err != nil {
 			return err
 		}
-		b.w(") ", string(c.Op), " ")
+		b.w(end, " ", string(c.Op), " ")
 		b.arg(c.N)
 		return nil
 	})
@@ -307,18 +317,18 @@ func (b *builder) eventScan(op segment.GroupOp, terms []term, not bool) error {
 // keeping the users for whom the terms (positive operators) combine to
 // !not.
 func (b *builder) attrScan(op segment.GroupOp, terms []term, not bool) error {
-	b.w("SELECT entity_key AS u FROM attr_current WHERE site_id = ")
-	b.arg(b.c.Site)
-	b.forUser("entity_key")
-	b.w(" AND entity = 0")
-	b.keys(terms)
+	b.w("SELECT entity_key AS u ")
+	if err := b.current(terms, func() error { return nil }); err != nil {
+		return err
+	}
 	b.w(" GROUP BY entity_key")
+	open, end := b.c.Dialect.AnyWhere()
 	return b.having(op, terms, not, func(t term) error {
-		b.w("coalesce(bool_or(true) FILTER (WHERE ")
+		b.w(open)
 		if err := b.attrRows(t.node.(*segment.Attribute)); err != nil {
 			return err
 		}
-		b.w("), false)")
+		b.w(end)
 		return nil
 	})
 }

@@ -21,12 +21,11 @@ func (e *Engine) MembersAmong(ctx context.Context, site int64, n segment.Node, k
 	if err != nil {
 		return nil, err
 	}
-	q, err := c.Members(n)
+	q, err := c.Among(n, keys)
 	if err != nil {
 		return nil, err
 	}
-	err = e.queryKeys(ctx, "check members", "SELECT DISTINCT m.u FROM ("+q.SQL+") m WHERE m.u IN (SELECT unnest(?::BIGINT[]))",
-		append(q.Args, keys), func(k int64) { out[k] = true })
+	err = e.queryKeys(ctx, "check members", q.SQL, q.Args, func(k int64) { out[k] = true })
 	if err != nil {
 		return nil, err
 	}

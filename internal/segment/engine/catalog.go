@@ -74,7 +74,7 @@ func (e *Engine) Catalog(ctx context.Context, site int64) (*Catalog, error) {
 
 // readCatalog reads a site's catalog from the database.
 func (e *Engine) readCatalog(ctx context.Context, site int64) (*Catalog, error) {
-	rows, err := e.store.SQL().QueryContext(ctx, "SELECT entity, key, type FROM attr_keys WHERE site_id = ?", site)
+	rows, err := e.store.SQL().QueryContext(ctx, e.dialect.Catalog(), site)
 	if err != nil {
 		return nil, fmt.Errorf("read attribute catalog: %w", err)
 	}

@@ -221,20 +221,11 @@ func (e *Engine) page(ctx context.Context, site int64, n segment.Node, after int
 	if err != nil {
 		return nil, 0, err
 	}
-	q, err := c.Members(n)
+	q, err := c.Page(n, after, limit, sized)
 	if err != nil {
 		return nil, 0, err
 	}
-	size := "0"
-	if sized {
-		size = "count(*) OVER ()"
-	}
-	sqlText := `SELECT p.u, p.size, coalesce(
-			(SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 1),
-			(SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 2), '')
-		FROM (SELECT m.u, ` + size + ` AS size FROM (` + q.SQL + `) m WHERE m.u > ? ORDER BY m.u LIMIT ?) p
-		ORDER BY p.u`
-	out, total, err := e.pageRows(ctx, sqlText, append(q.Args, after, limit))
+	out, total, err := e.pageRows(ctx, q.SQL, q.Args)
 	if err != nil {
 		return nil, 0, err
 	}

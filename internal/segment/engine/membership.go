@@ -152,9 +152,28 @@ func (m *memberEval) ask(n segment.Node) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var in bool
+	var in truth
 	err = m.e.queryRow(m.ctx, "check membership", q.SQL, q.Args, &in)
-	return in, err
+	return bool(in), err
+}
+
+// truth scans a boolean: DuckDB's BOOLEAN, or the UInt8 that ClickHouse
+// (which has no boolean type before 21.12) answers instead.
+type truth bool
+
+// Scan implements sql.Scanner.
+func (t *truth) Scan(src any) error {
+	switch v := src.(type) {
+	case bool:
+		*t = truth(v)
+	case uint8:
+		*t = v != 0
+	case int64:
+		*t = v != 0
+	default:
+		return fmt.Errorf("a boolean as %T", src)
+	}
+	return nil
 }
 
 // cheapestFirst orders conditions by what their query reads: current

@@ -13,7 +13,6 @@ import (
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/segment"
-	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 )
 
@@ -47,7 +46,7 @@ func TestOracleHistorical(t *testing.T) {
 		seed := base + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			total.add(checkHistorical(t, seed, trees))
+			total.add(checkHistorical(t, seed, trees, duckBackend))
 		})
 	}
 }
@@ -88,14 +87,18 @@ func (c *movingClock) reset()         { c.reads.Store(0) }
 // trendShapes are the trends asked for, in turn: days and step.
 var trendShapes = [][2]int{{90, 30}, {60, 7}, {8, 3}, {1, 1}, {100, 45}}
 
-func checkHistorical(t *testing.T, seed uint64, trees int) historyStats {
+func checkHistorical(t *testing.T, seed uint64, trees int, be backend) historyStats {
 	ctx := context.Background()
 	db, site := openStore(t, oracleNow)
 	if _, err := generateDataset(seed, site.ID, oracleNow).write(ctx, db); err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
+	if err := db.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	clock := &movingClock{}
-	eng := engine.New(db, compiler.DuckDB{}, clock.now)
+	st, q, dialect := be.open(t, db)
+	eng := engine.New(st, dialect, clock.now)
 	cat, err := eng.Catalog(ctx, site.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +112,8 @@ func checkHistorical(t *testing.T, seed uint64, trees int) historyStats {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
 	g := &treeGen{r: rand.New(rand.NewPCG(seed, 5)), now: oracleNow, cat: cat, voc: newVocabulary(full)}
-	run := &oracleRun{t: t, ctx: ctx, seed: seed, db: db, site: site.ID, eng: eng, cat: cat, w: full}
+	run := &oracleRun{t: t, ctx: ctx, seed: seed, db: db, site: site.ID, eng: eng, sql: q, dialect: dialect,
+		test: be.test + "Historical", cat: cat, w: full}
 	run.saveSegments(g)
 
 	// Everyone who is a user now had been seen by now.

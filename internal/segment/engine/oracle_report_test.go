@@ -17,8 +17,8 @@ import (
 func (run *oracleRun) report(i int, tree, parsed segment.Node, got, want []int64, count int64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d tree %d: the engine and the oracle disagree\n", run.seed, i)
-	fmt.Fprintf(&b, "replay: go test ./internal/segment/engine -run TestOracle -oracle.seed=%d -oracle.datasets=1 -oracle.n=%d\n",
-		run.seed, i)
+	fmt.Fprintf(&b, "replay: go test ./internal/segment/engine -run '%s$' -oracle.seed=%d -oracle.datasets=1 -oracle.n=%d\n",
+		run.test, run.seed, i)
 	fmt.Fprintf(&b, "segment: %s\n", segment.Format(tree))
 	for _, id := range segment.SegmentRefs(tree) {
 		fmt.Fprintf(&b, "  %s: %s\n", id, segment.Format(run.w.segments[id]))

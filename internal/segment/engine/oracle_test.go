@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"math"
@@ -90,7 +91,7 @@ func TestOracle(t *testing.T) {
 		seed := base + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			total.add(checkDataset(t, seed, trees, 0))
+			total.add(checkDataset(t, seed, trees, 0, duckBackend))
 		})
 	}
 }
@@ -107,7 +108,7 @@ func TestOracleWideGroups(t *testing.T) {
 	for seed := range uint64(2) {
 		t.Run(fmt.Sprintf("seed=%d", seed+50), func(t *testing.T) {
 			t.Parallel()
-			checkDataset(t, seed+50, trees, 100)
+			checkDataset(t, seed+50, trees, 100, duckBackend)
 		})
 	}
 }
@@ -123,22 +124,39 @@ func TestOracleDatasetsAreReproducible(t *testing.T) {
 	}
 }
 
+// backend is the database the engine under test reads: the dataset is
+// written to a duckstore (the oracle's truth is read from there), and
+// open puts it where the engine reads it, returning the engine's store,
+// the database its queries run on and their dialect.
+type backend struct {
+	test string // the test that runs this backend, for replay commands
+	open func(t *testing.T, db *duckstore.DB) (engine.Store, *sql.DB, compiler.Dialect)
+}
+
+// duckBackend runs the engine on the duckstore itself.
+var duckBackend = backend{test: "TestOracle", open: func(_ *testing.T, db *duckstore.DB) (engine.Store, *sql.DB, compiler.Dialect) {
+	return db, db.SQL(), compiler.DuckDB{}
+}}
+
 // oracleRun is one dataset under test.
 type oracleRun struct {
-	t    *testing.T
-	ctx  context.Context
-	seed uint64
-	db   *duckstore.DB
-	site int64
-	eng  *engine.Engine
-	cat  *engine.Catalog
-	w    *world
-	pick *rand.Rand // users whose membership Contains checks
+	t       *testing.T
+	ctx     context.Context
+	seed    uint64
+	db      *duckstore.DB // where the dataset was written, and segments saved
+	site    int64
+	eng     *engine.Engine
+	sql     *sql.DB // the database the engine's queries run on
+	dialect compiler.Dialect
+	test    string // the test's name, for replay commands
+	cat     *engine.Catalog
+	w       *world
+	pick    *rand.Rand // users whose membership Contains checks
 }
 
 // checkDataset checks trees random segments on the dataset of seed; wide
 // is treeGen's.
-func checkDataset(t *testing.T, seed uint64, trees, wide int) oracleStats {
+func checkDataset(t *testing.T, seed uint64, trees, wide int, be backend) oracleStats {
 	ctx := context.Background()
 	db, site := openStore(t, oracleNow)
 	stats := oracleStats{features: map[string]int{}}
@@ -146,8 +164,12 @@ func checkDataset(t *testing.T, seed uint64, trees, wide int) oracleStats {
 	if stats.refused, err = generateDataset(seed, site.ID, oracleNow).write(ctx, db); err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
-	run := &oracleRun{t: t, ctx: ctx, seed: seed, db: db, site: site.ID,
-		eng: engine.New(db, compiler.DuckDB{}, func() time.Time { return oracleNow }), pick: rand.New(rand.NewPCG(seed, 3))}
+	if err := db.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, q, dialect := be.open(t, db)
+	run := &oracleRun{t: t, ctx: ctx, seed: seed, db: db, site: site.ID, sql: q, dialect: dialect, test: be.test,
+		eng: engine.New(st, dialect, func() time.Time { return oracleNow }), pick: rand.New(rand.NewPCG(seed, 3))}
 	if run.cat, err = run.eng.Catalog(ctx, site.ID); err != nil { // also waits for the writes
 		t.Fatal(err)
 	}
@@ -291,7 +313,10 @@ func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
 		q, err := c.Member(n, key)
 		var in bool
 		if err == nil {
-			err = run.db.SQL().QueryRowContext(run.ctx, q.SQL, q.Args...).Scan(&in)
+			var v any
+			if err = run.sql.QueryRowContext(run.ctx, q.SQL, q.Args...).Scan(&v); err == nil {
+				in, err = truth(v)
+			}
 		}
 		if err != nil || in != member {
 			run.t.Errorf("seed %d tree %d: %s\nMember(user %d) in one query = %v, %v; the oracle says %v\n%s",
@@ -308,6 +333,18 @@ func (run *oracleRun) checkContains(i int, n segment.Node, want []int64) bool {
 		}
 	}
 	return ok
+}
+
+// truth reads a boolean the database answered: DuckDB's BOOLEAN or
+// ClickHouse's UInt8.
+func truth(v any) (bool, error) {
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case uint8:
+		return v != 0, nil
+	}
+	return false, fmt.Errorf("%T is not a boolean", v)
 }
 
 // roundTrip prepares the tree as the API would from its text form, then
@@ -364,7 +401,7 @@ func (run *oracleRun) members(n segment.Node) ([]int64, error) {
 
 // compiler returns the compiler the engine uses, to show a tree's SQL.
 func (run *oracleRun) compiler() *compiler.Compiler {
-	return &compiler.Compiler{Site: run.site, Now: oracleNow, Catalog: run.cat, Dialect: compiler.DuckDB{},
+	return &compiler.Compiler{Site: run.site, Now: oracleNow, Catalog: run.cat, Dialect: run.dialect,
 		Resolve: func(id string) (segment.Node, error) {
 			s, err := run.db.Segment(run.ctx, run.site, id)
 			if err != nil {

@@ -13,10 +13,14 @@ import (
 // user ID's entity, else its anonymous ID's, looked up in identities when
 // the query runs. Identifies and merges repoint identities, so a recording
 // made before the visitor identified is the user's as soon as they do.
+// Only the identities of recordings are joined: hashing every identity of
+// a million users for the join took seconds.
 const recordingUsers = `SELECT r.*, coalesce(iu.entity_key, ia.entity_key) AS user_key
 	FROM recordings r
-	LEFT JOIN identities iu ON iu.id_hash = r.user_hash AND iu.kind = 1 AND iu.site_id = r.site_id AND iu.external_id = r.user_id
-	LEFT JOIN identities ia ON ia.id_hash = r.anon_hash AND ia.kind = 2 AND ia.site_id = r.site_id AND ia.external_id = r.anonymous_id`
+	LEFT JOIN (SELECT * FROM identities WHERE kind = 1 AND id_hash IN (SELECT user_hash FROM recordings)) iu
+		ON iu.id_hash = r.user_hash AND iu.site_id = r.site_id AND iu.external_id = r.user_id
+	LEFT JOIN (SELECT * FROM identities WHERE kind = 2 AND id_hash IN (SELECT anon_hash FROM recordings)) ia
+		ON ia.id_hash = r.anon_hash AND ia.site_id = r.site_id AND ia.external_id = r.anonymous_id`
 
 // signalEvents are the tracker's events counted as a recording's signals,
 // and the columns that count them.
@@ -28,8 +32,13 @@ const signalColumns = `count(*) FILTER (WHERE e.name = '$click') AS clicks,
 
 // recordingSlack widens a recording's time range when matching the
 // tracker's events and sessions to it: the two clocks are the same
-// browser's, corrected separately for skew.
-const recordingSlack = "INTERVAL 2 SECOND"
+// browser's, corrected separately for skew. sessionSlack widens it for
+// the server session that gives device and country.
+const (
+	recordingSlack = "INTERVAL 2 SECOND"
+	slack          = 2 * time.Second
+	sessionSlack   = 5 * time.Minute
+)
 
 // sortKeys are the list orders, each an integer expression over the row.
 var sortKeys = map[store.RecordingSort]string{
@@ -107,31 +116,44 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 		b.add(" AND r.started_at < ?", q.To.UTC())
 	}
 	// The server session that overlaps the recording most gives device
-	// and country; the tracker's events during it give the signals.
+	// and country; the tracker's events during it give the signals. With
+	// a start bound, both are bounded by it too, so that the time filters
+	// skip the older row groups (a bound computed in the query skips
+	// none).
+	var sessFrom, sigFrom string
+	var sessArgs, sigArgs []any
+	if !q.From.IsZero() {
+		sessFrom, sessArgs = " AND s.ended_at >= ?", []any{q.From.UTC().Add(-sessionSlack)}
+		sigFrom, sigArgs = " AND e.ts >= ?", []any{q.From.UTC().Add(-slack)}
+	}
 	b.add(`),
 	sess AS (
 		SELECT rec.id, s.session_id, s.device_type, s.browser, s.os, s.country, s.max_scroll
 		FROM rec JOIN all_sessions s ON s.user_key = rec.user_key AND s.site_id = rec.site_id
-			AND s.started_at <= rec.ended_at + INTERVAL 5 MINUTE AND s.ended_at >= rec.started_at - INTERVAL 5 MINUTE
+			AND s.started_at <= rec.ended_at + INTERVAL 5 MINUTE AND s.ended_at >= rec.started_at - INTERVAL 5 MINUTE`+sessFrom+`
 		QUALIFY row_number() OVER (PARTITION BY rec.id ORDER BY
 			date_diff('millisecond', greatest(s.started_at, rec.started_at), least(s.ended_at, rec.ended_at)) DESC,
-			s.session_id DESC) = 1),
+			s.session_id DESC) = 1),`, sessArgs...)
+	b.add(`
 	sig AS (
-		SELECT rec.id, ` + signalColumns + `
+		SELECT rec.id, `+signalColumns+`
 		FROM rec JOIN events e ON e.user_key = rec.user_key AND e.site_id = rec.site_id
-			AND e.ts BETWEEN rec.started_at - ` + recordingSlack + ` AND rec.ended_at + ` + recordingSlack + `
+			AND e.ts BETWEEN rec.started_at - `+recordingSlack+` AND rec.ended_at + `+recordingSlack+`
 		WHERE e.kind = 2 AND e.name IN ('$click', '$rage_click', '$dead_click', '$error', '$u_turn')
-			AND e.ts >= (SELECT min(started_at) FROM rec) - ` + recordingSlack + `
-		GROUP BY rec.id),
+			AND e.ts >= (SELECT min(started_at) FROM rec) - `+recordingSlack+sigFrom+`
+		GROUP BY rec.id),`, sigArgs...)
+	b.add(`
 	x AS (
 		SELECT rec.*, coalesce(sess.session_id, 0) AS session_id, coalesce(sess.device_type, '') AS device_type,
 			coalesce(sess.browser, '') AS browser, coalesce(sess.os, '') AS os, coalesce(sess.country, '') AS country,
 			coalesce(sig.clicks, 0) AS clicks, coalesce(sig.rage_clicks, 0) AS rage_clicks,
 			coalesce(sig.dead_clicks, 0) AS dead_clicks, coalesce(sig.errors, 0) AS errors,
 			coalesce(sig.u_turns, 0) AS u_turns, coalesce(sess.max_scroll, 0) AS max_scroll,
-			coalesce((SELECT min(i.external_id) FROM identities i
-				WHERE i.entity_key = rec.user_key AND i.site_id = rec.site_id AND i.kind = 1), '') AS user_ext
-		FROM rec LEFT JOIN sess USING (id) LEFT JOIN sig USING (id))
+			coalesce(ext.user_ext, '') AS user_ext
+		FROM rec LEFT JOIN sess USING (id) LEFT JOIN sig USING (id)
+			LEFT JOIN (SELECT entity_key, site_id, min(external_id) AS user_ext FROM identities
+				WHERE kind = 1 AND entity_key IN (SELECT user_key FROM rec) GROUP BY ALL) ext
+				ON ext.entity_key = rec.user_key AND ext.site_id = rec.site_id)
 	SELECT ` + recordingColumns + `, coalesce(user_key, 0), user_ext, session_id, device_type, browser, os, country,
 		clicks, rage_clicks, dead_clicks, errors, u_turns, max_scroll, ` + sortKey + ` AS sort_key
 	FROM x WHERE true`)

@@ -27,6 +27,7 @@ export const navigation: NavGroup[] = [
     label: 'Analyse',
     perSite: true,
     items: [
+      { label: 'Overview', href: (s) => `/s/${s}/overview`, section: 'overview' },
       { label: 'Users', href: (s) => `/s/${s}/users`, section: 'users' },
       { label: 'Segments', href: (s) => `/s/${s}/segments`, section: 'segments' },
       { label: 'Recordings', href: (s) => `/s/${s}/recordings`, section: 'recordings' },

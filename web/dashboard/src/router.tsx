@@ -5,6 +5,11 @@
 import type { ComponentChildren, TargetedMouseEvent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
+/** What the router gives a page: the parameters of its path (:site, :id…). */
+export interface PageProps {
+  params: Record<string, string>;
+}
+
 type Listener = () => void;
 const listeners = new Set<Listener>();
 

@@ -6,6 +6,7 @@ import { useEffect } from 'preact/hooks';
 import { AccountPage } from './pages/account';
 import { CatalogPage } from './pages/catalog';
 import { EventsPage } from './pages/events';
+import { OverviewPage, overviewHref } from './pages/overview';
 import { PlayerPage } from './pages/player';
 import { ProfilePage } from './pages/profile';
 import { RecordingsPage } from './pages/recordings';
@@ -20,13 +21,10 @@ import { FeedbackPage } from './pages/feedback';
 import { SurveyBuilderPage } from './pages/survey-builder';
 import { SurveyResultsPage } from './pages/survey-results';
 import { SurveysPage } from './pages/surveys';
-import { navigate } from './router';
+import { navigate, type PageProps } from './router';
 import { useSession } from './session';
 import { currentSiteID } from './shell';
 
-export interface PageProps {
-  params: Record<string, string>;
-}
 
 export interface Route {
   path: string;
@@ -37,13 +35,13 @@ function Home() {
   const { me } = useSession();
   useEffect(() => {
     const id = currentSiteID('/', me.sites);
-    navigate(id ? `/s/${encodeURIComponent(id)}/users` : '/sites', true);
+    navigate(id ? overviewHref(id) : '/sites', true);
   }, [me]);
   return null;
 }
 
 function SiteHome(props: PageProps) {
-  useEffect(() => navigate(`/s/${encodeURIComponent(props.params.site)}/users`, true), [props.params.site]);
+  useEffect(() => navigate(overviewHref(props.params.site), true), [props.params.site]);
   return null;
 }
 
@@ -53,6 +51,7 @@ export const routes: Route[] = [
   { path: '/settings/team', page: TeamPage },
   { path: '/settings/account', page: AccountPage },
   { path: '/s/:site', page: SiteHome },
+  { path: '/s/:site/overview', page: OverviewPage },
   { path: '/s/:site/users', page: UsersPage },
   { path: '/s/:site/users/:id', page: ProfilePage },
   { path: '/s/:site/attributes', page: CatalogPage },

@@ -42,7 +42,7 @@ export function Shell(props: { children: ComponentChildren }) {
 
   const sitePart = /^\/s\/[^/]+\/([^/]+)/.exec(path);
   const switchSite = (id: string) => {
-    const section = sitePart ? sitePart[1] : 'users';
+    const section = sitePart ? sitePart[1] : 'overview';
     navigate(`/s/${encodeURIComponent(id)}/${section}`);
   };
   const isCurrent = (section: string, perSite: boolean) =>

@@ -1,4 +1,4 @@
-(SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?, ?) GROUP BY entity_key HAVING (coalesce(bool_or(true) FILTER (WHERE key = ? AND s IN (?, ?)), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND n BETWEEN ? AND ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND t >= ? AND t < ?), false)) AND NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND b = ?), false)))
+SELECT u FROM (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?, ?) GROUP BY entity_key HAVING (coalesce(bool_or(true) FILTER (WHERE key = ? AND s IN (?, ?)), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND n BETWEEN ? AND ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND t >= ? AND t < ?), false)) AND NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND b = ?), false)))
 -- args:
 -- $1 = 7
 -- $2 = "plan"

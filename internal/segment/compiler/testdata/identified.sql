@@ -1,4 +1,4 @@
-(SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind = 1) INTERSECT ((SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) EXCEPT (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?))
+SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind = 1) AS a WHERE u IN (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?))
 -- args:
 -- $1 = 7
 -- $2 = 7

@@ -1,4 +1,4 @@
-(SELECT DISTINCT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) AND ((name = ?) OR (name = ? AND (json_extract_string(properties, ?) IN (?)) AND ts >= ?))) UNION (SELECT DISTINCT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?) AND ((key = ? AND s = ?) OR (key = ? AND n > ?) OR (key = ? AND s IN (?, ?))))
+SELECT DISTINCT u FROM (SELECT DISTINCT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) AND ((name = ?) OR (name = ? AND (json_extract_string(properties, ?) IN (?)) AND ts >= ?)) UNION ALL SELECT DISTINCT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?) AND ((key = ? AND s = ?) OR (key = ? AND n > ?) OR (key = ? AND s IN (?, ?))))
 -- args:
 -- $1 = 7
 -- $2 = "Export"

@@ -17,7 +17,7 @@ import { messageOf } from '../components/form';
 import { TypeBadge, Value } from '../components/values';
 import { formatCount, formatDuration, formatTime, formatValue, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { PageProps } from '../routes';
+import type { PageProps } from '../router';
 import { Link, navigate } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { UserProfile } from '../types';

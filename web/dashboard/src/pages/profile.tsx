@@ -12,7 +12,7 @@ import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
 import { useSite } from '../session';
 import type { Attr, Change, Event, Session, Signals, UserProfile } from '../types';
-import type { PageProps } from '../routes';
+import type { PageProps } from '../router';
 import { useLocation } from '../router';
 import { playerHref, recordingsHref } from './recordings';
 import { personOf } from './users';

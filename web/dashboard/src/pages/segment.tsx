@@ -14,7 +14,7 @@ import { Field, fieldError, FormError, messageOf, useSubmit } from '../component
 import { Value } from '../components/values';
 import { formatCount } from '../format';
 import { useDebounced, useLoad, useTitle } from '../hooks';
-import type { PageProps } from '../routes';
+import type { PageProps } from '../router';
 import { Link, navigate } from '../router';
 import { asRoot, Group, leafCount } from '../segments/builder';
 import { identifiedOnly, prune, withIdentifiedOnly } from '../segments/model';

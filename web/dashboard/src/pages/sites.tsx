@@ -9,6 +9,7 @@ import { Empty } from '../components/feedback';
 import { Field, fieldError, FormError, useSubmit } from '../components/form';
 import { formatDate } from '../format';
 import { useTitle } from '../hooks';
+import { overviewHref } from './overview';
 import { Link } from '../router';
 import { isAdminRole, siteAccess, useSession } from '../session';
 import { snippet } from '../snippet';
@@ -61,7 +62,7 @@ export function SitesPage() {
               {me.sites.map((s) => (
                 <tr key={s.id}>
                   <td>
-                    <Link href={`/s/${encodeURIComponent(s.id)}/users`}>{s.name}</Link>
+                    <Link href={overviewHref(s.id)}>{s.name}</Link>
                     <div class="sub mono">{s.id}</div>
                   </td>
                   <td>{s.origins.length ? s.origins.join(', ') : <span class="muted">any server-side sender only</span>}</td>

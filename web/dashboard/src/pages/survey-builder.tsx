@@ -12,7 +12,7 @@ import { ColourField } from '../components/colour';
 import { Field, messageOf } from '../components/form';
 import { EventNames, useTrackEvents } from '../events';
 import { useLoad, useTitle } from '../hooks';
-import type { PageProps } from '../routes';
+import type { PageProps } from '../router';
 import { Link, navigate } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import { SurveyPreview } from '../surveys/preview';

@@ -15,7 +15,7 @@ import { useCatalog, userKeys } from '../catalog';
 import { Ago } from '../components/values';
 import { formatCount } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { PageProps } from '../routes';
+import type { PageProps } from '../router';
 import { Link } from '../router';
 import { useSite } from '../session';
 import type { NPSSummary, QuestionResult, Response, Results, Survey } from '../surveys/types';

@@ -1,0 +1,31 @@
+SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND toFloat64OrNull(if(has(prop_keys, ?), prop_vals[indexOf(prop_keys, ?)], NULL)) > ? AND ts >= ?) GROUP BY user_key HAVING NOT (count(*) < ?)) UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ?) GROUP BY user_key HAVING 1 = 1 AND min(ts) >= ? UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (3, 4) AND startsWith(path, ?) AND ts >= ?) GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.started_at AS started_at, x.ended_at AS ended_at, x.device_type AS device_type, x.browser AS browser, x.os AS os, x.country AS country, x.locale AS locale, x.timezone AS timezone, x.channel AS channel, x.referrer AS referrer, x.utm_source AS utm_source, x.utm_medium AS utm_medium, x.utm_campaign AS utm_campaign, x.entry_page AS entry_page, x.exit_page AS exit_page FROM sessions AS x FINAL ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND started_at >= ?) GROUP BY user_key HAVING NOT (count(*) = ?)) UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.started_at AS started_at, x.ended_at AS ended_at, x.device_type AS device_type, x.browser AS browser, x.os AS os, x.country AS country, x.locale AS locale, x.timezone AS timezone, x.channel AS channel, x.referrer AS referrer, x.utm_source AS utm_source, x.utm_medium AS utm_medium, x.utm_campaign AS utm_campaign, x.entry_page AS entry_page, x.exit_page AS exit_page FROM sessions AS x FINAL ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND started_at >= ?) GROUP BY user_key HAVING avg(((ended_at - started_at) / 1e6)) > ?)
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = 7
+-- $4 = 7
+-- $5 = "Invoice Created"
+-- $6 = "amount"
+-- $7 = "amount"
+-- $8 = 100
+-- $9 = 1793361600000000
+-- $10 = 3
+-- $11 = 7
+-- $12 = 7
+-- $13 = "Bank Connected"
+-- $14 = 1795348800000000
+-- $15 = 7
+-- $16 = 7
+-- $17 = "/pricing"
+-- $18 = 1794744000000000
+-- $19 = 2
+-- $20 = 7
+-- $21 = 7
+-- $22 = 7
+-- $23 = 7
+-- $24 = 1793361600000000
+-- $25 = 0
+-- $26 = 7
+-- $27 = 7
+-- $28 = 1793361600000000
+-- $29 = 1200

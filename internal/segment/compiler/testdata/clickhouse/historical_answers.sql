@@ -1,0 +1,17 @@
+SELECT u FROM (SELECT u FROM (SELECT i.entity_key AS u, r.num AS num, r.text AS text, r.answered_at AS answered_at FROM (SELECT a.num AS num, a.text AS text, a.answered_at AS answered_at, s.user_id AS user_id, s.anonymous_id AS anonymous_id FROM (SELECT * FROM survey_answers AS a WHERE a.site_id = ? AND a.survey_id = ? AND a.question_id = ? AND a.answered_at <= ?) AS a ALL INNER JOIN (SELECT survey_id, response_id, user_id, anonymous_id FROM survey_responses FINAL WHERE site_id = ?) AS s USING (survey_id, response_id)) AS r ALL INNER JOIN (SELECT DISTINCT * FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2))) AS i ON i.kind = if(r.user_id != '', 1, 2) AND i.external_id = if(r.user_id != '', r.user_id, r.anonymous_id)) GROUP BY u HAVING arrayExists(e -> tupleElement(e, 1) = max(answered_at) AND ifNull(tupleElement(e, 3) = ?, 0), groupArray((answered_at, num, text)))) AS a WHERE u IN (SELECT i.entity_key AS u FROM (SELECT * FROM feedback WHERE site_id = ?) AS r ALL INNER JOIN (SELECT DISTINCT * FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2))) AS i ON i.kind = if(r.user_id != '', 1, 2) AND i.external_id = if(r.user_id != '', r.user_id, r.anonymous_id) WHERE r.site_id = ? AND r.created_at >= ? AND r.created_at <= ? GROUP BY i.entity_key HAVING avg(r.rating) < ?)
+-- args:
+-- $1 = 7
+-- $2 = "srv_q3"
+-- $3 = "why"
+-- $4 = 1795953600000000
+-- $5 = 7
+-- $6 = 7
+-- $7 = 7
+-- $8 = "Price"
+-- $9 = 7
+-- $10 = 7
+-- $11 = 7
+-- $12 = 7
+-- $13 = 1795348800000000
+-- $14 = 1795953600000000
+-- $15 = 3

@@ -1,0 +1,21 @@
+SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name IN (?, ?)) GROUP BY user_key HAVING NOT ((countIf(name = ?) >= ?) OR (countIf(name = ? AND ts >= ?) = ?))) UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0) GROUP BY entity_key HAVING NOT (((countIf(key = ? AND s = ?) > 0)) OR NOT ((countIf(key = ? AND 1 = 1) > 0)))))
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = 7
+-- $4 = 7
+-- $5 = "Export"
+-- $6 = "Import"
+-- $7 = "Export"
+-- $8 = 1
+-- $9 = "Import"
+-- $10 = 1795348800000000
+-- $11 = 0
+-- $12 = 7
+-- $13 = 7
+-- $14 = 7
+-- $15 = 7
+-- $16 = "plan"
+-- $17 = "plan"
+-- $18 = "pro"
+-- $19 = "plan"

@@ -1,0 +1,24 @@
+SELECT DISTINCT u FROM (SELECT DISTINCT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name IN (?, ?) AND ((name = ?) OR (name = ? AND (if(has(prop_keys, ?), prop_vals[indexOf(prop_keys, ?)], NULL) IN (?)) AND ts >= ?))) UNION ALL SELECT DISTINCT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?, ?, ?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0 AND ((key = ? AND s = ?) OR (key = ? AND n > ?) OR (key = ? AND s IN (?, ?)))))
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = "Export"
+-- $4 = "Import"
+-- $5 = "Export"
+-- $6 = "Import"
+-- $7 = "format"
+-- $8 = "format"
+-- $9 = "csv"
+-- $10 = 1793361600000000
+-- $11 = 7
+-- $12 = 7
+-- $13 = "plan"
+-- $14 = "ltv"
+-- $15 = "persona"
+-- $16 = "plan"
+-- $17 = "pro"
+-- $18 = "ltv"
+-- $19 = 5
+-- $20 = "persona"
+-- $21 = "cfo"
+-- $22 = "owner"

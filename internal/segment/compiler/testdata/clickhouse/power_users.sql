@@ -1,0 +1,19 @@
+SELECT u FROM (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2, 3, 4) AND ts >= ?) GROUP BY user_key HAVING count(DISTINCT toDate(toDateTime(intDiv(ts, 1000000), 'UTC'))) >= ?) AS a WHERE u IN (SELECT DISTINCT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.started_at AS started_at, x.ended_at AS ended_at, x.device_type AS device_type, x.browser AS browser, x.os AS os, x.country AS country, x.locale AS locale, x.timezone AS timezone, x.channel AS channel, x.referrer AS referrer, x.utm_source AS utm_source, x.utm_medium AS utm_medium, x.utm_campaign AS utm_campaign, x.entry_page AS entry_page, x.exit_page AS exit_page FROM sessions AS x FINAL ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND started_at >= ? AND ((ended_at - started_at) / 1e6) >= ?)) AND u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key HAVING count(*) >= ?) AND u IN (SELECT u FROM (SELECT u, tupleElement(last, 2) AS s FROM (SELECT entity_key AS u, argMax((is_null, s), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.is_null AS is_null, x.s AS s, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key = ?) GROUP BY entity_key) WHERE tupleElement(last, 1) = 0) v WHERE v.s = ?)
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = 1795348800000000
+-- $4 = 4
+-- $5 = 7
+-- $6 = 7
+-- $7 = 1795348800000000
+-- $8 = 10800
+-- $9 = 7
+-- $10 = 7
+-- $11 = "Export"
+-- $12 = 1793361600000000
+-- $13 = 1
+-- $14 = 7
+-- $15 = 7
+-- $16 = "plan"
+-- $17 = "enterprise"

@@ -1,0 +1,22 @@
+SELECT DISTINCT u FROM (SELECT s.u FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score FROM (SELECT * FROM survey_responses FINAL WHERE site_id = ?) AS r ALL INNER JOIN (SELECT DISTINCT * FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2))) AS i ON i.kind = if(r.user_id != '', 1, 2) AND i.external_id = if(r.user_id != '', r.user_id, r.anonymous_id) WHERE r.site_id = ? AND r.nps IS NOT NULL AND r.survey_id = ? AND r.updated_at >= ? GROUP BY i.entity_key) s WHERE CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END = ? UNION ALL SELECT u FROM (SELECT s.u FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score FROM (SELECT * FROM survey_responses FINAL WHERE site_id = ?) AS r ALL INNER JOIN (SELECT DISTINCT * FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2))) AS i ON i.kind = if(r.user_id != '', 1, 2) AND i.external_id = if(r.user_id != '', r.user_id, r.anonymous_id) WHERE r.site_id = ? AND r.nps IS NOT NULL GROUP BY i.entity_key) s WHERE s.score >= ?) AS a WHERE u IN (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT s.u FROM (SELECT i.entity_key AS u, argMax(r.nps, r.updated_at) AS score FROM (SELECT * FROM survey_responses FINAL WHERE site_id = ?) AS r ALL INNER JOIN (SELECT DISTINCT * FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2))) AS i ON i.kind = if(r.user_id != '', 1, 2) AND i.external_id = if(r.user_id != '', r.user_id, r.anonymous_id) WHERE r.site_id = ? AND r.nps IS NOT NULL GROUP BY i.entity_key) s WHERE CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END IN (?, ?))))
+-- args:
+-- $1 = 7
+-- $2 = 7
+-- $3 = 7
+-- $4 = 7
+-- $5 = "srv_q3"
+-- $6 = 1788177600000000
+-- $7 = "detractor"
+-- $8 = 7
+-- $9 = 7
+-- $10 = 7
+-- $11 = 7
+-- $12 = 9
+-- $13 = 7
+-- $14 = 7
+-- $15 = 7
+-- $16 = 7
+-- $17 = 7
+-- $18 = 7
+-- $19 = "promoter"
+-- $20 = "passive"

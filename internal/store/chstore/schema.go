@@ -1,0 +1,174 @@
+package chstore
+
+import "strings"
+
+// The analytics tables, as the segment compiler's ClickHouse dialect reads
+// them (compiler.ClickHouse). They follow ClickHouse 18.16, the oldest
+// release supported:
+//
+//   - Times are Int64 microseconds since the epoch, UTC: 18.16 has no
+//     DateTime64, and DateTime keeps seconds.
+//   - Booleans are UInt8: there is no boolean type before 21.12.
+//   - An event's properties are kept as JSON text for display and, for
+//     queries, as the parallel arrays prop_keys and prop_vals of its
+//     top-level members and their texts (what DuckDB's
+//     json_extract_string gives: a string's value, other values' JSON
+//     text; null members left out). 18.16 has no JSONExtract, and its
+//     visitParamExtract functions find a key at any depth.
+//   - Merges rewrite no row: identity_overrides maps an absorbed key to
+//     the key it was merged into, and every read goes through it
+//     (docs/scale-out-design.md, c).
+//   - Rows that change are new versions of a ReplacingMergeTree, read with
+//     FINAL or argMax: sessions (by ended_at), current attributes (by
+//     changed_at), the attribute catalog, survey responses (by
+//     updated_at) and overrides (by version).
+//
+// Each table is listed with the expression that reads each column from
+// duckstore's tables, so that the bulk copy (Copy) and the schema cannot
+// drift apart.
+
+// table is one ClickHouse table and where its rows come from in duckstore.
+type table struct {
+	name    string
+	engine  string // ENGINE … ORDER BY …
+	from    string // the duckstore table or view rows are copied from; "" for none
+	columns []column
+}
+
+// column is one column: its ClickHouse type, and the DuckDB expression
+// that reads it from duckstore's table (the name itself when empty).
+type column struct {
+	name, typ, duck string
+}
+
+// micros reads a DuckDB TIMESTAMP as microseconds since the epoch.
+func micros(col string) string { return "epoch_us(" + col + ")" }
+
+// propTexts reads the texts of a JSON object's members, in the order of
+// json_keys, NULL for null members (left out when copied).
+const propTexts = `list_transform(json_keys(properties), lambda k: json_extract_string(properties,` +
+	` '$."' || replace(replace(k, '\', '\\'), '"', '\"') || '"'))`
+
+// tables returns the analytics tables.
+func tables() []table {
+	sessions := []column{
+		{"site_id", "Int64", ""}, {"session_id", "Int64", ""}, {"user_key", "Int64", ""},
+		{"started_at", "Int64", micros("started_at")}, {"ended_at", "Int64", micros("ended_at")},
+		{"page_count", "Int32", ""}, {"event_count", "Int32", ""},
+	}
+	// Sessions stored before the signals' columns existed have NULL there.
+	for _, n := range []string{"clicks", "rage_clicks", "dead_clicks", "u_turns", "errors", "max_scroll"} {
+		sessions = append(sessions, column{n, "Int32", "coalesce(" + n + ", 0)"})
+	}
+	for _, n := range []string{"entry_page", "exit_page", "device_type", "browser", "os", "country", "locale", "timezone",
+		"channel", "referrer", "utm_source", "utm_medium", "utm_campaign"} {
+		sessions = append(sessions, column{n, "String", ""})
+	}
+	// A session's version is its end: it only grows.
+	sessions = append(sessions, column{"version", "UInt64", micros("ended_at")})
+	return []table{
+		{name: "identities", from: "identities", engine: "ReplacingMergeTree ORDER BY (site_id, kind, external_id)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"external_id", "String", ""},
+				{"entity_key", "Int64", ""}, {"id_hash", "Int64", ""}, {"created_at", "Int64", micros("created_at")},
+			}},
+		{name: "identity_overrides", engine: "ReplacingMergeTree(version) ORDER BY (site_id, from_key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"from_key", "Int64", ""}, {"into_key", "Int64", ""},
+				{"merged_seq", "UInt64", ""}, {"version", "UInt64", ""},
+			}},
+		{name: "attr_keys", from: "attr_keys", engine: "ReplacingMergeTree(version) ORDER BY (site_id, entity, key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"entity", "UInt8", ""}, {"key", "String", ""}, {"type", "UInt8", ""},
+				{"first_seen", "Int64", micros("first_seen")}, {"version", "UInt64", "0"},
+			}},
+		{name: "attr_current", from: "attr_current", engine: "ReplacingMergeTree(changed_at) ORDER BY (site_id, entity, key, entity_key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"entity", "UInt8", ""}, {"entity_key", "Int64", ""}, {"key", "String", ""},
+				{"type", "UInt8", ""}, {"is_null", "UInt8", "0"}, {"s", "Nullable(String)", ""},
+				{"n", "Nullable(Float64)", ""}, {"b", "Nullable(UInt8)", "CAST(b AS UTINYINT)"},
+				{"t", "Nullable(Int64)", micros("t")}, {"changed_at", "Int64", micros("changed_at")},
+			}},
+		{name: "attr_history", from: "attr_history", engine: "MergeTree ORDER BY (site_id, entity, key, entity_key, set_at)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"entity", "UInt8", ""}, {"entity_key", "Int64", ""}, {"key", "String", ""},
+				{"type", "UInt8", ""}, {"is_null", "UInt8", "CAST(is_null AS UTINYINT)"}, {"s", "Nullable(String)", ""},
+				{"n", "Nullable(Float64)", ""}, {"b", "Nullable(UInt8)", "CAST(b AS UTINYINT)"},
+				{"t", "Nullable(Int64)", micros("t")}, {"set_at", "Int64", micros("set_at")},
+			}},
+		{name: "events", from: "events",
+			engine: "MergeTree PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000000), 'UTC')) ORDER BY (site_id, user_key, ts)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"session_id", "Int64", ""}, {"kind", "UInt8", ""},
+				{"name", "String", ""}, {"ts", "Int64", micros("ts")}, {"received_at", "Int64", micros("received_at")},
+				{"message_id", "String", ""}, {"url", "String", ""}, {"path", "String", ""}, {"title", "String", ""},
+				{"referrer", "String", ""}, {"source", "UInt8", ""}, {"properties", "String", ""},
+				{"prop_keys", "Array(String)", "json_keys(properties)"}, {"prop_vals", "Array(String)", propTexts},
+			}},
+		{name: "sessions", from: "all_sessions", engine: "ReplacingMergeTree(version) ORDER BY (site_id, user_key, session_id)",
+			columns: sessions},
+		{name: "user_groups", from: "user_groups", engine: "MergeTree ORDER BY (site_id, user_key, group_key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"group_key", "Int64", ""},
+				{"linked_at", "Int64", micros("linked_at")},
+			}},
+		{name: "survey_responses", from: "survey_responses",
+			engine: "ReplacingMergeTree(version) ORDER BY (site_id, survey_id, response_id)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"survey_id", "String", ""}, {"response_id", "String", ""},
+				{"anonymous_id", "String", ""}, {"user_id", "String", ""}, {"session_id", "String", ""},
+				{"url", "String", ""}, {"answers", "String", ""}, {"nps", "Nullable(Int16)", ""},
+				{"completed", "UInt8", "CAST(completed AS UTINYINT)"}, {"created_at", "Int64", micros("created_at")},
+				{"updated_at", "Int64", micros("updated_at")}, {"completed_at", "Nullable(Int64)", micros("completed_at")},
+				{"version", "UInt64", micros("updated_at")},
+			}},
+		{name: "survey_answers", from: "survey_answers",
+			engine: "MergeTree ORDER BY (site_id, survey_id, question_id, response_id)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"survey_id", "String", ""}, {"response_id", "String", ""},
+				{"question_id", "String", ""}, {"num", "Nullable(Float64)", ""}, {"text", "Nullable(String)", ""},
+				{"answered_at", "Int64", micros("answered_at")},
+			}},
+		{name: "feedback", from: "feedback", engine: "MergeTree ORDER BY (site_id, created_at, id)",
+			columns: []column{
+				{"id", "String", ""}, {"site_id", "Int64", ""}, {"anonymous_id", "String", ""}, {"user_id", "String", ""},
+				{"session_id", "String", ""}, {"url", "String", ""}, {"rating", "Int8", ""}, {"comment", "String", ""},
+				{"selector", "String", ""}, {"created_at", "Int64", micros("created_at")},
+			}},
+	}
+}
+
+// create returns the CREATE TABLE statement of t.
+func (t table) create() string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
+	for i, c := range t.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.name + " " + c.typ)
+	}
+	b.WriteString(") ENGINE = " + t.engine)
+	return b.String()
+}
+
+// names returns t's column names, comma-separated.
+func (t table) names() string {
+	names := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// source returns the DuckDB query reading t's rows from duckstore.
+func (t table) source() string {
+	exprs := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		exprs[i] = c.name
+		if c.duck != "" {
+			exprs[i] = c.duck + " AS " + c.name
+		}
+	}
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + t.from
+}
