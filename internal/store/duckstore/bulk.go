@@ -92,7 +92,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	}
 	var conns []driver.Conn
 	for range bulkWriters {
-		conn, err := db.conn.Load().Connect(ctx)
+		conn, err := db.swap.Connect(ctx)
 		if err != nil {
 			for _, c := range conns {
 				c.Close()

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -79,6 +78,10 @@ type Options struct {
 	// EventUsersKeep is the least time a count of users per event is
 	// kept before it is counted again (30s; see EventUsers).
 	EventUsersKeep time.Duration
+	// SwapWait bounds how long a user's erasure waits for the reads in
+	// flight to finish before it swaps the rewritten database file in (30s);
+	// new reads wait meanwhile.
+	SwapWait time.Duration
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// refuse, in tests only, makes the database refuse the messages it
@@ -131,6 +134,9 @@ func (o *Options) defaults() {
 	if o.EventUsersKeep == 0 {
 		o.EventUsersKeep = 30 * time.Second
 	}
+	if o.SwapWait == 0 {
+		o.SwapWait = 30 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -145,12 +151,12 @@ func (o *Options) defaults() {
 // DuckDB in large transactions. Readers call Sync first, which waits until
 // the applier has caught up with what was logged before the read began.
 type DB struct {
-	// sql is the connection pool. A user's erasure rewrites the database
-	// file and replaces the pool (see rewriteFile), so it is read through
-	// pool().
-	sql  atomic.Pointer[sql.DB]
-	conn atomic.Pointer[duckdb.Connector] // the pool's
-	dsn  string                           // the database file and its settings, for reopening it
+	// sql is the connection pool, for the life of the store. A user's
+	// erasure rewrites the database file and swaps the database under the
+	// pool's connector (see rewriteFile), which no read notices.
+	sql  *sql.DB
+	swap *swapConnector // sql's
+	dsn  string         // the database file and its settings, for reopening it
 	log  *slog.Logger
 	opts Options
 	path string // the database file
@@ -234,14 +240,15 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if len(params) > 0 {
 		dsn += "?" + strings.Join(params, "&")
 	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	connector, err := newSwapConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := &DB{dsn: dsn, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
 		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
-	db.sql.Store(sql.OpenDB(connector))
-	db.conn.Store(connector)
+	db.sql = sql.OpenDB(connector)
+	db.sql.SetMaxIdleConns(poolIdle)
+	db.swap = connector
 	db.applyCond = sync.NewCond(&db.applyMu)
 	db.users.init()
 	removeRewriteLeftovers(path)
@@ -440,7 +447,11 @@ func (db *DB) closeDB() error {
 func (db *DB) SQL() *sql.DB { return db.pool() }
 
 // pool returns the current connection pool.
-func (db *DB) pool() *sql.DB { return db.sql.Load() }
+func (db *DB) pool() *sql.DB { return db.sql }
+
+// poolIdle is how many idle connections the pool keeps (database/sql's
+// default).
+const poolIdle = 2
 
 // migrate applies the embedded schema files the database has not had yet,
 // in version order, each in its own transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -239,9 +240,11 @@ func (db *DB) scrub(ctx context.Context) (int, error) {
 		db.opts.Now().UTC()); err != nil {
 		return removed, fmt.Errorf("mark erasures scrubbed: %w", err)
 	}
-	// The mark is in DuckDB's own log; checkpoint so that the log is empty.
+	// The mark is in DuckDB's own log (nothing else is: the rewrite
+	// started it empty); a checkpoint empties it, unless readers hold
+	// transactions open, when the next one does.
 	if _, err := db.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return removed, fmt.Errorf("checkpoint: %w", err)
+		db.log.Info("checkpoint after a rewrite postponed", "err", err)
 	}
 	return removed, nil
 }
@@ -262,11 +265,14 @@ func (db *DB) scrubPending(ctx context.Context) error {
 }
 
 // rewriteFile copies the database into a new file and puts it in the old
-// one's place, then reopens the connections. The old file keeps deleted
-// rows in blocks DuckDB freed without clearing them; the copy holds only
-// live rows. The rename is atomic: a crash leaves either file whole, and
-// a copy left half written is removed at the next start. Reads that start
-// while the connections are replaced fail and may be retried.
+// one's place, then reopens the database under the same pool. The old file
+// keeps deleted rows in blocks DuckDB freed without clearing them; the
+// copy holds only live rows. The rename is atomic: a crash leaves either
+// file whole, and a copy left half written is removed at the next start.
+// Reads go on during the copy; then new reads wait while the reads in
+// flight finish and the database is swapped (see swapConnector), so no
+// read fails. Should reads hold connections longer than SwapWait, the old
+// file stays and the error says so; the erasure is scrubbed again later.
 func (db *DB) rewriteFile(ctx context.Context) error {
 	start := time.Now()
 	tmp := db.path + rewriteSuffix
@@ -274,9 +280,6 @@ func (db *DB) rewriteFile(ctx context.Context) error {
 	var name string
 	if err := db.wconn.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
 		return fmt.Errorf("rewrite database: %w", err)
-	}
-	if _, err := db.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		return fmt.Errorf("rewrite database: checkpoint: %w", err)
 	}
 	if _, err := db.wconn.ExecContext(ctx, "ATTACH "+quoteLiteral(tmp)+" AS sightline_rewrite"); err != nil {
 		return fmt.Errorf("rewrite database: %w", err)
@@ -297,54 +300,80 @@ func (db *DB) rewriteFile(ctx context.Context) error {
 		removeRewriteLeftovers(db.path)
 		return fmt.Errorf("rewrite database: copy: %w", err)
 	}
-	// Close the old database: readers that run finish first.
+	copied := time.Since(start)
+
+	// Swap: hold new connections back and wait for those in use.
 	if err := db.wconn.Close(); err != nil {
 		db.log.Warn("close write connection", "err", err)
 	}
 	db.wconn = nil
-	if err := db.pool().Close(); err != nil {
-		db.log.Warn("close database for its rewrite", "err", err)
-	}
-	if fi, err := os.Stat(db.path + ".wal"); err == nil && fi.Size() > 0 {
-		// Something reached the old file after the copy: keep it.
+	quiesced := time.Now()
+	if err := db.swap.quiesce(ctx, db.opts.SwapWait, func() { db.sql.SetMaxIdleConns(0) }); err != nil {
+		db.sql.SetMaxIdleConns(poolIdle)
 		removeRewriteLeftovers(db.path)
-		if oerr := db.reopen(ctx); oerr != nil {
-			return errors.Join(fmt.Errorf("rewrite database: the old file changed after the copy"), oerr)
-		}
-		return errors.New("rewrite database: the old file changed after the copy; kept it")
+		return errors.Join(fmt.Errorf("rewrite database: swap: %w", err), db.reconnect(ctx))
 	}
-	os.Remove(db.path + ".wal")
-	if err := os.Rename(tmp, db.path); err != nil {
-		if oerr := db.reopen(ctx); oerr != nil {
-			return errors.Join(fmt.Errorf("rewrite database: %w", err), oerr)
-		}
-		return fmt.Errorf("rewrite database: %w", err)
+	next, err := db.replaceFile(tmp)
+	db.swap.resume(next)
+	db.sql.SetMaxIdleConns(poolIdle)
+	if err != nil {
+		return errors.Join(err, db.reconnect(ctx))
 	}
-	if err := syncDir(filepath.Dir(db.path)); err != nil {
-		db.log.Warn("sync data folder", "err", err)
-	}
-	if err := db.reopen(ctx); err != nil {
+	if err := db.reconnect(ctx); err != nil {
 		return err
 	}
-	db.log.Info("database file rewritten", "took", time.Since(start).Round(time.Millisecond))
+	db.log.Info("database file rewritten", "took", time.Since(start).Round(time.Millisecond),
+		"copy", copied.Round(time.Millisecond), "reads_held", time.Since(quiesced).Round(time.Millisecond))
 	return nil
 }
 
-// reopen opens the database file again after rewriteFile closed it.
-func (db *DB) reopen(ctx context.Context) error {
-	connector, err := duckdb.NewConnector(db.dsn, nil)
-	if err != nil {
-		return fmt.Errorf("reopen database: %w", err)
+// replaceFile closes the database, no connection being open, renames tmp
+// over its file and opens it again. It returns the database opened: the
+// new file, or the old one again when the rename did not happen.
+func (db *DB) replaceFile(tmp string) (*duckdb.Connector, error) {
+	// The copy read committed rows; the old file's own log holds them
+	// too until a checkpoint, which readers' transactions may have kept
+	// from running before. None is open now.
+	old := db.swap.current()
+	if c, err := old.Connect(context.Background()); err == nil {
+		if _, err := c.(driver.ExecerContext).ExecContext(context.Background(), "CHECKPOINT", nil); err != nil {
+			db.log.Warn("checkpoint before the rewrite", "err", err)
+		}
+		c.Close()
 	}
-	pool := sql.OpenDB(connector)
-	db.conn.Store(connector)
-	db.sql.Store(pool)
+	if err := old.Close(); err != nil {
+		db.log.Warn("close database for its rewrite", "err", err)
+	}
+	var failed error
+	if fi, err := os.Stat(db.path + ".wal"); err == nil && fi.Size() > 0 {
+		// Something reached the old file after the copy: keep it.
+		removeRewriteLeftovers(db.path)
+		failed = errors.New("rewrite database: the old file changed after the copy; kept it")
+	} else {
+		os.Remove(db.path + ".wal")
+		if err := os.Rename(tmp, db.path); err != nil {
+			removeRewriteLeftovers(db.path)
+			failed = fmt.Errorf("rewrite database: %w", err)
+		} else if err := syncDir(filepath.Dir(db.path)); err != nil {
+			db.log.Warn("sync data folder", "err", err)
+		}
+	}
+	next, err := duckdb.NewConnector(db.dsn, nil)
+	if err != nil {
+		return nil, errors.Join(failed, fmt.Errorf("reopen database: %w", err))
+	}
 	if err := os.Chmod(db.path, 0o600); err != nil {
 		db.log.Warn("make the database file owner-only", "err", err)
 	}
-	db.wconn, err = pool.Conn(ctx)
+	return next, failed
+}
+
+// reconnect opens the write connection again after rewriteFile closed it.
+func (db *DB) reconnect(ctx context.Context) error {
+	var err error
+	db.wconn, err = db.sql.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("reopen database: %w", err)
+		return fmt.Errorf("reopen write connection: %w", err)
 	}
 	return nil
 }
