@@ -20,16 +20,26 @@ func (a *API) registerErasure(mux *http.ServeMux, p string) {
 }
 
 // deleteUser answers DELETE /users/{id}: it checks that the user exists
-// and starts the deletion, answering 202 with the job to poll.
+// and queues the deletion, answering 202 with the job to poll.
+// ?suppress=true drops the user's later messages too.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	id, err := identity(r)
 	if err != nil {
 		return err
 	}
+	var opts store.EraseOptions
+	switch r.URL.Query().Get("suppress") {
+	case "", "false":
+	case "true":
+		opts.Suppress = true
+	default:
+		return &apierr.Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "suppress",
+			Message: "suppress is true or false"}
+	}
 	if _, err := a.store.UserKey(r.Context(), site.ID, id); err != nil {
 		return err
 	}
-	j := a.erasure.Start(site.ID, id)
+	j := a.erasure.Start(site.ID, id, opts)
 	w.Header().Set("Location", "/api/v1/sites/"+site.PublicID+"/deletions/"+j.ID)
 	apierr.WriteJSON(w, http.StatusAccepted, j)
 	return nil

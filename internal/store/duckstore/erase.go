@@ -37,8 +37,25 @@ var _ store.Eraser = (*DB)(nil)
 // rewriteSuffix names the new database file while it is written.
 const rewriteSuffix = ".rewrite"
 
-// EraseUser implements store.Eraser.
+// EraseUser deletes the user's rows and scrubs the files at once: what
+// DeleteUser and ScrubErased do one after the other.
 func (db *DB) EraseUser(ctx context.Context, site int64, id store.Identity) (store.Erasure, error) {
+	r, err := db.DeleteUser(ctx, site, id, store.EraseOptions{})
+	if err != nil {
+		return r, err
+	}
+	r.LogSegments, err = db.ScrubErased(ctx)
+	if err != nil {
+		// The rows are gone; the files are scrubbed at the next start.
+		return store.Erasure{}, fmt.Errorf("erase user: rows deleted, files not yet scrubbed (done at the next start): %w", err)
+	}
+	r.Rewritten = true
+	r.DoneAt = db.opts.Now().UTC()
+	return r, nil
+}
+
+// DeleteUser implements store.Eraser.
+func (db *DB) DeleteUser(ctx context.Context, site int64, id store.Identity, opts store.EraseOptions) (store.Erasure, error) {
 	started := db.opts.Now().UTC().Truncate(time.Microsecond)
 	kind, err := identityKind(id.Kind)
 	if err != nil || kind == idGroup {
@@ -68,11 +85,17 @@ func (db *DB) EraseUser(ctx context.Context, site int64, id store.Identity) (sto
 	if err != nil {
 		return store.Erasure{}, err
 	}
-	r := store.Erasure{SiteID: site, User: id, Identities: int64(len(ids.hashes)), Deleted: map[string]int64{}, StartedAt: started}
+	r := store.Erasure{SiteID: site, User: id, Identities: int64(len(ids.hashes)), Deleted: map[string]int64{},
+		Suppressed: opts.Suppress, StartedAt: started}
 	erasureID := newErasureID()
 	err = db.inTx(ctx, func() error {
 		if err := db.deleteUserRows(ctx, site, key, ids, r.Deleted); err != nil {
 			return err
+		}
+		if opts.Suppress {
+			if err := db.suppress(ctx, site, ids.hashes, started); err != nil {
+				return err
+			}
 		}
 		counts, _ := json.Marshal(r.Deleted)
 		_, err := db.wconn.ExecContext(ctx, "INSERT INTO erasures VALUES (?, ?, ?, ?, ?, NULL, ?)",
@@ -83,14 +106,26 @@ func (db *DB) EraseUser(ctx context.Context, site int64, id store.Identity) (sto
 		return store.Erasure{}, fmt.Errorf("erase user: %w", err)
 	}
 	db.forgetUser(key, ids.hashes)
-	r.LogSegments, err = db.scrub(ctx)
-	if err != nil {
-		// The rows are gone; the files are scrubbed at the next start.
-		return store.Erasure{}, fmt.Errorf("erase user: rows deleted, files not yet scrubbed (done at the next start): %w", err)
+	if opts.Suppress {
+		for _, h := range ids.hashes {
+			db.seq.suppressed[h] = struct{}{} // exclusive holds seqMu
+		}
 	}
-	r.Rewritten = true
-	r.DoneAt = db.opts.Now().UTC()
 	return r, nil
+}
+
+// ScrubErased implements store.Eraser.
+func (db *DB) ScrubErased(ctx context.Context) (int, error) {
+	unlock, err := db.exclusive(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	db.gate.Lock()
+	defer db.gate.Unlock()
+	db.recMu.Lock()
+	defer db.recMu.Unlock()
+	return db.scrub(ctx)
 }
 
 // userIdentities are the external IDs of one user.

@@ -17,6 +17,8 @@ type sequencer struct {
 	seen     *dedupe
 	catalog  map[catalogKey]attr.Type
 	keyCount map[int64]int // attribute keys per site
+	// suppressed is the IDs deleted with suppression.
+	suppressed suppressedSet
 }
 
 type catalogKey struct {
@@ -34,6 +36,11 @@ func (db *DB) decide(msgs []store.Message) ([]store.Outcome, []decided) {
 		m := &msgs[i]
 		if f := store.InvalidText(m); f != "" {
 			out[i].Refused = &store.Warning{Code: "invalid_utf8", Field: f, Message: f + " is not valid UTF-8"}
+			continue
+		}
+		if db.seq.suppressed.suppressedMessage(m) {
+			w := suppressedWarning
+			out[i].Refused = &w
 			continue
 		}
 		if m.MessageID != "" && !db.seq.seen.add(messageHash(m.SiteID, m.MessageID)) {
@@ -134,6 +141,9 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 		s.keyCount[k.site]++
 	}
 	rows.Close()
+	if s.suppressed, err = db.loadSuppressed(ctx); err != nil {
+		return err
+	}
 	if s.seen != nil {
 		db.seq = s
 		return nil
