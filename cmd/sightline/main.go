@@ -33,6 +33,8 @@ Usage:
   sightline account create --email E --name N --role ROLE [--site ID]... --password-stdin
                                                   create a dashboard account (owner, admin, member, viewer)
   sightline account list                          list dashboard accounts
+  sightline delete-user --site ID --user ID [--anonymous] [--suppress]
+                                                  delete a user everywhere (data rights); prints the receipt
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(args[1:], stdout, stderr)
 	case "account":
 		return accountCmd(args[1:], os.Stdin, stdout, stderr)
+	case "delete-user":
+		return deleteUserCmd(args[1:], stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -49,6 +50,7 @@ type Admin interface {
 	RevokeToken(ctx context.Context, id string) error
 	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
 	ListAccounts(ctx context.Context) ([]AccountInfo, error)
+	DeleteUser(ctx context.Context, req DeleteUserRequest) (store.Erasure, error)
 }
 
 // Catalog is the part of the store administration uses.
@@ -67,6 +69,8 @@ type Catalog interface {
 type Local struct {
 	Store    Catalog
 	Accounts *account.Service
+	// Eraser deletes users; nil refuses deletions.
+	Eraser *erase.Service
 }
 
 var (
@@ -174,6 +178,7 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 		apierr.WriteJSON(w, http.StatusCreated, t)
 	})
 	l.registerAccounts(mux, log)
+	l.registerErase(mux, log)
 	return mux
 }
 
