@@ -8,14 +8,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
@@ -41,7 +45,9 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 		return err
 	}
 	defer rec.Close()
-	return fn(admin.Local{Store: db, Accounts: account.New(db, account.Config{}), Eraser: erase.New(db, rec, log)})
+	eraser := erase.New(db, rec, log)
+	exporter := api.New(db, engine.New(db, compiler.DuckDB{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, db, nil)
+	return fn(admin.Local{Store: db, Accounts: account.New(db, account.Config{}), Eraser: eraser, Exporter: exporter})
 }
 
 const deleteUserUsage = `usage: sightline delete-user --site ID --user ID [--anonymous] [--suppress] [--json]`
@@ -91,6 +97,55 @@ func deleteUserCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "write-ahead log segments removed: %d; database file rewritten: %v; suppressed: %v\n",
 			r.LogSegments, r.Rewritten, r.Suppressed)
+		return nil
+	})
+}
+
+const exportUserUsage = `usage: sightline export-user --site ID --user ID [--anonymous] --out FILE.zip (- for standard output)`
+
+// exportUserCmd writes the zip of everything held about a user.
+func exportUserCmd(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("export-user", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &cfg)
+	site := fs.String("site", "", "the site's ID")
+	user := fs.String("user", "", "the user's ID (with every anonymous ID joined to it)")
+	anon := fs.Bool("anonymous", false, "--user is an anonymous ID")
+	out := fs.String("out", "", "the zip file to write, - for standard output")
+	pos, err := parseCommand(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *site == "" || *user == "" || *out == "" {
+		return errors.New(exportUserUsage)
+	}
+	req := admin.DeleteUserRequest{Site: *site, User: *user, Kind: "user"}
+	if *anon {
+		req.Kind = "anonymous"
+	}
+	return withEraser(cfg, func(a admin.Admin) error {
+		if *out == "-" {
+			return a.ExportUser(context.Background(), req, stdout)
+		}
+		tmp := *out + ".part"
+		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := a.ExportUser(context.Background(), req, f); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return fmt.Errorf("export %s %q: %w", req.Kind, req.User, err)
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		if err := os.Rename(tmp, *out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", *out)
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -57,6 +58,30 @@ func TestDeleteUserCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+
+	zipPath := filepath.Join(t.TempDir(), "gone.zip")
+	if _, err := cli("export-user", "--site", site.ID, "--user", "gone", "--out", zipPath); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	zr.Close()
+	if !strings.Contains(files["user.json"], `"user_id": "gone"`) || strings.Count(files["events.jsonl"], "\n") != 1 ||
+		!strings.Contains(files["events.jsonl"], "signed_up") {
+		t.Errorf("the export: %v", files)
+	}
+	if _, err := cli("export-user", "--site", site.ID, "--user", "nobody", "--out", zipPath+"2"); err == nil {
+		t.Error("an unknown user was exported")
+	}
 
 	if _, err := cli("delete-user", "--site", site.ID); err == nil || !strings.Contains(err.Error(), "usage") {
 		t.Errorf("without --user: %v", err)

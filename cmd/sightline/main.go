@@ -35,6 +35,8 @@ Usage:
   sightline account list                          list dashboard accounts
   sightline delete-user --site ID --user ID [--anonymous] [--suppress]
                                                   delete a user everywhere (data rights); prints the receipt
+  sightline export-user --site ID --user ID [--anonymous] --out FILE.zip
+                                                  write everything held about a user as a zip of JSON files
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
@@ -72,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return accountCmd(args[1:], os.Stdin, stdout, stderr)
 	case "delete-user":
 		return deleteUserCmd(args[1:], stdout, stderr)
+	case "export-user":
+		return exportUserCmd(args[1:], stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":

@@ -51,6 +51,7 @@ type Admin interface {
 	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
 	ListAccounts(ctx context.Context) ([]AccountInfo, error)
 	DeleteUser(ctx context.Context, req DeleteUserRequest) (store.Erasure, error)
+	ExportUser(ctx context.Context, req DeleteUserRequest, w io.Writer) error
 }
 
 // Catalog is the part of the store administration uses.
@@ -71,6 +72,8 @@ type Local struct {
 	Accounts *account.Service
 	// Eraser deletes users; nil refuses deletions.
 	Eraser *erase.Service
+	// Exporter exports users; nil refuses exports.
+	Exporter Exporter
 }
 
 var (

@@ -56,9 +56,12 @@ type API struct {
 	sessions   Sessions
 	recordings Recordings     // nil: no recording endpoints
 	survey     *surveyDeps    // nil until UseSurveys
-	erasure    *erase.Service // nil: no deletion endpoints
-	overview   *overviewKeeps
-	log        *slog.Logger
+	erasure    *erase.Service // nil: no deletion or export endpoints
+	// submissions reads a user's survey responses and feedback, for exports.
+	submissions store.Submissions
+	exported    func(context.Context, store.Site, store.Identity)
+	overview    *overviewKeeps
+	log         *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg. sessions, when

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -8,13 +9,16 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// WithErasure adds the endpoints that delete a user everywhere.
-func (a *API) WithErasure(e *erase.Service) *API {
-	a.erasure = e
+// WithErasure adds the endpoints that delete a user everywhere and export
+// everything held about them; exported, when not nil, is told of each
+// export (for the audit log).
+func (a *API) WithErasure(e *erase.Service, subs store.Submissions, exported func(context.Context, store.Site, store.Identity)) *API {
+	a.erasure, a.submissions, a.exported = e, subs, exported
 	return a
 }
 
 func (a *API) registerErasure(mux *http.ServeMux, p string) {
+	a.registerExport(mux, p)
 	mux.Handle("DELETE "+p+"/users/{id}", a.auth(store.ScopeAdmin, a.deleteUser))
 	mux.Handle("GET "+p+"/deletions/{job}", a.auth(store.ScopeAdmin, a.getDeletion))
 }

@@ -23,6 +23,19 @@ func TestDeleteUserFromProfileInChromium(t *testing.T) {
 	d := newDashboard(t, s.base)
 	d.signUpOwner(s)
 	d.open("/s/" + s.site + "/users/doomed")
+	// The export link downloads the zip with the browser's session.
+	var got struct {
+		Status int    `json:"status"`
+		Type   string `json:"type"`
+		Size   int    `json:"size"`
+	}
+	d.eval(`(function () {
+		var a = Array.prototype.find.call(document.querySelectorAll('a'), function (e) { return e.textContent.trim() === 'Export data' });
+		return fetch(a.href).then(function (r) { return r.arrayBuffer().then(function (b) {
+			return {status: r.status, type: r.headers.get('Content-Type'), size: b.byteLength} }) }) })()`, &got)
+	if got.Status != 200 || got.Type != "application/zip" || got.Size < 100 {
+		t.Errorf("the export link: %+v", got)
+	}
 	d.click("Delete user…")
 	const confirm = "Type doomed to confirm"
 	disabled := `Array.prototype.find.call(document.querySelectorAll('dialog button'), function (b) { return b.textContent.trim() === 'Delete user' }).disabled`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -53,4 +54,44 @@ type Erasure struct {
 	Rewritten bool      `json:"rewritten"`
 	StartedAt time.Time `json:"started_at"`
 	DoneAt    time.Time `json:"done_at"`
+}
+
+// Submissions reads what a user typed into surveys and the feedback tab,
+// for an export of everything held about them (GDPR articles 15 and 20).
+type Submissions interface {
+	// UserSubmissions returns the survey responses and feedback of the
+	// user id names, matched by the user ID or any anonymous ID joined to
+	// it, oldest first. ErrNotFound when no such user exists.
+	UserSubmissions(ctx context.Context, site int64, id Identity) (UserSubmissions, error)
+}
+
+// UserSubmissions is a user's survey responses and feedback.
+type UserSubmissions struct {
+	Responses []SubmittedResponse `json:"survey_responses"`
+	Feedback  []SubmittedFeedback `json:"feedback"`
+}
+
+// SubmittedResponse is one survey response as an export shows it.
+type SubmittedResponse struct {
+	SurveyID    string          `json:"survey_id"`
+	ResponseID  string          `json:"response_id"`
+	AnonymousID string          `json:"anonymous_id"`
+	UserID      string          `json:"user_id"`
+	URL         string          `json:"url"`
+	Answers     json.RawMessage `json:"answers"`
+	Completed   bool            `json:"completed"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// SubmittedFeedback is one feedback item as an export shows it.
+type SubmittedFeedback struct {
+	ID          string    `json:"id"`
+	AnonymousID string    `json:"anonymous_id"`
+	UserID      string    `json:"user_id"`
+	URL         string    `json:"url"`
+	Rating      int       `json:"rating"`
+	Comment     string    `json:"comment"`
+	Selector    string    `json:"selector"`
+	CreatedAt   time.Time `json:"created_at"`
 }

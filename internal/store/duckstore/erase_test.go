@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +86,13 @@ func TestEraseUserLeavesNoBytes(t *testing.T) {
 	if _, err := db.AddRecordingChunk(ctx, site.ID, store.RecordingChunk{RecordingID: rec.ID, Seq: 0, Start: t0, End: t0.Add(time.Second),
 		Events: 3, BytesStored: 10, BytesRaw: 20, UserID: "doomed", Pages: []string{"https://app.example.com/" + marker}}, t0); err != nil {
 		t.Fatal(err)
+	}
+	// What the export reads: the survey response and the feedback, found
+	// by the user ID and by the anonymous ID joined to it.
+	subs, err := db.UserSubmissions(ctx, site.ID, store.Identity{Kind: "user", ID: "doomed"})
+	if err != nil || len(subs.Responses) != 1 || len(subs.Feedback) != 1 || subs.Feedback[0].Comment != marker ||
+		!strings.Contains(string(subs.Responses[0].Answers), text) {
+		t.Errorf("UserSubmissions = %+v, %v", subs, err)
 	}
 	other := store.Identity{Kind: "user", ID: "other"}
 	otherEvents, err := db.UserEvents(ctx, site.ID, other, store.EventQuery{Limit: 1000})

@@ -76,7 +76,12 @@ export function ProfilePage(props: PageProps) {
             Recordings of this user
           </Link>
           {allows(siteAccess(site, me.account.role), 'admin') && (
-            <DeleteUser sitePath={sitePath(site.id)} siteID={site.id} id={id} anonymous={anonymous} />
+            <>
+              <a class="btn" href={url('/export')} download title="A zip of JSON files: everything held about this user">
+                Export data
+              </a>
+              <DeleteUser sitePath={sitePath(site.id)} siteID={site.id} id={id} anonymous={anonymous} />
+            </>
           )}
         </div>
       </div>
