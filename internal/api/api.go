@@ -60,6 +60,7 @@ type API struct {
 	// submissions reads a user's survey responses and feedback, for exports.
 	submissions store.Submissions
 	exported    func(context.Context, store.Site, store.Identity)
+	retainer    store.Retainer // nil: no retention endpoints
 	overview    *overviewKeeps
 	log         *slog.Logger
 }
@@ -99,6 +100,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerOverview(mux, p)
 	if a.erasure != nil {
 		a.registerErasure(mux, p)
+	}
+	if a.retainer != nil {
+		a.registerRetention(mux, p)
 	}
 }
 

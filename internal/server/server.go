@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/retention"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -128,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
 	eraser := erase.New(db, rec, log)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db)
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -204,9 +206,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
+	var janitors sync.WaitGroup
+	janitors.Go(func() { rec.RunJanitor(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { retention.New(db, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
 	go func() {
 		defer close(janitorDone)
-		rec.RunJanitor(janitorCtx, cfg.RecordingSweep)
+		janitors.Wait()
 	}()
 	janitor := func(ctx context.Context) error {
 		eraser.Wait() // a deletion finishes before the store closes

@@ -16,6 +16,7 @@ import { RecordingSettingsCard } from '../recordings/settings';
 import { snippet } from '../snippet';
 import type { InstallStatus } from '../types';
 import { parseOrigins, WriteKeyDialog } from './sites';
+import { RetentionCard } from './site-retention';
 
 export function SiteSettingsPage() {
   const site = useSite();
@@ -31,6 +32,7 @@ export function SiteSettingsPage() {
       <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
       <RecordingSettingsCard admin={admin} />
+      <RetentionCard admin={admin} />
       {admin && <RotateKey />}
     </section>
   );
