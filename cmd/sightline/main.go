@@ -37,6 +37,7 @@ Usage:
                                                   delete a user everywhere (data rights); prints the receipt
   sightline export-user --site ID --user ID [--anonymous] --out FILE.zip
                                                   write everything held about a user as a zip of JSON files
+  sightline import users FILE.csv --site ID        import user attributes from CSV (header row; a user_id column)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return deleteUserCmd(args[1:], stdout, stderr)
 	case "export-user":
 		return exportUserCmd(args[1:], stdout, stderr)
+	case "import":
+		return importCmd(args[1:], stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/csvimport"
 	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -52,6 +53,7 @@ type Admin interface {
 	ListAccounts(ctx context.Context) ([]AccountInfo, error)
 	DeleteUser(ctx context.Context, req DeleteUserRequest) (store.Erasure, error)
 	ExportUser(ctx context.Context, req DeleteUserRequest, w io.Writer) error
+	ImportUsers(ctx context.Context, site string, r io.Reader) (csvimport.Report, error)
 }
 
 // Catalog is the part of the store administration uses.
@@ -74,6 +76,8 @@ type Local struct {
 	Eraser *erase.Service
 	// Exporter exports users; nil refuses exports.
 	Exporter Exporter
+	// Importer takes CSV imports; nil refuses them.
+	Importer csvimport.Store
 }
 
 var (
@@ -182,6 +186,7 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 	})
 	l.registerAccounts(mux, log)
 	l.registerErase(mux, log)
+	l.registerImport(mux, log)
 	return mux
 }
 

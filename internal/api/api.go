@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/csvimport"
 	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -60,7 +61,9 @@ type API struct {
 	// submissions reads a user's survey responses and feedback, for exports.
 	submissions store.Submissions
 	exported    func(context.Context, store.Site, store.Identity)
-	retainer    store.Retainer // nil: no retention endpoints
+	retainer    store.Retainer  // nil: no retention endpoints
+	importer    csvimport.Store // nil: no import endpoint
+	imported    func(context.Context, store.Site, csvimport.Report)
 	overview    *overviewKeeps
 	log         *slog.Logger
 }
@@ -103,6 +106,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.retainer != nil {
 		a.registerRetention(mux, p)
+	}
+	if a.importer != nil {
+		a.registerImport(mux, p)
 	}
 }
 

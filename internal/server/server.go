@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
 	eraser := erase.New(db, rec, log)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db).WithImport(db)
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +192,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 
 	srv := &http.Server{Handler: withHeaders(textOnly(mux, log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a}, log), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
