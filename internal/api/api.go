@@ -61,8 +61,10 @@ type API struct {
 	// submissions reads a user's survey responses and feedback, for exports.
 	submissions store.Submissions
 	exported    func(context.Context, store.Site, store.Identity)
-	retainer    store.Retainer  // nil: no retention endpoints
-	importer    csvimport.Store // nil: no import endpoint
+	retainer    store.Retainer    // nil: no retention endpoints
+	importer    csvimport.Store   // nil: no import endpoint
+	siteDeleter store.SiteDeleter // nil: sites cannot be deleted
+	siteDeleted func(*http.Request, store.Site, store.Account)
 	imported    func(context.Context, store.Site, csvimport.Report)
 	overview    *overviewKeeps
 	log         *slog.Logger
@@ -109,6 +111,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.importer != nil {
 		a.registerImport(mux, p)
+	}
+	if a.siteDeleter != nil {
+		a.registerSiteDeletion(mux, p)
 	}
 }
 

@@ -214,3 +214,23 @@ func (s *Service) Job(site int64, id string) (Job, bool) {
 
 // Wait waits for the queued jobs, before the store closes.
 func (s *Service) Wait() { s.wg.Wait() }
+
+// DeleteSite deletes a site with everything it holds, then its
+// recordings' blobs, and returns the rows deleted by kind.
+func (s *Service) DeleteSite(ctx context.Context, st store.SiteDeleter, site int64) (map[string]int64, error) {
+	s.run.Lock()
+	defer s.run.Unlock()
+	counts, err := st.DeleteSite(ctx, site)
+	if err != nil {
+		return counts, err
+	}
+	if s.blobs != nil {
+		n, err := s.blobs.PurgeDeleted(ctx)
+		if err != nil {
+			s.log.Warn("recording blobs of a deleted site left for the janitor", "err", err)
+		} else {
+			counts["recording_blobs"] = int64(n)
+		}
+	}
+	return counts, nil
+}

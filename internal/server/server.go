@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
 	eraser := erase.New(db, rec, log)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db).WithImport(db)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db).WithImport(db).WithSiteDeletion(db, nil)
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

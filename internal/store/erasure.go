@@ -95,3 +95,12 @@ type SubmittedFeedback struct {
 	Selector    string    `json:"selector"`
 	CreatedAt   time.Time `json:"created_at"`
 }
+
+// SiteDeleter deletes a site with everything it holds: its data, its
+// recordings' index rows (their blobs through the recording service's
+// deletion outbox), its tokens, its write key, its settings, and its place
+// in accounts and invitations; then scrubs the files as a user's erasure
+// does.
+type SiteDeleter interface {
+	DeleteSite(ctx context.Context, site int64) (map[string]int64, error)
+}

@@ -17,6 +17,7 @@ import { snippet } from '../snippet';
 import type { InstallStatus } from '../types';
 import { parseOrigins, WriteKeyDialog } from './sites';
 import { RetentionCard } from './site-retention';
+import { DeleteSiteCard } from './site-delete';
 
 export function SiteSettingsPage() {
   const site = useSite();
@@ -34,6 +35,7 @@ export function SiteSettingsPage() {
       <RecordingSettingsCard admin={admin} />
       <RetentionCard admin={admin} />
       {admin && <RotateKey />}
+      {me.account.role === 'owner' && <DeleteSiteCard />}
     </section>
   );
 }
