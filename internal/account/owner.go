@@ -3,6 +3,7 @@ package account
 import (
 	"net/http"
 
+	"github.com/sightline/sightline/internal/auth"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -18,4 +19,18 @@ func (s *Service) Owner(w http.ResponseWriter, r *http.Request) (store.Account, 
 		return store.Account{}, errForbidden("only owners delete sites")
 	}
 	return c.account, nil
+}
+
+// Who returns the account signed in on r, for the audit log; it changes
+// nothing.
+func (s *Service) Who(r *http.Request) (store.Account, bool) {
+	ck, err := r.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return store.Account{}, false
+	}
+	_, a, err := s.store.SessionAccount(r.Context(), auth.Hash(ck.Value))
+	if err != nil {
+		return store.Account{}, false
+	}
+	return a, true
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
+	"github.com/sightline/sightline/internal/audit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
@@ -129,6 +130,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
+	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
+	auditLog.Register(mux)
 	eraser := erase.New(db, rec, log)
 	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db).WithImport(db).WithSiteDeletion(db, nil)
 	a.UseSurveys(surveys, fb, db)
@@ -190,7 +193,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: withHeaders(textOnly(mux, log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: withHeaders(textOnly(auditLog.Middleware(mux), log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
 
@@ -209,6 +212,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	var janitors sync.WaitGroup
 	janitors.Go(func() { rec.RunJanitor(janitorCtx, cfg.RecordingSweep) })
 	janitors.Go(func() { retention.New(db, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { auditLog.Run(janitorCtx) })
 	go func() {
 		defer close(janitorDone)
 		janitors.Wait()
