@@ -8,7 +8,7 @@ import (
 
 // TestRetentionSettings sets a site's retention in the dashboard (a bad
 // value names its field; a good one is saved) and checks the API's
-// scopes and validation.
+// scopes and validation; the owner then finds the change in the audit log.
 func TestRetentionSettings(t *testing.T) {
 	s := startServer(t, nil)
 	if code, out := s.call(t, store.ScopeWrite, "PUT", "/retention", `{"events_days":30}`); code != 403 {
@@ -35,5 +35,8 @@ func TestRetentionSettings(t *testing.T) {
 	if code != 200 || out["events_days"] != 30.0 || out["survey_answers_days"] != 365.0 || out["sessions_days"] != 0.0 {
 		t.Errorf("GET /retention after saving: %d %v", code, out)
 	}
+	// The owner reads the change in the audit log.
+	d.open("/settings/audit")
+	d.waitFor("the retention change in the audit log", `document.querySelector('.audit-table') && document.querySelector('.audit-table').innerText.indexOf('PUT /api/v1/sites/{site}/retention') >= 0 && document.querySelector('.audit-table').innerText.indexOf('owner@example.com') >= 0`)
 	d.clean()
 }
