@@ -46,7 +46,7 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 	}
 	defer rec.Close()
 	eraser := erase.New(db, rec, log)
-	exporter := api.New(db, engine.New(db, compiler.DuckDB{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, db, nil)
+	exporter := api.New(db, engine.New(db, compiler.DuckDB{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, db)
 	return fn(admin.Local{Store: db, Accounts: account.New(db, account.Config{}), Eraser: eraser, Exporter: exporter, Importer: db})
 }
 

@@ -60,12 +60,9 @@ type API struct {
 	erasure    *erase.Service // nil: no deletion or export endpoints
 	// submissions reads a user's survey responses and feedback, for exports.
 	submissions store.Submissions
-	exported    func(context.Context, store.Site, store.Identity)
 	retainer    store.Retainer    // nil: no retention endpoints
 	importer    csvimport.Store   // nil: no import endpoint
 	siteDeleter store.SiteDeleter // nil: sites cannot be deleted
-	siteDeleted func(*http.Request, store.Site, store.Account)
-	imported    func(context.Context, store.Site, csvimport.Report)
 	overview    *overviewKeeps
 	log         *slog.Logger
 }

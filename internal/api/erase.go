@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -10,10 +9,10 @@ import (
 )
 
 // WithErasure adds the endpoints that delete a user everywhere and export
-// everything held about them; exported, when not nil, is told of each
-// export (for the audit log).
-func (a *API) WithErasure(e *erase.Service, subs store.Submissions, exported func(context.Context, store.Site, store.Identity)) *API {
-	a.erasure, a.submissions, a.exported = e, subs, exported
+// everything held about them (subs reads their survey answers and
+// feedback).
+func (a *API) WithErasure(e *erase.Service, subs store.Submissions) *API {
+	a.erasure, a.submissions = e, subs
 	return a
 }
 

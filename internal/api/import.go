@@ -37,9 +37,6 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request, site store.Sit
 	case err != nil:
 		return err
 	}
-	if a.imported != nil {
-		a.imported(r.Context(), site, rep)
-	}
 	apierr.WriteJSON(w, http.StatusOK, rep)
 	return nil
 }

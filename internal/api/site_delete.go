@@ -15,8 +15,8 @@ type owners interface {
 
 // WithSiteDeletion adds DELETE /sites/{site}, which deletes the site with
 // every piece of its data, for owners signed in to the dashboard.
-func (a *API) WithSiteDeletion(st store.SiteDeleter, deleted func(r *http.Request, site store.Site, by store.Account)) *API {
-	a.siteDeleter, a.siteDeleted = st, deleted
+func (a *API) WithSiteDeletion(st store.SiteDeleter) *API {
+	a.siteDeleter = st
 	return a
 }
 
@@ -35,8 +35,7 @@ func (a *API) deleteSite(w http.ResponseWriter, r *http.Request) error {
 	if !ok || a.erasure == nil {
 		return &apierr.Error{Status: http.StatusNotFound, Code: "not_found", Message: "sites cannot be deleted here"}
 	}
-	by, err := o.Owner(w, r)
-	if err != nil {
+	if _, err := o.Owner(w, r); err != nil {
 		return err
 	}
 	site, err := a.store.Site(r.Context(), r.PathValue("site"))
@@ -55,9 +54,6 @@ func (a *API) deleteSite(w http.ResponseWriter, r *http.Request) error {
 	counts, err := a.erasure.DeleteSite(r.Context(), a.siteDeleter, site.ID)
 	if err != nil {
 		return err
-	}
-	if a.siteDeleted != nil {
-		a.siteDeleted(r, site, by)
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"deleted": counts})
 	return nil

@@ -98,9 +98,6 @@ func (a *API) ExportUser(ctx context.Context, site store.Site, id store.Identity
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	if a.exported != nil {
-		a.exported(ctx, site, id)
-	}
 	return nil
 }
 

@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
 	auditLog.Register(mux)
 	eraser := erase.New(db, rec, log)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db, nil).WithRetention(db).WithImport(db).WithSiteDeletion(db, nil)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
 	a.UseSurveys(surveys, fb, db)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
