@@ -211,6 +211,13 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		{"survey_responses", "DELETE FROM survey_responses WHERE site_id = ? AND " + visitor, []any{site, users, anons}},
 		{"survey_dismissals", "DELETE FROM survey_dismissals WHERE site_id = ? AND " + visitor, []any{site, users, anons}},
 		{"feedback", "DELETE FROM feedback WHERE site_id = ? AND " + visitor, []any{site, users, anons}},
+		// Messages the database refused, set aside with a readable
+		// rendering that names the visitor.
+		{"quarantined", `DELETE FROM quarantine WHERE site_id = ? AND (
+			json_extract_string(message, '$.userId') IN (SELECT unnest(?::VARCHAR[]))
+			OR json_extract_string(message, '$.anonymousId') IN (SELECT unnest(?::VARCHAR[]))
+			OR json_extract_string(message, '$.previousId') IN (SELECT unnest(?::VARCHAR[])))`,
+			[]any{site, users, anons, append(append([]string{}, users...), anons...)}},
 		{"identities", "DELETE FROM identities WHERE site_id = ? AND entity_key = ?", []any{site, key}},
 	}
 	for _, s := range steps {

@@ -177,3 +177,40 @@ func TestSequencesContinueAfterRewrite(t *testing.T) {
 		t.Errorf("after a restart the sequence gave %d, having given %d before", after, before+1)
 	}
 }
+
+// TestEraseUserTakesQuarantined: messages of the user that the database
+// refused, set aside in quarantine, go with the user; another user's stay.
+func TestEraseUserTakesQuarantined(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := duckstore.Open(ctx, filepath.Join(dir, "s.duckdb"), duckstore.Refusing(duckstore.Options{MemoryLimit: "256MB", Threads: 2},
+		poisoned), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	site := newSite(t, db)
+	const marker = "QUARANTINE-ERASE-MARKER-8080"
+	write(t, db, page(site.ID, "anon-doomed", "doomed", "d1", "/ok", t0),
+		page(site.ID, "anon-doomed", "", "d2-poison", "/"+marker, t0),
+		page(site.ID, "", "other", "o1-poison", "/other", t0))
+	if err := db.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if qs, err := db.QuarantinedMessages(ctx, site.ID, 10, 0); err != nil || len(qs) != 2 {
+		t.Fatalf("quarantined = %v, %v", qs, err)
+	}
+	r, err := db.EraseUser(ctx, site.ID, store.Identity{Kind: "user", ID: "doomed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Deleted["quarantined"] != 1 {
+		t.Errorf("receipt = %+v", r)
+	}
+	if qs, err := db.QuarantinedMessages(ctx, site.ID, 10, 0); err != nil || len(qs) != 1 {
+		t.Errorf("quarantined after = %v, %v; want the other user's", qs, err)
+	}
+	if found := filesWith(t, dir, marker); len(found) > 0 {
+		t.Errorf("the marker is still in %v", found)
+	}
+}
