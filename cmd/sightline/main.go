@@ -33,6 +33,11 @@ Usage:
   sightline account create --email E --name N --role ROLE [--site ID]... --password-stdin
                                                   create a dashboard account (owner, admin, member, viewer)
   sightline account list                          list dashboard accounts
+  sightline delete-user --site ID --user ID [--anonymous] [--suppress]
+                                                  delete a user everywhere (data rights); prints the receipt
+  sightline export-user --site ID --user ID [--anonymous] --out FILE.zip
+                                                  write everything held about a user as a zip of JSON files
+  sightline import users FILE.csv --site ID        import user attributes from CSV (header row; a user_id column)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline version
@@ -68,6 +73,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(args[1:], stdout, stderr)
 	case "account":
 		return accountCmd(args[1:], os.Stdin, stdout, stderr)
+	case "delete-user":
+		return deleteUserCmd(args[1:], stdout, stderr)
+	case "export-user":
+		return exportUserCmd(args[1:], stdout, stderr)
+	case "import":
+		return importCmd(args[1:], stdout, stderr)
 	case "gen":
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":

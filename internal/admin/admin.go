@@ -20,6 +20,8 @@ import (
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/csvimport"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -49,6 +51,9 @@ type Admin interface {
 	RevokeToken(ctx context.Context, id string) error
 	CreateAccount(ctx context.Context, a NewAccount) (AccountInfo, error)
 	ListAccounts(ctx context.Context) ([]AccountInfo, error)
+	DeleteUser(ctx context.Context, req DeleteUserRequest) (store.Erasure, error)
+	ExportUser(ctx context.Context, req DeleteUserRequest, w io.Writer) error
+	ImportUsers(ctx context.Context, site string, r io.Reader) (csvimport.Report, error)
 }
 
 // Catalog is the part of the store administration uses.
@@ -67,6 +72,12 @@ type Catalog interface {
 type Local struct {
 	Store    Catalog
 	Accounts *account.Service
+	// Eraser deletes users; nil refuses deletions.
+	Eraser *erase.Service
+	// Exporter exports users; nil refuses exports.
+	Exporter Exporter
+	// Importer takes CSV imports; nil refuses them.
+	Importer csvimport.Store
 }
 
 var (
@@ -174,6 +185,8 @@ func Handler(l Local, log *slog.Logger) http.Handler {
 		apierr.WriteJSON(w, http.StatusCreated, t)
 	})
 	l.registerAccounts(mux, log)
+	l.registerErase(mux, log)
+	l.registerImport(mux, log)
 	return mux
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/csvimport"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/insight"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -55,13 +57,19 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings   // nil: no recording endpoints
-	heatmaps   Heatmaps     // nil: no heatmap endpoints
-	survey     *surveyDeps  // nil until UseSurveys
-	compare    *compareDeps // nil until UseCompare
-	overview   *overviewKeeps
-	insights   *insight.Engine // set by registerInsights
-	log        *slog.Logger
+	recordings Recordings     // nil: no recording endpoints
+	heatmaps   Heatmaps       // nil: no heatmap endpoints
+	survey     *surveyDeps    // nil until UseSurveys
+	compare    *compareDeps   // nil until UseCompare
+	erasure    *erase.Service // nil: no deletion or export endpoints
+	// submissions reads a user's survey responses and feedback, for exports.
+	submissions store.Submissions
+	retainer    store.Retainer    // nil: no retention endpoints
+	importer    csvimport.Store   // nil: no import endpoint
+	siteDeleter store.SiteDeleter // nil: sites cannot be deleted
+	overview    *overviewKeeps
+	insights    *insight.Engine // set by registerInsights
+	log         *slog.Logger
 }
 
 // New returns the API over st, evaluating segments with seg. sessions, when
@@ -102,6 +110,18 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	a.registerInsights(mux, p)
 	a.registerCompare(mux, p)
+	if a.erasure != nil {
+		a.registerErasure(mux, p)
+	}
+	if a.retainer != nil {
+		a.registerRetention(mux, p)
+	}
+	if a.importer != nil {
+		a.registerImport(mux, p)
+	}
+	if a.siteDeleter != nil {
+		a.registerSiteDeletion(mux, p)
+	}
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

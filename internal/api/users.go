@@ -52,6 +52,12 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, site store.Site) e
 			return err
 		}
 	}
+	apierr.WriteJSON(w, http.StatusOK, userJSON(u))
+	return nil
+}
+
+// userJSON is a user as GET /users/{id} (and an export) shows it.
+func userJSON(u store.User) map[string]any {
 	type company struct {
 		GroupID    string              `json:"group_id"`
 		Attributes map[string]attrJSON `json:"attributes"`
@@ -64,7 +70,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, site store.Site) e
 	if anon == nil {
 		anon = []string{}
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"user_id":       u.UserID,
 		"anonymous_ids": anon,
 		"first_seen":    nullTime(u.FirstSeen),
@@ -73,8 +79,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, site store.Site) e
 		"events":        u.Events,
 		"attributes":    attrsJSON(u.Attributes),
 		"companies":     companies,
-	})
-	return nil
+	}
 }
 
 func nullTime(t time.Time) any {
@@ -93,18 +98,24 @@ func (a *API) getHistory(w http.ResponseWriter, r *http.Request, site store.Site
 	if err != nil {
 		return err
 	}
-	type change struct {
-		Key   string    `json:"key"`
-		Value any       `json:"value"`
-		Type  attr.Type `json:"type,omitempty"`
-		At    time.Time `json:"at"`
-	}
-	out := make([]change, 0, len(changes))
-	for _, c := range changes {
-		out = append(out, change{Key: c.Key, Value: c.Value.JSON(), Type: c.Value.Type, At: c.At})
-	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]any{"history": out})
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"history": historyJSON(changes)})
 	return nil
+}
+
+// changeJSON is an attribute's change as the API shows it.
+type changeJSON struct {
+	Key   string    `json:"key"`
+	Value any       `json:"value"`
+	Type  attr.Type `json:"type,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+func historyJSON(changes []store.Change) []changeJSON {
+	out := make([]changeJSON, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, changeJSON{Key: c.Key, Value: c.Value.JSON(), Type: c.Value.Type, At: c.At})
+	}
+	return out
 }
 
 func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site) error {
@@ -128,23 +139,9 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site)
 	if err != nil {
 		return err
 	}
-	type event struct {
-		Type       string          `json:"type"`
-		Name       string          `json:"name,omitempty"`
-		Timestamp  time.Time       `json:"timestamp"`
-		MessageID  string          `json:"message_id"`
-		SessionID  int64           `json:"session_id,omitempty"`
-		URL        string          `json:"url,omitempty"`
-		Path       string          `json:"path,omitempty"`
-		Title      string          `json:"title,omitempty"`
-		Referrer   string          `json:"referrer,omitempty"`
-		Properties json.RawMessage `json:"properties"`
-	}
-	out := make([]event, 0, len(events))
+	out := make([]userEventJSON, 0, len(events))
 	for _, e := range events {
-		out = append(out, event{Type: e.Kind.String(), Name: e.Name, Timestamp: e.Timestamp, MessageID: e.MessageID,
-			SessionID: e.SessionID, URL: e.Page.URL, Path: e.Page.Path, Title: e.Page.Title, Referrer: e.Page.Referrer,
-			Properties: json.RawMessage(e.Properties)})
+		out = append(out, toUserEventJSON(e))
 	}
 	next := ""
 	if len(events) == limit {
@@ -153,6 +150,26 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request, site store.Site)
 	}
 	apierr.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "next_before": next})
 	return nil
+}
+
+// userEventJSON is a user's event as the API shows it.
+type userEventJSON struct {
+	Type       string          `json:"type"`
+	Name       string          `json:"name,omitempty"`
+	Timestamp  time.Time       `json:"timestamp"`
+	MessageID  string          `json:"message_id"`
+	SessionID  int64           `json:"session_id,omitempty"`
+	URL        string          `json:"url,omitempty"`
+	Path       string          `json:"path,omitempty"`
+	Title      string          `json:"title,omitempty"`
+	Referrer   string          `json:"referrer,omitempty"`
+	Properties json.RawMessage `json:"properties"`
+}
+
+func toUserEventJSON(e store.Event) userEventJSON {
+	return userEventJSON{Type: e.Kind.String(), Name: e.Name, Timestamp: e.Timestamp, MessageID: e.MessageID,
+		SessionID: e.SessionID, URL: e.Page.URL, Path: e.Page.Path, Title: e.Page.Title, Referrer: e.Page.Referrer,
+		Properties: json.RawMessage(e.Properties)}
 }
 
 // parseEventCursor reads a next_before cursor, or a plain time (which starts
@@ -190,6 +207,12 @@ func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Sit
 	if err != nil {
 		return err
 	}
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"sessions": sessionsJSON(sessions, recs)})
+	return nil
+}
+
+// sessionsJSON is sessions as the API shows them, with their recordings.
+func sessionsJSON(sessions []store.Session, recs map[int64][]string) []map[string]any {
 	out := make([]map[string]any, 0, len(sessions))
 	for _, s := range sessions {
 		c := s.Context
@@ -206,8 +229,7 @@ func (a *API) getSessions(w http.ResponseWriter, r *http.Request, site store.Sit
 			"signals": s.Signals, "recordings": ids,
 		})
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
-	return nil
+	return out
 }
 
 // sessionRecordings returns the IDs of the user's recordings by the

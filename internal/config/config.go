@@ -52,6 +52,8 @@ type Config struct {
 	// RecordingSweep is how often recordings past their site's retention
 	// are deleted.
 	RecordingSweep time.Duration
+	// AuditKeep is how long the audit log keeps its entries.
+	AuditKeep time.Duration
 	// Now is the clock of survey frequency windows and feedback times;
 	// nil means time.Now. Not a flag: tests set it to move time.
 	Now func() time.Time
@@ -95,6 +97,7 @@ func Default() Config {
 		Limits:          ingest.DefaultLimits(),
 		Recording:       recording.DefaultLimits(),
 		RecordingSweep:  time.Hour,
+		AuditKeep:       365 * 24 * time.Hour,
 
 		MaxConcurrentPerIP: 16,
 		Body:               admit.DefaultBodyLimits(),
@@ -173,6 +176,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
 	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
+	fs.DurationVar(&c.AuditKeep, "audit-keep", c.AuditKeep, "how long the audit log keeps its entries")
 }
 
 // ApplyEnv sets every flag not given on the command line from its

@@ -171,3 +171,9 @@ func (s *Service) purgePending(ctx context.Context) (int, error) {
 		}
 	}
 }
+
+// PurgeDeleted deletes the blobs of every recording whose index rows are
+// deleted (such as by a user's erasure) and returns how many it purged.
+func (s *Service) PurgeDeleted(ctx context.Context) (int, error) {
+	return s.purgePending(ctx)
+}

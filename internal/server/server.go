@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,16 +27,19 @@ import (
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/audit"
 	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/compare"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/experiment"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/retention"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -129,7 +133,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{}))
+	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
+	auditLog.Register(mux)
+	eraser := erase.New(db, rec, log)
+	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
+		WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
 	a.UseSurveys(surveys, fb, db)
 	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), db)
 	a.Register(mux)
@@ -190,9 +198,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: withHeaders(textOnly(mux, log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: withHeaders(textOnly(auditLog.Middleware(mux), log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts}, log), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
@@ -206,11 +214,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
+	var janitors sync.WaitGroup
+	janitors.Go(func() { rec.RunJanitor(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { retention.New(db, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { auditLog.Run(janitorCtx) })
 	go func() {
 		defer close(janitorDone)
-		rec.RunJanitor(janitorCtx, cfg.RecordingSweep)
+		janitors.Wait()
 	}()
 	janitor := func(ctx context.Context) error {
+		eraser.Wait() // a deletion finishes before the store closes
 		stopJanitor()
 		select {
 		case <-janitorDone:

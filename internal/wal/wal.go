@@ -272,6 +272,28 @@ func (l *Log) Remove(upTo uint64) error {
 	return nil
 }
 
+// Roll closes the open segment and starts the next when the open one
+// holds records, so that Remove can then delete every record up to the
+// last: the open segment is never removed.
+func (l *Log) Roll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.size == 0 {
+		return nil
+	}
+	if err := l.w.Flush(); err != nil {
+		return fmt.Errorf("flush wal segment: %w", err)
+	}
+	return l.roll()
+}
+
+// Segments returns how many segment files the log has.
+func (l *Log) Segments() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.first)
+}
+
 // probeName is the scratch file of Probe: not a segment (*.wal), so Open
 // ignores one left by a crash.
 const probeName = "probe.tmp"

@@ -63,9 +63,10 @@ func siteIDs(ids []int64) []int64 {
 // CreateAccount stores a new account with its password hash. An email
 // already taken gives store.ErrConflict.
 func (db *DB) CreateAccount(ctx context.Context, a store.Account, passwordHash string) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	return insertAccount(ctx, db.sql, a, passwordHash)
+	return insertAccount(ctx, db.pool(), a, passwordHash)
 }
 
 type execer interface {
@@ -88,7 +89,7 @@ func insertAccount(ctx context.Context, x execer, a store.Account, passwordHash 
 // password hash.
 func (db *DB) AccountByEmail(ctx context.Context, email string) (store.Account, string, error) {
 	var hash string
-	a, err := scanAccount(db.sql.QueryRowContext(ctx,
+	a, err := scanAccount(db.pool().QueryRowContext(ctx,
 		"SELECT "+accountColumns+", password_hash FROM accounts WHERE email = ?", email), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Account{}, "", fmt.Errorf("account %s: %w", email, store.ErrNotFound)
@@ -102,7 +103,7 @@ func (db *DB) AccountByEmail(ctx context.Context, email string) (store.Account, 
 // AccountByID returns the account with this ID and its password hash.
 func (db *DB) AccountByID(ctx context.Context, id string) (store.Account, string, error) {
 	var hash string
-	a, err := scanAccount(db.sql.QueryRowContext(ctx,
+	a, err := scanAccount(db.pool().QueryRowContext(ctx,
 		"SELECT "+accountColumns+", password_hash FROM accounts WHERE id = ?", id), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Account{}, "", fmt.Errorf("account %s: %w", id, store.ErrNotFound)
@@ -115,15 +116,16 @@ func (db *DB) AccountByID(ctx context.Context, id string) (store.Account, string
 
 // ListAccounts returns every account, oldest first.
 func (db *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
-	return queryAll(ctx, db.sql, "list accounts", func(r scanner) (store.Account, error) { return scanAccount(r) },
+	return queryAll(ctx, db.pool(), "list accounts", func(r scanner) (store.Account, error) { return scanAccount(r) },
 		"SELECT "+accountColumns+" FROM accounts ORDER BY created_at, id")
 }
 
 // UpdateAccount stores a's name, role and sites.
 func (db *DB) UpdateAccount(ctx context.Context, a store.Account) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	res, err := db.sql.ExecContext(ctx, "UPDATE accounts SET name = ?, role = ?, site_ids = ?::BIGINT[] WHERE id = ?",
+	res, err := db.pool().ExecContext(ctx, "UPDATE accounts SET name = ?, role = ?, site_ids = ?::BIGINT[] WHERE id = ?",
 		a.Name, string(a.Role), siteIDs(a.SiteIDs), a.ID)
 	return affectedOne(res, err, "update account "+a.ID)
 }
@@ -154,12 +156,13 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 
 // CreateSession stores a new browser session, and forgets expired ones.
 func (db *DB) CreateSession(ctx context.Context, s store.BrowserSession) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	if _, err := db.sql.ExecContext(ctx, "DELETE FROM account_sessions WHERE expires_at < ?", s.CreatedAt); err != nil {
+	if _, err := db.pool().ExecContext(ctx, "DELETE FROM account_sessions WHERE expires_at < ?", s.CreatedAt); err != nil {
 		return fmt.Errorf("forget expired sessions: %w", err)
 	}
-	if _, err := db.sql.ExecContext(ctx, "INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
+	if _, err := db.pool().ExecContext(ctx, "INSERT INTO account_sessions VALUES (?, ?, ?, ?, ?)",
 		s.IDHash, s.AccountID, s.CreatedAt, s.ExpiresAt, s.LastSeenAt); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -170,7 +173,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.BrowserSession) error {
 // Expiry is the caller's to check.
 func (db *DB) SessionAccount(ctx context.Context, idHash string) (store.BrowserSession, store.Account, error) {
 	var s store.BrowserSession
-	a, err := scanAccount(db.sql.QueryRowContext(ctx, `SELECT a.id, a.email, a.name, a.role, a.site_ids,
+	a, err := scanAccount(db.pool().QueryRowContext(ctx, `SELECT a.id, a.email, a.name, a.role, a.site_ids,
 		a.created_at, a.last_seen_at, s.id_hash, s.account_id, s.created_at, s.expires_at, s.last_seen_at
 		FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = ?`, idHash),
 		&s.IDHash, &s.AccountID, &s.CreatedAt, &s.ExpiresAt, &s.LastSeenAt)
@@ -198,9 +201,10 @@ func (db *DB) TouchSession(ctx context.Context, s store.BrowserSession) error {
 
 // DeleteSession ends one session; ending an unknown one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	if _, err := db.sql.ExecContext(ctx, "DELETE FROM account_sessions WHERE id_hash = ?", idHash); err != nil {
+	if _, err := db.pool().ExecContext(ctx, "DELETE FROM account_sessions WHERE id_hash = ?", idHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -236,7 +240,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv store.Invite, tokenHash stri
 // InviteByToken returns the invitation with this token hash, expired or
 // not.
 func (db *DB) InviteByToken(ctx context.Context, tokenHash string) (store.Invite, error) {
-	inv, err := scanInvite(db.sql.QueryRowContext(ctx, "SELECT "+inviteColumns+" FROM invites WHERE token_hash = ?", tokenHash))
+	inv, err := scanInvite(db.pool().QueryRowContext(ctx, "SELECT "+inviteColumns+" FROM invites WHERE token_hash = ?", tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Invite{}, fmt.Errorf("invite: %w", store.ErrNotFound)
 	}
@@ -249,15 +253,16 @@ func (db *DB) InviteByToken(ctx context.Context, tokenHash string) (store.Invite
 // ListInvites returns the invitations not yet expired at now, oldest
 // first.
 func (db *DB) ListInvites(ctx context.Context, now time.Time) ([]store.Invite, error) {
-	return queryAll(ctx, db.sql, "list invites", scanInvite,
+	return queryAll(ctx, db.pool(), "list invites", scanInvite,
 		"SELECT "+inviteColumns+" FROM invites WHERE expires_at > ? ORDER BY created_at, id", now)
 }
 
 // DeleteInvite withdraws an invitation.
 func (db *DB) DeleteInvite(ctx context.Context, id string) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	res, err := db.sql.ExecContext(ctx, "DELETE FROM invites WHERE id = ?", id)
+	res, err := db.pool().ExecContext(ctx, "DELETE FROM invites WHERE id = ?", id)
 	return affectedOne(res, err, "delete invite "+id)
 }
 
@@ -291,9 +296,10 @@ func affectedOne(res sql.Result, err error, what string) error {
 // connection: these tables are not the ingestion writer's), committing when
 // fn returns nil. Like every write to these tables it holds catalogMu.
 func (db *DB) catalogTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.pool().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -24,7 +24,7 @@ func (db *DB) InstallStatus(ctx context.Context, site int64, now time.Time) (sto
 	var last sql.NullTime
 	var url sql.NullString
 	var source sql.NullInt16
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*), max(received_at),
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*), max(received_at),
 			arg_max(url, received_at) FILTER (WHERE url <> ''), arg_max(source, received_at)
 		FROM events WHERE site_id = ? AND received_at >= ?`, site, now.Add(-24*time.Hour).UTC()).
 		Scan(&st.Events24h, &last, &url, &source)
@@ -32,7 +32,7 @@ func (db *DB) InstallStatus(ctx context.Context, site int64, now time.Time) (sto
 		return store.InstallStatus{}, fmt.Errorf("read recent events: %w", err)
 	}
 	if st.Events24h == 0 {
-		err = db.sql.QueryRowContext(ctx, `SELECT received_at, source FROM events WHERE site_id = ?
+		err = db.pool().QueryRowContext(ctx, `SELECT received_at, source FROM events WHERE site_id = ?
 			ORDER BY received_at DESC LIMIT 1`, site).Scan(&last, &source)
 		if errors.Is(err, sql.ErrNoRows) {
 			return st, nil
@@ -41,7 +41,7 @@ func (db *DB) InstallStatus(ctx context.Context, site int64, now time.Time) (sto
 		}
 	}
 	if !url.Valid {
-		err = db.sql.QueryRowContext(ctx, `SELECT url FROM events WHERE site_id = ? AND url <> ''
+		err = db.pool().QueryRowContext(ctx, `SELECT url FROM events WHERE site_id = ? AND url <> ''
 			ORDER BY received_at DESC LIMIT 1`, site).Scan(&url)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return store.InstallStatus{}, fmt.Errorf("read the last page: %w", err)
@@ -60,7 +60,7 @@ func (db *DB) LastSeen(ctx context.Context, site int64, keys []int64) (map[int64
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT user_key, max(ts) FROM events
+	rows, err := db.pool().QueryContext(ctx, `SELECT user_key, max(ts) FROM events
 		WHERE site_id = ? AND user_key IN (SELECT unnest(?::BIGINT[])) GROUP BY user_key`, site, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read last seen: %w", err)

@@ -92,7 +92,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	}
 	var conns []driver.Conn
 	for range bulkWriters {
-		conn, err := db.conn.Connect(ctx)
+		conn, err := db.swap.Connect(ctx)
 		if err != nil {
 			for _, c := range conns {
 				c.Close()
@@ -401,7 +401,7 @@ func (db *DB) EntityCount(ctx context.Context, site int64) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT count(DISTINCT entity_key) FROM identities WHERE site_id = ?",
+	if err := db.pool().QueryRowContext(ctx, "SELECT count(DISTINCT entity_key) FROM identities WHERE site_id = ?",
 		site).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count entities: %w", err)
 	}

@@ -229,7 +229,7 @@ func (w *bulkWriter) appender(t int) (*duckdb.Appender, error) {
 	if w.apps[t] != nil {
 		return w.apps[t], nil
 	}
-	app, err := duckdb.NewAppenderFromConn(w.conn, "", bulkTables[t])
+	app, err := duckdb.NewAppenderFromConn(duckConn(w.conn), "", bulkTables[t])
 	if err != nil {
 		return nil, fmt.Errorf("bulk append to %s: %w", bulkTables[t], err)
 	}

@@ -58,3 +58,8 @@ func (d *dedupe) add(h uint64) bool {
 	d.set[h] = struct{}{}
 	return true
 }
+
+func (c *genCache[K, V]) remove(k K) {
+	delete(c.young, k)
+	delete(c.old, k)
+}

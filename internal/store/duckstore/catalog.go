@@ -72,6 +72,7 @@ func NormalizeOrigin(o string) (string, error) {
 // CreateSite creates a site and returns it with its write key, which is not
 // stored and cannot be shown again.
 func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error) {
+	defer db.writing()()
 	name, err := siteName(name)
 	if err != nil {
 		return store.Site{}, "", err
@@ -90,7 +91,7 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		Origins:   clean,
 		CreatedAt: db.opts.Now().UTC().Truncate(time.Microsecond),
 	}
-	if _, err := db.sql.ExecContext(ctx,
+	if _, err := db.pool().ExecContext(ctx,
 		`INSERT INTO sites (id, public_id, name, write_key_hash, write_key, origins, respect_dnt, created_at)
 		VALUES (?, ?, ?, ?, ?, ?::VARCHAR[], false, ?)`,
 		s.ID, s.PublicID, s.Name, auth.Hash(key), key, clean, s.CreatedAt); err != nil {
@@ -131,6 +132,7 @@ func normalizeOrigins(origins []string) ([]string, error) {
 // setting. The change takes effect at once for every request that looks
 // the site up afterwards, the tracker's origin check included.
 func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdate) (store.Site, error) {
+	defer db.writing()()
 	db.sites.mu.Lock()
 	defer db.sites.mu.Unlock()
 	s, ok := db.sites.byPublic[publicID]
@@ -160,7 +162,7 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 	if u.KeepParams != nil {
 		s.KeepParams = append([]string(nil), *u.KeepParams...)
 	}
-	if _, err := db.sql.ExecContext(ctx, `UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ?,
+	if _, err := db.pool().ExecContext(ctx, `UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ?,
 		key_attributes = ?::VARCHAR[], keep_params = ?::VARCHAR[] WHERE id = ?`,
 		s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), nonNil(s.KeepParams), s.ID); err != nil {
 		return store.Site{}, fmt.Errorf("update site: %w", err)

@@ -218,7 +218,7 @@ func appendAll(dc driver.Conn, specs []appendSpec) error {
 		if sp.n == 0 {
 			continue
 		}
-		app, err := duckdb.NewAppenderFromConn(dc, "", table)
+		app, err := duckdb.NewAppenderFromConn(duckConn(dc), "", table)
 		if err != nil {
 			return fmt.Errorf("append to %s: %w", table, err)
 		}

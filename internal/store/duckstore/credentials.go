@@ -61,13 +61,14 @@ func scanToken(row scanner) (store.Token, error) {
 // which is not stored and cannot be shown again. The name says what the
 // token is for.
 func (db *DB) CreateNamedToken(ctx context.Context, siteID int64, scope store.Scope, name string) (store.Token, string, error) {
+	defer db.writing()()
 	if !scope.Allows(store.ScopeRead) {
 		return store.Token{}, "", fmt.Errorf("unknown scope %q (want read, write or admin)", scope)
 	}
 	secret := auth.NewSecret("sl_")
 	tok := store.Token{ID: auth.NewID("tok_"), SiteID: siteID, Scope: scope, Name: strings.TrimSpace(name),
 		CreatedAt: db.opts.Now().UTC().Truncate(time.Microsecond)}
-	if _, err := db.sql.ExecContext(ctx,
+	if _, err := db.pool().ExecContext(ctx,
 		"INSERT INTO tokens (id, site_id, scope, secret_hash, created_at, name) VALUES (?, ?, ?, ?, ?, ?)",
 		tok.ID, tok.SiteID, string(tok.Scope), auth.Hash(secret), tok.CreatedAt, tok.Name); err != nil {
 		return store.Token{}, "", fmt.Errorf("create token: %w", err)
@@ -78,7 +79,8 @@ func (db *DB) CreateNamedToken(ctx context.Context, siteID int64, scope store.Sc
 // TokenBySecret returns the live token with this secret. A revoked token is
 // not found: there is no cache, so a revocation holds from the next call.
 func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, error) {
-	tok, err := scanToken(db.sql.QueryRowContext(ctx,
+	defer db.writing()()
+	tok, err := scanToken(db.pool().QueryRowContext(ctx,
 		"SELECT "+tokenColumns+" FROM tokens WHERE secret_hash = ? AND revoked_at IS NULL", auth.Hash(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
@@ -88,7 +90,7 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, er
 	}
 	if now := db.opts.Now().UTC().Truncate(time.Microsecond); db.tokenUse.due(tok.ID, now) {
 		db.catalogMu.Lock()
-		_, err := db.sql.ExecContext(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", now, tok.ID)
+		_, err := db.pool().ExecContext(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", now, tok.ID)
 		db.catalogMu.Unlock()
 		if err != nil {
 			db.log.Warn("record token use", "token", tok.ID, "err", err)
@@ -100,7 +102,7 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, er
 
 // TokenByID returns a token, revoked or not.
 func (db *DB) TokenByID(ctx context.Context, id string) (store.Token, error) {
-	tok, err := scanToken(db.sql.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = ?", id))
+	tok, err := scanToken(db.pool().QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
@@ -112,16 +114,17 @@ func (db *DB) TokenByID(ctx context.Context, id string) (store.Token, error) {
 
 // Tokens lists a site's tokens, revoked ones included, oldest first.
 func (db *DB) Tokens(ctx context.Context, siteID int64) ([]store.Token, error) {
-	return queryAll(ctx, db.sql, "list tokens", scanToken,
+	return queryAll(ctx, db.pool(), "list tokens", scanToken,
 		"SELECT "+tokenColumns+" FROM tokens WHERE site_id = ? ORDER BY created_at, id", siteID)
 }
 
 // RevokeToken revokes a token for good. Revoking a revoked token changes
 // nothing.
 func (db *DB) RevokeToken(ctx context.Context, id string) error {
+	defer db.writing()()
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
-	res, err := db.sql.ExecContext(ctx, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+	res, err := db.pool().ExecContext(ctx, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
 		db.opts.Now().UTC().Truncate(time.Microsecond), id)
 	return affectedOne(res, err, "revoke token "+id)
 }
@@ -129,11 +132,12 @@ func (db *DB) RevokeToken(ctx context.Context, id string) error {
 // RotateWriteKey gives a site a new write key and returns it; the old key
 // stops working at once.
 func (db *DB) RotateWriteKey(ctx context.Context, siteID int64) (string, error) {
+	defer db.writing()()
 	key := auth.NewSecret("wk_")
 	hash := auth.Hash(key)
 	db.sites.mu.Lock()
 	defer db.sites.mu.Unlock()
-	res, err := db.sql.ExecContext(ctx, "UPDATE sites SET write_key_hash = ?, write_key = ? WHERE id = ?", hash, key, siteID)
+	res, err := db.pool().ExecContext(ctx, "UPDATE sites SET write_key_hash = ?, write_key = ? WHERE id = ?", hash, key, siteID)
 	if err := affectedOne(res, err, "rotate write key"); err != nil {
 		return "", err
 	}
@@ -153,7 +157,7 @@ func (db *DB) RotateWriteKey(ctx context.Context, siteID int64) (string, error) 
 // same.
 func (db *DB) WriteKey(ctx context.Context, siteID int64) (string, error) {
 	var key sql.NullString
-	err := db.sql.QueryRowContext(ctx, "SELECT write_key FROM sites WHERE id = ?", siteID).Scan(&key)
+	err := db.pool().QueryRowContext(ctx, "SELECT write_key FROM sites WHERE id = ?", siteID).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("site %d: %w", siteID, store.ErrNotFound)
 	}

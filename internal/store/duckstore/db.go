@@ -78,6 +78,10 @@ type Options struct {
 	// EventUsersKeep is the least time a count of users per event is
 	// kept before it is counted again (30s; see EventUsers).
 	EventUsersKeep time.Duration
+	// SwapWait bounds how long a user's erasure waits for the reads in
+	// flight to finish before it swaps the rewritten database file in (30s);
+	// new reads wait meanwhile.
+	SwapWait time.Duration
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// refuse, in tests only, makes the database refuse the messages it
@@ -130,6 +134,9 @@ func (o *Options) defaults() {
 	if o.EventUsersKeep == 0 {
 		o.EventUsersKeep = 30 * time.Second
 	}
+	if o.SwapWait == 0 {
+		o.SwapWait = 30 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -144,11 +151,21 @@ func (o *Options) defaults() {
 // DuckDB in large transactions. Readers call Sync first, which waits until
 // the applier has caught up with what was logged before the read began.
 type DB struct {
+	// sql is the connection pool, for the life of the store. A user's
+	// erasure rewrites the database file and swaps the database under the
+	// pool's connector (see rewriteFile), which no read notices.
 	sql  *sql.DB
-	conn *duckdb.Connector
+	swap *swapConnector // sql's
+	dsn  string         // the database file and its settings, for reopening it
 	log  *slog.Logger
 	opts Options
 	path string // the database file
+
+	// gate is held for reading by writes that go to the database outside
+	// wmu (recordings, surveys, feedback, accounts, settings) and for
+	// writing while the database file is rewritten, so that none of them
+	// lands in the file being replaced.
+	gate sync.RWMutex
 
 	sites    siteCache
 	tokenUse tokenUse
@@ -223,33 +240,37 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	if len(params) > 0 {
 		dsn += "?" + strings.Join(params, "&")
 	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	connector, err := newSwapConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(connector), conn: connector, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
+	db := &DB{dsn: dsn, log: log, opts: opts, path: path, applierDone: make(chan struct{}),
 		closing: make(chan struct{}), drained: make(chan struct{}, 1), vers: &versions{}, dead: make(chan struct{})}
+	db.sql = sql.OpenDB(connector)
+	db.sql.SetMaxIdleConns(poolIdle)
+	db.swap = connector
 	db.applyCond = sync.NewCond(&db.applyMu)
 	db.users.init()
+	removeRewriteLeftovers(path)
 	if err := db.migrate(ctx); err != nil {
-		db.sql.Close()
+		db.pool().Close()
 		return nil, err
 	}
 	// DuckDB creates its files as the umask allows (0644 under the usual
 	// 022); they hold every user's data, so only the owner reads them.
 	for _, p := range []string{path, path + ".wal"} {
 		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			db.sql.Close()
+			db.pool().Close()
 			return nil, fmt.Errorf("make %s owner-only: %w", p, err)
 		}
 	}
-	if err := db.sites.load(ctx, db.sql); err != nil {
-		db.sql.Close()
+	if err := db.sites.load(ctx, db.pool()); err != nil {
+		db.pool().Close()
 		return nil, err
 	}
-	db.wconn, err = db.sql.Conn(ctx)
+	db.wconn, err = db.pool().Conn(ctx)
 	if err != nil {
-		db.sql.Close()
+		db.pool().Close()
 		return nil, fmt.Errorf("open write connection: %w", err)
 	}
 	if err := db.rebuildEventCatalogIfStale(ctx); err != nil {
@@ -280,6 +301,9 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	} else {
 		err = db.loadSequencer(ctx)
 	}
+	if err == nil {
+		err = db.scrubPending(ctx)
+	}
 	if err != nil {
 		db.wal.Close()
 		db.closeDB()
@@ -294,7 +318,7 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 // It returns the position the database had applied before.
 func (db *DB) recover(ctx context.Context, dir string) (uint64, error) {
 	var applied int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
+	if err := db.pool().QueryRowContext(ctx, "SELECT applied_lsn FROM wal_state").Scan(&applied); err != nil {
 		return 0, fmt.Errorf("read applied log position: %w", err)
 	}
 	l, err := wal.Open(dir, 64<<20)
@@ -414,18 +438,25 @@ func (db *DB) closeDB() error {
 		errs = append(errs, db.wconn.Close())
 		db.wconn = nil
 	}
-	errs = append(errs, db.sql.Close())
+	errs = append(errs, db.pool().Close())
 	return errors.Join(errs...)
 }
 
 // SQL returns the underlying database handle, for packages of this module
 // that compile their own queries (segments) and for tests.
-func (db *DB) SQL() *sql.DB { return db.sql }
+func (db *DB) SQL() *sql.DB { return db.pool() }
+
+// pool returns the current connection pool.
+func (db *DB) pool() *sql.DB { return db.sql }
+
+// poolIdle is how many idle connections the pool keeps (database/sql's
+// default).
+const poolIdle = 2
 
 // migrate applies the embedded schema files the database has not had yet,
 // in version order, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.pool().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -433,7 +464,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// highest: branches number their migrations apart, and one merged
 	// later may bring a lower number than a database already has.
 	applied := map[int]bool{}
-	rows, err := db.sql.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	rows, err := db.pool().QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
 		return fmt.Errorf("read schema versions: %w", err)
 	}
@@ -466,7 +497,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		tx, err := db.sql.BeginTx(ctx, nil)
+		tx, err := db.pool().BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("begin migration %s: %w", name, err)
 		}

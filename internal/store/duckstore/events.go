@@ -146,7 +146,7 @@ func (db *DB) Events(ctx context.Context, site int64, properties bool) ([]store.
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, `+catalogSums+`
+	rows, err := db.pool().QueryContext(ctx, `SELECT kind, name, `+catalogSums+`
 		FROM event_catalog WHERE site_id = ? GROUP BY ALL ORDER BY kind, name`, site)
 	if err != nil {
 		return nil, fmt.Errorf("read the event catalog: %w", err)
@@ -174,7 +174,7 @@ func (db *DB) Events(ctx context.Context, site int64, properties bool) ([]store.
 	if !properties {
 		return out, nil
 	}
-	prows, err := db.sql.QueryContext(ctx, `SELECT kind, name, key, `+propertySums+`
+	prows, err := db.pool().QueryContext(ctx, `SELECT kind, name, key, `+propertySums+`
 		FROM event_properties WHERE site_id = ? GROUP BY site_id, kind, name, key `+propertyCap+`
 		ORDER BY kind, name, key`, site)
 	if err != nil {

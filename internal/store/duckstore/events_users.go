@@ -120,7 +120,7 @@ func (db *DB) queryEventUsers(ctx context.Context, site int64) (store.EventUsers
 	}
 	at := db.opts.Now().UTC()
 	var total int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT coalesce(sum(events), 0) FROM event_catalog WHERE site_id = ?",
+	if err := db.pool().QueryRowContext(ctx, "SELECT coalesce(sum(events), 0) FROM event_catalog WHERE site_id = ?",
 		site).Scan(&total); err != nil {
 		return store.EventUsers{}, fmt.Errorf("count users per event: %w", err)
 	}
@@ -129,7 +129,7 @@ func (db *DB) queryEventUsers(ctx context.Context, site int64) (store.EventUsers
 	if out.Approximate {
 		agg = "approx_count_distinct(user_key)"
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, `+agg+` FROM events
+	rows, err := db.pool().QueryContext(ctx, `SELECT kind, name, `+agg+` FROM events
 		WHERE site_id = ? AND kind IN (?, ?, ?) GROUP BY ALL`,
 		site, int(store.KindTrack), int(store.KindPage), int(store.KindScreen))
 	if err != nil {

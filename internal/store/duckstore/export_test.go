@@ -27,7 +27,7 @@ func (db *DB) Crash() {
 	db.wconn.Close()
 	db.wconn = nil
 	db.wmu.Unlock()
-	db.sql.Close()
+	db.pool().Close()
 }
 
 // PauseApplier keeps logged messages from being applied until Crash.
@@ -60,7 +60,7 @@ func FoldingAt(opts Options, n int64) Options {
 
 // CatalogRows counts the rows of the event catalog's tables.
 func (db *DB) CatalogRows() (int64, error) {
-	n, _, err := countCatalogRows(context.Background(), db.sql)
+	n, _, err := countCatalogRows(context.Background(), db.pool())
 	return n, err
 }
 

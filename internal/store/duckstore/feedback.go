@@ -18,7 +18,7 @@ var (
 // FeedbackSettings returns a site's feedback settings, nil when never set.
 func (db *DB) FeedbackSettings(ctx context.Context, site int64) ([]byte, error) {
 	var s string
-	err := db.sql.QueryRowContext(ctx, "SELECT settings FROM feedback_settings WHERE site_id = ?", site).Scan(&s)
+	err := db.pool().QueryRowContext(ctx, "SELECT settings FROM feedback_settings WHERE site_id = ?", site).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -30,7 +30,8 @@ func (db *DB) FeedbackSettings(ctx context.Context, site int64) ([]byte, error) 
 
 // SaveFeedbackSettings replaces a site's feedback settings.
 func (db *DB) SaveFeedbackSettings(ctx context.Context, site int64, settings []byte) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO feedback_settings VALUES (?, ?, ?)
+	defer db.writing()()
+	_, err := db.pool().ExecContext(ctx, `INSERT INTO feedback_settings VALUES (?, ?, ?)
 		ON CONFLICT (site_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
 		site, string(settings), now(db))
 	if err != nil {
@@ -41,10 +42,11 @@ func (db *DB) SaveFeedbackSettings(ctx context.Context, site int64, settings []b
 
 // AddFeedback stores one piece of feedback.
 func (db *DB) AddFeedback(ctx context.Context, f store.FeedbackItem) error {
+	defer db.writing()()
 	// No segment condition reads feedback today; counting it keeps caches
 	// of segment answers right when one does.
 	defer db.vers.surveys.Add(1)
-	_, err := db.sql.ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := db.pool().ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, f.Rating, f.Comment, f.Selector, f.CreatedAt.UTC())
 	if err != nil {
 		return fmt.Errorf("store feedback: %w", err)
@@ -90,7 +92,7 @@ func (db *DB) ListFeedback(ctx context.Context, site int64, q store.FeedbackQuer
 		limit = " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT x.id, x.site_id, x.anonymous_id, x.user_id, x.session_id, x.url,
+	rows, err := db.pool().QueryContext(ctx, `SELECT x.id, x.site_id, x.anonymous_id, x.user_id, x.session_id, x.url,
 			x.rating, x.comment, x.selector, x.created_at, coalesce(i.entity_key, 0)
 		FROM feedback x `+visitorJoin+" WHERE "+where+" ORDER BY x.created_at DESC, x.id DESC"+limit, args...)
 	if err != nil {
@@ -115,7 +117,7 @@ func (db *DB) FeedbackSummary(ctx context.Context, site int64, q store.FeedbackQ
 		return nil, fmt.Errorf("BUG: feedback summary interval %q", interval)
 	}
 	where, args := feedbackWhere(site, q)
-	rows, err := db.sql.QueryContext(ctx, `SELECT date_trunc(?, x.created_at) AS b, count(*), avg(x.rating),
+	rows, err := db.pool().QueryContext(ctx, `SELECT date_trunc(?, x.created_at) AS b, count(*), avg(x.rating),
 			count(*) FILTER (x.rating = 1), count(*) FILTER (x.rating = 2), count(*) FILTER (x.rating = 3),
 			count(*) FILTER (x.rating = 4), count(*) FILTER (x.rating = 5)
 		FROM feedback x WHERE `+where+" GROUP BY b ORDER BY b", append([]any{interval}, args...)...)

@@ -33,7 +33,7 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 		days[out.Days[i].Day] = &out.Days[i]
 	}
 	cf, ct, pf, pt := cur.From.UTC(), cur.To.UTC(), prev.From.UTC(), prev.To.UTC()
-	err := db.sql.QueryRowContext(ctx, `SELECT
+	err := db.pool().QueryRowContext(ctx, `SELECT
 			count(DISTINCT user_key) FILTER (WHERE ended_at >= ? AND started_at < ?),
 			count(DISTINCT user_key) FILTER (WHERE ended_at >= ? AND started_at < ?)
 		FROM all_sessions WHERE site_id = ? AND ended_at >= ? AND started_at < ?`,
@@ -89,7 +89,7 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 // queryRows runs a query and calls fn for each row; what names the query
 // in its error.
 func (db *DB) queryRows(ctx context.Context, what string, fn func(*sql.Rows) error, query string, args ...any) error {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	rows, err := db.pool().QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -128,7 +128,7 @@ func (db *DB) TopPages(ctx context.Context, site int64, cur, prev store.Period, 
 		return store.TopPages{}, err
 	}
 	var total int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT coalesce(sum(events), 0) FROM event_catalog WHERE site_id = ?",
+	if err := db.pool().QueryRowContext(ctx, "SELECT coalesce(sum(events), 0) FROM event_catalog WHERE site_id = ?",
 		site).Scan(&total); err != nil {
 		return store.TopPages{}, fmt.Errorf("count page views: %w", err)
 	}
@@ -177,7 +177,7 @@ func (db *DB) FrustrationSpots(ctx context.Context, site int64, p store.Period, 
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT path,
+	rows, err := db.pool().QueryContext(ctx, `SELECT path,
 			count(*) FILTER (WHERE name = ?) AS rage, count(*) FILTER (WHERE name = ?) AS dead,
 			count(DISTINCT user_key)
 		FROM events WHERE site_id = ? AND kind = ? AND name IN (?, ?) AND ts >= ? AND ts < ?
@@ -215,7 +215,7 @@ func (db *DB) SignalRecordings(ctx context.Context, site int64, from time.Time, 
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `WITH rec AS MATERIALIZED (
+	rows, err := db.pool().QueryContext(ctx, `WITH rec AS MATERIALIZED (
 			SELECT id, site_id, started_at, ended_at, user_key, array_to_string(pages, chr(10)) AS urls
 			FROM (`+recordingUsers+`) r WHERE r.site_id = ? AND r.chunk_count > 0 AND r.started_at >= ?),
 		sig AS (
@@ -253,7 +253,7 @@ func (db *DB) NewestRecordingStart(ctx context.Context, site int64, n int) (time
 		return time.Time{}, err
 	}
 	var t time.Time
-	err := db.sql.QueryRowContext(ctx, `SELECT started_at FROM recordings WHERE site_id = ? AND chunk_count > 0
+	err := db.pool().QueryRowContext(ctx, `SELECT started_at FROM recordings WHERE site_id = ? AND chunk_count > 0
 		ORDER BY started_at DESC LIMIT 1 OFFSET ?`, site, n-1).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
@@ -268,7 +268,7 @@ func (db *DB) NewestRecordingStart(ctx context.Context, site int64, n int) (time
 // answer to the survey's first NPS question.
 func (db *DB) NPSCounts(ctx context.Context, site int64, surveyID string, p store.Period) ([11]int64, error) {
 	var out [11]int64
-	rows, err := db.sql.QueryContext(ctx, `SELECT nps, count(*) FROM survey_responses
+	rows, err := db.pool().QueryContext(ctx, `SELECT nps, count(*) FROM survey_responses
 		WHERE site_id = ? AND survey_id = ? AND nps BETWEEN 0 AND 10 AND created_at >= ? AND created_at < ?
 		GROUP BY nps`, site, surveyID, p.From.UTC(), p.To.UTC())
 	if err != nil {

@@ -253,7 +253,7 @@ func (db *DB) QuarantinedMessages(ctx context.Context, site int64, limit int, be
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, message_id, kind, reason, message, quarantined_at
+	rows, err := db.pool().QueryContext(ctx, `SELECT id, message_id, kind, reason, message, quarantined_at
 		FROM quarantine WHERE site_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, site, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list quarantined messages: %w", err)

@@ -23,7 +23,7 @@ func (db *DB) userKey(ctx context.Context, site int64, id store.Identity) (int64
 		return 0, err
 	}
 	var key int64
-	err = db.sql.QueryRowContext(ctx,
+	err = db.pool().QueryRowContext(ctx,
 		"SELECT entity_key FROM identities WHERE id_hash = ? AND site_id = ? AND kind = ? AND external_id = ?",
 		idHash(site, kind, id.ID), site, kind, id.ID).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -47,7 +47,7 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 		return store.User{}, err
 	}
 	u := store.User{Key: key}
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.pool().QueryContext(ctx,
 		"SELECT kind, external_id FROM identities WHERE entity_key = ? ORDER BY created_at, external_id", key)
 	if err != nil {
 		return store.User{}, fmt.Errorf("read identities: %w", err)
@@ -67,19 +67,19 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 	}
 	rows.Close()
 	var first, last sql.NullTime
-	if err := db.sql.QueryRowContext(ctx,
+	if err := db.pool().QueryRowContext(ctx,
 		"SELECT min(ts), max(ts), count(*) FROM events WHERE user_key = ?", key).Scan(&first, &last, &u.Events); err != nil {
 		return store.User{}, fmt.Errorf("read activity: %w", err)
 	}
 	u.FirstSeen, u.LastSeen = first.Time, last.Time
-	if err := db.sql.QueryRowContext(ctx,
+	if err := db.pool().QueryRowContext(ctx,
 		"SELECT count(*) FROM all_sessions WHERE user_key = ?", key).Scan(&u.Sessions); err != nil {
 		return store.User{}, fmt.Errorf("count sessions: %w", err)
 	}
 	if u.Attributes, err = db.currentAttrs(ctx, store.EntityUser, key); err != nil {
 		return store.User{}, err
 	}
-	grows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT g.group_key, i.external_id FROM user_groups g
+	grows, err := db.pool().QueryContext(ctx, `SELECT DISTINCT g.group_key, i.external_id FROM user_groups g
 		JOIN identities i ON i.entity_key = g.group_key AND i.kind = 3
 		WHERE g.user_key = ? ORDER BY i.external_id`, key)
 	if err != nil {
@@ -106,7 +106,7 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 }
 
 func (db *DB) currentAttrs(ctx context.Context, entity store.Entity, key int64) ([]store.AttrState, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, changed_at
+	rows, err := db.pool().QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, changed_at
 		FROM attr_current WHERE entity = ? AND entity_key = ? ORDER BY key`, uint8(entity), key)
 	if err != nil {
 		return nil, fmt.Errorf("read attributes: %w", err)
@@ -131,7 +131,7 @@ func (db *DB) CurrentAttributes(ctx context.Context, site int64, keys []int64, n
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, changed_at
+	rows, err := db.pool().QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, changed_at
 		FROM attr_current WHERE site_id = ? AND entity = 0 AND entity_key IN (SELECT unnest(?::BIGINT[]))
 			AND key IN (SELECT unnest(?::VARCHAR[])) ORDER BY entity_key, key`, site, keys, names)
 	if err != nil {
@@ -158,7 +158,7 @@ func (db *DB) History(ctx context.Context, site int64, id store.Identity, key st
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT key, type, s, n, b, t, is_null, set_at FROM attr_history
+	rows, err := db.pool().QueryContext(ctx, `SELECT key, type, s, n, b, t, is_null, set_at FROM attr_history
 		WHERE entity = 0 AND entity_key = ? AND (? = '' OR key = ?) ORDER BY set_at, key`, ek, key, key)
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
@@ -189,7 +189,7 @@ func (db *DB) AttributesAsOf(ctx context.Context, site int64, id store.Identity,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, set_at
+	rows, err := db.pool().QueryContext(ctx, `SELECT site_id, entity, entity_key, key, type, s, n, b, t, set_at
 		FROM attr_history WHERE entity = 0 AND entity_key = ? AND set_at <= ?
 		QUALIFY row_number() OVER (PARTITION BY key ORDER BY set_at DESC) = 1
 		ORDER BY key`, ek, at)
@@ -222,7 +222,7 @@ func (db *DB) UserEvents(ctx context.Context, site int64, id store.Identity, q s
 	if before.IsZero() {
 		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	return queryAll(ctx, db.sql, "read events", scanEvent, `SELECT `+eventColumns+` FROM events
+	return queryAll(ctx, db.pool(), "read events", scanEvent, `SELECT `+eventColumns+` FROM events
 		WHERE user_key = ? AND (ts < ? OR (ts = ? AND message_id < ?))
 		ORDER BY ts DESC, message_id DESC LIMIT ?`,
 		key, before, before, q.BeforeID, q.Limit)
@@ -246,7 +246,7 @@ func (db *DB) UserSessions(ctx context.Context, site int64, id store.Identity, l
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT session_id, started_at, ended_at, page_count, event_count,
+	rows, err := db.pool().QueryContext(ctx, `SELECT session_id, started_at, ended_at, page_count, event_count,
 		entry_page, exit_page, device_type, browser, os, country, locale, timezone, channel, referrer,
 		utm_source, utm_medium, utm_campaign, clicks, rage_clicks, dead_clicks, u_turns, errors, max_scroll
 		FROM all_sessions WHERE user_key = ? ORDER BY started_at DESC LIMIT ?`,
@@ -275,7 +275,7 @@ func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.Catalog
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `
+	rows, err := db.pool().QueryContext(ctx, `
 		WITH holders AS (
 			SELECT entity, key, count(*) AS n FROM attr_current WHERE site_id = $1 GROUP BY ALL),
 		rejected AS (
@@ -321,7 +321,7 @@ func (db *DB) Rejections(ctx context.Context, site int64, key string, limit int)
 	if err := db.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT r.entity, r.key, r.expected, r.received, r.value,
+	rows, err := db.pool().QueryContext(ctx, `SELECT r.entity, r.key, r.expected, r.received, r.value,
 			coalesce((SELECT external_id FROM identities i WHERE i.entity_key = r.entity_key
 				ORDER BY i.kind LIMIT 1), ''), r.message_id, r.rejected_at
 		FROM attr_rejections r WHERE r.site_id = ? AND (? = '' OR r.key = ?)
@@ -354,12 +354,12 @@ func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([
 	if q.AttrKey == "" {
 		// A merged user may have several matching user IDs: it is listed
 		// once, under the first.
-		rows, err = db.sql.QueryContext(ctx, `SELECT entity_key, min(external_id) FROM identities
+		rows, err = db.pool().QueryContext(ctx, `SELECT entity_key, min(external_id) FROM identities
 			WHERE site_id = ? AND kind = 1 AND starts_with(external_id, ?) AND entity_key > ?
 			GROUP BY entity_key ORDER BY entity_key LIMIT ?`, site, q.IDPrefix, q.After, q.Limit)
 	} else {
 		var typ uint8
-		err = db.sql.QueryRowContext(ctx, "SELECT type FROM attr_keys WHERE site_id = ? AND entity = 0 AND key = ?",
+		err = db.pool().QueryRowContext(ctx, "SELECT type FROM attr_keys WHERE site_id = ? AND entity = 0 AND key = ?",
 			site, q.AttrKey).Scan(&typ)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("attribute %q: %w", q.AttrKey, store.ErrNotFound)
@@ -371,7 +371,7 @@ func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([
 			return nil, fmt.Errorf("attribute %s: %w", q.AttrKey, cerr)
 		}
 		s, n, b, t := typedColumns(v)
-		rows, err = db.sql.QueryContext(ctx, `SELECT c.entity_key,
+		rows, err = db.pool().QueryContext(ctx, `SELECT c.entity_key,
 				coalesce((SELECT external_id FROM identities i WHERE i.entity_key = c.entity_key AND i.kind = 1 LIMIT 1), '')
 			FROM attr_current c
 			WHERE c.site_id = ? AND c.entity = 0 AND c.key = ? AND c.entity_key > ?

@@ -21,7 +21,7 @@ import (
 // the site never changed them.
 func (db *DB) RecordingSettings(ctx context.Context, site int64) (store.RecordingSettings, error) {
 	s := store.DefaultRecordingSettings()
-	err := db.sql.QueryRowContext(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, updated_at
+	err := db.pool().QueryRowContext(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, updated_at
 		FROM recording_settings WHERE site_id = ?`, site).Scan(&s.Enabled, &s.SampleRate, &s.DailyQuota,
 		&s.RetentionDays, &s.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -36,10 +36,11 @@ func (db *DB) RecordingSettings(ctx context.Context, site int64) (store.Recordin
 // SetRecordingSettings replaces a site's recording settings; the caller
 // has validated them.
 func (db *DB) SetRecordingSettings(ctx context.Context, site int64, s store.RecordingSettings) (store.RecordingSettings, error) {
+	defer db.writing()()
 	s.UpdatedAt = db.opts.Now().UTC().Truncate(time.Microsecond)
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO recording_settings VALUES (?, ?, ?, ?, ?, ?)
+	_, err := db.pool().ExecContext(ctx, `INSERT INTO recording_settings VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (site_id) DO UPDATE SET enabled = excluded.enabled, sample_rate = excluded.sample_rate,
 			daily_quota = excluded.daily_quota, retention_days = excluded.retention_days, updated_at = excluded.updated_at`,
 		site, s.Enabled, s.SampleRate, s.DailyQuota, s.RetentionDays, s.UpdatedAt)
@@ -63,10 +64,11 @@ func scanRecording(r scanner, rec *store.Recording, extra ...any) error {
 // store.ErrQuota when quota recordings already started on the UTC day of
 // r.At.
 func (db *DB) StartRecording(ctx context.Context, r store.RecordingStart, quota int) (store.Recording, bool, error) {
+	defer db.writing()()
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
 	var rec store.Recording
-	err := scanRecording(db.sql.QueryRowContext(ctx, "SELECT "+recordingColumns+` FROM recordings
+	err := scanRecording(db.pool().QueryRowContext(ctx, "SELECT "+recordingColumns+` FROM recordings
 		WHERE site_id = ? AND anon_hash = ? AND anonymous_id = ? AND browser_session = ?`,
 		r.SiteID, idHash(r.SiteID, idAnon, r.AnonymousID), r.AnonymousID, r.BrowserSession), &rec)
 	if err == nil {
@@ -78,7 +80,7 @@ func (db *DB) StartRecording(ctx context.Context, r store.RecordingStart, quota 
 	at := r.At.UTC().Truncate(time.Microsecond)
 	day := at.Truncate(24 * time.Hour)
 	var today int
-	if err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM recordings WHERE site_id = ? AND created_at >= ?",
+	if err := db.pool().QueryRowContext(ctx, "SELECT count(*) FROM recordings WHERE site_id = ? AND created_at >= ?",
 		r.SiteID, day).Scan(&today); err != nil {
 		return store.Recording{}, false, fmt.Errorf("count today's recordings: %w", err)
 	}
@@ -87,7 +89,7 @@ func (db *DB) StartRecording(ctx context.Context, r store.RecordingStart, quota 
 	}
 	rec = store.Recording{ID: auth.NewID("rec_"), SiteID: r.SiteID, BrowserSession: r.BrowserSession,
 		AnonymousID: r.AnonymousID, CreatedAt: at, StartedAt: at, EndedAt: at}
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO recordings VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, 0, 0, 0, 2147483647, '', [])`,
+	_, err = db.pool().ExecContext(ctx, `INSERT INTO recordings VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, 0, 0, 0, 2147483647, '', [])`,
 		rec.ID, rec.SiteID, rec.BrowserSession, rec.AnonymousID, idHash(r.SiteID, idAnon, r.AnonymousID),
 		rec.CreatedAt, rec.StartedAt, rec.EndedAt)
 	if err != nil {
@@ -99,7 +101,7 @@ func (db *DB) StartRecording(ctx context.Context, r store.RecordingStart, quota 
 // HasRecordingChunk reports whether a chunk is stored.
 func (db *DB) HasRecordingChunk(ctx context.Context, recording string, seq int) (bool, error) {
 	var has bool
-	err := db.sql.QueryRowContext(ctx,
+	err := db.pool().QueryRowContext(ctx,
 		"SELECT EXISTS (SELECT 1 FROM recording_chunks WHERE recording_id = ? AND seq = ?)", recording, seq).Scan(&has)
 	if err != nil {
 		return false, fmt.Errorf("look up chunk: %w", err)
@@ -112,9 +114,10 @@ func (db *DB) HasRecordingChunk(ctx context.Context, recording string, seq int) 
 // when the chunk was indexed before (the first stays), and an error
 // wrapping store.ErrNotFound when the recording was deleted meanwhile.
 func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.RecordingChunk, receivedAt time.Time) (bool, error) {
+	defer db.writing()()
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.pool().BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin chunk: %w", err)
 	}
@@ -182,7 +185,7 @@ func pages(p []string) []string {
 
 // RecordingChunks lists a recording's stored chunks in seq order.
 func (db *DB) RecordingChunks(ctx context.Context, site int64, recording string) ([]store.RecordingChunk, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT c.seq, c.started_at, c.ended_at, c.events, c.bytes_stored, c.bytes_raw
+	rows, err := db.pool().QueryContext(ctx, `SELECT c.seq, c.started_at, c.ended_at, c.events, c.bytes_stored, c.bytes_raw
 		FROM recordings r JOIN recording_chunks c ON c.recording_id = r.id
 		WHERE r.id = ? AND r.site_id = ? ORDER BY c.seq`, recording, site)
 	if err != nil {
@@ -202,7 +205,7 @@ func (db *DB) RecordingChunks(ctx context.Context, site int64, recording string)
 	}
 	if len(out) == 0 {
 		var exists bool
-		if err := db.sql.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = ? AND site_id = ?)",
+		if err := db.pool().QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = ? AND site_id = ?)",
 			recording, site).Scan(&exists); err != nil {
 			return nil, fmt.Errorf("look up recording: %w", err)
 		}

@@ -54,9 +54,10 @@ func (db *DB) ExpireRecordings(ctx context.Context, now time.Time, defaultDays, 
 // deleteRecordings deletes the rows of the recordings that selectSQL
 // returns (site_id, id) and records their deletion, in one transaction.
 func (db *DB) deleteRecordings(ctx context.Context, selectSQL string, args ...any) (int, error) {
+	defer db.writing()()
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.pool().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("begin recording deletion: %w", err)
 	}
@@ -107,7 +108,7 @@ func (db *DB) deleteRecordings(ctx context.Context, selectSQL string, args ...an
 // PendingRecordingDeletions lists deleted recordings whose blobs may still
 // exist, oldest first.
 func (db *DB) PendingRecordingDeletions(ctx context.Context, limit int) ([]store.RecordingRef, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT site_id, recording_id, min(deleted_at) AS deleted
+	rows, err := db.pool().QueryContext(ctx, `SELECT site_id, recording_id, min(deleted_at) AS deleted
 		FROM recording_deletions GROUP BY site_id, recording_id ORDER BY deleted, recording_id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list recording deletions: %w", err)
@@ -127,6 +128,7 @@ func (db *DB) PendingRecordingDeletions(ctx context.Context, limit int) ([]store
 
 // ClearRecordingDeletions forgets deletions whose blobs are gone.
 func (db *DB) ClearRecordingDeletions(ctx context.Context, refs []store.RecordingRef) error {
+	defer db.writing()()
 	if len(refs) == 0 {
 		return nil
 	}
@@ -136,7 +138,7 @@ func (db *DB) ClearRecordingDeletions(ctx context.Context, refs []store.Recordin
 	}
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	if _, err := db.sql.ExecContext(ctx,
+	if _, err := db.pool().ExecContext(ctx,
 		"DELETE FROM recording_deletions WHERE recording_id IN (SELECT unnest(?::VARCHAR[]))", ids); err != nil {
 		return fmt.Errorf("clear recording deletions: %w", err)
 	}

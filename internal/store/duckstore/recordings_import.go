@@ -17,6 +17,7 @@ import (
 // elsewhere (the demo's), where a transaction per chunk would be slow. The
 // recordings' IDs must be new; no quota applies.
 func (db *DB) ImportRecordings(ctx context.Context, recs []store.ImportedRecording) error {
+	defer db.writing()()
 	var chunks int
 	for i := range recs {
 		if recs[i].ID == "" || len(recs[i].Chunks) == 0 {
@@ -26,7 +27,7 @@ func (db *DB) ImportRecordings(ctx context.Context, recs []store.ImportedRecordi
 	}
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	conn, err := db.sql.Conn(ctx)
+	conn, err := db.pool().Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("import recordings: %w", err)
 	}

@@ -37,7 +37,7 @@ func (db *DB) RecordingsAt(ctx context.Context, site int64, moments []store.Sess
 	if len(idx) == 0 {
 		return out, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT q.i, arg_min(r.id, (
+	rows, err := db.pool().QueryContext(ctx, `SELECT q.i, arg_min(r.id, (
 			greatest(epoch_ms(r.started_at) - epoch_ms(q.t), epoch_ms(q.t) - epoch_ms(r.ended_at), 0),
 			-epoch_ms(r.started_at)))
 		FROM (SELECT unnest(?::BIGINT[]) AS i, unnest(?::VARCHAR[]) AS s, unnest(?::TIMESTAMP[]) AS t) q
@@ -66,7 +66,7 @@ func (db *DB) UsersWithRecordings(ctx context.Context, site int64, keys []int64)
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT user_key FROM (`+recordingUsers+`) r
+	rows, err := db.pool().QueryContext(ctx, `SELECT DISTINCT user_key FROM (`+recordingUsers+`) r
 		WHERE r.site_id = ? AND r.chunk_count > 0 AND list_contains(?::BIGINT[], r.user_key)`, site, keys)
 	if err != nil {
 		return nil, fmt.Errorf("find users with recordings: %w", err)

@@ -190,7 +190,7 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 	}
 	b.add(" ORDER BY sort_key DESC, id DESC LIMIT ?", q.Limit)
 
-	rows, err := db.sql.QueryContext(ctx, b.sql.String(), b.args...)
+	rows, err := db.pool().QueryContext(ctx, b.sql.String(), b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list recordings: %w", err)
 	}
@@ -249,7 +249,7 @@ func (db *DB) RecordingTimeline(ctx context.Context, site int64, r store.Recordi
 		return nil, err
 	}
 	slack := 2 * time.Second
-	return queryAll(ctx, db.sql, "read recording timeline", scanEvent, `SELECT `+eventColumns+` FROM events
+	return queryAll(ctx, db.pool(), "read recording timeline", scanEvent, `SELECT `+eventColumns+` FROM events
 		WHERE site_id = ? AND user_key = ? AND ts BETWEEN ? AND ? AND kind IN (1, 2, 3, 4)
 			AND NOT (kind = 2 AND name = '$scroll')
 		ORDER BY ts, message_id LIMIT ?`, site, r.UserKey, r.StartedAt.Add(-slack), r.EndedAt.Add(slack), limit)

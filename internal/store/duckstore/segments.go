@@ -15,13 +15,14 @@ var _ store.Segments = (*DB)(nil)
 
 // SaveSegment creates a segment (when s.ID is empty) or replaces one.
 func (db *DB) SaveSegment(ctx context.Context, s store.SavedSegment) (store.SavedSegment, error) {
+	defer db.writing()()
 	defer db.vers.site.Add(1) // segments naming this one with in_segment change too
 	now := db.opts.Now().UTC().Truncate(time.Microsecond)
 	s.UpdatedAt = now
 	if s.ID == "" {
 		s.ID = auth.NewID("seg_")
 		s.CreatedAt = now
-		_, err := db.sql.ExecContext(ctx, "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := db.pool().ExecContext(ctx, "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			s.ID, s.SiteID, s.Name, s.Description, s.Author, string(s.Definition), s.Text, s.CreatedAt, s.UpdatedAt)
 		if err != nil {
 			return store.SavedSegment{}, fmt.Errorf("create segment: %w", err)
@@ -33,7 +34,7 @@ func (db *DB) SaveSegment(ctx context.Context, s store.SavedSegment) (store.Save
 		return store.SavedSegment{}, err
 	}
 	s.CreatedAt = old.CreatedAt
-	_, err = db.sql.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, author = ?, definition = ?,
+	_, err = db.pool().ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, author = ?, definition = ?,
 		text = ?, updated_at = ? WHERE id = ? AND site_id = ?`,
 		s.Name, s.Description, s.Author, string(s.Definition), s.Text, s.UpdatedAt, s.ID, s.SiteID)
 	if err != nil {
@@ -54,7 +55,7 @@ func scanSegment(r scanner) (store.SavedSegment, error) {
 
 // Segment returns a saved segment of a site.
 func (db *DB) Segment(ctx context.Context, site int64, id string) (store.SavedSegment, error) {
-	s, err := scanSegment(db.sql.QueryRowContext(ctx,
+	s, err := scanSegment(db.pool().QueryRowContext(ctx,
 		"SELECT "+segmentColumns+" FROM segments WHERE id = ? AND site_id = ?", id, site))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SavedSegment{}, fmt.Errorf("segment %q: %w", id, store.ErrNotFound)
@@ -67,14 +68,15 @@ func (db *DB) Segment(ctx context.Context, site int64, id string) (store.SavedSe
 
 // ListSegments lists a site's saved segments by name.
 func (db *DB) ListSegments(ctx context.Context, site int64) ([]store.SavedSegment, error) {
-	return queryAll(ctx, db.sql, "list segments", scanSegment,
+	return queryAll(ctx, db.pool(), "list segments", scanSegment,
 		"SELECT "+segmentColumns+" FROM segments WHERE site_id = ? ORDER BY lower(name), id", site)
 }
 
 // DeleteSegment deletes a saved segment.
 func (db *DB) DeleteSegment(ctx context.Context, site int64, id string) error {
+	defer db.writing()()
 	defer db.vers.site.Add(1)
-	res, err := db.sql.ExecContext(ctx, "DELETE FROM segments WHERE id = ? AND site_id = ?", id, site)
+	res, err := db.pool().ExecContext(ctx, "DELETE FROM segments WHERE id = ? AND site_id = ?", id, site)
 	if err != nil {
 		return fmt.Errorf("delete segment: %w", err)
 	}

@@ -17,6 +17,8 @@ type sequencer struct {
 	seen     *dedupe
 	catalog  map[catalogKey]attr.Type
 	keyCount map[int64]int // attribute keys per site
+	// suppressed is the IDs deleted with suppression.
+	suppressed suppressedSet
 }
 
 type catalogKey struct {
@@ -34,6 +36,11 @@ func (db *DB) decide(msgs []store.Message) ([]store.Outcome, []decided) {
 		m := &msgs[i]
 		if f := store.InvalidText(m); f != "" {
 			out[i].Refused = &store.Warning{Code: "invalid_utf8", Field: f, Message: f + " is not valid UTF-8"}
+			continue
+		}
+		if db.seq.suppressed.suppressedMessage(m) {
+			w := suppressedWarning
+			out[i].Refused = &w
 			continue
 		}
 		if m.MessageID != "" && !db.seq.seen.add(messageHash(m.SiteID, m.MessageID)) {
@@ -119,7 +126,7 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 		catalog:  map[catalogKey]attr.Type{},
 		keyCount: map[int64]int{},
 	}
-	rows, err := db.sql.QueryContext(ctx, "SELECT site_id, entity, key, type FROM attr_keys")
+	rows, err := db.pool().QueryContext(ctx, "SELECT site_id, entity, key, type FROM attr_keys")
 	if err != nil {
 		return fmt.Errorf("load attribute catalog: %w", err)
 	}
@@ -134,6 +141,9 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 		s.keyCount[k.site]++
 	}
 	rows.Close()
+	if s.suppressed, err = db.loadSuppressed(ctx); err != nil {
+		return err
+	}
 	if s.seen != nil {
 		db.seq = s
 		return nil
@@ -142,7 +152,7 @@ func (db *DB) loadSequencerWith(ctx context.Context, seen *dedupe) error {
 	// The newest message IDs, oldest first so the ring evicts in order;
 	// quarantined messages were acknowledged too, so a retry of one is a
 	// duplicate as well.
-	rows, err = db.sql.QueryContext(ctx, `SELECT site_id, message_id FROM (
+	rows, err = db.pool().QueryContext(ctx, `SELECT site_id, message_id FROM (
 		SELECT site_id, message_id, received_at FROM (
 			SELECT site_id, message_id, received_at FROM events WHERE message_id <> ''
 			UNION ALL

@@ -253,7 +253,7 @@ func (db *DB) mergeSessions(b *batch, from, into int64) {
 }
 
 func (db *DB) loadOpenSessions(ctx context.Context, w *writerState) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT session_id, site_id, user_key, started_at, ended_at,
+	rows, err := db.pool().QueryContext(ctx, `SELECT session_id, site_id, user_key, started_at, ended_at,
 		page_count, event_count, entry_page, exit_page, device_type, browser, os, country, locale,
 		timezone, channel, referrer, utm_source, utm_medium, utm_campaign,
 		clicks, rage_clicks, dead_clicks, u_turns, errors, max_scroll FROM open_sessions`)

@@ -38,13 +38,14 @@ func scanSurvey(r scanner) (store.SurveyRecord, error) {
 // CreateSurvey stores a new survey with a new ID, created now unless
 // s.CreatedAt is set (an import).
 func (db *DB) CreateSurvey(ctx context.Context, s store.SurveyRecord) (store.SurveyRecord, error) {
+	defer db.writing()()
 	s.ID = auth.NewID("srv_")
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = now(db)
 	}
 	s.CreatedAt = s.CreatedAt.UTC().Truncate(time.Microsecond)
 	s.UpdatedAt = s.CreatedAt
-	_, err := db.sql.ExecContext(ctx, "INSERT INTO surveys ("+surveyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+	_, err := db.pool().ExecContext(ctx, "INSERT INTO surveys ("+surveyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
 		s.ID, s.SiteID, s.Name, s.Status, string(s.Definition), s.CreatedAt, s.UpdatedAt)
 	if err != nil {
 		return store.SurveyRecord{}, fmt.Errorf("create survey: %w", err)
@@ -55,7 +56,8 @@ func (db *DB) CreateSurvey(ctx context.Context, s store.SurveyRecord) (store.Sur
 // UpdateSurvey replaces a survey's name and definition if its status is
 // one of ifStatus.
 func (db *DB) UpdateSurvey(ctx context.Context, s store.SurveyRecord, ifStatus []string) (store.SurveyRecord, error) {
-	res, err := db.sql.ExecContext(ctx, `UPDATE surveys SET name = ?, definition = ?, updated_at = ?
+	defer db.writing()()
+	res, err := db.pool().ExecContext(ctx, `UPDATE surveys SET name = ?, definition = ?, updated_at = ?
 		WHERE id = ? AND site_id = ? AND status IN (SELECT unnest(?::VARCHAR[]))`,
 		s.Name, string(s.Definition), now(db), s.ID, s.SiteID, ifStatus)
 	if err != nil {
@@ -66,7 +68,8 @@ func (db *DB) UpdateSurvey(ctx context.Context, s store.SurveyRecord, ifStatus [
 
 // SetSurveyStatus moves a survey from one status to another.
 func (db *DB) SetSurveyStatus(ctx context.Context, site int64, id, from, to string) (store.SurveyRecord, error) {
-	res, err := db.sql.ExecContext(ctx, "UPDATE surveys SET status = ?, updated_at = ? WHERE id = ? AND site_id = ? AND status = ?",
+	defer db.writing()()
+	res, err := db.pool().ExecContext(ctx, "UPDATE surveys SET status = ?, updated_at = ? WHERE id = ? AND site_id = ? AND status = ?",
 		to, now(db), id, site, from)
 	if err != nil {
 		return store.SurveyRecord{}, fmt.Errorf("change survey status: %w", err)
@@ -89,7 +92,7 @@ func (db *DB) changedSurvey(ctx context.Context, res sql.Result, site int64, id 
 
 // Survey reads one survey of a site.
 func (db *DB) Survey(ctx context.Context, site int64, id string) (store.SurveyRecord, error) {
-	s, err := scanSurvey(db.sql.QueryRowContext(ctx, "SELECT "+surveyColumns+" FROM surveys WHERE id = ? AND site_id = ?", id, site))
+	s, err := scanSurvey(db.pool().QueryRowContext(ctx, "SELECT "+surveyColumns+" FROM surveys WHERE id = ? AND site_id = ?", id, site))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SurveyRecord{}, fmt.Errorf("survey %q: %w", id, store.ErrNotFound)
 	}
@@ -110,7 +113,7 @@ func (db *DB) LiveSurveys(ctx context.Context, site int64) ([]store.SurveyRecord
 }
 
 func (db *DB) surveys(ctx context.Context, q string, site int64) ([]store.SurveyRecord, error) {
-	return queryAll(ctx, db.sql, "list surveys", scanSurvey, q, site)
+	return queryAll(ctx, db.pool(), "list surveys", scanSurvey, q, site)
 }
 
 // DeleteSurvey deletes a survey and everything answered to it.
@@ -135,7 +138,8 @@ func (db *DB) DeleteSurvey(ctx context.Context, site int64, id string) error {
 
 // tx runs fn in a transaction, committing when it returns nil.
 func (db *DB) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	defer db.writing()()
+	tx, err := db.pool().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -211,7 +215,7 @@ func (db *DB) Response(ctx context.Context, site int64, surveyID, responseID str
 	if err := db.Sync(ctx); err != nil {
 		return store.SurveyResponse{}, err
 	}
-	r, err := scanResponse(db.sql.QueryRowContext(ctx, "SELECT "+responseColumns+" FROM survey_responses x "+visitorJoin+`
+	r, err := scanResponse(db.pool().QueryRowContext(ctx, "SELECT "+responseColumns+" FROM survey_responses x "+visitorJoin+`
 		WHERE x.site_id = ? AND x.survey_id = ? AND x.response_id = ?`, site, surveyID, responseID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SurveyResponse{}, fmt.Errorf("response %q: %w", responseID, store.ErrNotFound)
@@ -250,13 +254,14 @@ func (db *DB) Responses(ctx context.Context, site int64, surveyID string, q stor
 		limit = " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	return queryAll(ctx, db.sql, "list responses", scanResponse, "SELECT "+responseColumns+" FROM survey_responses x "+
+	return queryAll(ctx, db.pool(), "list responses", scanResponse, "SELECT "+responseColumns+" FROM survey_responses x "+
 		visitorJoin+" WHERE "+where+" ORDER BY x.created_at DESC, x.response_id DESC"+limit, args...)
 }
 
 // Dismiss records a dismissal.
 func (db *DB) Dismiss(ctx context.Context, d store.Dismissal) error {
-	_, err := db.sql.ExecContext(ctx, "INSERT INTO survey_dismissals VALUES (?, ?, ?, ?, ?)",
+	defer db.writing()()
+	_, err := db.pool().ExecContext(ctx, "INSERT INTO survey_dismissals VALUES (?, ?, ?, ?, ?)",
 		d.SiteID, d.SurveyID, d.AnonymousID, d.UserID, d.At.UTC())
 	if err != nil {
 		return fmt.Errorf("record dismissal: %w", err)
@@ -277,7 +282,7 @@ func (db *DB) Dismissals(ctx context.Context, site int64, surveyID string, from,
 		args = append(args, to.UTC())
 	}
 	var n int64
-	if err := db.sql.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+	if err := db.pool().QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count dismissals: %w", err)
 	}
 	return n, nil
@@ -287,7 +292,7 @@ func (db *DB) Dismissals(ctx context.Context, site int64, surveyID string, from,
 // each survey of a site.
 func (db *DB) SurveyHistories(ctx context.Context, site int64) ([]store.SurveyHistory, error) {
 	const visitor = "user_id, CASE WHEN user_id = '' THEN anonymous_id ELSE '' END"
-	rows, err := db.sql.QueryContext(ctx, `
+	rows, err := db.pool().QueryContext(ctx, `
 		SELECT survey_id, `+visitor+`, max(completed_at), NULL::TIMESTAMP FROM survey_responses
 			WHERE site_id = ? AND completed GROUP BY ALL
 		UNION ALL
@@ -312,7 +317,7 @@ func (db *DB) SurveyHistories(ctx context.Context, site int64) ([]store.SurveyHi
 
 // CompletedCounts counts completed responses per survey.
 func (db *DB) CompletedCounts(ctx context.Context, site int64, surveyIDs []string) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT survey_id, count(*) FROM survey_responses
+	rows, err := db.pool().QueryContext(ctx, `SELECT survey_id, count(*) FROM survey_responses
 		WHERE site_id = ? AND completed AND list_contains(?::VARCHAR[], survey_id) GROUP BY survey_id`, site, surveyIDs)
 	if err != nil {
 		return nil, fmt.Errorf("count responses: %w", err)

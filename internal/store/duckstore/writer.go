@@ -450,7 +450,7 @@ func (db *DB) loadWriter(ctx context.Context) error {
 		backfill:  map[int64]*backfill{},
 		lastSweep: db.opts.Now(),
 	}
-	q := db.sql
+	q := db.pool()
 	if err := q.QueryRowContext(ctx, "SELECT coalesce(max(entity_key), 0) + 1 FROM identities").Scan(&w.nextKey); err != nil {
 		return fmt.Errorf("load next entity key: %w", err)
 	}

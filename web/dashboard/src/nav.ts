@@ -61,6 +61,7 @@ export const navigation: NavGroup[] = [
     items: [
       { label: 'Sites', href: () => '/sites', section: '/sites' },
       { label: 'Team', href: () => '/settings/team', section: '/settings/team', roles: ['owner', 'admin'] },
+      { label: 'Audit log', href: () => '/settings/audit', section: '/settings/audit', roles: ['owner'] },
       { label: 'My account', href: () => '/settings/account', section: '/settings/account' },
     ],
   },

@@ -15,6 +15,7 @@ import { SegmentsPage } from './pages/segments';
 import { SiteSettingsPage } from './pages/site';
 import { SitesPage } from './pages/sites';
 import { TeamPage } from './pages/team';
+import { AuditPage } from './pages/audit';
 import { TokensPage } from './pages/tokens';
 import { UsersPage } from './pages/users';
 import { FeedbackPage } from './pages/feedback';
@@ -53,6 +54,7 @@ export const routes: Route[] = [
   { path: '/', page: Home },
   { path: '/sites', page: SitesPage },
   { path: '/settings/team', page: TeamPage },
+  { path: '/settings/audit', page: AuditPage },
   { path: '/settings/account', page: AccountPage },
   { path: '/s/:site', page: SiteHome },
   { path: '/s/:site/overview', page: OverviewPage },

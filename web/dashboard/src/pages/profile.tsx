@@ -10,18 +10,20 @@ import { Ago, TypeBadge, Value } from '../components/values';
 import { formatCount, formatDuration, formatTime, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
-import { useSite } from '../session';
+import { allows, siteAccess, useSession, useSite } from '../session';
 import type { Attr, Change, Event, Session, Signals, UserProfile } from '../types';
 import type { PageProps } from '../router';
 import { useLocation } from '../router';
 import { playerHref, recordingsHref } from './recordings';
 import { personOf } from './users';
+import { DeleteUser } from './profile-erase';
 
 /** Builds the API address of something about the user: url('/history', {key: 'plan'}). */
 type UserURL = (sub: string, params?: Record<string, string | number | undefined>) => string;
 
 export function ProfilePage(props: PageProps) {
   const site = useSite();
+  const { me } = useSession();
   const id = props.params.id;
   const anonymous = useLocation().query.get('kind') === 'anonymous';
   const base = sitePath(site.id, '/users/' + encodeURIComponent(id));
@@ -73,6 +75,14 @@ export function ProfilePage(props: PageProps) {
           <Link class="btn" href={recordingsHref(site.id, { user: id, kind: anonymous ? 'anonymous' : undefined })}>
             Recordings of this user
           </Link>
+          {allows(siteAccess(site, me.account.role), 'admin') && (
+            <>
+              <a class="btn" href={url('/export')} download title="A zip of JSON files: everything held about this user">
+                Export data
+              </a>
+              <DeleteUser sitePath={sitePath(site.id)} siteID={site.id} id={id} anonymous={anonymous} />
+            </>
+          )}
         </div>
       </div>
       <dl class="facts facts-row">

@@ -16,6 +16,8 @@ import { RecordingSettingsCard } from '../recordings/settings';
 import { snippet } from '../snippet';
 import type { InstallStatus } from '../types';
 import { parseOrigins, WriteKeyDialog } from './sites';
+import { RetentionCard } from './site-retention';
+import { DeleteSiteCard } from './site-delete';
 
 export function SiteSettingsPage() {
   const site = useSite();
@@ -31,7 +33,9 @@ export function SiteSettingsPage() {
       <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
       <RecordingSettingsCard admin={admin} />
+      <RetentionCard admin={admin} />
       {admin && <RotateKey />}
+      {me.account.role === 'owner' && <DeleteSiteCard />}
     </section>
   );
 }

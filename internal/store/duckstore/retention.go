@@ -1,0 +1,122 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+var _ store.Retainer = (*DB)(nil)
+
+// Retention implements store.Retainer.
+func (db *DB) Retention(ctx context.Context, site int64) (store.Retention, error) {
+	var r store.Retention
+	err := db.pool().QueryRowContext(ctx, `SELECT events_days, sessions_days, history_days, surveys_days
+		FROM site_retention WHERE site_id = ?`, site).Scan(&r.EventsDays, &r.SessionsDays, &r.HistoryDays, &r.SurveysDays)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Retention{}, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read retention: %w", err)
+	}
+	return r, nil
+}
+
+// SetRetention implements store.Retainer.
+func (db *DB) SetRetention(ctx context.Context, site int64, r store.Retention) (store.Retention, error) {
+	if err := r.Validate(); err != nil {
+		return store.Retention{}, err
+	}
+	defer db.writing()()
+	db.catalogMu.Lock()
+	defer db.catalogMu.Unlock()
+	_, err := db.pool().ExecContext(ctx, `INSERT OR REPLACE INTO site_retention VALUES (?, ?, ?, ?, ?, ?)`,
+		site, r.EventsDays, r.SessionsDays, r.HistoryDays, r.SurveysDays, db.opts.Now().UTC())
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("set retention: %w", err)
+	}
+	return r, nil
+}
+
+// expireSteps are the deletions of ExpireData in their order: dependent
+// rows first. Each names the retention it follows and takes the site and
+// the cutoff.
+var expireSteps = []struct {
+	kind string
+	days func(store.Retention) int
+	sql  string
+}{
+	{"survey_answers", func(r store.Retention) int { return r.SurveysDays }, `DELETE FROM survey_answers a WHERE a.site_id = ? AND EXISTS (
+		SELECT 1 FROM survey_responses x WHERE x.site_id = a.site_id AND x.survey_id = a.survey_id
+		AND x.response_id = a.response_id AND x.created_at < ?)`},
+	{"survey_responses", func(r store.Retention) int { return r.SurveysDays },
+		"DELETE FROM survey_responses WHERE site_id = ? AND created_at < ?"},
+	{"events", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events WHERE site_id = ? AND ts < ?"},
+	{"sessions", func(r store.Retention) int { return r.SessionsDays }, "DELETE FROM sessions WHERE site_id = ? AND ended_at < ?"},
+	{"attribute_history", func(r store.Retention) int { return r.HistoryDays },
+		"DELETE FROM attr_history WHERE site_id = ? AND set_at < ?"},
+}
+
+// ExpireData implements store.Retainer.
+func (db *DB) ExpireData(ctx context.Context, now time.Time) (map[string]int64, error) {
+	rows, err := db.pool().QueryContext(ctx, `SELECT site_id, events_days, sessions_days, history_days, surveys_days
+		FROM site_retention WHERE events_days > 0 OR sessions_days > 0 OR history_days > 0 OR surveys_days > 0`)
+	if err != nil {
+		return nil, fmt.Errorf("read retention: %w", err)
+	}
+	type siteRetention struct {
+		site int64
+		r    store.Retention
+	}
+	var sites []siteRetention
+	for rows.Next() {
+		var s siteRetention
+		if err := rows.Scan(&s.site, &s.r.EventsDays, &s.r.SessionsDays, &s.r.HistoryDays, &s.r.SurveysDays); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read retention: %w", err)
+		}
+		sites = append(sites, s)
+	}
+	rows.Close()
+	out := map[string]int64{}
+	for _, s := range sites {
+		for _, step := range expireSteps {
+			days := step.days(s.r)
+			if days == 0 {
+				continue
+			}
+			cutoff := now.UTC().AddDate(0, 0, -days)
+			n, err := db.expire(ctx, step.sql, s.site, cutoff)
+			if err != nil {
+				return out, fmt.Errorf("expire %s of site %d: %w", step.kind, s.site, err)
+			}
+			out[step.kind] += n
+		}
+	}
+	return out, nil
+}
+
+// expire runs one deletion on the write connection, between the
+// applier's transactions (wmu; a user's erasure and the file's rewrite
+// hold it too, so none runs meanwhile).
+func (db *DB) expire(ctx context.Context, query string, site int64, cutoff time.Time) (int64, error) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.wconn == nil {
+		return 0, store.ErrClosed
+	}
+	res, err := db.wconn.ExecContext(ctx, query, site, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if n > 0 {
+		db.vers.site.Add(1)
+		db.vers.surveys.Add(1)
+	}
+	return n, err
+}

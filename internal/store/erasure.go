@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Eraser deletes everything a site holds about one user, for an erasure
+// request (GDPR article 17). A deletion is two steps: the rows go at
+// once, then the files are scrubbed of what deleted rows leave in them,
+// which is slow (the database file is rewritten) and done once for the
+// deletions made meanwhile.
+type Eraser interface {
+	// DeleteUser deletes the user that id names, with every identity
+	// joined to it, and returns the receipt. Recordings lose their index
+	// rows here; their blobs are deleted by the recording service, which
+	// finishes the deletions the store records. ErrNotFound when no
+	// such user exists.
+	DeleteUser(ctx context.Context, site int64, id Identity, opts EraseOptions) (Erasure, error)
+	// ScrubErased removes from the files what the rows deleted so far
+	// leave there, and returns how many write-ahead log segments it
+	// removed. A deletion not yet scrubbed is scrubbed at the next start.
+	ScrubErased(ctx context.Context) (int, error)
+}
+
+// EraseOptions tune a deletion.
+type EraseOptions struct {
+	// Suppress drops later messages naming any of the user's IDs; only
+	// a hash of each ID is kept.
+	Suppress bool
+}
+
+// Erasure is the receipt of a user's deletion: what went, how much of it,
+// and when. It names the user only as asked; the store keeps a hash.
+type Erasure struct {
+	SiteID int64    `json:"-"`
+	User   Identity `json:"user"`
+	// Identities is how many external IDs (the user ID and every
+	// anonymous ID joined to it) were deleted.
+	Identities int64 `json:"identities"`
+	// Deleted counts the deleted rows by kind: events, sessions,
+	// attributes, attribute_history, rejections, company_links,
+	// recordings, recording_chunks, survey_responses, survey_answers,
+	// survey_dismissals, feedback, quarantined.
+	Deleted map[string]int64 `json:"deleted"`
+	// LogSegments is how many write-ahead log segments were removed
+	// because they held the user's messages (all applied).
+	LogSegments int `json:"log_segments"`
+	// Suppressed says later messages for the user's IDs are dropped.
+	Suppressed bool `json:"suppressed"`
+	// Rewritten says the database file was rewritten, so that the
+	// deleted rows' bytes are not left in freed space.
+	Rewritten bool      `json:"rewritten"`
+	StartedAt time.Time `json:"started_at"`
+	DoneAt    time.Time `json:"done_at"`
+}
+
+// Submissions reads what a user typed into surveys and the feedback tab,
+// for an export of everything held about them (GDPR articles 15 and 20).
+type Submissions interface {
+	// UserSubmissions returns the survey responses and feedback of the
+	// user id names, matched by the user ID or any anonymous ID joined to
+	// it, oldest first. ErrNotFound when no such user exists.
+	UserSubmissions(ctx context.Context, site int64, id Identity) (UserSubmissions, error)
+}
+
+// UserSubmissions is a user's survey responses and feedback.
+type UserSubmissions struct {
+	Responses []SubmittedResponse `json:"survey_responses"`
+	Feedback  []SubmittedFeedback `json:"feedback"`
+}
+
+// SubmittedResponse is one survey response as an export shows it.
+type SubmittedResponse struct {
+	SurveyID    string          `json:"survey_id"`
+	ResponseID  string          `json:"response_id"`
+	AnonymousID string          `json:"anonymous_id"`
+	UserID      string          `json:"user_id"`
+	URL         string          `json:"url"`
+	Answers     json.RawMessage `json:"answers"`
+	Completed   bool            `json:"completed"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// SubmittedFeedback is one feedback item as an export shows it.
+type SubmittedFeedback struct {
+	ID          string    `json:"id"`
+	AnonymousID string    `json:"anonymous_id"`
+	UserID      string    `json:"user_id"`
+	URL         string    `json:"url"`
+	Rating      int       `json:"rating"`
+	Comment     string    `json:"comment"`
+	Selector    string    `json:"selector"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// SiteDeleter deletes a site with everything it holds: its data, its
+// recordings' index rows (their blobs through the recording service's
+// deletion outbox), its tokens, its write key, its settings, and its place
+// in accounts and invitations; then scrubs the files as a user's erasure
+// does.
+type SiteDeleter interface {
+	DeleteSite(ctx context.Context, site int64) (map[string]int64, error)
+}
