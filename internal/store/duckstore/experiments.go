@@ -2,8 +2,6 @@ package duckstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -52,15 +50,8 @@ func scanExperiment(r scanner) (store.SavedExperiment, error) {
 
 // Experiment implements store.Experiments.
 func (db *DB) Experiment(ctx context.Context, site int64, id string) (store.SavedExperiment, error) {
-	e, err := scanExperiment(db.sql.QueryRowContext(ctx,
-		"SELECT "+experimentColumns+" FROM experiments WHERE id = ? AND site_id = ?", id, site))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.SavedExperiment{}, fmt.Errorf("experiment %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.SavedExperiment{}, fmt.Errorf("read experiment: %w", err)
-	}
-	return e, nil
+	return queryOne(ctx, db.sql, "experiment", scanExperiment,
+		"SELECT "+experimentColumns+" FROM experiments WHERE id = ? AND site_id = ?", id, site)
 }
 
 // ListExperiments implements store.Experiments: by name.
@@ -71,12 +62,5 @@ func (db *DB) ListExperiments(ctx context.Context, site int64) ([]store.SavedExp
 
 // DeleteExperiment implements store.Experiments.
 func (db *DB) DeleteExperiment(ctx context.Context, site int64, id string) error {
-	res, err := db.sql.ExecContext(ctx, "DELETE FROM experiments WHERE id = ? AND site_id = ?", id, site)
-	if err != nil {
-		return fmt.Errorf("delete experiment: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("experiment %q: %w", id, store.ErrNotFound)
-	}
-	return nil
+	return deleteOne(ctx, db.sql, "experiment", "DELETE FROM experiments WHERE id = ? AND site_id = ?", id, site)
 }

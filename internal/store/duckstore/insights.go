@@ -3,7 +3,6 @@ package duckstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -52,15 +51,8 @@ func scanInsight(r scanner) (store.SavedInsight, error) {
 
 // Insight returns a saved insight of a site.
 func (db *DB) Insight(ctx context.Context, site int64, id string) (store.SavedInsight, error) {
-	in, err := scanInsight(db.sql.QueryRowContext(ctx,
-		"SELECT "+insightColumns+" FROM insights WHERE id = ? AND site_id = ?", id, site))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.SavedInsight{}, fmt.Errorf("insight %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.SavedInsight{}, fmt.Errorf("read insight: %w", err)
-	}
-	return in, nil
+	return queryOne(ctx, db.sql, "insight", scanInsight,
+		"SELECT "+insightColumns+" FROM insights WHERE id = ? AND site_id = ?", id, site)
 }
 
 // ListInsights lists a site's saved insights by name.
