@@ -73,7 +73,7 @@ func TestDemoPopulatesTheDashboard(t *testing.T) {
 		rage                       string // the saved segment of rage-clickers
 	}{
 		{"Ledgerly", c.Site, c.ReadToken, `nps_group() = "detractor" and onboarding_completed = false`, 10, "Rage-clickers"},
-		{"Fernhill", c.ShopSite, c.ShopReadToken, `lifetime_value > 100 and did("Order Completed", 90d)`, 5,
+		{"Fernhill", c.ShopSite, c.ShopReadToken, `lifetime_value > 100 and did("Order Completed", 90d)`, 6,
 			"Rage-clickers at checkout"},
 	}
 	saved := map[string]string{} // name → ID

@@ -60,7 +60,7 @@ func checkDemoSegments(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	want := map[string]int{demoSiteName: 10, demoShopName: 5}
+	want := map[string]int{demoSiteName: 10, demoShopName: 6}
 	for _, site := range db.Sites(ctx) {
 		segs, err := db.ListSegments(ctx, site.ID)
 		if err != nil {
