@@ -197,6 +197,8 @@ type DB struct {
 
 	recMu sync.Mutex // serialises writes to the recording tables
 
+	alerts alertWatch // the cause kinds each site's alert rules need
+
 	vers *versions // change counters for caches of segment answers
 
 	users userCounts // users per event, counted when asked
@@ -244,6 +246,10 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		}
 	}
 	if err := db.sites.load(ctx, db.sql); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	if err := db.loadAlertWatch(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
 	}

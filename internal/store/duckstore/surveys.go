@@ -160,6 +160,11 @@ func (db *DB) SaveResponse(ctx context.Context, r store.SurveyResponse, answers 
 		completedAt = &r.CompletedAt
 	}
 	return db.tx(ctx, "save survey response", func(tx *sql.Tx) error {
+		if r.Completed {
+			if err := db.recordCompletion(ctx, tx, r); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_responses (site_id, survey_id, response_id, anonymous_id,
 				user_id, session_id, url, answers, nps, completed, created_at, updated_at, completed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
