@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/notify"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -53,8 +54,9 @@ type API struct {
 	store      Store
 	segments   *engine.Engine
 	sessions   Sessions
-	recordings Recordings  // nil: no recording endpoints
-	survey     *surveyDeps // nil until UseSurveys
+	recordings Recordings      // nil: no recording endpoints
+	survey     *surveyDeps     // nil until UseSurveys
+	alerts     *notify.Service // nil until UseAlerts
 	overview   *overviewKeeps
 	log        *slog.Logger
 }
@@ -92,6 +94,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	a.registerSurveys(mux, p)
 	a.registerOverview(mux, p)
+	a.registerAlerts(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

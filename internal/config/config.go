@@ -71,6 +71,27 @@ type Config struct {
 	// SignInFailuresPerIP and SignInFailuresPerEmail: see SignInFailures.
 	SignInFailuresPerIP    int
 	SignInFailuresPerEmail int
+
+	// PublicURL is the dashboard's address as alert messages link to it;
+	// empty: http:// and Addr.
+	PublicURL string
+	// Alerts says which destinations alerts may reach and how they retry.
+	Alerts AlertsConfig
+}
+
+// AlertsConfig is the administrator's say over alert deliveries.
+type AlertsConfig struct {
+	// AllowHTTP allows http:// destination URLs besides https://.
+	AllowHTTP bool
+	// AllowPrivate allows destinations on loopback, private and
+	// link-local addresses (checked when connecting, after DNS).
+	AllowPrivate bool
+	// RetryBase is the first retry's delay; 0 means the default (5 s).
+	// Not a flag: tests shorten it.
+	RetryBase time.Duration
+	// Poll is how often alert work is looked for without a wake-up; 0
+	// means the default.
+	Poll time.Duration
 }
 
 // Default returns the configuration used when nothing is set.
@@ -172,6 +193,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")
 	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
 	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the dashboard's public address, for links in alerts (default: http:// and --addr)")
+	fs.BoolVar(&c.Alerts.AllowHTTP, "alerts-allow-http", c.Alerts.AllowHTTP, "allow http:// alert destinations besides https://")
+	fs.BoolVar(&c.Alerts.AllowPrivate, "alerts-allow-private", c.Alerts.AllowPrivate, "allow alert destinations on loopback, private and link-local addresses (refused by default, checked after DNS resolution)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 }
 

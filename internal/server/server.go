@@ -126,8 +126,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
+	alerts, err := newAlerts(cfg, db, segs, log)
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return err
+	}
 	a := api.New(db, segs, accounts, log).WithRecordings(rec)
 	a.UseSurveys(surveys, fb, db)
+	a.UseAlerts(alerts.svc)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -200,6 +207,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		servers = append(servers, metricsSrv)
 		addrs.Metrics = metricsLn.Addr().String()
 	}
+	go alerts.run()
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
 	go func() {
@@ -241,7 +249,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, a.Stop, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, func(ctx context.Context) error {
+			return errors.Join(alerts.stop(ctx), janitor(ctx))
+		}, a.Stop, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
@@ -313,7 +323,7 @@ func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, p
 		return errors.Join(errs...)
 	})
 	step("pipeline", func() error { return pipe.Stop(ctx) })
-	step("recording janitor", func() error { return janitor(ctx) })
+	step("alerts and recording janitor", func() error { return janitor(ctx) })
 	step("overview counts", func() error { return counts(ctx) })
 	step("store", db.Close)
 	os.Remove(socket)

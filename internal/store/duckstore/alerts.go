@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
@@ -23,6 +24,30 @@ var (
 type alertWatch struct {
 	mu    sync.RWMutex
 	kinds map[int64][]string
+	wake  func()      // called after a commit that recorded causes
+	dirty atomic.Bool // causes recorded since the last wake
+}
+
+// SetAlertWake sets the function called after a commit that recorded
+// alert causes, so that they are evaluated at once. Call it before
+// writing.
+func (db *DB) SetAlertWake(fn func()) {
+	db.alerts.mu.Lock()
+	db.alerts.wake = fn
+	db.alerts.mu.Unlock()
+}
+
+// kick calls the wake function when causes were recorded.
+func (w *alertWatch) kick() {
+	if !w.dirty.Swap(false) {
+		return
+	}
+	w.mu.RLock()
+	fn := w.wake
+	w.mu.RUnlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 func (w *alertWatch) watches(site int64, kind string) bool {
@@ -127,6 +152,7 @@ func (db *DB) recordCause(ctx context.Context, q querier, site int64, kind, ref 
 		site, kind, ref, user, now(db)); err != nil {
 		return fmt.Errorf("record alert cause: %w", err)
 	}
+	db.alerts.dirty.Store(true)
 	return nil
 }
 
@@ -168,6 +194,7 @@ func (db *DB) recordChangeCauses(ctx context.Context, conn querier, b *batch) er
 	if err != nil {
 		return fmt.Errorf("record alert causes: %w", err)
 	}
+	db.alerts.dirty.Store(true)
 	return nil
 }
 
@@ -435,4 +462,45 @@ func (db *DB) recordCompletion(ctx context.Context, tx *sql.Tx, r store.SurveyRe
 		return nil
 	}
 	return db.recordCause(ctx, tx, r.SiteID, store.CauseResponse, r.SurveyID+"/"+r.ResponseID, 0)
+}
+
+// UserIDs returns the user ID of each of keys that has one.
+func (db *DB) UserIDs(ctx context.Context, site int64, keys []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT entity_key, min(external_id) FROM identities
+		WHERE site_id = ? AND kind = ? AND entity_key IN (SELECT unnest(?::BIGINT[])) GROUP BY entity_key`,
+		site, idUser, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read user IDs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k int64
+		var id string
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, fmt.Errorf("read user IDs: %w", err)
+		}
+		out[k] = id
+	}
+	return out, rows.Err()
+}
+
+// FeedbackByID returns one piece of feedback with its user's key.
+func (db *DB) FeedbackByID(ctx context.Context, site int64, id string) (store.FeedbackItem, error) {
+	var f store.FeedbackItem
+	err := db.sql.QueryRowContext(ctx, `SELECT x.id, x.site_id, x.anonymous_id, x.user_id, x.session_id, x.url,
+			x.rating, x.comment, x.selector, x.created_at, coalesce(i.entity_key, 0)
+		FROM feedback x `+visitorJoin+" WHERE x.site_id = ? AND x.id = ?", site, id).Scan(
+		&f.ID, &f.SiteID, &f.AnonymousID, &f.UserID, &f.SessionID, &f.URL, &f.Rating,
+		&f.Comment, &f.Selector, &f.CreatedAt, &f.UserKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("feedback %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return f, fmt.Errorf("read feedback: %w", err)
+	}
+	return f, nil
 }

@@ -78,6 +78,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	// returns), so that a reader that waited for these rows also sees
 	// that cached answers about them are stale.
 	db.touchBatch(b, history)
+	db.alerts.kick()
 	return nil
 }
 

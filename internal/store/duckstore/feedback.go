@@ -44,6 +44,7 @@ func (db *DB) AddFeedback(ctx context.Context, f store.FeedbackItem) error {
 	// No segment condition reads feedback today; counting it keeps caches
 	// of segment answers right when one does.
 	defer db.vers.surveys.Add(1)
+	defer db.alerts.kick()
 	return db.tx(ctx, "store feedback", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, f.Rating, f.Comment, f.Selector, f.CreatedAt.UTC()); err != nil {

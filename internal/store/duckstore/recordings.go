@@ -112,6 +112,7 @@ func (db *DB) HasRecordingChunk(ctx context.Context, recording string, seq int) 
 // when the chunk was indexed before (the first stays), and an error
 // wrapping store.ErrNotFound when the recording was deleted meanwhile.
 func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.RecordingChunk, receivedAt time.Time) (bool, error) {
+	defer db.alerts.kick()
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
 	tx, err := db.sql.BeginTx(ctx, nil)

@@ -155,6 +155,7 @@ func (db *DB) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) er
 // SaveResponse inserts or replaces a response and its answer rows.
 func (db *DB) SaveResponse(ctx context.Context, r store.SurveyResponse, answers []store.AnswerValue) error {
 	defer db.vers.surveys.Add(1) // nps conditions read responses
+	defer db.alerts.kick()
 	var completedAt *time.Time
 	if r.Completed {
 		completedAt = &r.CompletedAt
