@@ -29,6 +29,7 @@ type evaluation struct {
 	counts  map[string]int // messages of each rule this hour, these included
 	sites   map[int64]store.Site
 	configs map[int64]*Config
+	keys    map[int64][]string // each site's key attributes
 }
 
 // evaluate turns recorded causes into messages, and held messages of past
@@ -39,7 +40,7 @@ func (s *Service) evaluate(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	ev := &evaluation{s: s, ctx: ctx, now: s.opts.Now().UTC(), counts: map[string]int{},
-		sites: map[int64]store.Site{}, configs: map[int64]*Config{}}
+		sites: map[int64]store.Site{}, configs: map[int64]*Config{}, keys: map[int64][]string{}}
 	for _, site := range s.store.Sites(ctx) {
 		ev.sites[site.ID] = site
 	}
@@ -376,20 +377,23 @@ func (ev *evaluation) entered(site int64, keys []int64) error {
 			return err
 		}
 		seen := map[int64]bool{}
+		var in []int64
 		for _, k := range keys {
 			if seen[k] || now[k] == before[k] {
 				continue
 			}
 			seen[k] = true
 			ev.members = append(ev.members, store.AlertMember{RuleID: r.ID, UserKey: k, In: now[k]})
-			if !now[k] {
-				continue
+			if now[k] {
+				in = append(in, k)
 			}
-			who, err := ev.user(st, k, "", "")
-			if err != nil {
-				return err
-			}
-			ref := &Ref{ID: seg.ID, Name: seg.Name}
+		}
+		whos, err := ev.users(st, in)
+		if err != nil {
+			return err
+		}
+		ref := &Ref{ID: seg.ID, Name: seg.Name}
+		for _, who := range whos {
 			ev.add(r, st, Event{Type: TriggerSegment, Data: EventData{Summary: who.name() + " entered the segment " + seg.Name,
 				Segment: ref, User: who.ref}})
 		}
@@ -529,11 +533,39 @@ func (ev *evaluation) user(site store.Site, key int64, userID, anonymousID strin
 	return userRef(ev.links(site), userID, anonymousID, attrs[key]), nil
 }
 
+// users describes users by key, in the order of keys, reading their user
+// IDs and key attributes in one query each.
+func (ev *evaluation) users(site store.Site, keys []int64) ([]who, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ids, err := ev.s.store.UserIDs(ev.ctx, site.ID, keys)
+	if err != nil {
+		return nil, err
+	}
+	names, err := ev.keyAttributes(site)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := ev.s.store.CurrentAttributes(ev.ctx, site.ID, keys, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]who, len(keys))
+	for i, k := range keys {
+		out[i] = userRef(ev.links(site), ids[k], "", attrs[k])
+	}
+	return out, nil
+}
+
 // keyAttributes are the attributes messages show: the site's choice, else
 // name, email, plan and ltv where the site has them.
 func (ev *evaluation) keyAttributes(site store.Site) ([]string, error) {
 	if len(site.KeyAttributes) > 0 {
 		return site.KeyAttributes, nil
+	}
+	if k, ok := ev.keys[site.ID]; ok {
+		return k, nil
 	}
 	cat, err := ev.s.store.AttributeCatalog(ev.ctx, site.ID)
 	if err != nil {
@@ -551,5 +583,6 @@ func (ev *evaluation) keyAttributes(site store.Site) ([]string, error) {
 			out = append(out, k)
 		}
 	}
+	ev.keys[site.ID] = out
 	return out, nil
 }

@@ -148,7 +148,7 @@ func (db *DB) recordCause(ctx context.Context, q querier, site int64, kind, ref 
 	if !db.alerts.watches(site, kind) {
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, "INSERT INTO alert_causes (site_id, kind, ref, user_key, at) VALUES (?, ?, ?, ?, ?)",
+	if _, err := q.ExecContext(ctx, "INSERT INTO alert_causes (site_id, kind, ref, user_key, created_at) VALUES (?, ?, ?, ?, ?)",
 		site, kind, ref, user, now(db)); err != nil {
 		return fmt.Errorf("record alert cause: %w", err)
 	}
@@ -188,7 +188,7 @@ func (db *DB) recordChangeCauses(ctx context.Context, conn querier, b *batch) er
 	if len(users) == 0 {
 		return nil
 	}
-	_, err := conn.ExecContext(ctx, `INSERT INTO alert_causes (site_id, kind, ref, user_key, at)
+	_, err := conn.ExecContext(ctx, `INSERT INTO alert_causes (site_id, kind, ref, user_key, created_at)
 		SELECT s, 'change', '', u, ? FROM (SELECT unnest(?::BIGINT[]) AS s, unnest(?::BIGINT[]) AS u)`,
 		b.now, sites, users)
 	if err != nil {
@@ -200,7 +200,7 @@ func (db *DB) recordChangeCauses(ctx context.Context, conn querier, b *batch) er
 
 // AlertCauses implements store.AlertOutbox.
 func (db *DB) AlertCauses(ctx context.Context, limit int) ([]store.AlertCause, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT id, site_id, kind, ref, user_key, at FROM alert_causes ORDER BY id LIMIT ?", limit)
+	rows, err := db.sql.QueryContext(ctx, "SELECT id, site_id, kind, ref, user_key, created_at FROM alert_causes ORDER BY id LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("read alert causes: %w", err)
 	}
@@ -404,8 +404,8 @@ func (db *DB) EnableDestination(ctx context.Context, site int64, destination str
 
 // AlertAttempts implements store.AlertOutbox.
 func (db *DB) AlertAttempts(ctx context.Context, site int64, destination string, limit int) ([]store.AlertAttempt, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT message_id, site_id, destination_id, attempt, at, status, error, latency_ms, response
-		FROM alert_attempts WHERE site_id = ? AND (? = '' OR destination_id = ?) ORDER BY at DESC LIMIT ?`,
+	rows, err := db.sql.QueryContext(ctx, `SELECT message_id, site_id, destination_id, attempt, attempted_at, status, error, latency_ms, response
+		FROM alert_attempts WHERE site_id = ? AND (? = '' OR destination_id = ?) ORDER BY attempted_at DESC LIMIT ?`,
 		site, destination, destination, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read alert attempts: %w", err)

@@ -17,7 +17,7 @@ CREATE TABLE alert_causes (
     kind     VARCHAR NOT NULL, -- change, recording, response, feedback
     ref      VARCHAR NOT NULL, -- recording ID, survey/response ID, feedback ID
     user_key BIGINT NOT NULL,  -- change: the user whose data changed
-    at       TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL
 );
 
 CREATE TABLE alert_messages (
@@ -41,7 +41,7 @@ CREATE TABLE alert_attempts (
     site_id        BIGINT NOT NULL,
     destination_id VARCHAR NOT NULL,
     attempt        INTEGER NOT NULL,
-    at             TIMESTAMP NOT NULL,
+    attempted_at   TIMESTAMP NOT NULL,
     status         INTEGER NOT NULL, -- HTTP status, 0 when none came
     error          VARCHAR NOT NULL,
     latency_ms     DOUBLE NOT NULL,
