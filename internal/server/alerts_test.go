@@ -536,3 +536,78 @@ func TestAlertTestSendRotationAndReenable(t *testing.T) {
 		return len(users) == 3
 	})
 }
+
+// TestAlertSurveyAndFeedbackTriggers: a completed detractor response with
+// a given answer, and feedback rated at or below the rule's maximum, are
+// announced; partial responses, promoters and good ratings are not.
+func TestAlertSurveyAndFeedbackTriggers(t *testing.T) {
+	s := alertServer(t, nil)
+	rcv := newReceiver(t, 0)
+	dst := s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/destinations",
+		map[string]any{"name": "Receiver", "kind": "webhook", "url": rcv.srv.URL})
+	sv := s.createSurvey(t, npsSurvey(`{}`), true)
+	s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/rules", map[string]any{
+		"name": "Detractors on price", "trigger": "survey.response", "destination_id": dst["id"], "enabled": true,
+		"survey": map[string]any{"survey_id": sv, "nps": "detractor", "question_id": "why", "answer": "Price"}})
+	s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/rules", map[string]any{
+		"name": "Bad feedback", "trigger": "feedback.new", "destination_id": dst["id"], "enabled": true, "max_rating": 2})
+	if status, out := s.callJSON(t, store.ScopeAdmin, "POST", "/alerts/rules", map[string]any{
+		"name": "x", "trigger": "feedback.new", "destination_id": dst["id"], "max_rating": 9}); status != 400 || errorCode(out) != "invalid_max_rating" {
+		t.Errorf("max_rating 9: %d %v", status, out)
+	}
+	s.must(t, http.StatusOK, store.ScopeAdmin, "PUT", "/feedback-settings", map[string]any{"enabled": true})
+
+	answer := func(resp, user string, answers string, completed bool) {
+		t.Helper()
+		if code, e := s.answer(t, s.writeKey, fmt.Sprintf(`{"survey":%q,"response":%q,"anonymousId":"anon-%s","userId":%q,
+			"url":"https://app.example.com/","answers":%s,"completed":%v}`, sv, resp, user, user, answers, completed)); code != 200 {
+			t.Fatalf("answer: %d %s", code, e)
+		}
+	}
+	answer("response-r1", "ann", `{"score":3}`, false)              // partial: not yet
+	answer("response-r2", "bob", `{"score":9}`, true)               // a promoter
+	answer("response-r3", "cy", `{"score":2,"why":"Speed"}`, true)  // another answer
+	answer("response-r1", "ann", `{"score":3,"why":"Price"}`, true) // completed: announced
+	for _, f := range []struct {
+		user   string
+		rating int
+	}{{"dee", 4}, {"eve", 1}} {
+		body := fmt.Sprintf(`{"anonymousId":"anon-%s","userId":%q,"sessionId":"s","url":"https://app.example.com/pricing","rating":%d,"comment":"too <b>dear</b>"}`,
+			f.user, f.user, f.rating)
+		if code, out := s.tracker(t, s.writeKey, "POST", "/t/feedback", nil, body); code != 200 {
+			t.Fatalf("feedback: %d %v", code, out)
+		}
+	}
+	got := waitRequests(t, rcv, 2)
+	time.Sleep(time.Second)
+	got = rcv.requests()
+	types := map[string]string{}
+	for _, r := range got {
+		var ev struct {
+			Type string
+			Data struct {
+				User     struct{ ID string }
+				Response *struct {
+					NPS     int            `json:"nps"`
+					Answers map[string]any `json:"answers"`
+				}
+				Feedback *struct{ Rating int }
+			}
+		}
+		json.Unmarshal(r.body, &ev)
+		types[ev.Type] = ev.Data.User.ID
+		switch ev.Type {
+		case "survey.response":
+			if ev.Data.Response == nil || ev.Data.Response.NPS != 3 || ev.Data.Response.Answers["why"] != "Price" {
+				t.Errorf("response event %s", r.body)
+			}
+		case "feedback.new":
+			if ev.Data.Feedback == nil || ev.Data.Feedback.Rating != 1 {
+				t.Errorf("feedback event %s", r.body)
+			}
+		}
+	}
+	if len(got) != 2 || types["survey.response"] != "ann" || types["feedback.new"] != "eve" {
+		t.Errorf("alerts %v (%d requests)", types, len(got))
+	}
+}
