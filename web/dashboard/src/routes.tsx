@@ -16,6 +16,7 @@ import { SiteSettingsPage } from './pages/site';
 import { SitesPage } from './pages/sites';
 import { TeamPage } from './pages/team';
 import { TokensPage } from './pages/tokens';
+import { IntegrationsPage } from './pages/integrations';
 import { UsersPage } from './pages/users';
 import { FeedbackPage } from './pages/feedback';
 import { SurveyBuilderPage } from './pages/survey-builder';
@@ -68,4 +69,5 @@ export const routes: Route[] = [
   { path: '/s/:site/feedback', page: FeedbackPage },
   { path: '/s/:site/settings', page: SiteSettingsPage },
   { path: '/s/:site/tokens', page: TokensPage },
+  { path: '/s/:site/integrations', page: IntegrationsPage },
 ];
