@@ -92,6 +92,9 @@ type AlertsConfig struct {
 	// Poll is how often alert work is looked for without a wake-up; 0
 	// means the default.
 	Poll time.Duration
+	// DisableAfter failed attempts in a row disable a destination; 0
+	// means the default (10). Not a flag.
+	DisableAfter int
 }
 
 // Default returns the configuration used when nothing is set.

@@ -69,6 +69,11 @@ func (s *Service) deliverDue(ctx context.Context) (bool, error) {
 // 2xx answer; else retried later, failed after RetryFor, and its
 // destination disabled after DisableAfter failures in a row.
 func (s *Service) attempt(ctx context.Context, m store.AlertMessage) (store.AlertAttempt, error) {
+	// A test-send and the deliverer may pick the same destination: its
+	// failure count moves one attempt after the other.
+	l, _ := s.sending.LoadOrStore(strconv.FormatInt(m.SiteID, 10)+"/"+m.DestinationID, &sync.Mutex{})
+	l.(*sync.Mutex).Lock()
+	defer l.(*sync.Mutex).Unlock()
 	c, err := s.config(ctx, m.SiteID)
 	if err != nil {
 		return store.AlertAttempt{}, err

@@ -112,6 +112,7 @@ type Service struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex // serialises configuration changes
+	sending sync.Map   // "site/destination" → *sync.Mutex: one attempt at a time per destination
 	wakeEv  chan struct{}
 	wakeDel chan struct{}
 }

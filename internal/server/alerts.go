@@ -31,11 +31,12 @@ func newAlerts(cfg config.Config, db *duckstore.DB, segs *engine.Engine, log *sl
 		return nil, fmt.Errorf("open the alert secrets key: %w", err)
 	}
 	svc := notify.New(db, segs, sealer, notify.Options{
-		Network:   notify.Network{AllowHTTP: cfg.Alerts.AllowHTTP, AllowPrivate: cfg.Alerts.AllowPrivate},
-		PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr),
-		Now:       cfg.Now,
-		RetryBase: cfg.Alerts.RetryBase,
-		Poll:      cmp.Or(cfg.Alerts.Poll, notifyPoll),
+		Network:      notify.Network{AllowHTTP: cfg.Alerts.AllowHTTP, AllowPrivate: cfg.Alerts.AllowPrivate},
+		PublicURL:    cmp.Or(cfg.PublicURL, "http://"+cfg.Addr),
+		Now:          cfg.Now,
+		RetryBase:    cfg.Alerts.RetryBase,
+		DisableAfter: cfg.Alerts.DisableAfter,
+		Poll:         cmp.Or(cfg.Alerts.Poll, notifyPoll),
 	}, log.With("part", "alerts"))
 	db.SetAlertWake(svc.Wake)
 	ctx, cancel := context.WithCancel(context.Background())

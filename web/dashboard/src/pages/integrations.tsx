@@ -9,7 +9,7 @@ import { Confirm, Dialog } from '../components/dialog';
 import { Empty, LoadError, Loading } from '../components/feedback';
 import { Field, fieldError, FormError, messageOf, useSubmit } from '../components/form';
 import { formatTime } from '../format';
-import { useLoad, useTitle } from '../hooks';
+import { useInterval, useLoad, useTitle } from '../hooks';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { SavedSegment } from '../types';
 import type { Survey } from '../surveys/types';
@@ -82,6 +82,12 @@ export function IntegrationsPage() {
     rules.reload();
     log.reload();
   };
+  // Deliveries go on in the background: the log and the destinations'
+  // state follow them.
+  useInterval(() => {
+    dests.reload();
+    log.reload();
+  }, 5000);
   const act = async (fn: () => Promise<void>) => {
     setActionError(null);
     setBusy(true);
@@ -300,7 +306,7 @@ export function IntegrationsPage() {
 
       <div class="page-head">
         <h2>Delivery log</h2>
-        <button type="button" class="btn btn-small" onClick={log.reload}>
+        <button type="button" class="btn btn-small" onClick={reloadAll}>
           Refresh
         </button>
       </div>
@@ -334,7 +340,7 @@ export function IntegrationsPage() {
                   </td>
                   <td>{a.ok ? <span class="good">{a.status}</span> : <span class="bad">{a.status || 'no answer'}</span>}</td>
                   <td>{Math.round(a.latency_ms)} ms</td>
-                  <td class="mono snippet">{a.error || a.response}</td>
+                  <td class="mono snippet">{[a.error, a.response].filter(Boolean).join(' · ')}</td>
                 </tr>
               ))}
             </tbody>
