@@ -6,6 +6,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,10 @@ type Config struct {
 	PublicURL string
 	// Alerts says which destinations alerts may reach and how they retry.
 	Alerts AlertsConfig
+	// WrapHandler, when set, wraps the main port's handler, given the mux
+	// that routes it: tests list the registered routes and check every
+	// response against the OpenAPI document. Not a flag.
+	WrapHandler func(mux *http.ServeMux, h http.Handler) http.Handler
 }
 
 // AlertsConfig is the administrator's say over alert deliveries.
