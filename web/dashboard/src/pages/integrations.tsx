@@ -157,7 +157,7 @@ export function IntegrationsPage() {
       </div>
       <p class="lead">
         Send alerts to Slack or to your own endpoint when a segment's user is recorded, a user enters a segment, a survey response or
-        feedback comes in. Webhooks are signed per Standard Webhooks; see <a href="/docs/alerts">the alerts guide</a> and{' '}
+        feedback comes in. Webhooks are signed per Standard Webhooks; see <a href="/docs/alerts.md">the alerts guide</a> and{' '}
         <a href="/api/v1/docs">the API reference</a>.
       </p>
       {disabled.map((d) => (
