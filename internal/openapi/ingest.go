@@ -31,8 +31,10 @@ var ingestOps = []Op{
 }
 
 var trackerOps = []Op{
-	{Method: "GET", Path: "/t/{file}", Tag: "tracker", Summary: "The tracker script (sightline.js, or its versioned name).", Result: str, Content: "text/javascript"},
-	{Method: "GET", Path: "/t/chunks/{file}", Tag: "tracker", Summary: "A lazily loaded part of the tracker (the recorder).", Result: str, Content: "text/javascript"},
+	{Method: "GET", Path: "/t/{file}", Tag: "tracker", Summary: "The tracker script (sightline.js, or its versioned name).", Result: str, Content: "text/javascript",
+		NotModified: true},
+	{Method: "GET", Path: "/t/chunks/{file}", Tag: "tracker", Summary: "A lazily loaded part of the tracker (the recorder).", Result: str, Content: "text/javascript",
+		NotModified: true},
 	{Method: "GET", Path: "/t/config", Tag: "tracker", Auth: "siteKey", Summary: "The site's tracker settings (recording, feedback, surveys).", Result: anyObj},
 	{Method: "OPTIONS", Path: "/t/batch", Tag: "tracker", Summary: "CORS preflight of /t/batch.", Status: 204},
 	{Method: "POST", Path: "/t/batch", Tag: "tracker", Auth: "siteKey", Summary: "The tracker's batch of events (text/plain JSON, from the site's allowed origins).", Result: anyObj},
@@ -57,7 +59,9 @@ var accountOps = []Op{
 	{Method: "PATCH", Path: "/api/v1/accounts/{id}", Tag: "accounts", Auth: "session", Summary: "Change an account's role or site access.", Body: anyObj, Result: anyObj},
 	{Method: "DELETE", Path: "/api/v1/accounts/{id}", Tag: "accounts", Auth: "session", Summary: "Remove an account.", Status: 204},
 	{Method: "POST", Path: "/api/v1/invites", Tag: "accounts", Auth: "session", Summary: "Invite someone.", Body: anyObj, Status: 201, Result: anyObj},
-	{Method: "DELETE", Path: "/api/v1/invites/{id}", Tag: "accounts", Auth: "session", Summary: "Withdraw an invite.", Status: 204},
+	// One path with GET …/{token}: OpenAPI takes paths that differ only
+	// in a parameter's name for the same.
+	{Method: "DELETE", Path: "/api/v1/invites/{token}", Tag: "accounts", Auth: "session", Summary: "Withdraw an invite (by its ID).", Status: 204},
 	{Method: "GET", Path: "/api/v1/invites/{token}", Tag: "accounts", Summary: "An invite, by its secret token.", Result: anyObj},
 	{Method: "POST", Path: "/api/v1/invites/{token}/accept", Tag: "accounts", Summary: "Accept an invite: create the account.", Body: anyObj, Status: 201, Result: anyObj},
 }

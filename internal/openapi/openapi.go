@@ -37,8 +37,11 @@ type Op struct {
 	Result Schema
 	// Content is the success body's media type when not JSON.
 	Content string
-	// Also lists other media types the success body may have.
-	Also []string
+	// Also gives other media types the success body may have, with
+	// their schemas.
+	Also map[string]Schema
+	// NotModified adds a 304 answer (a conditional GET).
+	NotModified bool
 }
 
 // Param is a query parameter.
@@ -148,12 +151,16 @@ func operation(op Op) map[string]any {
 			ct = "application/json"
 		}
 		content := map[string]any{ct: map[string]any{"schema": op.Result}}
-		for _, a := range op.Also {
-			content[a] = map[string]any{"schema": Schema{"type": "string"}}
+		for ct, sc := range op.Also {
+			content[ct] = map[string]any{"schema": sc}
 		}
 		ok["content"] = content
 	}
-	o["responses"] = map[string]any{fmt.Sprint(status): ok, "default": ref0("#/components/responses/Error")}
+	responses := map[string]any{fmt.Sprint(status): ok, "default": ref0("#/components/responses/Error")}
+	if op.NotModified {
+		responses["304"] = map[string]any{"description": "Not modified since the ETag sent."}
+	}
+	o["responses"] = responses
 	return o
 }
 

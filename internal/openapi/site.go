@@ -53,7 +53,7 @@ var segmentOps = []Op{
 	read("GET", "/segments/{seg}/members", "segments", "A page of a segment's members.", anyObj, limitParam, cursorParam),
 	read("GET", "/segments/{seg}/members/{id}", "segments", "Whether a user is a member.", anyObj),
 	{Method: "GET", Path: site + "/segments/{seg}/export", Tag: "segments", Auth: "token", Scope: "read",
-		Summary: "Every member, as CSV or JSON lines.", Result: str, Content: "text/csv", Also: []string{"application/x-ndjson", "application/json"},
+		Summary: "Every member, as CSV or JSON lines.", Result: str, Content: "text/csv", Also: map[string]Schema{"application/json": anyArr},
 		Query: []Param{{Name: "format", Description: "csv or json"}}},
 	read("GET", "/segments/{seg}/trend", "segments", "A saved segment's size over time.", anyObj),
 	read("POST", "/segments/trend", "segments", "A definition's size over time.", anyObj),
@@ -62,8 +62,8 @@ var segmentOps = []Op{
 var recordingOps = []Op{
 	read("GET", "/recordings", "recordings", "Recordings, filtered by segment and session filters.", anyObj, limitParam),
 	read("GET", "/recordings/{rec}", "recordings", "A recording with its user and pages.", anyObj),
-	read("GET", "/recordings/{rec}/events", "recordings", "A recording's rrweb events, chunk by chunk.", anyObj),
-	change("write", "DELETE", "/recordings/{rec}", "recordings", "Delete a recording.", nil, 204, nil),
+	read("GET", "/recordings/{rec}/events", "recordings", "A recording's rrweb events, every chunk's in order, as one array (gzipped when accepted).", anyArr),
+	change("write", "DELETE", "/recordings/{rec}", "recordings", "Delete a recording.", nil, 200, obj(map[string]Schema{"deleted": boolean})),
 	read("GET", "/recording-settings", "recordings", "Recording settings: on, sampling, quota, retention.", anyObj),
 	change("admin", "PUT", "/recording-settings", "recordings", "Change the recording settings.", anyObj, 200, anyObj),
 }
