@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -30,6 +31,8 @@ type evaluation struct {
 	sites   map[int64]store.Site
 	configs map[int64]*Config
 	keys    map[int64][]string // each site's key attributes
+	// announced are the rule/recording pairs announced this round.
+	announced map[string]bool
 }
 
 // evaluate turns recorded causes into messages, and held messages of past
@@ -40,7 +43,7 @@ func (s *Service) evaluate(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	ev := &evaluation{s: s, ctx: ctx, now: s.opts.Now().UTC(), counts: map[string]int{},
-		sites: map[int64]store.Site{}, configs: map[int64]*Config{}, keys: map[int64][]string{}}
+		sites: map[int64]store.Site{}, configs: map[int64]*Config{}, keys: map[int64][]string{}, announced: map[string]bool{}}
 	for _, site := range s.store.Sites(ctx) {
 		ev.sites[site.ID] = site
 	}
@@ -181,7 +184,21 @@ func (ev *evaluation) recording(c store.AlertCause) error {
 		return err
 	}
 	l := ev.links(site)
+	mark := recordingMark(rec.ID)
 	for _, r := range rules {
+		// Once per rule and recording: the mark is kept among the rule's
+		// members.
+		k := r.ID + "/" + rec.ID
+		if ev.announced[k] {
+			continue
+		}
+		done, err := ev.s.store.AlertMembers(ev.ctx, r.ID, []int64{mark})
+		if err != nil {
+			return err
+		}
+		if done[mark] {
+			continue
+		}
 		in, seg, err := ev.inSegment(c.SiteID, r, rec.UserKey)
 		if err != nil {
 			if err := ev.skip(r, c.Ref, err); err != nil {
@@ -192,6 +209,8 @@ func (ev *evaluation) recording(c store.AlertCause) error {
 		if !in {
 			continue
 		}
+		ev.announced[k] = true
+		ev.members = append(ev.members, store.AlertMember{RuleID: r.ID, UserKey: mark, In: true})
 		who := userRef(l, rec.UserExtID, rec.AnonymousID, rec.Attributes)
 		summary := "New recording of " + who.name()
 		if seg != nil {
@@ -254,6 +273,15 @@ func (ev *evaluation) response(c store.AlertCause) error {
 			Response: &ResponseRef{ID: resp.ResponseID, NPS: resp.NPS, Answers: answers, Page: resp.URL, URL: l.surveyResults(sv.ID)}}})
 	}
 	return nil
+}
+
+// recordingMark is the number a recording.new rule keeps among its
+// members once it announced a recording: negative, so that it is never a
+// user's key (those are positive).
+func recordingMark(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return -int64(h.Sum64()>>1) - 1
 }
 
 // matchResponse reports whether a response meets a rule's condition.

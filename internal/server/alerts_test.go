@@ -423,6 +423,25 @@ func TestAlertSlackBlockKit(t *testing.T) {
 		urls[1] != "https://sightline.example.com/s/"+s.site+"/users/u_slack" {
 		t.Errorf("buttons %v", urls)
 	}
+
+	// A visitor who enters the segment during the recording (the guide's
+	// rage click) is announced with the next chunk, once.
+	if status, _ := s.send(t, "/v1/identify", `{"userId":"u_later","anonymousId":"anon-l","traits":{"plan":"free"}}`); status != 200 {
+		t.Fatal(status)
+	}
+	s.mustUpload(t, chunk("r-later", "anon-l", 0, start), false)
+	time.Sleep(700 * time.Millisecond)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("%d Slack messages before u_later is in the segment, want 1", n)
+	}
+	s.identify(t, "u_later", `{"plan":"pro"}`)
+	s.mustUpload(t, chunk("r-later", "anon-l", 1, start), false)
+	s.mustUpload(t, chunk("r-later", "anon-l", 2, start), false)
+	got = waitRequests(t, rcv, 2)
+	time.Sleep(700 * time.Millisecond)
+	if got = rcv.requests(); len(got) != 2 || !strings.Contains(string(got[1].body), "New recording of u_later") {
+		t.Errorf("%d Slack messages; the last %s", len(got), got[len(got)-1].body)
+	}
 }
 
 // TestAlertDestinationSafety: URLs must be https and public unless the

@@ -9,7 +9,7 @@ import (
 // itself, for the sites whose alert rules watch it (AlertConfig's watch).
 const (
 	CauseChange    = "change"    // a user's profile or activity changed (ingestion)
-	CauseRecording = "recording" // a recording's first chunk was stored
+	CauseRecording = "recording" // a chunk of a recording was stored
 	CauseResponse  = "response"  // a survey response was completed
 	CauseFeedback  = "feedback"  // feedback was given
 )

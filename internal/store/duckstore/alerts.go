@@ -429,20 +429,11 @@ func (db *DB) AlertMessages(ctx context.Context, site int64, limit int) ([]store
 	return db.alertMessages(ctx, "WHERE site_id = ? ORDER BY created_at DESC, id LIMIT ?", site, limit)
 }
 
-// recordFirstChunk records a recording cause when the chunk just indexed
-// is its recording's first: a recording is announced once it has
-// something to watch.
-func (db *DB) recordFirstChunk(ctx context.Context, tx *sql.Tx, site int64, recording string) error {
-	if !db.alerts.watches(site, store.CauseRecording) {
-		return nil
-	}
-	var chunks int
-	if err := tx.QueryRowContext(ctx, "SELECT chunk_count FROM recordings WHERE id = ?", recording).Scan(&chunks); err != nil {
-		return fmt.Errorf("count recording chunks: %w", err)
-	}
-	if chunks != 1 {
-		return nil
-	}
+// recordChunk records a recording cause for each newly stored chunk: the
+// evaluator announces a recording once per rule, when it has chunks and
+// its user is in the rule's segment, which may become true only with a
+// later chunk (a rage click during the recording).
+func (db *DB) recordChunk(ctx context.Context, tx *sql.Tx, site int64, recording string) error {
 	return db.recordCause(ctx, tx, site, store.CauseRecording, recording, 0)
 }
 

@@ -167,7 +167,7 @@ func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.Recordi
 		start, end, c.BytesStored, c.BytesRaw, c.UserID, userHash, firstURL, c.Seq, c.RecordingID, pages(c.Pages)); err != nil {
 		return false, fmt.Errorf("update recording: %w", err)
 	}
-	if err := db.recordFirstChunk(ctx, tx, site, c.RecordingID); err != nil {
+	if err := db.recordChunk(ctx, tx, site, c.RecordingID); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(); err != nil {
