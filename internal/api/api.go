@@ -19,6 +19,7 @@ import (
 	"github.com/sightline/sightline/internal/csvimport"
 	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/insight"
+	"github.com/sightline/sightline/internal/notify"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 )
@@ -67,6 +68,7 @@ type API struct {
 	retainer    store.Retainer    // nil: no retention endpoints
 	importer    csvimport.Store   // nil: no import endpoint
 	siteDeleter store.SiteDeleter // nil: sites cannot be deleted
+	alerts      *notify.Service   // nil until UseAlerts
 	overview    *overviewKeeps
 	insights    *insight.Engine // set by registerInsights
 	log         *slog.Logger
@@ -122,6 +124,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.siteDeleter != nil {
 		a.registerSiteDeletion(mux, p)
 	}
+	a.registerAlerts(mux, p)
 }
 
 // auth checks the caller: a bearer token, which must belong to the site in

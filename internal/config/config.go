@@ -6,6 +6,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,34 @@ type Config struct {
 	// SignInFailuresPerIP and SignInFailuresPerEmail: see SignInFailures.
 	SignInFailuresPerIP    int
 	SignInFailuresPerEmail int
+
+	// PublicURL is the dashboard's address as alert messages link to it;
+	// empty: http:// and Addr.
+	PublicURL string
+	// Alerts says which destinations alerts may reach and how they retry.
+	Alerts AlertsConfig
+	// WrapHandler, when set, wraps the main port's handler, given the mux
+	// that routes it: tests list the registered routes and check every
+	// response against the OpenAPI document. Not a flag.
+	WrapHandler func(mux *http.ServeMux, h http.Handler) http.Handler
+}
+
+// AlertsConfig is the administrator's say over alert deliveries.
+type AlertsConfig struct {
+	// AllowHTTP allows http:// destination URLs besides https://.
+	AllowHTTP bool
+	// AllowPrivate allows destinations on loopback, private and
+	// link-local addresses (checked when connecting, after DNS).
+	AllowPrivate bool
+	// RetryBase is the first retry's delay; 0 means the default (5 s).
+	// Not a flag: tests shorten it.
+	RetryBase time.Duration
+	// Poll is how often alert work is looked for without a wake-up; 0
+	// means the default.
+	Poll time.Duration
+	// DisableAfter failed attempts in a row disable a destination; 0
+	// means the default (10). Not a flag.
+	DisableAfter int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -175,6 +204,9 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.Int64Var(&rl.MaxRawBytes, "max-recording-chunk-raw", rl.MaxRawBytes, "largest recording chunk as JSON (plain, or after gunzip)")
 	fs.IntVar(&rl.MaxConcurrent, "max-recording-uploads", rl.MaxConcurrent, "recording chunks decoded at once before answering 429")
 	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the dashboard's public address, for links in alerts (default: http:// and --addr)")
+	fs.BoolVar(&c.Alerts.AllowHTTP, "alerts-allow-http", c.Alerts.AllowHTTP, "allow http:// alert destinations besides https://")
+	fs.BoolVar(&c.Alerts.AllowPrivate, "alerts-allow-private", c.Alerts.AllowPrivate, "allow alert destinations on loopback, private and link-local addresses (refused by default, checked after DNS resolution)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 	fs.DurationVar(&c.AuditKeep, "audit-keep", c.AuditKeep, "how long the audit log keeps its entries")
 }

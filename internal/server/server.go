@@ -38,6 +38,7 @@ import (
 	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/manual"
+	"github.com/sightline/sightline/internal/openapi"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/retention"
 	"github.com/sightline/sightline/internal/segment/compiler"
@@ -133,6 +134,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
 			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
 	accounts.Register(mux)
+	alerts, err := newAlerts(cfg, db, segs, log)
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return err
+	}
 	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
 	auditLog.Register(mux)
 	eraser := erase.New(db, rec, log)
@@ -140,6 +147,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
 	a.UseSurveys(surveys, fb, db)
 	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), db)
+	a.UseAlerts(alerts.svc)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -161,6 +169,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return fmt.Errorf("load the documentation: %w", err)
 	}
 	manualPages.Register(mux)
+	contract, err := openapi.NewHandler()
+	if err != nil {
+		pipe.Stop(context.Background())
+		db.Close()
+		return fmt.Errorf("build the OpenAPI document: %w", err)
+	}
+	contract.Register(mux)
 	dashboard, err := web.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apierr.Write(w, log, &apierr.Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -198,7 +213,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	os.Chmod(cfg.SocketPath(), 0o600)
 
-	srv := &http.Server{Handler: withHeaders(textOnly(auditLog.Middleware(mux), log)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	var handler http.Handler = withHeaders(textOnly(auditLog.Middleware(mux), log))
+	if cfg.WrapHandler != nil {
+		handler = cfg.WrapHandler(mux, handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
 
@@ -212,6 +231,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		servers = append(servers, metricsSrv)
 		addrs.Metrics = metricsLn.Addr().String()
 	}
+	go alerts.run()
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
 	janitorDone := make(chan struct{})
 	var janitors sync.WaitGroup
@@ -258,7 +278,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, janitor, a.Stop, db, cfg.SocketPath())
+		return shutdown(cfg.ShutdownTimeout, log, servers, pipe, func(ctx context.Context) error {
+			return errors.Join(alerts.stop(ctx), janitor(ctx))
+		}, a.Stop, db, cfg.SocketPath())
 	})
 	return g.Wait()
 }
@@ -330,7 +352,7 @@ func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, p
 		return errors.Join(errs...)
 	})
 	step("pipeline", func() error { return pipe.Stop(ctx) })
-	step("recording janitor", func() error { return janitor(ctx) })
+	step("alerts and recording janitor", func() error { return janitor(ctx) })
 	step("overview counts", func() error { return counts(ctx) })
 	step("store", db.Close)
 	os.Remove(socket)

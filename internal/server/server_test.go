@@ -37,6 +37,7 @@ func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.WrapHandler = checkContract(t) // every response against the OpenAPI document
 	if tune != nil {
 		tune(&cfg)
 	}

@@ -54,6 +54,9 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err := db.insertQuarantine(ctx, conn, b.quarantine); err != nil {
 			return err
 		}
+		if err := db.recordChangeCauses(ctx, conn, b); err != nil {
+			return err
+		}
 		if b.lsn > 0 {
 			if _, err := conn.ExecContext(ctx, "UPDATE wal_state SET applied_lsn = ?", int64(b.lsn)); err != nil {
 				return fmt.Errorf("record applied log position: %w", err)
@@ -75,6 +78,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	// returns), so that a reader that waited for these rows also sees
 	// that cached answers about them are stale.
 	db.touchBatch(b, history)
+	db.alerts.kick()
 	return nil
 }
 

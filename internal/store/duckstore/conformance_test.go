@@ -44,6 +44,9 @@ func TestConformance(t *testing.T) {
 	t.Run("feedback", func(t *testing.T) {
 		storetest.RunFeedback(t, func(t *testing.T, now func() time.Time) store.FeedbackItems { return stores.open(t, now) })
 	})
+	t.Run("alerts", func(t *testing.T) {
+		storetest.RunAlerts(t, func(t *testing.T, now func() time.Time) storetest.AlertStore { return stores.open(t, now) })
+	})
 	t.Run("accounts", func(t *testing.T) {
 		accounttest.Run(t, func(t *testing.T, now func() time.Time) accounttest.Store { return stores.open(t, now) })
 	})

@@ -214,6 +214,8 @@ type DB struct {
 
 	recMu sync.Mutex // serialises writes to the recording tables
 
+	alerts alertWatch // the cause kinds each site's alert rules need
+
 	vers *versions // change counters for caches of segment answers
 
 	users userCounts // users per event, counted when asked
@@ -266,6 +268,10 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 	}
 	if err := db.sites.load(ctx, db.pool()); err != nil {
 		db.pool().Close()
+		return nil, err
+	}
+	if err := db.loadAlertWatch(ctx); err != nil {
+		db.sql.Close()
 		return nil, err
 	}
 	db.wconn, err = db.pool().Conn(ctx)

@@ -46,12 +46,14 @@ func (db *DB) AddFeedback(ctx context.Context, f store.FeedbackItem) error {
 	// No segment condition reads feedback today; counting it keeps caches
 	// of segment answers right when one does.
 	defer db.vers.surveys.Add(1)
-	_, err := db.pool().ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, f.Rating, f.Comment, f.Selector, f.CreatedAt.UTC())
-	if err != nil {
-		return fmt.Errorf("store feedback: %w", err)
-	}
-	return nil
+	defer db.alerts.kick()
+	return db.tx(ctx, "store feedback", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			f.ID, f.SiteID, f.AnonymousID, f.UserID, f.SessionID, f.URL, f.Rating, f.Comment, f.Selector, f.CreatedAt.UTC()); err != nil {
+			return err
+		}
+		return db.recordCause(ctx, tx, f.SiteID, store.CauseFeedback, f.ID, 0)
+	})
 }
 
 // feedbackWhere is the filter of a feedback query on table alias x.

@@ -115,6 +115,7 @@ func (db *DB) HasRecordingChunk(ctx context.Context, recording string, seq int) 
 // wrapping store.ErrNotFound when the recording was deleted meanwhile.
 func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.RecordingChunk, receivedAt time.Time) (bool, error) {
 	defer db.writing()()
+	defer db.alerts.kick()
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
 	tx, err := db.pool().BeginTx(ctx, nil)
@@ -168,6 +169,9 @@ func (db *DB) AddRecordingChunk(ctx context.Context, site int64, c store.Recordi
 		WHERE id = $9`,
 		start, end, c.BytesStored, c.BytesRaw, c.UserID, userHash, firstURL, c.Seq, c.RecordingID, pages(c.Pages)); err != nil {
 		return false, fmt.Errorf("update recording: %w", err)
+	}
+	if err := db.recordChunk(ctx, tx, site, c.RecordingID); err != nil {
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("commit chunk: %w", err)

@@ -159,11 +159,17 @@ func (db *DB) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) er
 // SaveResponse inserts or replaces a response and its answer rows.
 func (db *DB) SaveResponse(ctx context.Context, r store.SurveyResponse, answers []store.AnswerValue) error {
 	defer db.vers.surveys.Add(1) // nps conditions read responses
+	defer db.alerts.kick()
 	var completedAt *time.Time
 	if r.Completed {
 		completedAt = &r.CompletedAt
 	}
 	return db.tx(ctx, "save survey response", func(tx *sql.Tx) error {
+		if r.Completed {
+			if err := db.recordCompletion(ctx, tx, r); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_responses (site_id, survey_id, response_id, anonymous_id,
 				user_id, session_id, url, answers, nps, completed, created_at, updated_at, completed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -53,6 +53,7 @@ export const navigation: NavGroup[] = [
     items: [
       { label: 'Install & settings', href: (s) => `/s/${s}/settings`, section: 'settings' },
       { label: 'API tokens', href: (s) => `/s/${s}/tokens`, section: 'tokens', need: 'admin' },
+      { label: 'Integrations', href: (s) => `/s/${s}/integrations`, section: 'integrations' },
     ],
   },
   {

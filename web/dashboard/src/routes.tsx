@@ -17,6 +17,7 @@ import { SitesPage } from './pages/sites';
 import { TeamPage } from './pages/team';
 import { AuditPage } from './pages/audit';
 import { TokensPage } from './pages/tokens';
+import { IntegrationsPage } from './pages/integrations';
 import { UsersPage } from './pages/users';
 import { FeedbackPage } from './pages/feedback';
 import { HeatmapsPage } from './pages/heatmaps';
@@ -79,4 +80,5 @@ export const routes: Route[] = [
   { path: '/s/:site/experiments/:id', page: ExperimentPage },
   { path: '/s/:site/settings', page: SiteSettingsPage },
   { path: '/s/:site/tokens', page: TokensPage },
+  { path: '/s/:site/integrations', page: IntegrationsPage },
 ];
