@@ -61,6 +61,7 @@ export function RetentionCard(props: { admin: boolean }) {
                 min={0}
                 max={36500}
                 disabled={!props.admin}
+                readOnly={!props.admin}
                 value={values[f.key] ?? ''}
                 onInput={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })}
               />
