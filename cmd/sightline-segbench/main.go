@@ -4,19 +4,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/sightline/sightline/internal/segbench"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
-	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
 func main() {
@@ -43,8 +39,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := duckstore.Open(ctx, filepath.Join(*data, "sightline.duckdb"), duckstore.Options{MemoryLimit: *memory}, log)
+	db, err := segbench.Open(ctx, *data, *memory)
 	if err != nil {
 		return err
 	}
@@ -52,16 +47,9 @@ func run(args []string, stdout io.Writer) error {
 	if *interleave {
 		return segbench.Interleave(ctx, db.SQL())
 	}
-	site, err := db.Site(ctx, *siteName)
+	site, err := segbench.Site(ctx, db, *data, *siteName)
 	if err != nil {
-		for _, s := range db.Sites(ctx) {
-			if s.Name == *siteName {
-				site, err = s, nil
-			}
-		}
-	}
-	if err != nil {
-		return errors.New("no site " + *siteName + " in " + *data + "; generate it with sightline gen first")
+		return err
 	}
 	clock := time.Now
 	if *nowFlag != "" {

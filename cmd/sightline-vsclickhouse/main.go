@@ -12,9 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +22,6 @@ import (
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store/chstore"
-	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/testsvc"
 )
 
@@ -55,21 +52,16 @@ func run(args []string, stdout io.Writer) error {
 		now = t.UTC()
 	}
 	ctx := context.Background()
-	db, err := duckstore.Open(ctx, filepath.Join(*data, "sightline.duckdb"), duckstore.Options{MemoryLimit: *memory},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := segbench.Open(ctx, *data, *memory)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var site int64
-	for _, s := range db.Sites(ctx) {
-		if s.Name == *siteName {
-			site = s.ID
-		}
+	s, err := segbench.Site(ctx, db, *data, *siteName)
+	if err != nil {
+		return err
 	}
-	if site == 0 {
-		return errors.New("no site " + *siteName + " in " + *data)
-	}
+	site := s.ID
 
 	if *dsn == "" {
 		started, stop, err := testsvc.StartClickHouse()
