@@ -209,7 +209,7 @@ func handWritten(site int64, now time.Time) map[string]string {
 			attr("plan", "s IN ('pro', 'enterprise')") + ")"),
 		"high-LTV customers": count(attr("ltv", "n >= 1000")),
 		"low-LTV customers":  count(attr("ltv", "n > 0 AND n < 100")),
-		"inactive users":     count(users + " AND entity_key NOT IN (" + events("kind IN (2, 3, 4) AND ts >= "+us(30*day)) + ")"),
+		"inactive users":     count(users + " WHERE entity_key NOT IN (" + events("kind IN (2, 3, 4) AND ts >= "+us(30*day)) + ")"),
 		"most active users":  count(activeDays(30*day, ">= 15")),
 		"users by persona":   count(attr("persona", "s = 'accountant'")),
 		"mobile visitors from the Nordics": count("SELECT user_key FROM (SELECT DISTINCT user_key FROM sessions WHERE site_id = $S" +
