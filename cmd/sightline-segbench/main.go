@@ -45,7 +45,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	if *interleave {
-		return segbench.Interleave(ctx, db.SQL())
+		return segbench.Interleave(ctx, db)
 	}
 	site, err := segbench.Site(ctx, db, *data, *siteName)
 	if err != nil {

@@ -2,13 +2,15 @@ package segbench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+
+	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
 // interleave rewrites the tables a user's membership reads in the order
 // real traffic leaves them: events and sessions by time, attribute values
-// and identities in no order of user. `sightline gen` writes each day's
+// and identities in no order of user (then Interleave puts the attribute
+// tables back in the order the server keeps them in). `sightline gen` writes each day's
 // rows user after user, so a table's zone maps (min/max per row group)
 // skip most row groups when one user is asked for; after this they skip
 // none. The rewritten tables lose their NOT NULL constraints: for a copy
@@ -39,11 +41,12 @@ var interleave = []string{
 
 // Interleave rewrites a generated site's tables as real traffic would
 // have ordered them (see interleave). It changes the database for good.
-func Interleave(ctx context.Context, db *sql.DB) error {
+func Interleave(ctx context.Context, db *duckstore.DB) error {
 	for _, q := range interleave {
-		if _, err := db.ExecContext(ctx, q); err != nil {
+		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("interleave: %s: %w", q, err)
 		}
 	}
-	return nil
+	_, err := db.Cluster(ctx, true)
+	return err
 }

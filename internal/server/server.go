@@ -238,6 +238,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	janitors.Go(func() { rec.RunJanitor(janitorCtx, cfg.RecordingSweep) })
 	janitors.Go(func() { retention.New(db, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
 	janitors.Go(func() { auditLog.Run(janitorCtx) })
+	janitors.Go(func() { db.RunLayout(janitorCtx, 5*time.Minute) })
 	go func() {
 		defer close(janitorDone)
 		janitors.Wait()

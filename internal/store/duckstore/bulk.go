@@ -353,6 +353,9 @@ func (b *Bulk) Close() error {
 		err = b.countLateEvents(ctx)
 	}
 	err = errors.Join(err, b.closeEventCatalog(ctx, err))
+	if err == nil {
+		err = b.putInOrder(ctx)
+	}
 	if _, cerr := db.wconn.ExecContext(ctx, "CHECKPOINT"); cerr != nil && err == nil {
 		err = fmt.Errorf("checkpoint after bulk load: %w", cerr)
 	}
@@ -364,6 +367,21 @@ func (b *Bulk) Close() error {
 	}
 	if lerr := db.loadSequencer(ctx); lerr != nil {
 		err = errors.Join(err, fmt.Errorf("reload catalog and dedupe window after bulk load: %w", lerr))
+	}
+	return err
+}
+
+// putInOrder counts the attribute rows the load appended and puts the
+// attribute tables in order if that made it worth it, while writes are
+// still held back.
+func (b *Bulk) putInOrder(ctx context.Context) error {
+	db := b.db
+	if err := noteAppended(ctx, db.wconn, int(b.stats.AttrValues), int(b.stats.AttrChanges)); err != nil {
+		return err
+	}
+	stats, err := db.cluster(ctx, false, func() func() { return func() {} })
+	for _, s := range stats {
+		db.log.Info("put a table in order after a bulk load", "table", s.Table, "rows", s.Rows, "took", s.Took.Round(time.Millisecond))
 	}
 	return err
 }

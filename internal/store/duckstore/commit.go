@@ -39,6 +39,9 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err != nil {
 			return err
 		}
+		if err := noteAppended(ctx, conn, countSet(changed), len(history)); err != nil {
+			return err
+		}
 		if catalogSize > catalogKeys+db.opts.foldAt {
 			if catalogSize, err = foldEventCatalog(ctx, conn); err != nil {
 				return err
@@ -204,6 +207,17 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 		return nil
 	}}}
 	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
+}
+
+// countSet counts the values a batch sets (nil entries are unsets).
+func countSet(changed map[currentKey]*currentVal) int {
+	n := 0
+	for _, c := range changed {
+		if c != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // appendSpec names a table, how many rows a batch has for it, and the

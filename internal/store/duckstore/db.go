@@ -92,6 +92,8 @@ type Options struct {
 	full func() bool
 	// foldAt, in tests only, replaces catalogFoldAt.
 	foldAt int64
+	// clusterSlice, in tests only, replaces clusterSlice.
+	clusterSlice int64
 }
 
 func (o *Options) defaults() {
@@ -127,6 +129,9 @@ func (o *Options) defaults() {
 	}
 	if o.BulkChunkRows == 0 {
 		o.BulkChunkRows = 2_000_000
+	}
+	if o.clusterSlice == 0 {
+		o.clusterSlice = clusterSlice
 	}
 	if o.foldAt == 0 {
 		o.foldAt = catalogFoldAt

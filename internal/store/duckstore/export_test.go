@@ -79,3 +79,9 @@ func AddToSavedDedupe(path string, site int64, messageID string, shift int64) er
 
 // DedupeFile is where the dedupe window of the database at path is saved.
 func DedupeFile(path string) string { return dedupeFile(path) }
+
+// SlicingAt returns opts with which Cluster moves at most n rows a step.
+func SlicingAt(opts Options, n int64) Options {
+	opts.clusterSlice = n
+	return opts
+}

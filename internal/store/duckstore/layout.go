@@ -1,0 +1,230 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// The attribute tables are kept in the order segments read them: by site,
+// entity and key, then by entity key. DuckDB keeps each row group's minimum
+// and maximum of every column and skips the row groups a filter rules out,
+// so a condition on one attribute reads that attribute's rows only (one
+// twentieth of the table on the generated sites, where an unordered table
+// is read whole), and one user's values are found in a row group per key.
+//
+// Writes append at the table's end: the applier's changed values, new
+// history entries, bulk loads. The layout table counts what was appended
+// since a table was last put in order, and Cluster puts it back in order
+// once that is a sizeable share of the table. It works one key (or one
+// slice of a large key) at a time, each in a transaction of its own, so
+// the applier never waits for more than one slice, and a crash leaves
+// every slice either moved or not.
+
+// clusteredTable is a table kept in order: the columns after (site_id,
+// entity, key) that order each key's rows.
+type clusteredTable struct {
+	name  string
+	order string
+}
+
+var clusteredTables = []clusteredTable{
+	{"attr_current", "entity_key"},
+	{"attr_history", "entity_key, set_at"},
+}
+
+const (
+	// clusterSlice is how many rows one step moves at most: about a
+	// tenth of a second of the applier's time on two cores.
+	clusterSlice = 200_000
+	// clusterMinAppended and clusterShare decide when a table is worth
+	// putting in order: when the rows appended since the last time are
+	// at least clusterMinAppended and a clusterShare of the table.
+	clusterMinAppended = 50_000
+	clusterShare       = 0.2
+)
+
+// ClusterStats says what Cluster did to one table.
+type ClusterStats struct {
+	Table    string
+	Rows     int64 // the rows moved
+	Appended int64 // the rows appended since the last time, which made it worth it
+	Steps    int   // transactions
+	Took     time.Duration
+}
+
+// noteAppended counts rows appended to the clustered tables, in the
+// transaction that appends them.
+func noteAppended(ctx context.Context, conn querier, current, history int) error {
+	if current == 0 && history == 0 {
+		return nil
+	}
+	_, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended +
+		CASE table_name WHEN 'attr_current' THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END
+		WHERE table_name IN ('attr_current', 'attr_history')`, current, history)
+	if err != nil {
+		return fmt.Errorf("count appended attribute rows: %w", err)
+	}
+	return nil
+}
+
+// Cluster puts the attribute tables back in order where enough rows were
+// appended since the last time, or every table when force is set. Writes
+// go on meanwhile: the applier waits at most one step at a time.
+func (db *DB) Cluster(ctx context.Context, force bool) ([]ClusterStats, error) {
+	lock := func() func() {
+		db.wmu.Lock()
+		return db.wmu.Unlock
+	}
+	return db.cluster(ctx, force, lock)
+}
+
+// cluster does Cluster's work; lock takes the write connection for one
+// step and returns its release (a caller that holds it already passes a
+// lock that does nothing).
+func (db *DB) cluster(ctx context.Context, force bool, lock func() func()) ([]ClusterStats, error) {
+	var all []ClusterStats
+	for _, t := range clusteredTables {
+		st, err := db.clusterTable(ctx, t, force, lock)
+		if err != nil {
+			return all, fmt.Errorf("put %s in order: %w", t.name, err)
+		}
+		if st.Steps > 0 {
+			all = append(all, st)
+		}
+	}
+	return all, nil
+}
+
+func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lock func() func()) (ClusterStats, error) {
+	start := time.Now()
+	st := ClusterStats{Table: t.name}
+	var rows int64
+	if err := db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM `+t.name+`)
+		FROM table_layout l WHERE l.table_name = ?`, t.name).Scan(&st.Appended, &rows); err != nil {
+		return st, err
+	}
+	if !force && (st.Appended < clusterMinAppended || float64(st.Appended) < clusterShare*float64(rows)) {
+		return st, nil
+	}
+	type group struct {
+		site, entity int64
+		key          string
+		rows         int64
+	}
+	var groups []group
+	err := db.queryRows(ctx, "list keys", func(r *sql.Rows) error {
+		var g group
+		if err := r.Scan(&g.site, &g.entity, &g.key, &g.rows); err != nil {
+			return err
+		}
+		groups = append(groups, g)
+		return nil
+	}, `SELECT site_id, entity, key, count(*) FROM `+t.name+`
+		GROUP BY site_id, entity, key ORDER BY site_id, entity, key`)
+	if err != nil {
+		return st, err
+	}
+	for _, g := range groups {
+		bounds, err := db.sliceBounds(ctx, t.name, g.site, g.entity, g.key, g.rows)
+		if err != nil {
+			return st, err
+		}
+		for i := 1; i < len(bounds); i++ {
+			n, err := db.moveSlice(ctx, t, g.site, g.entity, g.key, bounds[i-1], bounds[i], lock)
+			if err != nil {
+				return st, err
+			}
+			st.Rows += n
+			st.Steps++
+		}
+	}
+	// What was appended while the steps ran stays counted: rows of keys
+	// already moved are out of order again.
+	release := lock()
+	defer release()
+	if _, err := db.wconn.ExecContext(ctx, `UPDATE table_layout SET appended = greatest(appended - CAST(? AS BIGINT), 0),
+		clustered_at = ? WHERE table_name = ?`, st.Appended, time.Now().UTC(), t.name); err != nil {
+		return st, err
+	}
+	st.Took = time.Since(start)
+	return st, nil
+}
+
+// sliceBounds splits a key's rows into slices of at most clusterSlice rows
+// by entity key: the returned bounds b0 < b1 < … make slices [b(i-1), b(i)).
+func (db *DB) sliceBounds(ctx context.Context, table string, site, entity int64, key string, rows int64) ([]int64, error) {
+	bounds := []int64{math.MinInt64}
+	if n := (rows + db.opts.clusterSlice - 1) / db.opts.clusterSlice; n > 1 {
+		qs := make([]float64, n-1)
+		for i := range qs {
+			qs[i] = float64(i+1) / float64(n)
+		}
+		var cuts []any
+		err := db.pool().QueryRowContext(ctx, `SELECT quantile_disc(entity_key, ?::DOUBLE[]) FROM `+table+`
+			WHERE site_id = ? AND entity = ? AND key = ?`, qs, site, entity, key).Scan(&cuts)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cuts {
+			if v, ok := c.(int64); ok && v > bounds[len(bounds)-1] {
+				bounds = append(bounds, v)
+			}
+		}
+	}
+	return append(bounds, math.MaxInt64), nil
+}
+
+// moveSlice rewrites one slice of a key's rows at the table's end, in
+// order, in one transaction, and returns how many rows it moved.
+func (db *DB) moveSlice(ctx context.Context, t clusteredTable, site, entity int64, key string, from, to int64, lock func() func()) (int64, error) {
+	release := lock()
+	defer release()
+	const where = ` WHERE site_id = ? AND entity = ? AND key = ? AND entity_key >= ? AND entity_key < ?`
+	args := []any{site, entity, key, from, to}
+	var moved int64
+	err := db.inTx(ctx, func() error {
+		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE layout_slice AS SELECT * FROM `+t.name+where+
+			` ORDER BY `+t.order, args...); err != nil {
+			return err
+		}
+		res, err := db.wconn.ExecContext(ctx, `DELETE FROM `+t.name+where, args...)
+		if err != nil {
+			return err
+		}
+		if moved, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := db.wconn.ExecContext(ctx, `INSERT INTO `+t.name+` SELECT * FROM layout_slice`); err != nil {
+			return err
+		}
+		_, err = db.wconn.ExecContext(ctx, `DROP TABLE layout_slice`)
+		return err
+	})
+	return moved, err
+}
+
+// RunLayout checks the tables' order every interval until ctx ends, and
+// puts in order those that need it.
+func (db *DB) RunLayout(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		stats, err := db.Cluster(ctx, false)
+		if err != nil && ctx.Err() == nil {
+			db.log.Warn("putting the attribute tables in order failed; will try again", "err", err)
+		}
+		for _, s := range stats {
+			db.log.Info("put a table in order", slog.String("table", s.Table), slog.Int64("rows", s.Rows),
+				slog.Int64("appended", s.Appended), slog.Int("steps", s.Steps), slog.Duration("took", s.Took.Round(time.Millisecond)))
+		}
+	}
+}
