@@ -110,6 +110,17 @@ func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lo
 	if !force && (st.Appended < clusterMinAppended || float64(st.Appended) < clusterShare*float64(rows)) {
 		return st, nil
 	}
+	if 2*st.Appended >= rows {
+		// Mostly out of order: each slice's rows would be spread over
+		// the whole table, and one sort of everything costs far less
+		// than deleting them slice by slice. The applier waits for it.
+		n, err := db.moveRows(ctx, t, "", nil, "site_id, entity, key, "+t.order, lock)
+		if err != nil {
+			return st, err
+		}
+		st.Rows, st.Steps = n, 1
+		return st, db.clustered(ctx, &st, start, lock)
+	}
 	type group struct {
 		site, entity int64
 		key          string
@@ -134,7 +145,8 @@ func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lo
 			return st, err
 		}
 		for i := 1; i < len(bounds); i++ {
-			n, err := db.moveSlice(ctx, t, g.site, g.entity, g.key, bounds[i-1], bounds[i], lock)
+			n, err := db.moveRows(ctx, t, ` WHERE site_id = ? AND entity = ? AND key = ? AND entity_key >= ? AND entity_key < ?`,
+				[]any{g.site, g.entity, g.key, bounds[i-1], bounds[i]}, t.order, lock)
 			if err != nil {
 				return st, err
 			}
@@ -142,16 +154,21 @@ func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lo
 			st.Steps++
 		}
 	}
-	// What was appended while the steps ran stays counted: rows of keys
-	// already moved are out of order again.
+	return st, db.clustered(ctx, &st, start, lock)
+}
+
+// clustered records that a table was put in order. What was appended
+// while the steps ran stays counted: rows of keys already moved are out of
+// order again.
+func (db *DB) clustered(ctx context.Context, st *ClusterStats, start time.Time, lock func() func()) error {
 	release := lock()
 	defer release()
 	if _, err := db.wconn.ExecContext(ctx, `UPDATE table_layout SET appended = greatest(appended - CAST(? AS BIGINT), 0),
-		clustered_at = ? WHERE table_name = ?`, st.Appended, time.Now().UTC(), t.name); err != nil {
-		return st, err
+		clustered_at = ? WHERE table_name = ?`, st.Appended, time.Now().UTC(), st.Table); err != nil {
+		return err
 	}
 	st.Took = time.Since(start)
-	return st, nil
+	return nil
 }
 
 // sliceBounds splits a key's rows into slices of at most clusterSlice rows
@@ -178,17 +195,15 @@ func (db *DB) sliceBounds(ctx context.Context, table string, site, entity int64,
 	return append(bounds, math.MaxInt64), nil
 }
 
-// moveSlice rewrites one slice of a key's rows at the table's end, in
+// moveRows rewrites the rows where selects at the table's end, ordered by
 // order, in one transaction, and returns how many rows it moved.
-func (db *DB) moveSlice(ctx context.Context, t clusteredTable, site, entity int64, key string, from, to int64, lock func() func()) (int64, error) {
+func (db *DB) moveRows(ctx context.Context, t clusteredTable, where string, args []any, order string, lock func() func()) (int64, error) {
 	release := lock()
 	defer release()
-	const where = ` WHERE site_id = ? AND entity = ? AND key = ? AND entity_key >= ? AND entity_key < ?`
-	args := []any{site, entity, key, from, to}
 	var moved int64
 	err := db.inTx(ctx, func() error {
-		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE layout_slice AS SELECT * FROM `+t.name+where+
-			` ORDER BY `+t.order, args...); err != nil {
+		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE layout_move AS SELECT * FROM `+t.name+where+
+			` ORDER BY `+order, args...); err != nil {
 			return err
 		}
 		res, err := db.wconn.ExecContext(ctx, `DELETE FROM `+t.name+where, args...)
@@ -198,10 +213,10 @@ func (db *DB) moveSlice(ctx context.Context, t clusteredTable, site, entity int6
 		if moved, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		if _, err := db.wconn.ExecContext(ctx, `INSERT INTO `+t.name+` SELECT * FROM layout_slice`); err != nil {
+		if _, err := db.wconn.ExecContext(ctx, `INSERT INTO `+t.name+` SELECT * FROM layout_move`); err != nil {
 			return err
 		}
-		_, err = db.wconn.ExecContext(ctx, `DROP TABLE layout_slice`)
+		_, err = db.wconn.ExecContext(ctx, `DROP TABLE layout_move`)
 		return err
 	})
 	return moved, err
