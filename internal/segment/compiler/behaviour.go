@@ -37,22 +37,55 @@ func admitsZero(c segment.Count) bool {
 	return false
 }
 
+// anyRow reports whether every count from one up satisfies c, so that
+// having a row is enough ("did it at least once").
+func anyRow(c segment.Count) bool {
+	switch c.Op {
+	case segment.OpGe:
+		return c.N <= 1
+	case segment.OpGt, segment.OpNe:
+		return c.N < 1
+	}
+	return false
+}
+
+// noRow reports whether no count from one up satisfies c ("never").
+func noRow(c segment.Count) bool {
+	switch c.Op {
+	case segment.OpEq, segment.OpLe:
+		return c.N < 1
+	case segment.OpLt:
+		return c.N <= 1
+	}
+	return false
+}
+
 // counted writes the set of users whose aggregate agg over the rows of t
 // that where selects (" AND …" conditions), grouped by user, satisfies c.
 // When zero satisfies c, users without any row belong too: the set is
-// then everyone except those whose non-zero aggregate fails c.
+// then everyone except those whose non-zero aggregate fails c. agg counts
+// (it is at least one for a user with rows), so when every count from
+// one up satisfies c, or none does, the aggregate is not computed: having
+// a row is what decides.
 func (b *builder) counted(agg string, c segment.Count, t Table, where func() error) error {
 	if b.span != nil {
 		return b.daysCounted(agg, c, t, where)
 	}
 	c = normCount(c)
+	if anyRow(c) && admitsZero(c) {
+		return b.universe()
+	}
 	having := func(not bool) func() error {
 		return func() error {
 			b.w("SELECT ", t.Key(), " AS u ")
 			if err := b.from(t, where); err != nil {
 				return err
 			}
-			b.w(" GROUP BY ", t.Key(), " HAVING ")
+			b.w(" GROUP BY ", t.Key())
+			if (not && noRow(c)) || (!not && anyRow(c)) {
+				return nil
+			}
+			b.w(" HAVING ")
 			if not {
 				b.w("NOT (", agg, " ", string(c.Op), " ")
 				b.arg(c.N)

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/sightline/sightline/internal/segment"
 )
@@ -317,6 +318,9 @@ func (b *builder) eventScan(op segment.GroupOp, terms []term, not bool) error {
 // keeping the users for whom the terms (positive operators) combine to
 // !not.
 func (b *builder) attrScan(op segment.GroupOp, terms []term, not bool) error {
+	if op == segment.All && !not && !slices.ContainsFunc(terms, func(t term) bool { return t.negated }) {
+		return b.attrRowsScan(terms)
+	}
 	b.w("SELECT entity_key AS u ")
 	if err := b.current(terms, func() error { return nil }); err != nil {
 		return err
@@ -331,4 +335,48 @@ func (b *builder) attrScan(op segment.GroupOp, terms []term, not bool) error {
 		b.w(end)
 		return nil
 	})
+}
+
+// attrRowsScan writes the users for whom every term (a positive operator)
+// holds. A user has one current value per key, so the terms of one key
+// hold together on that row: the scan keeps the rows that pass their
+// key's terms, and the users with such a row for every key, without an
+// aggregate over the rows that fail.
+func (b *builder) attrRowsScan(terms []term) error {
+	var keys []string
+	byKey := map[string][]*segment.Attribute{}
+	for _, t := range terms {
+		a := t.node.(*segment.Attribute)
+		if byKey[a.Key] == nil {
+			keys = append(keys, a.Key)
+		}
+		byKey[a.Key] = append(byKey[a.Key], a)
+	}
+	b.w("SELECT entity_key AS u ")
+	err := b.current(terms, func() error {
+		b.w(" AND (")
+		for i, key := range keys {
+			if i > 0 {
+				b.w(" OR ")
+			}
+			b.w("(")
+			for j, a := range byKey[key] {
+				if j > 0 {
+					b.w(" AND ")
+				}
+				if err := b.attrRows(a); err != nil {
+					return err
+				}
+			}
+			b.w(")")
+		}
+		b.w(")")
+		return nil
+	})
+	if err != nil || len(keys) == 1 {
+		return err
+	}
+	b.w(" GROUP BY entity_key HAVING count(*) = ")
+	b.w(strconv.Itoa(len(keys)))
+	return nil
 }

@@ -1,4 +1,4 @@
-SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND TRY_CAST(json_extract_string(properties, ?) AS DOUBLE) > ? AND ts >= ? GROUP BY user_key HAVING NOT (count(*) < ?)) UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key HAVING 1 = 1 AND min(ts) >= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (3, 4) AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key HAVING NOT (count(*) = ?)) UNION ALL SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key HAVING avg((date_diff('microsecond', started_at, ended_at) / 1e6)) > ?)
+SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND TRY_CAST(json_extract_string(properties, ?) AS DOUBLE) > ? AND ts >= ? GROUP BY user_key HAVING NOT (count(*) < ?)) UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key HAVING 1 = 1 AND min(ts) >= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (3, 4) AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key) UNION ALL SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? GROUP BY user_key HAVING avg((date_diff('microsecond', started_at, ended_at) / 1e6)) > ?)
 -- args:
 -- $1 = 7
 -- $2 = 7
@@ -17,7 +17,6 @@ SELECT DISTINCT u FROM (SELECT u FROM (SELECT DISTINCT entity_key AS u FROM iden
 -- $15 = 7
 -- $16 = 7
 -- $17 = "2026-10-30T12:00:00Z"
--- $18 = 0
--- $19 = 7
--- $20 = "2026-10-30T12:00:00Z"
--- $21 = 1200
+-- $18 = 7
+-- $19 = "2026-10-30T12:00:00Z"
+-- $20 = 1200

@@ -1,4 +1,4 @@
-SELECT u FROM (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE v.s = ?) AS a WHERE u IN (SELECT DISTINCT user_key AS u FROM user_groups WHERE site_id = ? AND linked_at <= ? AND group_key IN (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 1 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) c WHERE c.s = ?)) AND u IN (SELECT u FROM (SELECT DISTINCT u FROM (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)) AS a WHERE u NOT IN (SELECT u FROM (SELECT u, b FROM (SELECT entity_key AS u, is_null, b, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE v.b = ?)) AND u IN (SELECT DISTINCT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND ts <= ? AND name = ? AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, s AS v, lag(s) OVER (PARTITION BY entity_key ORDER BY set_at) AS prev FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ?) h WHERE prev IS DISTINCT FROM v AND set_at >= ? AND set_at <= ? AND v = ?)) AND u IN (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND started_at <= ? GROUP BY user_key HAVING count(*) >= ?) AND u IN (SELECT u FROM (SELECT DISTINCT u FROM (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key HAVING NOT (count(DISTINCT CAST(ts AS DATE)) = ?)))
+SELECT u FROM (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE v.s = ?) AS a WHERE u IN (SELECT DISTINCT user_key AS u FROM user_groups WHERE site_id = ? AND linked_at <= ? AND group_key IN (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null, s, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 1 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) c WHERE c.s = ?)) AND u IN (SELECT u FROM (SELECT DISTINCT u FROM (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)) AS a WHERE u NOT IN (SELECT u FROM (SELECT u, b FROM (SELECT entity_key AS u, is_null, b, row_number() OVER (PARTITION BY entity_key ORDER BY set_at DESC) AS rn FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ? AND set_at <= ?) h WHERE rn = 1 AND NOT is_null) v WHERE v.b = ?)) AND u IN (SELECT DISTINCT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND ts <= ? AND name = ? AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT DISTINCT u FROM (SELECT entity_key AS u, set_at, s AS v, lag(s) OVER (PARTITION BY entity_key ORDER BY set_at) AS prev FROM attr_history WHERE site_id = ? AND entity = 0 AND key = ?) h WHERE prev IS DISTINCT FROM v AND set_at >= ? AND set_at <= ? AND v = ?)) AND u IN (SELECT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND started_at <= ? GROUP BY user_key) AND u IN (SELECT u FROM (SELECT DISTINCT u FROM (SELECT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2) AND created_at <= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND ts <= ?)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts <= ? AND ts >= ? GROUP BY user_key))
 -- args:
 -- $1 = 7
 -- $2 = "plan"
@@ -31,12 +31,10 @@ SELECT u FROM (SELECT u FROM (SELECT u, s FROM (SELECT entity_key AS u, is_null,
 -- $29 = 7
 -- $30 = "2026-10-30T12:00:00Z"
 -- $31 = "2026-11-29T12:00:00Z"
--- $32 = 1
--- $33 = 7
--- $34 = "2026-11-29T12:00:00Z"
--- $35 = 7
--- $36 = "2026-11-29T12:00:00Z"
--- $37 = 7
--- $38 = "2026-11-29T12:00:00Z"
--- $39 = "2026-11-22T12:00:00Z"
--- $40 = 0
+-- $32 = 7
+-- $33 = "2026-11-29T12:00:00Z"
+-- $34 = 7
+-- $35 = "2026-11-29T12:00:00Z"
+-- $36 = 7
+-- $37 = "2026-11-29T12:00:00Z"
+-- $38 = "2026-11-22T12:00:00Z"

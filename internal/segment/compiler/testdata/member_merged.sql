@@ -1,4 +1,4 @@
-SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2) AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?))) AND (EXISTS (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity_key = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)))) AND (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?))
+SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2) AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?))) AND (EXISTS (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity_key = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)))) AND (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key))
 -- args:
 -- $1 = 7
 -- $2 = 42
@@ -24,4 +24,3 @@ SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key 
 -- $22 = 7
 -- $23 = 42
 -- $24 = "2026-11-22T12:00:00Z"
--- $25 = 1

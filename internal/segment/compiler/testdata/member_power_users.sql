@@ -1,4 +1,4 @@
-SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?)) AND (EXISTS (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND user_key = ? AND started_at >= ? AND (date_diff('microsecond', started_at, ended_at) / 1e6) >= ?)) AND (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key HAVING count(*) >= ?)) AND (EXISTS (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity_key = ? AND entity = 0 AND key = ? AND s = ?))
+SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?)) AND (EXISTS (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND user_key = ? AND started_at >= ? AND (date_diff('microsecond', started_at, ended_at) / 1e6) >= ?)) AND (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key)) AND (EXISTS (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity_key = ? AND entity = 0 AND key = ? AND s = ?))
 -- args:
 -- $1 = 7
 -- $2 = 42
@@ -12,8 +12,7 @@ SELECT (EXISTS (SELECT user_key AS u FROM events WHERE site_id = ? AND user_key 
 -- $10 = 42
 -- $11 = "Export"
 -- $12 = "2026-10-30T12:00:00Z"
--- $13 = 1
--- $14 = 7
--- $15 = 42
--- $16 = "plan"
--- $17 = "enterprise"
+-- $13 = 7
+-- $14 = 42
+-- $15 = "plan"
+-- $16 = "enterprise"

@@ -1,4 +1,4 @@
-SELECT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?)) AS a WHERE u IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false))) AND u IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key HAVING count(DISTINCT CAST(ts AS DATE)) >= ?)
+SELECT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name IN (?, ?) GROUP BY user_key HAVING (count(*) FILTER (WHERE name = ? AND ts >= ?) >= ?) AND NOT (count(*) FILTER (WHERE name = ? AND (json_extract_string(properties, ?) IN (?))) >= ?) AND (count(*) FILTER (WHERE name = ?) < ?)) AS a WHERE u IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false))) AND u IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2, 3, 4) AND ts >= ? GROUP BY user_key)
 -- args:
 -- $1 = 7
 -- $2 = "Export"
@@ -21,4 +21,3 @@ SELECT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2
 -- $19 = "cfo"
 -- $20 = 7
 -- $21 = "2026-11-22T12:00:00Z"
--- $22 = 1

@@ -1,4 +1,4 @@
-SELECT p.u, p.size, coalesce((SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 1), (SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 2), '') FROM (SELECT m.u, count(*) OVER () AS size FROM (SELECT u FROM (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false))) AS a WHERE u IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key HAVING count(*) >= ?)) m WHERE m.u > ? ORDER BY m.u LIMIT ?) p ORDER BY p.u
+SELECT p.u, p.size, coalesce((SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 1), (SELECT min(external_id) FROM identities i WHERE i.entity_key = p.u AND i.kind = 2), '') FROM (SELECT m.u, count(*) OVER () AS size FROM (SELECT u FROM (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?) GROUP BY entity_key HAVING (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false)) AND NOT (coalesce(bool_or(true) FILTER (WHERE key = ? AND s = ?), false))) AS a WHERE u IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key)) m WHERE m.u > ? ORDER BY m.u LIMIT ?) p ORDER BY p.u
 -- args:
 -- $1 = 7
 -- $2 = "plan"
@@ -10,6 +10,5 @@ SELECT p.u, p.size, coalesce((SELECT min(external_id) FROM identities i WHERE i.
 -- $8 = 7
 -- $9 = "Report Exported"
 -- $10 = "2026-10-30T12:00:00Z"
--- $11 = 1
--- $12 = 100
--- $13 = 50
+-- $11 = 100
+-- $12 = 50

@@ -1,4 +1,4 @@
-SELECT DISTINCT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND path = ? AND ts >= ? GROUP BY user_key HAVING count(*) > ? UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key HAVING NOT (count(*) = ?)) UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? AND ts < ? GROUP BY user_key HAVING count(*) >= ?)
+SELECT DISTINCT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND starts_with(path, ?) AND ts >= ? GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND path = ? AND ts >= ? GROUP BY user_key UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM identities WHERE site_id = ? AND kind IN (1, 2)) AS a WHERE u NOT IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? GROUP BY user_key) UNION ALL SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? AND ts < ? GROUP BY user_key)
 -- args:
 -- $1 = 7
 -- $2 = "$rage_click"
@@ -9,13 +9,10 @@ SELECT DISTINCT u FROM (SELECT user_key AS u FROM events WHERE site_id = ? AND k
 -- $7 = "$error"
 -- $8 = "/checkout"
 -- $9 = "2026-11-22T12:00:00Z"
--- $10 = 0
+-- $10 = 7
 -- $11 = 7
--- $12 = 7
--- $13 = "$dead_click"
--- $14 = 0
--- $15 = 7
--- $16 = "$u_turn"
--- $17 = "2026-11-01T00:00:00Z"
--- $18 = "2026-11-15T00:00:00Z"
--- $19 = 1
+-- $12 = "$dead_click"
+-- $13 = 7
+-- $14 = "$u_turn"
+-- $15 = "2026-11-01T00:00:00Z"
+-- $16 = "2026-11-15T00:00:00Z"

@@ -1,4 +1,4 @@
-SELECT u, size, if(uid != '', uid, aid) FROM (SELECT u, (SELECT count() FROM (SELECT u FROM (SELECT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?, ?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0) GROUP BY entity_key HAVING ((countIf(ifNull(key = ? AND s = ?, 0)) > 0)) AND NOT ((countIf(ifNull(key = ? AND s = ?, 0)) > 0))) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key HAVING count(*) >= ?))) AS size FROM (SELECT u FROM (SELECT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?, ?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0) GROUP BY entity_key HAVING ((countIf(ifNull(key = ? AND s = ?, 0)) > 0)) AND NOT ((countIf(ifNull(key = ? AND s = ?, 0)) > 0))) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key HAVING count(*) >= ?)) AS m WHERE u > CAST(? AS BIGINT) ORDER BY u LIMIT ?) AS p ANY LEFT JOIN (SELECT entity_key AS u, minIf(external_id, kind = 1) AS uid, minIf(external_id, kind = 2) AS aid FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2)) GROUP BY entity_key) AS i USING u ORDER BY u
+SELECT u, size, if(uid != '', uid, aid) FROM (SELECT u, (SELECT count() FROM (SELECT u FROM (SELECT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?, ?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0) GROUP BY entity_key HAVING ((countIf(ifNull(key = ? AND s = ?, 0)) > 0)) AND NOT ((countIf(ifNull(key = ? AND s = ?, 0)) > 0))) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key))) AS size FROM (SELECT u FROM (SELECT entity_key AS u FROM (SELECT entity_key, key, tupleElement(last, 2) AS s, tupleElement(last, 3) AS n, tupleElement(last, 4) AS b, tupleElement(last, 5) AS t FROM (SELECT entity_key, key, argMax((is_null, s, n, b, t), (rank, changed_at)) AS last FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.key AS key, x.is_null AS is_null, x.s AS s, x.n AS n, x.b AS b, x.t AS t, x.changed_at AS changed_at, if(o.into_key = 0, 18446744073709551615, o.merged_seq) AS rank FROM attr_current AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.entity = 0 AND x.key IN (?, ?)) GROUP BY entity_key, key) WHERE tupleElement(last, 1) = 0) GROUP BY entity_key HAVING ((countIf(ifNull(key = ? AND s = ?, 0)) > 0)) AND NOT ((countIf(ifNull(key = ? AND s = ?, 0)) > 0))) AS a WHERE u IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ?) GROUP BY user_key)) AS m WHERE u > CAST(? AS BIGINT) ORDER BY u LIMIT ?) AS p ANY LEFT JOIN (SELECT entity_key AS u, minIf(external_id, kind = 1) AS uid, minIf(external_id, kind = 2) AS aid FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND x.kind IN (1, 2)) GROUP BY entity_key) AS i USING u ORDER BY u
 -- args:
 -- $1 = 7
 -- $2 = 7
@@ -12,21 +12,19 @@ SELECT u, size, if(uid != '', uid, aid) FROM (SELECT u, (SELECT count() FROM (SE
 -- $10 = 7
 -- $11 = "Report Exported"
 -- $12 = 1793361600000000
--- $13 = 1
+-- $13 = 7
 -- $14 = 7
--- $15 = 7
--- $16 = "plan"
--- $17 = "persona"
--- $18 = "plan"
--- $19 = "pro"
--- $20 = "persona"
--- $21 = "accountant"
+-- $15 = "plan"
+-- $16 = "persona"
+-- $17 = "plan"
+-- $18 = "pro"
+-- $19 = "persona"
+-- $20 = "accountant"
+-- $21 = 7
 -- $22 = 7
--- $23 = 7
--- $24 = "Report Exported"
--- $25 = 1793361600000000
--- $26 = 1
--- $27 = 100
--- $28 = 50
--- $29 = 7
--- $30 = 7
+-- $23 = "Report Exported"
+-- $24 = 1793361600000000
+-- $25 = 100
+-- $26 = 50
+-- $27 = 7
+-- $28 = 7

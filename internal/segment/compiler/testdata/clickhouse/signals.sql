@@ -1,4 +1,4 @@
-SELECT DISTINCT u FROM (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND startsWith(path, ?) AND ts >= ?) GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND path = ? AND ts >= ?) GROUP BY user_key HAVING count(*) > ? UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ?) GROUP BY user_key HAVING NOT (count(*) = ?)) UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ? AND ts < ?) GROUP BY user_key HAVING count(*) >= ?)
+SELECT DISTINCT u FROM (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND startsWith(path, ?) AND ts >= ?) GROUP BY user_key HAVING count(*) >= ? UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND path = ? AND ts >= ?) GROUP BY user_key UNION ALL SELECT u FROM (SELECT DISTINCT entity_key AS u FROM (SELECT if(o.into_key = 0, x.entity_key, o.into_key) AS entity_key, x.kind AS kind, x.external_id AS external_id, x.created_at AS created_at FROM identities AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.entity_key = o.from_key WHERE x.site_id = ? AND kind IN (1, 2))) AS a WHERE u NOT IN (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ?) GROUP BY user_key) UNION ALL SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.user_key, o.into_key) AS user_key, x.kind AS kind, x.name AS name, x.ts AS ts, x.path AS path, x.prop_keys AS prop_keys, x.prop_vals AS prop_vals FROM events AS x ANY LEFT JOIN (SELECT from_key, into_key, merged_seq FROM identity_overrides FINAL WHERE site_id = ?) AS o ON x.user_key = o.from_key WHERE x.site_id = ? AND kind IN (2) AND name = ? AND ts >= ? AND ts < ?) GROUP BY user_key)
 -- args:
 -- $1 = 7
 -- $2 = 7
@@ -11,16 +11,13 @@ SELECT DISTINCT u FROM (SELECT user_key AS u FROM (SELECT if(o.into_key = 0, x.u
 -- $9 = "$error"
 -- $10 = "/checkout"
 -- $11 = 1795348800000000
--- $12 = 0
+-- $12 = 7
 -- $13 = 7
 -- $14 = 7
 -- $15 = 7
--- $16 = 7
--- $17 = "$dead_click"
--- $18 = 0
--- $19 = 7
--- $20 = 7
--- $21 = "$u_turn"
--- $22 = 1793491200000000
--- $23 = 1794700800000000
--- $24 = 1
+-- $16 = "$dead_click"
+-- $17 = 7
+-- $18 = 7
+-- $19 = "$u_turn"
+-- $20 = 1793491200000000
+-- $21 = 1794700800000000

@@ -1,0 +1,15 @@
+SELECT u FROM (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key IN (?, ?, ?) AND ((key = ? AND s IN (?, ?)) OR (key = ? AND n > ? AND key = ? AND n < ?) OR (key = ? AND s = ?)) GROUP BY entity_key HAVING count(*) = 3)
+-- args:
+-- $1 = 7
+-- $2 = "plan"
+-- $3 = "ltv"
+-- $4 = "persona"
+-- $5 = "plan"
+-- $6 = "pro"
+-- $7 = "enterprise"
+-- $8 = "ltv"
+-- $9 = 0
+-- $10 = "ltv"
+-- $11 = 100
+-- $12 = "persona"
+-- $13 = "cfo"
