@@ -358,7 +358,9 @@ func TestAcrossNodes(t *testing.T) {
 		// Concurrent failures on both nodes all count.
 		var wg sync.WaitGroup
 		for i := range 10 {
-			wg.Go(func() { []*account.Limiter{a, b}[i%2].Fail("many@example.com", netip.MustParsePrefix("203.0.113.9/32")) })
+			wg.Go(func() {
+				[]*account.Limiter{a, b}[i%2].Fail("many@example.com", netip.MustParsePrefix("203.0.113.9/32"))
+			})
 		}
 		wg.Wait()
 		ws, err := ns[0].LimitWindows(ctx, []string{"e many@example.com"})
