@@ -58,6 +58,15 @@ func TestConformance(t *testing.T) {
 	t.Run("recording admission", func(t *testing.T) {
 		recordingtest.RunAdmission(t, func(t *testing.T, now func() time.Time) recording.Admission { return dbs.open(t, now) })
 	})
+	t.Run("insights", func(t *testing.T) {
+		storetest.RunInsights(t, func(t *testing.T, now func() time.Time) store.Insights { return dbs.open(t, now) })
+	})
+	t.Run("experiments", func(t *testing.T) {
+		storetest.RunExperiments(t, func(t *testing.T, now func() time.Time) store.Experiments { return dbs.open(t, now) })
+	})
+	t.Run("retention settings", func(t *testing.T) {
+		storetest.RunRetentionSettings(t, func(t *testing.T, now func() time.Time) storetest.RetentionSettings { return dbs.open(t, now) })
+	})
 }
 
 // alertStore is the alerts suite's store: the suite makes its causes by
@@ -88,8 +97,10 @@ type databases struct {
 }
 
 func newDatabases(t *testing.T) *databases {
-	return &databases{dsn: testsvc.Postgres(t)}
+	return &databases{dsn: newDSN(t)}
 }
+
+func newDSN(t testing.TB) string { return testsvc.Postgres(t) }
 
 // open returns a new, empty store whose clock is now.
 func (d *databases) open(t *testing.T, now func() time.Time) *pgstore.DB {
@@ -98,7 +109,9 @@ func (d *databases) open(t *testing.T, now func() time.Time) *pgstore.DB {
 }
 
 // schema creates a schema and returns a DSN whose connections use it.
-func (d *databases) schema(t *testing.T) string {
+func (d *databases) schema(t *testing.T) string { return d.schemaTB(t) }
+
+func (d *databases) schemaTB(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprint("t", d.n.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -118,7 +131,7 @@ func (d *databases) schema(t *testing.T) string {
 	return d.dsn + sep + "search_path=" + name
 }
 
-func openDSN(t *testing.T, dsn string, opts pgstore.Options) *pgstore.DB {
+func openDSN(t testing.TB, dsn string, opts pgstore.Options) *pgstore.DB {
 	t.Helper()
 	if opts.MaxConns == 0 {
 		opts.MaxConns = 4
