@@ -102,9 +102,11 @@ func newDatabases(t *testing.T) *databases {
 
 func newDSN(t testing.TB) string { return testsvc.Postgres(t) }
 
-// open returns a new, empty store whose clock is now.
+// open returns a new, empty store whose clock is now. The subtests run
+// side by side: each has its own schema.
 func (d *databases) open(t *testing.T, now func() time.Time) *pgstore.DB {
 	t.Helper()
+	t.Parallel()
 	return openDSN(t, d.schema(t), pgstore.Options{Now: now})
 }
 
