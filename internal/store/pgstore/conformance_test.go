@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/account/accounttest"
+	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/recording/recordingtest"
@@ -26,7 +28,12 @@ import (
 // One PostgreSQL server for the whole package.
 func TestMain(m *testing.M) { os.Exit(testsvc.Run(m)) }
 
-var _ api.Credentials = (*pgstore.DB)(nil)
+// The services' own views of the control data, whole.
+var (
+	_ api.Credentials = (*pgstore.DB)(nil)
+	_ admin.Catalog   = (*pgstore.DB)(nil)
+	_ account.Store   = (*pgstore.DB)(nil)
+)
 
 // TestConformance runs the suites of the control-data roles against
 // PostgreSQL: the same suites duckstore runs. Suites that mix control and
@@ -191,5 +198,15 @@ func TestMigrateConcurrently(t *testing.T) {
 	db = openDSN(t, dsn, pgstore.Options{})
 	if _, err := db.Site(ctx, site.PublicID); err != nil {
 		t.Errorf("the site after a reopen: %v", err)
+	}
+	// A database a newer Sightline migrated is refused, not half used.
+	if _, err := conn.Exec(ctx, "INSERT INTO sightline_migrations (version, name) VALUES (999, '999_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := pgstore.Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer") {
+		if db != nil {
+			db.Close()
+		}
+		t.Errorf("opening a database with a newer migration: %v, want a refusal", err)
 	}
 }
