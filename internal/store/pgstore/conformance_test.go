@@ -74,6 +74,12 @@ func TestConformance(t *testing.T) {
 	t.Run("retention settings", func(t *testing.T) {
 		storetest.RunRetentionSettings(t, func(t *testing.T, now func() time.Time) storetest.RetentionSettings { return dbs.open(t, now) })
 	})
+	t.Run("audit", func(t *testing.T) {
+		storetest.RunAudit(t, func(t *testing.T, now func() time.Time) store.Auditor { return dbs.open(t, now) })
+	})
+	t.Run("sign-in limiter", func(t *testing.T) {
+		accounttest.RunLimiter(t, func(t *testing.T) account.LimitStore { return dbs.open(t, nil) })
+	})
 }
 
 // alertStore is the alerts suite's store: the suite makes its causes by

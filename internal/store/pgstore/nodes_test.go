@@ -368,29 +368,4 @@ func TestAcrossNodes(t *testing.T) {
 			t.Errorf("10 concurrent failures counted as %+v, %v", ws, err)
 		}
 	})
-
-	t.Run("the audit log pages newest first and expires", func(t *testing.T) {
-		t.Parallel()
-		s := nodes(t, dbs, 1, pgstore.Options{})[0]
-		for i := range 5 {
-			if err := s.AddAudit(ctx, store.AuditEntry{ID: fmt.Sprint("a", i), At: storetest.T0.Add(time.Duration(i) * time.Minute),
-				Actor: "ann@example.com", Action: "POST /api/v1/sites", Site: "s_1", Status: 201}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		page, err := s.AuditLog(ctx, time.Time{}, 2)
-		if err != nil || len(page) != 2 || page[0].ID != "a4" || page[1].ID != "a3" || page[0].Status != 201 || page[0].Site != "s_1" {
-			t.Fatalf("first page %+v, %v", page, err)
-		}
-		page, _ = s.AuditLog(ctx, page[1].At, 10)
-		if len(page) != 3 || page[0].ID != "a2" || page[2].ID != "a0" {
-			t.Errorf("second page %+v", page)
-		}
-		if n, err := s.ExpireAudit(ctx, storetest.T0.Add(2*time.Minute)); err != nil || n != 2 {
-			t.Errorf("expired %d, %v; want 2", n, err)
-		}
-		if all, _ := s.AuditLog(ctx, time.Time{}, 10); len(all) != 3 || !all[0].At.Equal(storetest.T0.Add(4*time.Minute)) {
-			t.Errorf("after expiry %+v", all)
-		}
-	})
 }
