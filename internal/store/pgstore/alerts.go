@@ -113,14 +113,21 @@ func (db *DB) AlertCauses(ctx context.Context, limit int) ([]store.AlertCause, e
 
 // ResolveAlerts implements store.AlertOutbox, in one transaction. It
 // returns an error wrapping store.ErrConflict, and changes nothing, when
-// another node got there first: a message it would move out of held is
-// no longer held (another node digested it), or a member it would add
-// is there already (another node announced the entry).
+// another node got there first: a cause is no longer leased to this node
+// (its lease ran out and another node took it), a message it would move
+// out of held is no longer held (another node digested it), or a member
+// it would add is there already (another node announced the entry).
 func (db *DB) ResolveAlerts(ctx context.Context, causes []int64, msgs []store.AlertMessage, members []store.AlertMember) error {
 	return db.inTx(ctx, "resolve alerts", func(tx pgx.Tx) error {
 		if len(causes) > 0 {
-			if _, err := tx.Exec(ctx, "DELETE FROM alert_causes WHERE id = ANY($1)", causes); err != nil {
+			// Only the node that holds the causes resolves them: one
+			// whose lease ran out while it worked finds them taken over.
+			tag, err := tx.Exec(ctx, "DELETE FROM alert_causes WHERE id = ANY($1) AND leased_by = $2", causes, db.opts.Node)
+			if err != nil {
 				return err
+			}
+			if distinct := len(slices.Compact(slices.Sorted(slices.Values(causes)))); int(tag.RowsAffected()) != distinct {
+				return fmt.Errorf("%d of %d alert causes are no longer this node's: %w", distinct-int(tag.RowsAffected()), distinct, store.ErrConflict)
 			}
 		}
 		for _, m := range msgs {

@@ -212,6 +212,21 @@ func TestAcrossNodes(t *testing.T) {
 		if cb, _ := b.AlertCauses(ctx, 10); len(cb) != 0 {
 			t.Errorf("node B got node A's causes: %+v", cb)
 		}
+		// Node A is slow: its lease runs out, node B takes the causes, and
+		// A may no longer resolve them; B may.
+		c.Add(time.Minute)
+		cb, err := b.AlertCauses(ctx, 10)
+		if err != nil || len(cb) != 1 || cb[0].ID != ca[0].ID {
+			t.Fatalf("node B after node A's lease: %+v, %v", cb, err)
+		}
+		if err := a.ResolveAlerts(ctx, []int64{ca[0].ID}, nil, nil); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("node A resolving causes node B took over: %v, want a conflict", err)
+		}
+		if ca, _ = a.AlertCauses(ctx, 10); len(ca) != 0 {
+			t.Errorf("node A got node B's causes back: %+v", ca)
+		}
+		ca = cb
+		a, b = b, a // B holds the causes now
 		// Both nodes saw user 7 outside rule r's segment and announce the
 		// entry: the second is refused, and changes nothing.
 		enter := []store.AlertMember{{RuleID: "r", UserKey: 7, In: true}}
