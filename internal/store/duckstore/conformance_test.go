@@ -74,6 +74,9 @@ func TestConformance(t *testing.T) {
 	t.Run("retention settings", func(t *testing.T) {
 		storetest.RunRetentionSettings(t, func(t *testing.T, now func() time.Time) storetest.RetentionSettings { return stores.open(t, now) })
 	})
+	t.Run("control changes", func(t *testing.T) {
+		storetest.RunControlChanges(t, func(t *testing.T, now func() time.Time) storetest.ControlChangeStore { return stores.open(t, now) })
+	})
 	t.Run("audit", func(t *testing.T) {
 		storetest.RunAudit(t, func(t *testing.T, now func() time.Time) store.Auditor { return stores.open(t, now) })
 	})
