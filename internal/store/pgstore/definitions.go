@@ -30,19 +30,18 @@ func scanInsight(r pgx.Row) (store.SavedInsight, error) {
 // in's site, keeping its creation time.
 func (db *DB) SaveInsight(ctx context.Context, in store.SavedInsight) (store.SavedInsight, error) {
 	now := db.now()
-	var (
-		saved store.SavedInsight
-		err   error
-	)
 	if in.ID == "" {
-		saved, err = scanInsight(db.pool.QueryRow(ctx, "INSERT INTO insights ("+insightColumns+`)
+		saved, err := scanInsight(db.pool.QueryRow(ctx, "INSERT INTO insights ("+insightColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+insightColumns,
 			auth.NewID("ins_"), in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now))
-	} else {
-		saved, err = scanInsight(db.pool.QueryRow(ctx, `UPDATE insights SET name = $3, kind = $4, definition = $5, author = $6,
-			updated_at = $7 WHERE id = $1 AND site_id = $2 RETURNING `+insightColumns,
-			in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now))
+		if err != nil {
+			return store.SavedInsight{}, fmt.Errorf("create insight: %w", err)
+		}
+		return saved, nil
 	}
+	saved, err := scanInsight(db.pool.QueryRow(ctx, `UPDATE insights SET name = $3, kind = $4, definition = $5, author = $6,
+		updated_at = $7 WHERE id = $1 AND site_id = $2 RETURNING `+insightColumns,
+		in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now))
 	if err != nil {
 		return store.SavedInsight{}, notFound(err, fmt.Sprintf("insight %q", in.ID))
 	}
@@ -110,17 +109,16 @@ func scanExperiment(r pgx.Row) (store.SavedExperiment, error) {
 // SaveExperiment implements store.Experiments.
 func (db *DB) SaveExperiment(ctx context.Context, e store.SavedExperiment) (store.SavedExperiment, error) {
 	now := db.now()
-	var (
-		saved store.SavedExperiment
-		err   error
-	)
 	if e.ID == "" {
-		saved, err = scanExperiment(db.pool.QueryRow(ctx, "INSERT INTO experiments ("+experimentColumns+`)
+		saved, err := scanExperiment(db.pool.QueryRow(ctx, "INSERT INTO experiments ("+experimentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $5) RETURNING `+experimentColumns, auth.NewID("exp_"), e.SiteID, e.Name, string(e.Definition), now))
-	} else {
-		saved, err = scanExperiment(db.pool.QueryRow(ctx, `UPDATE experiments SET name = $3, definition = $4, updated_at = $5
-			WHERE id = $1 AND site_id = $2 RETURNING `+experimentColumns, e.ID, e.SiteID, e.Name, string(e.Definition), now))
+		if err != nil {
+			return store.SavedExperiment{}, fmt.Errorf("create experiment: %w", err)
+		}
+		return saved, nil
 	}
+	saved, err := scanExperiment(db.pool.QueryRow(ctx, `UPDATE experiments SET name = $3, definition = $4, updated_at = $5
+		WHERE id = $1 AND site_id = $2 RETURNING `+experimentColumns, e.ID, e.SiteID, e.Name, string(e.Definition), now))
 	if err != nil {
 		return store.SavedExperiment{}, notFound(err, fmt.Sprintf("experiment %q", e.ID))
 	}
