@@ -100,6 +100,9 @@ func (c *Config) defaults() {
 	if c.Limiter.Now == nil {
 		c.Limiter.Now = c.Now
 	}
+	if c.Limiter.Log == nil {
+		c.Limiter.Log = c.Log
+	}
 }
 
 // Service holds accounts' rules over a Store.

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -30,6 +31,12 @@ type LimiterConfig struct {
 	MaxKeys int
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Store, when set, keeps the windows instead of memory, shared by
+	// several nodes (MaxKeys then does not apply: the store forgets
+	// windows that ended).
+	Store LimitStore
+	// Log receives the store's failures.
+	Log *slog.Logger
 }
 
 func (c *LimiterConfig) defaults() {
@@ -50,6 +57,9 @@ func (c *LimiterConfig) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
 	}
 }
 
@@ -101,6 +111,9 @@ func (l *Limiter) counts(email string, client netip.Prefix) [3]count {
 // wait: zero when neither the pair, nor the address, nor the email has
 // reached its limit.
 func (l *Limiter) Wait(email string, client netip.Prefix) time.Duration {
+	if l.cfg.Store != nil {
+		return l.waitShared(email, client)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.cfg.Now()
@@ -124,6 +137,10 @@ func (l *Limiter) Wait(email string, client netip.Prefix) time.Duration {
 
 // Fail records a failed attempt to sign in as email from client.
 func (l *Limiter) Fail(email string, client netip.Prefix) {
+	if l.cfg.Store != nil {
+		l.failShared(email, client)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.cfg.Now()
@@ -145,6 +162,10 @@ func (l *Limiter) Fail(email string, client netip.Prefix) {
 // The address's and the email's counts stay: one success does not clear
 // what other attempts did.
 func (l *Limiter) Succeed(email string, client netip.Prefix) {
+	if l.cfg.Store != nil {
+		l.succeedShared(email, client)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.keys, limitKey{'p', email, client})

@@ -65,6 +65,21 @@ func TestConformance(t *testing.T) {
 	t.Run("changes", func(t *testing.T) {
 		storetest.RunChanges(t, func(t *testing.T, now func() time.Time) storetest.ChangeStore { return stores.open(t, now) })
 	})
+	t.Run("insights", func(t *testing.T) {
+		storetest.RunInsights(t, func(t *testing.T, now func() time.Time) store.Insights { return stores.open(t, now) })
+	})
+	t.Run("experiments", func(t *testing.T) {
+		storetest.RunExperiments(t, func(t *testing.T, now func() time.Time) store.Experiments { return stores.open(t, now) })
+	})
+	t.Run("retention settings", func(t *testing.T) {
+		storetest.RunRetentionSettings(t, func(t *testing.T, now func() time.Time) storetest.RetentionSettings { return stores.open(t, now) })
+	})
+	t.Run("control changes", func(t *testing.T) {
+		storetest.RunControlChanges(t, func(t *testing.T, now func() time.Time) storetest.ControlChangeStore { return stores.open(t, now) })
+	})
+	t.Run("audit", func(t *testing.T) {
+		storetest.RunAudit(t, func(t *testing.T, now func() time.Time) store.Auditor { return stores.open(t, now) })
+	})
 	t.Run("visitor links", func(t *testing.T) {
 		storetest.RunVisitorLinks(t, func(t *testing.T, now func() time.Time) storetest.VisitorStore { return stores.open(t, now) })
 	})
