@@ -5,9 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -59,25 +57,15 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 	return rows.Err()
 }
 
-// NormalizeOrigin checks an allowed origin (scheme://host[:port]) and returns
-// it in canonical form.
-func NormalizeOrigin(o string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(o))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return "", fmt.Errorf("origin %q is not of the form https://host[:port]", o)
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
-
 // CreateSite creates a site and returns it with its write key, which is not
 // stored and cannot be shown again.
 func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (store.Site, string, error) {
 	defer db.writing()()
-	name, err := siteName(name)
+	name, err := store.CheckSiteName(name)
 	if err != nil {
 		return store.Site{}, "", err
 	}
-	clean, err := normalizeOrigins(origins)
+	clean, err := store.NormalizeOrigins(origins)
 	if err != nil {
 		return store.Site{}, "", err
 	}
@@ -103,31 +91,6 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 	return s, key, nil
 }
 
-// siteName checks and trims a site's name.
-func siteName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", &store.FieldError{Code: "invalid_name", Field: "name", Msg: "a site needs a name"}
-	}
-	return name, nil
-}
-
-// normalizeOrigins checks allowed origins and returns them in canonical
-// form, each once; the error names the first bad one's index.
-func normalizeOrigins(origins []string) ([]string, error) {
-	clean := make([]string, 0, len(origins))
-	for i, o := range origins {
-		n, err := NormalizeOrigin(o)
-		if err != nil {
-			return nil, &store.FieldError{Code: "invalid_origin", Field: fmt.Sprintf("origins[%d]", i), Msg: err.Error()}
-		}
-		if !slices.Contains(clean, n) {
-			clean = append(clean, n)
-		}
-	}
-	return clean, nil
-}
-
 // UpdateSite changes a site's name, allowed origins or Do-Not-Track
 // setting. The change takes effect at once for every request that looks
 // the site up afterwards, the tracker's origin check included.
@@ -140,14 +103,14 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 		return store.Site{}, fmt.Errorf("site %q: %w", publicID, store.ErrNotFound)
 	}
 	if u.Name != nil {
-		name, err := siteName(*u.Name)
+		name, err := store.CheckSiteName(*u.Name)
 		if err != nil {
 			return store.Site{}, err
 		}
 		s.Name = name
 	}
 	if u.Origins != nil {
-		clean, err := normalizeOrigins(*u.Origins)
+		clean, err := store.NormalizeOrigins(*u.Origins)
 		if err != nil {
 			return store.Site{}, err
 		}
