@@ -40,7 +40,7 @@ func storedSize(tb testing.TB, enc *zstd.Encoder, bodies [][]byte, now time.Time
 func BenchmarkChunkParseCompress(b *testing.B) {
 	now := time.Now()
 	bodies := sampleChunks(1, now.Add(-time.Minute))
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(encoderLevel))
+	enc, err := newEncoder(1)
 	if err != nil {
 		b.Fatal(err)
 	}
