@@ -206,8 +206,16 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		endpoint = "s3.amazonaws.com"
 	}
 	creds := c.Creds
+	anonymous := false
 	if creds == nil {
+		// Looked up once here: without any, the chain would be walked
+		// again at every request, waiting each time on the instance
+		// metadata service.
 		creds = EnvCredentials()
+		if v, _ := creds.GetWithContext(nil); v.SignerType.IsAnonymous() {
+			anonymous = true
+			creds = credentials.NewStatic("", "", "", credentials.SignatureAnonymous)
+		}
 	}
 	tr, err := minio.DefaultTransport(!c.Insecure)
 	if err != nil {
@@ -230,7 +238,11 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	defer cancel()
 	ok, err := client.BucketExists(octx, c.Bucket)
 	if err != nil {
-		return nil, fmt.Errorf("s3 bucket %q at %s: %w", c.Bucket, endpoint, describe(err))
+		hint := ""
+		if anonymous {
+			hint = " (no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+		}
+		return nil, fmt.Errorf("s3 bucket %q at %s: %w%s", c.Bucket, endpoint, describe(err), hint)
 	}
 	if !ok {
 		return nil, fmt.Errorf("s3 bucket %q does not exist at %s: create it first (Sightline does not create buckets)", c.Bucket, endpoint)

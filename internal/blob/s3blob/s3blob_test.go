@@ -363,3 +363,27 @@ func read(t *testing.T, s blob.Store, key string) string {
 	}
 	return string(b)
 }
+
+// Without credentials in the environment, a private bucket refuses the
+// start with a message that says what to set.
+func TestNoCredentials(t *testing.T) {
+	home := t.TempDir()
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY",
+		"AWS_SESSION_TOKEN", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY",
+		"AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", home+"/none")
+	t.Setenv("MC_CONFIG_DIR", home)
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "private")
+	srv.RefuseUnsigned()
+	start := time.Now()
+	_, err := s3blob.Open(context.Background(), srv.URL("private", ""))
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "set AWS_ACCESS_KEY_ID") {
+		t.Fatalf("open without credentials: %v", err)
+	}
+	t.Logf("refused in %s: %v", time.Since(start), err)
+}

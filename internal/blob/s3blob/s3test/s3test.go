@@ -40,6 +40,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests map[string]int
 	stall    time.Duration
+	signed   bool
 }
 
 // Start starts a server, stopped when t ends.
@@ -51,8 +52,15 @@ func Start(t testing.TB) *Server {
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests[kind(r)]++
-		stall := s.stall
+		stall, signed := s.stall, s.signed
 		s.mu.Unlock()
+		if signed && r.Header.Get("Authorization") == "" && !r.URL.Query().Has("X-Amz-Signature") {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+				`<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
+		}
 		if stall > 0 {
 			// Read the body first: until it is read, the server does not
 			// notice a client that gives up and closes the connection.
@@ -121,6 +129,15 @@ func (s *Server) Stall(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stall = d
+}
+
+// RefuseUnsigned makes the server answer 403 AccessDenied to requests
+// that carry no signature, as a private bucket does. (It never checks a
+// signature.)
+func (s *Server) RefuseUnsigned() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signed = true
 }
 
 // kind classifies a path-style request.
