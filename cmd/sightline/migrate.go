@@ -31,8 +31,9 @@ const migrateUsage = `usage:
 
 Copies an embedded data folder into the scaled backends (docs/scale-out.md):
 the analytics tables into ClickHouse, the recordings' chunks into S3, then
-compares each site's events, sessions, users and recordings (and chunks)
-between the two and fails on any difference. Stop the server first.
+compares each site's events, sessions, users, recordings and recording
+chunks between the two and fails on any difference. Only chunks the
+recordings' index names are copied. Stop the server first.
 
   --clickhouse clickhouse://USER:PASSWORD@HOST:9000/DATABASE
   --s3         s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=R&insecure=1
@@ -114,6 +115,14 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 		if o.S3 != nil && (err == nil || errors.Is(err, migrate.ErrMismatch)) {
 			fmt.Fprintf(stdout, "migrate: %d recording chunks copied to S3 (%.1f MB), %d already there\n",
 				res.Blobs, float64(res.Bytes)/(1<<20), res.BlobsKept)
+			if n := len(res.Unindexed); n > 0 {
+				fmt.Fprintf(stdout, "migrate: %d blobs in %s belong to no recording (left by a crash or an unfinished deletion; first %s): not copied\n",
+					n, cfg.RecordingsPath(), res.Unindexed[0])
+			}
+			if n := len(res.Missing); n > 0 {
+				fmt.Fprintf(stdout, "migrate: %d indexed recording chunks have no blob in %s (first %s): the comparison below counts them missing\n",
+					n, cfg.RecordingsPath(), res.Missing[0])
+			}
 		}
 	}
 	if len(counts) > 0 {

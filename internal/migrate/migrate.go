@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/blob"
+	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/chstore"
 )
@@ -74,6 +75,11 @@ type Result struct {
 	Rows map[string]int64
 	// Blobs and Bytes copied in this run; BlobsKept were in S3 already.
 	Blobs, Bytes, BlobsKept int64
+	// Missing are chunks indexed in the source whose blob is not in the
+	// data folder (the comparison then differs); Unindexed are blobs in
+	// the data folder that no chunk row names — left by a crash between
+	// a blob and its row, or by a deletion not finished — not copied.
+	Missing, Unindexed []string
 	// Counts compares the source and the target, site by site.
 	Counts []Count
 }
@@ -115,7 +121,19 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		// The blobs' target is checked first, so that a refusal comes
 		// before the tables are copied.
 		var err error
-		if sourceKeys, err = keys(ctx, o.SourceBlobs); err != nil {
+		if sourceKeys, err = indexedChunks(ctx, o.Source); err != nil {
+			return res, fmt.Errorf("migrate: the recordings' index: %w", err)
+		}
+		indexed := map[string]bool{}
+		for _, k := range sourceKeys {
+			indexed[k] = true
+		}
+		if err := o.SourceBlobs.List(ctx, "", func(k string) error {
+			if !indexed[k] {
+				res.Unindexed = append(res.Unindexed, k)
+			}
+			return nil
+		}); err != nil {
 			return res, fmt.Errorf("migrate: the data folder's recordings: %w", err)
 		}
 		if !o.Resume {
@@ -152,11 +170,27 @@ func (o Options) report(p Progress) {
 	}
 }
 
-// keys lists every key of s.
-func keys(ctx context.Context, s blob.Store) ([]string, error) {
+// indexedChunks returns the blob keys of the chunks the source's
+// recordings' index holds, in key order.
+func indexedChunks(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT r.site_id, c.recording_id, c.seq
+		FROM recording_chunks c JOIN recordings r ON r.id = c.recording_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var ks []string
-	err := s.List(ctx, "", func(k string) error { ks = append(ks, k); return nil })
-	return ks, err
+	for rows.Next() {
+		var site int64
+		var id string
+		var seq int
+		if err := rows.Scan(&site, &id, &seq); err != nil {
+			return nil, err
+		}
+		ks = append(ks, recording.BlobKey(site, id, seq))
+	}
+	slices.Sort(ks)
+	return ks, rows.Err()
 }
 
 var errStop = errors.New("stop")
@@ -196,14 +230,19 @@ func (o Options) copyBlobs(ctx context.Context, all []string, res *Result) error
 	for _, key := range todo {
 		g.Go(func() error {
 			n, err := copyBlob(gctx, o.SourceBlobs, o.S3, key)
-			if err != nil {
+			missing := errors.Is(err, blob.ErrNotFound)
+			if err != nil && !missing {
 				return err
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			done++
-			res.Blobs++
-			res.Bytes += n
+			if missing {
+				res.Missing = append(res.Missing, key)
+			} else {
+				res.Blobs++
+				res.Bytes += n
+			}
 			o.report(Progress{Step: ChunksStep, Unit: "blobs", Done: done, Total: total})
 			return nil
 		})
@@ -211,6 +250,7 @@ func (o Options) copyBlobs(ctx context.Context, all []string, res *Result) error
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	slices.Sort(res.Missing)
 	o.report(Progress{Step: ChunksStep, Unit: "blobs", Done: total, Total: total, Finished: true})
 	return nil
 }
@@ -233,8 +273,8 @@ func copyBlob(ctx context.Context, from, to blob.Store, key string) (int64, erro
 
 // Compare counts, site by site, the events, sessions, users (identified
 // and anonymous people) and recordings in the source and in ClickHouse,
-// and the recordings' chunks in the data folder and in S3 — for the
-// targets o names. Every site of either side is listed, so a target that
+// and the recordings' chunks in the source's index and their blobs in S3
+// — for the targets o names. Every site of either side is listed, so a target that
 // holds another site's data shows too. It returns ErrMismatch when any
 // count differs.
 func Compare(ctx context.Context, o Options) ([]Count, error) {
@@ -267,9 +307,10 @@ func Compare(ctx context.Context, o Options) ([]Count, error) {
 		}
 	}
 	if o.S3 != nil {
-		src, err := blobsBySite(ctx, o.SourceBlobs)
+		src, err := countBySite(ctx, o.Source, `SELECT r.site_id, CAST(count(*) AS BIGINT)
+			FROM recording_chunks c JOIN recordings r ON r.id = c.recording_id GROUP BY r.site_id`)
 		if err != nil {
-			return nil, fmt.Errorf("count the data folder's recording chunks: %w", err)
+			return nil, fmt.Errorf("count the recording chunks in the source: %w", err)
 		}
 		dst, err := blobsBySite(ctx, o.S3)
 		if err != nil {
