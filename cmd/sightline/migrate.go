@@ -129,6 +129,9 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 		printCounts(stdout, counts)
 	}
 	if err != nil {
+		if ctx.Err() != nil && !*check {
+			return fmt.Errorf("migrate: stopped (%v); run it again with --resume to go on where it stopped", err)
+		}
 		if errors.Is(err, migrate.ErrMismatch) {
 			return fmt.Errorf("migrate: %w; the rows marked DIFFERS above: do not switch to the scaled backends", err)
 		}
