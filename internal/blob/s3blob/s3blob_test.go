@@ -387,3 +387,25 @@ func TestNoCredentials(t *testing.T) {
 	}
 	t.Logf("refused in %s: %v", time.Since(start), err)
 }
+
+// Any text: ParseURL does not panic, and a URL it accepts names a store
+// whose String reads back the same.
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{"s3://rec", "s3://rec/a/b?endpoint=127.0.0.1:9000&insecure=1&path_style=1&timeout=5s",
+		"s3://rec.example/p?region=eu-west-1", "s3://r%2Fx/p", "s3://rec?endpoint=[::1]:9000", "s3://rec/?timeout=1h2m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := s3blob.ParseURL(s)
+		if err != nil {
+			return
+		}
+		if c.Bucket == "" || c.Timeout <= 0 || (c.Prefix != "" && !strings.HasSuffix(c.Prefix, "/")) {
+			t.Fatalf("ParseURL(%q) = %+v", s, c)
+		}
+		again, err := s3blob.ParseURL(c.String())
+		if err != nil || again != c {
+			t.Fatalf("ParseURL(%q) = %+v; its String %q reads back as %+v, %v", s, c, c.String(), again, err)
+		}
+	})
+}
