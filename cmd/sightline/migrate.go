@@ -41,7 +41,10 @@ recordings' index names are copied. Stop the server first.
   --postgres   control data: not supported yet
   --resume     go on with a migration that stopped (else a target that
                holds anything is refused)
-  --check      copy nothing; only compare the counts`
+  --check      copy nothing; only compare the counts
+
+Each flag is also SIGHTLINE_<FLAG> (SIGHTLINE_CLICKHOUSE keeps a password
+out of the process list).`
 
 // migrateCmd runs `sightline migrate`.
 func migrateCmd(args []string, stdout, stderr io.Writer) error {
