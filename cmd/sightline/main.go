@@ -40,6 +40,8 @@ Usage:
   sightline import users FILE.csv --site ID        import user attributes from CSV (header row; a user_id column)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
+  sightline migrate --data DIR --clickhouse DSN [--s3 URL] [--resume | --check]
+                                                  copy a data folder into ClickHouse and S3 (server stopped)
   sightline version
 
 Every flag can also be set as SIGHTLINE_<FLAG>, e.g. SIGHTLINE_DATA=/var/lib/sightline.
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return genCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sightline", version)
 		return nil

@@ -194,6 +194,11 @@ func blobKey(site int64, recording string, seq int) string {
 	return fmt.Sprintf("%s%08d.zst", blobPrefix(site, recording), seq)
 }
 
+// BlobKey is where the chunk seq of a recording of site lives in the blob
+// store, for tools that copy recordings between stores (sightline
+// migrate).
+func BlobKey(site int64, recording string, seq int) string { return blobKey(site, recording, seq) }
+
 func blobPrefix(site int64, recording string) string {
 	return fmt.Sprintf("%d/%s/", site, recording)
 }

@@ -20,29 +20,90 @@ const copyBatch = 50_000
 // Nothing may write to src meanwhile: each table is read in one query,
 // but not all of them at one moment.
 func (db *DB) Copy(ctx context.Context, src *sql.DB) (map[string]int64, error) {
+	return db.CopyWith(ctx, src, CopyOptions{})
+}
+
+// CopyOptions changes what CopyWith does.
+type CopyOptions struct {
+	// Resume goes on with a copy that stopped: a table that holds as
+	// many rows as the source's is left as it is, one that holds fewer
+	// is emptied and copied again (a table is copied whole or not at
+	// all), and one that holds more is an error (not a copy of src).
+	Resume bool
+	// Progress, when set, is called as each table starts, after each
+	// batch of rows and when the table is done.
+	Progress func(CopyProgress)
+}
+
+// CopyProgress is how far the copy of one table is.
+type CopyProgress struct {
+	Table string
+	// Done is the rows copied so far, Total the source's rows.
+	Done, Total int64
+	// Finished is set on the table's last call; Skipped when a resumed
+	// copy found the table complete.
+	Finished, Skipped bool
+}
+
+// CopyWith is Copy with options: a progress report, and resuming a copy
+// that stopped. The rows copied by table count this run's only.
+func (db *DB) CopyWith(ctx context.Context, src *sql.DB, opts CopyOptions) (map[string]int64, error) {
 	todo := slices.DeleteFunc(tables(), func(t table) bool { return t.from == "" })
-	for _, t := range todo {
+	have := make([]int64, len(todo))
+	want := make([]int64, len(todo))
+	for i, t := range todo {
 		var n uint64
 		if err := db.sql.QueryRowContext(ctx, "SELECT count() FROM "+t.name).Scan(&n); err != nil {
 			return nil, fmt.Errorf("copy: count %s: %w", t.name, err)
 		}
-		if n > 0 {
+		if n > 0 && !opts.Resume {
 			return nil, fmt.Errorf("copy: table %s already has %d rows: copy into an empty database", t.name, n)
+		}
+		have[i] = int64(n)
+		if opts.Resume || opts.Progress != nil {
+			if err := src.QueryRowContext(ctx, "SELECT count(*) FROM "+t.from).Scan(&want[i]); err != nil {
+				return nil, fmt.Errorf("copy: count %s in the source: %w", t.from, err)
+			}
+		}
+		if opts.Resume && have[i] > want[i] {
+			return nil, fmt.Errorf("copy: table %s has %d rows, more than the source's %d: it holds other data, not an earlier copy of this source",
+				t.name, have[i], want[i])
+		}
+	}
+	progress := func(p CopyProgress) {
+		if opts.Progress != nil {
+			opts.Progress(p)
 		}
 	}
 	copied := map[string]int64{}
-	for _, t := range todo {
-		n, err := db.copyTable(ctx, src, t)
+	for i, t := range todo {
+		if opts.Resume && have[i] == want[i] {
+			progress(CopyProgress{Table: t.name, Done: have[i], Total: want[i], Finished: true, Skipped: true})
+			continue
+		}
+		if have[i] > 0 {
+			// A table stopped halfway: its rows have no order to go on
+			// from, so it is copied again.
+			if err := db.conn.Exec(ctx, "TRUNCATE TABLE "+t.name); err != nil {
+				return copied, fmt.Errorf("copy: empty %s, copied in part: %w", t.name, err)
+			}
+		}
+		progress(CopyProgress{Table: t.name, Total: want[i]})
+		n, err := db.copyTable(ctx, src, t, func(done int64) {
+			progress(CopyProgress{Table: t.name, Done: done, Total: want[i]})
+		})
 		if err != nil {
 			return copied, fmt.Errorf("copy %s: %w", t.name, err)
 		}
 		copied[t.name] = n
+		progress(CopyProgress{Table: t.name, Done: n, Total: max(want[i], n), Finished: true})
 	}
 	return copied, nil
 }
 
-// copyTable copies one table's rows, in batches.
-func (db *DB) copyTable(ctx context.Context, src *sql.DB, t table) (int64, error) {
+// copyTable copies one table's rows, in batches, calling sent with the
+// rows sent so far after each.
+func (db *DB) copyTable(ctx context.Context, src *sql.DB, t table, sent func(total int64)) (int64, error) {
 	rows, err := src.QueryContext(ctx, t.source())
 	if err != nil {
 		return 0, fmt.Errorf("read: %w", err)
@@ -99,6 +160,7 @@ func (db *DB) copyTable(ctx context.Context, src *sql.DB, t table) (int64, error
 			return total, fmt.Errorf("insert: %w", err)
 		}
 		total += int64(n)
+		sent(total)
 	}
 	return total, nil
 }

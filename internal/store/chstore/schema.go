@@ -66,7 +66,7 @@ func tables() []table {
 	}
 	// A session's version is its end: it only grows.
 	sessions = append(sessions, column{"version", "UInt64", micros("ended_at")})
-	return []table{
+	return append([]table{
 		{name: "identities", from: "identities", engine: "ReplacingMergeTree ORDER BY (site_id, kind, external_id)",
 			columns: []column{
 				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"external_id", "String", ""},
@@ -135,7 +135,7 @@ func tables() []table {
 				{"session_id", "String", ""}, {"url", "String", ""}, {"rating", "Int8", ""}, {"comment", "String", ""},
 				{"selector", "String", ""}, {"created_at", "Int64", micros("created_at")},
 			}},
-	}
+	}, recordingTables()...)
 }
 
 // create returns the CREATE TABLE statement of t.
