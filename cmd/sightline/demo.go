@@ -20,13 +20,13 @@ import (
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/auth"
-	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/demo"
 	"github.com/sightline/sightline/internal/feedback"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
@@ -180,9 +180,9 @@ func makeDemo(ctx context.Context, db *duckstore.DB, cfg config.Config, url stri
 // does.
 func demoServices(db *duckstore.DB, cfg config.Config) (demo.Services, func(), error) {
 	log := slog.New(slog.DiscardHandler)
-	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
+	blobs, err := server.OpenRecordings(context.Background(), cfg)
 	if err != nil {
-		return demo.Services{}, nil, fmt.Errorf("open the recordings folder: %w", err)
+		return demo.Services{}, nil, err
 	}
 	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Log: log})
 	if err != nil {

@@ -14,12 +14,12 @@ import (
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
-	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/erase"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
@@ -36,9 +36,9 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 		return fmt.Errorf("open %s (is another process using it without its admin socket?): %w", cfg.DBPath(), err)
 	}
 	defer db.Close()
-	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
+	blobs, err := server.OpenRecordings(context.Background(), cfg)
 	if err != nil {
-		return fmt.Errorf("open the recordings folder: %w", err)
+		return err
 	}
 	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording, Log: log})
 	if err != nil {

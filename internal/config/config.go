@@ -50,6 +50,9 @@ type Config struct {
 	Limits    ingest.Limits
 	// Recording bounds uploaded recording chunks.
 	Recording recording.Limits
+	// RecordingsS3, when set, is the S3 URL (s3://bucket/prefix?endpoint=…)
+	// the recordings' chunks are kept under instead of DATA/recordings.
+	RecordingsS3 string
 	// RecordingSweep is how often recordings past their site's retention
 	// are deleted.
 	RecordingSweep time.Duration
@@ -167,6 +170,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address to serve Prometheus metrics on (off: none)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "also serve the metrics on --addr to this bearer token (prefer SIGHTLINE_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
+	fs.StringVar(&c.RecordingsS3, "s3", c.RecordingsS3, "keep recordings in S3 at this URL, s3://bucket/prefix?endpoint=host:port (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; see docs/scale-out.md); default: DATA/recordings")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
 	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins for one email from one client address before further attempts from there wait")
 	fs.IntVar(&c.SignInFailuresPerIP, "signin-failures-per-ip", c.SignInFailuresPerIP, "failed sign-ins from one client address, for any emails, before its attempts wait")

@@ -28,7 +28,6 @@ import (
 	"github.com/sightline/sightline/internal/api"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/audit"
-	"github.com/sightline/sightline/internal/blob"
 	"github.com/sightline/sightline/internal/compare"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/enrich"
@@ -99,11 +98,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		Body: cfg.Body, Metrics: metrics, Log: log,
 	})
 	ing.Register(mux)
-	blobs, err := blob.OpenDisk(cfg.RecordingsPath())
+	blobs, err := OpenRecordings(ctx, cfg)
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
-		return fmt.Errorf("open the recordings folder: %w", err)
+		return err
 	}
 	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording,
 		TrustProxy: cfg.TrustProxy, Registerer: reg, Log: log})
