@@ -114,7 +114,7 @@ func TestHeatmapScale(t *testing.T) {
 		{"pages seen", func() error { _, err := hm.Pages(ctx, site, q.From, q.To); return err }},
 	} {
 		var times []time.Duration
-		for range 3 {
+		for range envInt("RUNS", 3) {
 			s := time.Now()
 			if err := c.run(); err != nil {
 				t.Fatalf("%s: %v", c.name, err)
