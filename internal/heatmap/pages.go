@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sightline/sightline/internal/segment/compiler"
 )
 
@@ -99,12 +101,11 @@ type Comparison struct {
 // in Members and Exclude).
 func (s *Service) Compare(ctx context.Context, a, b Query) (*Comparison, error) {
 	start := time.Now()
-	ma, err := s.Clicks(ctx, a, KindClick)
-	if err != nil {
-		return nil, err
-	}
-	mb, err := s.Clicks(ctx, b, KindClick)
-	if err != nil {
+	var ma, mb *Map
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { ma, err = s.Clicks(gctx, a, KindClick); return err })
+	g.Go(func() (err error) { mb, err = s.Clicks(gctx, b, KindClick); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	c := &Comparison{TotalA: ma.Total, TotalB: mb.Total, PageViewsA: ma.PageViews, PageViewsB: mb.PageViews, MapA: ma, MapB: mb}
