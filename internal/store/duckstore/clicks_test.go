@@ -143,3 +143,38 @@ func TestClicksTable(t *testing.T) {
 		t.Errorf("retention expired %v; clicks left %d, want bob's", n2, count(`SELECT count(*) FROM clicks`))
 	}
 }
+
+// TestClicksTableBulk checks that a bulk load fills the clicks table with
+// the page views and signals it appends, as the migration reads them.
+func TestClicksTableBulk(t *testing.T) {
+	ctx := context.Background()
+	db := openSmallChunks(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer db.Close()
+	site := newSite(t, db)
+	bulkUsers(t, db, site.ID, 30) // a page view and an "Export" each
+	b, err := db.Bulk(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := b.NewUser(site.ID, t0, "clicker")
+	start := t0.Add(-time.Hour)
+	sid := b.Session(site.ID, user, &store.Session{Start: start, End: start.Add(time.Minute), Events: 40, EntryPage: "/p", ExitPage: "/p"})
+	for i := range 40 {
+		b.Event(user, sid, &store.Message{SiteID: site.ID, Kind: store.KindTrack, Name: "$click", MessageID: fmt.Sprintf("c-%d", i),
+			Timestamp: start.Add(time.Duration(i) * time.Second), ReceivedAt: start,
+			Page:       store.Page{Path: "/p", URL: "https://app.example.com/p"},
+			Properties: fmt.Sprintf(`{"selector":"#b%d","offset_x":0.5,"viewport_width":%d}`, i%3, 390+i)})
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var views, clicks, sels int
+	var vw float64
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE name = '$pageview'), count(*) FILTER (WHERE name = '$click'),
+		count(DISTINCT selector), sum(viewport_width) FROM clicks WHERE site_id = ?`, site.ID).Scan(&views, &clicks, &sels, &vw); err != nil {
+		t.Fatal(err)
+	}
+	if views != 30 || clicks != 40 || sels != 3 || vw != 40*390+39*40/2 {
+		t.Errorf("clicks after the bulk loads: %d page views, %d clicks, %d selectors, widths summing to %v", views, clicks, sels, vw)
+	}
+}
