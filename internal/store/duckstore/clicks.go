@@ -44,8 +44,8 @@ var (
 		"viewport_height", "page_height"}
 )
 
-// clicksFromEvents reads the clicks table's rows from the events, as the
-// migration that created it did (with the same expressions).
+// clicksFromEvents reads the clicks table's rows from the events, in their
+// order, as the migration that created it did (with the same expressions).
 const clicksFromEvents = `SELECT site_id, user_key, session_id, CASE WHEN kind = 3 THEN '$pageview' ELSE name END, ts, url, path,
     json_extract_string(properties, '$."selector"'),
     json_extract_string(properties, '$."pageview_id"'),
@@ -58,7 +58,7 @@ const clicksFromEvents = `SELECT site_id, user_key, session_id, CASE WHEN kind =
     TRY_CAST(json_extract_string(properties, '$."depth"') AS DOUBLE),
     TRY_CAST(json_extract_string(properties, '$."viewport_height"') AS DOUBLE),
     TRY_CAST(json_extract_string(properties, '$."page_height"') AS DOUBLE)
-FROM events WHERE kind = 3 OR (kind = 2 AND name IN ('$click', '$rage_click', '$dead_click', '$scroll')) ORDER BY ts`
+FROM events WHERE kind = 3 OR (kind = 2 AND name IN ('$click', '$rage_click', '$dead_click', '$scroll'))`
 
 // clickValues returns the typed columns of a signal's properties (a JSON
 // object), as clicksFromEvents reads them: a text is a string's value or

@@ -30,7 +30,8 @@ CREATE TABLE clicks (
 );
 
 -- The events stored before this table: the same reading of their
--- properties as duckstore.clicksFromEvents.
+-- properties as duckstore.clicksFromEvents (TestClicksMigrationReadsAsRebuild), in the events' order (that of
+-- their arrival, as the applier appends rows), without a sort.
 INSERT INTO clicks SELECT site_id, user_key, session_id, CASE WHEN kind = 3 THEN '$pageview' ELSE name END, ts, url, path,
     json_extract_string(properties, '$."selector"'),
     json_extract_string(properties, '$."pageview_id"'),
@@ -43,4 +44,4 @@ INSERT INTO clicks SELECT site_id, user_key, session_id, CASE WHEN kind = 3 THEN
     TRY_CAST(json_extract_string(properties, '$."depth"') AS DOUBLE),
     TRY_CAST(json_extract_string(properties, '$."viewport_height"') AS DOUBLE),
     TRY_CAST(json_extract_string(properties, '$."page_height"') AS DOUBLE)
-FROM events WHERE kind = 3 OR (kind = 2 AND name IN ('$click', '$rage_click', '$dead_click', '$scroll')) ORDER BY ts;
+FROM events WHERE kind = 3 OR (kind = 2 AND name IN ('$click', '$rage_click', '$dead_click', '$scroll'));

@@ -1,6 +1,9 @@
 package duckstore
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // BenchmarkClickValues times reading a click's properties into the clicks
 // table's columns, what the applier adds for each page view and signal.
@@ -13,5 +16,17 @@ func BenchmarkClickValues(b *testing.B) {
 		if v[0] == nil {
 			b.Fatal("no selector")
 		}
+	}
+}
+
+// TestClicksMigrationReadsAsRebuild keeps migration 080's backfill and
+// RebuildClicks (clicksFromEvents) the same query.
+func TestClicksMigrationReadsAsRebuild(t *testing.T) {
+	body, err := schemaFS.ReadFile("schema/080_clicks.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "INSERT INTO clicks "+clicksFromEvents+";") {
+		t.Error("schema/080_clicks.sql does not fill clicks with clicksFromEvents")
 	}
 }
