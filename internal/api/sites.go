@@ -18,11 +18,16 @@ func (a *API) patchSite(w http.ResponseWriter, r *http.Request, site store.Site)
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
-	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil && u.KeyAttributes == nil && u.KeepParams == nil {
-		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins", "respect_dnt", "key_attributes" and "keep_params"`)
+	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil && u.KeyAttributes == nil && u.KeepParams == nil && u.ScrubParams == nil {
+		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins", "respect_dnt", "key_attributes", "keep_params" and "scrub_params"`)
 	}
 	if u.KeepParams != nil {
-		if err := checkKeepParams(*u.KeepParams); err != nil {
+		if err := checkParams("keep_param", "keep_params", *u.KeepParams); err != nil {
+			return err
+		}
+	}
+	if u.ScrubParams != nil {
+		if err := checkParams("scrub_param", "scrub_params", *u.ScrubParams); err != nil {
 			return err
 		}
 	}
@@ -39,26 +44,29 @@ func (a *API) patchSite(w http.ResponseWriter, r *http.Request, site store.Site)
 	return nil
 }
 
-// Limits of a site's keep_params.
+// Limits of a site's keep_params and scrub_params.
 const (
 	maxKeepParams   = 50
 	maxKeepParamLen = 100
 )
 
-// checkKeepParams checks the allow-list of query parameters the tracker
-// sends unscrubbed: names as they appear in URLs, each once.
-func checkKeepParams(names []string) error {
+// checkParams checks a list of query parameter names (keep_params, the
+// allow-list of parameters the tracker and the server send and keep
+// unscrubbed; scrub_params, those the server scrubs besides the ones that
+// look secret): names as they appear in URLs, each once. Codes are
+// too_many_<kind>s, invalid_<kind> and duplicate_<kind>.
+func checkParams(kind, list string, names []string) error {
 	if len(names) > maxKeepParams {
-		return apierr.Invalid("too_many_keep_params", "keep_params", "at most %d parameters", maxKeepParams)
+		return apierr.Invalid("too_many_"+kind+"s", list, "at most %d parameters", maxKeepParams)
 	}
 	seen := map[string]bool{}
 	for i, n := range names {
-		field := fmt.Sprintf("keep_params[%d]", i)
+		field := fmt.Sprintf("%s[%d]", list, i)
 		if n == "" || len(n) > maxKeepParamLen || strings.ContainsAny(n, "&=#?") {
-			return apierr.Invalid("invalid_keep_param", field, "a parameter name of 1 to %d characters without & = # ?", maxKeepParamLen)
+			return apierr.Invalid("invalid_"+kind, field, "a parameter name of 1 to %d characters without & = # ?", maxKeepParamLen)
 		}
 		if seen[n] {
-			return apierr.Invalid("duplicate_keep_param", field, "%q is listed twice", n)
+			return apierr.Invalid("duplicate_"+kind, field, "%q is listed twice", n)
 		}
 		seen[n] = true
 	}

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
-	"github.com/sightline/sightline/internal/store"
 )
 
 // Limits that keep an answer small (docs/heatmaps.md: under ~200 KB for
@@ -162,7 +161,7 @@ func (s *Service) query(ctx context.Context, w *sqlWriter, what string, row func
 func (s *Service) pageViews(ctx context.Context, q Query) (int64, error) {
 	w := &sqlWriter{d: s.d}
 	w.Write("SELECT count(*) FROM (SELECT user_key ")
-	if err := w.events(q, store.KindPage); err != nil {
+	if err := w.clicks(q, "", pageView); err != nil {
 		return 0, err
 	}
 	w.Write(") AS e")
@@ -175,24 +174,9 @@ func (s *Service) pageViews(ctx context.Context, q Query) (int64, error) {
 // signals writes the derived table of the clicks and signals of q, with
 // columns user_key, session_id, name, sel, pv, ox, oy, px, py, vw, n.
 func (s *Service) signals(w *sqlWriter, q Query, names ...string) error {
-	w.Write("(SELECT user_key, session_id, name, ")
-	w.prop("selector")
-	w.Write(" AS sel, ")
-	w.prop("pageview_id")
-	w.Write(" AS pv, ")
-	w.num("offset_x")
-	w.Write(" AS ox, ")
-	w.num("offset_y")
-	w.Write(" AS oy, ")
-	w.num("page_x")
-	w.Write(" AS px, ")
-	w.num("page_y")
-	w.Write(" AS py, ")
-	w.num("viewport_width")
-	w.Write(" AS vw, ")
-	w.num("clicks")
-	w.Write(" AS n ")
-	if err := w.events(q, store.KindTrack, names...); err != nil {
+	w.Write("(SELECT user_key, session_id, name, selector AS sel, pageview_id AS pv, offset_x AS ox, offset_y AS oy, ",
+		"page_x AS px, page_y AS py, viewport_width AS vw, clicks AS n ")
+	if err := w.clicks(q, "", names...); err != nil {
 		return err
 	}
 	w.Write(") AS e")

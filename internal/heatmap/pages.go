@@ -7,7 +7,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/sightline/sightline/internal/store"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sightline/sightline/internal/segment/compiler"
 )
 
 // Page is a page seen on the site: a path with its page views.
@@ -21,24 +23,19 @@ type Page struct {
 // Pages lists the paths seen between from and to (zero: open), most
 // viewed first, at most maxPages.
 func (s *Service) Pages(ctx context.Context, site int64, from, to time.Time) ([]Page, error) {
-	q := Query{Site: site, From: from, To: to}
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
-	w.Write("SELECT path, ", open, "kind = ", itoa(int(store.KindPage)), end, " AS views, count(DISTINCT CASE WHEN kind = ",
-		itoa(int(store.KindPage)), " THEN url END), ", open, "name = '$click'", end, " FROM (SELECT path, url, kind, name ")
-	w.d.From(w, pageTable, site, nil)
-	w.Write(" AND (kind = ")
-	w.Arg(int(store.KindPage))
-	w.Write(" OR (kind = ")
-	w.Arg(int(store.KindTrack))
-	w.Write(" AND name = '$click'))")
-	if !q.From.IsZero() {
+	w.Write("SELECT path, ", open, "name = '"+pageView+"'", end, " AS views, count(DISTINCT CASE WHEN name = '"+pageView+
+		"' THEN url END), ", open, "name = '$click'", end, " FROM (SELECT path, url, name ")
+	w.d.From(w, compiler.Clicks, site, nil)
+	w.Write(" AND name IN ('" + pageView + "', '$click')")
+	if !from.IsZero() {
 		w.Write(" AND ts >= ")
-		w.Arg(q.From)
+		w.Arg(from)
 	}
-	if !q.To.IsZero() {
+	if !to.IsZero() {
 		w.Write(" AND ts < ")
-		w.Arg(q.To)
+		w.Arg(to)
 	}
 	w.d.EndFrom(w)
 	w.Write(") AS e GROUP BY path")
@@ -104,12 +101,11 @@ type Comparison struct {
 // in Members and Exclude).
 func (s *Service) Compare(ctx context.Context, a, b Query) (*Comparison, error) {
 	start := time.Now()
-	ma, err := s.Clicks(ctx, a, KindClick)
-	if err != nil {
-		return nil, err
-	}
-	mb, err := s.Clicks(ctx, b, KindClick)
-	if err != nil {
+	var ma, mb *Map
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { ma, err = s.Clicks(gctx, a, KindClick); return err })
+	g.Go(func() (err error) { mb, err = s.Clicks(gctx, b, KindClick); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	c := &Comparison{TotalA: ma.Total, TotalB: mb.Total, PageViewsA: ma.PageViews, PageViewsB: mb.PageViews, MapA: ma, MapB: mb}
@@ -186,16 +182,12 @@ func (s *Service) ElementClicks(ctx context.Context, q Query, kind Kind, selecto
 		return nil, err
 	}
 	w := &sqlWriter{d: s.d}
-	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts, ")
-	w.prop("selector")
-	w.Write(" AS sel ")
-	if err := w.events(q, store.KindTrack, kind.event()); err != nil {
+	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts, selector ")
+	if err := w.clicks(q, selector, kind.event()); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")
 	w.members(q)
-	w.Write(" AND sel = ")
-	w.Arg(selector)
 	w.Write(" ORDER BY ts DESC LIMIT " + itoa(maxClickRows))
 	out := []Click{}
 	err := s.query(ctx, w, "read an element's clicks", func(r *sql.Rows) error {

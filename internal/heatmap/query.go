@@ -135,8 +135,8 @@ func patternRegexp(p string) string {
 	return b.String()
 }
 
-// pageTable is the table heatmaps read.
-const pageTable = compiler.PageEvents
+// pageView is the name of page views in the clicks table.
+const pageView = "$pageview"
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -160,27 +160,14 @@ func (w *sqlWriter) Arg(v any) {
 	w.sql.WriteString("?")
 }
 
-// prop writes the text of an event property.
-func (w *sqlWriter) prop(key string) {
-	expr, args := w.d.Property(key)
-	w.args = append(w.args, args...)
-	w.Write(expr)
-}
-
-// num writes an event property as a number (NULL when it is none).
-func (w *sqlWriter) num(key string) {
-	expr, args := w.d.Property(key)
-	w.args = append(w.args, args...)
-	w.Write(w.d.ToNumber(expr))
-}
-
-// events writes the rows of q's events named names, as a derived table's
-// "FROM … WHERE …": the caller names the columns it reads (user_key,
-// session_id, name, ts, url, path and properties through prop and num).
-func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
-	w.d.From(w, pageTable, q.Site, nil)
-	w.Write(" AND kind = ")
-	w.Arg(int(kind))
+// clicks writes the rows of q's page views and signals named names (the
+// heatmaps' clicks table: $pageview, $click, $rage_click, $dead_click,
+// $scroll), as a derived table's
+// "FROM … WHERE …": the caller names the columns it reads (those of
+// compiler.Clicks). A selector other than "" keeps the signals on that
+// element only.
+func (w *sqlWriter) clicks(q Query, selector string, names ...string) error {
+	w.d.From(w, compiler.Clicks, q.Site, nil)
 	if len(names) > 0 {
 		w.Write(" AND name IN (")
 		for i, n := range names {
@@ -191,6 +178,16 @@ func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
 		}
 		w.Write(")")
 	}
+	if selector != "" {
+		w.Write(" AND selector = ")
+		w.Arg(selector)
+	}
+	return w.where(q, true)
+}
+
+// where writes q's conditions on the rows' time, page and, when the rows
+// have a viewport_width column (device), device, then ends the From.
+func (w *sqlWriter) where(q Query, device bool) error {
 	if !q.From.IsZero() {
 		w.Write(" AND ts >= ")
 		w.Arg(q.From)
@@ -210,6 +207,16 @@ func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
 		col, re := "url", q.Page
 		if q.Match == MatchPattern {
 			col, re = "path", patternRegexp(q.Page)
+			// The pattern's literal start first: a cheap test that
+			// spares the regular expression most other pages.
+			if prefix, _, _ := strings.Cut(q.Page, "*"); prefix != "" {
+				m, err := w.d.StringMatch(segment.OpStarts, col)
+				if err != nil {
+					return err
+				}
+				w.Write(" AND ", m)
+				w.args = append(w.args, prefix)
+			}
 		}
 		m, err := w.d.StringMatch(segment.OpMatches, col)
 		if err != nil {
@@ -218,7 +225,7 @@ func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
 		w.Write(" AND ", m)
 		w.args = append(w.args, re)
 	}
-	if q.Device != "" {
+	if device && q.Device != "" {
 		w.Write(" AND ")
 		w.device(q.Device)
 	}
@@ -226,25 +233,21 @@ func (w *sqlWriter) events(q Query, kind store.Kind, names ...string) error {
 	return nil
 }
 
-// device writes the condition of a breakpoint on the event's viewport_width.
+// device writes the condition of a breakpoint on the signal's
+// viewport_width.
 func (w *sqlWriter) device(d string) {
 	w.Write("(")
 	switch d {
 	case "desktop":
-		w.num("viewport_width")
-		w.Write(" > ")
+		w.Write("viewport_width > ")
 		w.Arg(float64(TabletMax))
 	case "tablet":
-		w.num("viewport_width")
-		w.Write(" > ")
+		w.Write("viewport_width > ")
 		w.Arg(float64(MobileMax))
-		w.Write(" AND ")
-		w.num("viewport_width")
-		w.Write(" <= ")
+		w.Write(" AND viewport_width <= ")
 		w.Arg(float64(TabletMax))
 	default:
-		w.num("viewport_width")
-		w.Write(" <= ")
+		w.Write("viewport_width <= ")
 		w.Arg(float64(MobileMax))
 	}
 	w.Write(")")

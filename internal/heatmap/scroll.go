@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/sightline/sightline/internal/store"
 )
 
 // Scroll is a scroll map: how far down the page the page views got.
@@ -42,16 +40,9 @@ func (s *Service) Scroll(ctx context.Context, q Query) (*Scroll, error) {
 	w.Write("SELECT least(floor(d / ", fmt.Sprint(ScrollStep), "), ", fmt.Sprint(steps-1), ") AS b, count(*), ",
 		"sum(d), sum(CASE WHEN ph > 0 AND vh > 0 THEN least(100, vh * 100 / ph) END), ",
 		"count(CASE WHEN ph > 0 AND vh > 0 THEN 1 END), sum(vh), count(vh) FROM (",
-		"SELECT max(depth0) AS d, max(vh0) AS vh, max(ph0) AS ph FROM (SELECT user_key, ts, ")
-	w.prop("pageview_id")
-	w.Write(" AS pv, ")
-	w.num("depth")
-	w.Write(" AS depth0, ")
-	w.num("viewport_height")
-	w.Write(" AS vh0, ")
-	w.num("page_height")
-	w.Write(" AS ph0 ")
-	if err := w.events(q, store.KindTrack, "$scroll"); err != nil {
+		"SELECT max(depth0) AS d, max(vh0) AS vh, max(ph0) AS ph FROM (SELECT user_key, ts, pageview_id AS pv, ",
+		"depth AS depth0, viewport_height AS vh0, page_height AS ph0 ")
+	if err := w.clicks(q, "", "$scroll"); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")

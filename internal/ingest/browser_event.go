@@ -7,6 +7,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/scrub"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -28,7 +29,7 @@ type BrowserEvent struct {
 // and address) and pipeline. It returns once they are durable.
 func (h *Handler) TrackForBrowser(r *http.Request, site store.Site, evs ...BrowserEvent) error {
 	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), remoteAddr: r.RemoteAddr,
-		xff: r.Header.Get("X-Forwarded-For")}
+		xff: r.Header.Get("X-Forwarded-For"), scrub: scrub.New(site.KeepParams, site.ScrubParams)}
 	req.context.UserAgent = strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	msgs := make([]store.Message, 0, len(evs))
 	for _, ev := range evs {

@@ -22,6 +22,7 @@ import (
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/jsoncheck"
+	"github.com/sightline/sightline/internal/scrub"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -291,7 +292,8 @@ func (h *Handler) decode(body []byte, kind store.Kind) (decoded, error) {
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, site store.Site, kind store.Kind, b decoded,
 	source store.Source) error {
 	req := request{site: site.ID, receivedAt: h.cfg.Now().UTC(), sentAt: b.sentAt, context: b.context,
-		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For"), source: source}
+		remoteAddr: r.RemoteAddr, xff: r.Header.Get("X-Forwarded-For"), source: source,
+		scrub: scrub.New(site.KeepParams, site.ScrubParams)}
 	msgs := make([]store.Message, 0, len(b.raws))
 	index := make([]int, 0, len(b.raws))
 	var resp Response

@@ -12,6 +12,7 @@ import (
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/jsoncheck"
+	"github.com/sightline/sightline/internal/scrub"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/textlimit"
 )
@@ -88,6 +89,8 @@ type request struct {
 	remoteAddr string
 	xff        string
 	source     store.Source
+	// scrub removes the secrets of the site's page URLs.
+	scrub scrub.Rules
 }
 
 // normalizer turns wire messages into store messages.
@@ -159,6 +162,7 @@ func (n *normalizer) normalize(raw json.RawMessage, kind store.Kind, req request
 		return m, ferr
 	}
 	n.context(&m, &w, req)
+	req.scrub.Message(&m)
 	return m, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
+	"github.com/sightline/sightline/internal/scrub"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -94,6 +95,7 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site
 	if err != nil {
 		return Result{}, err
 	}
+	scrubChunk(&c, scrub.New(site.KeepParams, site.ScrubParams))
 	dup, err := s.Accept(r.Context(), site.ID, st, c, receivedAt)
 	if err != nil {
 		return Result{}, err
@@ -220,4 +222,19 @@ func (s *Service) Accept(ctx context.Context, site int64, st store.RecordingSett
 	s.bytes.WithLabelValues("raw").Add(float64(len(c.Events)))
 	s.bytes.WithLabelValues("stored").Add(float64(len(stored)))
 	return false, nil
+}
+
+// scrubChunk removes the secrets of the page URLs a chunk shows: its
+// pages and its Meta events' href (the URL the player shows).
+func scrubChunk(c *Chunk, r scrub.Rules) {
+	c.Events = r.RecordingEvents(c.Events)
+	seen := map[string]bool{}
+	pages := c.Pages[:0]
+	for _, p := range c.Pages {
+		if p = r.URL(p); !seen[p] {
+			seen[p] = true
+			pages = append(pages, p)
+		}
+	}
+	c.Pages = pages
 }

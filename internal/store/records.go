@@ -24,8 +24,12 @@ type Site struct {
 	// KeepParams are the query parameters the browser tracker sends as
 	// they are; every other one is scrubbed (secret-looking names lose
 	// their value, long digit runs are masked).
-	KeepParams []string  `json:"keep_params"`
-	CreatedAt  time.Time `json:"created_at"`
+	KeepParams []string `json:"keep_params"`
+	// ScrubParams are query parameters whose values the server drops
+	// from page URLs at ingest besides those whose names look secret
+	// (internal/scrub); KeepParams wins over both.
+	ScrubParams []string  `json:"scrub_params"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // SiteUpdate changes a site's settings; a nil field stays as it is. An
@@ -41,6 +45,9 @@ type SiteUpdate struct {
 	// KeepParams replaces the allow-list of query parameters the tracker
 	// sends unscrubbed; an empty list scrubs them all.
 	KeepParams *[]string `json:"keep_params,omitempty"`
+	// ScrubParams replaces the site's own list of parameters scrubbed at
+	// ingest; an empty list leaves the names that look secret.
+	ScrubParams *[]string `json:"scrub_params,omitempty"`
 }
 
 // FieldError is a value the store refused, naming the field at fault as

@@ -171,6 +171,12 @@ const (
 	// SessionCounts is Sessions with the sessions' counts of events and
 	// frustration signals, for analyses that aggregate them (compare).
 	SessionCounts
+	// Clicks is the heatmaps' table of page views (named $pageview) and
+	// $click, $rage_click, $dead_click and $scroll events with their properties as columns: session_id,
+	// name, ts, url, path, selector, pageview_id and the numbers
+	// offset_x, offset_y, page_x, page_y, viewport_width, clicks, depth,
+	// viewport_height and page_height (NULL when missing).
+	Clicks
 )
 
 // Key is the column of t holding the user's key.

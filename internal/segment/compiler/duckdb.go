@@ -95,6 +95,8 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "identities"
 	case UserGroups:
 		name = "user_groups"
+	case Clicks:
+		name = "clicks"
 	}
 	w.Write("FROM ", name, " WHERE site_id = ")
 	w.Arg(site)

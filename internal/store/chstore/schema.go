@@ -105,6 +105,15 @@ func tables() []table {
 				{"referrer", "String", ""}, {"source", "UInt8", ""}, {"properties", "String", ""},
 				{"prop_keys", "Array(String)", "json_keys(properties)"}, {"prop_vals", "Array(String)", propTexts},
 			}},
+		// The heatmaps' signals with their properties as columns
+		// (duckstore's schema/080_clicks.sql).
+		{name: "clicks", from: "clicks",
+			engine: "MergeTree PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000000), 'UTC')) ORDER BY (site_id, path, ts)",
+			columns: append([]column{
+				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"session_id", "Int64", ""}, {"name", "String", ""},
+				{"ts", "Int64", micros("ts")}, {"url", "String", ""}, {"path", "String", ""},
+				{"selector", "Nullable(String)", ""}, {"pageview_id", "Nullable(String)", ""},
+			}, clickNumbers()...)},
 		{name: "sessions", from: "all_sessions", engine: "ReplacingMergeTree(version) ORDER BY (site_id, user_key, session_id)",
 			columns: sessions},
 		{name: "user_groups", from: "user_groups", engine: "MergeTree ORDER BY (site_id, user_key, group_key)",
@@ -136,6 +145,16 @@ func tables() []table {
 				{"selector", "String", ""}, {"created_at", "Int64", micros("created_at")},
 			}},
 	}, recordingTables()...)
+}
+
+// clickNumbers are the clicks table's numeric properties.
+func clickNumbers() []column {
+	var out []column
+	for _, n := range []string{"offset_x", "offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth",
+		"viewport_height", "page_height"} {
+		out = append(out, column{n, "Nullable(Float64)", ""})
+	}
+	return out
 }
 
 // create returns the CREATE TABLE statement of t.

@@ -35,6 +35,7 @@ const (
 	tLinks
 	tSessions
 	tEvents
+	tClicks
 	tResponses
 	tAnswers
 	tFeedback
@@ -42,7 +43,7 @@ const (
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events", "survey_responses", "survey_answers", "feedback"}
+	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -166,6 +167,19 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 				}
 				if err := app.AppendRow(e.site, e.user, e.session, e.kind, e.name, e.ts, e.received, e.messageID,
 					e.url, e.path, e.title, e.referrer, props, uint8(store.SourceServer)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		tClicks: {buf.clicks(), func(app *duckdb.Appender) error {
+			for i := range buf.events {
+				e := &buf.events[i]
+				name, ok := heatmapSignal(store.Kind(e.kind), e.name)
+				if !ok {
+					continue
+				}
+				if err := appendClick(app, e.site, e.user, e.session, name, e.ts, e.url, e.path, e.props); err != nil {
 					return err
 				}
 			}

@@ -23,7 +23,7 @@ type siteCache struct {
 }
 
 func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, coalesce(key_attributes, []::VARCHAR[]), coalesce(keep_params, []::VARCHAR[]), created_at FROM sites")
+	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, coalesce(key_attributes, []::VARCHAR[]), coalesce(keep_params, []::VARCHAR[]), coalesce(scrub_params, []::VARCHAR[]), created_at FROM sites")
 	if err != nil {
 		return fmt.Errorf("load sites: %w", err)
 	}
@@ -36,8 +36,8 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 	for rows.Next() {
 		var s store.Site
 		var hash string
-		var origins, keys, keep []any
-		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &keys, &keep, &s.CreatedAt); err != nil {
+		var origins, keys, keep, scrub []any
+		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &keys, &keep, &scrub, &s.CreatedAt); err != nil {
 			return fmt.Errorf("load sites: %w", err)
 		}
 		s.Origins = make([]string, 0, len(origins))
@@ -49,6 +49,9 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 		}
 		for _, k := range keep {
 			s.KeepParams = append(s.KeepParams, fmt.Sprint(k))
+		}
+		for _, k := range scrub {
+			s.ScrubParams = append(s.ScrubParams, fmt.Sprint(k))
 		}
 		c.byKey[hash] = s
 		c.byPublic[s.PublicID] = s
@@ -125,9 +128,12 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 	if u.KeepParams != nil {
 		s.KeepParams = append([]string(nil), *u.KeepParams...)
 	}
+	if u.ScrubParams != nil {
+		s.ScrubParams = append([]string(nil), *u.ScrubParams...)
+	}
 	if _, err := db.pool().ExecContext(ctx, `UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ?,
-		key_attributes = ?::VARCHAR[], keep_params = ?::VARCHAR[] WHERE id = ?`,
-		s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), nonNil(s.KeepParams), s.ID); err != nil {
+		key_attributes = ?::VARCHAR[], keep_params = ?::VARCHAR[], scrub_params = ?::VARCHAR[] WHERE id = ?`,
+		s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), nonNil(s.KeepParams), nonNil(s.ScrubParams), s.ID); err != nil {
 		return store.Site{}, fmt.Errorf("update site: %w", err)
 	}
 	db.sites.byPublic[publicID] = s

@@ -206,6 +206,7 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 		}
 		return nil
 	}}}
+	specs = append(specs, clicksSpec(b))
 	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
@@ -295,6 +296,7 @@ func (db *DB) applyMerges(ctx context.Context, conn querier, b *batch) error {
 	stmts := []string{
 		"UPDATE identities SET entity_key = m.t FROM " + m + " WHERE identities.entity_key = m.f",
 		"UPDATE events SET user_key = m.t FROM " + m + " WHERE events.user_key = m.f",
+		"UPDATE clicks SET user_key = m.t FROM " + m + " WHERE clicks.user_key = m.f",
 		"UPDATE sessions SET user_key = m.t FROM " + m + " WHERE sessions.user_key = m.f",
 		"UPDATE user_groups SET user_key = m.t FROM " + m + " WHERE user_groups.user_key = m.f",
 		"UPDATE attr_history SET entity_key = m.t FROM " + m + " WHERE attr_history.entity = 0 AND attr_history.entity_key = m.f",

@@ -56,6 +56,8 @@ var expireSteps = []struct {
 	{"survey_responses", func(r store.Retention) int { return r.SurveysDays },
 		"DELETE FROM survey_responses WHERE site_id = ? AND created_at < ?"},
 	{"events", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events WHERE site_id = ? AND ts < ?"},
+	// The heatmaps' copy of the events' signals (counted apart).
+	{"clicks", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM clicks WHERE site_id = ? AND ts < ?"},
 	{"sessions", func(r store.Retention) int { return r.SessionsDays }, "DELETE FROM sessions WHERE site_id = ? AND ended_at < ?"},
 	{"attribute_history", func(r store.Retention) int { return r.HistoryDays },
 		"DELETE FROM attr_history WHERE site_id = ? AND set_at < ?"},
