@@ -148,10 +148,18 @@ func RunCatalog(t *testing.T, open Opener[Catalog]) {
 		check(t, err, "partial update")
 		want.RespectDNT = false
 		sameSite(t, got, want)
+		keep, scrub := []string{"utm_source", "ref"}, []string{"coupon"}
+		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{KeepParams: &keep, ScrubParams: &scrub})
+		check(t, err, "URL parameters update")
+		want.KeepParams, want.ScrubParams = keep, scrub
+		sameSite(t, got, want)
+		got, err = s.SiteByWriteKey(ctx, key)
+		check(t, err, "SiteByWriteKey")
+		sameSite(t, got, want)
 		none := []string{}
-		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{Origins: &none, KeyAttributes: &none})
+		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{Origins: &none, KeyAttributes: &none, KeepParams: &none, ScrubParams: &none})
 		check(t, err, "clearing update")
-		want.Origins, want.KeyAttributes = nil, nil
+		want.Origins, want.KeyAttributes, want.KeepParams, want.ScrubParams = nil, nil, nil, nil
 		sameSite(t, got, want)
 
 		// A refused update changes nothing.
@@ -397,7 +405,8 @@ func RunCatalog(t *testing.T, open Opener[Catalog]) {
 func sameSite(t *testing.T, got, want store.Site) {
 	t.Helper()
 	if got.ID != want.ID || got.PublicID != want.PublicID || got.Name != want.Name || !slices.Equal(got.Origins, want.Origins) ||
-		got.RespectDNT != want.RespectDNT || !slices.Equal(got.KeyAttributes, want.KeyAttributes) || !sameTime(got.CreatedAt, want.CreatedAt) {
+		got.RespectDNT != want.RespectDNT || !slices.Equal(got.KeyAttributes, want.KeyAttributes) ||
+		!slices.Equal(got.KeepParams, want.KeepParams) || !slices.Equal(got.ScrubParams, want.ScrubParams) || !sameTime(got.CreatedAt, want.CreatedAt) {
 		t.Errorf("site = %+v, want %+v", got, want)
 	}
 }
