@@ -42,7 +42,8 @@ type Erasure struct {
 	// Deleted counts the deleted rows by kind: events, sessions,
 	// attributes, attribute_history, rejections, company_links,
 	// recordings, recording_chunks, survey_responses, survey_answers,
-	// survey_dismissals, feedback, quarantined.
+	// survey_dismissals, feedback, quarantined, alert_causes,
+	// alert_messages, alert_attempts.
 	Deleted map[string]int64 `json:"deleted"`
 	// LogSegments is how many write-ahead log segments were removed
 	// because they held the user's messages (all applied).
