@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -142,7 +143,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
 	auditLog.Register(mux)
-	eraser := erase.New(db, rec, log)
+	eraser := erase.New(db, rec, log).WithJournal(filepath.Join(cfg.DataDir, "erase-queue.jsonl"))
+	if err := eraser.Resume(ctx); err != nil {
+		log.Warn("interrupted user deletions not resumed", "err", err)
+	}
 	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
 		WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
 	a.UseSurveys(surveys, fb, db)

@@ -104,7 +104,10 @@ func (db *DB) DeleteUser(ctx context.Context, site int64, id store.Identity, opt
 		counts, _ := json.Marshal(r.Deleted)
 		_, err := db.wconn.ExecContext(ctx, "INSERT INTO erasures VALUES (?, ?, ?, ?, ?, NULL, ?)",
 			erasureID, site, idHash(site, kind, id.ID), started, db.opts.Now().UTC(), string(counts))
-		return err
+		if err != nil {
+			return err
+		}
+		return db.markJobDeleted(ctx, opts.Job, r)
 	})
 	if err != nil {
 		return store.Erasure{}, fmt.Errorf("erase user: %w", err)
@@ -343,9 +346,15 @@ func (db *DB) scrub(ctx context.Context) (int, error) {
 	if err := db.rewriteFile(ctx); err != nil {
 		return removed, err
 	}
-	if _, err := db.wconn.ExecContext(ctx, "UPDATE erasures SET scrubbed_at = ? WHERE scrubbed_at IS NULL",
-		db.opts.Now().UTC()); err != nil {
-		return removed, fmt.Errorf("mark erasures scrubbed: %w", err)
+	err := db.inTx(ctx, func() error {
+		if _, err := db.wconn.ExecContext(ctx, "UPDATE erasures SET scrubbed_at = ? WHERE scrubbed_at IS NULL",
+			db.opts.Now().UTC()); err != nil {
+			return fmt.Errorf("mark erasures scrubbed: %w", err)
+		}
+		return db.markJobsScrubbed(ctx, db.opts.Now())
+	})
+	if err != nil {
+		return removed, err
 	}
 	// The mark is in DuckDB's own log (nothing else is: the rewrite
 	// started it empty); a checkpoint empties it, unless readers hold
