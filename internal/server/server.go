@@ -223,7 +223,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: auditLog.Socket(admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log)), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
