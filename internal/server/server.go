@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer rec.Close()
-	segs := engine.New(db, compiler.DuckDB{}, nil).WithQueryTimeout(cfg.QueryTimeout)
+	segs := engine.New(db, compiler.DuckDB{}, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
 	surveys := survey.New(db, segs, log, cfg.Now)
 	fb := feedback.New(db, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
