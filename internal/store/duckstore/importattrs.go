@@ -110,14 +110,18 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 			ids = append(ids, v.id)
 		}
 	}
-	if _, err := db.wconn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE import_ids (id VARCHAR)"); err != nil {
+	// Joined on the IDs' hashes first (integers, as identities are
+	// probed), then on the IDs themselves.
+	if _, err := db.wconn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE import_ids (h BIGINT, id VARCHAR)"); err != nil {
 		return failed(fmt.Errorf("import: stage IDs: %w", err))
 	}
-	if err := db.appendTemp("import_ids", len(ids), func(app *duckdb.Appender, i int) error { return app.AppendRow(ids[i]) }); err != nil {
+	if err := db.appendTemp("import_ids", len(ids), func(app *duckdb.Appender, i int) error {
+		return app.AppendRow(idHash(site, kind, ids[i]), ids[i])
+	}); err != nil {
 		return failed(fmt.Errorf("import: stage IDs: %w", err))
 	}
-	q, err := db.wconn.QueryContext(ctx, `SELECT external_id, entity_key FROM identities
-		WHERE site_id = ? AND kind = ? AND external_id IN (SELECT id FROM import_ids)`, site, kind)
+	q, err := db.wconn.QueryContext(ctx, `SELECT x.external_id, x.entity_key FROM identities x JOIN import_ids i
+		ON x.id_hash = i.h AND x.external_id = i.id WHERE x.site_id = ? AND x.kind = ?`, site, kind)
 	if err != nil {
 		return failed(fmt.Errorf("import: look up identities: %w", err))
 	}
@@ -154,6 +158,10 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 	for i, v := range vals {
 		entKeys[i], names[i], types[i], texts[i] = keys[v.id], v.name, int64(v.v.Type), importText(v.v)
 	}
+	lo, hi := entKeys[0], entKeys[0]
+	for _, k := range entKeys {
+		lo, hi = min(lo, k), max(hi, k)
+	}
 	var changed []int64
 	err = db.inTx(ctx, func() error {
 		if len(newIDs) > 0 {
@@ -185,23 +193,24 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 			sql  string
 			args []any
 		}{
-			{"stage", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE import_values AS
-				SELECT k, name, type,
+			{"compare", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE import_changes AS
+				SELECT i.*, c.entity_key IS NOT NULL AS existed FROM (SELECT k, name, type,
 					CASE WHEN type = %d THEN v END AS s,
 					CASE WHEN type = %d THEN v::DOUBLE END AS n,
 					CASE WHEN type = %d THEN v::BOOLEAN END AS b,
 					CASE WHEN type = %d THEN v::TIMESTAMP END AS t
-				FROM import_raw`, attr.String, attr.Number, attr.Boolean, attr.Datetime), nil},
-			{"compare", `CREATE OR REPLACE TEMP TABLE import_changes AS
-				SELECT i.* FROM import_values i LEFT JOIN (SELECT * FROM attr_current WHERE site_id = ? AND entity = ?) c
+				FROM import_raw) i LEFT JOIN (SELECT * FROM attr_current WHERE site_id = ? AND entity = ?
+					AND entity_key BETWEEN ? AND ? AND entity_key IN (SELECT DISTINCT k FROM import_raw)) c
 					ON c.entity_key = i.k AND c.key = i.name
 				WHERE c.entity_key IS NULL OR c.type <> i.type OR c.s IS DISTINCT FROM i.s OR c.n IS DISTINCT FROM i.n
-					OR c.b IS DISTINCT FROM i.b OR c.t IS DISTINCT FROM i.t`, []any{site, uint8(entity)}},
+					OR c.b IS DISTINCT FROM i.b OR c.t IS DISTINCT FROM i.t`, attr.String, attr.Number, attr.Boolean, attr.Datetime),
+				[]any{site, uint8(entity), lo, hi}},
 			{"record history", `INSERT INTO attr_history (site_id, entity, entity_key, key, type, s, n, b, t, is_null, set_at)
 				SELECT ?, ?, k, name, type, s, n, b, t, false, ? FROM import_changes`, []any{site, uint8(entity), now}},
-			{"replace current values", `DELETE FROM attr_current USING import_changes d
-				WHERE attr_current.site_id = ? AND attr_current.entity = ? AND attr_current.entity_key = d.k AND attr_current.key = d.name`,
-				[]any{site, uint8(entity)}},
+			{"replace current values", `DELETE FROM attr_current USING (SELECT * FROM import_changes WHERE existed) d
+				WHERE attr_current.site_id = ? AND attr_current.entity = ? AND attr_current.entity_key BETWEEN ? AND ?
+					AND attr_current.entity_key = d.k AND attr_current.key = d.name`,
+				[]any{site, uint8(entity), lo, hi}},
 			{"set current values", `INSERT INTO attr_current (site_id, entity, entity_key, key, type, s, n, b, t, changed_at)
 				SELECT ?, ?, k, name, type, s, n, b, t, ? FROM import_changes`, []any{site, uint8(entity), now}},
 		}
@@ -237,7 +246,7 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 		if err := q.Err(); err != nil {
 			return err
 		}
-		for _, t := range []string{"import_raw", "import_values", "import_ids"} {
+		for _, t := range []string{"import_raw", "import_ids"} {
 			if _, err := db.wconn.ExecContext(ctx, "DROP TABLE "+t); err != nil {
 				return err
 			}
