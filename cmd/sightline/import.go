@@ -16,15 +16,17 @@ import (
 	"github.com/sightline/sightline/internal/csvimport"
 )
 
-const importUsage = `usage: sightline import users FILE.csv --site ID [--json] [--quiet]`
+const importUsage = `usage: sightline import users|companies FILE.csv --site ID [--json] [--quiet]`
 
-// importCmd imports a CSV file of user attributes, showing its progress.
+// importCmd imports a CSV file of user or company attributes, showing its
+// progress.
 func importCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "users" {
+	if len(args) == 0 || (args[0] != "users" && args[0] != "companies") {
 		return errors.New(importUsage)
 	}
+	what := args[0]
 	cfg := config.Default()
-	fs := flag.NewFlagSet("import users", flag.ContinueOnError)
+	fs := flag.NewFlagSet("import "+what, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
@@ -69,7 +71,11 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}()
 	var rep csvimport.Report
 	err = withEraser(cfg, func(a admin.Admin) error {
-		rep, err = a.ImportUsers(context.Background(), *site, cr)
+		if what == "companies" {
+			rep, err = a.ImportCompanies(context.Background(), *site, cr)
+		} else {
+			rep, err = a.ImportUsers(context.Background(), *site, cr)
+		}
 		return err
 	})
 	close(stop)
@@ -80,8 +86,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
-	fmt.Fprintf(stdout, "%d rows read in %.1fs: %d applied, %d already imported, %d rows and %d cells refused\n",
-		rep.Rows, rep.TookSeconds, rep.Applied, rep.Duplicates, rep.RejectedRows, rep.RejectedCells)
+	fmt.Fprintf(stdout, "%d rows read in %.1fs: %d applied (%d values changed), %d already imported, %d rows and %d cells refused\n",
+		rep.Rows, rep.TookSeconds, rep.Applied, rep.Changed, rep.Duplicates, rep.RejectedRows, rep.RejectedCells)
 	for _, r := range rep.Rejections {
 		if r.Column != "" {
 			fmt.Fprintf(stdout, "  line %d, %s: %s\n", r.Line, r.Column, r.Reason)

@@ -38,6 +38,7 @@ Usage:
   sightline export-user --site ID --user ID [--anonymous] --out FILE.zip
                                                   write everything held about a user as a zip of JSON files
   sightline import users FILE.csv --site ID        import user attributes from CSV (header row; a user_id column)
+  sightline import companies FILE.csv --site ID    import company attributes from CSV (header row; a group_id column)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
   sightline migrate --data DIR --clickhouse DSN [--s3 URL] [--resume | --check]

@@ -54,6 +54,7 @@ type Admin interface {
 	DeleteUser(ctx context.Context, req DeleteUserRequest) (store.Erasure, error)
 	ExportUser(ctx context.Context, req DeleteUserRequest, w io.Writer) error
 	ImportUsers(ctx context.Context, site string, r io.Reader) (csvimport.Report, error)
+	ImportCompanies(ctx context.Context, site string, r io.Reader) (csvimport.Report, error)
 }
 
 // Catalog is the part of the store administration uses.

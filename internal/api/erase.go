@@ -42,7 +42,10 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, site store.Site
 	if _, err := a.store.UserKey(r.Context(), site.ID, id); err != nil {
 		return err
 	}
-	j := a.erasure.Start(site.ID, id, opts)
+	j, err := a.erasure.Start(site.ID, id, opts)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Location", "/api/v1/sites/"+site.PublicID+"/deletions/"+j.ID)
 	apierr.WriteJSON(w, http.StatusAccepted, j)
 	return nil
@@ -54,7 +57,7 @@ func (a *API) getDeletion(w http.ResponseWriter, r *http.Request, site store.Sit
 	j, ok := a.erasure.Job(site.ID, r.PathValue("job"))
 	if !ok {
 		return &apierr.Error{Status: http.StatusNotFound, Code: "deletion_not_found", Field: "job",
-			Message: "no such deletion job (jobs are kept until the server restarts)"}
+			Message: "no such deletion job"}
 	}
 	apierr.WriteJSON(w, http.StatusOK, j)
 	return nil

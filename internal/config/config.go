@@ -105,6 +105,9 @@ type AlertsConfig struct {
 	// DisableAfter failed attempts in a row disable a destination; 0
 	// means the default (10). Not a flag.
 	DisableAfter int
+	// ClockCheck is how often "enters a segment" rules are checked for
+	// users who entered by the clock alone; 0 means the default (5 min).
+	ClockCheck time.Duration
 }
 
 // Default returns the configuration used when nothing is set.
@@ -210,6 +213,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&rl.MaxConcurrentPerIP, "max-recording-uploads-per-ip", rl.MaxConcurrentPerIP, "of those, from one client address (an IPv6 /64)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the dashboard's public address, for links in alerts (default: http:// and --addr)")
 	fs.BoolVar(&c.Alerts.AllowHTTP, "alerts-allow-http", c.Alerts.AllowHTTP, "allow http:// alert destinations besides https://")
+	fs.DurationVar(&c.Alerts.ClockCheck, "alerts-clock-check", c.Alerts.ClockCheck, "how often segment.entered rules are checked for users who entered by the clock alone (inactive for 30 days, a trial ending); 0 means 5m")
 	fs.BoolVar(&c.Alerts.AllowPrivate, "alerts-allow-private", c.Alerts.AllowPrivate, "allow alert destinations on loopback, private and link-local addresses (refused by default, checked after DNS resolution)")
 	fs.DurationVar(&c.RecordingSweep, "recording-sweep", c.RecordingSweep, "how often recordings past their site's retention are deleted")
 	fs.DurationVar(&c.AuditKeep, "audit-keep", c.AuditKeep, "how long the audit log keeps its entries")

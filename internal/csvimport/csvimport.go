@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,9 @@ type Report struct {
 	Applied int `json:"applied"`
 	// Duplicates is how many rows were dropped as already imported.
 	Duplicates int `json:"duplicates"`
+	// Changed is how many values changed (each added to the history), on
+	// the bulk path; a re-import changes none.
+	Changed int64 `json:"changed"`
 	// RejectedRows and RejectedCells count the refusals; Rejections lists
 	// the first MaxRejections of them with their lines.
 	RejectedRows  int         `json:"rejected_rows"`
@@ -94,6 +98,9 @@ var ErrHeader = errors.New("bad header")
 // idColumns are the header names of the user ID column.
 var idColumns = map[string]bool{"user_id": true, "userid": true, "id": true, "external_id": true}
 
+// groupIDColumns name the company ID column, in any case.
+var groupIDColumns = map[string]bool{"group_id": true, "groupid": true, "company_id": true, "companyid": true, "id": true, "external_id": true}
+
 type column struct {
 	key   string
 	typ   attr.Type
@@ -102,9 +109,36 @@ type column struct {
 
 // Users imports the CSV of user attributes read from r into site.
 func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options) (Report, error) {
+	return importCSV(ctx, st, site, store.EntityUser, r, opts)
+}
+
+// Companies imports the CSV of company (group) attributes read from r
+// into site: the ID column is the company's group ID (group_id, groupId,
+// company_id, id or external_id), the others as for users. It needs a
+// store that imports in bulk (store.AttributeImporter), since a group
+// message needs a user.
+func Companies(ctx context.Context, st Store, site int64, r io.Reader, opts Options) (Report, error) {
+	return importCSV(ctx, st, site, store.EntityGroup, r, opts)
+}
+
+// bulkBatch is how many rows a bulk import sets in one transaction.
+const bulkBatch = 50000
+
+func importCSV(ctx context.Context, st Store, site int64, entity store.Entity, r io.Reader, opts Options) (Report, error) {
 	start := time.Now()
+	bulk, _ := st.(store.AttributeImporter)
+	if entity == store.EntityGroup && bulk == nil {
+		return Report{}, errors.New("this store cannot import companies")
+	}
 	if opts.Batch == 0 {
 		opts.Batch = 2000
+		if bulk != nil {
+			opts.Batch = bulkBatch
+		}
+	}
+	idNames, what := idColumns, "user ID"
+	if entity == store.EntityGroup {
+		idNames, what = groupIDColumns, "company ID"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -132,14 +166,14 @@ func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options)
 	}
 	known := map[string]attr.Type{}
 	for _, k := range catalog {
-		if k.Entity == store.EntityUser {
+		if k.Entity == entity {
 			known[k.Key] = k.Type
 		}
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
-		if idCol < 0 && idColumns[strings.ToLower(h)] {
+		if idCol < 0 && idNames[strings.ToLower(h)] {
 			idCol = i
 			rep.Columns = append(rep.Columns, h)
 			continue
@@ -171,13 +205,75 @@ func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options)
 		rep.Columns = append(rep.Columns, key)
 	}
 	if idCol < 0 {
+		if entity == store.EntityGroup {
+			return rep, fmt.Errorf("%w: no company ID column (name one group_id)", ErrHeader)
+		}
 		return rep, fmt.Errorf("%w: no user ID column (name one user_id)", ErrHeader)
 	}
 	headerHash := sha256.Sum256([]byte(strings.Join(header, "\x00")))
 
 	var batch []store.Message
+	var rows []store.ImportRow
 	var lines []int
+	// The bulk path writes a chunk while the next one is read: a writer
+	// goroutine takes the chunks in order and keeps its own counts, added
+	// to the report at the end.
+	type written struct {
+		applied int
+		changed int64
+		rejects []Rejection
+		err     error
+	}
+	var chunks chan []store.ImportRow
+	var wrote chan written
+	if bulk != nil {
+		chunks, wrote = make(chan []store.ImportRow, 1), make(chan written, 1)
+		go func() {
+			var w written
+			for c := range chunks {
+				if w.err != nil {
+					continue
+				}
+				res, err := bulk.ImportAttributes(ctx, site, entity, c)
+				if err != nil {
+					w.err = fmt.Errorf("write rows up to line %d: %w", c[len(c)-1].Line, err)
+					continue
+				}
+				w.applied += len(c)
+				w.changed += res.Changed
+				for _, x := range res.Rejections {
+					w.rejects = append(w.rejects, Rejection{Line: x.Line, Column: x.Key, Code: x.Code, Reason: x.Reason})
+				}
+			}
+			wrote <- w
+		}()
+	}
+	// finish waits for the bulk writer and adds its counts.
+	finish := func() error {
+		if chunks == nil {
+			return nil
+		}
+		close(chunks)
+		w := <-wrote
+		chunks = nil
+		rep.Applied += w.applied
+		rep.Changed += w.changed
+		for _, x := range w.rejects {
+			rep.reject(x, true)
+		}
+		sort.SliceStable(rep.Rejections, func(i, j int) bool { return rep.Rejections[i].Line < rep.Rejections[j].Line })
+		return w.err
+	}
+	defer finish()
 	flush := func() error {
+		if bulk != nil && len(rows) > 0 {
+			chunks <- rows
+			rows = make([]store.ImportRow, 0, opts.Batch)
+			if opts.Progress != nil {
+				opts.Progress(rep.Rows)
+			}
+			return nil
+		}
 		if len(batch) == 0 {
 			return nil
 		}
@@ -224,15 +320,17 @@ func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options)
 		rep.Rows++
 		id := strings.TrimSpace(rec[idCol])
 		if id == "" {
-			rep.reject(Rejection{Line: line, Code: "missing_id", Reason: "the row has no user ID"}, false)
+			rep.reject(Rejection{Line: line, Code: "missing_id", Reason: "the row has no " + what}, false)
 			continue
 		}
 		h := sha256.New()
 		fmt.Fprintf(h, "%d\x00%x\x00", site, headerHash)
 		var traits []attr.Pair
 		for i, cell := range rec {
-			h.Write([]byte(cell))
-			h.Write([]byte{0})
+			if bulk == nil {
+				h.Write([]byte(cell))
+				h.Write([]byte{0})
+			}
 			if i == idCol || cell == "" {
 				continue
 			}
@@ -246,6 +344,15 @@ func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options)
 		if len(traits) == 0 {
 			continue
 		}
+		if bulk != nil {
+			rows = append(rows, store.ImportRow{Line: line, ID: id, Traits: traits})
+			if len(rows) >= opts.Batch {
+				if err := flush(); err != nil {
+					return rep, err
+				}
+			}
+			continue
+		}
 		batch = append(batch, store.Message{SiteID: site, Kind: store.KindIdentify, UserID: id,
 			MessageID: "csv-" + hex.EncodeToString(h.Sum(nil)[:12]), Timestamp: now, ReceivedAt: now, Traits: traits})
 		lines = append(lines, line)
@@ -256,6 +363,9 @@ func Users(ctx context.Context, st Store, site int64, r io.Reader, opts Options)
 		}
 	}
 	err = flush()
+	if ferr := finish(); err == nil {
+		err = ferr
+	}
 	rep.TookSeconds = time.Since(start).Seconds()
 	return rep, err
 }

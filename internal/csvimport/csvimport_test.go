@@ -2,6 +2,7 @@ package csvimport_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -111,9 +112,65 @@ func TestImportUsers(t *testing.T) {
 	if before != 5 {
 		t.Errorf("ann's history has %d changes, want 5 (one a key)", before)
 	}
+	if rep.Changed != 9 {
+		t.Errorf("the import changed %d values, want 9", rep.Changed)
+	}
 	again := import1()
-	if again.Applied != 0 || again.Duplicates != 3 || hist() != before {
+	if again.Changed != 0 || hist() != before {
 		t.Errorf("re-import: %+v; history %d → %d", again, before, hist())
+	}
+	// A changed value is one more change in the history, and only it.
+	rep, err = csvimport.Users(ctx, db, site.ID, strings.NewReader("user_id,plan,ltv\nann,team,120.5\n"), csvimport.Options{})
+	if err != nil || rep.Changed != 1 || hist() != before+1 {
+		t.Errorf("changing ann's plan: %+v %v; history %d → %d", rep, err, before, hist())
+	}
+}
+
+// TestImportCompanies imports company attributes: a company known from a
+// group call gets its values (seen on its user's profile), a new one is
+// created, a cell of the wrong type is refused with its line, a row
+// without an ID is refused, and a re-import changes nothing.
+func TestImportCompanies(t *testing.T) {
+	ctx := context.Background()
+	db, site := openStore(t)
+	if _, err := db.Write(ctx, []store.Message{{SiteID: site.ID, Kind: store.KindGroup, UserID: "ann", GroupID: "acme", MessageID: "g1",
+		Timestamp: now, ReceivedAt: now, Traits: []attr.Pair{{Key: "seats", Raw: 3.0}}}}); err != nil {
+		t.Fatal(err)
+	}
+	file := "company_id,name,seats,plan:string\nacme,Acme Inc,12,enterprise\nglobex,Globex,many,team\n,Nobody,1,free\n"
+	imp := func() csvimport.Report {
+		t.Helper()
+		rep, err := csvimport.Companies(ctx, db, site.ID, strings.NewReader(file), csvimport.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := imp()
+	t.Logf("report: %+v", rep)
+	if rep.Rows != 3 || rep.Applied != 2 || rep.RejectedRows != 1 || rep.RejectedCells != 1 || rep.Changed != 5 ||
+		len(rep.Rejections) != 2 || rep.Rejections[0].Line != 3 || rep.Rejections[0].Column != "seats" {
+		t.Errorf("report = %+v", rep)
+	}
+	u, err := db.User(ctx, site.ID, store.Identity{Kind: "user", ID: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Groups) != 1 {
+		t.Fatalf("ann's companies: %+v", u.Groups)
+	}
+	got := map[string]attr.Value{}
+	for _, a := range u.Groups[0].Attributes {
+		got[a.Key] = a.Value
+	}
+	if got["name"].Str != "Acme Inc" || got["seats"].Num != 12 || got["plan"].Str != "enterprise" {
+		t.Errorf("acme = %+v", got)
+	}
+	if again := imp(); again.Changed != 0 || again.Applied != 2 {
+		t.Errorf("re-import: %+v", again)
+	}
+	if _, err := csvimport.Companies(ctx, db, site.ID, strings.NewReader("user_id,name\nx,y\n"), csvimport.Options{}); !errors.Is(err, csvimport.ErrHeader) {
+		t.Errorf("a file without a company ID column: %v", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,12 +29,12 @@ type Purger interface {
 
 // Job states, in order.
 const (
-	Queued = "queued"
+	Queued = store.EraseQueued
 	// Scrubbing: the rows are deleted (the receipt says what went) and
 	// the files are being scrubbed.
-	Scrubbing = "scrubbing"
-	Done      = "done"
-	Failed    = "failed"
+	Scrubbing = store.EraseScrubbing
+	Done      = store.EraseDone
+	Failed    = store.EraseFailed
 )
 
 // Job is one deletion.
@@ -52,8 +53,11 @@ type Job struct {
 // Service runs deletions.
 type Service struct {
 	store   store.Eraser
-	blobs   Purger // nil: no recordings
+	kept    store.EraseJobs // nil: jobs live in memory only
+	blobs   Purger          // nil: no recordings
 	log     *slog.Logger
+	journal string     // "": jobs go to the table at once
+	jmu     sync.Mutex // guards the journal; held while a job is queued
 	run     sync.Mutex // one round at a time
 	mu      sync.Mutex // guards the fields below and the jobs' fields
 	jobs    map[string]*Job
@@ -62,9 +66,76 @@ type Service struct {
 	wg      sync.WaitGroup
 }
 
-// New returns the service; blobs may be nil.
+// New returns the service; blobs may be nil. When the store keeps jobs
+// (store.EraseJobs), jobs and their receipts survive a restart; call
+// Resume at the start to run those a crash interrupted.
 func New(st store.Eraser, blobs Purger, log *slog.Logger) *Service {
-	return &Service{store: st, blobs: blobs, log: log, jobs: map[string]*Job{}}
+	kept, _ := st.(store.EraseJobs)
+	return &Service{store: st, kept: kept, blobs: blobs, log: log, jobs: map[string]*Job{}}
+}
+
+// keep saves a job's state, when the store keeps jobs; a failure is
+// logged (the job goes on in memory).
+func (s *Service) keep(j *Job) {
+	if s.kept == nil {
+		return
+	}
+	if err := s.kept.SaveEraseJob(context.Background(), j.kept()); err != nil {
+		s.log.Warn("deletion job state not saved", "job", j.ID, "status", j.Status, "err", err)
+	}
+}
+
+// kept is the job as the store keeps it. The caller holds mu.
+func (j *Job) kept() store.EraseJob {
+	return store.EraseJob{ID: j.ID, SiteID: j.SiteID, Status: j.Status, Error: j.Error, User: j.user,
+		Suppress: j.opts.Suppress, RequestedAt: j.RequestedAt, Receipt: j.Receipt}
+}
+
+// Resume queues again the jobs a crash left queued. Jobs that were
+// scrubbing were finished by the store's scrub at its opening; one left
+// scrubbing is reported failed with the reason.
+func (s *Service) Resume(ctx context.Context) error {
+	if s.kept == nil {
+		return nil
+	}
+	if s.journal != "" {
+		s.jmu.Lock()
+		left, err := s.journalRead()
+		if err == nil {
+			err = s.toTable(ctx, left, true)
+		}
+		if err == nil {
+			err = s.journalRewrite()
+		}
+		s.jmu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	jobs, err := s.kept.UnfinishedEraseJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range jobs {
+		j := &Job{ID: k.ID, SiteID: k.SiteID, Status: k.Status, RequestedAt: k.RequestedAt, Receipt: k.Receipt,
+			user: k.User, opts: store.EraseOptions{Suppress: k.Suppress, Job: k.ID}}
+		switch {
+		case k.Status == Queued && k.User.ID != "":
+			s.log.Info("resuming a user deletion interrupted by a restart", "job", j.ID)
+			s.enqueue(j)
+		default:
+			j.Status = Failed
+			j.Error = "interrupted by a restart after its rows were deleted; the files are scrubbed at the next deletion or start"
+			if k.Status == Queued {
+				j.Error = "interrupted by a restart before it ran, and the user's ID is not kept: ask again"
+			}
+			s.mu.Lock()
+			s.jobs[j.ID] = j
+			s.keep(j)
+			s.mu.Unlock()
+		}
+	}
+	return nil
 }
 
 // Erase deletes the user now, scrubs the files and returns the receipt.
@@ -106,12 +177,28 @@ func (s *Service) scrub(ctx context.Context, rs []*store.Erasure) error {
 	return nil
 }
 
-// Start queues a deletion and returns its job.
-func (s *Service) Start(site int64, id store.Identity, opts store.EraseOptions) Job {
+// Start queues a deletion and returns its job, kept by the store first
+// when it keeps jobs.
+func (s *Service) Start(site int64, id store.Identity, opts store.EraseOptions) (Job, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	j := &Job{ID: "del_" + hex.EncodeToString(b[:]), SiteID: site, Status: Queued, RequestedAt: time.Now().UTC(),
 		user: id, opts: opts}
+	j.opts.Job = j.ID
+	// To the journal, or (without one) to the table when its round runs.
+	if s.kept != nil && s.journal != "" {
+		s.jmu.Lock()
+		defer s.jmu.Unlock()
+		if err := s.journalAppend(j.kept()); err != nil {
+			return Job{}, err
+		}
+	}
+	return s.enqueue(j), nil
+}
+
+// enqueue adds a job to the queue, starts the worker and returns a copy
+// of the job as queued.
+func (s *Service) enqueue(j *Job) Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.jobs[j.ID] = j
@@ -147,6 +234,25 @@ func (s *Service) round(batch []*Job) {
 	defer s.run.Unlock()
 	ctx := context.Background()
 	start := time.Now()
+	if s.kept != nil {
+		// Move the batch's jobs from the journal to the table: no scrub
+		// runs now, so the write does not wait.
+		kept := make([]store.EraseJob, len(batch))
+		s.mu.Lock()
+		for i, j := range batch {
+			kept[i] = j.kept()
+		}
+		s.mu.Unlock()
+		s.jmu.Lock()
+		err := s.toTable(ctx, kept, false)
+		if err == nil && s.journal != "" {
+			err = s.journalRewrite()
+		}
+		s.jmu.Unlock()
+		if err != nil {
+			s.log.Warn("deletion jobs not moved from the journal to the table (they run anyway)", "err", err)
+		}
+	}
 	var deleted []*Job
 	var receipts []*store.Erasure
 	for _, j := range batch {
@@ -154,6 +260,7 @@ func (s *Service) round(batch []*Job) {
 		s.mu.Lock()
 		if err != nil {
 			j.Status, j.Error = Failed, err.Error()
+			s.keep(j)
 			s.log.Warn("user deletion failed", "job", j.ID, "err", err)
 		} else {
 			j.Status, j.Receipt = Scrubbing, &r
@@ -182,9 +289,10 @@ func (s *Service) round(batch []*Job) {
 	for i, j := range deleted {
 		if err != nil {
 			j.Status, j.Error = Failed, "rows deleted, files not yet scrubbed (done at the next deletion or start): "+err.Error()
-			continue
+		} else {
+			j.Status, j.Receipt = Done, &done[i]
 		}
-		j.Status, j.Receipt = Done, &done[i]
+		s.keep(j)
 	}
 	if err != nil {
 		s.log.Warn("scrubbing after user deletions failed", "jobs", len(deleted), "err", err)
@@ -201,15 +309,30 @@ func clone(m map[string]int64) map[string]int64 {
 	return out
 }
 
-// Job returns a job of the site, or false.
+// Job returns a job of the site, or false: from memory, else (a job of
+// an earlier run) as the store kept it, without the user's ID.
 func (s *Service) Job(site int64, id string) (Job, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	j, ok := s.jobs[id]
-	if !ok || j.SiteID != site {
+	if ok {
+		defer s.mu.Unlock()
+		if j.SiteID != site {
+			return Job{}, false
+		}
+		return *j, true
+	}
+	s.mu.Unlock()
+	if s.kept == nil {
 		return Job{}, false
 	}
-	return *j, true
+	k, err := s.kept.EraseJob(context.Background(), site, id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("read deletion job", "job", id, "err", err)
+		}
+		return Job{}, false
+	}
+	return Job{ID: k.ID, SiteID: k.SiteID, Status: k.Status, Error: k.Error, RequestedAt: k.RequestedAt, Receipt: k.Receipt}, true
 }
 
 // Wait waits for the queued jobs, before the store closes.

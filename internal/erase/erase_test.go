@@ -41,7 +41,11 @@ func TestQueuedDeletionsShareOneRewrite(t *testing.T) {
 	svc := erase.New(db, nil, log)
 	var jobs []erase.Job
 	for u := range 4 {
-		jobs = append(jobs, svc.Start(site.ID, store.Identity{Kind: "user", ID: fmt.Sprintf("u%d", u)}, store.EraseOptions{}))
+		j, err := svc.Start(site.ID, store.Identity{Kind: "user", ID: fmt.Sprintf("u%d", u)}, store.EraseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
 	}
 	svc.Wait()
 	done := map[time.Time]int{}

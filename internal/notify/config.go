@@ -82,6 +82,11 @@ type Rule struct {
 	// MaxRating is feedback.new's condition: a rating at or below it.
 	MaxRating int       `json:"max_rating,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// MembersOf is a hash of the segment definition a segment.entered
+	// rule last took its members from (when saved enabled, and after the
+	// segment was edited): an edit of the segment re-baselines the rule
+	// without announcing anyone.
+	MembersOf string `json:"members_of,omitempty"`
 }
 
 // SurveyCondition selects survey responses: of a survey (any when empty),

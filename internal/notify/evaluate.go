@@ -216,7 +216,7 @@ func (ev *evaluation) recording(c store.AlertCause) error {
 		if seg != nil {
 			summary += " (segment " + seg.Name + ")"
 		}
-		ev.add(r, site, Event{Type: TriggerRecording, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
+		ev.add(r, site, []int64{rec.UserKey}, Event{Type: TriggerRecording, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
 			Recording: &RecordingRef{ID: rec.ID, StartedAt: rec.StartedAt, FirstPage: rec.FirstURL, URL: l.recording(rec.ID)}}})
 	}
 	return nil
@@ -268,7 +268,7 @@ func (ev *evaluation) response(c store.AlertCause) error {
 		if !json.Valid(answers) {
 			answers = json.RawMessage("{}")
 		}
-		ev.add(r, site, Event{Type: TriggerResponse, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
+		ev.add(r, site, []int64{resp.UserKey}, Event{Type: TriggerResponse, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
 			Survey:   &Ref{ID: sv.ID, Name: sv.Name},
 			Response: &ResponseRef{ID: resp.ResponseID, NPS: resp.NPS, Answers: answers, Page: resp.URL, URL: l.surveyResults(sv.ID)}}})
 	}
@@ -370,7 +370,7 @@ func (ev *evaluation) feedback(c store.AlertCause) error {
 			return err
 		}
 		summary := fmt.Sprintf("%s rated %d/5 on %s", who.name(), f.Rating, f.URL)
-		ev.add(r, site, Event{Type: TriggerFeedback, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
+		ev.add(r, site, []int64{f.UserKey}, Event{Type: TriggerFeedback, Data: EventData{Summary: summary, Segment: seg, User: who.ref,
 			Feedback: &FeedbackRef{ID: f.ID, Rating: f.Rating, Comment: f.Comment, Page: f.URL, URL: l.feedback()}}})
 	}
 	return nil
@@ -421,17 +421,18 @@ func (ev *evaluation) entered(site int64, keys []int64) error {
 			return err
 		}
 		ref := &Ref{ID: seg.ID, Name: seg.Name}
-		for _, who := range whos {
-			ev.add(r, st, Event{Type: TriggerSegment, Data: EventData{Summary: who.name() + " entered the segment " + seg.Name,
+		for i, who := range whos {
+			ev.add(r, st, []int64{in[i]}, Event{Type: TriggerSegment, Data: EventData{Summary: who.name() + " entered the segment " + seg.Name,
 				Segment: ref, User: who.ref}})
 		}
 	}
 	return nil
 }
 
-// add queues an event of a rule; past the rule's hourly limit it is held
-// for the digest.
-func (ev *evaluation) add(r Rule, site store.Site, e Event) {
+// add queues an event of a rule, which carries the data of users (their
+// keys; 0 for none); past the rule's hourly limit it is held for the
+// digest.
+func (ev *evaluation) add(r Rule, site store.Site, users []int64, e Event) {
 	e.Timestamp = ev.now
 	e.Data.Site = SiteRef{ID: site.PublicID, Name: site.Name}
 	e.Data.Rule = &Ref{ID: r.ID, Name: r.Name}
@@ -447,7 +448,13 @@ func (ev *evaluation) add(r Rule, site store.Site, e Event) {
 		status = store.AlertHeld
 	}
 	ev.counts[r.ID] = n + 1
-	ev.msgs = append(ev.msgs, newMessage(site.ID, r.ID, r.DestinationID, status, e, ev.now))
+	m := newMessage(site.ID, r.ID, r.DestinationID, status, e, ev.now)
+	for _, k := range users {
+		if k != 0 {
+			m.Users = append(m.Users, k)
+		}
+	}
+	ev.msgs = append(ev.msgs, m)
 }
 
 func newMessage(site int64, rule, destination, status string, e Event, now time.Time) store.AlertMessage {
@@ -485,7 +492,11 @@ func (ev *evaluation) digests() error {
 		var e Event
 		json.Unmarshal(first.Body, &e)
 		d := &DigestContent{From: k.hour, To: k.hour.Add(time.Hour), Count: len(ms)}
+		var users []int64
 		for _, m := range ms {
+			if len(d.Items) < maxDigestItems {
+				users = append(users, m.Users...) // the users its lines name
+			}
 			if len(d.Items) < maxDigestItems {
 				d.Items = append(d.Items, m.Summary)
 			}
@@ -500,7 +511,9 @@ func (ev *evaluation) digests() error {
 			k.hour.Format("15:04"), k.hour.Add(time.Hour).Format("15:04"))
 		digest := Event{Type: TypeDigest, Timestamp: ev.now, Data: EventData{Summary: summary, Site: e.Data.Site,
 			Rule: e.Data.Rule, Segment: e.Data.Segment, Digest: d}}
-		ev.msgs = append(ev.msgs, newMessage(first.SiteID, "", first.DestinationID, store.AlertPending, digest, ev.now))
+		dm := newMessage(first.SiteID, "", first.DestinationID, store.AlertPending, digest, ev.now)
+		dm.Users = users
+		ev.msgs = append(ev.msgs, dm)
 	}
 	return nil
 }

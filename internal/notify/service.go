@@ -75,6 +75,9 @@ type Options struct {
 	// Poll is how often the evaluator and the deliverer look for work
 	// without being woken (default 1 s).
 	Poll time.Duration
+	// ClockCheck is how often "enters a segment" rules are checked for
+	// users who entered by the clock alone (default 5 min).
+	ClockCheck time.Duration
 }
 
 func (o *Options) defaults() {
@@ -83,6 +86,9 @@ func (o *Options) defaults() {
 	}
 	if o.RetryBase <= 0 {
 		o.RetryBase = 5 * time.Second
+	}
+	if o.ClockCheck <= 0 {
+		o.ClockCheck = 5 * time.Minute
 	}
 	if o.MaxRetryDelay <= 0 {
 		o.MaxRetryDelay = 4 * time.Hour
@@ -115,6 +121,9 @@ type Service struct {
 	sending sync.Map   // "site/destination" → *sync.Mutex: one attempt at a time per destination
 	wakeEv  chan struct{}
 	wakeDel chan struct{}
+	// lastClockCheck is when the evaluator last checked the rules the
+	// clock may move (see clock.go); only its goroutine uses it.
+	lastClockCheck time.Time
 }
 
 // New returns a service; call Run to evaluate and deliver.
@@ -144,7 +153,7 @@ func (s *Service) wakeDeliverer() {
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); s.loop(ctx, s.wakeEv, s.evaluate) }()
+	go func() { defer wg.Done(); s.loop(ctx, s.wakeEv, s.evaluateAndCheck) }()
 	go func() { defer wg.Done(); s.loop(ctx, s.wakeDel, s.deliverDue) }()
 	wg.Wait()
 }
@@ -423,6 +432,9 @@ func (s *Service) SaveRule(ctx context.Context, site int64, r Rule) (Rule, error
 		if snapshot, err = s.members(ctx, site, seg); err != nil {
 			return Rule{}, err
 		}
+	}
+	if r.Trigger == TriggerSegment {
+		r.MembersOf = definitionHash(seg)
 	}
 	err = s.update(ctx, site, func(c *Config) error {
 		if err := c.validateRule(&r); err != nil {

@@ -71,6 +71,7 @@ var dataOps = []Op{
 	read("GET", "/retention", "data rights", "How long the site keeps events, sessions, attribute history and survey answers.", anyObj),
 	change("admin", "PUT", "/retention", "data rights", "Change the site's retention.", anyObj, 200, anyObj),
 	change("admin", "POST", "/imports/users", "data rights", "Import user attributes from CSV (the body); a report of the rows refused.", nil, 200, anyObj),
+	change("admin", "POST", "/imports/companies", "data rights", "Import company (group) attributes from CSV (the body; the ID column is group_id, company_id, id or external_id); a report of the rows and cells refused.", nil, 200, anyObj),
 	{Method: "DELETE", Path: site, Tag: "data rights", Auth: "session",
 		Summary: "Delete the site and all its data (owners, signed in; the body confirms the site's name).", Body: anyObj, Result: anyObj},
 	{Method: "GET", Path: "/api/v1/audit", Tag: "data rights", Auth: "session", Summary: "The audit log (owners).", Result: anyObj,

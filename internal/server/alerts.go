@@ -37,6 +37,7 @@ func newAlerts(cfg config.Config, db *duckstore.DB, segs *engine.Engine, log *sl
 		RetryBase:    cfg.Alerts.RetryBase,
 		DisableAfter: cfg.Alerts.DisableAfter,
 		Poll:         cmp.Or(cfg.Alerts.Poll, notifyPoll),
+		ClockCheck:   cfg.Alerts.ClockCheck,
 	}, log.With("part", "alerts"))
 	db.SetAlertWake(svc.Wake)
 	ctx, cancel := context.WithCancel(context.Background())

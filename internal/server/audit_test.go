@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	adminpkg "github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -61,5 +63,70 @@ func TestAuditLog(t *testing.T) {
 	}
 	if out["kept_days"] != 365.0 {
 		t.Errorf("kept_days = %v", out["kept_days"])
+	}
+}
+
+// TestAuditAdminSocket runs the command line's commands through the admin
+// socket and finds each state-changing one in the audit log, with the
+// actor "admin socket", its site and status, failures included, and no
+// read (GET /sites) nor the user's ID of a deletion.
+func TestAuditAdminSocket(t *testing.T) {
+	s := startServer(t, nil) // creates a site and three tokens through the socket
+	owner := s.setUp(t)
+	ctx := context.Background()
+	if code, out := s.send(t, "/v1/identify", `{"userId":"zed@example.com","traits":{"plan":"pro"}}`); code != 200 {
+		t.Fatalf("identify: %d %v", code, out)
+	}
+	name := "Renamed"
+	if _, err := s.admin.UpdateSite(ctx, s.site, store.SiteUpdate{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.admin.CreateToken(ctx, s.site, store.ScopeRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.admin.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admin.CreateToken(ctx, "s_nosuchsite", store.ScopeRead); err == nil {
+		t.Fatal("a token for an unknown site was created")
+	}
+	if _, err := s.admin.ImportUsers(ctx, s.site, strings.NewReader("user_id,plan\nyan,free\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admin.DeleteUser(ctx, adminpkg.DeleteUserRequest{Site: s.site, User: "zed@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admin.Sites(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := owner.want(200, "", "GET", "/api/v1/audit?limit=100", nil)
+	var lines []string
+	for _, e := range out["entries"].([]any) {
+		m := e.(map[string]any)
+		if m["actor"] == "admin socket" {
+			lines = append(lines, fmt.Sprintf("%v|%v|%v", m["action"], m["site"], m["status"]))
+		}
+	}
+	all := strings.Join(lines, "\n")
+	t.Logf("the admin socket's entries:\n%s", all)
+	for _, want := range []string{
+		"POST /sites|" + s.site + "|201",
+		"POST /tokens|" + s.site + "|201",
+		"PATCH /sites/{id}|" + s.site + "|200",
+		"DELETE /tokens/{id}|<nil>|204",
+		"POST /tokens|s_nosuchsite|404",
+		"POST /imports/users|" + s.site + "|200",
+		"POST /deletions|" + s.site + "|200",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the audit log lacks %q", want)
+		}
+	}
+	if n := strings.Count(all, "POST /tokens|"+s.site+"|201"); n != 4 {
+		t.Errorf("%d token creations recorded, want 4 (3 at the start, 1 later)", n)
+	}
+	if strings.Contains(all, "GET /sites") || strings.Contains(fmt.Sprint(out), "zed@example.com") {
+		t.Error("the audit log holds a read or the deleted user's ID")
 	}
 }

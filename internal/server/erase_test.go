@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -30,6 +33,22 @@ func filesHolding(t *testing.T, dir, marker string) []string {
 		return nil
 	})
 	return out
+}
+
+// newEchoReceiver is a webhook receiver that answers with the body it
+// got, as some do: the delivery log then keeps the start of the message.
+func newEchoReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{header: req.Header.Clone(), body: body, at: time.Now(), status: 200})
+		r.mu.Unlock()
+		w.Write(body)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
 }
 
 // deleteUser asks for a user's deletion with token and, when it is
@@ -63,8 +82,17 @@ func (s *testServer) deleteUser(t *testing.T, token, site, query string) (int, m
 // /users/{id} it is in no file, the other user is whole, and the
 // endpoints refuse tokens without the admin scope or of another site.
 func TestDeleteUserThroughHTTP(t *testing.T) {
-	s := startRecServer(t, nil)
+	s := startRecServer(t, func(c *config.Config) {
+		c.Alerts = config.AlertsConfig{AllowHTTP: true, AllowPrivate: true, RetryBase: 50 * time.Millisecond, Poll: 100 * time.Millisecond}
+	})
 	const marker = "QZX-http-erase-marker-5521"
+	// An alert rule for feedback sends the user's comment to a receiver
+	// that echoes it in its answer, which the delivery log keeps.
+	rcv := newEchoReceiver(t)
+	dst := s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/destinations",
+		map[string]any{"name": "Echo", "kind": "webhook", "url": rcv.srv.URL})
+	s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/rules", map[string]any{
+		"name": "Any feedback", "trigger": "feedback.new", "destination_id": dst["id"], "enabled": true, "max_rating": 5})
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
 	if code, out := s.send(t, "/v1/batch", fmt.Sprintf(`{"batch":[
 		{"type":"page","anonymousId":"anon-doomed","properties":{"url":"https://app.example.com/%[1]s","path":"/%[1]s"}},
@@ -89,6 +117,20 @@ func TestDeleteUserThroughHTTP(t *testing.T) {
 	if code, _ := s.get(t, store.ScopeRead, "/users/doomed"); code != 200 {
 		t.Fatalf("the user is not there: %d", code)
 	}
+	alerted := waitRequests(t, rcv, 1)
+	if !bytes.Contains(alerted[0].body, []byte(marker)) {
+		t.Fatalf("the alert does not carry the marker: %s", alerted[0].body)
+	}
+	var deliveries struct {
+		Deliveries []struct {
+			MessageID string `json:"message_id"`
+			Response  string `json:"response"`
+		} `json:"deliveries"`
+	}
+	eventually(t, "the delivery is logged with the echoed marker", func() bool {
+		s.getJSON(t, "/alerts/deliveries", &deliveries)
+		return len(deliveries.Deliveries) == 1 && strings.Contains(deliveries.Deliveries[0].Response, marker)
+	})
 	if len(s.list(t, "")) != 1 || len(s.blobFiles(t)) == 0 {
 		t.Fatal("the recording is not stored")
 	}
@@ -138,6 +180,13 @@ func TestDeleteUserThroughHTTP(t *testing.T) {
 	if found := filesHolding(t, s.data, marker); len(found) > 0 {
 		t.Errorf("after the deletion the marker is still in %v", found)
 	}
+	if deleted["alert_messages"] != 1.0 || deleted["alert_attempts"] != 1.0 {
+		t.Errorf("the receipt counts alert messages %v and attempts %v, want 1 each", deleted["alert_messages"], deleted["alert_attempts"])
+	}
+	s.getJSON(t, "/alerts/deliveries", &deliveries)
+	if len(deliveries.Deliveries) != 0 {
+		t.Errorf("the delivery log still shows the deleted user's alert: %+v", deliveries.Deliveries)
+	}
 	if len(s.blobFiles(t)) != 0 || len(s.list(t, "")) != 0 {
 		t.Errorf("the recording outlived its user: %v", s.blobFiles(t))
 	}
@@ -168,7 +217,7 @@ func TestDeleteAndSuppressThroughIngestion(t *testing.T) {
 	s := startServer(t, nil)
 	if code, out := s.send(t, "/v1/batch", `{"batch":[
 		{"type":"identify","anonymousId":"anon-gone","userId":"gone","traits":{"plan":"free"}},
-		{"type":"identify","userId":"back","traits":{"plan":"free"}}]}`); code != 200 {
+		{"type":"identify","userId":"back","messageId":"back-signup-1","traits":{"plan":"free"}}]}`); code != 200 {
 		t.Fatalf("batch: %d %v", code, out)
 	}
 	if code, _ := s.get(t, store.ScopeRead, "/users/gone"); code != 200 {
@@ -184,7 +233,7 @@ func TestDeleteAndSuppressThroughIngestion(t *testing.T) {
 		{"type":"identify","userId":"gone","traits":{"plan":"pro"}},
 		{"type":"track","anonymousId":"anon-gone","event":"came back"},
 		{"type":"alias","userId":"new-id","previousId":"gone"},
-		{"type":"identify","userId":"back","traits":{"plan":"pro"}}]}`)
+		{"type":"identify","userId":"back","messageId":"back-signup-1","traits":{"plan":"pro"}}]}`)
 	if code != 200 {
 		t.Fatalf("batch after the deletion: %d %v", code, out)
 	}
@@ -197,7 +246,10 @@ func TestDeleteAndSuppressThroughIngestion(t *testing.T) {
 			t.Errorf("GET %s after suppression: %d", path, code)
 		}
 	}
+	// The deletion dropped the user's message IDs from the dedupe window
+	// (a client may have chosen them), so the same message ID is stored
+	// again rather than dropped as a retry.
 	if code, _ := s.get(t, store.ScopeRead, "/users/back"); code != 200 {
-		t.Errorf("a user deleted without suppression cannot come back: %d", code)
+		t.Errorf("a user deleted without suppression cannot come back with a message ID they used before: %d", code)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -112,7 +113,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer rec.Close()
-	segs := engine.New(db, compiler.DuckDB{}, nil).WithQueryTimeout(cfg.QueryTimeout)
+	segs := engine.New(db, compiler.DuckDB{}, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
 	surveys := survey.New(db, segs, log, cfg.Now)
 	fb := feedback.New(db, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
@@ -141,7 +142,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
 	auditLog.Register(mux)
-	eraser := erase.New(db, rec, log)
+	eraser := erase.New(db, rec, log).WithJournal(filepath.Join(cfg.DataDir, "erase-queue.jsonl"))
+	if err := eraser.Resume(ctx); err != nil {
+		log.Warn("interrupted user deletions not resumed", "err", err)
+	}
 	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
 		WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
 	a.UseSurveys(surveys, fb, db)
@@ -218,7 +222,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: auditLog.Socket(admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log)), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })

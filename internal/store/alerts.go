@@ -58,6 +58,10 @@ type AlertMessage struct {
 	CreatedAt     time.Time
 	NextAt        time.Time
 	DoneAt        time.Time
+	// Users are the keys of the users whose data the message carries
+	// (their IDs, attributes, answers, feedback): a user's deletion
+	// deletes the messages that name them, and their delivery log.
+	Users []int64
 }
 
 // AlertAttempt is one delivery attempt as the log keeps it.

@@ -29,6 +29,46 @@ type EraseOptions struct {
 	// Suppress drops later messages naming any of the user's IDs; only
 	// a hash of each ID is kept.
 	Suppress bool
+	// Job, when set, names the EraseJob the deletion runs for: the
+	// transaction that deletes the rows also marks the job scrubbing,
+	// with its receipt, and forgets the user's ID it kept.
+	Job string
+}
+
+// Erase job states, in order.
+const (
+	EraseQueued = "queued"
+	// EraseScrubbing: the rows are deleted (the receipt says what went)
+	// and the files are being scrubbed.
+	EraseScrubbing = "scrubbing"
+	EraseDone      = "done"
+	EraseFailed    = "failed"
+)
+
+// EraseJob is a user's deletion as it is kept, so that it survives a
+// restart: a queued job is resumed at the next start, a scrubbing one is
+// finished by the store's scrub at its opening.
+type EraseJob struct {
+	ID          string
+	SiteID      int64
+	Status      string
+	Error       string
+	User        Identity // the ID only while queued
+	Suppress    bool
+	RequestedAt time.Time
+	Receipt     *Erasure // without the user's ID
+}
+
+// EraseJobs keeps deletion jobs.
+type EraseJobs interface {
+	// SaveEraseJob inserts or replaces a job. Past queued, the user's ID
+	// is not kept.
+	SaveEraseJob(ctx context.Context, j EraseJob) error
+	// EraseJob returns a job of the site; ErrNotFound when none.
+	EraseJob(ctx context.Context, site int64, id string) (EraseJob, error)
+	// UnfinishedEraseJobs returns the jobs queued or scrubbing, oldest
+	// first: those a crash interrupted, at the start.
+	UnfinishedEraseJobs(ctx context.Context) ([]EraseJob, error)
 }
 
 // Erasure is the receipt of a user's deletion: what went, how much of it,
@@ -42,7 +82,8 @@ type Erasure struct {
 	// Deleted counts the deleted rows by kind: events, sessions,
 	// attributes, attribute_history, rejections, company_links,
 	// recordings, recording_chunks, survey_responses, survey_answers,
-	// survey_dismissals, feedback, quarantined.
+	// survey_dismissals, feedback, quarantined, alert_causes,
+	// alert_messages, alert_attempts.
 	Deleted map[string]int64 `json:"deleted"`
 	// LogSegments is how many write-ahead log segments were removed
 	// because they held the user's messages (all applied).

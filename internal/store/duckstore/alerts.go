@@ -94,6 +94,23 @@ func (db *DB) loadAlertWatch(ctx context.Context) error {
 	return rows.Err()
 }
 
+// keyList scans a BIGINT[] column.
+type keyList []int64
+
+func (l *keyList) Scan(v any) error {
+	*l = nil
+	list, ok := v.([]any)
+	if v != nil && !ok {
+		return fmt.Errorf("scan list: %T", v)
+	}
+	for _, x := range list {
+		if k, ok := x.(int64); ok {
+			*l = append(*l, k)
+		}
+	}
+	return nil
+}
+
 // duckList scans a VARCHAR[] column.
 type duckList []string
 
@@ -225,6 +242,11 @@ func (db *DB) ResolveAlerts(ctx context.Context, causes []int64, msgs []store.Al
 			}
 		}
 		for _, m := range msgs {
+			if db.carriesErased(m) {
+				// Made from a user's data read before their deletion,
+				// which committed meanwhile: the user is gone.
+				continue
+			}
 			if err := insertAlertMessage(ctx, tx, m); err != nil {
 				return err
 			}
@@ -249,11 +271,28 @@ func insertAlertMessage(ctx context.Context, q querier, m store.AlertMessage) er
 		done = &d
 	}
 	// ON CONFLICT: a held message becomes digested by being written again.
-	_, err := q.ExecContext(ctx, `INSERT INTO alert_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := q.ExecContext(ctx, `INSERT INTO alert_messages (`+alertMessageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, done_at = excluded.done_at`,
 		m.ID, m.SiteID, m.RuleID, m.DestinationID, m.Type, m.Summary, string(m.Body), m.Status, m.Attempts,
 		m.CreatedAt.UTC(), m.NextAt.UTC(), done)
+	if err != nil || len(m.Users) == 0 {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO alert_message_users SELECT ?, ?, unnest(?::BIGINT[])
+		WHERE NOT EXISTS (SELECT 1 FROM alert_message_users WHERE message_id = ?)`, m.ID, m.SiteID, m.Users, m.ID)
 	return err
+}
+
+// carriesErased reports whether a message carries the data of a user
+// deleted since the store opened. The caller holds the gate (a deletion
+// holds it exclusively while it records the keys).
+func (db *DB) carriesErased(m store.AlertMessage) bool {
+	for _, k := range m.Users {
+		if _, ok := db.erasedKeys[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // AlertMembers implements store.AlertOutbox.
@@ -305,7 +344,8 @@ func (db *DB) CountAlerts(ctx context.Context, rule string, since time.Time) (in
 const alertMessageColumns = "id, site_id, rule_id, destination_id, type, summary, body, status, attempts, created_at, next_at, done_at"
 
 func (db *DB) alertMessages(ctx context.Context, q string, args ...any) ([]store.AlertMessage, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+alertMessageColumns+" FROM alert_messages "+q, args...)
+	rows, err := db.sql.QueryContext(ctx, "SELECT "+alertMessageColumns+`,
+		(SELECT list(u.user_key) FROM alert_message_users u WHERE u.message_id = m.id) FROM alert_messages m `+q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read alert messages: %w", err)
 	}
@@ -315,11 +355,13 @@ func (db *DB) alertMessages(ctx context.Context, q string, args ...any) ([]store
 		var m store.AlertMessage
 		var body string
 		var done sql.NullTime
+		var users keyList
 		if err := rows.Scan(&m.ID, &m.SiteID, &m.RuleID, &m.DestinationID, &m.Type, &m.Summary, &body, &m.Status,
-			&m.Attempts, &m.CreatedAt, &m.NextAt, &done); err != nil {
+			&m.Attempts, &m.CreatedAt, &m.NextAt, &done, &users); err != nil {
 			return nil, fmt.Errorf("read alert messages: %w", err)
 		}
 		m.Body = []byte(body)
+		m.Users = users
 		if done.Valid {
 			m.DoneAt = done.Time
 		}
@@ -335,7 +377,7 @@ func (db *DB) HeldAlerts(ctx context.Context, until time.Time) ([]store.AlertMes
 
 // DueAlerts implements store.AlertOutbox.
 func (db *DB) DueAlerts(ctx context.Context, at time.Time, limit int) ([]store.AlertMessage, error) {
-	return db.alertMessages(ctx, `m WHERE status = 'pending' AND next_at <= ?
+	return db.alertMessages(ctx, `WHERE status = 'pending' AND next_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM alert_destination_state d WHERE d.site_id = m.site_id
 			AND d.destination_id = m.destination_id AND d.disabled_at IS NOT NULL)
 		ORDER BY next_at, created_at LIMIT ?`, at.UTC(), limit)
@@ -354,16 +396,23 @@ func (db *DB) FinishAttempt(ctx context.Context, a store.AlertAttempt, m store.A
 		done = &t
 	}
 	return db.tx(ctx, "finish alert attempt", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO alert_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			a.MessageID, a.SiteID, a.DestinationID, a.Attempt, a.At.UTC(), a.Status, a.Error,
-			float64(a.Latency)/float64(time.Millisecond), a.Response); err != nil {
+		res, err := tx.ExecContext(ctx, "UPDATE alert_messages SET status = ?, attempts = ?, next_at = ?, done_at = ? WHERE id = ?",
+			m.Status, m.Attempts, m.NextAt.UTC(), done, m.ID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE alert_messages SET status = ?, attempts = ?, next_at = ?, done_at = ? WHERE id = ?",
-			m.Status, m.Attempts, m.NextAt.UTC(), done, m.ID); err != nil {
+		// A message deleted with its user during the attempt leaves no
+		// log: the answer may echo the user's data.
+		if n, err := res.RowsAffected(); err != nil {
 			return err
+		} else if n > 0 {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO alert_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				a.MessageID, a.SiteID, a.DestinationID, a.Attempt, a.At.UTC(), a.Status, a.Error,
+				float64(a.Latency)/float64(time.Millisecond), a.Response); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO alert_destination_state VALUES (?, ?, ?, ?, ?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO alert_destination_state VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (site_id, destination_id) DO UPDATE SET failures = excluded.failures,
 				disabled_at = excluded.disabled_at, reason = excluded.reason`,
 			m.SiteID, m.DestinationID, d.Failures, disabled, d.Reason)

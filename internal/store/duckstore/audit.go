@@ -11,8 +11,27 @@ import (
 var _ store.Auditor = (*DB)(nil)
 
 // AddAudit implements store.Auditor.
+//
+// While a user's deletion rewrites the database file, writes wait for it
+// (minutes on a big database); an entry is then written in the background
+// once the rewrite is done, so that the request it records (the deletion
+// request itself, say) is answered at once. A crash meanwhile loses it.
 func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
-	defer db.writing()()
+	if !db.gate.TryRLock() {
+		go func() {
+			defer db.writing()()
+			if err := db.addAudit(context.WithoutCancel(ctx), e); err != nil {
+				db.log.Warn("audit log entry not saved", "action", e.Action, "err", err)
+			}
+		}()
+		return nil
+	}
+	defer db.gate.RUnlock()
+	return db.addAudit(ctx, e)
+}
+
+// addAudit writes an entry; the caller holds the gate.
+func (db *DB) addAudit(ctx context.Context, e store.AuditEntry) error {
 	db.catalogMu.Lock()
 	defer db.catalogMu.Unlock()
 	_, err := db.pool().ExecContext(ctx, "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?)",

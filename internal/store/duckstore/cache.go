@@ -59,6 +59,21 @@ func (d *dedupe) add(h uint64) bool {
 	return true
 }
 
+// forget drops hashes from the window (a deleted user's message IDs,
+// which a client may have chosen to say something about the user). Their
+// slots in the ring are emptied; zero is never a hash worth keeping.
+func (d *dedupe) forget(hashes map[uint64]struct{}) {
+	if len(hashes) == 0 {
+		return
+	}
+	for i, h := range d.ring {
+		if _, ok := hashes[h]; ok {
+			delete(d.set, h)
+			d.ring[i] = 0
+		}
+	}
+}
+
 func (c *genCache[K, V]) remove(k K) {
 	delete(c.young, k)
 	delete(c.old, k)

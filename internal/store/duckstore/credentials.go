@@ -78,8 +78,11 @@ func (db *DB) CreateNamedToken(ctx context.Context, siteID int64, scope store.Sc
 
 // TokenBySecret returns the live token with this secret. A revoked token is
 // not found: there is no cache, so a revocation holds from the next call.
+//
+// The token's last use is recorded when the database takes writes at
+// once: while a user's deletion rewrites the database file (minutes on a
+// big one) it is skipped, so that requests are not held back for it.
 func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, error) {
-	defer db.writing()()
 	tok, err := scanToken(db.pool().QueryRowContext(ctx,
 		"SELECT "+tokenColumns+" FROM tokens WHERE secret_hash = ? AND revoked_at IS NULL", auth.Hash(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -88,6 +91,10 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (store.Token, er
 	if err != nil {
 		return store.Token{}, fmt.Errorf("look up token: %w", err)
 	}
+	if !db.gate.TryRLock() {
+		return tok, nil
+	}
+	defer db.gate.RUnlock()
 	if now := db.opts.Now().UTC().Truncate(time.Microsecond); db.tokenUse.due(tok.ID, now) {
 		db.catalogMu.Lock()
 		_, err := db.pool().ExecContext(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", now, tok.ID)

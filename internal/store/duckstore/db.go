@@ -220,6 +220,10 @@ type DB struct {
 	recMu sync.Mutex // serialises writes to the recording tables
 
 	alerts alertWatch // the cause kinds each site's alert rules need
+	// erasedKeys are the users deleted since the store opened: alert
+	// messages made from their data before the deletion are not queued
+	// after it. Written under gate held exclusively, read under it shared.
+	erasedKeys map[int64]struct{}
 
 	vers *versions // change counters for caches of segment answers
 

@@ -87,6 +87,10 @@ func (db *DB) DeleteUser(ctx context.Context, site int64, id store.Identity, opt
 	}
 	r := store.Erasure{SiteID: site, User: id, Identities: int64(len(ids.hashes)), Deleted: map[string]int64{},
 		Suppressed: opts.Suppress, StartedAt: started}
+	msgIDs, err := db.messageHashesOf(ctx, site, key, ids)
+	if err != nil {
+		return store.Erasure{}, err
+	}
 	erasureID := newErasureID()
 	err = db.inTx(ctx, func() error {
 		if err := db.deleteUserRows(ctx, site, key, ids, r.Deleted); err != nil {
@@ -100,12 +104,20 @@ func (db *DB) DeleteUser(ctx context.Context, site int64, id store.Identity, opt
 		counts, _ := json.Marshal(r.Deleted)
 		_, err := db.wconn.ExecContext(ctx, "INSERT INTO erasures VALUES (?, ?, ?, ?, ?, NULL, ?)",
 			erasureID, site, idHash(site, kind, id.ID), started, db.opts.Now().UTC(), string(counts))
-		return err
+		if err != nil {
+			return err
+		}
+		return db.markJobDeleted(ctx, opts.Job, r)
 	})
 	if err != nil {
 		return store.Erasure{}, fmt.Errorf("erase user: %w", err)
 	}
 	db.forgetUser(key, ids.hashes)
+	db.seq.seen.forget(msgIDs) // exclusive holds seqMu
+	if db.erasedKeys == nil {
+		db.erasedKeys = map[int64]struct{}{}
+	}
+	db.erasedKeys[key] = struct{}{} // the gate is held
 	if opts.Suppress {
 		for _, h := range ids.hashes {
 			db.seq.suppressed[h] = struct{}{} // exclusive holds seqMu
@@ -160,6 +172,37 @@ func (db *DB) identitiesOf(ctx context.Context, site, key int64) (userIdentities
 	return ids, rows.Err()
 }
 
+// quarantineOf matches quarantined messages naming one of the user IDs
+// (the first argument) or anonymous IDs (the second), or either as an
+// alias's previous ID (the third).
+const quarantineOf = `(json_extract_string(message, '$.userId') IN (SELECT unnest(?::VARCHAR[]))
+	OR json_extract_string(message, '$.anonymousId') IN (SELECT unnest(?::VARCHAR[]))
+	OR json_extract_string(message, '$.previousId') IN (SELECT unnest(?::VARCHAR[])))`
+
+// messageHashesOf returns the dedupe window's hashes of the user's
+// message IDs (their events' and quarantined messages'). A message ID is
+// the client's choice and may say something about the user (an email in
+// it, or a hash of one), so a deletion drops them from the window too.
+func (db *DB) messageHashesOf(ctx context.Context, site, key int64, ids userIdentities) (map[uint64]struct{}, error) {
+	all := append(append([]string{}, ids.users...), ids.anons...)
+	rows, err := db.wconn.QueryContext(ctx, `SELECT message_id FROM events WHERE site_id = ? AND user_key = ? AND message_id <> ''
+		UNION SELECT message_id FROM quarantine WHERE site_id = ? AND message_id <> '' AND `+quarantineOf,
+		site, key, site, ids.users, ids.anons, all)
+	if err != nil {
+		return nil, fmt.Errorf("read the user's message IDs: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint64]struct{}{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read the user's message IDs: %w", err)
+		}
+		out[messageHash(site, id)] = struct{}{}
+	}
+	return out, rows.Err()
+}
+
 // deleteUserRows deletes the user's rows from every table, counting them
 // into n. The caller holds wmu and recMu, inside a transaction.
 func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdentities, n map[string]int64) error {
@@ -191,6 +234,19 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		}
 	}
 	const recSet = "(SELECT unnest(?::VARCHAR[]))"
+	// The alert messages carrying the user's data: those linked to them,
+	// and, from before messages were linked to users, unlinked ones whose
+	// body names one of their IDs as a JSON string.
+	const alertMsgs = `(SELECT message_id FROM alert_message_users WHERE site_id = ? AND user_key = ?
+		UNION SELECT id FROM alert_messages m WHERE site_id = ?
+			AND NOT EXISTS (SELECT 1 FROM alert_message_users u WHERE u.message_id = m.id)
+			AND EXISTS (SELECT 1 FROM (SELECT unnest(?::VARCHAR[]) AS q) WHERE strpos(m.body, q) > 0))`
+	var quoted []string
+	for _, id := range append(append([]string{}, users...), anons...) {
+		b, _ := json.Marshal(id)
+		quoted = append(quoted, string(b))
+	}
+	alertArgs := []any{site, site, key, site, quoted}
 	steps := []struct {
 		kind string
 		sql  string
@@ -206,6 +262,19 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		{"attribute_history", "DELETE FROM attr_history WHERE site_id = ? AND entity = 0 AND entity_key = ?", []any{site, key}},
 		{"rejections", "DELETE FROM attr_rejections WHERE site_id = ? AND entity = 0 AND entity_key = ?", []any{site, key}},
 		{"company_links", "DELETE FROM user_groups WHERE site_id = ? AND user_key = ?", []any{site, key}},
+		// Alerts: the causes naming the user, their recordings, responses
+		// or feedback; the messages carrying their data, with their
+		// delivery attempts (the answer may echo the message); and the
+		// rules' memory of them.
+		{"alert_causes", `DELETE FROM alert_causes WHERE site_id = ? AND (user_key = ?
+			OR (kind = 'recording' AND ref IN ` + recSet + `)
+			OR (kind = 'response' AND ref IN (SELECT survey_id || '/' || response_id FROM survey_responses WHERE site_id = ? AND ` + visitor + `))
+			OR (kind = 'feedback' AND ref IN (SELECT id FROM feedback WHERE site_id = ? AND ` + visitor + `)))`,
+			[]any{site, key, recs, site, users, anons, site, users, anons}},
+		{"alert_attempts", "DELETE FROM alert_attempts WHERE site_id = ? AND message_id IN " + alertMsgs, alertArgs},
+		{"alert_messages", "DELETE FROM alert_messages WHERE site_id = ? AND id IN " + alertMsgs, alertArgs},
+		{"alert_message_users", "DELETE FROM alert_message_users WHERE site_id = ? AND message_id IN " + alertMsgs, alertArgs},
+		{"alert_members", "DELETE FROM alert_members WHERE user_key = ?", []any{key}},
 		{"survey_answers", `DELETE FROM survey_answers a WHERE a.site_id = ? AND EXISTS (SELECT 1 FROM survey_responses x
 			WHERE x.site_id = a.site_id AND x.survey_id = a.survey_id AND x.response_id = a.response_id AND ` + visitor + `)`,
 			[]any{site, users, anons}},
@@ -214,10 +283,7 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		{"feedback", "DELETE FROM feedback WHERE site_id = ? AND " + visitor, []any{site, users, anons}},
 		// Messages the database refused, set aside with a readable
 		// rendering that names the visitor.
-		{"quarantined", `DELETE FROM quarantine WHERE site_id = ? AND (
-			json_extract_string(message, '$.userId') IN (SELECT unnest(?::VARCHAR[]))
-			OR json_extract_string(message, '$.anonymousId') IN (SELECT unnest(?::VARCHAR[]))
-			OR json_extract_string(message, '$.previousId') IN (SELECT unnest(?::VARCHAR[])))`,
+		{"quarantined", `DELETE FROM quarantine WHERE site_id = ? AND ` + quarantineOf,
 			[]any{site, users, anons, append(append([]string{}, users...), anons...)}},
 		{"identities", "DELETE FROM identities WHERE site_id = ? AND entity_key = ?", []any{site, key}},
 	}
@@ -233,6 +299,8 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		n[s.kind] += c
 	}
 	delete(n, "identities") // reported as Erasure.Identities
+	delete(n, "alert_message_users")
+	delete(n, "alert_members")
 	return nil
 }
 
@@ -279,9 +347,15 @@ func (db *DB) scrub(ctx context.Context) (int, error) {
 	if err := db.rewriteFile(ctx); err != nil {
 		return removed, err
 	}
-	if _, err := db.wconn.ExecContext(ctx, "UPDATE erasures SET scrubbed_at = ? WHERE scrubbed_at IS NULL",
-		db.opts.Now().UTC()); err != nil {
-		return removed, fmt.Errorf("mark erasures scrubbed: %w", err)
+	err := db.inTx(ctx, func() error {
+		if _, err := db.wconn.ExecContext(ctx, "UPDATE erasures SET scrubbed_at = ? WHERE scrubbed_at IS NULL",
+			db.opts.Now().UTC()); err != nil {
+			return fmt.Errorf("mark erasures scrubbed: %w", err)
+		}
+		return db.markJobsScrubbed(ctx, db.opts.Now())
+	})
+	if err != nil {
+		return removed, err
 	}
 	// The mark is in DuckDB's own log (nothing else is: the rewrite
 	// started it empty); a checkpoint empties it, unless readers hold
