@@ -231,6 +231,11 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 				res.Changed, _ = r.RowsAffected()
 			}
 		}
+		// Each changed value is a history entry and a current value
+		// appended at the tables' ends.
+		if err := noteAppended(ctx, db.wconn, int(res.Changed), int(res.Changed)); err != nil {
+			return err
+		}
 		q, err := db.wconn.QueryContext(ctx, "SELECT DISTINCT k FROM import_changes")
 		if err != nil {
 			return err
