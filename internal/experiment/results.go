@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -171,16 +172,28 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	ctx, cancel := r.seg.Bound(ctx)
 	defer cancel()
 	res := &Result{Start: d.Start, End: end}
-	p, err := q.part(ctx, nil)
-	if err != nil {
+	// The parts are independent: they run side by side, as many at
+	// once as the database has cores to give (two here), each running
+	// its own queries side by side too.
+	parts := make([]*Part, 1+len(segs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for i := range parts {
+		var ks *store.KeySet
+		if i > 0 {
+			ks = segs[i-1]
+		}
+		g.Go(func() error {
+			p, err := q.part(gctx, ks)
+			parts[i] = p
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, r.seg.QueryError(ctx, "read experiment results", err)
 	}
-	res.Part = *p
-	for i, ks := range segs {
-		p, err := q.part(ctx, ks)
-		if err != nil {
-			return nil, r.seg.QueryError(ctx, "read experiment results", err)
-		}
+	res.Part = *parts[0]
+	for i, p := range parts[1:] {
 		p.Segment = d.Breakdown[i]
 		res.Breakdown = append(res.Breakdown, *p)
 	}
@@ -188,10 +201,31 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	return res, nil
 }
 
-// part computes the results over the exposed users of seg (nil: all).
+// part computes the results over the exposed users of seg (nil: all):
+// the exposures and each goal's sums are separate queries, run side by
+// side.
 func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
-	counts, multiple, err := q.exposures(ctx, seg)
-	if err != nil {
+	var counts map[string]int64
+	var multiple int64
+	goals := make([]map[string]goalSums, len(q.d.Goals))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	g.Go(func() error {
+		var err error
+		counts, multiple, err = q.exposures(gctx, seg)
+		return err
+	})
+	for i, goal := range q.d.Goals {
+		if goal.Kind == "funnel" {
+			continue
+		}
+		g.Go(func() error {
+			var err error
+			goals[i], err = q.goal(gctx, goal, seg)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	p := &Part{Multiple: multiple}
@@ -218,17 +252,14 @@ func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
 
 	var ps []float64
 	var arms []*Arm
-	for _, g := range q.d.Goals {
+	for gi, g := range q.d.Goals {
 		gr := GoalResult{Goal: g}
 		if g.Kind == "funnel" {
 			gr.NotComputed = "funnel goals are not computed yet"
 			p.Goals = append(p.Goals, gr)
 			continue
 		}
-		sums, err := q.goal(ctx, g, seg)
-		if err != nil {
-			return nil, err
-		}
+		sums := goals[gi]
 		ctl := sums[q.d.Control]
 		for _, v := range q.d.Variants {
 			s := sums[v.Name]
