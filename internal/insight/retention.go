@@ -133,7 +133,7 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 	k := "CASE WHEN us >= t0 AND r >= c AND r - c <= " + strconv.Itoa(periods) + " THEN r - c ELSE " + out + " END"
 	q.Write(" FROM (SELECT user_key, c")
 	flags()
-	q.Write(", ", e.d.BitOr(e.d.Mask("k", "k + 1")), " AS m FROM (SELECT user_key, c")
+	q.Write(", ", e.d.BitOr(e.d.PowerOfTwo("k")), " AS m FROM (SELECT user_key, c")
 	flags()
 	q.Write(", ", k, " AS k FROM (SELECT user_key, t0, ")
 	bucket("t0")

@@ -38,6 +38,11 @@ type InsightDialect interface {
 	// is above lo and at most hi (integer expressions of the row's
 	// columns), 0 when none is.
 	ListMin(list, lo, hi string) string
+	// PowerOfTwo returns 2 to the power of an integer expression from 0
+	// to 62, a 64-bit integer (unsigned where BitOr wants it): a bit of
+	// a mask that Dialect.BitOr aggregates, cheaper than a Mask where 63
+	// bits are enough.
+	PowerOfTwo(k string) string
 	// FunnelByLists says which plan funnels take: one grouping of the
 	// steps' events by user with ListWhere and ListMin, or a join per
 	// step. DuckDB's joins filter their probe side's scan by the keys
@@ -76,6 +81,13 @@ func (ClickHouse) MinWhere(expr, cond string) string { return "minIf(" + expr + 
 func (ClickHouse) MedianWhere(expr, cond string) string {
 	return "quantileExactIf(0.5)(" + expr + ", " + cond + ")"
 }
+
+// PowerOfTwo implements InsightDialect.
+func (DuckDB) PowerOfTwo(k string) string { return "(CAST(1 AS BIGINT) << " + k + ")" }
+
+// PowerOfTwo implements InsightDialect: groupBitOr takes unsigned
+// integers only.
+func (ClickHouse) PowerOfTwo(k string) string { return "toUInt64(bitShiftLeft(toUInt64(1), " + k + "))" }
 
 // FunnelByLists implements InsightDialect.
 func (DuckDB) FunnelByLists() bool { return false }
