@@ -87,7 +87,9 @@ func (DuckDB) PowerOfTwo(k string) string { return "(CAST(1 AS BIGINT) << " + k 
 
 // PowerOfTwo implements InsightDialect: groupBitOr takes unsigned
 // integers only.
-func (ClickHouse) PowerOfTwo(k string) string { return "toUInt64(bitShiftLeft(toUInt64(1), " + k + "))" }
+func (ClickHouse) PowerOfTwo(k string) string {
+	return "toUInt64(bitShiftLeft(toUInt64(1), " + k + "))"
+}
 
 // FunnelByLists implements InsightDialect.
 func (DuckDB) FunnelByLists() bool { return false }
