@@ -7,7 +7,6 @@ import (
 	"math"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sightline/sightline/internal/apierr"
@@ -172,28 +171,13 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	ctx, cancel := r.seg.Bound(ctx)
 	defer cancel()
 	res := &Result{Start: d.Start, End: end}
-	// The parts are independent: they run side by side, as many at
-	// once as the database has cores to give (two here), each running
-	// its own queries side by side too.
-	parts := make([]*Part, 1+len(segs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
-	for i := range parts {
-		var ks *store.KeySet
-		if i > 0 {
-			ks = segs[i-1]
-		}
-		g.Go(func() error {
-			p, err := q.part(gctx, ks)
-			parts[i] = p
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	all, err := q.together(ctx, segs)
+	if err != nil {
 		return nil, r.seg.QueryError(ctx, "read experiment results", err)
 	}
-	res.Part = *parts[0]
-	for i, p := range parts[1:] {
+	res.Part = *q.part(all.counts[0], all.multiple[0], all.goals[0])
+	for i := range segs {
+		p := q.part(all.counts[i+1], all.multiple[i+1], all.goals[i+1])
 		p.Segment = d.Breakdown[i]
 		res.Breakdown = append(res.Breakdown, *p)
 	}
@@ -201,33 +185,10 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	return res, nil
 }
 
-// part computes the results over the exposed users of seg (nil: all):
-// the exposures and each goal's sums are separate queries, run side by
-// side.
-func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
-	var counts map[string]int64
-	var multiple int64
-	goals := make([]map[string]goalSums, len(q.d.Goals))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
-	g.Go(func() error {
-		var err error
-		counts, multiple, err = q.exposures(gctx, seg)
-		return err
-	})
-	for i, goal := range q.d.Goals {
-		if goal.Kind == "funnel" {
-			continue
-		}
-		g.Go(func() error {
-			var err error
-			goals[i], err = q.goal(gctx, goal, seg)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
+// part computes the results over one part's exposed users from the
+// exposures to each variant alone (counts, which it consumes), the users
+// exposed to more than one, and each goal's sums per variant.
+func (q *query) part(counts map[string]int64, multiple int64, goals []map[string]goalSums) *Part {
 	p := &Part{Multiple: multiple}
 	var observed []int64
 	var weights []float64
@@ -282,7 +243,7 @@ func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
 		arms[i].Q = ptr(qv)
 		arms[i].Significant = stats.Significant(qv, arms[i].Users, ctlUsers)
 	}
-	return p, nil
+	return p
 }
 
 func counts0(vs []VariantCount, name string) int64 {
