@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ func run(args []string, stdout io.Writer) error {
 	memory := fs.String("db-memory", "256MB", "database memory limit, as the server's --db-memory")
 	runs := fs.Int("runs", 5, "timed runs of each case")
 	days := fs.Int("days", 30, "the comparisons' period, in days before now")
+	only := fs.String("only", "", "time only the cases whose name contains this")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default: the last event's")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,6 +110,9 @@ func run(args []string, stdout io.Writer) error {
 		}},
 	}
 	for _, c := range cases {
+		if *only != "" && !strings.Contains(c.name, *only) {
+			continue
+		}
 		var times, cpus []time.Duration
 		var last string
 		for range *runs {

@@ -171,16 +171,13 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	ctx, cancel := r.seg.Bound(ctx)
 	defer cancel()
 	res := &Result{Start: d.Start, End: end}
-	p, err := q.part(ctx, nil)
+	all, err := q.together(ctx, segs)
 	if err != nil {
 		return nil, r.seg.QueryError(ctx, "read experiment results", err)
 	}
-	res.Part = *p
-	for i, ks := range segs {
-		p, err := q.part(ctx, ks)
-		if err != nil {
-			return nil, r.seg.QueryError(ctx, "read experiment results", err)
-		}
+	res.Part = *q.part(all.counts[0], all.multiple[0], all.goals[0])
+	for i := range segs {
+		p := q.part(all.counts[i+1], all.multiple[i+1], all.goals[i+1])
 		p.Segment = d.Breakdown[i]
 		res.Breakdown = append(res.Breakdown, *p)
 	}
@@ -188,12 +185,10 @@ func (r *Reader) Results(ctx context.Context, site int64, d Definition) (*Result
 	return res, nil
 }
 
-// part computes the results over the exposed users of seg (nil: all).
-func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
-	counts, multiple, err := q.exposures(ctx, seg)
-	if err != nil {
-		return nil, err
-	}
+// part computes the results over one part's exposed users from the
+// exposures to each variant alone (counts, which it consumes), the users
+// exposed to more than one, and each goal's sums per variant.
+func (q *query) part(counts map[string]int64, multiple int64, goals []map[string]goalSums) *Part {
 	p := &Part{Multiple: multiple}
 	var observed []int64
 	var weights []float64
@@ -218,17 +213,14 @@ func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
 
 	var ps []float64
 	var arms []*Arm
-	for _, g := range q.d.Goals {
+	for gi, g := range q.d.Goals {
 		gr := GoalResult{Goal: g}
 		if g.Kind == "funnel" {
 			gr.NotComputed = "funnel goals are not computed yet"
 			p.Goals = append(p.Goals, gr)
 			continue
 		}
-		sums, err := q.goal(ctx, g, seg)
-		if err != nil {
-			return nil, err
-		}
+		sums := goals[gi]
 		ctl := sums[q.d.Control]
 		for _, v := range q.d.Variants {
 			s := sums[v.Name]
@@ -251,7 +243,7 @@ func (q *query) part(ctx context.Context, seg *store.KeySet) (*Part, error) {
 		arms[i].Q = ptr(qv)
 		arms[i].Significant = stats.Significant(qv, arms[i].Users, ctlUsers)
 	}
-	return p, nil
+	return p
 }
 
 func counts0(vs []VariantCount, name string) int64 {

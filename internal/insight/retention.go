@@ -98,33 +98,17 @@ func (e *Engine) Retention(ctx context.Context, site int64, def Retention) (*Ret
 	return res, nil
 }
 
-// retentionGroups computes every group's table in one query: the
-// cohorts' sizes (period -1) and, per cohort and period, the distinct
-// users who came back, each group's counted under its membership flag
-// (g1, g2, …, computed once per user).
+// retentionGroups computes every group's table in one query that reads
+// the cohorts once: each user's cohort (the bucket of their first start
+// moment) joined with their return events, grouped by user into a mask
+// of the periods they came back in (bit k: period k; bit periods+1
+// collects the events outside them), then counted per cohort and mask,
+// each group's under its membership flag (g1, g2, …, computed once per
+// user). A cohort's size is the sum over its masks; its returns in
+// period k the sum over the masks with bit k.
 func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start, ret compiler.Query, periods int,
 	until time.Time, groups []group) ([]RetentionGroup, error) {
 	q := newQuery(e.d)
-	// cohort writes the users' first start moments, with their flags.
-	cohort := func() {
-		q.Write("SELECT user_key, t0")
-		for gi, grp := range groups {
-			if grp.members != nil {
-				q.Write(", (user_key IN (")
-				q.Frag(*grp.members)
-				q.Write(")) AS g", strconv.Itoa(gi))
-			}
-		}
-		q.Write(" FROM (SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
-		e.d.From(q, compiler.Events, site, nil)
-		q.Frag(start)
-		q.Write(" AND ts < ")
-		q.Arg(g.end())
-		e.d.EndFrom(q)
-		q.Write(" GROUP BY user_key HAVING min(", e.d.Micros("ts"), ") >= ")
-		q.Int(g.start().UnixMicro())
-		q.Write(") AS c0")
-	}
 	bucket := func(col string) {
 		q.Write("CAST(")
 		g.bucketOf(q, col)
@@ -137,26 +121,42 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 			}
 		}
 	}
-	counts := func(agg, expr string) {
-		for gi, grp := range groups {
-			flag := ""
-			if grp.members != nil {
-				flag = "g" + strconv.Itoa(gi)
-			}
-			q.Write(", ", e.d.AggWhere(agg, expr, flag), " AS n", strconv.Itoa(gi))
+	q.Write("SELECT c, CAST(m AS BIGINT) AS m")
+	for gi, grp := range groups {
+		flag := ""
+		if grp.members != nil {
+			flag = "g" + strconv.Itoa(gi)
+		}
+		q.Write(", ", e.d.AggWhere("count", "*", flag), " AS n", strconv.Itoa(gi))
+	}
+	out := strconv.Itoa(periods + 1)
+	k := "CASE WHEN us >= t0 AND r >= c AND r - c <= " + strconv.Itoa(periods) + " THEN r - c ELSE " + out + " END"
+	q.Write(" FROM (SELECT user_key, c")
+	flags()
+	q.Write(", ", e.d.BitOr(e.d.PowerOfTwo("k")), " AS m FROM (SELECT user_key, c")
+	flags()
+	q.Write(", ", k, " AS k FROM (SELECT user_key, t0, ")
+	bucket("t0")
+	q.Write(" AS c")
+	for gi, grp := range groups {
+		if grp.members != nil {
+			q.Write(", (user_key IN (")
+			q.Frag(*grp.members)
+			q.Write(")) AS g", strconv.Itoa(gi))
 		}
 	}
-	q.Write("SELECT c, r")
-	counts("distinct", "user_key")
-	q.Write(" FROM (SELECT user_key")
-	flags()
-	q.Write(", ")
-	bucket("t0")
-	q.Write(" AS c, ")
+	// The users' first start moments.
+	q.Write(" FROM (SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
+	e.d.From(q, compiler.Events, site, nil)
+	q.Frag(start)
+	q.Write(" AND ts < ")
+	q.Arg(g.end())
+	e.d.EndFrom(q)
+	q.Write(" GROUP BY user_key HAVING min(", e.d.Micros("ts"), ") >= ")
+	q.Int(g.start().UnixMicro())
+	q.Write(") AS c0) AS a ", e.d.LeftJoin(), " (SELECT user_key, us, ")
 	bucket("us")
-	q.Write(" AS r FROM (")
-	cohort()
-	q.Write(") AS a ", e.d.InnerJoin(), " (SELECT user_key, ", e.d.Micros("ts"), " AS us ")
+	q.Write(" AS r FROM (SELECT user_key, ", e.d.Micros("ts"), " AS us ")
 	e.d.From(q, compiler.Events, site, nil)
 	q.Frag(ret)
 	q.Write(" AND ts >= ")
@@ -164,15 +164,9 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 	q.Write(" AND ts < ")
 	q.Arg(until)
 	e.d.EndFrom(q)
-	q.Write(") AS b USING (user_key) WHERE us >= t0) AS x GROUP BY c, r UNION ALL SELECT c, CAST(-1 AS BIGINT) AS r")
-	counts("count", "*")
-	q.Write(" FROM (SELECT ")
-	bucket("t0")
-	q.Write(" AS c")
+	q.Write(") AS b0) AS b USING (user_key)) AS x GROUP BY user_key, c")
 	flags()
-	q.Write(" FROM (")
-	cohort()
-	q.Write(") AS a) AS y GROUP BY c")
+	q.Write(") AS y GROUP BY c, m")
 
 	sizes := make([][]int64, len(groups))
 	returned := make([][][]int64, len(groups))
@@ -184,9 +178,9 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 		}
 	}
 	err := e.rows(ctx, "retention", q, func(r *sql.Rows) error {
-		var c, p int64
+		var c, m int64
 		ns := make([]int64, len(groups))
-		dest := []any{&c, &p}
+		dest := []any{&c, &m}
 		for i := range ns {
 			dest = append(dest, &ns[i])
 		}
@@ -198,10 +192,11 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 			return nil
 		}
 		for gi, n := range ns {
-			if p == -1 {
-				sizes[gi][i] = n
-			} else if k := p - c; k >= 0 && k <= int64(periods) {
-				returned[gi][i][k] = n
+			sizes[gi][i] += n
+			for k := 0; k <= periods; k++ {
+				if m>>k&1 == 1 {
+					returned[gi][i][k] += n
+				}
 			}
 		}
 		return nil
@@ -209,11 +204,11 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RetentionGroup, len(groups))
+	res := make([]RetentionGroup, len(groups))
 	for gi, grp := range groups {
-		out[gi] = e.retentionTable(grp.label, g, periods, sizes[gi], returned[gi])
+		res[gi] = e.retentionTable(grp.label, g, periods, sizes[gi], returned[gi])
 	}
-	return out, nil
+	return res, nil
 }
 
 // retentionTable builds a group's cohorts from its counts, leaving out

@@ -26,9 +26,8 @@ type Funnel struct {
 // reached each of the first upto steps: columns user_key, t1, …, t<upto>,
 // microseconds since the epoch, 0 for a step not reached.
 //
-// Step j joins the users with their step-j events (one LEFT JOIN per
-// SELECT, as ClickHouse 18.16 allows) and keeps the earliest that
-// qualifies, so the query reads the events of each step once.
+// The dialect chooses the plan (InsightDialect.FunnelByLists): a join per
+// step, or one grouping of every step's events by user.
 func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error) {
 	d, ok := c.Dialect.(InsightDialect)
 	if !ok {
@@ -37,6 +36,18 @@ func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error
 	if upto < 1 || upto > len(f.Steps) {
 		return Query{}, fmt.Errorf("BUG: funnel times up to step %d of %d", upto, len(f.Steps))
 	}
+	if d.FunnelByLists() {
+		return c.funnelByLists(d, f, upto, members)
+	}
+	return c.funnelByJoins(d, f, upto, members)
+}
+
+// funnelByJoins joins the users with their step-j events for each step
+// (one LEFT JOIN per SELECT, as ClickHouse 18.16 allows) and keeps the
+// earliest that qualifies, so the query reads the events of each step
+// once. DuckDB runs it fastest: its joins filter the next scan by the
+// keys of the users who entered.
+func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *Query) (Query, error) {
 	rows := make([]Query, upto)
 	for i := range upto {
 		q, err := c.EventRows(f.Steps[i])
@@ -100,6 +111,79 @@ func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error
 		b.w(" GROUP BY user_key, ", times(upto-1))
 	} else {
 		b.w(" GROUP BY user_key")
+	}
+	return Query{SQL: b.sql.String(), Args: b.args}, nil
+}
+
+// funnelByLists reads the events of each step (a UNION ALL of one read
+// per step, each filtered on its own columns, which the databases push
+// into their scans) and groups them by user once: the entry t1 is the
+// user's first step-1 event in the range, and each later step's events
+// are collected in a list of their moments (InsightDialect.ListWhere).
+// Step j is then the smallest moment of its list after step j-1 and
+// within the window (ListMin), row by row, one derived table per step:
+// no join.
+func (c *Compiler) funnelByLists(d InsightDialect, f Funnel, upto int, members *Query) (Query, error) {
+	rows := make([]Query, upto)
+	for i := range upto {
+		q, err := c.EventRows(f.Steps[i])
+		if err != nil {
+			return Query{}, err
+		}
+		rows[i] = q
+	}
+	b := &builder{c: c, visiting: map[string]bool{}}
+	lists := func(from int) string {
+		s := ""
+		for j := from; j <= upto; j++ {
+			s += ", s" + strconv.Itoa(j)
+		}
+		return s
+	}
+	win := d.Int(f.Window.Microseconds())
+	// The steps after the first, each a derived table over the one
+	// before, from the last inwards.
+	for j := upto; j >= 2; j-- {
+		tj, tp := "t"+strconv.Itoa(j), "t"+strconv.Itoa(j-1)
+		b.w("SELECT user_key, ", times(j-1), ", CASE WHEN ", tp, " > 0 THEN ",
+			d.ListMin("s"+strconv.Itoa(j), tp, "t1 + "+win), " ELSE 0 END AS ", tj, lists(j+1), " FROM (")
+	}
+	// The users who entered, with their entry and the lists of the
+	// moments of the later steps' events.
+	b.w("SELECT user_key, t1", lists(2), " FROM (SELECT user_key, ", d.MinWhere("us", "st = 1"), " AS t1")
+	for j := 2; j <= upto; j++ {
+		b.w(", ", d.ListWhere("us", "st = "+strconv.Itoa(j)), " AS s", strconv.Itoa(j))
+	}
+	b.w(" FROM (")
+	for i := range upto {
+		if i > 0 {
+			b.w(" UNION ALL ")
+		}
+		b.w("SELECT user_key, ", d.Micros("ts"), " AS us, ", strconv.Itoa(i+1), " AS st ")
+		if err := b.from(Events, func() error {
+			b.w(rows[i].SQL)
+			b.args = append(b.args, rows[i].Args...)
+			b.w(" AND ts >= ")
+			b.arg(f.From)
+			if i == 0 {
+				b.w(" AND ts < ")
+				b.arg(f.To)
+				if members != nil {
+					b.w(" AND user_key IN (", members.SQL, ")")
+					b.args = append(b.args, members.Args...)
+				}
+			} else {
+				b.w(" AND ts <= ")
+				b.arg(f.To.Add(f.Window))
+			}
+			return nil
+		}); err != nil {
+			return Query{}, err
+		}
+	}
+	b.w(") AS e GROUP BY user_key) AS a WHERE t1 > 0")
+	for j := 2; j <= upto; j++ {
+		b.w(") AS l", strconv.Itoa(j))
 	}
 	return Query{SQL: b.sql.String(), Args: b.args}, nil
 }

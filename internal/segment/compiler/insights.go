@@ -30,6 +30,27 @@ type InsightDialect interface {
 	// *, else of rows where expr is not NULL), "distinct" (distinct
 	// values of expr) or "sum" (of expr; NULL when no row has a value).
 	AggWhere(agg, expr, cond string) string
+	// ListWhere returns the aggregate list of an expression over the
+	// group's rows for which cond holds, in no order: empty or NULL
+	// when none does (ListMin reads both as empty).
+	ListWhere(expr, cond string) string
+	// ListMin returns the smallest element of a list of integers that
+	// is above lo and at most hi (integer expressions of the row's
+	// columns), 0 when none is.
+	ListMin(list, lo, hi string) string
+	// PowerOfTwo returns 2 to the power of an integer expression from 0
+	// to 62, a 64-bit integer (unsigned where BitOr wants it): a bit of
+	// a mask that Dialect.BitOr aggregates, cheaper than a Mask where 63
+	// bits are enough.
+	PowerOfTwo(k string) string
+	// FunnelByLists says which plan funnels take: one grouping of the
+	// steps' events by user with ListWhere and ListMin, or a join per
+	// step. DuckDB's joins filter their probe side's scan by the keys
+	// of the build side, which makes a join per step the cheaper one
+	// there (measured at 1M users: 1.2–2.0 s of CPU against 2.1–2.4 s
+	// for the lists); ClickHouse 18.16's joins hold the right side in
+	// memory and filter nothing, so it takes the lists.
+	FunnelByLists() bool
 	// LeftJoin and InnerJoin are the keywords of the joins, before the
 	// right side: "ALL LEFT JOIN" where the engine wants a strictness.
 	LeftJoin() string
@@ -59,6 +80,44 @@ func (ClickHouse) MinWhere(expr, cond string) string { return "minIf(" + expr + 
 // MedianWhere implements InsightDialect.
 func (ClickHouse) MedianWhere(expr, cond string) string {
 	return "quantileExactIf(0.5)(" + expr + ", " + cond + ")"
+}
+
+// PowerOfTwo implements InsightDialect.
+func (DuckDB) PowerOfTwo(k string) string { return "(CAST(1 AS BIGINT) << " + k + ")" }
+
+// PowerOfTwo implements InsightDialect: groupBitOr takes unsigned
+// integers only.
+func (ClickHouse) PowerOfTwo(k string) string {
+	return "toUInt64(bitShiftLeft(toUInt64(1), " + k + "))"
+}
+
+// FunnelByLists implements InsightDialect.
+func (DuckDB) FunnelByLists() bool { return false }
+
+// FunnelByLists implements InsightDialect.
+func (ClickHouse) FunnelByLists() bool { return true }
+
+// ListWhere implements InsightDialect: NULL when no row qualifies.
+func (DuckDB) ListWhere(expr, cond string) string {
+	return "list(" + expr + ") FILTER (WHERE " + cond + ")"
+}
+
+// ListMin implements InsightDialect.
+func (DuckDB) ListMin(list, lo, hi string) string {
+	return "coalesce(list_min(list_filter(" + list + ", lambda x: x > " + lo + " AND x <= " + hi + ")), 0)"
+}
+
+// ListWhere implements InsightDialect.
+func (ClickHouse) ListWhere(expr, cond string) string {
+	return "groupArrayIf(" + expr + ", " + cond + ")"
+}
+
+// ListMin implements InsightDialect: 18.16 has no arrayMin, and min over
+// an empty array is the type's default, 0. It prunes from a derived
+// table the columns that the query above reads only inside a lambda, so
+// lo and hi are also read outside it.
+func (ClickHouse) ListMin(list, lo, hi string) string {
+	return "if(" + lo + " < " + hi + ", arrayReduce('min', arrayFilter(x -> x > " + lo + " AND x <= " + hi + ", " + list + ")), 0)"
 }
 
 // EventRows compiles a did(…) or visited(…) condition into the conditions
