@@ -42,19 +42,29 @@ func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error
 	return c.funnelByJoins(d, f, upto, members)
 }
 
+// stepRows returns the conditions on an event row of the funnel's first
+// upto steps.
+func (c *Compiler) stepRows(f Funnel, upto int) ([]Query, error) {
+	rows := make([]Query, upto)
+	for i := range upto {
+		q, err := c.EventRows(f.Steps[i])
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = q
+	}
+	return rows, nil
+}
+
 // funnelByJoins joins the users with their step-j events for each step
 // (one LEFT JOIN per SELECT, as ClickHouse 18.16 allows) and keeps the
 // earliest that qualifies, so the query reads the events of each step
 // once. DuckDB runs it fastest: its joins filter the next scan by the
 // keys of the users who entered.
 func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *Query) (Query, error) {
-	rows := make([]Query, upto)
-	for i := range upto {
-		q, err := c.EventRows(f.Steps[i])
-		if err != nil {
-			return Query{}, err
-		}
-		rows[i] = q
+	rows, err := c.stepRows(f, upto)
+	if err != nil {
+		return Query{}, err
 	}
 	b := &builder{c: c, visiting: map[string]bool{}}
 	us := d.Micros("ts")
@@ -124,13 +134,9 @@ func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *
 // within the window (ListMin), row by row, one derived table per step:
 // no join.
 func (c *Compiler) funnelByLists(d InsightDialect, f Funnel, upto int, members *Query) (Query, error) {
-	rows := make([]Query, upto)
-	for i := range upto {
-		q, err := c.EventRows(f.Steps[i])
-		if err != nil {
-			return Query{}, err
-		}
-		rows[i] = q
+	rows, err := c.stepRows(f, upto)
+	if err != nil {
+		return Query{}, err
 	}
 	b := &builder{c: c, visiting: map[string]bool{}}
 	lists := func(from int) string {
