@@ -25,7 +25,9 @@ window.__pushState = history.pushState;
 // selector, offsets, rage and dead click bookkeeping), a page view and a
 // single-page navigation (the wrapped pushState; the page view it causes
 // runs later, as its own task, and costs what a page view costs). The SPEC's budget is "a few milliseconds per event"; the
-// median must stay under 1 ms, and the figures are logged.
+// median must stay under 1.5 ms, and the figures are logged. On a quiet
+// 2-core machine a click's median is 0.6 ms; with make test's packages
+// running beside it, 1.0 ms (performance.now() counts in 0.1 ms steps).
 func TestTrackerMainThreadCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
@@ -103,7 +105,7 @@ func TestTrackerMainThreadCost(t *testing.T) {
 		p := func(q float64) float64 { return ms[min(len(ms)-1, int(q*float64(len(ms))))] }
 		t.Logf("main-thread cost of a %s: median %.3f ms, p95 %.3f ms, max %.3f ms (%d samples)",
 			what, p(0.5), p(0.95), ms[len(ms)-1], len(ms))
-		if p(0.5) >= 1 {
+		if p(0.5) >= 1.5 {
 			t.Errorf("a %s costs the page %.3f ms (median); the budget is a few ms per event", what, p(0.5))
 		}
 	}
