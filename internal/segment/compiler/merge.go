@@ -148,11 +148,8 @@ func allExist(terms []term) bool {
 		if t.negated {
 			return false
 		}
-		if e, ok := t.node.(*segment.Event); ok {
-			c := normCount(e.Count)
-			if !(c.Op == segment.OpGe && c.N == 1) && !((c.Op == segment.OpGt || c.Op == segment.OpNe) && c.N == 0) {
-				return false
-			}
+		if e, ok := t.node.(*segment.Event); ok && !anyRow(normCount(e.Count)) {
+			return false
 		}
 	}
 	return true
