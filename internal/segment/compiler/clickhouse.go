@@ -409,3 +409,14 @@ func (ClickHouse) Steps(w Writer, spans func() error, count int) error {
 		" ARRAY JOIN arrayEnumerate(ch) AS i)")
 	return nil
 }
+
+func (ClickHouse) Reach(w Writer, spans func() error, n int) error {
+	back := strconv.Itoa(n - 1)
+	w.Write("(SELECT u, tupleElement(ch[i], 1) AS pos, tupleElement(ch[i - ", back, "], 2) AS next",
+		" FROM (SELECT u, arraySort(groupArray((toInt64(a), toInt64(z)))) AS ch FROM (")
+	if err := spans(); err != nil {
+		return err
+	}
+	w.Write(") AS sp GROUP BY u) ARRAY JOIN arrayEnumerate(ch) AS i WHERE i > ", back, ")")
+	return nil
+}

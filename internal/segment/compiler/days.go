@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -395,6 +396,15 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 			return nil
 		}
 	}
+	if n, ok := atLeast(c); ok {
+		// "At least n" needs no running count (Dialect.Reach).
+		b.w("SELECT u, ", d.BitOr(d.Mask("pos", "next")), " AS m FROM ")
+		if err := d.Reach(b, spans, n); err != nil {
+			return err
+		}
+		b.w(" AS st WHERE next > pos GROUP BY u")
+		return nil
+	}
 	if admitsZero(c) {
 		// Users without rows count 0 at every moment, as do those whose
 		// rows all count at none.
@@ -429,4 +439,22 @@ func (b *builder) daysAttribute(a *segment.Attribute) (bool, error) {
 		return true, b.daysMinus(b.daysUniverse, positiveRows)
 	}
 	return true, positiveRows()
+}
+
+// atLeast reports whether c is "at least n" for a whole n of 2 or more
+// (counts are whole: > 2.5 is at least 3), and that n.
+func atLeast(c segment.Count) (int, bool) {
+	var n float64
+	switch c.Op {
+	case segment.OpGe:
+		n = math.Ceil(c.N)
+	case segment.OpGt:
+		n = math.Floor(c.N) + 1
+	default:
+		return 0, false
+	}
+	if n < 2 || n > 1<<20 {
+		return 0, false
+	}
+	return int(n), true
 }

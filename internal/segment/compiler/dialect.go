@@ -139,6 +139,16 @@ type Dialect interface {
 	// changes (the first being its first row's) to the next such moment
 	// (or count), the count c of its rows at those moments.
 	Steps(w Writer, spans func() error, count int) error
+	// Reach writes, in parentheses, a SELECT of (u, pos, next) from
+	// spans (as for Steps) whose rows, for each user, cover exactly the
+	// moments at which at least n >= 2 of its spans count: with the spans
+	// in time order, each span k with n-1 before it covers from its own a
+	// to the z of the span n-1 before it (none when that z is not after
+	// a). Spans in time order have both a and z in order, so the spans
+	// counting at a moment are consecutive, and n of them count exactly
+	// when some such pair does. One window or array pass: no running
+	// count.
+	Reach(w Writer, spans func() error, n int) error
 	// Spans writes a SELECT of (u, m) for the site's users with a
 	// history of the user attribute key: m is mask applied to each span
 	// of a value that pred holds for, from the microsecond it was set

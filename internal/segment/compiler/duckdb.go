@@ -304,3 +304,12 @@ func (d DuckDB) Steps(w Writer, spans func() error, count int) error {
 	w.Write(") AS sp) AS ch GROUP BY u, pos) AS ch)")
 	return nil
 }
+
+func (d DuckDB) Reach(w Writer, spans func() error, n int) error {
+	w.Write("(SELECT u, a AS pos, lag(z, ", strconv.Itoa(n-1), ") OVER (PARTITION BY u ORDER BY a, z) AS next FROM (")
+	if err := spans(); err != nil {
+		return err
+	}
+	w.Write(") AS sp)")
+	return nil
+}
