@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/sightline/sightline/internal/segment"
 )
@@ -245,6 +246,15 @@ func valueText(v segment.Value) string {
 }
 
 func (b *builder) activeDays(a *segment.ActiveDays) error {
+	if b.daysExact(a.Period) {
+		// A day's rows in user_days say when its first and last
+		// events were: enough to know whether it had one in the period.
+		return b.counted("count(DISTINCT day)", a.Count, UserDays, func() error {
+			b.until("first_ts")
+			b.periodOf("first_ts", "last_ts", a.Period)
+			return nil
+		})
+	}
 	return b.counted("count(DISTINCT "+b.c.Dialect.Day("ts")+")", a.Count, Events, func() error {
 		b.siteEvents(kindTrack + ", " + kindPage + ", " + kindScreen)
 		b.period("ts", a.Period)
@@ -355,4 +365,30 @@ func (b *builder) sessionField(f *segment.SessionField) error {
 			return b.predicate(col, op, f.Values)
 		})
 	})
+}
+
+// daysExact reports whether user_days tells exactly which days had an
+// event within p (and by the query's moment): when the times p admits
+// are not all inside one day. A day with events before and after such a
+// span but none within would otherwise look active.
+func (b *builder) daysExact(p segment.Period) bool {
+	if b.span != nil {
+		// The moments are ends of days (else active days are counted
+		// moment by moment), so the rows a span reads are whole days.
+		return true
+	}
+	var lo, hi time.Time
+	if p.Last > 0 {
+		lo = b.c.Now.Add(-p.Last)
+	}
+	if !p.From.IsZero() && p.From.After(lo) {
+		lo = p.From
+	}
+	if b.c.Historical {
+		hi = b.c.Now
+	}
+	if !p.To.IsZero() && (hi.IsZero() || p.To.Before(hi)) {
+		hi = p.To
+	}
+	return lo.IsZero() || hi.IsZero() || hi.Sub(lo) >= 24*time.Hour
 }

@@ -418,7 +418,14 @@ func column(t attr.Type) string {
 }
 
 // period writes "AND col >= from [AND col < to]" for a period.
-func (b *builder) period(col string, p segment.Period) {
+func (b *builder) period(col string, p segment.Period) { b.periodOf(col, col, p) }
+
+// periodOf writes the conditions on rows that each span the times lo
+// to hi (user_days: a day's first and last event) of having a time
+// in the period p: hi not before its start, lo not after its end. That
+// is exact when the period is not inside one day (see daysExact).
+func (b *builder) periodOf(lo, hi string, p segment.Period) {
+	col := hi
 	if b.span != nil {
 		// The moments at which a row counts are worked out from col
 		// and the span's last, the condition's.
@@ -442,7 +449,7 @@ func (b *builder) period(col string, p segment.Period) {
 		b.arg(p.From)
 	}
 	if !p.To.IsZero() {
-		b.w(" AND ", col, " < ")
+		b.w(" AND ", lo, " < ")
 		b.arg(p.To)
 	}
 }

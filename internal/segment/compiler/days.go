@@ -328,9 +328,17 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 		return nil
 	}
 	d := b.c.Dialect
-	col := "ts"
-	if t == Sessions {
-		col = "started_at"
+	// Each row counts from the moment after its time (a user_days row:
+	// its first event's) until the period has passed over its time (its
+	// last event's).
+	times := d.Micros("ts") + " AS t"
+	first, last := "t", "t"
+	switch t {
+	case Sessions:
+		times = d.Micros("started_at") + " AS t"
+	case UserDays:
+		times = d.Micros("first_ts") + " AS f, " + d.Micros("last_ts") + " AS l"
+		first, last = "f", "l"
 	}
 	// until is the first moment at which a row of time x counts no more.
 	until := func(x string) string {
@@ -345,8 +353,8 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 	if exists || never {
 		// One row is enough, whether of a distinct day or not.
 		rows := func() error {
-			b.w("SELECT u, ", d.BitOr(d.Mask(b.momentsBefore("t"), until("t"))), " AS m FROM (SELECT ", t.Key(), " AS u, ",
-				d.Micros(col), " AS t ")
+			b.w("SELECT u, ", d.BitOr(d.Mask(b.momentsBefore(first), until(last))), " AS m FROM (SELECT ", t.Key(), " AS u, ",
+				times, " ")
 			if err := b.from(t, where); err != nil {
 				return err
 			}
@@ -362,16 +370,20 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 	// to z-1.
 	spans := func() error {
 		if perDay {
-			b.w("SELECT u, ", b.momentsBefore("min(t)"), " AS a, ", until("max(t)"), " AS z FROM (SELECT ", t.Key(), " AS u, ",
-				d.Micros(col), " AS t, ", d.Day(col), " AS day ")
+			day := "day"
+			if t != UserDays {
+				day = d.Day("ts") + " AS day"
+			}
+			b.w("SELECT u, ", b.momentsBefore("min("+first+")"), " AS a, ", until("max("+last+")"), " AS z FROM (SELECT ",
+				t.Key(), " AS u, ", times, ", ", day, " ")
 			if err := b.from(t, where); err != nil {
 				return err
 			}
 			b.w(") AS r GROUP BY u, day")
 			return nil
 		}
-		b.w("SELECT u, ", b.momentsBefore("t"), " AS a, ", until("t"), " AS z FROM (SELECT ", t.Key(), " AS u, ",
-			d.Micros(col), " AS t ")
+		b.w("SELECT u, ", b.momentsBefore(first), " AS a, ", until(last), " AS z FROM (SELECT ", t.Key(), " AS u, ",
+			times, " ")
 		if err := b.from(t, where); err != nil {
 			return err
 		}

@@ -187,6 +187,10 @@ const (
 	// offset_x, offset_y, page_x, page_y, viewport_width, clicks, depth,
 	// viewport_height and page_height (NULL when missing).
 	Clicks
+	// UserDays is each user's active days (track, page and screen
+	// events): day, and the day's first_ts and last_ts. A day may have
+	// several rows; group by user and day.
+	UserDays
 )
 
 // Key is the column of t holding the user's key.

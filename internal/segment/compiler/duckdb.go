@@ -97,6 +97,8 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "user_groups"
 	case Clicks:
 		name = "clicks"
+	case UserDays:
+		name = "user_days"
 	}
 	w.Write("FROM ", name, " WHERE site_id = ")
 	w.Arg(site)

@@ -72,6 +72,14 @@ func tables() []table {
 				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"external_id", "String", ""},
 				{"entity_key", "Int64", ""}, {"id_hash", "Int64", ""}, {"created_at", "Int64", micros("created_at")},
 			}},
+		// Each user's active days (duckstore's schema/101_user_days.sql),
+		// filled from events by userDaysView, not copied: a day may
+		// have several rows, which readers group.
+		{name: "user_days", engine: "MergeTree ORDER BY (site_id, user_key, day)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"day", "Date", ""},
+				{"first_ts", "Int64", ""}, {"last_ts", "Int64", ""}, {"events", "UInt64", ""},
+			}},
 		{name: "identity_overrides", engine: "ReplacingMergeTree(version) ORDER BY (site_id, from_key)",
 			columns: []column{
 				{"site_id", "Int64", ""}, {"from_key", "Int64", ""}, {"into_key", "Int64", ""},
@@ -191,3 +199,12 @@ func (t table) source() string {
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + t.from
 }
+
+// userDaysRows reads user_days' rows from events: a row per user and day
+// of track, page and screen events.
+const userDaysRows = `SELECT site_id, user_key, toDate(toDateTime(intDiv(ts, 1000000), 'UTC')) AS day,
+	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
+	FROM events WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day`
+
+// userDaysView fills user_days from every block inserted into events.
+const userDaysView = "CREATE MATERIALIZED VIEW IF NOT EXISTS user_days_view TO user_days AS " + userDaysRows

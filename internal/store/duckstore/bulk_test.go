@@ -154,6 +154,9 @@ func TestBulkReadBackAndWriteAfter(t *testing.T) {
 	if n, err := db.EntityCount(ctx, site.ID); err != nil || n != 82 {
 		t.Fatalf("EntityCount = %d, %v; want 82", n, err)
 	}
+	if n := userDaysMismatch(t, db); n != 0 {
+		t.Fatalf("%d user days differ from the loaded and written events", n)
+	}
 }
 
 func TestBulkTypeConflictFails(t *testing.T) {

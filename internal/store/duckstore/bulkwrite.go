@@ -39,11 +39,12 @@ const (
 	tResponses
 	tAnswers
 	tFeedback
+	tUserDays
 	numBulkTables
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback"}
+	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback", "user_days"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -220,6 +221,8 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 			return nil
 		}},
 	}
+	days := bufUserDays(buf).spec()
+	steps[tUserDays].n, steps[tUserDays].fill = days.n, days.fill
 	for t, st := range steps {
 		if st.n == 0 {
 			continue

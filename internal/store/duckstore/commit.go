@@ -23,6 +23,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
 	var history []attrSet
 	b.catalog = eventCatalogBatch(b)
+	b.days = batchUserDays(b)
 	nEvents, nProps := catalogRows(b.catalog)
 	catalogSize, catalogKeys := db.w.catalogRows+int64(nEvents+nProps), db.w.catalogKeys
 	err := db.inTx(ctx, func() error {
@@ -40,6 +41,9 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 			return err
 		}
 		if err := noteAppended(ctx, conn, countSet(changed), len(history)); err != nil {
+			return err
+		}
+		if err := noteUserDays(ctx, conn, len(b.days.rows)); err != nil {
 			return err
 		}
 		if catalogSize > catalogKeys+db.opts.foldAt {
@@ -206,7 +210,7 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 		}
 		return nil
 	}}}
-	specs = append(specs, clicksSpec(b))
+	specs = append(specs, clicksSpec(b), b.days.spec())
 	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
@@ -297,6 +301,7 @@ func (db *DB) applyMerges(ctx context.Context, conn querier, b *batch) error {
 		"UPDATE identities SET entity_key = m.t FROM " + m + " WHERE identities.entity_key = m.f",
 		"UPDATE events SET user_key = m.t FROM " + m + " WHERE events.user_key = m.f",
 		"UPDATE clicks SET user_key = m.t FROM " + m + " WHERE clicks.user_key = m.f",
+		"UPDATE user_days SET user_key = m.t FROM " + m + " WHERE user_days.user_key = m.f",
 		"UPDATE sessions SET user_key = m.t FROM " + m + " WHERE sessions.user_key = m.f",
 		"UPDATE user_groups SET user_key = m.t FROM " + m + " WHERE user_groups.user_key = m.f",
 		"UPDATE attr_history SET entity_key = m.t FROM " + m + " WHERE attr_history.entity = 0 AND attr_history.entity_key = m.f",
