@@ -228,6 +228,10 @@ func (e *Engine) now() time.Time { return e.seg.Now() }
 // anyEvent is the condition of "any page, screen or event".
 var anyEvent = compiler.Query{SQL: " AND kind IN (2, 3, 4)"}
 
+// isAnyEvent reports whether q is anyEvent: activity of any kind, which
+// user_days holds day by day.
+func isAnyEvent(q compiler.Query) bool { return q.SQL == anyEvent.SQL && len(q.Args) == 0 }
+
 // keyword reports whether an Event is the JSON string word.
 func keyword(ev Event, word string) bool {
 	s, ok := ev.text()

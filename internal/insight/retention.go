@@ -145,25 +145,49 @@ func (e *Engine) retentionGroups(ctx context.Context, site int64, g *grid, start
 			q.Write(")) AS g", strconv.Itoa(gi))
 		}
 	}
-	// The users' first start moments.
-	q.Write(" FROM (SELECT user_key, min(", e.d.Micros("ts"), ") AS t0 ")
-	e.d.From(q, compiler.Events, site, nil)
-	q.Frag(start)
-	q.Write(" AND ts < ")
+	// The users' first start moments. Activity of any kind reads
+	// user_days: the first time of a user's first day is their first.
+	days := isAnyEvent(start)
+	from, col := compiler.Events, "ts"
+	if days {
+		from, col = compiler.UserDays, "first_ts"
+	}
+	q.Write(" FROM (SELECT user_key, min(", e.d.Micros(col), ") AS t0 ")
+	e.d.From(q, from, site, nil)
+	if !days {
+		q.Frag(start)
+	}
+	q.Write(" AND ", col, " < ")
 	q.Arg(g.end())
 	e.d.EndFrom(q)
-	q.Write(" GROUP BY user_key HAVING min(", e.d.Micros("ts"), ") >= ")
+	q.Write(" GROUP BY user_key HAVING min(", e.d.Micros(col), ") >= ")
 	q.Int(g.start().UnixMicro())
 	q.Write(") AS c0) AS a ", e.d.LeftJoin(), " (SELECT user_key, us, ")
 	bucket("us")
-	q.Write(" AS r FROM (SELECT user_key, ", e.d.Micros("ts"), " AS us ")
-	e.d.From(q, compiler.Events, site, nil)
-	q.Frag(ret)
-	q.Write(" AND ts >= ")
-	q.Arg(g.start())
-	q.Write(" AND ts < ")
-	q.Arg(until)
-	e.d.EndFrom(q)
+	q.Write(" AS r FROM (")
+	returns := func(from compiler.Table, col string, cond *compiler.Query) {
+		q.Write("SELECT user_key, ", e.d.Micros(col), " AS us ")
+		e.d.From(q, from, site, nil)
+		if cond != nil {
+			q.Frag(*cond)
+		}
+		q.Write(" AND ", col, " >= ")
+		q.Arg(g.start())
+		q.Write(" AND ", col, " < ")
+		q.Arg(until)
+		e.d.EndFrom(q)
+	}
+	if days && isAnyEvent(ret) {
+		// A UTC day's events lie between its first and last, which
+		// are events themselves: the periods (local days or weeks,
+		// whose bounds the range starts on) that a day's events fall
+		// in are those of its first and its last.
+		returns(compiler.UserDays, "first_ts", nil)
+		q.Write(" UNION ALL ")
+		returns(compiler.UserDays, "last_ts", nil)
+	} else {
+		returns(compiler.Events, "ts", &ret)
+	}
 	q.Write(") AS b0) AS b USING (user_key)) AS x GROUP BY user_key, c")
 	flags()
 	q.Write(") AS y GROUP BY c, m")
