@@ -136,6 +136,17 @@ func (b *builder) event(e *segment.Event) error {
 			return nil
 		})
 	}
+	if c := normCount(e.Count); len(e.Where) == 0 && (anyRow(c) || noRow(c)) && b.daysExact(e.Period) {
+		// Whether a user did it at all in the period: event_days
+		// (kept in order by name) tells, reading that event's rows.
+		return b.counted("count(*)", e.Count, EventDays, func() error {
+			b.w(" AND name = ")
+			b.arg(e.Name)
+			b.until("first_ts")
+			b.periodOf("first_ts", "last_ts", e.Period)
+			return nil
+		})
+	}
 	return b.counted("count(*)", e.Count, Events, func() error {
 		if err := where(); err != nil {
 			return err

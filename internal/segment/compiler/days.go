@@ -336,7 +336,7 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 	switch t {
 	case Sessions:
 		times = d.Micros("started_at") + " AS t"
-	case UserDays:
+	case UserDays, EventDays:
 		times = d.Micros("first_ts") + " AS f, " + d.Micros("last_ts") + " AS l"
 		first, last = "f", "l"
 	}
@@ -350,6 +350,11 @@ func (b *builder) daysCounted(agg string, c segment.Count, t Table, where func()
 	}
 	exists := (c.Op == segment.OpGe && c.N == 1) || (c.Op == segment.OpGt && c.N == 0)
 	never := (c.Op == segment.OpEq && c.N == 0) || (c.Op == segment.OpLt && c.N == 1) || (c.Op == segment.OpLe && c.N == 0)
+	if t == EventDays && !exists && !never {
+		// Its rows are days, not events: they can't be counted.
+		b.span.unsupported = true
+		return nil
+	}
 	if exists || never {
 		// One row is enough, whether of a distinct day or not.
 		rows := func() error {

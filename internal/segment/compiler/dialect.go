@@ -191,6 +191,10 @@ const (
 	// events): day, and the day's first_ts and last_ts. A day may have
 	// several rows; group by user and day.
 	UserDays
+	// EventDays is each user's days with each track event: name, day,
+	// and the day's first_ts and last_ts of that event. A day may have
+	// several rows.
+	EventDays
 )
 
 // Key is the column of t holding the user's key.

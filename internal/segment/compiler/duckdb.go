@@ -99,6 +99,8 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "clicks"
 	case UserDays:
 		name = "user_days"
+	case EventDays:
+		name = "event_days"
 	}
 	w.Write("FROM ", name, " WHERE site_id = ")
 	w.Arg(site)

@@ -48,23 +48,30 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // migrate creates the tables that do not exist.
 func (db *DB) migrate(ctx context.Context) error {
-	var hadDays uint8
-	if err := db.sql.QueryRowContext(ctx, "EXISTS TABLE user_days").Scan(&hadDays); err != nil {
-		return fmt.Errorf("look for user_days: %w", err)
+	had := map[string]bool{}
+	for _, v := range dayViews {
+		var n uint8
+		if err := db.sql.QueryRowContext(ctx, "EXISTS TABLE "+v.table).Scan(&n); err != nil {
+			return fmt.Errorf("look for %s: %w", v.table, err)
+		}
+		had[v.table] = n == 1
 	}
 	for _, t := range tables() {
 		if err := db.conn.Exec(ctx, t.create()); err != nil {
 			return fmt.Errorf("create table %s: %w", t.name, err)
 		}
 	}
-	if err := db.conn.Exec(ctx, userDaysView); err != nil {
-		return fmt.Errorf("create user_days_view: %w", err)
-	}
-	if hadDays == 0 {
-		// Events stored before the view existed. Rows the view added
-		// meanwhile are repeated, which readers' grouping absorbs.
-		if err := db.conn.Exec(ctx, "INSERT INTO user_days "+userDaysRows); err != nil {
-			return fmt.Errorf("fill user_days: %w", err)
+	for _, v := range dayViews {
+		if err := db.conn.Exec(ctx, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+v.view+" TO "+v.table+" AS "+v.rows); err != nil {
+			return fmt.Errorf("create %s: %w", v.view, err)
+		}
+		if !had[v.table] {
+			// Events stored before the view existed. Rows the view
+			// added meanwhile are repeated, which readers' grouping
+			// absorbs.
+			if err := db.conn.Exec(ctx, "INSERT INTO "+v.table+" "+v.rows); err != nil {
+				return fmt.Errorf("fill %s: %w", v.table, err)
+			}
 		}
 	}
 	return nil

@@ -80,6 +80,11 @@ func tables() []table {
 				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"day", "Date", ""},
 				{"first_ts", "Int64", ""}, {"last_ts", "Int64", ""}, {"events", "UInt64", ""},
 			}},
+		{name: "event_days", engine: "MergeTree ORDER BY (site_id, name, user_key, day)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"name", "String", ""}, {"user_key", "Int64", ""}, {"day", "Date", ""},
+				{"first_ts", "Int64", ""}, {"last_ts", "Int64", ""}, {"events", "UInt64", ""},
+			}},
 		{name: "identity_overrides", engine: "ReplacingMergeTree(version) ORDER BY (site_id, from_key)",
 			columns: []column{
 				{"site_id", "Int64", ""}, {"from_key", "Int64", ""}, {"into_key", "Int64", ""},
@@ -206,5 +211,15 @@ const userDaysRows = `SELECT site_id, user_key, toDate(toDateTime(intDiv(ts, 100
 	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
 	FROM events WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day`
 
-// userDaysView fills user_days from every block inserted into events.
-const userDaysView = "CREATE MATERIALIZED VIEW IF NOT EXISTS user_days_view TO user_days AS " + userDaysRows
+// eventDaysRows reads event_days' rows from events: a row per user, day
+// and track event name.
+const eventDaysRows = `SELECT site_id, name, user_key, toDate(toDateTime(intDiv(ts, 1000000), 'UTC')) AS day,
+	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
+	FROM events WHERE kind = 2 GROUP BY site_id, name, user_key, day`
+
+// dayViews fill the day tables from every block inserted into events:
+// each table, its view, and the rows it reads.
+var dayViews = []struct{ table, view, rows string }{
+	{"user_days", "user_days_view", userDaysRows},
+	{"event_days", "event_days_view", eventDaysRows},
+}

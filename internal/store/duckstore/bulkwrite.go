@@ -40,11 +40,12 @@ const (
 	tAnswers
 	tFeedback
 	tUserDays
+	tEventDays
 	numBulkTables
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback", "user_days"}
+	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback", "user_days", "event_days"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -221,8 +222,10 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 			return nil
 		}},
 	}
-	days := bufUserDays(buf).spec()
-	steps[tUserDays].n, steps[tUserDays].fill = days.n, days.fill
+	for t, table := range map[int]dayTable{tUserDays: userDaysTable, tEventDays: eventDaysTable} {
+		days := bufDays(buf, table).spec()
+		steps[t].n, steps[t].fill = days.n, days.fill
+	}
 	for t, st := range steps {
 		if st.n == 0 {
 			continue

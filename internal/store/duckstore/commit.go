@@ -23,7 +23,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	conn := db.wconn
 	var history []attrSet
 	b.catalog = eventCatalogBatch(b)
-	b.days = batchUserDays(b)
+	b.days = batchDays(b)
 	nEvents, nProps := catalogRows(b.catalog)
 	catalogSize, catalogKeys := db.w.catalogRows+int64(nEvents+nProps), db.w.catalogKeys
 	err := db.inTx(ctx, func() error {
@@ -43,7 +43,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err := noteAppended(ctx, conn, countSet(changed), len(history)); err != nil {
 			return err
 		}
-		if err := noteUserDays(ctx, conn, len(b.days.rows)); err != nil {
+		if err := noteDays(ctx, conn, b.days); err != nil {
 			return err
 		}
 		if catalogSize > catalogKeys+db.opts.foldAt {
@@ -210,7 +210,10 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 		}
 		return nil
 	}}}
-	specs = append(specs, clicksSpec(b), b.days.spec())
+	specs = append(specs, clicksSpec(b))
+	for _, d := range b.days {
+		specs = append(specs, d.spec())
+	}
 	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
@@ -302,6 +305,7 @@ func (db *DB) applyMerges(ctx context.Context, conn querier, b *batch) error {
 		"UPDATE events SET user_key = m.t FROM " + m + " WHERE events.user_key = m.f",
 		"UPDATE clicks SET user_key = m.t FROM " + m + " WHERE clicks.user_key = m.f",
 		"UPDATE user_days SET user_key = m.t FROM " + m + " WHERE user_days.user_key = m.f",
+		"UPDATE event_days SET user_key = m.t FROM " + m + " WHERE event_days.user_key = m.f",
 		"UPDATE sessions SET user_key = m.t FROM " + m + " WHERE sessions.user_key = m.f",
 		"UPDATE user_groups SET user_key = m.t FROM " + m + " WHERE user_groups.user_key = m.f",
 		"UPDATE attr_history SET entity_key = m.t FROM " + m + " WHERE attr_history.entity = 0 AND attr_history.entity_key = m.f",

@@ -96,12 +96,14 @@ func (db *DB) cluster(ctx context.Context, force bool, lock func() func()) ([]Cl
 			all = append(all, st)
 		}
 	}
-	st, err := db.foldUserDays(ctx, force, lock)
-	if err != nil {
-		return all, err
-	}
-	if st.Steps > 0 {
-		all = append(all, st)
+	for _, t := range dayTables {
+		st, err := db.foldDays(ctx, t, force, lock)
+		if err != nil {
+			return all, err
+		}
+		if st.Steps > 0 {
+			all = append(all, st)
+		}
 	}
 	return all, nil
 }

@@ -60,6 +60,7 @@ var expireSteps = []struct {
 	{"clicks", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM clicks WHERE site_id = ? AND ts < ?"},
 	// A day whose last event is kept stays: it was still an active day.
 	{"user_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM user_days WHERE site_id = ? AND last_ts < ?"},
+	{"event_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM event_days WHERE site_id = ? AND last_ts < ?"},
 	{"sessions", func(r store.Retention) int { return r.SessionsDays }, "DELETE FROM sessions WHERE site_id = ? AND ended_at < ?"},
 	{"attribute_history", func(r store.Retention) int { return r.HistoryDays },
 		"DELETE FROM attr_history WHERE site_id = ? AND set_at < ?"},

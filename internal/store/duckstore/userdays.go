@@ -22,12 +22,43 @@ import (
 // enough rows were appended, and the whole table when most of it is new
 // (after a bulk load).
 
-// userDay is one row of user_days.
+// userDay is one row of user_days or event_days.
 type userDay struct {
 	site, user  int64
+	name        string // event_days: the event's name
 	day         time.Time // midnight UTC
 	first, last time.Time
 	events      int64
+}
+
+// dayTable is user_days or event_days: which events it keeps, and its
+// key columns besides the user and the day.
+type dayTable struct {
+	name   string
+	byName bool // event_days: track events, by name
+}
+
+var (
+	userDaysTable  = dayTable{name: "user_days"}
+	eventDaysTable = dayTable{name: "event_days", byName: true}
+	dayTables      = []dayTable{userDaysTable, eventDaysTable}
+)
+
+// keeps reports whether t has a row for an event of kind k.
+func (t dayTable) keeps(k store.Kind) bool {
+	if t.byName {
+		return k == store.KindTrack
+	}
+	return activeKind(k)
+}
+
+// key is t's key columns in the order it is kept: site, (name,) user,
+// day.
+func (t dayTable) key() string {
+	if t.byName {
+		return "site_id, name, user_key, day"
+	}
+	return "site_id, user_key, day"
 }
 
 // activeKind reports whether events of kind k count as activity.
@@ -35,21 +66,31 @@ func activeKind(k store.Kind) bool {
 	return k == store.KindTrack || k == store.KindPage || k == store.KindScreen
 }
 
-// userDays folds events into a row per site, user and day.
+// userDays folds events into a row per site, (name,) user and day of
+// its table.
 type userDays struct {
+	table dayTable
 	rows  []userDay
-	index map[[3]int64]int // site, user, day (Unix days) → rows index
+	index map[dayKey]int // → rows index
 }
 
-func (d *userDays) add(site, user int64, kind store.Kind, ts time.Time) {
-	if !activeKind(kind) {
+type dayKey struct {
+	site, user, day int64 // day: Unix days
+	name            string
+}
+
+func (d *userDays) add(site, user int64, kind store.Kind, name string, ts time.Time) {
+	if !d.table.keeps(kind) {
 		return
+	}
+	if !d.table.byName {
+		name = ""
 	}
 	ts = ts.UTC()
 	day := ts.Truncate(24 * time.Hour)
-	k := [3]int64{site, user, day.Unix() / 86400}
+	k := dayKey{site, user, day.Unix() / 86400, name}
 	if d.index == nil {
-		d.index = map[[3]int64]int{}
+		d.index = map[dayKey]int{}
 	}
 	if i, ok := d.index[k]; ok {
 		r := &d.rows[i]
@@ -63,13 +104,19 @@ func (d *userDays) add(site, user int64, kind store.Kind, ts time.Time) {
 		return
 	}
 	d.index[k] = len(d.rows)
-	d.rows = append(d.rows, userDay{site: site, user: user, day: day, first: ts, last: ts, events: 1})
+	d.rows = append(d.rows, userDay{site: site, user: user, name: name, day: day, first: ts, last: ts, events: 1})
 }
 
 func (d *userDays) spec() appendSpec {
-	return appendSpec{"user_days", len(d.rows), func(app *duckdb.Appender) error {
+	return appendSpec{d.table.name, len(d.rows), func(app *duckdb.Appender) error {
 		for _, r := range d.rows {
-			if err := app.AppendRow(r.site, r.user, r.day, r.first, r.last, r.events); err != nil {
+			var err error
+			if d.table.byName {
+				err = app.AppendRow(r.site, r.name, r.user, r.day, r.first, r.last, r.events)
+			} else {
+				err = app.AppendRow(r.site, r.user, r.day, r.first, r.last, r.events)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -77,33 +124,40 @@ func (d *userDays) spec() appendSpec {
 	}}
 }
 
-// batchUserDays returns a batch's user_days rows.
-func batchUserDays(b *batch) *userDays {
-	var d userDays
-	for _, r := range b.events {
-		d.add(r.m.SiteID, r.user, r.m.Kind, r.m.Timestamp)
+// batchDays returns a batch's rows of each day table.
+func batchDays(b *batch) []*userDays {
+	out := make([]*userDays, len(dayTables))
+	for i, t := range dayTables {
+		d := &userDays{table: t}
+		for _, r := range b.events {
+			d.add(r.m.SiteID, r.user, r.m.Kind, r.m.Name, r.m.Timestamp)
+		}
+		out[i] = d
 	}
-	return &d
+	return out
 }
 
-// bufUserDays returns a bulk buffer's user_days rows.
-func bufUserDays(buf *bulkBuf) *userDays {
-	var d userDays
+// bufDays returns a bulk buffer's rows of table t.
+func bufDays(buf *bulkBuf, t dayTable) *userDays {
+	d := &userDays{table: t}
 	for i := range buf.events {
 		e := &buf.events[i]
-		d.add(e.site, e.user, store.Kind(e.kind), e.ts)
+		d.add(e.site, e.user, store.Kind(e.kind), e.name, e.ts)
 	}
-	return &d
+	return d
 }
 
-// noteUserDays counts user_days rows appended, in their transaction.
-func noteUserDays(ctx context.Context, conn querier, n int) error {
-	if n == 0 {
-		return nil
-	}
-	if _, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended + CAST(? AS BIGINT)
-		WHERE table_name = 'user_days'`, n); err != nil {
-		return fmt.Errorf("count appended user days: %w", err)
+// noteDays counts the day tables' rows a batch appended, in its
+// transaction.
+func noteDays(ctx context.Context, conn querier, days []*userDays) error {
+	for _, d := range days {
+		if len(d.rows) == 0 {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended + CAST(? AS BIGINT)
+			WHERE table_name = ?`, len(d.rows), d.table.name); err != nil {
+			return fmt.Errorf("count appended rows of %s: %w", d.table.name, err)
+		}
 	}
 	return nil
 }
@@ -111,17 +165,17 @@ func noteUserDays(ctx context.Context, conn querier, n int) error {
 // userDaysRecent is how many of the last UTC days a routine fold folds.
 const userDaysRecent = 3
 
-// foldUserDays folds user_days: the whole table when force is set or
+// foldDays folds t: the whole table when force is set or
 // when the rows appended since the last fold are half of it or more,
 // else the last userDaysRecent days once clusterMinAppended rows were
 // appended. Late rows of older days stay unfolded until a whole fold;
 // they cost reads a little, never correctness.
-func (db *DB) foldUserDays(ctx context.Context, force bool, lock func() func()) (ClusterStats, error) {
+func (db *DB) foldDays(ctx context.Context, t dayTable, force bool, lock func() func()) (ClusterStats, error) {
 	start := time.Now()
-	st := ClusterStats{Table: "user_days"}
+	st := ClusterStats{Table: t.name}
 	var rows int64
-	if err := db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM user_days)
-		FROM table_layout l WHERE l.table_name = 'user_days'`).Scan(&st.Appended, &rows); err != nil {
+	if err := db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM `+t.name+`)
+		FROM table_layout l WHERE l.table_name = ?`, t.name).Scan(&st.Appended, &rows); err != nil {
 		return st, err
 	}
 	if rows == 0 {
@@ -139,30 +193,30 @@ func (db *DB) foldUserDays(ctx context.Context, force bool, lock func() func()) 
 	release := lock()
 	defer release()
 	err := db.inTx(ctx, func() error {
-		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE user_days_fold AS
-			SELECT site_id, user_key, day, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(events) AS events
-			FROM user_days`+where+` GROUP BY site_id, user_key, day ORDER BY site_id, user_key, day`, args...); err != nil {
+		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE days_fold AS
+			SELECT `+t.key()+`, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(events) AS events
+			FROM `+t.name+where+` GROUP BY `+t.key()+` ORDER BY `+t.key(), args...); err != nil {
 			return err
 		}
-		res, err := db.wconn.ExecContext(ctx, `DELETE FROM user_days`+where, args...)
+		res, err := db.wconn.ExecContext(ctx, `DELETE FROM `+t.name+where, args...)
 		if err != nil {
 			return err
 		}
 		if st.Rows, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		if _, err := db.wconn.ExecContext(ctx, `INSERT INTO user_days SELECT * FROM user_days_fold`); err != nil {
+		if _, err := db.wconn.ExecContext(ctx, `INSERT INTO `+t.name+` SELECT * FROM days_fold`); err != nil {
 			return err
 		}
-		if _, err := db.wconn.ExecContext(ctx, `DROP TABLE user_days_fold`); err != nil {
+		if _, err := db.wconn.ExecContext(ctx, `DROP TABLE days_fold`); err != nil {
 			return err
 		}
 		_, err = db.wconn.ExecContext(ctx, `UPDATE table_layout SET appended = 0, clustered_at = ?
-			WHERE table_name = 'user_days'`, time.Now().UTC())
+			WHERE table_name = ?`, time.Now().UTC(), t.name)
 		return err
 	})
 	if err != nil {
-		return st, fmt.Errorf("fold user days: %w", err)
+		return st, fmt.Errorf("fold %s: %w", t.name, err)
 	}
 	st.Steps, st.Took = 1, time.Since(start)
 	return st, nil

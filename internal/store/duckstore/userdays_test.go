@@ -10,9 +10,11 @@ import (
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
-// userDaysMismatch counts the user days that user_days and the events
-// disagree on: its rows grouped by user and day must be the events' (track,
-// page and screen) first and last times and number, and no more.
+// userDaysMismatch counts the rows that the day tables and the events
+// disagree on: user_days grouped by user and day must be the events'
+// (track, page and screen) first and last times and number, and
+// event_days grouped by name, user and day the track events', and no
+// more.
 func userDaysMismatch(t *testing.T, db *duckstore.DB) int {
 	t.Helper()
 	if err := db.Sync(context.Background()); err != nil {
@@ -22,16 +24,27 @@ func userDaysMismatch(t *testing.T, db *duckstore.DB) int {
 	if err := db.SQL().QueryRow("SELECT count(*) FROM events").Scan(&evs); err != nil || evs == 0 {
 		t.Fatalf("no events to compare with: %d, %v", evs, err)
 	}
-	const events = `SELECT site_id, user_key, CAST(ts AS DATE) AS day, min(ts), max(ts), count(*) FROM events
-		WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day`
-	const days = `SELECT site_id, user_key, day, min(first_ts), max(last_ts), sum(events) FROM user_days
-		GROUP BY site_id, user_key, day`
-	var n int
-	if err := db.SQL().QueryRowContext(context.Background(), `SELECT count(*) FROM ((`+events+` EXCEPT `+days+`)
-		UNION ALL (`+days+` EXCEPT `+events+`))`).Scan(&n); err != nil {
-		t.Fatal(err)
+	pairs := [][2]string{{
+		`SELECT site_id, user_key, CAST(ts AS DATE) AS day, min(ts), max(ts), count(*) FROM events
+			WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day`,
+		`SELECT site_id, user_key, day, min(first_ts), max(last_ts), sum(events) FROM user_days
+			GROUP BY site_id, user_key, day`,
+	}, {
+		`SELECT site_id, name, user_key, CAST(ts AS DATE) AS day, min(ts), max(ts), count(*) FROM events
+			WHERE kind = 2 GROUP BY site_id, name, user_key, day`,
+		`SELECT site_id, name, user_key, day, min(first_ts), max(last_ts), sum(events) FROM event_days
+			GROUP BY site_id, name, user_key, day`,
+	}}
+	total := 0
+	for _, p := range pairs {
+		var n int
+		if err := db.SQL().QueryRowContext(context.Background(), `SELECT count(*) FROM ((`+p[0]+` EXCEPT `+p[1]+`)
+			UNION ALL (`+p[1]+` EXCEPT `+p[0]+`))`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		total += n
 	}
-	return n
+	return total
 }
 
 // TestUserDaysFollowEvents checks that user_days says what the events say
@@ -48,6 +61,8 @@ func TestUserDaysFollowEvents(t *testing.T) {
 		identify(site.ID, "ann", "i1", day(-3, 1), map[string]any{"plan": "free"}),
 		page(site.ID, "a-1", "", "p1", "/", day(-3, 2)),
 		page(site.ID, "a-1", "", "p2", "/pricing", day(-3, 5)),
+		store.Message{SiteID: site.ID, Kind: store.KindTrack, AnonymousID: "a-1", Name: "Export", MessageID: "t0",
+			Timestamp: day(-3, 6), ReceivedAt: day(-3, 6)},
 		track(site.ID, "ann", "t1", "Export", `{}`, day(-2, 3)),
 		page(site.ID, "", "bob", "p3", "/", day(-2, 4)),
 		page(other.ID, "", "cy", "p4", "/", day(-1, 1)))

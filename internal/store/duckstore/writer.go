@@ -46,7 +46,7 @@ type batch struct {
 	absent     map[int64]bool // identity hashes known not to exist
 	quarantine []quarantineRow
 	catalog    *eventcat.Batch // the events' aggregate, for the event catalog (set by commit)
-	days       *userDays       // the events' active days (set by commit)
+	days       []*userDays     // the events' rows of each day table (set by commit)
 	now        time.Time
 	lsn        uint64 // the last log record the batch holds
 	// trial rolls the transaction back instead of committing it: it only

@@ -1,4 +1,4 @@
-SELECT u FROM (SELECT user_key AS u FROM user_days WHERE site_id = ? AND last_ts >= ? GROUP BY user_key HAVING count(DISTINCT day) >= ?) AS a WHERE u IN (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND (date_diff('microsecond', started_at, ended_at) / 1e6) >= ?) AND u IN (SELECT user_key AS u FROM events WHERE site_id = ? AND kind IN (2) AND name = ? AND ts >= ? GROUP BY user_key) AND u IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?)
+SELECT u FROM (SELECT user_key AS u FROM user_days WHERE site_id = ? AND last_ts >= ? GROUP BY user_key HAVING count(DISTINCT day) >= ?) AS a WHERE u IN (SELECT DISTINCT user_key AS u FROM all_sessions WHERE site_id = ? AND started_at >= ? AND (date_diff('microsecond', started_at, ended_at) / 1e6) >= ?) AND u IN (SELECT user_key AS u FROM event_days WHERE site_id = ? AND name = ? AND last_ts >= ? GROUP BY user_key) AND u IN (SELECT entity_key AS u FROM attr_current WHERE site_id = ? AND entity = 0 AND key = ? AND s = ?)
 -- args:
 -- $1 = 7
 -- $2 = "2026-11-22T12:00:00Z"
