@@ -25,7 +25,7 @@ import (
 // userDay is one row of user_days or event_days.
 type userDay struct {
 	site, user  int64
-	name        string // event_days: the event's name
+	name        string    // event_days: the event's name
 	day         time.Time // midnight UTC
 	first, last time.Time
 	events      int64
