@@ -14,6 +14,8 @@ import (
 // row per site, user and UTC day with track, page or screen events, their
 // first and last time and their number. Segments count active days from
 // it instead of grouping every event by user and day (docs/segments.md).
+// event_days (102) holds the same per track event name, kept in order by
+// name and user, for did(…) without property filters.
 //
 // The applier and bulk loads append a row per user and day of what they
 // store, so a day may have several rows until they are folded into one.
