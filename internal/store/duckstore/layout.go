@@ -108,12 +108,19 @@ func (db *DB) cluster(ctx context.Context, force bool, lock func() func()) ([]Cl
 	return all, nil
 }
 
+// layoutOf returns a table's stats so far (the rows appended since it was
+// last put in order) and its size.
+func (db *DB) layoutOf(ctx context.Context, table string) (st ClusterStats, rows int64, err error) {
+	st.Table = table
+	err = db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM `+table+`)
+		FROM table_layout l WHERE l.table_name = ?`, table).Scan(&st.Appended, &rows)
+	return st, rows, err
+}
+
 func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lock func() func()) (ClusterStats, error) {
 	start := time.Now()
-	st := ClusterStats{Table: t.name}
-	var rows int64
-	if err := db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM `+t.name+`)
-		FROM table_layout l WHERE l.table_name = ?`, t.name).Scan(&st.Appended, &rows); err != nil {
+	st, rows, err := db.layoutOf(ctx, t.name)
+	if err != nil {
 		return st, err
 	}
 	if !force && (st.Appended < clusterMinAppended || float64(st.Appended) < clusterShare*float64(rows)) {
@@ -136,7 +143,7 @@ func (db *DB) clusterTable(ctx context.Context, t clusteredTable, force bool, lo
 		rows         int64
 	}
 	var groups []group
-	err := db.queryRows(ctx, "list keys", func(r *sql.Rows) error {
+	err = db.queryRows(ctx, "list keys", func(r *sql.Rows) error {
 		var g group
 		if err := r.Scan(&g.site, &g.entity, &g.key, &g.rows); err != nil {
 			return err

@@ -174,10 +174,8 @@ const userDaysRecent = 3
 // they cost reads a little, never correctness.
 func (db *DB) foldDays(ctx context.Context, t dayTable, force bool, lock func() func()) (ClusterStats, error) {
 	start := time.Now()
-	st := ClusterStats{Table: t.name}
-	var rows int64
-	if err := db.pool().QueryRowContext(ctx, `SELECT l.appended, (SELECT count(*) FROM `+t.name+`)
-		FROM table_layout l WHERE l.table_name = ?`, t.name).Scan(&st.Appended, &rows); err != nil {
+	st, rows, err := db.layoutOf(ctx, t.name)
+	if err != nil {
 		return st, err
 	}
 	if rows == 0 {
@@ -194,7 +192,7 @@ func (db *DB) foldDays(ctx context.Context, t dayTable, force bool, lock func() 
 	}
 	release := lock()
 	defer release()
-	err := db.inTx(ctx, func() error {
+	err = db.inTx(ctx, func() error {
 		if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE days_fold AS
 			SELECT `+t.key()+`, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(events) AS events
 			FROM `+t.name+where+` GROUP BY `+t.key()+` ORDER BY `+t.key(), args...); err != nil {
