@@ -53,6 +53,7 @@ type Bulk struct {
 	err     error
 	closed  bool
 	stats   BulkStats
+	days    [2]atomic.Int64 // user_days and event_days rows the writers appended
 }
 
 // BulkStats counts the rows a Bulk appended.
@@ -119,7 +120,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	b.buf = &bulkBuf{}
 	for _, conn := range conns {
 		w := &bulkWriter{ctx: ctx, conn: conn, chunk: db.opts.BulkChunkRows, fail: b.fail, err: b.Err,
-			vers: db.vers}
+			vers: db.vers, days: &b.days}
 		go func() { b.result <- w.run(b.full, b.free) }()
 	}
 	return b, nil
@@ -376,7 +377,9 @@ func (b *Bulk) Close() error {
 // still held back.
 func (b *Bulk) putInOrder(ctx context.Context) error {
 	db := b.db
-	if err := noteAppended(ctx, db.wconn, int(b.stats.AttrValues), int(b.stats.AttrChanges)); err != nil {
+	added := attrAppended(b.stats.AttrValues, b.stats.AttrChanges)
+	added["user_days"], added["event_days"] = b.days[0].Load(), b.days[1].Load()
+	if err := added.note(ctx, db.wconn); err != nil {
 		return err
 	}
 	stats, err := db.cluster(ctx, false, func() func() { return func() {} })

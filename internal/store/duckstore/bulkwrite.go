@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -23,7 +24,8 @@ type bulkWriter struct {
 	err   func() error // the Bulk's error, which stops the writer too
 	apps  [numBulkTables]*duckdb.Appender
 	inTx  bool
-	vers  *versions // bumped at each commit: readers during a load see each chunk
+	vers  *versions        // bumped at each commit: readers during a load see each chunk
+	days  *[2]atomic.Int64 // counts the day tables' rows for the Bulk
 }
 
 // The tables a bulk load appends to, in bulkTables order.
@@ -222,9 +224,10 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 			return nil
 		}},
 	}
-	for t, table := range map[int]dayTable{tUserDays: userDaysTable, tEventDays: eventDaysTable} {
-		days := bufDays(buf, table).spec()
+	for i, t := range []int{tUserDays, tEventDays} {
+		days := bufDays(buf, dayTables[i]).spec()
 		steps[t].n, steps[t].fill = days.n, days.fill
+		w.days[i].Add(int64(days.n))
 	}
 	for t, st := range steps {
 		if st.n == 0 {

@@ -40,10 +40,11 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		if err != nil {
 			return err
 		}
-		if err := noteAppended(ctx, conn, countSet(changed), len(history)); err != nil {
-			return err
+		added := attrAppended(int64(countSet(changed)), int64(len(history)))
+		for _, d := range b.days {
+			added[d.table.name] += int64(len(d.rows))
 		}
-		if err := noteDays(ctx, conn, b.days); err != nil {
+		if err := added.note(ctx, conn); err != nil {
 			return err
 		}
 		if catalogSize > catalogKeys+db.opts.foldAt {

@@ -233,7 +233,7 @@ func (db *DB) ImportAttributes(ctx context.Context, site int64, entity store.Ent
 		}
 		// Each changed value is a history entry and a current value
 		// appended at the tables' ends.
-		if err := noteAppended(ctx, db.wconn, int(res.Changed), int(res.Changed)); err != nil {
+		if err := attrAppended(res.Changed, res.Changed).note(ctx, db.wconn); err != nil {
 			return err
 		}
 		q, err := db.wconn.QueryContext(ctx, "SELECT DISTINCT k FROM import_changes")

@@ -56,19 +56,35 @@ type ClusterStats struct {
 	Took     time.Duration
 }
 
-// noteAppended counts rows appended to the clustered tables, in the
-// transaction that appends them.
-func noteAppended(ctx context.Context, conn querier, current, history int) error {
-	if current == 0 && history == 0 {
+// appended counts the rows appended to the tables the layout upkeep
+// keeps (table_layout), by table.
+type appended map[string]int64
+
+// note counts the rows in table_layout, in the transaction that appends
+// them: one statement for every table.
+func (a appended) note(ctx context.Context, conn querier) error {
+	var tables []string
+	var counts []int64
+	for t, n := range a {
+		if n > 0 {
+			tables, counts = append(tables, t), append(counts, n)
+		}
+	}
+	if len(tables) == 0 {
 		return nil
 	}
-	_, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended +
-		CASE table_name WHEN 'attr_current' THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END
-		WHERE table_name IN ('attr_current', 'attr_history')`, current, history)
+	_, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended + x.n
+		FROM (SELECT unnest(?::VARCHAR[]) AS t, unnest(?::BIGINT[]) AS n) x WHERE table_layout.table_name = x.t`,
+		tables, counts)
 	if err != nil {
-		return fmt.Errorf("count appended attribute rows: %w", err)
+		return fmt.Errorf("count appended rows: %w", err)
 	}
 	return nil
+}
+
+// attrAppended counts appended attribute rows.
+func attrAppended(current, history int64) appended {
+	return appended{"attr_current": current, "attr_history": history}
 }
 
 // Cluster puts the attribute tables back in order where enough rows were

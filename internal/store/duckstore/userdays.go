@@ -149,21 +149,6 @@ func bufDays(buf *bulkBuf, t dayTable) *userDays {
 	return d
 }
 
-// noteDays counts the day tables' rows a batch appended, in its
-// transaction.
-func noteDays(ctx context.Context, conn querier, days []*userDays) error {
-	for _, d := range days {
-		if len(d.rows) == 0 {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, `UPDATE table_layout SET appended = appended + CAST(? AS BIGINT)
-			WHERE table_name = ?`, len(d.rows), d.table.name); err != nil {
-			return fmt.Errorf("count appended rows of %s: %w", d.table.name, err)
-		}
-	}
-	return nil
-}
-
 // userDaysRecent is how many of the last UTC days a routine fold folds.
 const userDaysRecent = 3
 
