@@ -2,10 +2,15 @@ package server_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
 // shadowPage has a web component whose button lives in an open shadow
@@ -114,4 +119,83 @@ func TestHeatmapsShadowRoots(t *testing.T) {
 	}
 	d.shot("heatmap-shadow")
 	d.clean()
+}
+
+// spaPage is a single-page app: its "Settings" link changes the route
+// with pushState and draws the settings page in place.
+func spaPage(base, writeKey, user string) string {
+	return `<!doctype html>
+<html><head><meta charset="utf-8"><title>App</title>
+<script>
+` + catchPageErrors + `
+(function (w, d, s) {
+  w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
+  s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
+})(window, document);
+sightline('init', '` + writeKey + `', {});
+sightline('identify', '` + user + `', {});
+function settings() {
+  history.pushState({}, '', '/app/settings');
+  document.getElementById('main').innerHTML = '<h1>Settings</h1><button id="save" style="display:block;width:180px;height:50px">Save</button>';
+}
+</script></head>
+<body style="margin:0;font:16px sans-serif">
+<main id="main"><h1>Home</h1><button id="go" onclick="settings()" style="display:block;width:180px;height:50px">Settings</button></main>
+</body></html>`
+}
+
+// TestHeatmapsSinglePageApp: a page reached by a single-page app's route
+// change, with no page load, gets its own full snapshot in the recording,
+// which the heatmap of that page finds as its background.
+func TestHeatmapsSinglePageApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	ps := newPageServer(t)
+	site := recSite(t, &recServer{testServer: s}, "SPA", ps.URL)
+	b := newBrowser(t)
+	ps.serve(spaPage(s.base, site.writeKey, "spa1"))
+	run(t, b, "the viewport", chromedp.EmulateViewport(1280, 800))
+	run(t, b, "open the app", chromedp.Navigate(ps.URL+"/app"), loaded())
+	waitRecorder(t, b)
+	click := func(sel string) {
+		t.Helper()
+		box := evalJS[[]float64](t, b, `(function (r) { return [r.left + r.width / 2, r.top + r.height / 2] })(document.querySelector('`+sel+`').getBoundingClientRect())`)
+		run(t, b, "click "+sel, chromedp.MouseClickXY(box[0], box[1]), chromedp.Sleep(150*time.Millisecond))
+	}
+	click("#go")
+	run(t, b, "the route's snapshot", chromedp.Sleep(1500*time.Millisecond))
+	click("#save")
+	click("#save")
+	run(t, b, "a chunk", chromedp.Sleep(2500*time.Millisecond))
+	noPageErrors(t, b)
+	run(t, b, "leave", chromedp.Navigate("about:blank"), chromedp.Sleep(1500*time.Millisecond))
+
+	eventually(t, "the settings page's clicks", func() bool {
+		var h heatmapJSON
+		site.getJSON(t, "/heatmaps?page=/app/settings&device=desktop", &h)
+		return sameCounts(h.elementCounts(), map[string]int64{"#save": 2})
+	})
+	var snap struct {
+		Snapshot *struct {
+			Width int    `json:"width"`
+			HTML  string `json:"html"`
+		} `json:"snapshot"`
+	}
+	eventually(t, "a snapshot of the settings page", func() bool {
+		site.getJSON(t, "/heatmaps/snapshot?page=/app/settings&device=desktop", &snap)
+		return snap.Snapshot != nil
+	})
+	req, _ := http.NewRequest(http.MethodGet, s.base+snap.Snapshot.HTML, nil)
+	req.Header.Set("Authorization", "Bearer "+site.tokens[store.ScopeRead])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `id="save"`) || strings.Contains(string(body), `id="go"`) {
+		t.Errorf("the settings page's background (%s): %.2000s", resp.Status, body)
+	}
 }
