@@ -150,6 +150,10 @@ type snapNode struct {
 	ChildNodes  []snapNode                 `json:"childNodes"`
 	TextContent string                     `json:"textContent"`
 	IsStyle     bool                       `json:"isStyle"`
+	// IsShadow marks the nodes of an open shadow root, children of its
+	// host (IsShadowHost) beside the host's own children.
+	IsShadow     bool `json:"isShadow"`
+	IsShadowHost bool `json:"isShadowHost"`
 }
 
 var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
@@ -294,6 +298,24 @@ func writeNode(b *bytes.Buffer, n *snapNode, base string, inStyle bool) {
 			}
 		}
 	}
-	writeNodes(b, n.ChildNodes, base, tag == "style")
+	if n.IsShadowHost {
+		// The open shadow root as declarative shadow DOM, which the
+		// parser attaches without a script: the dashboard finds the
+		// clicked elements inside it through the host's shadowRoot.
+		var shadow, light []snapNode
+		for _, c := range n.ChildNodes {
+			if c.IsShadow {
+				shadow = append(shadow, c)
+			} else {
+				light = append(light, c)
+			}
+		}
+		b.WriteString(`<template shadowrootmode="open">`)
+		writeNodes(b, shadow, base, false)
+		b.WriteString("</template>")
+		writeNodes(b, light, base, tag == "style")
+	} else {
+		writeNodes(b, n.ChildNodes, base, tag == "style")
+	}
 	b.WriteString("</" + tag + ">")
 }

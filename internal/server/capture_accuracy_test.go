@@ -134,8 +134,9 @@ func TestTrackerCapturesOnlyTheVisitor(t *testing.T) {
 	for _, e := range find(events, "track", "$dead_click", nil) {
 		dead[e.Properties["selector"].(string)]++
 	}
-	if clicks["#toggle"] != 1 || clicks["#dead"] != 1 || len(clicks) != 2 {
-		t.Errorf("clicks by selector = %v, want one on #toggle and one on #dead (none on the widgets)", clicks)
+	// The component's click counts on the button inside its shadow root.
+	if clicks["#toggle>>>button"] != 1 || clicks["#dead"] != 1 || len(clicks) != 2 {
+		t.Errorf("clicks by selector = %v, want one on #toggle>>>button and one on #dead (none on the widgets)", clicks)
 	}
 	if dead["#dead"] != 1 || len(dead) != 1 {
 		t.Errorf("dead clicks by selector = %v, want the one on #dead alone", dead)

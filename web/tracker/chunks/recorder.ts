@@ -20,6 +20,9 @@ import { BLOCK, maskInput, maskText } from './rec/privacy';
 import * as upload from './rec/upload';
 
 const FIRST_CHUNK = 2000; // ms: the page's snapshot leaves early, in case the visitor does not stay
+// ms after a single-page app's route change before its full snapshot: time
+// for the app to render the new route.
+const ROUTE_SETTLE = 600;
 const TAB_KEY = 'sl_tab';
 
 type Window_ = Window & { sightline?: { rec?: RecorderBridge }; __slRecorder?: 1 };
@@ -108,6 +111,22 @@ function start(b: RecorderBridge): void {
     errorHandler: function (): boolean {
       return true; // swallowed: the page must not see the recorder's errors
     },
+  });
+  // A single-page app's route changes draw new pages without a full
+  // snapshot: the heatmaps' background of such a page (docs/heatmaps.md)
+  // needs one. A full snapshot is taken once per path per page load, after
+  // the route had time to render, unless the route changed again; the
+  // page the recording started on has its snapshot already.
+  const snapped: Record<string, 1> = {};
+  let route = location.pathname;
+  snapped[route] = 1;
+  b.onPage(function (path: string): void {
+    route = path;
+    if (snapped[path]) return;
+    snapped[path] = 1;
+    window.setTimeout(safe(function (): void {
+      if (stopRecord && route === path) record.takeFullSnapshot(true);
+    }), ROUTE_SETTLE);
   });
   window.setTimeout(safe(tick), FIRST_CHUNK);
   ticker = window.setInterval(safe(tick), upload.interval);

@@ -30,6 +30,11 @@ export function notify(kind: 'page' | 'event', name: string, props: Record<strin
   for (let i = 0; i < listeners.length; i++) if (listeners[i].kind === kind) safe(listeners[i].fn)(name, props);
 }
 
+/** Adds a listener of kind ('page' or 'event'): for the chunks, through their bridges. */
+export function listen(kind: 'page' | 'event', fn: Listener): void {
+  if (typeof fn === 'function') listeners.push({ kind: kind, fn: fn });
+}
+
 let bridge: Bridge | null = null;
 
 /** Keeps the site's config for the chunks. */
@@ -39,9 +44,7 @@ export function configure(host: string, key: string, config: Record<string, unkn
     key: key,
     config: config,
     ids: identity,
-    on: function (kind, fn) {
-      if (typeof fn === 'function') listeners.push({ kind: kind, fn: fn });
-    },
+    on: listen,
     selector: selector,
   };
 }

@@ -94,10 +94,13 @@ function round3(n: number): number {
 function onClick(e: MouseEvent): void {
   // Only the visitor's clicks: element.click() from scripts is not one.
   if (!isActive() || !e.isTrusted || !(e.target instanceof Element)) return;
-  const el = e.target;
   // The survey widget and the feedback tab are the tracker's own: a
   // visitor answering a survey is not clicking on the site.
-  if (el.closest(OWN_WIDGETS)) return;
+  if (e.target.closest(OWN_WIDGETS)) return;
+  // A click inside an open shadow root reaches the document retargeted at
+  // its host: the element clicked is the first of the composed path.
+  const path = e.composedPath ? e.composedPath() : [];
+  const el = path[0] instanceof Element ? path[0] : e.target;
   const sel = selector(el);
   const r = el.getBoundingClientRect();
   const ox = round3(r.width ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0);
@@ -116,7 +119,7 @@ function onClick(e: MouseEvent): void {
     pageview_id: c.pv,
   });
   rageClick(c);
-  deadClick(el, c, e.composedPath ? e.composedPath() : []);
+  deadClick(el, c, path);
 }
 
 // stripURL keeps a script's address without its query and fragment, which

@@ -12,6 +12,7 @@
 import * as core from './core';
 import { loadChunk } from './chunks';
 import { scrubURL } from './scrub';
+import { listen } from './bridge';
 
 /** The site's recording settings, as /t/config sends them. */
 export interface RecordingConfig {
@@ -35,6 +36,8 @@ export interface RecorderBridge {
   refuse: () => void;
   /** Scrubs an address as the core's messages are (src/scrub.ts): for the recording's Meta href. */
   scrubURL: (url: string) => string;
+  /** Calls fn with the path of every page view the core sends, single-page apps' route changes included. */
+  onPage: (fn: (path: string) => void) => void;
   debug: boolean;
 }
 
@@ -90,6 +93,11 @@ export function maybeRecord(host: string, key: string, cfg: RecordingConfig | un
       sessionSet(KEY, core.sessionID() + ':0');
     },
     scrubURL: scrubURL,
+    onPage: function (fn: (path: string) => void): void {
+      listen('page', function (path: string): void {
+        fn(path);
+      });
+    },
     debug: debug,
   };
   const w = window as Window & { sightline?: { rec?: RecorderBridge } };

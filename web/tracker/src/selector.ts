@@ -8,6 +8,10 @@
 // querySelectorAll per step to check. IDs and classes that look generated
 // (three or more digits in a row, CSS-in-JS prefixes) or that describe a
 // passing state (active, open…) are left out.
+//
+// An element inside an open shadow root is written as its host's selector,
+// SHADOW, and its selector inside the root (anchored at an ID there or at
+// the root's top): the dashboard finds it through host.shadowRoot.
 
 const MAX_DEPTH = 12;
 const STATE = /^(active|hover|focus|focused|open|opened|selected|checked|disabled|visible|hidden|show|shown|is-.*|has-.*)$/;
@@ -16,6 +20,9 @@ const GENERATED = /\d{3}|^(css|sc|jsx|svelte|emotion|ng)-/;
 function stable(word: string): boolean {
   return /^[A-Za-z][\w-]{0,59}$/.test(word) && !GENERATED.test(word);
 }
+
+/** The separator between a shadow host's selector and an element's inside its shadow root. */
+export const SHADOW = '>>>';
 
 /** Returns a stable selector for el. */
 export function selector(el: Element): string {
@@ -40,7 +47,7 @@ export function selector(el: Element): string {
         n++;
       }
     }
-    const parent: Element | null = e.parentElement;
+    const parent: Element | ShadowRoot | null = e.parentElement || (typeof ShadowRoot !== 'undefined' && e.parentNode instanceof ShadowRoot ? e.parentNode : null);
     if (parent) {
       let same = 0;
       let index = 0;
@@ -54,5 +61,10 @@ export function selector(el: Element): string {
     }
     parts.unshift(s);
   }
-  return parts.join('>');
+  const inner = parts.join('>');
+  const root = el.getRootNode ? el.getRootNode() : null;
+  if (typeof ShadowRoot !== 'undefined' && root instanceof ShadowRoot && root.host) {
+    return selector(root.host) + SHADOW + inner;
+  }
+  return inner;
 }

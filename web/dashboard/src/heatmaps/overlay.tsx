@@ -24,6 +24,29 @@ export interface Box {
   height: number;
 }
 
+/**
+ * The element a selector names in the snapshot, or null. The tracker
+ * writes an element inside an open shadow root as its host's selector,
+ * ">>>" and its selector inside the root; the snapshot has the root as
+ * declarative shadow DOM, open, so it is searched through the host's
+ * shadowRoot.
+ */
+export function find(doc: Document, sel: string): Element | null {
+  let scope: Document | ShadowRoot | null = doc;
+  let el: Element | null = null;
+  for (const part of sel.split('>>>')) {
+    if (!scope) return null;
+    try {
+      el = scope.querySelector(part);
+    } catch {
+      return null;
+    }
+    if (!el) return null;
+    scope = el.shadowRoot;
+  }
+  return el;
+}
+
 /** Where each element of the map is in the snapshot's document, or null when missing. */
 export function locate(doc: Document, selectors: string[]): Record<string, Box | null> {
   const out: Record<string, Box | null> = {};
@@ -31,12 +54,7 @@ export function locate(doc: Document, selectors: string[]): Record<string, Box |
   const sx = view ? view.scrollX : 0;
   const sy = view ? view.scrollY : 0;
   for (const sel of selectors) {
-    let el: Element | null = null;
-    try {
-      el = doc.querySelector(sel);
-    } catch {
-      el = null;
-    }
+    const el = find(doc, sel);
     if (!el) {
       out[sel] = null;
       continue;
