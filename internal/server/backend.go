@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/api"
+	"github.com/sightline/sightline/internal/compare"
+	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/csvimport"
+	"github.com/sightline/sightline/internal/heatmap"
+	"github.com/sightline/sightline/internal/notify"
+	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/segment/engine"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/composite"
+	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/store/pgstore"
+	"github.com/sightline/sightline/internal/survey"
+)
+
+// backend is every role Run hands its services: the embedded store
+// alone, or the composite of the embedded analytics and the control data
+// in PostgreSQL (--postgres).
+type backend interface {
+	api.Store
+	api.SurveyStore
+	recording.Store
+	recording.Importer
+	engine.Store
+	survey.Store
+	store.Feedback
+	account.Store
+	notify.Store
+	store.Auditor
+	store.Eraser
+	store.Submissions
+	store.Retainer
+	store.SiteDeleter
+	store.Experiments
+	heatmap.Store
+	compare.Store
+	admin.Catalog
+	csvimport.Store
+	SetAlertWake(fn func())
+}
+
+var (
+	_ backend = (*duckstore.DB)(nil)
+	_ backend = (*composite.Store)(nil)
+)
+
+// controlStore is the control half when --postgres is set: the store, the
+// sign-in limiter's windows, the loop that relays alert causes, and how
+// to close it. Without --postgres, the embedded store serves every role
+// itself, through no other layer.
+type controlStore struct {
+	backend backend
+	limits  account.LimitStore // nil: the limiter counts in memory
+	run     func(ctx context.Context)
+	close   func() error
+}
+
+// openBackend returns the store the services use: db, or db joined to
+// PostgreSQL when cfg.Postgres is set.
+func openBackend(ctx context.Context, cfg config.Config, db *duckstore.DB, log *slog.Logger) (controlStore, error) {
+	if cfg.Postgres == "" {
+		return controlStore{backend: db, run: func(context.Context) {}, close: func() error { return nil }}, nil
+	}
+	pg, err := pgstore.OpenWith(ctx, cfg.Postgres, pgstore.Options{Node: cfg.Node, Now: cfg.Now,
+		Log: log.With("part", "postgres")})
+	if err != nil {
+		return controlStore{}, err
+	}
+	if err := checkSites(ctx, db, pg); err != nil {
+		pg.Close()
+		return controlStore{}, err
+	}
+	st, err := composite.New(ctx, db, pg, log.With("part", "composite"))
+	if err != nil {
+		pg.Close()
+		return controlStore{}, fmt.Errorf("copy control data to the data folder: %w", err)
+	}
+	log.Info("control data in PostgreSQL", "node", pg.Node())
+	return controlStore{backend: st, limits: pg, run: st.Run, close: st.Close}, nil
+}
+
+// checkSites refuses a data folder whose database knows sites that
+// PostgreSQL does not (or knows under another site): their analytics
+// would be read as another site's. `sightline migrate --postgres` copies
+// them, keeping their IDs.
+func checkSites(ctx context.Context, db *duckstore.DB, pg *pgstore.DB) error {
+	byID := map[int64]store.Site{}
+	for _, s := range pg.Sites(ctx) {
+		byID[s.ID] = s
+	}
+	for _, s := range db.Sites(ctx) {
+		if p, ok := byID[s.ID]; !ok || p.PublicID != s.PublicID {
+			return fmt.Errorf("the data folder has site %d (%s, %q) that PostgreSQL does not have: "+
+				"copy the folder's control data first with `sightline migrate --data DIR --postgres DSN`", s.ID, s.PublicID, s.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// siteTables are the tables that hold a site's control data, emptied of
+// the site's rows when it is deleted, in this order (the site's row goes
+// last, so that a deletion stopped half way is done again).
+var siteTables = []string{
+	"tokens", "segments", "surveys", "feedback_settings", "recording_settings", "recordings",
+	"alert_config", "alert_causes", "alert_attempts", "alert_messages", "alert_destination_state",
+	"insights", "annotations", "experiments", "site_retention",
+}
+
+// DeleteSite deletes a site's control data in one transaction: its
+// tokens and write key, settings, saved definitions, alert rules and
+// outbox, its place in accounts and invitations, and the site. The
+// analytical half deletes the rest (package composite). It returns how
+// many rows of each table went.
+func (db *DB) DeleteSite(ctx context.Context, site int64) (map[string]int64, error) {
+	counts := map[string]int64{}
+	err := db.inTx(ctx, "delete site", func(tx pgx.Tx) error {
+		clear(counts)
+		for _, t := range siteTables {
+			tag, err := tx.Exec(ctx, "DELETE FROM "+t+" WHERE site_id = $1", site)
+			if err != nil {
+				return err
+			}
+			if n := tag.RowsAffected(); n > 0 {
+				counts[t] = n
+			}
+		}
+		for _, t := range []string{"accounts", "invites"} {
+			if _, err := tx.Exec(ctx, "UPDATE "+t+" SET site_ids = array_remove(site_ids, $1) WHERE $1 = ANY(site_ids)", site); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM sites WHERE id = $1", site)
+		if err != nil {
+			return err
+		}
+		counts["sites"] = tag.RowsAffected()
+		return touch(ctx, tx, Touch{Site: true, Surveys: true})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// EraseUserAlerts deletes what the alerts keep of a user being erased:
+// the causes naming their key, the messages whose body carries one of
+// their IDs (user ID or anonymous ID, as JSON strings) with their
+// delivery attempts, and the rules' memory of them. It returns how many
+// rows of each kind went, under the names of store.Erasure.Deleted.
+func (db *DB) EraseUserAlerts(ctx context.Context, site, key int64, ids []string) (map[string]int64, error) {
+	quoted := make([]string, 0, len(ids))
+	for _, id := range ids {
+		b, _ := json.Marshal(id)
+		quoted = append(quoted, string(b))
+	}
+	counts := map[string]int64{}
+	const carrying = `SELECT id FROM alert_messages m WHERE site_id = $1
+		AND EXISTS (SELECT 1 FROM unnest($2::TEXT[]) AS q WHERE strpos(m.body, q) > 0)`
+	err := db.inTx(ctx, "erase user alerts", func(tx pgx.Tx) error {
+		clear(counts)
+		steps := []struct {
+			kind, sql string
+			args      []any
+		}{
+			{"alert_causes", "DELETE FROM alert_causes WHERE site_id = $1 AND user_key = $2", []any{site, key}},
+			{"alert_attempts", "DELETE FROM alert_attempts WHERE site_id = $1 AND message_id IN (" + carrying + ")", []any{site, quoted}},
+			{"alert_messages", "DELETE FROM alert_messages WHERE site_id = $1 AND id IN (" + carrying + ")", []any{site, quoted}},
+			{"alert_members", "DELETE FROM alert_members WHERE user_key = $1", []any{key}},
+		}
+		for _, s := range steps {
+			tag, err := tx.Exec(ctx, s.sql, s.args...)
+			if err != nil {
+				return err
+			}
+			counts[s.kind] = tag.RowsAffected()
+		}
+		return touch(ctx, tx, Touch{Profile: []int64{key}, Activity: []int64{key}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	delete(counts, "alert_members") // as duckstore: not reported
+	return counts, nil
+}
+
+var _ store.SiteDeleter = (*DB)(nil)
+
+// AlertWatches returns the cause kinds each site's alert rules need, for
+// the analytical half, which records the causes of those kinds.
+func (db *DB) AlertWatches(ctx context.Context) (map[int64][]string, error) {
+	rows, err := db.pool.Query(ctx, "SELECT site_id, watch FROM alert_config")
+	if err != nil {
+		return nil, fmt.Errorf("read alert watches: %w", err)
+	}
+	out := map[int64][]string{}
+	var site int64
+	var watch []string
+	_, err = pgx.ForEachRow(rows, []any{&site, &watch}, func() error {
+		out[site] = watch
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read alert watches: %w", err)
+	}
+	return out, nil
+}
+
+// Node is the name this store leases alert work under.
+func (db *DB) Node() string { return db.opts.Node }
