@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sightline/sightline/internal/admin"
+	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/pgstore"
+	"github.com/sightline/sightline/internal/testsvc"
+)
+
+// TestPostgresTwoNodes: two servers, each with its own data folder, on one
+// PostgreSQL database share sites, tokens, write keys, saved segments and
+// dashboard sign-ins: what one node creates, rotates or ends holds on the
+// other from the next request. Deleting a site goes through both halves.
+func TestPostgresTwoNodes(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	node := func(name string) func(*config.Config) {
+		return func(c *config.Config) { c.Postgres, c.Node = dsn, name }
+	}
+	a, b := startServer(t, node("node-a")), startServer(t, node("node-b"))
+	ctx := context.Background()
+	pg, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	// The control data is in PostgreSQL: both sites, one a node.
+	for _, s := range []*testServer{a, b} {
+		if site, err := pg.Site(ctx, s.site); err != nil || site.Name != "Test" {
+			t.Fatalf("site %s in PostgreSQL: %+v %v", s.site, site, err)
+		}
+	}
+	// Node A's site, read and written through node B.
+	viaB := *a
+	viaB.base = b.base
+	if code, out := viaB.get(t, store.ScopeRead, "/segments"); code != http.StatusOK {
+		t.Fatalf("A's read token on B: %d %v", code, out)
+	}
+	if code, out := viaB.send(t, "/v1/identify", `{"userId":"ann","traits":{"plan":"pro"}}`); code != http.StatusOK {
+		t.Fatalf("A's write key on B: %d %v", code, out)
+	}
+	// Analytics stay in each node's folder: the segment is made where
+	// ann's attributes are.
+	if code, out := a.send(t, "/v1/identify", `{"userId":"ann","traits":{"plan":"pro"}}`); code != http.StatusOK {
+		t.Fatalf("identify on A: %d %v", code, out)
+	}
+	seg := a.must(t, http.StatusCreated, store.ScopeWrite, "POST", "/segments", map[string]any{"name": "Pro", "text": `plan = "pro"`})
+	var list struct {
+		Segments []struct{ ID string } `json:"segments"`
+	}
+	viaB.getJSON(t, "/segments", &list)
+	if len(list.Segments) != 1 || list.Segments[0].ID != seg["id"] {
+		t.Errorf("segments on B: %+v, want %v", list.Segments, seg["id"])
+	}
+
+	// The owner set up on A is signed in on B; signing out on B ends the
+	// session on A.
+	owner := a.setUp(t)
+	if out := b.browser(t).want(http.StatusOK, "", "GET", "/api/v1/setup", nil); out["needed"] != false {
+		t.Errorf("B offers the set-up again: %v", out)
+	}
+	onB := owner.in(t)
+	onB.base = b.base
+	me := onB.want(http.StatusOK, "", "GET", "/api/v1/me", nil)
+	if acc, _ := me["account"].(map[string]any); acc == nil || !strings.EqualFold(acc["email"].(string), "owner@example.com") {
+		t.Errorf("me on B: %v", me)
+	}
+
+	// A write key rotated on B is refused on A at once.
+	viaB.must(t, http.StatusOK, store.ScopeAdmin, "POST", "/write-key", nil)
+	if code, _ := a.send(t, "/v1/track", `{"userId":"ann","event":"Late"}`); code != http.StatusUnauthorized {
+		t.Errorf("the rotated write key on A: %d, want 401", code)
+	}
+
+	// Deleting A's site on A: its control rows (PostgreSQL) and its data
+	// (A's folder) go; its token stops on B too.
+	res := owner.want(http.StatusOK, "", "DELETE", "/api/v1/sites/"+a.site, map[string]string{"confirm": "Test"})
+	deleted, _ := res["deleted"].(map[string]any)
+	for _, kind := range []string{"tokens", "segments", "sites", "events", "identities"} {
+		if n, _ := deleted[kind].(float64); n < 1 {
+			t.Errorf("deleted %s: %v (all: %v)", kind, deleted[kind], deleted)
+		}
+	}
+	if _, err := pg.Site(ctx, a.site); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the deleted site in PostgreSQL: %v", err)
+	}
+	if code, _ := viaB.get(t, store.ScopeRead, "/segments"); code != http.StatusUnauthorized && code != http.StatusNotFound {
+		t.Errorf("the deleted site's token on B: %d", code)
+	}
+	if code, out := b.get(t, store.ScopeRead, "/segments"); code != http.StatusOK {
+		t.Errorf("B's own site after A's was deleted: %d %v", code, out)
+	}
+	onB.want(http.StatusNoContent, "", "DELETE", "/api/v1/session", nil)
+	owner.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/me", nil)
+}
+
+// TestPostgresRefusesUnmigratedFolder: a data folder whose database has
+// sites of its own is refused with --postgres until its control data is
+// migrated, so that its analytics are never read as another site's.
+func TestPostgresRefusesUnmigratedFolder(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir, cfg.Addr, cfg.MetricsAddr = t.TempDir(), "127.0.0.1:0", ""
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan server.Addrs, 1)
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, log, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	ac, err := admin.Dial(cfg.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.CreateSite(ctx, "Embedded", nil); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cfg.Postgres = testsvc.Postgres(t)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	err = server.Run(ctx2, cfg, log, nil)
+	if err == nil || !strings.Contains(err.Error(), "sightline migrate") {
+		t.Fatalf("Run with --postgres on a folder with its own sites: %v, want a refusal naming sightline migrate", err)
+	}
+}
