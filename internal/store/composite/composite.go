@@ -104,9 +104,10 @@ type Store struct {
 	hooks Hooks
 	log   *slog.Logger
 
-	wakeMu sync.Mutex
-	wake   func()        // the alert service's, set by SetAlertWake
-	kick   chan struct{} // the analytical half recorded causes
+	relayMu sync.Mutex // held by a relay
+	wakeMu  sync.Mutex
+	wake    func()        // the alert service's, set by SetAlertWake
+	kick    chan struct{} // the analytical half recorded causes
 
 	// What Refresh last copied into the analytical half, by site.
 	copiedMu sync.Mutex
@@ -156,8 +157,8 @@ func (s *Store) Refresh(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if old, ok := s.settings[site.ID]; ok && old == rs {
-			continue
+		if old, ok := s.settings[site.ID]; (ok && old == rs) || (!ok && rs.UpdatedAt.IsZero()) {
+			continue // unchanged, or never set (the defaults hold on both sides)
 		}
 		if _, err := s.hooks.SetRecordingSettings(ctx, site.ID, rs); err != nil {
 			return err
@@ -208,12 +209,19 @@ const relayBatch = 1000
 // wakes the alert service. A cause is relayed at least once: one whose
 // move committed in PostgreSQL is relayed again if the process stops
 // before the analytical half drops it.
-func (s *Store) RelayCauses(ctx context.Context) error {
+func (s *Store) RelayCauses(ctx context.Context) error { return s.relay(ctx, true) }
+
+// relay moves the causes, waking the alert service after when wake is
+// set and some moved. One relay runs at a time, so that no cause is
+// moved twice by this node.
+func (s *Store) relay(ctx context.Context, wake bool) error {
+	s.relayMu.Lock()
+	defer s.relayMu.Unlock()
 	moved := false
 	for {
 		causes, err := s.hooks.AlertCauses(ctx, relayBatch)
 		if err != nil || len(causes) == 0 {
-			if moved {
+			if moved && wake {
 				s.wakeAlerts()
 			}
 			return err
@@ -230,7 +238,9 @@ func (s *Store) RelayCauses(ctx context.Context) error {
 		}
 		moved = true
 		if len(causes) < relayBatch {
-			s.wakeAlerts()
+			if wake {
+				s.wakeAlerts()
+			}
 			return nil
 		}
 	}
@@ -277,8 +287,13 @@ func (s *Store) SaveAlertConfig(ctx context.Context, site int64, config []byte, 
 	return nil
 }
 
-// AlertCauses reads the shared outbox (the causes relayed).
+// AlertCauses relays the causes this node recorded, then reads the
+// shared outbox, so that the alert service sees a cause as soon as its
+// change is readable.
 func (s *Store) AlertCauses(ctx context.Context, limit int) ([]store.AlertCause, error) {
+	if err := s.relay(ctx, false); err != nil {
+		return nil, err
+	}
 	return s.DB.AlertCauses(ctx, limit)
 }
 
@@ -315,6 +330,19 @@ func (s *Store) StartRecording(ctx context.Context, r store.RecordingStart, quot
 		return store.Recording{}, false, err
 	}
 	return rec, created, nil
+}
+
+// ImportRecordings indexes whole recordings in the analytical half, then
+// admits them in the control half under the IDs they got.
+func (s *Store) ImportRecordings(ctx context.Context, recs []store.ImportedRecording) error {
+	if err := s.Analytics.ImportRecordings(ctx, recs); err != nil {
+		return err
+	}
+	admitted := make([]store.Recording, len(recs))
+	for i, r := range recs {
+		admitted[i] = r.Recording
+	}
+	return s.DB.AdmitRecordings(ctx, admitted)
 }
 
 // ClearRecordingDeletions frees the admission rows of deleted recordings
@@ -362,7 +390,12 @@ func (s *Store) DeleteSite(ctx context.Context, site int64) (map[string]int64, e
 	}
 	data, err := s.Analytics.DeleteSite(ctx, site)
 	for k, n := range data {
-		counts[k] += n
+		// The analytical half's copies of control rows (alert watches,
+		// recording settings, the recordings' rows) are counted once,
+		// as the control half counted them.
+		if _, ok := counts[k]; !ok {
+			counts[k] = n
+		}
 	}
 	return counts, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -120,3 +121,25 @@ func (db *DB) AlertWatches(ctx context.Context) (map[int64][]string, error) {
 
 // Node is the name this store leases alert work under.
 func (db *DB) Node() string { return db.opts.Node }
+
+// AdmitRecordings adds the admission rows of recordings made elsewhere
+// (imported whole), each under its own ID and creation time, so that
+// they count against their day's quota and a later start of their tab
+// finds them. A tab that has a recording keeps it.
+func (db *DB) AdmitRecordings(ctx context.Context, recs []store.Recording) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids, sites, sessions, anons := make([]string, len(recs)), make([]int64, len(recs)), make([]string, len(recs)), make([]string, len(recs))
+	created := make([]time.Time, len(recs))
+	for i, r := range recs {
+		ids[i], sites[i], sessions[i], anons[i], created[i] = r.ID, r.SiteID, r.BrowserSession, r.AnonymousID, utc(r.CreatedAt)
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO recordings (id, site_id, browser_session, anonymous_id, created_at)
+		SELECT * FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TIMESTAMPTZ[])
+		ON CONFLICT DO NOTHING`, ids, sites, sessions, anons, created)
+	if err != nil {
+		return fmt.Errorf("admit imported recordings: %w", err)
+	}
+	return nil
+}
