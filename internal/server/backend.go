@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/api"
+	"github.com/sightline/sightline/internal/auth"
 	"github.com/sightline/sightline/internal/compare"
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/csvimport"
@@ -70,7 +74,11 @@ func openBackend(ctx context.Context, cfg config.Config, db *duckstore.DB, log *
 	if cfg.Postgres == "" {
 		return controlStore{backend: db, run: func(context.Context) {}, close: func() error { return nil }}, nil
 	}
-	pg, err := pgstore.OpenWith(ctx, cfg.Postgres, pgstore.Options{Node: cfg.Node, Now: cfg.Now,
+	node, err := nodeName(cfg)
+	if err != nil {
+		return controlStore{}, err
+	}
+	pg, err := pgstore.OpenWith(ctx, cfg.Postgres, pgstore.Options{Node: node, Now: cfg.Now,
 		Log: log.With("part", "postgres")})
 	if err != nil {
 		return controlStore{}, err
@@ -104,4 +112,28 @@ func checkSites(ctx context.Context, db *duckstore.DB, pg *pgstore.DB) error {
 		}
 	}
 	return nil
+}
+
+// nodeName is the name this process leases alert work under in
+// PostgreSQL: --node, else one drawn at the first start and kept in the
+// data folder. Two processes never share a data folder, so the name is
+// distinct per process; kept across restarts, it lets a node that was
+// killed take up its own leases at once rather than after they run out.
+func nodeName(cfg config.Config) (string, error) {
+	if cfg.Node != "" {
+		return cfg.Node, nil
+	}
+	path := filepath.Join(cfg.DataDir, "node-name")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	host, _ := os.Hostname()
+	name := auth.NewID("node_")
+	if host != "" {
+		name = host + "-" + name
+	}
+	if err := os.WriteFile(path, []byte(name+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the node's name: %w", err)
+	}
+	return name, nil
 }
