@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/admin"
@@ -66,7 +67,30 @@ type controlStore struct {
 	limits  account.LimitStore // nil: the limiter counts in memory
 	run     func(ctx context.Context)
 	close   func() error
+	ping    func(ctx context.Context) error // nil: nothing to reach
 }
+
+// ready returns why the control half cannot serve, for /readyz: nothing
+// when it answers within readyPing.
+func (c controlStore) ready(ctx context.Context) []string {
+	if c.ping == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyPing)
+	defer cancel()
+	// A connection the server closed fails one ping and leaves the pool:
+	// a few tries tell a database that is back from one that is not.
+	var err error
+	for range 3 {
+		if err = c.ping(ctx); err == nil {
+			return nil
+		}
+	}
+	return []string{"PostgreSQL does not answer: " + err.Error()}
+}
+
+// readyPing bounds the check of PostgreSQL in /readyz.
+const readyPing = 2 * time.Second
 
 // openBackend returns the store the services use: db, or db joined to
 // PostgreSQL when cfg.Postgres is set.
@@ -93,7 +117,7 @@ func openBackend(ctx context.Context, cfg config.Config, db *duckstore.DB, log *
 		return controlStore{}, fmt.Errorf("copy control data to the data folder: %w", err)
 	}
 	log.Info("control data in PostgreSQL", "node", pg.Node())
-	return controlStore{backend: st, limits: pg, run: st.Run, close: st.Close}, nil
+	return controlStore{backend: st, limits: pg, run: st.Run, close: st.Close, ping: pg.Ping}, nil
 }
 
 // checkSites refuses a data folder whose database knows sites that

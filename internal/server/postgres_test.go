@@ -3,12 +3,15 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/config"
@@ -137,5 +140,62 @@ func TestPostgresRefusesUnmigratedFolder(t *testing.T) {
 	err = server.Run(ctx2, cfg, log, nil)
 	if err == nil || !strings.Contains(err.Error(), "sightline migrate") {
 		t.Fatalf("Run with --postgres on a folder with its own sites: %v, want a refusal naming sightline migrate", err)
+	}
+}
+
+// TestPostgresReadiness: a node whose PostgreSQL stops answering reports
+// not ready, naming it, so that a load balancer sends traffic elsewhere;
+// it is ready again once the database is back.
+func TestPostgresReadiness(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	s := startServer(t, func(c *config.Config) {
+		c.Postgres = dsn
+		// The OpenAPI document does not describe /readyz's 503 body (an
+		// object with reasons, not an error): not checked here.
+		c.WrapHandler = nil
+	})
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A database cannot be closed to connections from a session in it.
+	other := cfg.Copy()
+	other.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	ready := func() (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/readyz", nil)
+		return do(t, req)
+	}
+	if code, out := ready(); code != http.StatusOK {
+		t.Fatalf("readyz: %d %v", code, out)
+	}
+	block := func(allow bool) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s ALLOW_CONNECTIONS %t", pgx.Identifier{cfg.Database}.Sanitize(), allow)); err != nil {
+			t.Fatal(err)
+		}
+		if !allow {
+			if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", cfg.Database); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	block(false)
+	defer block(true)
+	code, out := ready()
+	if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(out["reasons"]), "PostgreSQL") {
+		t.Errorf("readyz with PostgreSQL refusing connections: %d %v", code, out)
+	}
+	block(true)
+	if code, out := ready(); code != http.StatusOK {
+		t.Errorf("readyz once PostgreSQL is back: %d %v", code, out)
+	}
+	if code, out := s.get(t, store.ScopeRead, "/segments"); code != http.StatusOK {
+		t.Errorf("a read once PostgreSQL is back: %d %v", code, out)
 	}
 }

@@ -164,7 +164,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health()) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health(), cs.ready(r.Context())...) })
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sightline_quarantined_messages_total",
 		Help: "Acknowledged messages the database refused, set aside in the quarantine (GET .../quarantine)."},
 		func() float64 { return float64(db.Quarantined()) }))
@@ -380,8 +380,7 @@ const readyLag = 50_000
 // readiness answers /readyz: 200 when the server can take writes and answer
 // reads at once, else 503 with the reasons, so that a load balancer can
 // send traffic elsewhere. /healthz stays a liveness check.
-func readiness(w http.ResponseWriter, h store.Health) {
-	var reasons []string
+func readiness(w http.ResponseWriter, h store.Health, reasons ...string) {
 	if h.WriteError != "" {
 		reasons = append(reasons, "writes refused: "+h.WriteError)
 	}
