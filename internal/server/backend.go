@@ -120,24 +120,30 @@ func openBackend(ctx context.Context, cfg config.Config, db *duckstore.DB, log *
 	return controlStore{backend: st, limits: pg, run: st.Run, close: st.Close, ping: pg.Ping}, nil
 }
 
-// checkSites refuses a data folder whose database knows sites that
-// PostgreSQL does not (or knows under another site): their analytics
-// would be read as another site's. `sightline migrate --postgres` copies
-// them, keeping their IDs.
+// checkSites refuses a data folder whose database knows a site that
+// PostgreSQL may yet give to another (an ID it has not handed out), or
+// gave to another: its analytics would be read as that site's. `sightline
+// migrate --postgres` copies the folder's sites, keeping their IDs. A
+// site PostgreSQL no longer has but whose ID it handed out was deleted
+// through another node: its ID is never given again.
 func checkSites(ctx context.Context, db *duckstore.DB, pg *pgstore.DB) error {
 	byID := map[int64]store.Site{}
 	for _, s := range pg.Sites(ctx) {
 		byID[s.ID] = s
 	}
+	last, err := pg.LastSiteID(ctx)
+	if err != nil {
+		return err
+	}
 	for _, s := range db.Sites(ctx) {
-		if p, ok := byID[s.ID]; !ok || p.PublicID != s.PublicID {
+		p, ok := byID[s.ID]
+		if (ok && p.PublicID != s.PublicID) || (!ok && s.ID > last) {
 			return fmt.Errorf("the data folder has site %d (%s, %q) that PostgreSQL does not have: "+
 				"copy the folder's control data first with `sightline migrate --data DIR --postgres DSN`", s.ID, s.PublicID, s.Name)
 		}
 	}
 	return nil
 }
-
 // nodeName is the name this process leases alert work under in
 // PostgreSQL: --node, else one drawn at the first start and kept in the
 // data folder. Two processes never share a data folder, so the name is

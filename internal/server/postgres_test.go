@@ -15,8 +15,10 @@ import (
 
 	"github.com/sightline/sightline/internal/admin"
 	"github.com/sightline/sightline/internal/config"
+	"github.com/sightline/sightline/internal/migrate"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/store/pgstore"
 	"github.com/sightline/sightline/internal/testsvc"
 )
@@ -141,6 +143,50 @@ func TestPostgresRefusesUnmigratedFolder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sightline migrate") {
 		t.Fatalf("Run with --postgres on a folder with its own sites: %v, want a refusal naming sightline migrate", err)
 	}
+
+	// Migrated, the folder is served; and still after its site was
+	// deleted through another node (its ID is never given again).
+	db, err := duckstore.Open(ctx2, cfg.DBPath(), duckstore.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx2, cfg.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx2)
+	if _, err := migrate.CopyControl(ctx2, migrate.ControlOptions{Source: db.SQL(), Target: conn}); err != nil {
+		t.Fatal(err)
+	}
+	site := db.Sites(ctx2)[0]
+	db.Close()
+	serveOnce := func(what string) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(ctx2)
+		ready := make(chan server.Addrs, 1)
+		done := make(chan error, 1)
+		go func() { done <- server.Run(ctx, cfg, log, ready) }()
+		select {
+		case <-ready:
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("%s: shutdown: %v", what, err)
+			}
+		case err := <-done:
+			cancel()
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	serveOnce("after the migration")
+	pg, err := pgstore.Open(ctx2, cfg.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.DeleteSite(ctx2, site.ID); err != nil {
+		t.Fatal(err)
+	}
+	pg.Close()
+	serveOnce("after the site was deleted in PostgreSQL")
 }
 
 // TestPostgresReadiness: a node whose PostgreSQL stops answering reports

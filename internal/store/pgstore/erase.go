@@ -143,3 +143,16 @@ func (db *DB) AdmitRecordings(ctx context.Context, recs []store.Recording) error
 	}
 	return nil
 }
+
+// LastSiteID is the largest site ID the database has handed out (or taken
+// from a migration, which sets the sequence), 0 when none: an ID at or
+// below it is never given to a new site.
+func (db *DB) LastSiteID(ctx context.Context) (int64, error) {
+	var last int64
+	err := db.pool.QueryRow(ctx,
+		"SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('sites', 'id')::regclass), 0)").Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("read the sites' sequence: %w", err)
+	}
+	return last, nil
+}
