@@ -144,6 +144,7 @@ func checkSites(ctx context.Context, db *duckstore.DB, pg *pgstore.DB) error {
 	}
 	return nil
 }
+
 // nodeName is the name this process leases alert work under in
 // PostgreSQL: --node, else one drawn at the first start and kept in the
 // data folder. Two processes never share a data folder, so the name is
