@@ -226,9 +226,7 @@ func testTokensCreateListRevoke(t *testing.T) {
 		"Authorization", "Bearer "+s.tokens[store.ScopeAdmin])
 }
 
-func TestWriteKeyRotation(t *testing.T) { forBackends(t, testWriteKeyRotation) }
-
-func testWriteKeyRotation(t *testing.T) {
+func TestWriteKeyRotation(t *testing.T) {
 	s := startServer(t, nil)
 	owner := s.setUp(t)
 	viewer := s.member(t, "vic@example.com", store.RoleViewer, s.site)
