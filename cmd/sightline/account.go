@@ -30,6 +30,7 @@ func accountCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("account "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
 	case "create":

@@ -15,6 +15,7 @@ import (
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/store/pgstore"
 )
 
 // stringList is a repeatable flag.
@@ -29,6 +30,16 @@ func withAdmin(cfg config.Config, fn func(admin.Admin) error) error {
 	if c, err := admin.Dial(cfg.SocketPath()); err == nil {
 		return fn(c)
 	}
+	if cfg.Postgres != "" {
+		// The control data is in PostgreSQL, which other nodes may be
+		// using: no need for the data folder.
+		pg, err := pgstore.OpenWith(context.Background(), cfg.Postgres, pgstore.Options{})
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		return fn(admin.Local{Store: pg, Accounts: account.New(pg, account.Config{})})
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := duckstore.Open(context.Background(), cfg.DBPath(), duckstore.Options{MemoryLimit: cfg.DBMemoryLimit}, log)
 	if err != nil {
@@ -41,6 +52,13 @@ func withAdmin(cfg config.Config, fn func(admin.Admin) error) error {
 // dataFlag adds --data (and SIGHTLINE_DATA) to an admin command.
 func dataFlag(fs *flag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
+}
+
+// postgresFlag adds --postgres (and SIGHTLINE_POSTGRES) to an admin
+// command that only touches control data: with it and no server
+// answering on the admin socket, the command works on PostgreSQL.
+func postgresFlag(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.Postgres, "postgres", cfg.Postgres, "the PostgreSQL DSN of the control data, when the server runs with --postgres (prefer SIGHTLINE_POSTGRES)")
 }
 
 const siteUsage = `usage:
@@ -68,6 +86,7 @@ func siteCreate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("site create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	var origins stringList
 	fs.Var(&origins, "origin", "an allowed origin for the browser tracker, e.g. https://app.example.com (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -99,6 +118,7 @@ func siteUpdate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("site update", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	name := fs.String("name", "", "the site's new name")
 	var origins stringList
 	fs.Var(&origins, "origin", "an allowed origin (repeatable); the ones given replace the site's list")
@@ -144,6 +164,7 @@ func siteList(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("site list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseCommand(fs, args)
 	if err != nil {
@@ -193,6 +214,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
 	scope := fs.String("scope", "read", "read, write or admin")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -222,6 +244,7 @@ func tokenRevokeCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	pos, err := parseCommand(fs, args)
 	if err != nil {
 		return err

@@ -12,16 +12,31 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sightline/sightline/internal/testsvc"
 )
 
 // TestAlertSurvivesKill checks the outbox's promise across a SIGKILL: an
 // alert committed to the outbox whose delivery kept failing, and one whose
 // cause was acknowledged just before the kill, are both delivered after a
 // restart, each with one webhook-id, and no alert is made up.
+//
+// With the control data in PostgreSQL the outbox is there, and the cause
+// of the alert made at the kill is recorded by the embedded store (with
+// its change, or again when the write-ahead log is replayed) and relayed
+// to PostgreSQL after the restart.
 func TestAlertSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it twice")
 	}
+	t.Run("embedded", alertSurvivesKill)
+	t.Run("postgres", func(t *testing.T) {
+		t.Setenv("SIGHTLINE_POSTGRES", testsvc.Postgres(t))
+		alertSurvivesKill(t)
+	})
+}
+
+func alertSurvivesKill(t *testing.T) {
 	t.Setenv("SIGHTLINE_ALERTS_ALLOW_HTTP", "true")
 	t.Setenv("SIGHTLINE_ALERTS_ALLOW_PRIVATE", "true")
 	bin := buildBinary(t)

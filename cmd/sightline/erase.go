@@ -20,7 +20,10 @@ import (
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/store/pgstore"
 )
 
 // withEraser is withAdmin for deletions: with no server running, the
@@ -36,18 +39,46 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 		return fmt.Errorf("open %s (is another process using it without its admin socket?): %w", cfg.DBPath(), err)
 	}
 	defer db.Close()
+	// With the control data in PostgreSQL, a deletion also goes there
+	// (the alerts naming the user), as it does through the server.
+	var st eraserStore = db
+	if cfg.Postgres != "" {
+		pg, err := pgstore.Open(ctx, cfg.Postgres)
+		if err != nil {
+			return err
+		}
+		c, err := composite.New(ctx, db, pg, log)
+		if err != nil {
+			pg.Close()
+			return err
+		}
+		defer c.Close()
+		st = c
+	}
 	blobs, err := server.OpenRecordings(context.Background(), cfg)
 	if err != nil {
 		return err
 	}
-	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording, Log: log})
+	rec, err := recording.New(recording.Config{Store: st, Blobs: blobs, Limits: cfg.Recording, Log: log})
 	if err != nil {
 		return err
 	}
 	defer rec.Close()
-	eraser := erase.New(db, rec, log)
-	exporter := api.New(db, engine.New(db, compiler.DuckDB{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, db)
-	return fn(admin.Local{Store: db, Accounts: account.New(db, account.Config{}), Eraser: eraser, Exporter: exporter, Importer: db})
+	eraser := erase.New(st, rec, log)
+	exporter := api.New(st, engine.New(st, compiler.DuckDB{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, st)
+	return fn(admin.Local{Store: st, Accounts: account.New(st, account.Config{}), Eraser: eraser, Exporter: exporter, Importer: db})
+}
+
+// eraserStore is what withEraser hands its services: the data folder's
+// store, or its composite with PostgreSQL.
+type eraserStore interface {
+	api.Store
+	recording.Store
+	engine.Store
+	store.Eraser
+	store.Submissions
+	admin.Catalog
+	account.Store
 }
 
 const deleteUserUsage = `usage: sightline delete-user --site ID --user ID [--anonymous] [--suppress] [--json]`
@@ -59,6 +90,7 @@ func deleteUserCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("delete-user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
 	user := fs.String("user", "", "the user's ID (with every anonymous ID joined to it)")
 	anon := fs.Bool("anonymous", false, "--user is an anonymous ID")
@@ -109,6 +141,7 @@ func exportUserCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export-user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
+	postgresFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
 	user := fs.String("user", "", "the user's ID (with every anonymous ID joined to it)")
 	anon := fs.Bool("anonymous", false, "--user is an anonymous ID")

@@ -41,8 +41,8 @@ Usage:
   sightline import companies FILE.csv --site ID    import company attributes from CSV (header row; a group_id column)
   sightline gen --site NAME_OR_ID --users N       fill a site with a synthetic product (server stopped)
   sightline demo [--users 20000]                  fill a "Demo" site with a synthetic product, once
-  sightline migrate --data DIR --clickhouse DSN [--s3 URL] [--resume | --check]
-                                                  copy a data folder into ClickHouse and S3 (server stopped)
+  sightline migrate --data DIR [--postgres DSN] [--clickhouse DSN] [--s3 URL] [--resume | --check]
+                                                  copy a data folder into PostgreSQL, ClickHouse and S3 (server stopped)
   sightline version
 
 Every flag can also be set as SIGHTLINE_<FLAG>, e.g. SIGHTLINE_DATA=/var/lib/sightline.

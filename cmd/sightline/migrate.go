@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -23,22 +24,28 @@ import (
 	"github.com/sightline/sightline/internal/migrate"
 	"github.com/sightline/sightline/internal/store/chstore"
 	"github.com/sightline/sightline/internal/store/duckstore"
+	"github.com/sightline/sightline/internal/store/pgstore"
 )
 
 const migrateUsage = `usage:
-  sightline migrate --data DIR --clickhouse DSN [--s3 URL] [--resume]
-  sightline migrate --data DIR --clickhouse DSN [--s3 URL] --check
+  sightline migrate --data DIR [--clickhouse DSN] [--s3 URL] [--postgres DSN] [--resume]
+  sightline migrate --data DIR [--clickhouse DSN] [--s3 URL] [--postgres DSN] --check
 
 Copies an embedded data folder into the scaled backends (docs/scale-out.md):
-the analytics tables into ClickHouse, the recordings' chunks into S3, then
+the analytics tables into ClickHouse, the recordings' chunks into S3, the
+control data (sites with their IDs, tokens, accounts, settings, saved
+definitions, alert rules and log, audit log) into PostgreSQL, then
 compares each site's events, sessions, users, recordings and recording
-chunks between the two and fails on any difference. Only chunks the
-recordings' index names are copied. Stop the server first.
+chunks, and each control table's rows, between the two and fails on any
+difference. Only chunks the recordings' index names are copied. Stop the
+server first.
 
   --clickhouse clickhouse://USER:PASSWORD@HOST:9000/DATABASE
   --s3         s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=R&insecure=1
                (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
-  --postgres   control data: not supported yet
+  --postgres   postgres://USER:PASSWORD@HOST:5432/DATABASE (copied in one
+               transaction: a copy that stopped left nothing, a complete
+               one is kept as it is)
   --resume     go on with a migration that stopped (else a target that
                holds anything is refused)
   --check      copy nothing; only compare the counts
@@ -55,18 +62,15 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 	dataFlag(fs, &cfg)
 	chDSN := fs.String("clickhouse", "", "ClickHouse DSN of the analytics target")
 	s3URL := fs.String("s3", "", "S3 URL of the recordings' target")
-	pgDSN := fs.String("postgres", "", "PostgreSQL DSN of the control data's target (not supported yet)")
+	pgDSN := fs.String("postgres", "", "PostgreSQL DSN of the control data's target")
 	resume := fs.Bool("resume", false, "go on with a migration that stopped")
 	check := fs.Bool("check", false, "copy nothing; compare the counts only")
 	if _, err := parseCommand(fs, args); err != nil {
 		return err
 	}
-	if *pgDSN != "" {
-		return migrateControlData()
-	}
-	if *chDSN == "" && *s3URL == "" {
+	if *chDSN == "" && *s3URL == "" && *pgDSN == "" {
 		fmt.Fprintln(stderr, migrateUsage)
-		return errors.New("migrate: give --clickhouse, --s3 or both")
+		return errors.New("migrate: give --clickhouse, --s3, --postgres or several")
 	}
 	if _, err := admin.Dial(cfg.SocketPath()); err == nil {
 		return fmt.Errorf("a server is running on %s; stop it first: migrate reads a data folder that nothing writes", cfg.DataDir)
@@ -106,15 +110,28 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 
 	start := time.Now()
 	var counts []migrate.Count
-	if *check {
-		counts, err = migrate.Compare(ctx, o)
-	} else {
+	if *pgDSN != "" {
+		counts, err = migrateControlData(ctx, src, *pgDSN, *check, stdout)
+		if err != nil {
+			if len(counts) > 0 {
+				printCounts(stdout, counts)
+			}
+			return fmt.Errorf("migrate: PostgreSQL: %w", err)
+		}
+	}
+	switch {
+	case *chDSN == "" && *s3URL == "": // the control data only
+	case *check:
+		var c []migrate.Count
+		c, err = migrate.Compare(ctx, o)
+		counts = append(counts, c...)
+	default:
 		bar := newMigrateProgress(stdout)
 		o.Progress = bar.update
 		var res migrate.Result
 		res, err = migrate.Run(ctx, o)
 		bar.finish()
-		counts = res.Counts
+		counts = append(counts, res.Counts...)
 		if o.S3 != nil && (err == nil || errors.Is(err, migrate.ErrMismatch)) {
 			fmt.Fprintf(stdout, "migrate: %d recording chunks copied to S3 (%.1f MB), %d already there\n",
 				res.Blobs, float64(res.Bytes)/(1<<20), res.BlobsKept)
@@ -148,11 +165,36 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// migrateControlData would copy the control data into PostgreSQL. The
-// PostgreSQL store (internal/store/pgstore) is not built yet.
-func migrateControlData() error {
-	return errors.New("migrate: --postgres: moving the control data (sites, accounts, tokens, segments, surveys, settings) " +
-		"into PostgreSQL is not supported yet; leave --postgres out to migrate the analytics and the recordings")
+// migrateControlData copies (or, with check, compares) the control data
+// of src into the PostgreSQL database at dsn, whose schema it creates.
+func migrateControlData(ctx context.Context, src *duckstore.DB, dsn string, check bool, stdout io.Writer) ([]migrate.Count, error) {
+	pg, err := pgstore.Open(ctx, dsn) // creates or upgrades the schema
+	if err != nil {
+		return nil, err
+	}
+	pg.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	o := migrate.ControlOptions{Source: src.SQL(), Target: conn}
+	if check {
+		counts, err := migrate.CompareControl(ctx, o)
+		if err == nil {
+			for _, c := range counts {
+				if !c.OK() {
+					err = migrate.ErrMismatch
+				}
+			}
+		}
+		return counts, err
+	}
+	bar := newMigrateProgress(stdout)
+	o.Progress = bar.update
+	counts, err := migrate.CopyControl(ctx, o)
+	bar.finish()
+	return counts, err
 }
 
 // printCounts prints the comparison, one line per site and figure.
@@ -211,9 +253,9 @@ func (m *migrateProgress) update(p migrate.Progress) {
 	took := time.Since(m.started)
 	switch {
 	case p.Skipped:
-		fmt.Fprintf(m.w, "migrate: %-18s %10d %s, already copied\n", p.Step, p.Done, p.Unit)
+		fmt.Fprintf(m.w, "migrate: %-23s %10d %s, already copied\n", p.Step, p.Done, p.Unit)
 	default:
-		fmt.Fprintf(m.w, "migrate: %-18s %10d %s in %s (%.0f %s/s)\n", p.Step, p.Done, p.Unit,
+		fmt.Fprintf(m.w, "migrate: %-23s %10d %s in %s (%.0f %s/s)\n", p.Step, p.Done, p.Unit,
 			took.Round(10*time.Millisecond), float64(p.Done)/max(took.Seconds(), 0.001), p.Unit)
 	}
 }

@@ -53,6 +53,14 @@ type Config struct {
 	// RecordingsS3, when set, is the S3 URL (s3://bucket/prefix?endpoint=…)
 	// the recordings' chunks are kept under instead of DATA/recordings.
 	RecordingsS3 string
+	// Postgres, when set, is the DSN of the PostgreSQL database that keeps
+	// the control data (sites, tokens, accounts, settings, alerts, the
+	// audit log…) instead of the data folder's database; several nodes may
+	// share it. Analytics stay in the data folder.
+	Postgres string
+	// Node names this process to the other nodes sharing Postgres (the
+	// alert outbox's leases); a random name at each start by default.
+	Node string
 	// RecordingSweep is how often recordings past their site's retention
 	// are deleted.
 	RecordingSweep time.Duration
@@ -174,6 +182,8 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "also serve the metrics on --addr to this bearer token (prefer SIGHTLINE_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.StringVar(&c.RecordingsS3, "s3", c.RecordingsS3, "keep recordings in S3 at this URL, s3://bucket/prefix?endpoint=host:port (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; see docs/scale-out.md); default: DATA/recordings")
+	fs.StringVar(&c.Postgres, "postgres", c.Postgres, "keep control data (sites, tokens, accounts, settings, alerts, audit log) in PostgreSQL at this DSN, postgres://USER:PASSWORD@HOST:5432/DB (prefer SIGHTLINE_POSTGRES: flags show in ps; see docs/scale-out.md); default: the data folder")
+	fs.StringVar(&c.Node, "node", c.Node, "this node's name among the nodes sharing --postgres (default: a random name at each start)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
 	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins for one email from one client address before further attempts from there wait")
 	fs.IntVar(&c.SignInFailuresPerIP, "signin-failures-per-ip", c.SignInFailuresPerIP, "failed sign-ins from one client address, for any emails, before its attempts wait")

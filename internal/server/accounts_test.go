@@ -224,7 +224,9 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 	}
 }
 
-func TestSignInRateLimit(t *testing.T) {
+func TestSignInRateLimit(t *testing.T) { forBackends(t, testSignInRateLimit) }
+
+func testSignInRateLimit(t *testing.T) {
 	s := startServer(t, func(c *config.Config) {
 		c.TrustProxy = true
 		c.SignInFailures, c.SignInFailuresPerIP, c.SignInFailuresPerEmail = 3, 5, 8

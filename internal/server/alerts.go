@@ -11,7 +11,6 @@ import (
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/notify"
 	"github.com/sightline/sightline/internal/segment/engine"
-	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
 // alertRunner runs the alert service until stopped.
@@ -25,7 +24,7 @@ type alertRunner struct {
 // newAlerts makes the alert service over the store, its secrets sealed
 // with the key in the data folder, and wakes it after each commit that
 // recorded a cause.
-func newAlerts(cfg config.Config, db *duckstore.DB, segs *engine.Engine, log *slog.Logger) (*alertRunner, error) {
+func newAlerts(cfg config.Config, db backend, segs *engine.Engine, log *slog.Logger) (*alertRunner, error) {
 	sealer, err := notify.OpenSealer(filepath.Join(cfg.DataDir, "alerts.key"))
 	if err != nil {
 		return nil, fmt.Errorf("open the alert secrets key: %w", err)

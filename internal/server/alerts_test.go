@@ -182,7 +182,9 @@ func waitRequests(t *testing.T, rcv *receiver, n int) []received {
 // alert four times with one webhook-id and valid signatures, and once
 // delivered, never again; a user already in the segment when the rule was
 // made, and a member changing again, announce nothing.
-func TestAlertWebhookRetriedWithOneID(t *testing.T) {
+func TestAlertWebhookRetriedWithOneID(t *testing.T) { forBackends(t, testAlertWebhookRetriedWithOneID) }
+
+func testAlertWebhookRetriedWithOneID(t *testing.T) {
 	s := alertServer(t, nil)
 	s.identify(t, "before", `{"plan":"pro"}`)
 	rcv := newReceiver(t, 3)
@@ -560,6 +562,10 @@ func TestAlertTestSendRotationAndReenable(t *testing.T) {
 // a given answer, and feedback rated at or below the rule's maximum, are
 // announced; partial responses, promoters and good ratings are not.
 func TestAlertSurveyAndFeedbackTriggers(t *testing.T) {
+	forBackends(t, testAlertSurveyAndFeedbackTriggers)
+}
+
+func testAlertSurveyAndFeedbackTriggers(t *testing.T) {
 	s := alertServer(t, nil)
 	rcv := newReceiver(t, 0)
 	dst := s.must(t, http.StatusCreated, store.ScopeAdmin, "POST", "/alerts/destinations",

@@ -15,7 +15,9 @@ import (
 // and an API token, then reads the audit log as the owner: each action is
 // there with its actor, site and status, reads are not, and only owners
 // may read it.
-func TestAuditLog(t *testing.T) {
+func TestAuditLog(t *testing.T) { forBackends(t, testAuditLog) }
+
+func testAuditLog(t *testing.T) {
 	s := startServer(t, nil)
 	owner := s.setUp(t)
 	if code, out := s.send(t, "/v1/identify", `{"userId":"ann@example.com","traits":{"plan":"pro"}}`); code != 200 {

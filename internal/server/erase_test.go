@@ -81,7 +81,9 @@ func (s *testServer) deleteUser(t *testing.T, token, site, query string) (int, m
 // (its blob) and feedback is in the data folder; after DELETE
 // /users/{id} it is in no file, the other user is whole, and the
 // endpoints refuse tokens without the admin scope or of another site.
-func TestDeleteUserThroughHTTP(t *testing.T) {
+func TestDeleteUserThroughHTTP(t *testing.T) { forBackends(t, testDeleteUserThroughHTTP) }
+
+func testDeleteUserThroughHTTP(t *testing.T) {
 	s := startRecServer(t, func(c *config.Config) {
 		c.Alerts = config.AlertsConfig{AllowHTTP: true, AllowPrivate: true, RetryBase: 50 * time.Millisecond, Poll: 100 * time.Millisecond}
 	})

@@ -51,7 +51,9 @@ func sameJSON(t *testing.T, what string, a, b []byte) {
 // TestExportUserMatchesReadAPI exports a user with more events than one
 // page and a recording, and compares every file with what the read API
 // shows about the user.
-func TestExportUserMatchesReadAPI(t *testing.T) {
+func TestExportUserMatchesReadAPI(t *testing.T) { forBackends(t, testExportUserMatchesReadAPI) }
+
+func testExportUserMatchesReadAPI(t *testing.T) {
 	s := startRecServer(t, nil)
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
 	ts := func(i int) string { return start.Add(time.Duration(i) * time.Second).Format(time.RFC3339Nano) }

@@ -10,6 +10,10 @@ import (
 )
 
 func TestFeedbackSettingsListAndSummary(t *testing.T) {
+	forBackends(t, testFeedbackSettingsListAndSummary)
+}
+
+func testFeedbackSettingsListAndSummary(t *testing.T) {
 	s, _ := startSurveyServer(t)
 	s.behaviour(t, []string{"ann", "cy"}, []string{"bob"})
 	seg := s.saveSegment(t, "exporters", `did("export") >= 2`)

@@ -15,7 +15,9 @@ import (
 // funnel's steps and its dropped users (JSON and CSV), a trend, bad
 // definitions answered 400 with the field at fault, saved insights,
 // and annotations, one posted with the write key as a deploy hook would.
-func TestInsightsThroughHTTP(t *testing.T) {
+func TestInsightsThroughHTTP(t *testing.T) { forBackends(t, testInsightsThroughHTTP) }
+
+func testInsightsThroughHTTP(t *testing.T) {
 	s := startServer(t, nil)
 	at := time.Now().UTC().AddDate(0, 0, -1).Truncate(time.Hour)
 	var msgs []string

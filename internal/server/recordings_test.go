@@ -381,6 +381,10 @@ func TestRecordingUploadRefusals(t *testing.T) {
 }
 
 func TestRecordingTenantIsolationAndDelete(t *testing.T) {
+	forBackends(t, testRecordingTenantIsolationAndDelete)
+}
+
+func testRecordingTenantIsolationAndDelete(t *testing.T) {
 	s := startRecServer(t, nil)
 	other, err := s.admin.CreateSite(t.Context(), "Other", []string{appOrigin})
 	if err != nil {
@@ -436,7 +440,9 @@ func TestRecordingTenantIsolationAndDelete(t *testing.T) {
 	}
 }
 
-func TestRecordingSettingsEndpoint(t *testing.T) {
+func TestRecordingSettingsEndpoint(t *testing.T) { forBackends(t, testRecordingSettingsEndpoint) }
+
+func testRecordingSettingsEndpoint(t *testing.T) {
 	s := startRecServer(t, nil)
 	var got store.RecordingSettings
 	s.getJSON(t, "/recording-settings", &got)

@@ -9,7 +9,9 @@ import (
 // TestRetentionSettings sets a site's retention in the dashboard (a bad
 // value names its field; a good one is saved) and checks the API's
 // scopes and validation; the owner then finds the change in the audit log.
-func TestRetentionSettings(t *testing.T) {
+func TestRetentionSettings(t *testing.T) { forBackends(t, testRetentionSettings) }
+
+func testRetentionSettings(t *testing.T) {
 	s := startServer(t, nil)
 	if code, out := s.call(t, store.ScopeWrite, "PUT", "/retention", `{"events_days":30}`); code != 403 {
 		t.Errorf("PUT with a write token: %d %v", code, out)

@@ -16,7 +16,9 @@ import (
 // asked for: the default (user_id and the key attributes), a choice in
 // any order with the member key and an anonymous member, and refusals
 // of unknown, repeated and empty names.
-func TestSegmentExportColumns(t *testing.T) {
+func TestSegmentExportColumns(t *testing.T) { forBackends(t, testSegmentExportColumns) }
+
+func testSegmentExportColumns(t *testing.T) {
 	s := startServer(t, nil)
 	batch := []string{
 		`{"type":"identify","userId":"ann","traits":{"name":"Ann","email":"ann@example.com","plan":"pro","ltv":900,"city":"Oslo"}}`,

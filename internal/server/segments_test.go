@@ -32,7 +32,9 @@ func memberIDs(t *testing.T, body map[string]any) []string {
 	return ids
 }
 
-func TestSegmentsThroughHTTP(t *testing.T) {
+func TestSegmentsThroughHTTP(t *testing.T) { forBackends(t, testSegmentsThroughHTTP) }
+
+func testSegmentsThroughHTTP(t *testing.T) {
 	s := startServer(t, nil)
 	var batch []string
 	for i, u := range []struct {

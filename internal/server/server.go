@@ -74,6 +74,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	log.Info("store open", "path", cfg.DBPath(), "took", time.Since(start).Round(time.Millisecond))
+	cs, err := openBackend(ctx, cfg, db, log)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	st := cs.backend
+	// The control half closes after the embedded store, which may still
+	// apply writes that read it (Close runs in shutdown's last step).
+	defer cs.close()
 	var geo *enrich.Geo
 	if p := cfg.GeoPath(); p != "" {
 		if geo, err = enrich.OpenGeo(p); err != nil {
@@ -94,7 +103,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 
 	mux := http.NewServeMux()
 	ing := ingest.NewHandler(ingest.Config{
-		Sites: db, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
+		Sites: st, Pipeline: pipe, Limits: cfg.Limits, UA: enrich.NewUAParser(), Geo: geo,
 		TrustProxy: cfg.TrustProxy, MaxConcurrent: cfg.MaxConcurrent, MaxConcurrentPerIP: cfg.MaxConcurrentPerIP,
 		Body: cfg.Body, Metrics: metrics, Log: log,
 	})
@@ -105,7 +114,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		db.Close()
 		return err
 	}
-	rec, err := recording.New(recording.Config{Store: db, Blobs: blobs, Limits: cfg.Recording,
+	rec, err := recording.New(recording.Config{Store: st, Blobs: blobs, Limits: cfg.Recording,
 		TrustProxy: cfg.TrustProxy, Registerer: reg, Log: log})
 	if err != nil {
 		pipe.Stop(context.Background())
@@ -113,12 +122,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer rec.Close()
-	segs := engine.New(db, compiler.DuckDB{}, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
-	surveys := survey.New(db, segs, log, cfg.Now)
-	fb := feedback.New(db, surveys, log, cfg.Now)
+	segs := engine.New(st, compiler.DuckDB{}, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
+	surveys := survey.New(st, segs, log, cfg.Now)
+	fb := feedback.New(st, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
 	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
-	trk, err := tracker.New(tracker.Config{Sites: db, Ingest: ing, Recordings: rec, Body: cfg.Body, Registerer: reg, Log: log,
+	trk, err := tracker.New(tracker.Config{Sites: st, Ingest: ing, Recordings: rec, Body: cfg.Body, Registerer: reg, Log: log,
 		Endpoints: endpoints, ConfigParts: map[string]tracker.ConfigPart{
 			"recording": func(ctx context.Context, site int64) (any, error) { return rec.TrackerConfig(ctx, site) },
 			"feedback":  func(ctx context.Context, site int64) (any, error) { return fb.Settings(ctx, site) },
@@ -130,32 +139,32 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return fmt.Errorf("load the tracker: %w", err)
 	}
 	trk.Register(mux)
-	accounts := account.New(db, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
+	accounts := account.New(st, account.Config{TrustProxy: cfg.TrustProxy, Log: log,
 		Limiter: account.LimiterConfig{MaxFailures: cfg.SignInFailures, MaxPerIP: cfg.SignInFailuresPerIP,
-			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow}})
+			MaxPerEmail: cfg.SignInFailuresPerEmail, Window: cfg.SignInWindow, Store: cs.limits}})
 	accounts.Register(mux)
-	alerts, err := newAlerts(cfg, db, segs, log)
+	alerts, err := newAlerts(cfg, st, segs, log)
 	if err != nil {
 		pipe.Stop(context.Background())
 		db.Close()
 		return err
 	}
-	auditLog := audit.New(db, accounts, db, cfg.AuditKeep, cfg.Now, log)
+	auditLog := audit.New(st, accounts, st, cfg.AuditKeep, cfg.Now, log)
 	auditLog.Register(mux)
-	eraser := erase.New(db, rec, log).WithJournal(filepath.Join(cfg.DataDir, "erase-queue.jsonl"))
+	eraser := erase.New(st, rec, log).WithJournal(filepath.Join(cfg.DataDir, "erase-queue.jsonl"))
 	if err := eraser.Resume(ctx); err != nil {
 		log.Warn("interrupted user deletions not resumed", "err", err)
 	}
-	a := api.New(db, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
-		WithErasure(eraser, db).WithRetention(db).WithImport(db).WithSiteDeletion(db)
-	a.UseSurveys(surveys, fb, db)
-	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), db)
+	a := api.New(st, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
+		WithErasure(eraser, st).WithRetention(st).WithImport(db).WithSiteDeletion(st)
+	a.UseSurveys(surveys, fb, st)
+	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), st)
 	a.UseAlerts(alerts.svc)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		apierr.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health()) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readiness(w, db.Health(), cs.ready(r.Context())...) })
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sightline_quarantined_messages_total",
 		Help: "Acknowledged messages the database refused, set aside in the quarantine (GET .../quarantine)."},
 		func() float64 { return float64(db.Quarantined()) }))
@@ -222,7 +231,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: auditLog.Socket(admin.Handler(admin.Local{Store: db, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log)), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: auditLog.Socket(admin.Handler(admin.Local{Store: st, Accounts: accounts, Eraser: eraser, Exporter: a, Importer: db}, log)), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(srv, ln) })
@@ -239,7 +248,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	janitorDone := make(chan struct{})
 	var janitors sync.WaitGroup
 	janitors.Go(func() { rec.RunJanitor(janitorCtx, cfg.RecordingSweep) })
-	janitors.Go(func() { retention.New(db, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { retention.New(st, cfg.Now, log).Run(janitorCtx, cfg.RecordingSweep) })
+	janitors.Go(func() { cs.run(janitorCtx) })
 	janitors.Go(func() { auditLog.Run(janitorCtx) })
 	janitors.Go(func() { db.RunLayout(janitorCtx, 5*time.Minute) })
 	go func() {
@@ -258,17 +268,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	}
 	log.Info("sightline serving", "addr", addrs.HTTP, "metrics", cmp.Or(addrs.Metrics, "off"), "data", cfg.DataDir,
 		"started_in", time.Since(start).Round(time.Millisecond))
-	if len(db.Sites(ctx)) == 0 {
+	if len(st.Sites(ctx)) == 0 {
 		log.Info("no sites yet: create one with `sightline site create NAME --data " + cfg.DataDir +
 			"` and a token with `sightline token create --site ID --scope read --data " + cfg.DataDir + "`")
 	}
-	if list, err := db.ListAccounts(ctx); err == nil && len(list) == 0 {
+	if list, err := st.ListAccounts(ctx); err == nil && len(list) == 0 {
 		log.Info("no dashboard account yet: set up the owner in the dashboard at http://" + ln.Addr().String() +
 			"/ (POST /api/v1/setup) or with `sightline account create --role owner --password-stdin ...`")
 	}
 	// The first person to sign in after a start lands on an overview
 	// already computed (or being computed).
-	a.WarmOverviews(ctx, db.Sites(ctx))
+	a.WarmOverviews(ctx, st.Sites(ctx))
 	if ready != nil {
 		ready <- addrs
 	}
@@ -370,8 +380,7 @@ const readyLag = 50_000
 // readiness answers /readyz: 200 when the server can take writes and answer
 // reads at once, else 503 with the reasons, so that a load balancer can
 // send traffic elsewhere. /healthz stays a liveness check.
-func readiness(w http.ResponseWriter, h store.Health) {
-	var reasons []string
+func readiness(w http.ResponseWriter, h store.Health, reasons ...string) {
 	if h.WriteError != "" {
 		reasons = append(reasons, "writes refused: "+h.WriteError)
 	}

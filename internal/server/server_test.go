@@ -17,6 +17,7 @@ import (
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/testsvc"
 )
 
 // testServer is a real server on a random loopback port with its own data
@@ -38,6 +39,9 @@ func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 10 * time.Second
 	cfg.WrapHandler = checkContract(t) // every response against the OpenAPI document
+	if onPostgres(t) {
+		cfg.Postgres = testsvc.Postgres(t)
+	}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -232,7 +236,9 @@ func TestAnonymousPagesJoinUserAfterIdentify(t *testing.T) {
 	}
 }
 
-func TestAuthAndTenantIsolation(t *testing.T) {
+func TestAuthAndTenantIsolation(t *testing.T) { forBackends(t, testAuthAndTenantIsolation) }
+
+func testAuthAndTenantIsolation(t *testing.T) {
 	s := startServer(t, nil)
 	other, err := s.admin.CreateSite(context.Background(), "Other", nil)
 	if err != nil {

@@ -151,7 +151,9 @@ func (s *testServer) saveSegment(t *testing.T, name, text string) string {
 	return body["id"].(string)
 }
 
-func TestSurveyTargetingAndDismissal(t *testing.T) {
+func TestSurveyTargetingAndDismissal(t *testing.T) { forBackends(t, testSurveyTargetingAndDismissal) }
+
+func testSurveyTargetingAndDismissal(t *testing.T) {
 	s, clk := startSurveyServer(t)
 	s.behaviour(t, []string{"ann"}, []string{"bob"})
 	seg := s.saveSegment(t, "exporters", `did("export", 30d) >= 2`)

@@ -161,7 +161,9 @@ func TestSitesEndpoints(t *testing.T) {
 	tb.want(http.StatusUnauthorized, "unauthorized", "GET", "/api/v1/sites", nil)
 }
 
-func TestTokensCreateListRevoke(t *testing.T) {
+func TestTokensCreateListRevoke(t *testing.T) { forBackends(t, testTokensCreateListRevoke) }
+
+func testTokensCreateListRevoke(t *testing.T) {
 	s := startServer(t, nil)
 	other, otherAdmin := s.otherSite(t)
 	owner := s.setUp(t)
@@ -244,7 +246,9 @@ func TestWriteKeyRotation(t *testing.T) {
 	}
 }
 
-func TestInviteFlow(t *testing.T) {
+func TestInviteFlow(t *testing.T) { forBackends(t, testInviteFlow) }
+
+func testInviteFlow(t *testing.T) {
 	s := startServer(t, nil)
 	other, _ := s.otherSite(t)
 	owner := s.setUp(t)

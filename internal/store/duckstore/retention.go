@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
@@ -73,31 +75,37 @@ func (db *DB) ExpireData(ctx context.Context, now time.Time) (map[string]int64, 
 	if err != nil {
 		return nil, fmt.Errorf("read retention: %w", err)
 	}
-	type siteRetention struct {
-		site int64
-		r    store.Retention
-	}
-	var sites []siteRetention
+	retentions := map[int64]store.Retention{}
 	for rows.Next() {
-		var s siteRetention
-		if err := rows.Scan(&s.site, &s.r.EventsDays, &s.r.SessionsDays, &s.r.HistoryDays, &s.r.SurveysDays); err != nil {
+		var site int64
+		var r store.Retention
+		if err := rows.Scan(&site, &r.EventsDays, &r.SessionsDays, &r.HistoryDays, &r.SurveysDays); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read retention: %w", err)
 		}
-		sites = append(sites, s)
+		retentions[site] = r
 	}
 	rows.Close()
+	return db.ExpireRetentions(ctx, now, retentions)
+}
+
+// ExpireRetentions is ExpireData with each site's retention given, for a
+// composite store that keeps the settings elsewhere (in PostgreSQL) and
+// its analytics here.
+func (db *DB) ExpireRetentions(ctx context.Context, now time.Time, retentions map[int64]store.Retention) (map[string]int64, error) {
+	sites := slices.Sorted(maps.Keys(retentions))
 	out := map[string]int64{}
-	for _, s := range sites {
+	for _, site := range sites {
+		r := retentions[site]
 		for _, step := range expireSteps {
-			days := step.days(s.r)
+			days := step.days(r)
 			if days == 0 {
 				continue
 			}
 			cutoff := now.UTC().AddDate(0, 0, -days)
-			n, err := db.expire(ctx, step.sql, s.site, cutoff)
+			n, err := db.expire(ctx, step.sql, site, cutoff)
 			if err != nil {
-				return out, fmt.Errorf("expire %s of site %d: %w", step.kind, s.site, err)
+				return out, fmt.Errorf("expire %s of site %d: %w", step.kind, site, err)
 			}
 			out[step.kind] += n
 		}
