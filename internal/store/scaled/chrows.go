@@ -18,8 +18,8 @@ import (
 // chRows are a transaction's rows for ClickHouse, table by table, each
 // row in the order of the table's column list.
 type chRows struct {
-	tables  map[string][][]any
-	latest  map[valKey][]any // the last current value of each key in the batch
+	tables map[string][][]any
+	latest map[valKey][]any // the last current value of each key in the batch
 }
 
 func newChRows() chRows { return chRows{tables: map[string][][]any{}, latest: map[valKey][]any{}} }
