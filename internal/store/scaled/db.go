@@ -29,6 +29,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -62,9 +63,9 @@ type Options struct {
 type DB struct {
 	opts    Options
 	pg      *pgxpool.Pool
-	ch      driver.Conn // batches and queries, on the native interface
-	chstore *chstore.DB // the engine's database/sql handle
-	lastGC  time.Time
+	ch      driver.Conn  // batches and queries, on the native interface
+	chstore *chstore.DB  // the engine's database/sql handle
+	lastGC  atomic.Int64 // when message IDs were last collected, in Unix nanoseconds
 }
 
 // Open connects to ClickHouse (a clickhouse:// DSN) and PostgreSQL (a

@@ -106,10 +106,10 @@ func (db *DB) inTx(ctx context.Context, fn func(t *txn) error) error {
 // most once a minute per node.
 func (db *DB) collectGarbage(ctx context.Context) {
 	now := db.opts.Now()
-	if now.Sub(db.lastGC) < time.Minute && !db.lastGC.IsZero() {
+	last := db.lastGC.Load()
+	if now.UnixNano()-last < int64(time.Minute) || !db.lastGC.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
-	db.lastGC = now
 	db.pg.Exec(ctx, "DELETE FROM message_ids WHERE seen_at < $1", now.Add(-db.opts.DedupeWindow))
 }
 
