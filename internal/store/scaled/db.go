@@ -155,3 +155,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros reads a ClickHouse time.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// OutOfMemory reports whether err is ClickHouse refusing a query for want
+// of memory (engine.Store).
+func (db *DB) OutOfMemory(err error) bool { return db.chstore.OutOfMemory(err) }
