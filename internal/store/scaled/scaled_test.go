@@ -30,11 +30,11 @@ type services struct {
 	n  atomic.Int64
 }
 
-func newServices(t *testing.T) *services { return &services{pg: testsvc.Postgres(t)} }
+func newServices(t testing.TB) *services { return &services{pg: testsvc.Postgres(t)} }
 
 // dsns returns a new ClickHouse database's DSN and a new PostgreSQL
 // schema's.
-func (s *services) dsns(t *testing.T) (ch, pg string) {
+func (s *services) dsns(t testing.TB) (ch, pg string) {
 	t.Helper()
 	name := fmt.Sprint("t", s.n.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -55,7 +55,7 @@ func (s *services) dsns(t *testing.T) (ch, pg string) {
 }
 
 // open returns a node on ch and pg.
-func open(t *testing.T, ch, pg string, now func() time.Time) *scaled.DB {
+func open(t testing.TB, ch, pg string, now func() time.Time) *scaled.DB {
 	t.Helper()
 	db, err := scaled.Open(context.Background(), ch, pg, scaled.Options{Now: now, MaxConns: 4})
 	if err != nil {
