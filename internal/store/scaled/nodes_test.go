@@ -141,3 +141,91 @@ func TestSameNewIDOnTwoNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeRacingWrites merges one visitor into another on one node while
+// the other node keeps writing both visitors' page views: nothing is lost
+// or left under the absorbed visitor, each device keeps its session, and
+// both nodes read the same user at once.
+func TestMergeRacingWrites(t *testing.T) {
+	svc := newServices(t)
+	ch, pg := svc.dsns(t)
+	nodes := []*scaled.DB{open(t, ch, pg, nil), open(t, ch, pg, nil)}
+	const rounds = 30
+	merged := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range rounds {
+			if i == rounds/2 {
+				<-merged
+			}
+			at := storetest.T0.Add(time.Duration(i) * time.Minute)
+			batch := []store.Message{page("x", "", fmt.Sprint("x", i), at), page("y", "", fmt.Sprint("y", i), at)}
+			if _, err := nodes[0].Write(ctx, batch); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	// The merge, while round 1… rounds/2 are written.
+	for {
+		if _, err := nodes[1].UserKey(ctx, 1, store.Identity{Kind: "anonymous", ID: "x"}); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := nodes[1].Merge(ctx, 1, store.Identity{Kind: "anonymous", ID: "x"}, store.Identity{Kind: "anonymous", ID: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	close(merged)
+	wg.Wait()
+	for i, node := range nodes {
+		u, err := node.User(ctx, 1, store.Identity{Kind: "anonymous", ID: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Events != 2*rounds || u.Sessions != 2 || len(u.AnonymousIDs) != 2 {
+			t.Errorf("node %d: %d events in %d sessions, IDs %v; want %d in 2 (one a device), x and y", i, u.Events, u.Sessions,
+				u.AnonymousIDs, 2*rounds)
+		}
+		ss, err := node.UserSessions(ctx, 1, store.Identity{Kind: "anonymous", ID: "y"}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			if s.Events != rounds {
+				t.Errorf("node %d: session %+v, want %d events", i, s, rounds)
+			}
+		}
+	}
+}
+
+// TestReopen closes a node and opens another on the same services: what
+// was acknowledged is there, and writing goes on in the same session
+// with the same keys.
+func TestReopen(t *testing.T) {
+	svc := newServices(t)
+	ch, pg := svc.dsns(t)
+	a, err := scaled.Open(ctx, ch, pg, scaled.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write(ctx, []store.Message{page("v", "", "1", storetest.T0)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := a.UserKey(ctx, 1, store.Identity{Kind: "anonymous", ID: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := open(t, ch, pg, nil)
+	out, err := b.Write(ctx, []store.Message{page("v", "", "1", storetest.T0), page("v", "", "2", storetest.T0.Add(time.Minute))})
+	if err != nil || !out[0].Duplicate || out[1].Duplicate {
+		t.Fatalf("after reopening: %+v, %v; want the first a duplicate", out, err)
+	}
+	u, err := b.User(ctx, 1, store.Identity{Kind: "anonymous", ID: "v"})
+	if err != nil || u.Key != key || u.Events != 2 || u.Sessions != 1 {
+		t.Errorf("after reopening: %+v, %v; want key %d with 2 events in 1 session", u, err, key)
+	}
+}
