@@ -3,6 +3,7 @@ package scaled
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sightline/sightline/internal/store"
 )
@@ -58,7 +59,21 @@ func (t *txn) prefetch(msgs []store.Message, idx []int) error {
 		t.live[raw] = live
 		t.named[live] = named
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look up identities: %w", err)
+	}
+	rows.Close()
+	// The known users' sessions near the batch, in one query.
+	var users []int64
+	for _, l := range t.live {
+		if !slices.Contains(users, l) {
+			users = append(users, l)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return t.loadSessions(users)
 }
 
 // lookup returns the live key of an external ID.
@@ -123,6 +138,7 @@ func (t *txn) create(site int64, kind uint8, id string) (int64, error) {
 	}
 	t.named[key] = kind == idUser
 	t.live[key] = key
+	t.visits[key] = nil // new: no sessions
 	return t.addIdentity(site, kind, id, key)
 }
 

@@ -41,34 +41,44 @@ func (t *txn) sessionsOf(user int64) ([]*session, error) {
 	if list, ok := t.visits[user]; ok {
 		return list, nil
 	}
+	if err := t.loadSessions([]int64{user}); err != nil {
+		return nil, err
+	}
+	return t.visits[user], nil
+}
+
+// loadSessions loads the sessions of users (live keys) near the batch's
+// times, in one query.
+func (t *txn) loadSessions(users []int64) error {
 	idle := t.db.opts.SessionIdle
-	rows, err := t.tx.Query(t.ctx, `SELECT session_id, site_id, ch_user_key, device, started_at, ended_at, state, version
-		FROM visit_sessions WHERE user_key = $1 AND ended_at >= $2 AND started_at <= $3`,
-		user, t.minTs.Add(-idle), t.maxTs.Add(idle))
+	rows, err := t.tx.Query(t.ctx, `SELECT session_id, site_id, user_key, ch_user_key, device, started_at, ended_at, state, version
+		FROM visit_sessions WHERE user_key = ANY($1) AND ended_at >= $2 AND started_at <= $3`,
+		users, t.minTs.Add(-idle), t.maxTs.Add(idle))
 	if err != nil {
-		return nil, fmt.Errorf("load sessions: %w", err)
+		return fmt.Errorf("load sessions: %w", err)
 	}
 	defer rows.Close()
-	var list []*session
+	for _, u := range users {
+		t.visits[u] = nil
+	}
 	for rows.Next() {
-		s := &session{user: user, stored: true}
+		s := &session{stored: true}
 		var state []byte
 		var version int64
-		if err := rows.Scan(&s.id, &s.site, &s.chUser, &s.device, &s.start, &s.last, &state, &version); err != nil {
-			return nil, fmt.Errorf("load sessions: %w", err)
+		if err := rows.Scan(&s.id, &s.site, &s.user, &s.chUser, &s.device, &s.start, &s.last, &state, &version); err != nil {
+			return fmt.Errorf("load sessions: %w", err)
 		}
 		if err := json.Unmarshal(state, &s.state); err != nil {
-			return nil, fmt.Errorf("load session %d: %w", s.id, err)
+			return fmt.Errorf("load session %d: %w", s.id, err)
 		}
 		s.start, s.last = s.start.UTC(), s.last.UTC()
 		s.version, s.flushed = uint64(version), uint64(version)
-		list = append(list, s)
+		t.visits[s.user] = append(t.visits[s.user], s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load sessions: %w", err)
+		return fmt.Errorf("load sessions: %w", err)
 	}
-	t.visits[user] = list
-	return list, nil
+	return nil
 }
 
 // onDevice reports whether a message from device may join s: one session
@@ -160,20 +170,34 @@ func (t *txn) sessionAt(user int64, m *store.Message) (int64, error) {
 	return 0, nil
 }
 
-// writeSession writes a session back to visit_sessions.
-func (t *txn) writeSession(s *session) error {
-	state, err := json.Marshal(s.state)
-	if err != nil {
-		return err
+// writeSessions writes changed sessions back to visit_sessions, in one
+// statement.
+func (t *txn) writeSessions(list []*session) error {
+	n := len(list)
+	ids, sites, users, chUsers, versions := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	devices, states := make([]string, n), make([]string, n)
+	starts, ends := make([]time.Time, n), make([]time.Time, n)
+	for i, s := range list {
+		state, err := json.Marshal(s.state)
+		if err != nil {
+			return err
+		}
+		ids[i], sites[i], users[i], chUsers[i], versions[i] = s.id, s.site, t.liveOf(s.user), s.chUser, int64(s.version)
+		devices[i], states[i], starts[i], ends[i] = s.device, string(state), s.start, s.last
 	}
-	_, err = t.tx.Exec(t.ctx, `INSERT INTO visit_sessions (session_id, site_id, user_key, ch_user_key, device,
-			started_at, ended_at, state, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO visit_sessions (session_id, site_id, user_key, ch_user_key, device,
+			started_at, ended_at, state, version)
+		SELECT id, site, u, chu, dev, st, en, state::JSONB, v
+		FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[], $6::TIMESTAMPTZ[], $7::TIMESTAMPTZ[],
+			$8::TEXT[], $9::BIGINT[]) AS x(id, site, u, chu, dev, st, en, state, v)
 		ON CONFLICT (session_id) DO UPDATE SET user_key = EXCLUDED.user_key, device = EXCLUDED.device,
 			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, state = EXCLUDED.state, version = EXCLUDED.version`,
-		s.id, s.site, t.liveOf(s.user), s.chUser, s.device, s.start, s.last, state, int64(s.version))
+		ids, sites, users, chUsers, devices, starts, ends, states, versions)
 	if err != nil {
-		return fmt.Errorf("write session: %w", err)
+		return fmt.Errorf("write sessions: %w", err)
 	}
-	s.stored = true
+	for _, s := range list {
+		s.stored, s.flushed = true, s.version
+	}
 	return nil
 }

@@ -521,14 +521,16 @@ func (t *txn) flush() error {
 		}
 	}
 	clear(t.dirty)
+	var sessions []*session
 	for _, s := range t.changed {
-		if s.flushed == s.version {
-			continue
+		if s.flushed != s.version {
+			sessions = append(sessions, s)
 		}
-		if err := t.writeSession(s); err != nil {
+	}
+	if len(sessions) > 0 {
+		if err := t.writeSessions(sessions); err != nil {
 			return err
 		}
-		s.flushed = s.version
 	}
 	if len(t.links) > 0 {
 		users := make([]int64, len(t.links))
