@@ -3,7 +3,6 @@ package scaled_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -33,8 +32,8 @@ func (e *engineStore) SQL() *sql.DB                   { return e.s.SQL() }
 func (e *engineStore) Sync(ctx context.Context) error { return e.s.Sync(ctx) }
 func (e *engineStore) OutOfMemory(err error) bool     { return e.s.OutOfMemory(err) }
 
-func (e *engineStore) CurrentAttributes(context.Context, int64, []int64, []string) (map[int64][]store.AttrState, error) {
-	return nil, errors.New("current attributes are not read from ClickHouse yet")
+func (e *engineStore) CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error) {
+	return e.s.CurrentAttributes(ctx, site, keys, names)
 }
 
 // TestEngineOnWrittenData writes one dataset through the scaled writer
@@ -197,7 +196,7 @@ func names(t *testing.T, r store.Reader, site int64, n int) map[int64]string {
 // members returns a segment's members by name, sorted.
 func members(t *testing.T, e *engine.Engine, site int64, n segment.Node, names map[int64]string) []string {
 	t.Helper()
-	ms, err := e.Members(ctx, site, n, 0, 1000, nil)
+	ms, err := e.Members(ctx, site, n, 0, 1000, []string{"plan", "ltv", "beta"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +205,11 @@ func members(t *testing.T, e *engine.Engine, site int64, n segment.Node, names m
 		name, ok := names[m.Key]
 		if !ok {
 			name = fmt.Sprint("key ", m.Key)
+		}
+		// With the user ID and attributes the page shows.
+		name += " " + m.UserID
+		for _, a := range m.Attributes {
+			name += fmt.Sprintf(" %s=%s@%s", a.Key, a.Value.Text(), a.ChangedAt.UTC().Format(time.RFC3339))
 		}
 		out = append(out, name)
 	}

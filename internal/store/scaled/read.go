@@ -121,12 +121,26 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 // ranks are given: per key, the newest value of the highest-ranked key
 // that has one, left out when that is an unset.
 func (db *DB) current(ctx context.Context, site int64, entity store.Entity, ranks map[int64]uint64) ([]store.AttrState, error) {
+	live := map[int64]int64{}
+	for k := range ranks {
+		live[k] = 0
+	}
+	all, err := db.currentOf(ctx, site, entity, ranks, live, nil)
+	return all[0], err
+}
+
+// currentOf is current for several entities at once: live maps each key
+// to the entity it belongs to; names, when not nil, are the attributes
+// read.
+func (db *DB) currentOf(ctx context.Context, site int64, entity store.Entity, ranks map[int64]uint64, live map[int64]int64,
+	names []string) (map[int64][]store.AttrState, error) {
 	keys := make([]int64, 0, len(ranks))
 	for k := range ranks {
 		keys = append(keys, k)
 	}
 	rows, err := db.ch.Query(ctx, `SELECT entity_key, key, type, is_null, s, n, b, t, changed_at FROM attr_current FINAL
-		WHERE site_id = ? AND entity = ? AND has(CAST(? AS Array(Int64)), entity_key)`, site, uint8(entity), keys)
+		WHERE site_id = ? AND entity = ? AND has(CAST(? AS Array(Int64)), entity_key) AND (? OR has(CAST(? AS Array(String)), key))`,
+		site, uint8(entity), keys, names == nil, append([]string{}, names...))
 	if err != nil {
 		return nil, fmt.Errorf("read current attributes: %w", err)
 	}
@@ -135,7 +149,11 @@ func (db *DB) current(ctx context.Context, site int64, entity store.Entity, rank
 		rank uint64
 		st   store.AttrState
 	}
-	best := map[string]pick{}
+	type ek struct {
+		entity int64
+		key    string
+	}
+	best := map[ek]pick{}
 	for rows.Next() {
 		var k int64
 		var st store.AttrState
@@ -144,23 +162,56 @@ func (db *DB) current(ctx context.Context, site int64, entity store.Entity, rank
 			return nil, fmt.Errorf("read current attributes: %w", err)
 		}
 		st.ChangedAt = fromMicros(at)
-		p, ok := best[st.Key]
+		id := ek{live[k], st.Key}
+		p, ok := best[id]
 		r := ranks[k]
 		if !ok || r > p.rank || (r == p.rank && st.ChangedAt.After(p.st.ChangedAt)) {
-			best[st.Key] = pick{r, st}
+			best[id] = pick{r, st}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read current attributes: %w", err)
 	}
-	var out []store.AttrState
-	for _, p := range best {
+	out := map[int64][]store.AttrState{}
+	for id, p := range best {
 		if !p.st.Value.Null {
-			out = append(out, p.st)
+			out[id.entity] = append(out[id.entity], p.st)
 		}
 	}
-	slices.SortFunc(out, func(a, b store.AttrState) int { return cmp.Compare(a.Key, b.Key) })
+	for _, list := range out {
+		slices.SortFunc(list, func(a, b store.AttrState) int { return cmp.Compare(a.Key, b.Key) })
+	}
 	return out, nil
+}
+
+// CurrentAttributes reads the named current attributes of several users
+// at once, by user key (the engine's member pages).
+func (db *DB) CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error) {
+	if len(keys) == 0 || len(names) == 0 {
+		return map[int64][]store.AttrState{}, nil
+	}
+	rows, err := db.pg.Query(ctx, `SELECT key, coalesce(merged_into, key), coalesce(merged_seq, 0) FROM entities
+		WHERE site_id = $1 AND (key = ANY($2) OR merged_into = ANY($2))`, site, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read attributes: %w", err)
+	}
+	live, ranks := map[int64]int64{}, map[int64]uint64{}
+	for rows.Next() {
+		var k, l, seq int64
+		if err := rows.Scan(&k, &l, &seq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		live[k], ranks[k] = l, uint64(seq)
+		if k == l {
+			ranks[k] = math.MaxUint64
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(live) == 0 {
+		return map[int64][]store.AttrState{}, err
+	}
+	return db.currentOf(ctx, site, store.EntityUser, ranks, live, names)
 }
 
 // chScanner is a row of ClickHouse's native interface.
