@@ -229,3 +229,36 @@ func TestReopen(t *testing.T) {
 		t.Errorf("after reopening: %+v, %v; want key %d with 2 events in 1 session", u, err, key)
 	}
 }
+
+// TestDedupeWindow: a message ID is a duplicate within the window, on
+// either node, and forgotten after it.
+func TestDedupeWindow(t *testing.T) {
+	svc := newServices(t)
+	ch, pg := svc.dsns(t)
+	clock := storetest.NewClock()
+	opts := scaled.Options{Now: clock.Now, DedupeWindow: time.Hour}
+	var nodes []*scaled.DB
+	for range 2 {
+		db, err := scaled.Open(ctx, ch, pg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		nodes = append(nodes, db)
+	}
+	m := page("v", "", "m1", storetest.T0)
+	if out, err := nodes[0].Write(ctx, []store.Message{m}); err != nil || out[0].Duplicate {
+		t.Fatalf("first write: %+v, %v", out, err)
+	}
+	clock.Add(50 * time.Minute)
+	if out, err := nodes[1].Write(ctx, []store.Message{m}); err != nil || !out[0].Duplicate {
+		t.Fatalf("a retry within the window on the other node: %+v, %v; want a duplicate", out, err)
+	}
+	clock.Add(20 * time.Minute)
+	if out, err := nodes[1].Write(ctx, []store.Message{m}); err != nil || out[0].Duplicate {
+		t.Fatalf("a retry after the window: %+v, %v; want it stored", out, err)
+	}
+	if u, err := nodes[0].User(ctx, 1, store.Identity{Kind: "anonymous", ID: "v"}); err != nil || u.Events != 2 {
+		t.Errorf("v = %+v, %v; want 2 events", u, err)
+	}
+}
