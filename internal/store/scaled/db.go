@@ -1,0 +1,161 @@
+// Package scaled is the analytics store of the scaled deployment: rows in
+// ClickHouse, decisions in PostgreSQL (docs/scale-out-design.md, c). It
+// implements the roles that ingestion and the read API use (store.Writer,
+// store.Merger, store.Reader, store.TypeChanger, store.RecentActivity) so
+// that several nodes can write and read one site at once:
+//
+//   - PostgreSQL decides what must be decided once: entity keys of new
+//     external IDs, merges (flattened chains, numbered), the type of a new
+//     attribute key, which session a message joins, whether a message ID
+//     was seen before, and the current attribute values a new one is
+//     compared with (pgstore's migration 020). A write holds its sites'
+//     advisory locks for its transaction, so the nodes decide one batch of
+//     a site after the other.
+//   - ClickHouse gets rows only, in the schema of chstore (which the
+//     segment engine's ClickHouse dialect reads): identities, events,
+//     sessions (new versions of a ReplacingMergeTree), attribute history
+//     and current values, company links, and identity_overrides for
+//     merges, never an update. Rows are inserted before the PostgreSQL
+//     transaction commits, so a decision is never visible without its
+//     rows, and Write returns once both are done: no log, no applier.
+//
+// One user's reads ask PostgreSQL for the user's key and the keys merged
+// into it, then read ClickHouse restricted to those keys; the attribute
+// catalog reads every key through the overrides, as the engine does.
+package scaled
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sightline/sightline/internal/store/chstore"
+	"github.com/sightline/sightline/internal/store/pgstore"
+)
+
+// Options tunes a DB; the zero value is usable.
+type Options struct {
+	// Now is the clock of the store's own stamps (identities' creation,
+	// the dedupe window). Default time.Now.
+	Now func() time.Time
+	// SessionIdle ends a session after this long without a message
+	// (default 30 minutes); SessionMax is a session's longest span
+	// (default 4 hours).
+	SessionIdle, SessionMax time.Duration
+	// DedupeWindow is how long a message ID is remembered (default 7
+	// days, by the store's clock).
+	DedupeWindow time.Duration
+	// MaxAttrKeys is the most attribute keys a site may have (default
+	// 1000, as duckstore).
+	MaxAttrKeys int
+	// MaxConns bounds the PostgreSQL pool (0: pgx's default).
+	MaxConns int32
+}
+
+// DB is one node's handle on the scaled analytics store.
+type DB struct {
+	opts    Options
+	pg      *pgxpool.Pool
+	ch      driver.Conn  // batches and queries, on the native interface
+	chstore *chstore.DB  // the engine's database/sql handle
+	lastGC  atomic.Int64 // when message IDs were last collected, in Unix nanoseconds
+}
+
+// Open connects to ClickHouse (a clickhouse:// DSN) and PostgreSQL (a
+// postgres:// DSN), creating ClickHouse's tables and migrating
+// PostgreSQL (pgstore's migrations, which hold this package's tables).
+func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SessionIdle == 0 {
+		opts.SessionIdle = 30 * time.Minute
+	}
+	if opts.SessionMax == 0 {
+		opts.SessionMax = 4 * time.Hour
+	}
+	if opts.DedupeWindow == 0 {
+		opts.DedupeWindow = 7 * 24 * time.Hour
+	}
+	if opts.MaxAttrKeys == 0 {
+		opts.MaxAttrKeys = 1000
+	}
+	ctl, err := pgstore.OpenWith(ctx, pgDSN, pgstore.Options{Now: opts.Now, MaxConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	ctl.Close()
+	cfg, err := pgxpool.ParseConfig(pgDSN)
+	if err != nil {
+		return nil, fmt.Errorf("parse PostgreSQL DSN: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pg, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	cs, err := chstore.Open(ctx, chDSN)
+	if err != nil {
+		pg.Close()
+		return nil, err
+	}
+	chOpts, err := clickhouse.ParseDSN(chDSN)
+	if err != nil {
+		pg.Close()
+		cs.Close()
+		return nil, fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	ch, err := clickhouse.Open(chOpts)
+	if err != nil {
+		pg.Close()
+		cs.Close()
+		return nil, fmt.Errorf("connect to clickhouse: %w", err)
+	}
+	db := &DB{opts: opts, pg: pg, ch: ch, chstore: cs}
+	if err := ch.Exec(ctx, rejectionsTable); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create table attr_rejections: %w", err)
+	}
+	return db, nil
+}
+
+// rejectionsTable keeps the attribute values refused for their key's type
+// (duckstore's attr_rejections); chstore's tables have no such table, as
+// the segment engine does not read it.
+const rejectionsTable = `CREATE TABLE IF NOT EXISTS attr_rejections (site_id Int64, entity UInt8,
+	key String, expected UInt8, received String, value String, entity_key Int64, message_id String, at Int64)
+	ENGINE = MergeTree ORDER BY (site_id, key, at)`
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	db.pg.Close()
+	return errors.Join(db.ch.Close(), db.chstore.Close())
+}
+
+// SQL is ClickHouse's database/sql handle, for the segment engine
+// (compiler.ClickHouse).
+func (db *DB) SQL() *sql.DB { return db.chstore.SQL() }
+
+// Sync returns at once: Write returns only once its rows are in
+// ClickHouse, so everything acknowledged is readable.
+func (db *DB) Sync(context.Context) error { return nil }
+
+// micros is t as stored in ClickHouse: microseconds since the epoch.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros reads a ClickHouse time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// OutOfMemory reports whether err is ClickHouse refusing a query for want
+// of memory (engine.Store).
+func (db *DB) OutOfMemory(err error) bool { return db.chstore.OutOfMemory(err) }

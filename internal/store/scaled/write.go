@@ -1,0 +1,585 @@
+package scaled
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/textlimit"
+)
+
+// lockSpace is the first key of the sites' advisory locks
+// (pg_advisory_xact_lock(lockSpace, site)).
+const lockSpace = 7301
+
+// Identity kinds, as duckstore and chstore store them.
+const (
+	idUser  uint8 = 1
+	idAnon  uint8 = 2
+	idGroup uint8 = 3
+)
+
+// Write stores msgs: when it returns without error, every message that is
+// not a duplicate or refused is in ClickHouse, and its decisions are
+// committed in PostgreSQL. A batch is one PostgreSQL transaction holding
+// its sites' locks; its ClickHouse rows are inserted before the commit, so
+// a failure leaves no decision without rows (but may leave rows of a
+// batch that then failed: a retry stores its events again, see the design
+// notes).
+func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
+	out := make([]store.Outcome, len(msgs))
+	var keep []int
+	for i := range msgs {
+		if f := store.InvalidText(&msgs[i]); f != "" {
+			out[i].Refused = &store.Warning{Code: "invalid_utf8", Field: f, Message: f + " is not valid UTF-8"}
+			continue
+		}
+		keep = append(keep, i)
+	}
+	if len(keep) == 0 {
+		return out, nil
+	}
+	db.collectGarbage(ctx)
+	err := db.inTx(ctx, func(t *txn) error {
+		var sites []int64
+		for _, i := range keep {
+			if !slices.Contains(sites, msgs[i].SiteID) {
+				sites = append(sites, msgs[i].SiteID)
+			}
+		}
+		if err := t.lockSites(sites); err != nil {
+			return err
+		}
+		fresh, err := t.dedupe(msgs, keep, out)
+		if err != nil {
+			return err
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		t.minTs, t.maxTs = msgs[fresh[0]].Timestamp, msgs[fresh[0]].Timestamp
+		for _, i := range fresh {
+			t.minTs = minTime(t.minTs, msgs[i].Timestamp)
+			t.maxTs = maxTime(t.maxTs, msgs[i].Timestamp)
+		}
+		if err := t.prefetch(msgs, fresh); err != nil {
+			return err
+		}
+		for _, i := range fresh {
+			if err := t.apply(&msgs[i], &out[i]); err != nil {
+				return err
+			}
+		}
+		return t.finish()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// inTx runs fn in a PostgreSQL transaction with a new txn, and commits
+// when it succeeds.
+func (db *DB) inTx(ctx context.Context, fn func(t *txn) error) error {
+	tx, err := db.pg.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: begin: %w", store.ErrUnavailable, err)
+	}
+	defer tx.Rollback(context.Background())
+	t := newTxn(ctx, db, tx)
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("%w: commit: %w", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// collectGarbage forgets message IDs older than the dedupe window, at
+// most once a minute per node.
+func (db *DB) collectGarbage(ctx context.Context) {
+	now := db.opts.Now()
+	last := db.lastGC.Load()
+	if now.UnixNano()-last < int64(time.Minute) || !db.lastGC.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	db.pg.Exec(ctx, "DELETE FROM message_ids WHERE seen_at < $1", now.Add(-db.opts.DedupeWindow))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// txn is one transaction's decisions: what it read from PostgreSQL and
+// the rows it will send to ClickHouse.
+type txn struct {
+	ctx context.Context
+	db  *DB
+	tx  pgx.Tx
+	now time.Time
+
+	ids   map[idKey]int64  // external ID → key it was given (0: known not to exist)
+	live  map[int64]int64  // key → the live key it is merged into (itself when not merged)
+	named map[int64]bool   // live key → has a user ID
+	types map[int64]*types // site → attribute keys
+
+	values  map[int64]map[string]*curVal // live entity key → current values, as loaded and changed
+	dirty   map[valKey]bool              // values to write back
+	visits  map[int64][]*session         // live user key → its sessions near the batch's times
+	changed map[int64]*session           // sessions to write back, by ID
+	links   []link                       // user–company links to record
+
+	minTs, maxTs time.Time
+	rows         chRows
+}
+
+type link struct{ site, user, group int64 }
+
+type idKey struct {
+	site int64
+	kind uint8
+	id   string
+}
+
+type valKey struct {
+	key  int64
+	name string
+}
+
+type types struct {
+	byKey map[typeKey]attr.Type
+}
+
+type typeKey struct {
+	entity store.Entity
+	key    string
+}
+
+type curVal struct {
+	site   int64
+	entity store.Entity
+	value  attr.Value // Null: unset in this batch (deleted when written back)
+	at     time.Time
+}
+
+func newTxn(ctx context.Context, db *DB, tx pgx.Tx) *txn {
+	return &txn{ctx: ctx, db: db, tx: tx, now: db.opts.Now().UTC(),
+		ids: map[idKey]int64{}, live: map[int64]int64{}, named: map[int64]bool{}, types: map[int64]*types{},
+		values: map[int64]map[string]*curVal{}, dirty: map[valKey]bool{}, visits: map[int64][]*session{},
+		changed: map[int64]*session{}, rows: newChRows()}
+}
+
+// lockSites takes the sites' advisory locks, in order.
+func (t *txn) lockSites(sites []int64) error {
+	slices.Sort(sites)
+	for _, s := range sites {
+		if _, err := t.tx.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1, $2)", int32(lockSpace), int32(s)); err != nil {
+			return fmt.Errorf("%w: lock site %d: %w", store.ErrUnavailable, s, err)
+		}
+	}
+	return nil
+}
+
+// dedupe marks the messages of keep that repeat an earlier message ID
+// (in the batch or in the window) and returns the others.
+func (t *txn) dedupe(msgs []store.Message, keep []int, out []store.Outcome) ([]int, error) {
+	type mk struct {
+		site int64
+		id   string
+	}
+	seen := map[mk]bool{}
+	var sites []int64
+	var ids []string
+	var cand []int
+	for _, i := range keep {
+		m := &msgs[i]
+		if m.MessageID == "" {
+			cand = append(cand, i)
+			continue
+		}
+		k := mk{m.SiteID, m.MessageID}
+		if seen[k] {
+			out[i].Duplicate = true
+			continue
+		}
+		seen[k] = true
+		sites, ids = append(sites, m.SiteID), append(ids, m.MessageID)
+		cand = append(cand, i)
+	}
+	fresh := map[mk]bool{}
+	if len(ids) > 0 {
+		rows, err := t.tx.Query(t.ctx, `INSERT INTO message_ids (site_id, message_id, seen_at)
+			SELECT s, m, $3 FROM unnest($1::BIGINT[], $2::TEXT[]) AS x(s, m)
+			ON CONFLICT DO NOTHING RETURNING site_id, message_id`, sites, ids, t.now)
+		if err != nil {
+			return nil, fmt.Errorf("%w: record message IDs: %w", store.ErrUnavailable, err)
+		}
+		for rows.Next() {
+			var k mk
+			if err := rows.Scan(&k.site, &k.id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			fresh[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%w: record message IDs: %w", store.ErrUnavailable, err)
+		}
+	}
+	var res []int
+	for _, i := range cand {
+		m := &msgs[i]
+		if m.MessageID != "" && !fresh[mk{m.SiteID, m.MessageID}] {
+			out[i].Duplicate = true
+			continue
+		}
+		res = append(res, i)
+	}
+	return res, nil
+}
+
+// apply decides one message: its user, session, attributes and rows.
+func (t *txn) apply(m *store.Message, out *store.Outcome) error {
+	var user int64
+	var err error
+	if m.Kind == store.KindAlias {
+		user, err = t.alias(m)
+	} else {
+		user, err = t.resolveUser(m.SiteID, m.UserID, m.AnonymousID)
+	}
+	if err != nil {
+		return err
+	}
+	var sess int64
+	switch m.Kind {
+	case store.KindTrack, store.KindPage, store.KindScreen:
+		s, err := t.sessionFor(user, m)
+		if err != nil {
+			return err
+		}
+		sess = s.id
+	default:
+		if sess, err = t.sessionAt(user, m); err != nil {
+			return err
+		}
+	}
+	entity, entityKey := store.EntityUser, user
+	if m.Kind == store.KindGroup {
+		entity = store.EntityGroup
+		if entityKey, err = t.resolveGroup(m.SiteID, m.GroupID); err != nil {
+			return err
+		}
+		t.links = append(t.links, link{m.SiteID, user, entityKey})
+	}
+	if m.Kind == store.KindIdentify || m.Kind == store.KindGroup {
+		if err := t.attributes(m, out, entity, entityKey); err != nil {
+			return err
+		}
+	}
+	t.rows.event(m, user, sess)
+	return nil
+}
+
+// attributes checks a message's traits against the site's keys and sets
+// the values that fit. A value of the wrong type is refused for its key
+// alone: recorded as a rejection and reported as a warning.
+func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Entity, key int64) error {
+	const prefix = "traits."
+	ty, err := t.siteTypes(m.SiteID)
+	if err != nil {
+		return err
+	}
+	for _, p := range m.Traits {
+		tk := typeKey{entity, p.Key}
+		typ, known := ty.byKey[tk]
+		if !known {
+			v, err := attr.Infer(p.Raw)
+			if err != nil {
+				out.Warnings = append(out.Warnings, store.Warning{Code: "invalid_value", Field: prefix + p.Key,
+					Message: fmt.Sprintf("%s: %v", p.Key, err)})
+				continue
+			}
+			if v.Null {
+				continue // unsetting a key nobody has: nothing to do
+			}
+			if len(ty.byKey) >= t.db.opts.MaxAttrKeys {
+				out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_key_limit", Field: prefix + p.Key,
+					Message: fmt.Sprintf("the site already has %d attribute keys, the limit; %s was not stored",
+						t.db.opts.MaxAttrKeys, p.Key)})
+				continue
+			}
+			if typ, err = t.newKey(m.SiteID, entity, p.Key, v.Type, m.ReceivedAt); err != nil {
+				return err
+			}
+			ty.byKey[tk] = typ
+		}
+		v, ok := attr.Conform(p.Raw, typ)
+		if !ok {
+			received := attr.Received(p.Raw)
+			out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_type_mismatch", Field: prefix + p.Key,
+				Message: fmt.Sprintf("%s is a %s attribute; received a %s value, which was not stored", p.Key, typ, received)})
+			t.rows.rejection(m, entity, key, p.Key, typ, received, truncate(fmt.Sprint(p.Raw), 200))
+			continue
+		}
+		if err := t.set(m.SiteID, entity, key, p.Key, v, typ, m.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// truncate shortens s for a message, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return textlimit.Cut(s, n) + "…"
+}
+
+// siteTypes returns a site's attribute keys, loaded once a transaction.
+func (t *txn) siteTypes(site int64) (*types, error) {
+	if ty := t.types[site]; ty != nil {
+		return ty, nil
+	}
+	ty := &types{byKey: map[typeKey]attr.Type{}}
+	rows, err := t.tx.Query(t.ctx, "SELECT entity, key, type FROM attr_keys WHERE site_id = $1", site)
+	if err != nil {
+		return nil, fmt.Errorf("load attribute keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, typ int16
+		var k string
+		if err := rows.Scan(&e, &k, &typ); err != nil {
+			return nil, fmt.Errorf("load attribute keys: %w", err)
+		}
+		ty.byKey[typeKey{store.Entity(e), k}] = attr.Type(typ)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load attribute keys: %w", err)
+	}
+	t.types[site] = ty
+	return ty, nil
+}
+
+// newKey records a new attribute key with its type. Another
+// transaction's key of the same name (possible only without the site
+// lock) wins: its type is returned.
+func (t *txn) newKey(site int64, entity store.Entity, key string, typ attr.Type, at time.Time) (attr.Type, error) {
+	var got int16
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO attr_keys (site_id, entity, key, type, first_seen) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (site_id, entity, key) DO UPDATE SET type = attr_keys.type RETURNING type`,
+		site, int16(entity), key, int16(typ), at.UTC()).Scan(&got)
+	if err != nil {
+		return 0, fmt.Errorf("record attribute key %s: %w", key, err)
+	}
+	t.rows.attrKey(site, entity, key, attr.Type(got), at, 1)
+	return attr.Type(got), nil
+}
+
+// set changes an entity's attribute: a history row when the value
+// changes, and a new current value unless an older value arrives late.
+func (t *txn) set(site int64, entity store.Entity, key int64, name string, v attr.Value, typ attr.Type, at time.Time) error {
+	vals, err := t.valuesOf(key)
+	if err != nil {
+		return err
+	}
+	c := vals[name]
+	if c != nil && c.value.Null {
+		c = nil
+	}
+	if (c == nil && v.Null) || (c != nil && c.value.Equal(v)) {
+		return nil
+	}
+	t.rows.history(site, entity, key, name, v, typ, at)
+	if c != nil && at.Before(c.at) {
+		return nil // an older value arriving late: history only
+	}
+	if v.Null {
+		v.Type = typ
+	}
+	vals[name] = &curVal{site: site, entity: entity, value: v, at: at}
+	t.dirty[valKey{key, name}] = true
+	t.rows.current(site, entity, key, name, v, at)
+	return nil
+}
+
+// valuesOf returns an entity's current values, loaded once.
+func (t *txn) valuesOf(key int64) (map[string]*curVal, error) {
+	if vals, ok := t.values[key]; ok {
+		return vals, nil
+	}
+	vals := map[string]*curVal{}
+	rows, err := t.tx.Query(t.ctx, "SELECT site_id, entity, key, type, s, n, b, t, changed_at FROM attr_values WHERE entity_key = $1", key)
+	if err != nil {
+		return nil, fmt.Errorf("load current attributes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c curVal
+		var name string
+		if err := scanValue(rows, &c.site, &c.entity, &name, &c.value, &c.at); err != nil {
+			return nil, fmt.Errorf("load current attributes: %w", err)
+		}
+		vals[name] = &c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load current attributes: %w", err)
+	}
+	t.values[key] = vals
+	return vals, nil
+}
+
+// scanValue scans (site, entity, key, type, s, n, b, t, changed_at).
+func scanValue(r pgx.Row, site *int64, entity *store.Entity, name *string, v *attr.Value, at *time.Time) error {
+	var e, typ int16
+	var s *string
+	var n *float64
+	var b *bool
+	var ts *time.Time
+	if err := r.Scan(site, &e, name, &typ, &s, &n, &b, &ts, at); err != nil {
+		return err
+	}
+	*entity = store.Entity(e)
+	*v = valueOf(attr.Type(typ), s, n, b, ts)
+	*at = at.UTC()
+	return nil
+}
+
+func valueOf(typ attr.Type, s *string, n *float64, b *bool, t *time.Time) attr.Value {
+	v := attr.Value{Type: typ}
+	switch {
+	case s != nil:
+		v.Str = *s
+	case n != nil:
+		v.Num = *n
+	case b != nil:
+		v.Bool = *b
+	case t != nil:
+		v.Time = t.UTC()
+	default:
+		v.Null = true
+	}
+	return v
+}
+
+// typed returns the s, n, b, t columns of a value.
+func typed(v attr.Value) (s *string, n *float64, b *bool, t *time.Time) {
+	if v.Null {
+		return
+	}
+	switch v.Type {
+	case attr.String:
+		s = &v.Str
+	case attr.Number:
+		n = &v.Num
+	case attr.Boolean:
+		b = &v.Bool
+	case attr.Datetime:
+		tt := v.Time.UTC()
+		t = &tt
+	}
+	return
+}
+
+// flush writes the transaction's changed values, sessions and links to
+// PostgreSQL (before a merge moves them, and at the end).
+func (t *txn) flush() error {
+	for k := range t.dirty {
+		c := t.values[k.key][k.name]
+		var err error
+		if c == nil || c.value.Null {
+			_, err = t.tx.Exec(t.ctx, "DELETE FROM attr_values WHERE entity_key = $1 AND key = $2", k.key, k.name)
+		} else {
+			s, n, b, ts := typed(c.value)
+			_, err = t.tx.Exec(t.ctx, `INSERT INTO attr_values (site_id, entity, entity_key, key, type, s, n, b, t, changed_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (entity_key, key) DO UPDATE SET type = EXCLUDED.type, s = EXCLUDED.s, n = EXCLUDED.n,
+					b = EXCLUDED.b, t = EXCLUDED.t, changed_at = EXCLUDED.changed_at`,
+				c.site, int16(c.entity), k.key, k.name, int16(c.value.Type), s, n, b, ts, c.at.UTC())
+		}
+		if err != nil {
+			return fmt.Errorf("write current attribute %s: %w", k.name, err)
+		}
+	}
+	clear(t.dirty)
+	var sessions []*session
+	for _, s := range t.changed {
+		if s.flushed != s.version {
+			sessions = append(sessions, s)
+		}
+	}
+	if len(sessions) > 0 {
+		if err := t.writeSessions(sessions); err != nil {
+			return err
+		}
+	}
+	if len(t.links) > 0 {
+		users := make([]int64, len(t.links))
+		groups := make([]int64, len(t.links))
+		site := map[int64]int64{}
+		for i, l := range t.links {
+			users[i], groups[i] = t.liveOf(l.user), l.group
+			site[l.group] = l.site
+		}
+		t.links = nil
+		rows, err := t.tx.Query(t.ctx, `INSERT INTO group_links (user_key, group_key)
+			SELECT DISTINCT u, g FROM unnest($1::BIGINT[], $2::BIGINT[]) AS x(u, g)
+			ON CONFLICT DO NOTHING RETURNING user_key, group_key`, users, groups)
+		if err != nil {
+			return fmt.Errorf("link users to companies: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u, g int64
+			if err := rows.Scan(&u, &g); err != nil {
+				return err
+			}
+			t.rows.link(site[g], u, g, t.now)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("link users to companies: %w", err)
+		}
+	}
+	return nil
+}
+
+// finish writes the decisions back and sends the rows to ClickHouse.
+func (t *txn) finish() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for _, s := range t.changed {
+		t.rows.session(s)
+	}
+	if err := t.rows.send(t.ctx, t.db.ch); err != nil {
+		return fmt.Errorf("%w: insert into ClickHouse: %w", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// errNoRows reports pgx's no-rows error.
+func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// joinKinds spells the kind for errors.
+func kindName(k uint8) string {
+	return [...]string{"", "user", "anonymous", "group"}[k]
+}
