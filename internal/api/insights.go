@@ -96,21 +96,33 @@ func (a *API) computeInsight(ctx context.Context, site store.Site, kind string, 
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Trend(ctx, site.ID, def)
 	case "funnel":
 		var def insight.Funnel
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Funnel(ctx, site.ID, def)
 	case "retention":
 		var def insight.Retention
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Retention(ctx, site.ID, def)
 	}
 	return nil, apierr.Invalid("invalid_kind", "kind", "kind is trend, funnel or retention, not %q", kind)
+}
+
+// siteZone gives a range that names no time zone the site's: a saved
+// insight without one follows the site's setting as it changes.
+func siteZone(r insight.Range, site store.Site) insight.Range {
+	if r.TZ == "" {
+		r.TZ = site.TimeZone
+	}
+	return r
 }
 
 // strictJSON decodes a definition, refusing unknown fields.
@@ -270,6 +282,7 @@ func (a *API) funnelDropped(w http.ResponseWriter, r *http.Request, site store.S
 	if csvOut {
 		limit = 100000
 	}
+	b.Funnel.Range = siteZone(b.Funnel.Range, site)
 	members, total, err := a.insights.DroppedPage(r.Context(), site.ID, b.Funnel, b.Step, seg, after, limit)
 	if err != nil {
 		return err
