@@ -91,3 +91,37 @@ func TestSiteTimeZone(t *testing.T) {
 		t.Fatalf("back to UTC: %d %v", code, body)
 	}
 }
+
+// TestSiteTimeZoneInChromium sets the zone on the site's settings page
+// (a name Go does not know is shown beside the field) and computes a
+// trend on the Insights page without a zone of its own: it comes back in
+// the site's.
+func TestSiteTimeZoneInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	if code, out := s.send(t, "/v1/track", `{"userId":"u1","event":"ping"}`); code != 200 {
+		t.Fatalf("track: %d %v", code, out)
+	}
+	site := "/s/" + s.site
+	d := newDashboard(t, s.base)
+	d.signUpOwner(s)
+	d.open(site + "/settings")
+	d.fill("Time zone (IANA name)", "Mars/Olympus")
+	d.click("Save time zone")
+	d.waitFor("the refusal beside the field", `Array.prototype.some.call(document.querySelectorAll('.field-error'), function (e) { return /Mars\/Olympus/.test(e.textContent) })`)
+	d.fill("Time zone (IANA name)", "Asia/Kolkata")
+	d.click("Save time zone")
+	d.waitFor("the saved zone", `document.querySelector('[data-testid="site-zone"]').textContent === 'Asia/Kolkata'`)
+	if code, body := s.get(t, store.ScopeRead, ""); code != 200 || body["time_zone"] != "Asia/Kolkata" {
+		t.Fatalf("the site after the settings page: %d %v", code, body)
+	}
+
+	d.open(site + "/insights")
+	d.waitFor("the site's zone as the default", `document.getElementById('ins-tz').value === '' && /Asia\/Kolkata/.test(document.getElementById('ins-tz').placeholder)`)
+	d.fill("Series 1: what to count", `did("ping")`)
+	d.click("Compute")
+	d.waitFor("the trend in the site's zone", `/Table of the trend \(Asia\/Kolkata\)/.test(document.querySelector('main').textContent)`)
+	d.clean()
+}

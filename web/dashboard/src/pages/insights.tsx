@@ -44,8 +44,6 @@ interface Form {
   attribute: string;
 }
 
-const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-
 const blank: Form = {
   series: [{ of: 'did("signup")', measure: 'count', property: '' }],
   interval: 'day',
@@ -59,7 +57,7 @@ const blank: Form = {
   lastDays: 30,
   from: '',
   to: '',
-  tz: browserZone,
+  tz: '', // empty: the site's time zone
   segments: [],
   segmentText: '',
   property: '',
@@ -96,7 +94,7 @@ function definitionOf(kind: Kind, f: Form): any {
 
 /** A form filled from a saved definition. */
 function formOf(kind: Kind, d: any): Form {
-  const f: Form = { ...blank, tz: d.tz || 'UTC', lastDays: d.last_days || 30, from: d.from || '', to: d.to || '' };
+  const f: Form = { ...blank, tz: d.tz || '', lastDays: d.last_days || 30, from: d.from || '', to: d.to || '' };
   const b = d.breakdown || {};
   f.segments = (b.segments || []).filter((s: SegmentRef) => s.id).map((s: SegmentRef) => s.id!);
   f.segmentText = (b.segments || []).find((s: SegmentRef) => s.text)?.text || '';
@@ -401,6 +399,7 @@ function RetentionFields(props: { form: Form; set: SetField }) {
 
 function RangeFields(props: { form: Form; set: SetField }) {
   const { form, set } = props;
+  const site = useSite();
   return (
     <div class="insight-row">
       <div class="field">
@@ -423,7 +422,18 @@ function RangeFields(props: { form: Form; set: SetField }) {
       </div>
       <div class="field">
         <label for="ins-tz">Time zone</label>
-        <input id="ins-tz" type="text" size={16} value={form.tz} onInput={(e) => set('tz', e.currentTarget.value)} />
+        <input
+          id="ins-tz"
+          type="text"
+          size={16}
+          value={form.tz}
+          placeholder={(site.time_zone || 'UTC') + ' (the site’s)'}
+          aria-describedby="ins-tz-hint"
+          onInput={(e) => set('tz', e.currentTarget.value)}
+        />
+        <span id="ins-tz-hint" class="sr-only">
+          Empty: the site’s time zone, {site.time_zone || 'UTC'}
+        </span>
       </div>
     </div>
   );
