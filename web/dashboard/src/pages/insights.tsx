@@ -231,7 +231,7 @@ export function InsightsPage() {
         <nav class="insight-saved" aria-label="Saved insights">
           {saved.data.insights.map((s) => (
             <a key={s.id} class="btn btn-small" href={`/s/${encodeURIComponent(site.id)}/insights?id=${encodeURIComponent(s.id)}`} aria-current={s.id === loadedID ? 'page' : undefined} onClick={(e) => { e.preventDefault(); setLoadedID(''); navigate(`/s/${encodeURIComponent(site.id)}/insights?id=${encodeURIComponent(s.id)}`); }}>
-              {s.name} <span class="muted">({s.kind})</span>
+              {s.name} <span class="muted">({s.kind}{s.pinned ? ', pinned' : ''})</span>
             </a>
           ))}
         </nav>
@@ -256,6 +256,7 @@ export function InsightsPage() {
             <input id="ins-name" type="text" value={name} placeholder={defaultName(kind, form)} onInput={(e) => setName(e.currentTarget.value)} />
           </div>
           <button type="button" class="btn" onClick={onSave}>{loadedID ? 'Save changes' : 'Save insight'}</button>
+          {loadedID && <PinButton site={site.id} insight={saved.data?.insights.find((x) => x.id === loadedID)} changed={saved.reload} onError={setError} />}
           {loadedID && (
             <button type="button" class="btn btn-danger btn-small" onClick={async () => { await del(sitePath(site.id, '/insights/' + loadedID)); setLoadedID(''); saved.reload(); navigate(`/s/${encodeURIComponent(site.id)}/insights`, true); }}>
               Delete
@@ -276,6 +277,30 @@ export function InsightsPage() {
       )}
       <Annotations site={site.id} list={annotations.data?.annotations} reload={annotations.reload} />
     </section>
+  );
+}
+
+/** Pins the saved insight to the site's overview, or unpins it. */
+function PinButton(props: { site: string; insight?: SavedInsight; changed: () => void; onError: (e: unknown) => void }) {
+  const ins = props.insight;
+  if (!ins) return null;
+  const path = sitePath(props.site, `/insights/${encodeURIComponent(ins.id)}/pin`);
+  return (
+    <button
+      type="button"
+      class="btn btn-small"
+      aria-pressed={!!ins.pinned}
+      onClick={async () => {
+        try {
+          await (ins.pinned ? del(path) : put(path, {}));
+          props.changed();
+        } catch (e) {
+          props.onError(e);
+        }
+      }}
+    >
+      {ins.pinned ? 'Unpin from overview' : 'Pin to overview'}
+    </button>
   );
 }
 
