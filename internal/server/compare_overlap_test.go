@@ -1,0 +1,81 @@
+package server_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// TestCompareOverlap compares two segments that share users (the pro
+// plan, and those who did "Setup Done"): the answer reports how many are
+// shared, leaves them out of both groups by default (the groups' own
+// segments and every row's say so, and select exactly those users), and
+// counts them in both with "overlap": "keep". The expected sizes are
+// counted from seedCompare's rule, not from the database.
+func TestCompareOverlap(t *testing.T) {
+	s := startServer(t, nil)
+	seedCompare(t, s)
+	var shared, setupDone float64
+	for i := range 120 {
+		odd := i%2 == 1
+		if (odd && i%5 != 0) || (!odd && i%5 == 0) {
+			setupDone++
+			if i < 60 {
+				shared++
+			}
+		}
+	}
+	body := `{"a": {"text": "plan = \"pro\"", "label": "Pro"}, "b": {"text": "did(\"Setup Done\")", "label": "Set up"}, "days": 7%s}`
+	code, out := s.call(t, store.ScopeRead, "POST", "/compare", fmt.Sprintf(body, ""))
+	if code != 200 {
+		t.Fatalf("compare: %d %v", code, out)
+	}
+	a, b := out["a"].(map[string]any), out["b"].(map[string]any)
+	if out["overlap"] != shared || out["shared"] != "excluded" || a["size"] != 60-shared || b["size"] != setupDone-shared {
+		t.Fatalf("excluding the %v shared: overlap %v %v, sizes %v and %v, want %v and %v", shared, out["overlap"], out["shared"],
+			a["size"], b["size"], 60-shared, setupDone-shared)
+	}
+	for side, g := range map[string]map[string]any{"a": a, "b": b} {
+		if n := previewText(t, s, g["segment"]); float64(n) != g["size"] {
+			t.Errorf("group %s's segment %q selects %d users, the group has %v", side, g["segment"], n, g["size"])
+		}
+	}
+	var export map[string]any
+	for _, r := range rowsOf(out) {
+		if r["key"] == "Export" && r["measure"] == "share" {
+			export = r
+		}
+	}
+	if export == nil || export["a"] != 1.0 || export["b"] != 0.0 {
+		t.Fatalf("Export row without the shared users: %v", export)
+	}
+	if n := previewText(t, s, export["segment_a"]); float64(n) != 60-shared {
+		t.Errorf("the Export row's users in A (%q): %d, want %v", export["segment_a"], n, 60-shared)
+	}
+
+	code, out = s.call(t, store.ScopeRead, "POST", "/compare", fmt.Sprintf(body, `, "overlap": "keep"`))
+	a, b = out["a"].(map[string]any), out["b"].(map[string]any)
+	if code != 200 || out["overlap"] != shared || out["shared"] != "counted_in_both" || a["size"] != 60.0 || b["size"] != setupDone {
+		t.Fatalf("keeping the shared: %d overlap %v %v, sizes %v and %v", code, out["overlap"], out["shared"], a["size"], b["size"])
+	}
+	// Against everyone else nothing is shared.
+	code, out = s.call(t, store.ScopeRead, "POST", "/compare", `{"a": {"text": "plan = \"pro\""}, "days": 7}`)
+	if code != 200 || out["overlap"] != 0.0 {
+		t.Fatalf("against everyone else: %d overlap %v", code, out["overlap"])
+	}
+	code, out = s.call(t, store.ScopeRead, "POST", "/compare", fmt.Sprintf(body, `, "overlap": "both"`))
+	if code != 400 || errorCode(out) != "invalid_parameter" || cmpField(out) != "overlap" {
+		t.Fatalf("a bad overlap: %d %v", code, out)
+	}
+}
+
+// previewText is the size of a segment written as text.
+func previewText(t *testing.T, s *testServer, text any) int {
+	t.Helper()
+	code, out := s.call(t, store.ScopeRead, "POST", "/segments/preview", fmt.Sprintf(`{"text": %q}`, text))
+	if code != 200 {
+		t.Fatalf("preview %q: %d %v", text, code, out)
+	}
+	return int(out["size"].(float64))
+}
