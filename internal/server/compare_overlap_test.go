@@ -79,3 +79,32 @@ func previewText(t *testing.T, s *testServer, text any) int {
 	}
 	return int(out["size"].(float64))
 }
+
+// TestCompareOverlapInChromium compares two overlapping saved segments on
+// the Compare page: the overlap is reported and left out, the box to
+// keep it counts it in both, and a row's "users" link opens the segment
+// editor on exactly the users behind it, ready to save.
+func TestCompareOverlapInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	seedCompare(t, s)
+	_, pro := s.call(t, store.ScopeWrite, "POST", "/segments", `{"name": "Pro users", "text": "plan = \"pro\""}`)
+	_, setUp := s.call(t, store.ScopeWrite, "POST", "/segments", `{"name": "Set up", "text": "did(\"Setup Done\")"}`)
+	site := "/s/" + s.site
+	d := newDashboard(t, s.base)
+	d.signUpOwner(s)
+	d.open(fmt.Sprintf("%s/compare?a=%s&b=%s&days=7", site, pro["id"], setUp["id"]))
+	// seedCompare: of the 60 pro users, 30 did Setup Done (see TestCompareOverlap).
+	d.waitFor("the overlap, left out", `document.querySelector('[data-testid="compare-overlap"]') && /^30 users are in both segments\. They are left out of both groups/.test(document.querySelector('[data-testid="compare-overlap"]').textContent)`)
+	d.waitFor("A without the shared users", `document.querySelector('tr[data-metric="users"]') && document.querySelector('tr[data-metric="users"]').textContent.indexOf('30') >= 0`)
+	d.do("keep the shared", js(`document.querySelector('#cmp-keep').click()`))
+	d.waitFor("the overlap, counted in both", `/counted in both groups/.test((document.querySelector('[data-testid="compare-overlap"]') || {}).textContent || '') && location.search.indexOf('overlap=keep') >= 0`)
+	d.do("leave them out again", js(`document.querySelector('#cmp-keep').click()`))
+	d.waitFor("left out again", `/left out of both/.test((document.querySelector('[data-testid="compare-overlap"]') || {}).textContent || '')`)
+	d.do("the users behind the Export row in A", js(`document.querySelector('tr[data-kind="event"][data-key="Export"][data-measure="share"] a[aria-label^="Users of Pro users"]').click()`))
+	d.waitPath(site + "/segments/new")
+	d.waitFor("the 30 users behind the row", `document.querySelector('#live-size') && document.querySelector('#live-size').dataset.size === '30'`)
+	d.clean()
+}

@@ -38,6 +38,8 @@ export interface Comparison {
   b: CompareGroup;
   from: string;
   to: string;
+  overlap: number; // users in both segments
+  shared?: 'excluded' | 'counted_in_both';
   metrics: CompareRow[];
   rows: CompareRow[];
   tests: number;
