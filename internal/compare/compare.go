@@ -89,16 +89,16 @@ type Group struct {
 
 // Result is a comparison.
 type Result struct {
-	A       Group     `json:"a"`
-	B       Group     `json:"b"`
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
+	A    Group     `json:"a"`
+	B    Group     `json:"b"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 	// Overlap is how many users were in both segments (0 against
 	// everyone else); Shared says what was done with them: "excluded"
 	// from both groups (the default) or "counted_in_both".
-	Overlap int64     `json:"overlap"`
-	Shared  string    `json:"shared,omitempty"`
-	Metrics []Row     `json:"metrics"`
+	Overlap int64  `json:"overlap"`
+	Shared  string `json:"shared,omitempty"`
+	Metrics []Row  `json:"metrics"`
 	// Rows are the differences, ranked: significant ones first, then by
 	// the size of the effect.
 	Rows []Row `json:"rows"`
