@@ -339,10 +339,18 @@ function ArmRow(props: { a: Arm; property: boolean }) {
           <>
             {num(a.diff)} <span class="interval">{iv(a.diff_interval, num)}</span>
           </>
+        ) : a.lift_note === 'control_zero' ? (
+          <span data-lift-note="control_zero" title="The control converted no one: a lift over 0% is undefined. The difference in points is shown, with its Newcombe interval.">
+            no lift (control at 0%); difference {signedPct(a.diff)} <span class="interval">{iv(a.diff_interval, signedPct)}</span>
+          </span>
         ) : (
-          <>
+          <span
+            data-lift-note={a.lift_note || undefined}
+            title={a.lift_note === 'corrected' ? 'At 0% or 100% the interval adds ½ to each count (Haldane–Anscombe), as the plain Katz interval has no width or no bound there.' : undefined}
+          >
             {signedPct(a.lift)} <span class="interval">{iv(a.lift_interval, signedPct)}</span>
-          </>
+            {a.lift_note === 'corrected' && <span class="muted"> (corrected)</span>}
+          </span>
         )}
       </td>
       <td class="num" title={a.test ? a.test + ', unadjusted p ' + pval(a.p) : ''}>

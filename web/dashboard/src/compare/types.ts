@@ -86,6 +86,7 @@ export interface Arm {
   diff_interval?: Interval;
   lift?: number;
   lift_interval?: Interval;
+  lift_note?: 'control_zero' | 'corrected';
   test?: string;
   p?: number;
   q?: number;
