@@ -205,6 +205,20 @@ export function InsightsPage() {
         setError(e);
       }
     },
+    survey: async (group: number, step: FunnelStep) => {
+      try {
+        const text = await droppedText(group, step);
+        const funnel = name.trim() || defaultName('funnel', form);
+        const sv = await post<{ id: string }>(sitePath(site.id, '/surveys'), {
+          name: `Why not step ${step.step}? (${funnel})`,
+          questions: [{ id: 'why', type: 'text', prompt: 'What stopped you from going on?', required: true }],
+          targeting: { segment: { text } },
+        });
+        navigate(`/s/${encodeURIComponent(site.id)}/surveys/${encodeURIComponent(sv.id)}`);
+      } catch (e) {
+        setError(e);
+      }
+    },
     saveSegment: async (group: number, step: FunnelStep) => {
       try {
         const text = await droppedText(group, step);
