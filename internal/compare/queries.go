@@ -83,6 +83,7 @@ type data struct {
 	cats     map[valueKey]*[2]int64 // users whose attribute has the value
 	catType  map[string]attr.Type
 	numbers  map[string]*[2][]stats.Freq
+	dates    map[string]*[2][]stats.Freq // days from the value to the period's end
 	weeks    float64
 	mu       sync.Mutex
 }
@@ -99,8 +100,9 @@ type querier struct {
 func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
 	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
+		dates: map[string]*[2][]stats.Freq{},
 		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
-	var texts, bools, nums []string
+	var texts, bools, nums, dates []string
 	for _, k := range cat.AttributeKeys(segment.ScopeUser) {
 		t, _ := cat.AttributeType(segment.ScopeUser, k)
 		switch t {
@@ -111,6 +113,8 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 			d.catType[k] = attr.Boolean
 		case attr.Number:
 			nums = append(nums, k)
+		case attr.Datetime:
+			dates = append(dates, k)
 		}
 	}
 	cats, err := q.categorical(ctx, texts)
@@ -136,6 +140,9 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 		}
 		if len(nums) > 0 {
 			g.Go(func() error { return q.numbers(ctx, s, nums, d) })
+		}
+		if len(dates) > 0 {
+			g.Go(func() error { return q.dates(ctx, s, dates, d) })
 		}
 		g.Go(func() error { return q.nps(ctx, s, d) })
 		g.Go(func() error { return q.ratings(ctx, s, d) })
@@ -380,6 +387,37 @@ func (q *querier) numbers(ctx context.Context, s sel, keys []string, d *data) er
 		if f == nil {
 			f = &[2][]stats.Freq{}
 			d.numbers[key] = f
+		}
+		i := s.base + int(g.v)
+		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		return nil
+	}, &g, &key, &v, &n)
+}
+
+// dates reads the distribution of each date-time attribute in each
+// group as whole days from its value to the period's end ("days since",
+// negative for a date after it), so that it is compared as a number.
+func (q *querier) dates(ctx context.Context, s sel, keys []string, d *data) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT ")
+	s.label(w, "entity_key")
+	w.Write(" AS g, key, floor(", q.c.dialect.Seconds("t", "?"), " / 86400) AS days, count(*) ")
+	w.args = append(w.args, q.c.dialect.Arg(q.to))
+	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	w.Write(" AND ")
+	s.filter(w, "entity_key")
+	w.Write(" AND t IS NOT NULL")
+	q.c.dialect.EndFrom(w)
+	w.Write(" GROUP BY g, key, days")
+	var key string
+	var g, v, n num
+	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		f := d.dates[key]
+		if f == nil {
+			f = &[2][]stats.Freq{}
+			d.dates[key] = f
 		}
 		i := s.base + int(g.v)
 		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})

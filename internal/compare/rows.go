@@ -276,6 +276,11 @@ func (d *data) allRows(period segment.Period) []Row {
 		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
 		out = append(out, r)
 	}
+	for k, f := range d.dates {
+		r := numbers("attribute", k, "days_since", k+" (days before the period's end, mean)", f[0], f[1])
+		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
+		out = append(out, r)
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sightline/sightline/internal/store"
@@ -107,4 +108,37 @@ func TestCompareOverlapInChromium(t *testing.T) {
 	d.waitPath(site + "/segments/new")
 	d.waitFor("the 30 users behind the row", `document.querySelector('#live-size') && document.querySelector('#live-size').dataset.size === '30'`)
 	d.clean()
+}
+
+// TestCompareDateTimeAttributes compares a date-time attribute as whole
+// days from its value to the end of the period, the means worked out by
+// hand from the seeded dates.
+func TestCompareDateTimeAttributes(t *testing.T) {
+	s := startServer(t, nil)
+	var msgs []string
+	for _, u := range []struct{ id, plan, at string }{
+		{"p1", "pro", "2025-05-31T12:00:00Z"},  // half a day before the end: 0 days
+		{"p2", "pro", "2025-05-01T00:00:00Z"},  // 31 days
+		{"f1", "free", "2024-06-01T00:00:00Z"}, // 365 days
+		{"f2", "free", "2025-06-03T00:00:00Z"}, // 2 days after the end: −2
+	} {
+		msgs = append(msgs, fmt.Sprintf(`{"type":"identify","userId":%q,"traits":{"plan":%q,"signed_up_at":%q}}`, u.id, u.plan, u.at))
+	}
+	if code, out := s.send(t, "/v1/batch", `{"batch":[`+strings.Join(msgs, ",")+`]}`); code != 200 {
+		t.Fatalf("batch: %d %v", code, out)
+	}
+	code, out := s.call(t, store.ScopeRead, "POST", "/compare", `{"a": {"text": "plan = \"pro\""}, "b": {"text": "plan = \"free\""},
+		"from": "2025-05-01", "to": "2025-06-01"}`)
+	if code != 200 {
+		t.Fatalf("compare: %d %v", code, out)
+	}
+	var row map[string]any
+	for _, r := range rowsOf(out) {
+		if r["key"] == "signed_up_at" {
+			row = r
+		}
+	}
+	if row == nil || row["measure"] != "days_since" || row["a"] != 15.5 || row["b"] != 181.5 || row["n_a"] != 2.0 || row["test"] != "Mann–Whitney U" {
+		t.Fatalf("signed_up_at: %v, want days_since means 15.5 and 181.5 over 2 users each", row)
+	}
 }
