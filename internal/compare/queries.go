@@ -84,6 +84,7 @@ type data struct {
 	catType  map[string]attr.Type
 	numbers  map[string]*[2][]stats.Freq
 	dates    map[string]*[2][]stats.Freq // days from the value to the period's end
+	active   [2][]int64                  // users with a session in each whole week of the period
 	weeks    float64
 	mu       sync.Mutex
 }
@@ -98,7 +99,7 @@ type querier struct {
 // collect runs every query, for both groups at once when they do not
 // overlap (one scan of each table instead of two), else for each.
 func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
-	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
+	d := &data{active: [2][]int64{make([]int64, q.weeks()), make([]int64, q.weeks())}, perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
 		dates: map[string]*[2][]stats.Freq{},
 		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
@@ -144,6 +145,7 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 		if len(dates) > 0 {
 			g.Go(func() error { return q.dates(ctx, s, dates, d) })
 		}
+		g.Go(func() error { return q.activeWeeks(ctx, s, d) })
 		g.Go(func() error { return q.nps(ctx, s, d) })
 		g.Go(func() error { return q.ratings(ctx, s, d) })
 	}
@@ -423,6 +425,48 @@ func (q *querier) dates(ctx context.Context, s sel, keys []string, d *data) erro
 		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
 	}, &g, &key, &v, &n)
+}
+
+// maxWeeks is the most weeks of retention compared.
+const maxWeeks = 12
+
+// weeks is how many whole weeks the period holds (at most maxWeeks).
+func (q *querier) weeks() int {
+	return min(maxWeeks, int(q.to.Sub(q.from)/(7*24*time.Hour)))
+}
+
+// activeWeeks reads, for each whole week of the period counted from its
+// start, how many of each group's users started a session in it: the
+// group's retention over the period.
+func (q *querier) activeWeeks(ctx context.Context, s sel, d *data) error {
+	n := q.weeks()
+	if n == 0 {
+		return nil
+	}
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g, x.wk, count(DISTINCT x.user_key) FROM (")
+	w.Write("SELECT user_key, floor(", q.c.dialect.Seconds("?", "started_at"), " / 604800) AS wk ")
+	w.args = append(w.args, q.c.dialect.Arg(q.from))
+	q.c.dialect.From(w, compiler.SessionCounts, q.site, nil)
+	w.Write(" AND started_at >= ")
+	w.Arg(q.from)
+	w.Write(" AND started_at < ")
+	w.Arg(q.from.Add(time.Duration(n) * 7 * 24 * time.Hour))
+	q.c.dialect.EndFrom(w)
+	w.Write(")")
+	inGroupSel(w, s)
+	w.Write(" GROUP BY g, x.wk")
+	var g, wk, c num
+	return q.query(ctx, w, func() error {
+		if k := int(wk.v); k >= 0 && k < n {
+			d.mu.Lock()
+			d.active[s.base+int(g.v)][k] += int64(c.v)
+			d.mu.Unlock()
+		}
+		return nil
+	}, &g, &wk, &c)
 }
 
 // nps reads the distribution of each group's latest NPS scores in the

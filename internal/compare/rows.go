@@ -156,6 +156,11 @@ func (d *data) metrics() []Row {
 		means("errors_per_session", "Errors per session", d.errors[0], d.errors[1]),
 	}
 	out[0].finish()
+	for k := range d.active[0] {
+		r := share("metric", fmt.Sprintf("active_week_%d", k+1), "", fmt.Sprintf("Active in week %d", k+1),
+			d.active[0][k], d.size[0], d.active[1][k], d.size[1])
+		out = append(out, r)
+	}
 	nps := numbers("metric", "nps_score", "mean", "NPS score (0–10)", d.nps[0], d.nps[1])
 	out = append(out, npsRow(d.nps), nps,
 		numbers("metric", "feedback_rating", "mean", "Feedback rating", d.rating[0], d.rating[1]))

@@ -142,3 +142,42 @@ func TestCompareDateTimeAttributes(t *testing.T) {
 		t.Fatalf("signed_up_at: %v, want days_since means 15.5 and 181.5 over 2 users each", row)
 	}
 }
+
+// TestCompareRetention reads the side by side's retention: the share of
+// each group's users who started a session in each whole week of the
+// period, counted from its start, worked out by hand from the seeded
+// events.
+func TestCompareRetention(t *testing.T) {
+	s := startServer(t, nil)
+	var msgs []string
+	for _, u := range []struct{ id, plan string }{{"p1", "pro"}, {"p2", "pro"}, {"f1", "free"}, {"f2", "free"}} {
+		msgs = append(msgs, fmt.Sprintf(`{"type":"identify","userId":%q,"traits":{"plan":%q},"timestamp":"2025-04-01T00:00:00Z"}`, u.id, u.plan))
+	}
+	for i, e := range []struct{ id, at string }{
+		{"p1", "2025-05-02T10:00:00Z"}, {"p1", "2025-05-16T10:00:00Z"}, // weeks 1 and 3
+		{"p2", "2025-05-09T10:00:00Z"}, // week 2
+		{"f1", "2025-05-07T23:00:00Z"}, // week 1 (its last hour)
+		{"f2", "2025-05-22T10:00:00Z"}, // after the third whole week
+	} {
+		msgs = append(msgs, fmt.Sprintf(`{"type":"track","userId":%q,"event":"Open","timestamp":%q,"messageId":"m%d"}`, e.id, e.at, i))
+	}
+	if code, out := s.send(t, "/v1/batch", `{"batch":[`+strings.Join(msgs, ",")+`]}`); code != 200 {
+		t.Fatalf("batch: %d %v", code, out)
+	}
+	code, out := s.call(t, store.ScopeRead, "POST", "/compare", `{"a": {"text": "plan = \"pro\""}, "b": {"text": "plan = \"free\""},
+		"from": "2025-05-01", "to": "2025-05-23"}`)
+	if code != 200 {
+		t.Fatalf("compare: %d %v", code, out)
+	}
+	got := map[string]string{}
+	for _, m := range out["metrics"].([]any) {
+		r := m.(map[string]any)
+		if k := r["key"].(string); strings.HasPrefix(k, "active_week_") {
+			got[k] = fmt.Sprintf("%v/%v", r["a"], r["b"])
+		}
+	}
+	want := map[string]string{"active_week_1": "0.5/0.5", "active_week_2": "0.5/0", "active_week_3": "0.5/0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("retention by week %v, want %v", got, want)
+	}
+}

@@ -214,9 +214,9 @@ function Results(props: {
                     {m.label}
                     {m.significant && <span class="badge badge-sig">significant</span>}
                   </th>
-                  <td class="num">{m.key === 'users' ? formatCount(m.a) : num(m.a)}</td>
-                  <td class="num">{m.key === 'users' ? formatCount(m.b) : num(m.b)}</td>
-                  <td class="num">{m.key === 'users' ? '' : (m.diff > 0 ? '+' : '') + num(m.diff)}</td>
+                  <td class="num">{m.key === 'users' ? formatCount(m.a) : value(m, m.a)}</td>
+                  <td class="num">{m.key === 'users' ? formatCount(m.b) : value(m, m.b)}</td>
+                  <td class="num">{m.key === 'users' ? '' : m.measure === 'share' ? signedPct(m.diff) : (m.diff > 0 ? '+' : '') + num(m.diff)}</td>
                   <td class="num">{m.test ? pval(m.q) : ''}</td>
                   <td class="muted">{m.test || ''}</td>
                 </tr>
