@@ -386,3 +386,11 @@ func (r Row) String() string {
 	return fmt.Sprintf("%s %s: A %.4g B %.4g (%s p=%.3g q=%.3g effect %.3f)", r.Kind, r.Label, r.A, r.B, r.Test,
 		r.P, r.Q, r.Effect)
 }
+
+// AddShare adds a side-by-side share computed elsewhere (xa of na in A,
+// xb of nb in B: a funnel's conversion, say), tested as the others, and
+// adjusts the metrics' p-values again for their new number.
+func (res *Result) AddShare(key, label string, xa, na, xb, nb int64) {
+	res.Metrics = append(res.Metrics, share("metric", key, "", label, xa, na, xb, nb))
+	adjust(res.Metrics)
+}

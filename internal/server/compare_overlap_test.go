@@ -181,3 +181,40 @@ func TestCompareRetention(t *testing.T) {
 		t.Fatalf("retention by week %v, want %v", got, want)
 	}
 }
+
+// TestCompareFunnelConversion adds a saved funnel's conversion to the
+// side by side: Open → Export, which every pro user completed and no
+// free user did (seedCompare), and Open → Setup Done, which half of each
+// completed; an ID that is not a saved funnel is a 400 naming funnel.
+func TestCompareFunnelConversion(t *testing.T) {
+	s := startServer(t, nil)
+	seedCompare(t, s)
+	conversion := func(steps string) map[string]any {
+		t.Helper()
+		code, f := s.call(t, store.ScopeWrite, "POST", "/insights", `{"name":"F","kind":"funnel","definition":{"steps":`+steps+`,"last_days":30}}`)
+		if code != 201 {
+			t.Fatalf("save funnel: %d %v", code, f)
+		}
+		code, out := s.call(t, store.ScopeRead, "POST", "/compare", fmt.Sprintf(`{"a": {"text": "plan = \"pro\""}, "days": 7, "funnel": %q}`, f["id"]))
+		if code != 200 {
+			t.Fatalf("compare: %d %v", code, out)
+		}
+		for _, m := range out["metrics"].([]any) {
+			if r := m.(map[string]any); r["key"] == "funnel_conversion" {
+				return r
+			}
+		}
+		t.Fatalf("no funnel_conversion metric: %v", out["metrics"])
+		return nil
+	}
+	if r := conversion(`["did(\"Open\")","did(\"Export\")"]`); r["a"] != 1.0 || r["b"] != 0.0 || r["n_a"] != 60.0 || r["n_b"] != 60.0 || r["significant"] != true {
+		t.Errorf("Open → Export: %v, want 60 of 60 against 0 of 60, significant", r)
+	}
+	if r := conversion(`["did(\"Open\")","did(\"Setup Done\")"]`); r["a"] != 0.5 || r["b"] != 0.5 || r["significant"] != false {
+		t.Errorf("Open → Setup Done: %v, want 30 of 60 in each", r)
+	}
+	code, out := s.call(t, store.ScopeRead, "POST", "/compare", `{"a": {"text": "plan = \"pro\""}, "funnel": "ins_nope"}`)
+	if code != 400 || errorCode(out) != "unknown_funnel" || cmpField(out) != "funnel" {
+		t.Errorf("an unknown funnel: %d %v", code, out)
+	}
+}
