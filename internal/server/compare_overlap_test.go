@@ -218,3 +218,25 @@ func TestCompareFunnelConversion(t *testing.T) {
 		t.Errorf("an unknown funnel: %d %v", code, out)
 	}
 }
+
+// TestCompareFunnelInChromium picks a saved funnel on the Compare page:
+// its conversion joins the side by side, as percentages.
+func TestCompareFunnelInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	seedCompare(t, s)
+	_, pro := s.call(t, store.ScopeWrite, "POST", "/segments", `{"name": "Pro users", "text": "plan = \"pro\""}`)
+	_, f := s.call(t, store.ScopeWrite, "POST", "/insights", `{"name":"Open to export","kind":"funnel","definition":{"steps":["did(\"Open\")","did(\"Export\")"],"last_days":30}}`)
+	d := newDashboard(t, s.base)
+	d.signUpOwner(s)
+	d.open(fmt.Sprintf("/s/%s/compare?a=%s&days=7", s.site, pro["id"]))
+	d.choose("Funnel conversion", 0, f["id"].(string))
+	row := `document.querySelector('tr[data-metric="funnel_conversion"]')`
+	d.waitFor("the funnel's conversion", row+` && /Open to export/.test(`+row+`.textContent) && /100(\.0)?\s?%/.test(`+row+`.textContent)`)
+	if search := d.str(`location.search`); !strings.Contains(search, "funnel="+f["id"].(string)) {
+		t.Errorf("the address does not keep the funnel: %q", search)
+	}
+	d.clean()
+}

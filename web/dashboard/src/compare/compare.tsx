@@ -33,14 +33,22 @@ export function compareHref(site: string, a?: string, b?: string): string {
   return `/s/${encodeURIComponent(site)}/compare` + (s ? '?' + s : '');
 }
 
-function body(a: string, b: string, days: string, overlap: string) {
+function body(a: string, b: string, days: string, overlap: string, funnel: string) {
   const other = b === 'rest' || b === 'all' || !b ? null : { segment: b };
-  return { a: { segment: a }, b: other, rest: b === 'all' ? 'all' : 'identified', days: Number(days) || 90, overlap: overlap || undefined };
+  return {
+    a: { segment: a },
+    b: other,
+    rest: b === 'all' ? 'all' : 'identified',
+    days: Number(days) || 90,
+    overlap: overlap || undefined,
+    funnel: funnel || undefined,
+  };
 }
 
-function csvQuery(a: string, b: string, days: string, overlap: string): string {
+function csvQuery(a: string, b: string, days: string, overlap: string, funnel: string): string {
   const q = new URLSearchParams({ a, days, format: 'csv' });
   if (overlap) q.set('overlap', overlap);
+  if (funnel) q.set('funnel', funnel);
   if (b === 'all') q.set('rest', 'all');
   else if (b !== 'rest') q.set('b', b);
   return '?' + q.toString();
@@ -56,10 +64,12 @@ export function ComparePage() {
   const b = q.get('b') || 'rest';
   const days = q.get('days') || '90';
   const overlap = q.get('overlap') === 'keep' ? 'keep' : '';
+  const funnel = q.get('funnel') || '';
+  const funnels = useLoad((signal) => get<{ insights: { id: string; name: string; kind: string }[] }>(sitePath(site.id, '/insights'), { signal }), [site.id]);
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
   const result = useLoad(
-    (signal) => (a ? post<Comparison>(sitePath(site.id, '/compare'), body(a, b, days, overlap), { signal }) : Promise.resolve(undefined)),
-    [site.id, a, b, days, overlap],
+    (signal) => (a ? post<Comparison>(sitePath(site.id, '/compare'), body(a, b, days, overlap, funnel), { signal }) : Promise.resolve(undefined)),
+    [site.id, a, b, days, overlap, funnel],
   );
   const [kind, setKind] = useState('');
   const [onlySignificant, setOnlySignificant] = useState(false);
@@ -70,7 +80,7 @@ export function ComparePage() {
       <div class="page-head">
         <h1>Compare</h1>
         {result.data && (
-          <a class="btn" download="comparison.csv" href={sitePath(site.id, '/compare') + csvQuery(a, b, days, overlap)}>
+          <a class="btn" download="comparison.csv" href={sitePath(site.id, '/compare') + csvQuery(a, b, days, overlap, funnel)}>
             Export CSV
           </a>
         )}
@@ -120,6 +130,19 @@ export function ComparePage() {
               <option value="365">365 days</option>
             </select>
           </div>
+          {(funnels.data?.insights || []).some((i) => i.kind === 'funnel') && (
+            <div class="field field-inline">
+              <label for="cmp-funnel">Funnel conversion</label>
+              <select id="cmp-funnel" value={funnel} onChange={(e) => setQuery({ funnel: e.currentTarget.value || undefined })}>
+                <option value="">None</option>
+                {(funnels.data?.insights || [])
+                  .filter((i) => i.kind === 'funnel')
+                  .map((i) => (
+                    <option value={i.id}>{i.name}</option>
+                  ))}
+              </select>
+            </div>
+          )}
           {b !== 'rest' && b !== 'all' && (
             <div class="check">
               <input id="cmp-keep" type="checkbox" checked={overlap === 'keep'} onChange={(e) => setQuery({ overlap: e.currentTarget.checked ? 'keep' : undefined })} />
