@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// The zone database travels in the binary: site and insight time
+	// zones must not depend on the host having /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/server"

@@ -65,6 +65,12 @@ type compareBody struct {
 	From string        `json:"from"`
 	To   string        `json:"to"`
 	Days int           `json:"days"`
+	// Overlap says what to do with users in both segments: "exclude"
+	// them from both groups (the default) or "keep" them in both.
+	Overlap string `json:"overlap"`
+	// Funnel is a saved funnel's ID: its conversion in each group joins
+	// the side by side.
+	Funnel string `json:"funnel"`
 }
 
 // group prepares one side: its tree and its label.
@@ -135,7 +141,7 @@ func (a *API) postCompare(w http.ResponseWriter, r *http.Request, site store.Sit
 func (a *API) getCompare(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	q := r.URL.Query()
 	b := compareBody{A: compareGroup{Segment: q.Get("a"), Text: q.Get("a_text")}, Rest: q.Get("rest"),
-		From: q.Get("from"), To: q.Get("to")}
+		From: q.Get("from"), To: q.Get("to"), Overlap: q.Get("overlap"), Funnel: q.Get("funnel")}
 	if q.Get("b") != "" || q.Get("b_text") != "" {
 		b.B = &compareGroup{Segment: q.Get("b"), Text: q.Get("b_text")}
 	}
@@ -166,6 +172,13 @@ func (a *API) runCompare(w http.ResponseWriter, r *http.Request, site store.Site
 	if req.To, err = compareTime(b.To, "to"); err != nil {
 		return err
 	}
+	switch b.Overlap {
+	case "", "exclude":
+	case "keep":
+		req.KeepShared = true
+	default:
+		return apierr.Invalid("invalid_parameter", "overlap", "overlap is exclude (the default) or keep, not %q", b.Overlap)
+	}
 	if b.Days < 0 || b.Days > 3650 {
 		return apierr.Invalid("invalid_parameter", "days", "days is between 1 and 3650")
 	}
@@ -186,6 +199,11 @@ func (a *API) runCompare(w http.ResponseWriter, r *http.Request, site store.Site
 	}
 	if err != nil {
 		return err
+	}
+	if b.Funnel != "" {
+		if err := a.compareFunnel(r, site, b.Funnel, res); err != nil {
+			return err
+		}
 	}
 	if r.URL.Query().Get("format") == "csv" {
 		return writeCompareCSV(w, res)

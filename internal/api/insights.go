@@ -44,6 +44,8 @@ func (a *API) registerInsights(mux *http.ServeMux, p string) {
 	mux.Handle("PUT "+p+"/insights/{id}", a.auth(store.ScopeWrite, a.updateInsight))
 	mux.Handle("DELETE "+p+"/insights/{id}", a.auth(store.ScopeWrite, a.deleteInsight))
 	mux.Handle("GET "+p+"/insights/{id}/results", a.auth(store.ScopeRead, a.savedInsightResults))
+	mux.Handle("PUT "+p+"/insights/{id}/pin", a.auth(store.ScopeWrite, a.pinInsight(true)))
+	mux.Handle("DELETE "+p+"/insights/{id}/pin", a.auth(store.ScopeWrite, a.pinInsight(false)))
 	mux.Handle("GET "+p+"/annotations", a.auth(store.ScopeRead, a.listAnnotations))
 	mux.Handle("POST "+p+"/annotations", a.annotationAuth(a.auth(store.ScopeWrite, a.createAnnotation)))
 	mux.Handle("DELETE "+p+"/annotations/{id}", a.auth(store.ScopeWrite, a.deleteAnnotation))
@@ -96,21 +98,33 @@ func (a *API) computeInsight(ctx context.Context, site store.Site, kind string, 
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Trend(ctx, site.ID, def)
 	case "funnel":
 		var def insight.Funnel
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Funnel(ctx, site.ID, def)
 	case "retention":
 		var def insight.Retention
 		if err := strictJSON(raw, &def); err != nil {
 			return nil, err
 		}
+		def.Range = siteZone(def.Range, site)
 		return a.insights.Retention(ctx, site.ID, def)
 	}
 	return nil, apierr.Invalid("invalid_kind", "kind", "kind is trend, funnel or retention, not %q", kind)
+}
+
+// siteZone gives a range that names no time zone the site's: a saved
+// insight without one follows the site's setting as it changes.
+func siteZone(r insight.Range, site store.Site) insight.Range {
+	if r.TZ == "" {
+		r.TZ = site.TimeZone
+	}
+	return r
 }
 
 // strictJSON decodes a definition, refusing unknown fields.
@@ -270,6 +284,7 @@ func (a *API) funnelDropped(w http.ResponseWriter, r *http.Request, site store.S
 	if csvOut {
 		limit = 100000
 	}
+	b.Funnel.Range = siteZone(b.Funnel.Range, site)
 	members, total, err := a.insights.DroppedPage(r.Context(), site.ID, b.Funnel, b.Step, seg, after, limit)
 	if err != nil {
 		return err
@@ -311,6 +326,9 @@ type insightBody struct {
 	Kind       string          `json:"kind"`
 	Author     string          `json:"author"`
 	Definition json.RawMessage `json:"definition"`
+	// Pinned pins the insight to the site's overview; left out, a new
+	// insight is not pinned and a changed one stays as it was.
+	Pinned *bool `json:"pinned,omitempty"`
 }
 
 // insightJSON is a saved insight as the API shows it.
@@ -370,8 +388,14 @@ func (a *API) createInsight(w http.ResponseWriter, r *http.Request, site store.S
 	if err := a.checkInsight(r, site, b); err != nil {
 		return err
 	}
+	pinned := b.Pinned != nil && *b.Pinned
+	if pinned {
+		if err := a.roomForPin(r.Context(), site, ""); err != nil {
+			return err
+		}
+	}
 	in, err := a.store.SaveInsight(r.Context(), store.SavedInsight{SiteID: site.ID, Name: strings.TrimSpace(b.Name),
-		Kind: b.Kind, Author: b.Author, Definition: compactJSON(b.Definition)})
+		Kind: b.Kind, Author: b.Author, Definition: compactJSON(b.Definition), Pinned: pinned})
 	if err != nil {
 		return err
 	}
@@ -393,14 +417,24 @@ func (a *API) updateInsight(w http.ResponseWriter, r *http.Request, site store.S
 	if err := decodeJSON(r, &b); err != nil {
 		return err
 	}
-	if _, err := a.store.Insight(r.Context(), site.ID, r.PathValue("id")); err != nil {
+	old, err := a.store.Insight(r.Context(), site.ID, r.PathValue("id"))
+	if err != nil {
 		return err
 	}
 	if err := a.checkInsight(r, site, b); err != nil {
 		return err
 	}
+	pinned := old.Pinned
+	if b.Pinned != nil {
+		pinned = *b.Pinned
+	}
+	if pinned && !old.Pinned {
+		if err := a.roomForPin(r.Context(), site, old.ID); err != nil {
+			return err
+		}
+	}
 	in, err := a.store.SaveInsight(r.Context(), store.SavedInsight{ID: r.PathValue("id"), SiteID: site.ID,
-		Name: strings.TrimSpace(b.Name), Kind: b.Kind, Author: b.Author, Definition: compactJSON(b.Definition)})
+		Name: strings.TrimSpace(b.Name), Kind: b.Kind, Author: b.Author, Definition: compactJSON(b.Definition), Pinned: pinned})
 	if err != nil {
 		return err
 	}

@@ -9,17 +9,17 @@ import (
 	"github.com/sightline/sightline/internal/store"
 )
 
-// patchSite changes the site's name, allowed origins or Do-Not-Track
-// setting: PATCH /api/v1/sites/{site} with {"name"?, "origins"?,
-// "respect_dnt"?}. Fields left out stay as they are; "origins" replaces
+// patchSite changes the site's settings: PATCH /api/v1/sites/{site} with
+// {"name"?, "origins"?, "respect_dnt"?, "key_attributes"?, "keep_params"?,
+// "scrub_params"?, "time_zone"?}. Fields left out stay as they are; "origins" replaces
 // the whole list. The tracker sees the change with its next request.
 func (a *API) patchSite(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	var u store.SiteUpdate
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
-	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil && u.KeyAttributes == nil && u.KeepParams == nil && u.ScrubParams == nil {
-		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins", "respect_dnt", "key_attributes", "keep_params" and "scrub_params"`)
+	if u.Name == nil && u.Origins == nil && u.RespectDNT == nil && u.KeyAttributes == nil && u.KeepParams == nil && u.ScrubParams == nil && u.TimeZone == nil {
+		return apierr.Invalid("empty_update", "", `send at least one of "name", "origins", "respect_dnt", "key_attributes", "keep_params", "scrub_params" and "time_zone"`)
 	}
 	if u.KeepParams != nil {
 		if err := checkParams("keep_param", "keep_params", *u.KeepParams); err != nil {

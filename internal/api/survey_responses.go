@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -79,6 +80,16 @@ func (a *API) responseFilter(r *http.Request, site store.Site) (responseFilter, 
 		}
 		if f.among, err = a.segments.Saved(r.Context(), site.ID, s); err != nil {
 			return f, segmentError(err)
+		}
+	} else if text := r.URL.Query().Get("segment_text"); text != "" {
+		// A segment written out: an experiment's variant, a comparison's
+		// row.
+		if f.among, err = a.prepare(r.Context(), site, segmentBody{Text: text}, ""); err != nil {
+			var e *apierr.Error
+			if errors.As(err, &e) && e.Field == "definition" {
+				e.Field = "segment_text"
+			}
+			return f, err
 		}
 	}
 	return f, nil

@@ -57,12 +57,15 @@ func TestClickHouseAgreesWithDuckDB(t *testing.T) {
 		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), B: parse(t, `did("Export", 30d)`),
 			From: now.Add(-60 * 24 * time.Hour), To: now},
 	} {
-		agree(t, l, chs, chSeg, req)
+		if agree(t, l, chs, chSeg, req) == 0 {
+			t.Error("no date-time attribute was compared (days_since rows)")
+		}
 	}
 }
 
-// agree runs req on DuckDB and ClickHouse and compares the results.
-func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req compare.Request) {
+// agree runs req on DuckDB and ClickHouse and compares the results; it
+// returns how many rows compared a date-time attribute.
+func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req compare.Request) (dates int) {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return now }
@@ -96,6 +99,9 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req co
 		t.Errorf("DuckDB %d rows, ClickHouse %d", len(duck.Rows), len(click.Rows))
 	}
 	for _, r := range duck.Rows {
+		if r.Measure == "days_since" {
+			dates++
+		}
 		c, ok := byKey[[4]string{r.Kind, r.Key, r.Value, r.Measure}]
 		if !ok {
 			t.Errorf("ClickHouse has no row %v", r)
@@ -103,4 +109,5 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req co
 		}
 		same("row", r, c)
 	}
+	return dates
 }

@@ -69,6 +69,11 @@ type Request struct {
 	// From and To bound the activity compared (events and sessions),
 	// To excluded. Attributes are their current values.
 	From, To time.Time
+	// KeepShared counts the users in both A and B in both groups; by
+	// default they are left out of both (A becomes "A and not B", B "B
+	// and not A"), so that the groups are independent, as the tests
+	// assume.
+	KeepShared bool
 }
 
 // ErrInvalid wraps problems of the request itself.
@@ -84,11 +89,16 @@ type Group struct {
 
 // Result is a comparison.
 type Result struct {
-	A       Group     `json:"a"`
-	B       Group     `json:"b"`
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	Metrics []Row     `json:"metrics"`
+	A    Group     `json:"a"`
+	B    Group     `json:"b"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Overlap is how many users were in both segments (0 against
+	// everyone else); Shared says what was done with them: "excluded"
+	// from both groups (the default) or "counted_in_both".
+	Overlap int64  `json:"overlap"`
+	Shared  string `json:"shared,omitempty"`
+	Metrics []Row  `json:"metrics"`
 	// Rows are the differences, ranked: significant ones first, then by
 	// the size of the effect.
 	Rows []Row `json:"rows"`
@@ -169,6 +179,7 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	var keys [2][]int64
 	var sels []sel
 	var sizes [2]int64
+	var shared int64
 	if keys[0], err = q.keys(ctx, a); err != nil {
 		return nil, c.seg.QueryError(ctx, "compare segments", err)
 	}
@@ -186,11 +197,18 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 			return nil, c.seg.QueryError(ctx, "compare segments", err)
 		}
 		slices.Sort(keys[1])
-		sizes[1] = int64(len(keys[1]))
+		shared = overlap(keys[0], keys[1])
 		sels = []sel{{lists: keys[:]}}
-		if overlap(keys[0], keys[1]) > 0 {
+		switch {
+		case shared > 0 && req.KeepShared:
 			sels = []sel{{lists: keys[:1]}, {lists: keys[1:], base: 1}}
+		case shared > 0:
+			keys[0], keys[1] = withoutShared(keys[0], keys[1])
+			a, b := req.A, req.B
+			req.A = &segment.Group{Op: segment.All, Conditions: []segment.Node{a, &segment.Not{Condition: b}}}
+			req.B = &segment.Group{Op: segment.All, Conditions: []segment.Node{b, &segment.Not{Condition: a}}}
 		}
+		sizes[0], sizes[1] = int64(len(keys[0])), int64(len(keys[1]))
 	}
 	data, err := q.collect(ctx, cat, sizes, sels)
 	if err != nil {
@@ -199,7 +217,13 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	res := &Result{
 		A:    Group{Label: req.ALabel, Segment: segment.Format(req.A), Size: data.size[0]},
 		B:    Group{Label: req.BLabel, Segment: segment.Format(req.B), Size: data.size[1]},
-		From: req.From, To: req.To,
+		From: req.From, To: req.To, Overlap: shared,
+	}
+	if shared > 0 {
+		res.Shared = "excluded"
+		if req.KeepShared {
+			res.Shared = "counted_in_both"
+		}
 	}
 	res.Metrics = data.metrics()
 	res.Rows = data.rows(segment.Period{From: req.From, To: req.To}, req.A, req.B)

@@ -75,6 +75,26 @@ func overlap(a, b []int64) int64 {
 	return n
 }
 
+// withoutShared returns the sorted lists a and b less the keys in both.
+func withoutShared(a, b []int64) (onlyA, onlyB []int64) {
+	onlyA, onlyB = make([]int64, 0, len(a)), make([]int64, 0, len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			onlyA = append(onlyA, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			onlyB = append(onlyB, b[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return onlyA, onlyB
+}
+
 // universe reads the sorted keys of everyone rest can be: the identified
 // users, or all users.
 func (q *querier) universe(ctx context.Context, rest Rest) ([]int64, error) {

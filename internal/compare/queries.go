@@ -83,6 +83,8 @@ type data struct {
 	cats     map[valueKey]*[2]int64 // users whose attribute has the value
 	catType  map[string]attr.Type
 	numbers  map[string]*[2][]stats.Freq
+	dates    map[string]*[2][]stats.Freq // days from the value to the period's end
+	active   [2][]int64                  // users with a session in each whole week of the period
 	weeks    float64
 	mu       sync.Mutex
 }
@@ -97,10 +99,11 @@ type querier struct {
 // collect runs every query, for both groups at once when they do not
 // overlap (one scan of each table instead of two), else for each.
 func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
-	d := &data{perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
+	d := &data{active: [2][]int64{make([]int64, q.weeks()), make([]int64, q.weeks())}, perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
+		dates: map[string]*[2][]stats.Freq{},
 		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
-	var texts, bools, nums []string
+	var texts, bools, nums, dates []string
 	for _, k := range cat.AttributeKeys(segment.ScopeUser) {
 		t, _ := cat.AttributeType(segment.ScopeUser, k)
 		switch t {
@@ -111,6 +114,8 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 			d.catType[k] = attr.Boolean
 		case attr.Number:
 			nums = append(nums, k)
+		case attr.Datetime:
+			dates = append(dates, k)
 		}
 	}
 	cats, err := q.categorical(ctx, texts)
@@ -137,6 +142,10 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 		if len(nums) > 0 {
 			g.Go(func() error { return q.numbers(ctx, s, nums, d) })
 		}
+		if len(dates) > 0 {
+			g.Go(func() error { return q.dates(ctx, s, dates, d) })
+		}
+		g.Go(func() error { return q.activeWeeks(ctx, s, d) })
 		g.Go(func() error { return q.nps(ctx, s, d) })
 		g.Go(func() error { return q.ratings(ctx, s, d) })
 	}
@@ -385,6 +394,79 @@ func (q *querier) numbers(ctx context.Context, s sel, keys []string, d *data) er
 		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
 	}, &g, &key, &v, &n)
+}
+
+// dates reads the distribution of each date-time attribute in each
+// group as whole days from its value to the period's end ("days since",
+// negative for a date after it), so that it is compared as a number.
+func (q *querier) dates(ctx context.Context, s sel, keys []string, d *data) error {
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT ")
+	s.label(w, "entity_key")
+	w.Write(" AS g, key, floor(", q.c.dialect.Seconds("t", "?"), " / 86400) AS days, count(*) ")
+	w.args = append(w.args, q.c.dialect.Arg(q.to))
+	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	w.Write(" AND ")
+	s.filter(w, "entity_key")
+	w.Write(" AND t IS NOT NULL")
+	q.c.dialect.EndFrom(w)
+	w.Write(" GROUP BY g, key, days")
+	var key string
+	var g, v, n num
+	return q.query(ctx, w, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		f := d.dates[key]
+		if f == nil {
+			f = &[2][]stats.Freq{}
+			d.dates[key] = f
+		}
+		i := s.base + int(g.v)
+		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		return nil
+	}, &g, &key, &v, &n)
+}
+
+// maxWeeks is the most weeks of retention compared.
+const maxWeeks = 12
+
+// weeks is how many whole weeks the period holds (at most maxWeeks).
+func (q *querier) weeks() int {
+	return min(maxWeeks, int(q.to.Sub(q.from)/(7*24*time.Hour)))
+}
+
+// activeWeeks reads, for each whole week of the period counted from its
+// start, how many of each group's users started a session in it: the
+// group's retention over the period.
+func (q *querier) activeWeeks(ctx context.Context, s sel, d *data) error {
+	n := q.weeks()
+	if n == 0 {
+		return nil
+	}
+	w := newSQL(q.c.dialect)
+	w.Write("SELECT ")
+	s.label(w, "x.user_key")
+	w.Write(" AS g, x.wk, count(DISTINCT x.user_key) FROM (")
+	w.Write("SELECT user_key, floor(", q.c.dialect.Seconds("?", "started_at"), " / 604800) AS wk ")
+	w.args = append(w.args, q.c.dialect.Arg(q.from))
+	q.c.dialect.From(w, compiler.SessionCounts, q.site, nil)
+	w.Write(" AND started_at >= ")
+	w.Arg(q.from)
+	w.Write(" AND started_at < ")
+	w.Arg(q.from.Add(time.Duration(n) * 7 * 24 * time.Hour))
+	q.c.dialect.EndFrom(w)
+	w.Write(")")
+	inGroupSel(w, s)
+	w.Write(" GROUP BY g, x.wk")
+	var g, wk, c num
+	return q.query(ctx, w, func() error {
+		if k := int(wk.v); k >= 0 && k < n {
+			d.mu.Lock()
+			d.active[s.base+int(g.v)][k] += int64(c.v)
+			d.mu.Unlock()
+		}
+		return nil
+	}, &g, &wk, &c)
 }
 
 // nps reads the distribution of each group's latest NPS scores in the

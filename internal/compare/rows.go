@@ -156,6 +156,11 @@ func (d *data) metrics() []Row {
 		means("errors_per_session", "Errors per session", d.errors[0], d.errors[1]),
 	}
 	out[0].finish()
+	for k := range d.active[0] {
+		r := share("metric", fmt.Sprintf("active_week_%d", k+1), "", fmt.Sprintf("Active in week %d", k+1),
+			d.active[0][k], d.size[0], d.active[1][k], d.size[1])
+		out = append(out, r)
+	}
 	nps := numbers("metric", "nps_score", "mean", "NPS score (0–10)", d.nps[0], d.nps[1])
 	out = append(out, npsRow(d.nps), nps,
 		numbers("metric", "feedback_rating", "mean", "Feedback rating", d.rating[0], d.rating[1]))
@@ -276,6 +281,11 @@ func (d *data) allRows(period segment.Period) []Row {
 		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
 		out = append(out, r)
 	}
+	for k, f := range d.dates {
+		r := numbers("attribute", k, "days_since", k+" (days before the period's end, mean)", f[0], f[1])
+		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
+		out = append(out, r)
+	}
 	return out
 }
 
@@ -375,4 +385,12 @@ func adjust(rows []Row) int {
 func (r Row) String() string {
 	return fmt.Sprintf("%s %s: A %.4g B %.4g (%s p=%.3g q=%.3g effect %.3f)", r.Kind, r.Label, r.A, r.B, r.Test,
 		r.P, r.Q, r.Effect)
+}
+
+// AddShare adds a side-by-side share computed elsewhere (xa of na in A,
+// xb of nb in B: a funnel's conversion, say), tested as the others, and
+// adjusts the metrics' p-values again for their new number.
+func (res *Result) AddShare(key, label string, xa, na, xb, nb int64) {
+	res.Metrics = append(res.Metrics, share("metric", key, "", label, xa, na, xb, nb))
+	adjust(res.Metrics)
 }

@@ -68,10 +68,16 @@ type Arm struct {
 	DiffInterval *Interval `json:"diff_interval,omitempty"`
 	Lift         *float64  `json:"lift,omitempty"`
 	LiftInterval *Interval `json:"lift_interval,omitempty"`
-	Test         string    `json:"test,omitempty"`
-	P            *float64  `json:"p,omitempty"`
-	Q            *float64  `json:"q,omitempty"`
-	Significant  bool      `json:"significant"`
+	// LiftNote says why a rate's lift or its interval is not the plain
+	// one: "control_zero" (the control converted no one: no lift, read
+	// the difference and its interval, which are defined) or "corrected"
+	// (this arm at 0%, or both at 100%: Katz's interval, which would
+	// have no width or no bound there, taken with ½ added to each count).
+	LiftNote    string   `json:"lift_note,omitempty"`
+	Test        string   `json:"test,omitempty"`
+	P           *float64 `json:"p,omitempty"`
+	Q           *float64 `json:"q,omitempty"`
+	Significant bool     `json:"significant"`
 }
 
 // GoalResult is every variant's result on one goal.
@@ -290,6 +296,11 @@ func arm(g Goal, name string, control bool, s, ctl goalSums) Arm {
 		a.DiffInterval = ptr(stats.Newcombe(ctl.converted, ctl.users, s.converted, s.users, 0.95))
 		if lift, in, ok := stats.Lift(ctl.converted, ctl.users, s.converted, s.users, 0.95); ok {
 			a.Lift, a.LiftInterval = ptr(lift), ptr(in)
+			if stats.LiftCorrected(ctl.converted, ctl.users, s.converted, s.users) {
+				a.LiftNote = "corrected"
+			}
+		} else if ctl.users > 0 && s.users > 0 {
+			a.LiftNote = "control_zero"
 		}
 		return a
 	}

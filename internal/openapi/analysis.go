@@ -23,6 +23,8 @@ var insightOps = []Op{
 	change("write", "PUT", "/insights/{id}", "insights", "Change a saved insight.", anyObj, 200, anyObj),
 	change("write", "DELETE", "/insights/{id}", "insights", "Delete a saved insight.", nil, 204, nil),
 	analyze("GET", "/insights/{id}/results", "insights", "A saved insight computed now."),
+	change("write", "PUT", "/insights/{id}/pin", "insights", "Pin a saved insight to the site's overview (at most 8; 409 too_many_pins beyond).", nil, 200, anyObj),
+	change("write", "DELETE", "/insights/{id}/pin", "insights", "Unpin a saved insight from the site's overview.", nil, 200, anyObj),
 	read("GET", "/annotations", "insights", "The site's annotations, drawn on every chart.", list("annotations", anyObj)),
 	change("write", "POST", "/annotations", "insights",
 		"Add an annotation (date and text); the site's write key as HTTP Basic user also may, for deploy hooks.", anyObj, 201, anyObj),

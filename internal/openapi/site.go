@@ -17,7 +17,7 @@ var (
 
 var siteOps = []Op{
 	read("GET", "", "sites", "The site and its settings.", anyObj),
-	change("admin", "PATCH", "", "sites", "Change the site's settings (name, origins, Do-Not-Track, key attributes, the query parameters kept and scrubbed).", anyObj, 200, anyObj),
+	change("admin", "PATCH", "", "sites", "Change the site's settings (name, origins, Do-Not-Track, key attributes, the query parameters kept and scrubbed, the time zone of its insights).", anyObj, 200, anyObj),
 	read("GET", "/install", "sites", "Whether the tracker snippet is live on the site.", anyObj),
 	read("GET", "/overview", "sites", "The site's overview: users, sessions, pages, signals.", anyObj),
 	change("admin", "GET", "/tokens", "sites", "The site's API tokens (never their secrets).", nil, 200, list("tokens", anyObj)),

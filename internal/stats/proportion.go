@@ -56,20 +56,32 @@ func Newcombe(xa, na, xb, nb int64, conf float64) Interval {
 
 // Lift returns the relative lift xb/nb ÷ xa/na − 1 with its interval at
 // level conf by the Katz log method for a ratio of proportions. ok is
-// false when the lift is undefined (a's share is 0, or a group empty);
-// when b's share is 0 the interval is not, and Interval is {-1, -1}.
+// false when the lift is undefined (a's share is 0, or a group empty).
+// Where Katz's interval has no width or no bound — b's share is 0 (the
+// log of 0), or both shares are 1 (a standard error of 0, certainty that
+// a sample cannot give) — the interval is Katz's on the counts with ½
+// added to each cell of the 2×2 table (the Haldane–Anscombe correction:
+// x+½ of n+1); the lift itself stays the observed one. LiftCorrected
+// says when that is so.
 func Lift(xa, na, xb, nb int64, conf float64) (lift float64, in Interval, ok bool) {
 	if na <= 0 || nb <= 0 || xa <= 0 {
 		return 0, Interval{}, false
 	}
 	pa, pb := float64(xa)/float64(na), float64(xb)/float64(nb)
-	ratio := pb / pa
-	if xb == 0 {
-		return -1, Interval{-1, -1}, true
+	fa, fna, fb, fnb := float64(xa), float64(na), float64(xb), float64(nb)
+	if LiftCorrected(xa, na, xb, nb) {
+		fa, fna, fb, fnb = fa+0.5, fna+1, fb+0.5, fnb+1
 	}
-	se := math.Sqrt(1/float64(xa) - 1/float64(na) + 1/float64(xb) - 1/float64(nb))
+	ratio := (fb / fnb) / (fa / fna)
+	se := math.Sqrt(1/fa - 1/fna + 1/fb - 1/fnb)
 	z := zCrit(conf)
-	return ratio - 1, Interval{ratio*math.Exp(-z*se) - 1, ratio*math.Exp(z*se) - 1}, true
+	return pb/pa - 1, Interval{ratio*math.Exp(-z*se) - 1, ratio*math.Exp(z*se) - 1}, true
+}
+
+// LiftCorrected reports whether Lift's interval for these counts is the
+// corrected one: b's share is 0, or both shares are 1.
+func LiftCorrected(xa, na, xb, nb int64) bool {
+	return xb == 0 || (xa == na && xb == nb)
 }
 
 // CohenH is Cohen's h between proportions pa and pb: 2·asin√pb − 2·asin√pa.

@@ -107,8 +107,38 @@ func TestLift(t *testing.T) {
 	if _, _, ok := Lift(0, 100, 5, 100, 0.95); ok {
 		t.Error("lift over a zero control is defined")
 	}
-	if lift, _, ok := Lift(5, 100, 0, 100, 0.95); !ok || lift != -1 {
-		t.Errorf("zero treatment: lift %v ok %v", lift, ok)
+	if _, _, ok := Lift(0, 100, 0, 100, 0.95); ok {
+		t.Error("lift with both arms at 0% is defined")
+	}
+	// Where Katz's interval has no width (both at 100%) or no lower
+	// bound (b at 0%), it is taken on the counts with ½ added to each
+	// cell: x+½ of n+1. The references were computed apart from this
+	// package, in Python (statistics.NormalDist for z):
+	//   a, b, c, d = xa+.5, na+1, xb+.5, nb+1; r = (c/d)/(a/b)
+	//   se = sqrt(1/a-1/b+1/c-1/d); r*exp(∓z*se)-1
+	corrected := []struct {
+		xa, na, xb, nb  int64
+		lift, low, high float64
+	}{
+		{50, 50, 50, 50, 0, -0.037884187728915664, 0.03937591217785896},
+		{200, 200, 200, 200, 0, -0.009715710003351918, 0.009811031136710113},
+		{5, 100, 0, 100, -1, -0.9949064811173917, 0.6225448457913925},
+		{30, 60, 0, 60, -1, -0.9989746092431785, -0.7379097097919718},
+	}
+	for _, c := range corrected {
+		lift, in, ok := Lift(c.xa, c.na, c.xb, c.nb, 0.95)
+		if !ok || !LiftCorrected(c.xa, c.na, c.xb, c.nb) {
+			t.Fatalf("%v: ok %v, corrected %v", c, ok, LiftCorrected(c.xa, c.na, c.xb, c.nb))
+		}
+		near(t, "lift", lift, c.lift, 1e-12)
+		near(t, "low", in.Low, c.low, 1e-9)
+		near(t, "high", in.High, c.high, 1e-9)
+		if in.High <= in.Low {
+			t.Errorf("%v: an interval without width %v", c, in)
+		}
+	}
+	if LiftCorrected(48, 80, 56, 70) || LiftCorrected(50, 50, 49, 50) {
+		t.Error("ordinary counts are corrected")
 	}
 }
 

@@ -7,14 +7,16 @@ import (
 
 // SavedInsight is a named trend, funnel or retention definition.
 type SavedInsight struct {
-	ID         string    `json:"id"`
-	SiteID     int64     `json:"-"`
-	Name       string    `json:"name"`
-	Kind       string    `json:"kind"` // trend, funnel or retention
-	Definition []byte    `json:"-"`    // the JSON the insights API takes
-	Author     string    `json:"author"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         string `json:"id"`
+	SiteID     int64  `json:"-"`
+	Name       string `json:"name"`
+	Kind       string `json:"kind"` // trend, funnel or retention
+	Definition []byte `json:"-"`    // the JSON the insights API takes
+	Author     string `json:"author"`
+	// Pinned shows the insight's chart and table on the site's overview.
+	Pinned    bool      `json:"pinned"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Annotation is a dated note drawn on a site's charts.

@@ -28,8 +28,12 @@ type Site struct {
 	// ScrubParams are query parameters whose values the server drops
 	// from page URLs at ingest besides those whose names look secret
 	// (internal/scrub); KeepParams wins over both.
-	ScrubParams []string  `json:"scrub_params"`
-	CreatedAt   time.Time `json:"created_at"`
+	ScrubParams []string `json:"scrub_params"`
+	// TimeZone is the IANA zone whose calendar the site's insights follow
+	// when a definition names none (days, weeks and months start at its
+	// midnight); "UTC" until it is set.
+	TimeZone  string    `json:"time_zone"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // SiteUpdate changes a site's settings; a nil field stays as it is. An
@@ -48,6 +52,9 @@ type SiteUpdate struct {
 	// ScrubParams replaces the site's own list of parameters scrubbed at
 	// ingest; an empty list leaves the names that look secret.
 	ScrubParams *[]string `json:"scrub_params,omitempty"`
+	// TimeZone replaces the site's time zone (an IANA name; "" goes back
+	// to UTC).
+	TimeZone *string `json:"time_zone,omitempty"`
 }
 
 // FieldError is a value the store refused, naming the field at fault as

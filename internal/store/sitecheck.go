@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // CheckSiteName trims a site's name and refuses an empty one, as every
@@ -33,4 +34,22 @@ func NormalizeOrigins(origins []string) ([]string, error) {
 		}
 	}
 	return clean, nil
+}
+
+// DefaultTimeZone is a site's time zone until one is set.
+const DefaultTimeZone = "UTC"
+
+// CheckTimeZone checks a site's time zone against Go's zone database and
+// returns it as stored: an IANA name such as Europe/Oslo, "" read as UTC.
+// "Local" is refused: it would follow whichever machine runs the query.
+func CheckTimeZone(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return DefaultTimeZone, nil
+	}
+	if _, err := time.LoadLocation(name); err != nil || strings.EqualFold(name, "local") || len(name) > 64 {
+		return "", &FieldError{Code: "invalid_time_zone", Field: "time_zone",
+			Msg: fmt.Sprintf("%q is not an IANA time zone name such as Europe/Oslo or America/New_York", name)}
+	}
+	return name, nil
 }

@@ -23,7 +23,7 @@ type siteCache struct {
 }
 
 func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, coalesce(key_attributes, []::VARCHAR[]), coalesce(keep_params, []::VARCHAR[]), coalesce(scrub_params, []::VARCHAR[]), created_at FROM sites")
+	rows, err := db.QueryContext(ctx, "SELECT id, public_id, name, write_key_hash, origins, respect_dnt, coalesce(key_attributes, []::VARCHAR[]), coalesce(keep_params, []::VARCHAR[]), coalesce(scrub_params, []::VARCHAR[]), coalesce(time_zone, ''), created_at FROM sites")
 	if err != nil {
 		return fmt.Errorf("load sites: %w", err)
 	}
@@ -37,7 +37,7 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 		var s store.Site
 		var hash string
 		var origins, keys, keep, scrub []any
-		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &keys, &keep, &scrub, &s.CreatedAt); err != nil {
+		if err := rows.Scan(&s.ID, &s.PublicID, &s.Name, &hash, &origins, &s.RespectDNT, &keys, &keep, &scrub, &s.TimeZone, &s.CreatedAt); err != nil {
 			return fmt.Errorf("load sites: %w", err)
 		}
 		s.Origins = make([]string, 0, len(origins))
@@ -52,6 +52,9 @@ func (c *siteCache) load(ctx context.Context, db *sql.DB) error {
 		}
 		for _, k := range scrub {
 			s.ScrubParams = append(s.ScrubParams, fmt.Sprint(k))
+		}
+		if s.TimeZone == "" {
+			s.TimeZone = store.DefaultTimeZone
 		}
 		c.byKey[hash] = s
 		c.byPublic[s.PublicID] = s
@@ -80,6 +83,7 @@ func (db *DB) CreateSite(ctx context.Context, name string, origins []string) (st
 		PublicID:  auth.NewID("s_"),
 		Name:      name,
 		Origins:   clean,
+		TimeZone:  store.DefaultTimeZone,
 		CreatedAt: db.opts.Now().UTC().Truncate(time.Microsecond),
 	}
 	if _, err := db.pool().ExecContext(ctx,
@@ -122,6 +126,13 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 	if u.RespectDNT != nil {
 		s.RespectDNT = *u.RespectDNT
 	}
+	if u.TimeZone != nil {
+		tz, err := store.CheckTimeZone(*u.TimeZone)
+		if err != nil {
+			return store.Site{}, err
+		}
+		s.TimeZone = tz
+	}
 	if u.KeyAttributes != nil {
 		s.KeyAttributes = append([]string(nil), *u.KeyAttributes...)
 	}
@@ -132,8 +143,8 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 		s.ScrubParams = append([]string(nil), *u.ScrubParams...)
 	}
 	if _, err := db.pool().ExecContext(ctx, `UPDATE sites SET name = ?, origins = ?::VARCHAR[], respect_dnt = ?,
-		key_attributes = ?::VARCHAR[], keep_params = ?::VARCHAR[], scrub_params = ?::VARCHAR[] WHERE id = ?`,
-		s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), nonNil(s.KeepParams), nonNil(s.ScrubParams), s.ID); err != nil {
+		key_attributes = ?::VARCHAR[], keep_params = ?::VARCHAR[], scrub_params = ?::VARCHAR[], time_zone = ? WHERE id = ?`,
+		s.Name, s.Origins, s.RespectDNT, nonNil(s.KeyAttributes), nonNil(s.KeepParams), nonNil(s.ScrubParams), s.TimeZone, s.ID); err != nil {
 		return store.Site{}, fmt.Errorf("update site: %w", err)
 	}
 	db.sites.byPublic[publicID] = s

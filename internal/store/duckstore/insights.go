@@ -19,8 +19,8 @@ func (db *DB) SaveInsight(ctx context.Context, in store.SavedInsight) (store.Sav
 	if in.ID == "" {
 		in.ID = auth.NewID("ins_")
 		in.CreatedAt = now
-		_, err := db.sql.ExecContext(ctx, "INSERT INTO insights VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, in.CreatedAt, in.UpdatedAt)
+		_, err := db.sql.ExecContext(ctx, "INSERT INTO insights ("+insightColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, in.Pinned, in.CreatedAt, in.UpdatedAt)
 		if err != nil {
 			return store.SavedInsight{}, fmt.Errorf("create insight: %w", err)
 		}
@@ -31,20 +31,22 @@ func (db *DB) SaveInsight(ctx context.Context, in store.SavedInsight) (store.Sav
 		return store.SavedInsight{}, err
 	}
 	in.CreatedAt = old.CreatedAt
-	_, err = db.sql.ExecContext(ctx, `UPDATE insights SET name = ?, kind = ?, definition = ?, author = ?, updated_at = ?
-		WHERE id = ? AND site_id = ?`, in.Name, in.Kind, string(in.Definition), in.Author, in.UpdatedAt, in.ID, in.SiteID)
+	_, err = db.sql.ExecContext(ctx, `UPDATE insights SET name = ?, kind = ?, definition = ?, author = ?, pinned = ?, updated_at = ?
+		WHERE id = ? AND site_id = ?`, in.Name, in.Kind, string(in.Definition), in.Author, in.Pinned, in.UpdatedAt, in.ID, in.SiteID)
 	if err != nil {
 		return store.SavedInsight{}, fmt.Errorf("update insight: %w", err)
 	}
 	return in, nil
 }
 
-const insightColumns = "id, site_id, name, kind, definition, author, created_at, updated_at"
+const insightColumns = "id, site_id, name, kind, definition, author, pinned, created_at, updated_at"
 
 func scanInsight(r scanner) (store.SavedInsight, error) {
 	var in store.SavedInsight
 	var def string
-	err := r.Scan(&in.ID, &in.SiteID, &in.Name, &in.Kind, &def, &in.Author, &in.CreatedAt, &in.UpdatedAt)
+	var pinned sql.NullBool
+	err := r.Scan(&in.ID, &in.SiteID, &in.Name, &in.Kind, &def, &in.Author, &pinned, &in.CreatedAt, &in.UpdatedAt)
+	in.Pinned = pinned.Bool
 	in.Definition = []byte(def)
 	return in, err
 }

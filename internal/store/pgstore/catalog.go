@@ -19,11 +19,11 @@ var _ store.Catalog = (*DB)(nil)
 // that cached them would keep a rotated write key, or an origin an admin
 // removed on another node, working. A lookup is one indexed row.
 
-const siteColumns = "id, public_id, name, origins, respect_dnt, coalesce(key_attributes, '{}'), coalesce(keep_params, '{}'), coalesce(scrub_params, '{}'), created_at"
+const siteColumns = "id, public_id, name, origins, respect_dnt, coalesce(key_attributes, '{}'), coalesce(keep_params, '{}'), coalesce(scrub_params, '{}'), coalesce(time_zone, 'UTC'), created_at"
 
 func scanSite(row pgx.Row) (store.Site, error) {
 	var s store.Site
-	if err := row.Scan(&s.ID, &s.PublicID, &s.Name, &s.Origins, &s.RespectDNT, &s.KeyAttributes, &s.KeepParams, &s.ScrubParams, &s.CreatedAt); err != nil {
+	if err := row.Scan(&s.ID, &s.PublicID, &s.Name, &s.Origins, &s.RespectDNT, &s.KeyAttributes, &s.KeepParams, &s.ScrubParams, &s.TimeZone, &s.CreatedAt); err != nil {
 		return store.Site{}, err
 	}
 	// Empty lists read as nil, as duckstore gives them.
@@ -81,6 +81,14 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 		}
 		origins = clean
 	}
+	var tz *string
+	if u.TimeZone != nil {
+		z, err := store.CheckTimeZone(*u.TimeZone)
+		if err != nil {
+			return store.Site{}, err
+		}
+		tz = &z
+	}
 	list := func(p *[]string) []string {
 		if p == nil {
 			return nil
@@ -93,11 +101,12 @@ func (db *DB) UpdateSite(ctx context.Context, publicID string, u store.SiteUpdat
 			respect_dnt = coalesce($5, respect_dnt),
 			key_attributes = CASE WHEN $6 THEN $7::TEXT[] ELSE key_attributes END,
 			keep_params = CASE WHEN $8 THEN $9::TEXT[] ELSE keep_params END,
-			scrub_params = CASE WHEN $10 THEN $11::TEXT[] ELSE scrub_params END
+			scrub_params = CASE WHEN $10 THEN $11::TEXT[] ELSE scrub_params END,
+			time_zone = coalesce($12, time_zone)
 		WHERE public_id = $1 RETURNING `+siteColumns,
 		publicID, name, u.Origins != nil, origins, u.RespectDNT,
 		u.KeyAttributes != nil, list(u.KeyAttributes), u.KeepParams != nil, list(u.KeepParams),
-		u.ScrubParams != nil, list(u.ScrubParams)))
+		u.ScrubParams != nil, list(u.ScrubParams), tz))
 	if err != nil {
 		return store.Site{}, notFound(err, fmt.Sprintf("site %q", publicID))
 	}

@@ -16,12 +16,12 @@ var (
 	_ store.Experiments = (*DB)(nil)
 )
 
-const insightColumns = "id, site_id, name, kind, definition, author, created_at, updated_at"
+const insightColumns = "id, site_id, name, kind, definition, author, pinned, created_at, updated_at"
 
 func scanInsight(r pgx.Row) (store.SavedInsight, error) {
 	var in store.SavedInsight
 	var def string
-	err := r.Scan(&in.ID, &in.SiteID, &in.Name, &in.Kind, &def, &in.Author, &in.CreatedAt, &in.UpdatedAt)
+	err := r.Scan(&in.ID, &in.SiteID, &in.Name, &in.Kind, &def, &in.Author, &in.Pinned, &in.CreatedAt, &in.UpdatedAt)
 	in.Definition = []byte(def)
 	return in, err
 }
@@ -32,16 +32,16 @@ func (db *DB) SaveInsight(ctx context.Context, in store.SavedInsight) (store.Sav
 	now := db.now()
 	if in.ID == "" {
 		saved, err := scanInsight(db.pool.QueryRow(ctx, "INSERT INTO insights ("+insightColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+insightColumns,
-			auth.NewID("ins_"), in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now))
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING `+insightColumns,
+			auth.NewID("ins_"), in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, in.Pinned, now))
 		if err != nil {
 			return store.SavedInsight{}, fmt.Errorf("create insight: %w", err)
 		}
 		return saved, nil
 	}
 	saved, err := scanInsight(db.pool.QueryRow(ctx, `UPDATE insights SET name = $3, kind = $4, definition = $5, author = $6,
-		updated_at = $7 WHERE id = $1 AND site_id = $2 RETURNING `+insightColumns,
-		in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now))
+		pinned = $8, updated_at = $7 WHERE id = $1 AND site_id = $2 RETURNING `+insightColumns,
+		in.ID, in.SiteID, in.Name, in.Kind, string(in.Definition), in.Author, now, in.Pinned))
 	if err != nil {
 		return store.SavedInsight{}, notFound(err, fmt.Sprintf("insight %q", in.ID))
 	}

@@ -153,6 +153,21 @@ func RunCatalog(t *testing.T, open Opener[Catalog]) {
 		check(t, err, "URL parameters update")
 		want.KeepParams, want.ScrubParams = keep, scrub
 		sameSite(t, got, want)
+		if site.TimeZone != store.DefaultTimeZone {
+			t.Errorf("a new site's time zone is %q, want %q", site.TimeZone, store.DefaultTimeZone)
+		}
+		oslo := "Europe/Oslo"
+		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{TimeZone: &oslo})
+		check(t, err, "time zone update")
+		want.TimeZone = oslo
+		sameSite(t, got, want)
+		got, err = s.Site(ctx, site.PublicID)
+		check(t, err, "Site after the time zone")
+		sameSite(t, got, want)
+		for _, bad := range []string{"Mars/Olympus", "Local", "../etc/passwd"} {
+			_, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{TimeZone: &bad})
+			wantField(t, err, "invalid_time_zone", "time_zone", "update with time zone "+bad)
+		}
 		got, err = s.SiteByWriteKey(ctx, key)
 		check(t, err, "SiteByWriteKey")
 		sameSite(t, got, want)
@@ -160,6 +175,11 @@ func RunCatalog(t *testing.T, open Opener[Catalog]) {
 		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{Origins: &none, KeyAttributes: &none, KeepParams: &none, ScrubParams: &none})
 		check(t, err, "clearing update")
 		want.Origins, want.KeyAttributes, want.KeepParams, want.ScrubParams = nil, nil, nil, nil
+		sameSite(t, got, want)
+		blank := ""
+		got, err = s.UpdateSite(ctx, site.PublicID, store.SiteUpdate{TimeZone: &blank})
+		check(t, err, "time zone back to UTC")
+		want.TimeZone = store.DefaultTimeZone
 		sameSite(t, got, want)
 
 		// A refused update changes nothing.
@@ -406,7 +426,7 @@ func sameSite(t *testing.T, got, want store.Site) {
 	t.Helper()
 	if got.ID != want.ID || got.PublicID != want.PublicID || got.Name != want.Name || !slices.Equal(got.Origins, want.Origins) ||
 		got.RespectDNT != want.RespectDNT || !slices.Equal(got.KeyAttributes, want.KeyAttributes) ||
-		!slices.Equal(got.KeepParams, want.KeepParams) || !slices.Equal(got.ScrubParams, want.ScrubParams) || !sameTime(got.CreatedAt, want.CreatedAt) {
+		!slices.Equal(got.KeepParams, want.KeepParams) || !slices.Equal(got.ScrubParams, want.ScrubParams) || got.TimeZone != want.TimeZone || !sameTime(got.CreatedAt, want.CreatedAt) {
 		t.Errorf("site = %+v, want %+v", got, want)
 	}
 }

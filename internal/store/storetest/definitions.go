@@ -39,8 +39,17 @@ func RunInsights(t *testing.T, open Opener[store.Insights]) {
 		if saved.ID != in.ID || !sameTime(saved.CreatedAt, in.CreatedAt) || !sameTime(saved.UpdatedAt, c.Now()) {
 			t.Errorf("replaced = %+v, want ID %s created %v updated %v", saved, in.ID, in.CreatedAt, c.Now())
 		}
-		if read, _ := s.Insight(ctx, 1, in.ID); read.Kind != "funnel" || string(read.Definition) != `{"steps":[]}` {
+		if read, _ := s.Insight(ctx, 1, in.ID); read.Kind != "funnel" || string(read.Definition) != `{"steps":[]}` || read.Pinned {
 			t.Errorf("after replacing: %+v", read)
+		}
+		change.Pinned = true
+		_, err = s.SaveInsight(ctx, change)
+		check(t, err, "SaveInsight (pin)")
+		if read, _ := s.Insight(ctx, 1, in.ID); !read.Pinned {
+			t.Errorf("after pinning: %+v", read)
+		}
+		if list, _ := s.ListInsights(ctx, 1); len(list) != 1 || !list[0].Pinned {
+			t.Errorf("listed after pinning: %+v", list)
 		}
 	})
 

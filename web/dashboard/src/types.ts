@@ -19,6 +19,7 @@ export interface Site {
   access?: Access;
   respect_dnt?: boolean;
   key_attributes?: string[] | null; // shown beside users; empty: a default pick
+  time_zone?: string; // IANA; insights' default zone
 }
 
 /** The answer of GET /api/v1/me, of sign-in, setup and invite acceptance. */

@@ -33,13 +33,22 @@ export function compareHref(site: string, a?: string, b?: string): string {
   return `/s/${encodeURIComponent(site)}/compare` + (s ? '?' + s : '');
 }
 
-function body(a: string, b: string, days: string) {
+function body(a: string, b: string, days: string, overlap: string, funnel: string) {
   const other = b === 'rest' || b === 'all' || !b ? null : { segment: b };
-  return { a: { segment: a }, b: other, rest: b === 'all' ? 'all' : 'identified', days: Number(days) || 90 };
+  return {
+    a: { segment: a },
+    b: other,
+    rest: b === 'all' ? 'all' : 'identified',
+    days: Number(days) || 90,
+    overlap: overlap || undefined,
+    funnel: funnel || undefined,
+  };
 }
 
-function csvQuery(a: string, b: string, days: string): string {
+function csvQuery(a: string, b: string, days: string, overlap: string, funnel: string): string {
   const q = new URLSearchParams({ a, days, format: 'csv' });
+  if (overlap) q.set('overlap', overlap);
+  if (funnel) q.set('funnel', funnel);
   if (b === 'all') q.set('rest', 'all');
   else if (b !== 'rest') q.set('b', b);
   return '?' + q.toString();
@@ -54,10 +63,13 @@ export function ComparePage() {
   const a = q.get('a') || '';
   const b = q.get('b') || 'rest';
   const days = q.get('days') || '90';
+  const overlap = q.get('overlap') === 'keep' ? 'keep' : '';
+  const funnel = q.get('funnel') || '';
+  const funnels = useLoad((signal) => get<{ insights: { id: string; name: string; kind: string }[] }>(sitePath(site.id, '/insights'), { signal }), [site.id]);
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
   const result = useLoad(
-    (signal) => (a ? post<Comparison>(sitePath(site.id, '/compare'), body(a, b, days), { signal }) : Promise.resolve(undefined)),
-    [site.id, a, b, days],
+    (signal) => (a ? post<Comparison>(sitePath(site.id, '/compare'), body(a, b, days, overlap, funnel), { signal }) : Promise.resolve(undefined)),
+    [site.id, a, b, days, overlap, funnel],
   );
   const [kind, setKind] = useState('');
   const [onlySignificant, setOnlySignificant] = useState(false);
@@ -68,7 +80,7 @@ export function ComparePage() {
       <div class="page-head">
         <h1>Compare</h1>
         {result.data && (
-          <a class="btn" download="comparison.csv" href={sitePath(site.id, '/compare') + csvQuery(a, b, days)}>
+          <a class="btn" download="comparison.csv" href={sitePath(site.id, '/compare') + csvQuery(a, b, days, overlap, funnel)}>
             Export CSV
           </a>
         )}
@@ -118,6 +130,25 @@ export function ComparePage() {
               <option value="365">365 days</option>
             </select>
           </div>
+          {(funnels.data?.insights || []).some((i) => i.kind === 'funnel') && (
+            <div class="field field-inline">
+              <label for="cmp-funnel">Funnel conversion</label>
+              <select id="cmp-funnel" value={funnel} onChange={(e) => setQuery({ funnel: e.currentTarget.value || undefined })}>
+                <option value="">None</option>
+                {(funnels.data?.insights || [])
+                  .filter((i) => i.kind === 'funnel')
+                  .map((i) => (
+                    <option value={i.id}>{i.name}</option>
+                  ))}
+              </select>
+            </div>
+          )}
+          {b !== 'rest' && b !== 'all' && (
+            <div class="check">
+              <input id="cmp-keep" type="checkbox" checked={overlap === 'keep'} onChange={(e) => setQuery({ overlap: e.currentTarget.checked ? 'keep' : undefined })} />
+              <label for="cmp-keep">Count users in both segments in both groups (by default they are left out of both)</label>
+            </div>
+          )}
         </div>
       )}
       {!a ? null : result.error ? (
@@ -140,6 +171,11 @@ export function ComparePage() {
   );
 }
 
+/** The segment editor with a definition written out: its users listed, ready to save. */
+function usersHref(site: string, text: string, name: string): string {
+  return `/s/${encodeURIComponent(site)}/segments/new?` + new URLSearchParams({ text, name }).toString();
+}
+
 function Results(props: {
   res: Comparison;
   site: string;
@@ -159,6 +195,14 @@ function Results(props: {
   const significant = res.rows.filter((r) => r.significant).length;
   return (
     <div class={props.stale ? 'stale' : ''}>
+      {res.overlap > 0 && (
+        <p class="alert" role="note" data-testid="compare-overlap">
+          {formatCount(res.overlap)} {res.overlap === 1 ? 'user is' : 'users are'} in both segments.{' '}
+          {res.shared === 'counted_in_both'
+            ? 'They are counted in both groups, so the groups are not independent and the p-values are optimistic.'
+            : `They are left out of both groups: ${res.a.label} is compared without them, and so is ${res.b.label}.`}
+        </p>
+      )}
       <div class="card">
         <div class="card-head">
           <h2>Side by side</h2>
@@ -193,9 +237,9 @@ function Results(props: {
                     {m.label}
                     {m.significant && <span class="badge badge-sig">significant</span>}
                   </th>
-                  <td class="num">{m.key === 'users' ? formatCount(m.a) : num(m.a)}</td>
-                  <td class="num">{m.key === 'users' ? formatCount(m.b) : num(m.b)}</td>
-                  <td class="num">{m.key === 'users' ? '' : (m.diff > 0 ? '+' : '') + num(m.diff)}</td>
+                  <td class="num">{m.key === 'users' ? formatCount(m.a) : value(m, m.a)}</td>
+                  <td class="num">{m.key === 'users' ? formatCount(m.b) : value(m, m.b)}</td>
+                  <td class="num">{m.key === 'users' ? '' : m.measure === 'share' ? signedPct(m.diff) : (m.diff > 0 ? '+' : '') + num(m.diff)}</td>
                   <td class="num">{m.test ? pval(m.q) : ''}</td>
                   <td class="muted">{m.test || ''}</td>
                 </tr>
@@ -331,6 +375,18 @@ function Row(props: { r: CompareRow; i: number; site: string; canWrite: boolean;
           <Link href={recordingsHref(props.site, { text: r.segment_b })} title={'Recordings of ' + props.res.b.label + ': ' + r.segment_b}>
             {props.res.b.label}
           </Link>
+        )}
+        {r.segment_a && (
+          <div class="sub">
+            users:{' '}
+            <Link href={usersHref(props.site, r.segment_a, props.res.a.label + ': ' + r.label)} aria-label={'Users of ' + props.res.a.label + ' behind ' + r.label}>
+              {props.res.a.label}
+            </Link>
+            {' · '}
+            <Link href={usersHref(props.site, r.segment_b || '', props.res.b.label + ': ' + r.label)} aria-label={'Users of ' + props.res.b.label + ' behind ' + r.label}>
+              {props.res.b.label}
+            </Link>
+          </div>
         )}
       </td>
       {props.canWrite && (

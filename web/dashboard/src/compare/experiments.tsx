@@ -10,6 +10,7 @@ import { Empty, LoadError, Loading } from '../components/feedback';
 import { Field, FormError, fieldError, useSubmit } from '../components/form';
 import { formatCount, formatDate, plural } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { heatmapsHref } from '../pages/heatmaps';
 import { recordingsHref } from '../pages/recordings';
 import { Link, navigate, type PageProps } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
@@ -260,6 +261,17 @@ function PartView(props: { part: Part; site: string }) {
                   <Link class="btn btn-small" href={recordingsHref(props.site, { text: v.segment })}>
                     Recordings
                   </Link>
+                  <Link class="btn btn-small" href={heatmapsHref(props.site, { text: v.segment })} aria-label={'Heatmaps of variant ' + v.name}>
+                    Heatmaps
+                  </Link>
+                  <Link
+                    class="btn btn-small"
+                    href={`/s/${encodeURIComponent(props.site)}/segments/new?` + new URLSearchParams({ text: v.segment, name: 'Variant ' + v.name }).toString()}
+                    aria-label={'Users of variant ' + v.name}
+                  >
+                    Users
+                  </Link>
+                  <VariantSurveys site={props.site} segment={v.segment} variant={v.name} />
                   <code class="muted">{v.segment}</code>
                 </td>
               </tr>
@@ -339,10 +351,18 @@ function ArmRow(props: { a: Arm; property: boolean }) {
           <>
             {num(a.diff)} <span class="interval">{iv(a.diff_interval, num)}</span>
           </>
+        ) : a.lift_note === 'control_zero' ? (
+          <span data-lift-note="control_zero" title="The control converted no one: a lift over 0% is undefined. The difference in points is shown, with its Newcombe interval.">
+            no lift (control at 0%); difference {signedPct(a.diff)} <span class="interval">{iv(a.diff_interval, signedPct)}</span>
+          </span>
         ) : (
-          <>
+          <span
+            data-lift-note={a.lift_note || undefined}
+            title={a.lift_note === 'corrected' ? 'At 0% or 100% the interval adds ½ to each count (Haldane–Anscombe), as the plain Katz interval has no width or no bound there.' : undefined}
+          >
             {signedPct(a.lift)} <span class="interval">{iv(a.lift_interval, signedPct)}</span>
-          </>
+            {a.lift_note === 'corrected' && <span class="muted"> (corrected)</span>}
+          </span>
         )}
       </td>
       <td class="num" title={a.test ? a.test + ', unadjusted p ' + pval(a.p) : ''}>
@@ -358,5 +378,26 @@ function ArmRow(props: { a: Arm; property: boolean }) {
         )}
       </td>
     </tr>
+  );
+}
+
+/** Links to each survey's answers from a variant's users. */
+function VariantSurveys(props: { site: string; segment: string; variant: string }) {
+  const list = useLoad((signal) => get<{ surveys: { id: string; definition: { name: string } }[] }>(sitePath(props.site, '/surveys'), { signal }), [props.site]);
+  const surveys = list.data?.surveys || [];
+  if (surveys.length === 0) return null;
+  return (
+    <span class="variant-surveys">
+      {surveys.map((s) => (
+        <Link
+          key={s.id}
+          class="btn btn-small"
+          href={`/s/${encodeURIComponent(props.site)}/surveys/${encodeURIComponent(s.id)}/results?` + new URLSearchParams({ segment_text: props.segment }).toString()}
+          aria-label={`Answers to ${s.definition.name || s.id} from variant ${props.variant}`}
+        >
+          Answers: {s.definition.name || s.id}
+        </Link>
+      ))}
+    </span>
   );
 }

@@ -38,6 +38,8 @@ export interface Comparison {
   b: CompareGroup;
   from: string;
   to: string;
+  overlap: number; // users in both segments
+  shared?: 'excluded' | 'counted_in_both';
   metrics: CompareRow[];
   rows: CompareRow[];
   tests: number;
@@ -84,6 +86,7 @@ export interface Arm {
   diff_interval?: Interval;
   lift?: number;
   lift_interval?: Interval;
+  lift_note?: 'control_zero' | 'corrected';
   test?: string;
   p?: number;
   q?: number;

@@ -67,6 +67,7 @@ export interface SavedInsight {
   kind: Kind;
   author: string;
   definition: any;
+  pinned?: boolean; // shown on the site's overview
   updated_at: string;
 }
 

@@ -101,6 +101,8 @@ export function funnelTable(r: FunnelResult): Table {
 export interface DropActions {
   recordings: (group: number, step: FunnelStep) => void;
   saveSegment: (group: number, step: FunnelStep) => void;
+  /** Creates a draft survey targeting them, when offered. */
+  survey?: (group: number, step: FunnelStep) => void;
 }
 
 export function FunnelView(props: { result: FunnelResult; actions: DropActions }) {
@@ -155,6 +157,11 @@ export function FunnelView(props: { result: FunnelResult; actions: DropActions }
                           <button type="button" class="btn btn-small btn-ghost" onClick={() => props.actions.saveSegment(gi, s)}>
                             Save as segment
                           </button>
+                          {props.actions.survey && (
+                            <button type="button" class="btn btn-small btn-ghost" onClick={() => props.actions.survey!(gi, s)}>
+                              Ask them in a survey
+                            </button>
+                          )}
                         </span>
                       )}
                     </td>

@@ -44,8 +44,6 @@ interface Form {
   attribute: string;
 }
 
-const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-
 const blank: Form = {
   series: [{ of: 'did("signup")', measure: 'count', property: '' }],
   interval: 'day',
@@ -59,7 +57,7 @@ const blank: Form = {
   lastDays: 30,
   from: '',
   to: '',
-  tz: browserZone,
+  tz: '', // empty: the site's time zone
   segments: [],
   segmentText: '',
   property: '',
@@ -96,7 +94,7 @@ function definitionOf(kind: Kind, f: Form): any {
 
 /** A form filled from a saved definition. */
 function formOf(kind: Kind, d: any): Form {
-  const f: Form = { ...blank, tz: d.tz || 'UTC', lastDays: d.last_days || 30, from: d.from || '', to: d.to || '' };
+  const f: Form = { ...blank, tz: d.tz || '', lastDays: d.last_days || 30, from: d.from || '', to: d.to || '' };
   const b = d.breakdown || {};
   f.segments = (b.segments || []).filter((s: SegmentRef) => s.id).map((s: SegmentRef) => s.id!);
   f.segmentText = (b.segments || []).find((s: SegmentRef) => s.text)?.text || '';
@@ -207,6 +205,20 @@ export function InsightsPage() {
         setError(e);
       }
     },
+    survey: async (group: number, step: FunnelStep) => {
+      try {
+        const text = await droppedText(group, step);
+        const funnel = name.trim() || defaultName('funnel', form);
+        const sv = await post<{ id: string }>(sitePath(site.id, '/surveys'), {
+          name: `Why not step ${step.step}? (${funnel})`,
+          questions: [{ id: 'why', type: 'text', prompt: 'What stopped you from going on?', required: true }],
+          targeting: { segment: { text } },
+        });
+        navigate(`/s/${encodeURIComponent(site.id)}/surveys/${encodeURIComponent(sv.id)}`);
+      } catch (e) {
+        setError(e);
+      }
+    },
     saveSegment: async (group: number, step: FunnelStep) => {
       try {
         const text = await droppedText(group, step);
@@ -233,7 +245,7 @@ export function InsightsPage() {
         <nav class="insight-saved" aria-label="Saved insights">
           {saved.data.insights.map((s) => (
             <a key={s.id} class="btn btn-small" href={`/s/${encodeURIComponent(site.id)}/insights?id=${encodeURIComponent(s.id)}`} aria-current={s.id === loadedID ? 'page' : undefined} onClick={(e) => { e.preventDefault(); setLoadedID(''); navigate(`/s/${encodeURIComponent(site.id)}/insights?id=${encodeURIComponent(s.id)}`); }}>
-              {s.name} <span class="muted">({s.kind})</span>
+              {s.name} <span class="muted">({s.kind}{s.pinned ? ', pinned' : ''})</span>
             </a>
           ))}
         </nav>
@@ -258,6 +270,7 @@ export function InsightsPage() {
             <input id="ins-name" type="text" value={name} placeholder={defaultName(kind, form)} onInput={(e) => setName(e.currentTarget.value)} />
           </div>
           <button type="button" class="btn" onClick={onSave}>{loadedID ? 'Save changes' : 'Save insight'}</button>
+          {loadedID && <PinButton site={site.id} insight={saved.data?.insights.find((x) => x.id === loadedID)} changed={saved.reload} onError={setError} />}
           {loadedID && (
             <button type="button" class="btn btn-danger btn-small" onClick={async () => { await del(sitePath(site.id, '/insights/' + loadedID)); setLoadedID(''); saved.reload(); navigate(`/s/${encodeURIComponent(site.id)}/insights`, true); }}>
               Delete
@@ -278,6 +291,30 @@ export function InsightsPage() {
       )}
       <Annotations site={site.id} list={annotations.data?.annotations} reload={annotations.reload} />
     </section>
+  );
+}
+
+/** Pins the saved insight to the site's overview, or unpins it. */
+function PinButton(props: { site: string; insight?: SavedInsight; changed: () => void; onError: (e: unknown) => void }) {
+  const ins = props.insight;
+  if (!ins) return null;
+  const path = sitePath(props.site, `/insights/${encodeURIComponent(ins.id)}/pin`);
+  return (
+    <button
+      type="button"
+      class="btn btn-small"
+      aria-pressed={!!ins.pinned}
+      onClick={async () => {
+        try {
+          await (ins.pinned ? del(path) : put(path, {}));
+          props.changed();
+        } catch (e) {
+          props.onError(e);
+        }
+      }}
+    >
+      {ins.pinned ? 'Unpin from overview' : 'Pin to overview'}
+    </button>
   );
 }
 
@@ -401,6 +438,7 @@ function RetentionFields(props: { form: Form; set: SetField }) {
 
 function RangeFields(props: { form: Form; set: SetField }) {
   const { form, set } = props;
+  const site = useSite();
   return (
     <div class="insight-row">
       <div class="field">
@@ -423,7 +461,18 @@ function RangeFields(props: { form: Form; set: SetField }) {
       </div>
       <div class="field">
         <label for="ins-tz">Time zone</label>
-        <input id="ins-tz" type="text" size={16} value={form.tz} onInput={(e) => set('tz', e.currentTarget.value)} />
+        <input
+          id="ins-tz"
+          type="text"
+          size={16}
+          value={form.tz}
+          placeholder={(site.time_zone || 'UTC') + ' (the site’s)'}
+          aria-describedby="ins-tz-hint"
+          onInput={(e) => set('tz', e.currentTarget.value)}
+        />
+        <span id="ins-tz-hint" class="sr-only">
+          Empty: the site’s time zone, {site.time_zone || 'UTC'}
+        </span>
       </div>
     </div>
   );

@@ -17,6 +17,7 @@ import { Link, setQuery, useLocation } from '../router';
 import { allows, siteAccess, useSession, useSite } from '../session';
 import type { Recording } from '../recordings/types';
 import type { NPSSummary } from '../surveys/types';
+import { PinnedInsights } from '../insights/pinned';
 import { playerHref, recordingsHref, SignalCounts } from './recordings';
 import { profileHref } from './users';
 import './overview.css';
@@ -177,6 +178,7 @@ export function OverviewPage() {
           {!data.last_event_at && <NothingYet site={site.id} />}
           <Totals data={data} />
           <Activity data={data} />
+          <PinnedInsights site={site.id} canWrite={canWrite} />
           <div class="overview-grid">
             <TopPages data={data} site={site.id} />
             <HotSpots data={data} site={site.id} />

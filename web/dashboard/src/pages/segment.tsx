@@ -15,7 +15,7 @@ import { Value } from '../components/values';
 import { formatCount } from '../format';
 import { useDebounced, useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../router';
-import { Link, navigate } from '../router';
+import { Link, navigate, useLocation } from '../router';
 import { asRoot, Group, leafCount } from '../segments/builder';
 import { identifiedOnly, prune, withIdentifiedOnly } from '../segments/model';
 import { TextEditor } from '../segments/text';
@@ -52,11 +52,15 @@ function Editor(props: { saved: SavedSegment | null }) {
   useTitle((saved ? saved.name : 'New segment') + ' — ' + site.name);
   const base = `/s/${encodeURIComponent(site.id)}/segments`;
 
-  const [name, setName] = useState(saved?.name || '');
+  // A new segment may come written out in the address (?text=, ?name=):
+  // the users behind a comparison's row, say, listed before saving.
+  const { query: q } = useLocation();
+  const given = saved ? '' : q.get('text') || '';
+  const [name, setName] = useState(saved?.name || (given && q.get('name')) || '');
   const [description, setDescription] = useState(saved?.description || '');
-  const [mode, setMode] = useState<Mode>('builder');
+  const [mode, setMode] = useState<Mode>(given ? 'text' : 'builder');
   const [def, setDef] = useState<Condition>(asRoot(saved?.definition));
-  const [text, setText] = useState(saved?.text || '');
+  const [text, setText] = useState(saved?.text || given);
   const [switchError, setSwitchError] = useState('');
   const cat = useCatalog(site.id);
   const events = useTrackEvents(site.id);

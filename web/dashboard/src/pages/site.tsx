@@ -18,6 +18,7 @@ import type { InstallStatus } from '../types';
 import { parseOrigins, WriteKeyDialog } from './sites';
 import { RetentionCard } from './site-retention';
 import { DeleteSiteCard } from './site-delete';
+import { TimeZoneCard } from './site-zone';
 
 export function SiteSettingsPage() {
   const site = useSite();
@@ -32,6 +33,7 @@ export function SiteSettingsPage() {
       <InstallCheck />
       <Snippet admin={admin} />
       {admin ? <SiteForm /> : <ReadOnlySite />}
+      <TimeZoneCard admin={admin} />
       <RecordingSettingsCard admin={admin} />
       <RetentionCard admin={admin} />
       {admin && <RotateKey />}

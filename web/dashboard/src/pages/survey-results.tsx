@@ -16,7 +16,7 @@ import { Ago } from '../components/values';
 import { formatCount } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import type { PageProps } from '../router';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import { useSite } from '../session';
 import type { NPSSummary, QuestionResult, Response, Results, Survey } from '../surveys/types';
 import { Respondent } from '../surveys/respondent';
@@ -27,6 +27,9 @@ import type { SavedSegment } from '../types';
 export interface ResultFilter {
   segment: string;
   nps_group: string;
+  // A segment written out (from the address: an experiment's variant),
+  // used when no saved segment is chosen.
+  segment_text?: string;
 }
 
 export function SurveyResultsPage(props: PageProps) {
@@ -34,11 +37,12 @@ export function SurveyResultsPage(props: PageProps) {
   const id = props.params.id;
   const [interval, setStep] = useState('week');
   const [chosen, setChosen] = useState<string[]>([]);
-  const [filter, setFilter] = useState<ResultFilter>({ segment: '', nps_group: '' });
+  const given = useLocation().query.get('segment_text') || '';
+  const [filter, setFilter] = useState<ResultFilter>({ segment: '', nps_group: '', segment_text: given || undefined });
   const path = sitePath(site.id, '/surveys/' + encodeURIComponent(id));
   const res = useLoad(
     (signal) => get<{ survey: Survey; results: Results }>(path + '/results' + query({ interval, segments: chosen.join(','), ...filter }), { signal }),
-    [site.id, id, interval, chosen.join(','), filter.segment, filter.nps_group],
+    [site.id, id, interval, chosen.join(','), filter.segment, filter.nps_group, filter.segment_text],
   );
   const segments = useLoad((signal) => get<{ segments: SavedSegment[] }>(sitePath(site.id, '/segments'), { signal }), [site.id]);
   const cat = useCatalog(site.id);
@@ -52,7 +56,7 @@ export function SurveyResultsPage(props: PageProps) {
   if (!res.data || !s) return <Loading />;
   const r = res.data.results;
   const base = `/s/${encodeURIComponent(site.id)}/surveys`;
-  const filtered = !!(filter.segment || filter.nps_group);
+  const filtered = !!(filter.segment || filter.nps_group || filter.segment_text);
   const hasNPS = s.definition.questions.some((q) => q.type === 'nps');
   const questionIDs = s.definition.questions.map((q) => q.id);
   return (
@@ -159,7 +163,7 @@ function Filters(props: { segments: SavedSegment[]; filter: ResultFilter; setFil
     <div class="toolbar results-filters" role="group" aria-label="Filter the responses">
       <Field label="Respondents in segment">
         {(p) => (
-          <select {...p} value={filter.segment} onChange={(e) => setFilter({ ...filter, segment: e.currentTarget.value })}>
+          <select {...p} value={filter.segment} onChange={(e) => setFilter({ ...filter, segment: e.currentTarget.value, segment_text: undefined })}>
             <option value="">Everyone</option>
             {props.segments.map((s) => (
               <option key={s.id} value={s.id}>
@@ -183,7 +187,12 @@ function Filters(props: { segments: SavedSegment[]; filter: ResultFilter; setFil
           )}
         </Field>
       )}
-      {(filter.segment || filter.nps_group) && (
+      {filter.segment_text && !filter.segment && (
+        <p class="muted" data-testid="segment-text-filter">
+          Respondents in <code>{filter.segment_text}</code>
+        </p>
+      )}
+      {(filter.segment || filter.nps_group || filter.segment_text) && (
         <button type="button" class="btn" onClick={() => setFilter({ segment: '', nps_group: '' })}>
           Show everyone
         </button>
