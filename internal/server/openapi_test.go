@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	vconfig "github.com/pb33f/libopenapi-validator/config"
 
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/openapi"
@@ -59,7 +62,7 @@ func contractValidator() (validator.Validator, error) {
 			contract.err = fmt.Errorf("parse the OpenAPI document: %w", err)
 			return
 		}
-		v, errs := validator.NewValidator(doc)
+		v, errs := validator.NewValidator(doc, vconfig.WithFormatAssertions())
 		if len(errs) > 0 {
 			contract.err = fmt.Errorf("build the validator: %v", errs)
 			return
@@ -105,6 +108,7 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 				Request: r}
 			mu.Lock()
 			ok, errs := v.ValidateHttpResponse(r, resp)
+			record(r, tw.status, w.Header().Get("Content-Type"), body)
 			mu.Unlock()
 			if !ok {
 				var msgs []string
@@ -116,6 +120,24 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 			}
 		})
 	}
+}
+
+// record appends an answer to $SIGHTLINE_OPENAPI_RECORD, when set, as a
+// JSON line: a way to collect real answers of every operation the tests
+// reach, for writing and checking the document's schemas.
+func record(r *http.Request, status int, ct string, body []byte) {
+	path := os.Getenv("SIGHTLINE_OPENAPI_RECORD")
+	if path == "" || len(body) > 64<<10 {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	line, _ := json.Marshal(map[string]any{"method": r.Method, "url": r.URL.String(), "status": status,
+		"content_type": ct, "body": string(body)})
+	f.Write(append(line, '\n'))
 }
 
 // teeWriter passes a response through and keeps a copy.
