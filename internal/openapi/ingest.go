@@ -68,7 +68,7 @@ var platformOps = []Op{
 		Result: str, Content: "text/plain", Errors: []string{"unauthorized", "not_found"}},
 	{Method: "GET", Path: "/api/v1/openapi.json", Tag: "platform", Summary: "This document.",
 		Result: object(map[string]Schema{"openapi": enum("3.1.0"), "info": d(Schema{"type": "object"}, "The API's title, version and description."),
-			"paths": d(Schema{"type": "object"}, "The operations by path (OpenAPI 3.1)."),
+			"paths":      d(Schema{"type": "object"}, "The operations by path (OpenAPI 3.1)."),
 			"components": d(Schema{"type": "object"}, "The named schemas, responses and security schemes.")}, "components")},
 }
 
