@@ -191,6 +191,4 @@ func withDescription(s Schema, d string) Schema {
 	return out
 }
 
-// FieldDocs are the Go comments of the fields Of describes, keyed by
-// package path, type and field name (filled by fielddocs.go).
-var FieldDocs = map[string]string{}
+//go:generate go run ./fielddoc/gen
