@@ -35,22 +35,22 @@ var (
 	retentionResult = Of(insight.RetentionResult{})
 	anyResult       = computed(enum("trend", "funnel", "retention"), Schema{"anyOf": []any{trendResult, funnelResult, retentionResult}})
 	insightOut      = Of(api.InsightJSON{})
-	insightBody     = closed(Of(api.InsightBody{}))
+	insightBody     = closed(input(Of(api.InsightBody{}), "name", "kind", "definition"))
 	insightErrors   = []string{"invalid_definition", "invalid_kind", "invalid_parameter", "invalid_segment", "unknown_segment",
 		"query_timeout", "query_too_expensive"}
 )
 
 var insightOps = []Op{
 	errs(analyze("POST", "/insights/trend", "insights", "A trend: series by interval, broken down by segments or top values, with the previous period.",
-		computed(enum("trend"), trendResult)), insightErrors...).with(closed(Of(insight.Trend{}))),
+		computed(enum("trend"), trendResult)), insightErrors...).with(closed(input(Of(insight.Trend{}), "series"))),
 	errs(analyze("POST", "/insights/funnel", "insights", "A funnel: users, conversion, drop-off and time between steps, broken down by segments.",
-		computed(enum("funnel"), funnelResult)), insightErrors...).with(closed(Of(insight.Funnel{}))),
+		computed(enum("funnel"), funnelResult)), insightErrors...).with(closed(input(Of(insight.Funnel{}), "steps"))),
 	errs(analyze("POST", "/insights/retention", "insights", "A retention table: cohorts by first action, the share returning in each period.",
-		computed(enum("retention"), retentionResult)), insightErrors...).with(closed(Of(insight.Retention{}))),
+		computed(enum("retention"), retentionResult)), insightErrors...).with(closed(input(Of(insight.Retention{}), "start", "return"))),
 	errs(analyze("POST", "/insights/funnel/dropped", "insights", "The users who dropped at a funnel's step (a page, or every one as CSV).",
 		object(map[string]Schema{"users": arr(Of(api.MemberJSON{})), "size": d(integer, "Every user who dropped there."),
 			"next_after": d(str, "The after= of the next page; empty on the last.")}), limitParam, Param{Name: "after", Description: "A next_after."}),
-		insightErrors...).with(closed(Of(api.DroppedBody{}))),
+		insightErrors...).with(closed(input(Of(api.DroppedBody{}), "funnel", "step"))),
 	read("GET", "/insights", "insights", "Saved insights.", object(map[string]Schema{"insights": arr(insightOut)})),
 	errs(change("write", "POST", "/insights", "insights", "Save an insight (name, kind, definition); the definition must compute.",
 		insightBody, 201, insightOut), append(insightErrors, "invalid_name")...),
@@ -112,12 +112,12 @@ var heatmapOps = []Op{
 var (
 	compareErrors = []string{"invalid_comparison", "invalid_parameter", "invalid_segment", "unknown_segment", "query_timeout", "query_too_expensive"}
 	experimentOut = Of(api.ExperimentJSON{})
-	experimentDef = closed(Of(experiment.Definition{}))
+	experimentDef = closed(input(Of(experiment.Definition{})))
 )
 
 var compareOps = []Op{
 	errs(analyze("POST", "/compare", "compare", "Compare two segments, or one and everyone else: side by side, and every difference ranked with its test.",
-		Of(compare.Result{})), compareErrors...).with(closed(Of(api.CompareBody{}))),
+		Of(compare.Result{})), compareErrors...).with(closed(input(Of(api.CompareBody{}), "a"))),
 	errs(analyze("GET", "/compare", "compare", "The same comparison with its definition in the query (for links and CSV downloads).",
 		Of(compare.Result{}), Param{Name: "a", Description: "Segment A's ID"}, Param{Name: "a_text", Description: "or its text"},
 		Param{Name: "b", Description: "Segment B's ID"}, Param{Name: "b_text", Description: "or its text"},
@@ -149,7 +149,7 @@ var dataOps = []Op{
 		Content: "application/zip", Errors: []string{"not_found", "invalid_parameter"}},
 	read("GET", "/retention", "data rights", "How long the site keeps events, sessions, attribute history and survey answers (days; 0: for good).", retention),
 	errs(change("admin", "PUT", "/retention", "data rights", "Change the site's retention: the whole setting, each field a number of days (0 keeps for good).",
-		closed(retentionBody), 200, retention), "malformed_json", "invalid_field"),
+		d(closed(input(retentionBody)), "A field left out is 0: kept for good."), 200, retention), "malformed_json", "invalid_field"),
 	errs(change("admin", "POST", "/imports/users", "data rights", "Import user attributes from CSV (the body); a report of the rows refused.", nil, 200, importReport),
 		"invalid_csv", "too_large"),
 	errs(change("admin", "POST", "/imports/companies", "data rights", "Import company (group) attributes from CSV (the body; the ID column is group_id, company_id, id or external_id); a report of the rows and cells refused.", nil, 200, importReport),

@@ -108,13 +108,13 @@ var trackerOps = []Op{
 	{Method: "GET", Path: "/t/surveys", Tag: "tracker", Auth: "siteKey", Summary: "The surveys to offer a visitor on a page.",
 		Result: Of([]survey.Offer{}), Errors: []string{"invalid_parameter"}},
 	{Method: "POST", Path: "/t/survey", Tag: "tracker", Auth: "siteKey", Summary: "A visitor's (partial or completed) survey response.",
-		Body: Of(survey.ResponseInput{}), Result: object(map[string]Schema{"success": boolean, "response": d(str, "The response's ID: send it again to add answers."),
+		Body: input(Of(survey.ResponseInput{}), "survey"), Result: object(map[string]Schema{"success": boolean, "response": d(str, "The response's ID: send it again to add answers."),
 			"completed": boolean}), Errors: []string{"unknown_survey", "invalid_answer", "invalid_nps", "missing_id", "invalid_id", "malformed_json"}},
 	{Method: "POST", Path: "/t/survey/dismiss", Tag: "tracker", Auth: "siteKey", Summary: "A visitor closed a survey.",
-		Body: Of(survey.DismissInput{}), Result: object(map[string]Schema{"success": boolean, "survey": str}),
+		Body: input(Of(survey.DismissInput{}), "survey"), Result: object(map[string]Schema{"success": boolean, "survey": str}),
 		Errors: []string{"unknown_survey", "missing_id", "malformed_json"}},
 	{Method: "POST", Path: "/t/feedback", Tag: "tracker", Auth: "siteKey", Summary: "Feedback from the feedback tab: a 1–5 rating, a comment.",
-		Body: Of(feedback.Input{}), Result: object(map[string]Schema{"success": boolean, "id": str}),
+		Body: input(Of(feedback.Input{}), "rating"), Result: object(map[string]Schema{"success": boolean, "id": str}),
 		Errors: []string{"feedback_disabled", "invalid_rating", "too_long", "missing_id", "malformed_json"}},
 }
 

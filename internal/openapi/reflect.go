@@ -148,14 +148,37 @@ var known = map[reflect.Type]Schema{
 	reflect.TypeFor[store.Role]():  enum("owner", "admin", "member", "viewer"),
 }
 
-// optional is s without its top-level required list: a body whose
-// fields may each be left out.
-func optional(s Schema) Schema {
+// input is the schema of a request body read into a Go type: what the
+// decoder needs, which is less than what the type's answers always have.
+// Nested required lists are dropped (a field left out keeps its zero
+// value) and the top level requires only the fields named, those the
+// handler refuses to go without.
+func input(s Schema, required ...string) Schema {
+	out := strip(s)
+	if len(required) > 0 {
+		out["required"] = required
+	}
+	return out
+}
+
+func strip(s Schema) Schema {
 	out := Schema{}
 	for k, v := range s {
-		if k != "required" {
-			out[k] = v
+		switch k {
+		case "required":
+			continue
+		case "properties":
+			props := map[string]Schema{}
+			for name, p := range v.(map[string]Schema) {
+				props[name] = strip(p)
+			}
+			v = props
+		case "items", "additionalProperties":
+			if sub, ok := v.(Schema); ok {
+				v = strip(sub)
+			}
 		}
+		out[k] = v
 	}
 	return out
 }

@@ -114,6 +114,10 @@ var userOps = []Op{
 
 var segmentSaved = Of(api.SegmentJSON{})
 
+// segmentBody is a segment as clients send it: a definition as JSON or as
+// text (one of the two), a name to save it under.
+var segmentBody = d(closed(input(Of(api.SegmentBody{}))), "Send definition (JSON) or text (the text form); a saved segment needs a name.")
+
 var segmentOps = []Op{
 	errs(read("POST", "/segments/preview", "segments", "The size and first members of a segment definition.", object(map[string]Schema{
 		"size": integer, "members": arr(Of(api.MemberJSON{})), "text": d(str, "The definition in the text form."),
@@ -121,10 +125,10 @@ var segmentOps = []Op{
 		"invalid_segment", "query_timeout", "query_too_expensive"),
 	read("GET", "/segments", "segments", "Saved segments.", object(map[string]Schema{"segments": arr(segmentSaved)}),
 		Param{Name: "sizes", Type: "boolean", Description: "Count each segment's members."}),
-	errs(change("write", "POST", "/segments", "segments", "Save a segment (JSON definition or text form).", Of(api.SegmentBody{}), 201, segmentSaved),
+	errs(change("write", "POST", "/segments", "segments", "Save a segment (JSON definition or text form).", segmentBody, 201, segmentSaved),
 		"invalid_segment", "missing_field", "too_long", "conflict"),
 	errs(read("GET", "/segments/{seg}", "segments", "A saved segment with its size.", segmentSaved), "not_found"),
-	errs(change("write", "PUT", "/segments/{seg}", "segments", "Change a saved segment.", Of(api.SegmentBody{}), 200, segmentSaved),
+	errs(change("write", "PUT", "/segments/{seg}", "segments", "Change a saved segment.", segmentBody, 200, segmentSaved),
 		"invalid_segment", "not_found", "conflict"),
 	errs(change("write", "DELETE", "/segments/{seg}", "segments", "Delete a saved segment (not one another segment or an alert rule uses).", nil, 204, nil),
 		"not_found", "segment_in_use"),
@@ -158,5 +162,5 @@ var recordingOps = []Op{
 	errs(change("write", "DELETE", "/recordings/{rec}", "recordings", "Delete a recording.", nil, 200, object(map[string]Schema{"deleted": boolean})), "not_found"),
 	read("GET", "/recording-settings", "recordings", "Recording settings: on, sampling, quota, retention.", recordingSettings),
 	errs(change("admin", "PUT", "/recording-settings", "recordings", "Change the recording settings; fields left out keep their value.",
-		Of(recording.SettingsChange{}), 200, recordingSettings), "invalid_field"),
+		input(Of(recording.SettingsChange{})), 200, recordingSettings), "invalid_field"),
 }

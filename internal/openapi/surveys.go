@@ -10,7 +10,7 @@ var surveyOut = Of(api.SurveyJSON{})
 
 // surveyDefinition is a survey's definition as its body is read (unknown
 // fields refused).
-var surveyDefinition = Of(survey.Definition{})
+var surveyDefinition = input(Of(survey.Definition{}))
 
 var responseFilters = []Param{
 	{Name: "from", Description: "A date or RFC 3339 time."}, {Name: "to", Description: "A date or RFC 3339 time."},
@@ -38,7 +38,7 @@ var surveyOps = []Op{
 		Result: str, Content: "text/csv", Query: responseFilters, Errors: []string{"not_found", "invalid_parameter", "unknown_segment"}},
 	read("GET", "/feedback-settings", "feedback", "The feedback tab's settings.", Of(feedback.Settings{})),
 	errs(change("admin", "PUT", "/feedback-settings", "feedback", "Change the feedback tab's settings; fields left out take their defaults.",
-		optional(Of(feedback.Settings{})), 200, Of(feedback.Settings{})), "invalid_field"),
+		input(Of(feedback.Settings{})), 200, Of(feedback.Settings{})), "invalid_field"),
 	errs(read("GET", "/feedback", "feedback", "Feedback, newest first, filtered by segment, page, rating.", object(map[string]Schema{
 		"feedback": arr(Of(api.FeedbackJSON{})), "next_cursor": d(str, "The cursor= of the next page; empty on the last.")}),
 		limitParam, cursorParam, Param{Name: "page", Description: "Only feedback given on this page."},
