@@ -87,8 +87,39 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 				h.ServeHTTP(w, r)
 				return
 			}
+			// A JSON body the server accepted must be one the document
+			// allows: the copy is validated once the answer is 2xx.
+			var reqBody []byte
+			// (Clients, tests among them, often send no Content-Type: a
+			// body that is a JSON object or array is taken for JSON.)
+			if r.Method != http.MethodGet && r.ContentLength > 0 && r.ContentLength <= 1<<20 && r.Header.Get("Content-Encoding") == "" {
+				reqBody, _ = io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(reqBody))
+				if t := bytes.TrimSpace(reqBody); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+					reqBody = nil
+				}
+			}
 			tw := &teeWriter{ResponseWriter: w, status: http.StatusOK}
 			h.ServeHTTP(tw, r)
+			if reqBody != nil && tw.status/100 == 2 {
+				rc := r.Clone(r.Context())
+				rc.Body = io.NopCloser(bytes.NewReader(reqBody))
+				rc.Header.Set("Content-Type", "application/json")
+				mu.Lock()
+				ok, errs := v.GetRequestBodyValidator().ValidateRequestBody(rc)
+				mu.Unlock()
+				if !ok {
+					var msgs []string
+					for _, e := range errs {
+						msgs = append(msgs, e.Message+": "+e.Reason)
+						for _, se := range e.SchemaValidationErrors {
+							msgs = append(msgs, "["+se.FieldPath+": "+se.Reason+"]")
+						}
+					}
+					t.Errorf("%s %s: the server accepted a body the OpenAPI document does not allow: %s\nbody: %.300s",
+						r.Method, r.URL.Path, strings.Join(msgs, "; "), reqBody)
+				}
+			}
 			if tw.hijacked || tw.buf.Len() > 4<<20 {
 				return
 			}
