@@ -120,6 +120,7 @@ var FieldDocs = map[string]string{
 	"github.com/sightline/sightline/internal/store.Health.Lag":                      "How many acknowledged messages wait to be applied.",
 	"github.com/sightline/sightline/internal/store.Health.Quarantined":              "Counts messages set aside since the start.",
 	"github.com/sightline/sightline/internal/store.Health.WriteError":               "Why writes are refused, such as a full disk.",
+	"github.com/sightline/sightline/internal/store.Identity.Kind":                   "\"user\", \"anonymous\" or \"group\"",
 	"github.com/sightline/sightline/internal/store.QuarantinedMessage.Message":      "A readable rendering of what was logged",
 	"github.com/sightline/sightline/internal/store.RecordingSettings.DailyQuota":    "How many recordings may start per UTC day.",
 	"github.com/sightline/sightline/internal/store.RecordingSettings.Enabled":       "Turns recording on for the site. New sites record.",
