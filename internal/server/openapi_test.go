@@ -92,7 +92,11 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 			var reqBody []byte
 			// (Clients, tests among them, often send no Content-Type: a
 			// body that is a JSON object or array is taken for JSON.)
-			if r.Method != http.MethodGet && r.ContentLength > 0 && r.ContentLength <= 1<<20 && r.Header.Get("Content-Encoding") == "" {
+			// Ingestion answers 200 listing the messages it refused, so
+			// there a 2xx does not mean the body was valid: its bodies are
+			// left out.
+			ingestion := strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/t/")
+			if !ingestion && r.Method != http.MethodGet && r.ContentLength > 0 && r.ContentLength <= 1<<20 && r.Header.Get("Content-Encoding") == "" {
 				reqBody, _ = io.ReadAll(r.Body)
 				r.Body = io.NopCloser(bytes.NewReader(reqBody))
 				if t := bytes.TrimSpace(reqBody); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
