@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -46,8 +45,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 type pageOp struct {
 	Op
 	ID, Auth   string
-	ResultJSON string
-	BodyJSON   string
 	Codes      []string
 	BodyFields []field
 	// ResultFields are the success answer's fields; ResultNote names a
@@ -88,10 +85,9 @@ Site endpoints take <code>Authorization: Bearer TOKEN</code> with a token of the
 <div>{{.Summary}}</div><div class="auth">{{.Auth}}</div>
 {{if .Query}}<div class="auth">Query: {{range .Query}}<code>{{.Name}}</code> {{.Description}} {{end}}</div>{{end}}
 {{if .BodyFields}}<h4>Request body</h4>{{template "fields" .BodyFields}}{{end}}
-{{if .ResultFields}}<h4>Response {{.Status}}</h4>{{template "fields" .ResultFields}}{{else if .ResultNote}}<h4>Response {{.Status}}</h4><div class="auth">{{.ResultNote}}</div>{{end}}
+{{if or .ResultFields .ResultNote}}<h4>Response {{.Status}}</h4>{{if .ResultNote}}<div class="auth">{{.ResultNote}}</div>{{end}}{{if .ResultFields}}{{template "fields" .ResultFields}}{{end}}{{end}}
 {{if .Codes}}<div class="auth">Error codes: {{range $i, $c := .Codes}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}</div>{{end}}
-{{if .BodyJSON}}<details><summary>Request body schema (JSON)</summary><pre>{{.BodyJSON}}</pre></details>{{end}}
-{{if .ResultJSON}}<details><summary>Response schema (JSON)</summary><pre>{{.ResultJSON}}</pre></details>{{end}}
+
 </div>{{end}}{{end}}{{end}}
 </body></html>
 {{define "fields"}}<table class="fields"><tr><th>Field</th><th>Type</th><th>Description</th></tr>
@@ -126,7 +122,6 @@ func render() ([]byte, error) {
 			p.Status = 200
 		}
 		if op.Body != nil {
-			p.BodyJSON = pretty(op.Body)
 			p.BodyFields = fields(op.Body, "", 0, true)
 		}
 		switch {
@@ -137,11 +132,13 @@ func render() ([]byte, error) {
 		case op.Status == 204 || op.Method == "OPTIONS":
 			p.ResultNote = "No body."
 		}
-		if op.Result != nil {
-			p.ResultJSON = pretty(op.Result)
-			if op.Content != "" {
-				p.ResultJSON = op.Content + "\n" + p.ResultJSON
+		if len(op.Also) > 0 {
+			also := make([]string, 0, len(op.Also))
+			for ct := range op.Also {
+				also = append(also, ct)
 			}
+			slices.Sort(also)
+			p.ResultNote = strings.TrimSpace(p.ResultNote + " Also as " + strings.Join(also, ", ") + ".")
 		}
 		data.Ops = append(data.Ops, p)
 	}
@@ -150,11 +147,6 @@ func render() ([]byte, error) {
 		return nil, fmt.Errorf("render the API page: %w", err)
 	}
 	return b.Bytes(), nil
-}
-
-func pretty(s Schema) string {
-	b, _ := json.MarshalIndent(s, "", "  ")
-	return strings.ReplaceAll(string(b), "#/components/schemas/", "")
 }
 
 // fields flattens a schema into the rows of its table: each property
