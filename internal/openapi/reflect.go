@@ -39,6 +39,8 @@ func typeSchema(t reflect.Type, seen map[reflect.Type]bool) Schema {
 	switch {
 	case t == nil:
 		return Schema{}
+	case t.Kind() == reflect.Pointer: // before the Marshaler check, which *time.Time passes
+		return nullable(typeSchema(t.Elem(), seen))
 	case t == timeType:
 		return Schema{"type": "string", "format": "date-time"}
 	case t == rawType:
@@ -49,8 +51,6 @@ func typeSchema(t reflect.Type, seen map[reflect.Type]bool) Schema {
 		return Schema{"type": "string"}
 	}
 	switch t.Kind() {
-	case reflect.Pointer:
-		return nullable(typeSchema(t.Elem(), seen))
 	case reflect.String:
 		return Schema{"type": "string"}
 	case reflect.Bool:
