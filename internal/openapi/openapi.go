@@ -42,6 +42,75 @@ type Op struct {
 	Also map[string]Schema
 	// NotModified adds a 304 answer (a conditional GET).
 	NotModified bool
+	// Extra are answers of other statuses that are not errors, with
+	// their JSON bodies.
+	Extra map[int]Schema
+	// Errors are the error codes the operation's handler answers with
+	// besides those of its Auth (authErrors).
+	Errors []string
+}
+
+// with gives op a request body.
+func (op Op) with(body Schema) Op {
+	op.Body = body
+	return op
+}
+
+// closed is s with every object that lists properties refusing others,
+// as a body decoded with unknown fields refused is.
+func closed(s Schema) Schema {
+	out := Schema{}
+	for k, v := range s {
+		switch k {
+		case "properties":
+			props := map[string]Schema{}
+			for name, p := range v.(map[string]Schema) {
+				props[name] = closed(p)
+			}
+			out[k] = props
+		case "items", "additionalProperties":
+			if sub, ok := v.(Schema); ok {
+				v = closed(sub)
+			}
+			out[k] = v
+		default:
+			out[k] = v
+		}
+	}
+	if _, ok := s["properties"]; ok {
+		if _, set := s["additionalProperties"]; !set {
+			out["additionalProperties"] = false
+		}
+	}
+	return out
+}
+
+// authErrors are the codes every operation with that Auth may answer.
+var authErrors = map[string][]string{
+	"token":    {"unauthorized", "forbidden", "site_not_found", "csrf", "internal", "storage_unavailable", "store_lagging"},
+	"session":  {"unauthorized", "csrf", "internal", "storage_unavailable"},
+	"writeKey": {"unauthorized", "internal", "storage_unavailable"},
+	"siteKey":  {"unauthorized", "origin_not_allowed", "internal", "storage_unavailable"},
+}
+
+// bodyErrors are the codes of a JSON body the API could not read
+// (apierr.DecodeJSON).
+var bodyErrors = []string{"malformed_json", "malformed_body", "invalid_utf8", "invalid_number", "too_deep", "request_too_large"}
+
+// errs adds error codes to op.
+func errs(op Op, codes ...string) Op {
+	op.Errors = append(op.Errors, codes...)
+	return op
+}
+
+// errorCodes are the codes op may answer with, sorted.
+func errorCodes(op Op) []string {
+	codes := append(slices.Clone(authErrors[op.Auth]), op.Errors...)
+	if op.Body != nil {
+		codes = append(codes, bodyErrors...)
+	}
+	slices.Sort(codes)
+	return slices.Compact(codes)
 }
 
 // Param is a query parameter.
@@ -136,6 +205,11 @@ func operation(op Op) map[string]any {
 	default:
 		o["security"] = []any{}
 	}
+	if codes := errorCodes(op); len(codes) > 0 {
+		o["x-error-codes"] = codes
+		desc, _ := o["description"].(string)
+		o["description"] = strings.TrimSpace(desc + " Error codes: " + strings.Join(codes, ", ") + ".")
+	}
 	if op.Body != nil {
 		o["requestBody"] = map[string]any{"required": true,
 			"content": map[string]any{"application/json": map[string]any{"schema": op.Body}}}
@@ -157,6 +231,10 @@ func operation(op Op) map[string]any {
 		ok["content"] = content
 	}
 	responses := map[string]any{fmt.Sprint(status): ok, "default": ref0("#/components/responses/Error")}
+	for status, sc := range op.Extra {
+		responses[fmt.Sprint(status)] = map[string]any{"description": "See the schema.",
+			"content": map[string]any{"application/json": map[string]any{"schema": sc}}}
+	}
 	if op.NotModified {
 		responses["304"] = map[string]any{"description": "Not modified since the ETag sent."}
 	}
@@ -205,6 +283,23 @@ func obj(props map[string]Schema) Schema {
 	return Schema{"type": "object", "properties": props, "required": req}
 }
 
+// object is an object schema whose properties are all required but those
+// named optional.
+func object(props map[string]Schema, optional ...string) Schema {
+	s := obj(props)
+	s["required"] = slices.DeleteFunc(s["required"].([]string), func(k string) bool { return slices.Contains(optional, k) })
+	return s
+}
+
+// arr is an array (never null) of items.
+func arr(items Schema) Schema { return Schema{"type": "array", "items": items} }
+
+// d is s with a description.
+func d(s Schema, desc string) Schema { return withDescription(s, desc) }
+
+// enum is a string with one of values.
+func enum(values ...string) Schema { return Schema{"type": "string", "enum": values} }
+
 // list is an object holding an array of items under key.
 func list(key string, items Schema) Schema {
 	return obj(map[string]Schema{key: {"type": "array", "items": items}})
@@ -218,6 +313,10 @@ var (
 	anyObj  = Schema{"type": "object"}
 	anyArr  = Schema{"type": "array"}
 	when    = Schema{"type": "string", "format": "date-time"}
+	minLen1 = Schema{"type": "string", "minLength": 1}
+	// date is a day, 2006-01-02.
+	date     = Schema{"type": "string", "format": "date"}
+	attrType = enum("string", "number", "boolean", "datetime")
 )
 
 // schemas are the named schemas.
@@ -231,13 +330,4 @@ var schemas = map[string]any{
 			"details": {"description": "The individual problems when there are several."},
 		}}}),
 	"IngestResult": Schema{"type": "object", "description": "What happened to each message of an ingestion call."},
-	"Destination": obj(map[string]Schema{
-		"id": str, "name": str, "kind": {"enum": []string{"webhook", "slack"}}, "url": str, "enabled": boolean,
-		"failures": integer, "rotating": boolean, "created_at": when}),
-	"Rule": obj(map[string]Schema{
-		"id": str, "name": str, "trigger": {"enum": []string{"recording.new", "segment.entered", "survey.response", "feedback.new"}},
-		"destination_id": str, "hourly_limit": integer, "enabled": boolean, "created_at": when}),
-	"DeliveryAttempt": obj(map[string]Schema{
-		"message_id": str, "destination_id": str, "attempt": integer, "at": when, "status": integer,
-		"response": str, "latency_ms": number, "ok": boolean}),
 }

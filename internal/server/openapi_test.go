@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	vconfig "github.com/pb33f/libopenapi-validator/config"
 
 	"github.com/sightline/sightline/internal/config"
 	"github.com/sightline/sightline/internal/openapi"
@@ -59,7 +62,7 @@ func contractValidator() (validator.Validator, error) {
 			contract.err = fmt.Errorf("parse the OpenAPI document: %w", err)
 			return
 		}
-		v, errs := validator.NewValidator(doc)
+		v, errs := validator.NewValidator(doc, vconfig.WithFormatAssertions())
 		if len(errs) > 0 {
 			contract.err = fmt.Errorf("build the validator: %v", errs)
 			return
@@ -84,8 +87,43 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 				h.ServeHTTP(w, r)
 				return
 			}
+			// A JSON body the server accepted must be one the document
+			// allows: the copy is validated once the answer is 2xx.
+			var reqBody []byte
+			// (Clients, tests among them, often send no Content-Type: a
+			// body that is a JSON object or array is taken for JSON.)
+			// Ingestion answers 200 listing the messages it refused, so
+			// there a 2xx does not mean the body was valid: its bodies are
+			// left out.
+			ingestion := strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/t/")
+			if !ingestion && r.Method != http.MethodGet && r.ContentLength > 0 && r.ContentLength <= 1<<20 && r.Header.Get("Content-Encoding") == "" {
+				reqBody, _ = io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(reqBody))
+				if t := bytes.TrimSpace(reqBody); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+					reqBody = nil
+				}
+			}
 			tw := &teeWriter{ResponseWriter: w, status: http.StatusOK}
 			h.ServeHTTP(tw, r)
+			if reqBody != nil && tw.status/100 == 2 {
+				rc := r.Clone(r.Context())
+				rc.Body = io.NopCloser(bytes.NewReader(reqBody))
+				rc.Header.Set("Content-Type", "application/json")
+				mu.Lock()
+				ok, errs := v.GetRequestBodyValidator().ValidateRequestBody(rc)
+				mu.Unlock()
+				if !ok {
+					var msgs []string
+					for _, e := range errs {
+						msgs = append(msgs, e.Message+": "+e.Reason)
+						for _, se := range e.SchemaValidationErrors {
+							msgs = append(msgs, "["+se.FieldPath+": "+se.Reason+"]")
+						}
+					}
+					t.Errorf("%s %s: the server accepted a body the OpenAPI document does not allow: %s\nbody: %.300s",
+						r.Method, r.URL.Path, strings.Join(msgs, "; "), reqBody)
+				}
+			}
 			if tw.hijacked || tw.buf.Len() > 4<<20 {
 				return
 			}
@@ -105,6 +143,7 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 				Request: r}
 			mu.Lock()
 			ok, errs := v.ValidateHttpResponse(r, resp)
+			record(r, tw.status, w.Header().Get("Content-Type"), body)
 			mu.Unlock()
 			if !ok {
 				var msgs []string
@@ -116,6 +155,24 @@ func checkContract(t testing.TB) func(*http.ServeMux, http.Handler) http.Handler
 			}
 		})
 	}
+}
+
+// record appends an answer to $SIGHTLINE_OPENAPI_RECORD, when set, as a
+// JSON line: a way to collect real answers of every operation the tests
+// reach, for writing and checking the document's schemas.
+func record(r *http.Request, status int, ct string, body []byte) {
+	path := os.Getenv("SIGHTLINE_OPENAPI_RECORD")
+	if path == "" || len(body) > 64<<10 {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	line, _ := json.Marshal(map[string]any{"method": r.Method, "url": r.URL.String(), "status": status,
+		"content_type": ct, "body": string(body)})
+	f.Write(append(line, '\n'))
 }
 
 // teeWriter passes a response through and keeps a copy.

@@ -173,8 +173,8 @@ type Writer interface {
 
 // Identity names a user or company by its external ID.
 type Identity struct {
-	Kind string // "user", "anonymous" or "group"
-	ID   string
+	Kind string `json:"kind"` // "user", "anonymous" or "group"
+	ID   string `json:"id"`
 }
 
 // Merger joins two identities into one user. Everything known about from
