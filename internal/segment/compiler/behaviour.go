@@ -384,9 +384,11 @@ func (b *builder) sessionField(f *segment.SessionField) error {
 // span but none within would otherwise look active.
 func (b *builder) daysExact(p segment.Period) bool {
 	if b.span != nil {
-		// The moments are ends of days (else active days are counted
-		// moment by moment), so the rows a span reads are whole days.
-		return true
+		// When the moments are ends of days, a day's events all start
+		// counting at the same moment, so the day counts from then until
+		// its last event leaves the period: exactly its events' moments.
+		// Between other moments a short period could leave a gap.
+		return b.days.dayEnds()
 	}
 	var lo, hi time.Time
 	if p.Last > 0 {
