@@ -99,9 +99,7 @@ func TestEraseUserLeavesNoBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().ExecContext(ctx, "CHECKPOINT"); err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, db)
 	if found := filesWith(t, dir, marker); len(found) == 0 {
 		t.Fatal("the marker is in no file before the deletion: the proof proves nothing")
 	} else {

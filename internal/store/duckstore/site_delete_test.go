@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
 // TestDeleteSite deletes a site: its rows in every table, its tokens and
@@ -44,9 +46,7 @@ func TestDeleteSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().ExecContext(ctx, "CHECKPOINT"); err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, db)
 	if len(filesWith(t, dir, marker)) == 0 {
 		t.Fatal("the marker is in no file before the deletion")
 	}
@@ -78,4 +78,26 @@ func TestDeleteSite(t *testing.T) {
 		t.Errorf("the other site's user: %+v, %v", u, err)
 	}
 	write(t, db, identify(kept.ID, "bob", "k2", t0.Add(time.Hour), map[string]any{"plan": "team"}))
+}
+
+// checkpoint writes everything acknowledged into the database file. The
+// applier (and the alert evaluator after it) may still be in a write
+// transaction when Write has returned, and DuckDB refuses a CHECKPOINT
+// then: wait for the applier, and try again while one is open.
+func checkpoint(t *testing.T, db *duckstore.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for try := 0; ; try++ {
+		_, err := db.SQL().ExecContext(ctx, "CHECKPOINT")
+		if err == nil {
+			return
+		}
+		if try == 100 || !strings.Contains(err.Error(), "other write transactions") {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
