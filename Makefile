@@ -55,8 +55,10 @@ dashboard-check:
 	@if command -v npm >/dev/null 2>&1; then scripts/build-dashboard.sh --check; \
 	else echo "npm not found: not checking internal/web/dist against a rebuild of web/dashboard"; fi
 
+# The tests themselves run through scripts/test.sh: go test -race on every
+# package, with internal/server split into two processes side by side.
 test: vet geo chromium services tracker-check dashboard-check
-	$(GO) test -race -count=1 -timeout 20m ./...
+	GO=$(GO) scripts/test.sh
 
 # oracle checks many more random segments against the brute-force
 # evaluator than make test does, now and in the past (trends), from a

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -8,9 +9,17 @@ import (
 	"github.com/sightline/sightline/internal/testsvc"
 )
 
-// One PostgreSQL server for the whole test binary, started by the first
-// test that asks for a database.
-func TestMain(m *testing.M) { os.Exit(testsvc.Run(m)) }
+// TestMain shares one server of each kind (PostgreSQL, ClickHouse)
+// between the tests, started by the first that asks, and runs one
+// shard of them when SIGHTLINE_SERVER_SHARD says so (make test runs this
+// package as two processes side by side: scripts/test.sh).
+func TestMain(m *testing.M) {
+	if err := testsvc.Shard("SIGHTLINE_SERVER_SHARD"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(testsvc.Run(m))
+}
 
 // forBackends runs a scenario twice: on the embedded store alone, and
 // with the control data in PostgreSQL (serve --postgres), where every
