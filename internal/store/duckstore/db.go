@@ -443,8 +443,13 @@ func (db *DB) closeDB() error {
 		// nobody: closing those connections rolls it back. (FORCE
 		// CHECKPOINT waits for such a transaction to end instead, which
 		// never comes: it hung a server's shutdown.)
-		db.pool().SetMaxIdleConns(0)
 		_, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT")
+		if err != nil && strings.Contains(err.Error(), "other write transactions active") {
+			// Worth knowing: some code left a transaction open.
+			db.log.Warn("a write transaction was still open at close; closing the idle connections", "err", err)
+			db.pool().SetMaxIdleConns(0)
+			_, err = db.wconn.ExecContext(context.Background(), "CHECKPOINT")
+		}
 		if err != nil && strings.Contains(err.Error(), "other write transactions active") {
 			// A connection still in use writes: the checkpoint is left to
 			// the next open, which replays DuckDB's own log; nothing is
