@@ -69,6 +69,11 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseCommand(fs, args); err != nil {
 		return err
 	}
+	// The demo loads data as a server would: with the same soft limit on
+	// the Go heap (without it the heap doubled between collections).
+	if err := setGoMemoryLimit(cfg.GoMemoryLimit); err != nil {
+		return err
+	}
 	credsPath := filepath.Join(cfg.DataDir, "demo.json")
 	var old demoCredentials
 	if b, err := os.ReadFile(credsPath); err == nil && json.Unmarshal(b, &old) == nil && old.Email != "" {
