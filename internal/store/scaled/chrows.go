@@ -2,10 +2,8 @@ package scaled
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -48,7 +46,7 @@ var order = []string{"identity_overrides", "identities", "attr_keys", "attr_curr
 func (r *chRows) add(table string, row ...any) { r.tables[table] = append(r.tables[table], row) }
 
 func (r *chRows) identity(site int64, kind uint8, id string, key int64, at time.Time) {
-	r.add("identities", site, kind, id, key, idHash(site, kind, id), micros(at))
+	r.add("identities", site, kind, id, key, store.IDHash(site, kind, id), micros(at))
 }
 
 func (r *chRows) override(site, from, into, seq, version int64) {
@@ -178,16 +176,4 @@ func propArrays(props string) (keys, vals []string) {
 		keys, vals = append(keys, k), append(vals, text)
 	}
 	return keys, vals
-}
-
-// idHash is duckstore's hash of an external ID within its site and kind
-// (chstore's identities.id_hash).
-func idHash(site int64, kind uint8, id string) int64 {
-	h := fnv.New64a()
-	var b [9]byte
-	binary.LittleEndian.PutUint64(b[:8], uint64(site))
-	b[8] = kind
-	h.Write(b[:])
-	h.Write([]byte(id))
-	return int64(h.Sum64())
 }

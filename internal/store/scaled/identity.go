@@ -363,7 +363,7 @@ func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity
 // keyOf returns the live key of an identity, or an error wrapping
 // store.ErrNotFound.
 func (t *txn) keyOf(site int64, id store.Identity) (int64, error) {
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return 0, err
 	}
@@ -375,16 +375,4 @@ func (t *txn) keyOf(site int64, id store.Identity) (int64, error) {
 		return 0, fmt.Errorf("%s %q: %w", id.Kind, id.ID, store.ErrNotFound)
 	}
 	return key, nil
-}
-
-func identityKind(s string) (uint8, error) {
-	switch s {
-	case "user", "":
-		return idUser, nil
-	case "anonymous":
-		return idAnon, nil
-	case "group":
-		return idGroup, nil
-	}
-	return 0, fmt.Errorf("identity kind %q (want user, anonymous or group): %w", s, store.ErrInvalid)
 }

@@ -25,7 +25,7 @@ type member struct {
 // memberOf resolves an identity to its user and the keys its rows carry,
 // or returns an error wrapping store.ErrNotFound.
 func (db *DB) memberOf(ctx context.Context, site int64, id store.Identity) (member, error) {
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return member{}, err
 	}

@@ -20,9 +20,9 @@ const lockSpace = 7301
 
 // Identity kinds, as duckstore and chstore store them.
 const (
-	idUser  uint8 = 1
-	idAnon  uint8 = 2
-	idGroup uint8 = 3
+	idUser  = store.IDUser
+	idAnon  = store.IDAnonymous
+	idGroup = store.IDGroup
 )
 
 // Write stores msgs: when it returns without error, every message that is
