@@ -151,6 +151,20 @@ func tables() []table {
 				{"question_id", "String", ""}, {"num", "Nullable(Float64)", ""}, {"text", "Nullable(String)", ""},
 				{"answered_at", "Int64", micros("answered_at")},
 			}},
+		// The event catalog's partial sums (duckstore's
+		// schema/012_event_catalog.sql): each writer appends its batch's,
+		// readers add them up.
+		{name: "event_catalog", from: "event_catalog", engine: "MergeTree ORDER BY (site_id, kind, name)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"name", "String", ""}, {"events", "Int64", ""},
+				{"first_seen", "Int64", micros("first_seen")}, {"last_seen", "Int64", micros("last_seen")},
+				{"sources", "UInt8", ""},
+			}},
+		{name: "event_properties", from: "event_properties", engine: "MergeTree ORDER BY (site_id, kind, name, key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"name", "String", ""}, {"key", "String", ""},
+				{"types", "UInt8", ""}, {"events", "Int64", ""}, {"samples", "Array(String)", ""},
+			}},
 		{name: "feedback", from: "feedback", engine: "MergeTree ORDER BY (site_id, created_at, id)",
 			columns: []column{
 				{"id", "String", ""}, {"site_id", "Int64", ""}, {"anonymous_id", "String", ""}, {"user_id", "String", ""},

@@ -388,6 +388,7 @@ func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, k
 			return fmt.Errorf("change type of %s: %w", key, err)
 		}
 		t.rows.attrKey(site, entity, key, to, first, uint64(micros(t.now)))
+		t.touch.Site = true
 		converted = len(conv)
 		return t.finish()
 	})

@@ -37,8 +37,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sightline/sightline/internal/store/chstore"
+	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/pgstore"
 )
+
+// The analytical half of the composite store that `sightline serve
+// --clickhouse` runs (composite.Half: every analytical role, and the hooks
+// for the control half's decisions).
+var _ composite.Half = (*DB)(nil)
 
 // Options tunes a DB; the zero value is usable.
 type Options struct {
@@ -57,6 +63,13 @@ type Options struct {
 	MaxAttrKeys int
 	// MaxConns bounds the PostgreSQL pool (0: pgx's default).
 	MaxConns int32
+	// SessionKeep is how long a session no message joined is kept in
+	// PostgreSQL for later messages to join (default 7 days); ClickHouse
+	// keeps it for good.
+	SessionKeep time.Duration
+	// EventUsersKeep is the least time an EventUsers answer is kept
+	// (default 30 seconds, as duckstore).
+	EventUsersKeep time.Duration
 }
 
 // DB is one node's handle on the scaled analytics store.
@@ -66,6 +79,8 @@ type DB struct {
 	ch      driver.Conn  // batches and queries, on the native interface
 	chstore *chstore.DB  // the engine's database/sql handle
 	lastGC  atomic.Int64 // when message IDs were last collected, in Unix nanoseconds
+	users   userCounts   // EventUsers' answers
+	wake    alertWake    // who to tell of alert causes recorded
 }
 
 // Open connects to ClickHouse (a clickhouse:// DSN) and PostgreSQL (a
@@ -86,6 +101,12 @@ func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
 	}
 	if opts.MaxAttrKeys == 0 {
 		opts.MaxAttrKeys = 1000
+	}
+	if opts.SessionKeep == 0 {
+		opts.SessionKeep = 7 * 24 * time.Hour
+	}
+	if opts.EventUsersKeep == 0 {
+		opts.EventUsersKeep = 30 * time.Second
 	}
 	ctl, err := pgstore.OpenWith(ctx, pgDSN, pgstore.Options{Now: opts.Now, MaxConns: 2})
 	if err != nil {
@@ -159,3 +180,7 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // OutOfMemory reports whether err is ClickHouse refusing a query for want
 // of memory (engine.Store).
 func (db *DB) OutOfMemory(err error) bool { return db.chstore.OutOfMemory(err) }
+
+// scrubLog removes the write-ahead log's segments whose messages are all
+// applied, and returns how many it removed (none without a log).
+func (db *DB) scrubLog() (int, error) { return 0, nil }

@@ -284,6 +284,8 @@ func (t *txn) merge(site, from, into int64) error {
 		return fmt.Errorf("merge entity: %w", err)
 	}
 	t.rows.override(site, from, into, seq, version)
+	t.changedUser(site, from, true, true)
+	t.changedUser(site, into, true, true)
 	chained, err := t.tx.Query(t.ctx, "UPDATE entities SET merged_into = $2 WHERE merged_into = $1 RETURNING key, merged_seq", from, into)
 	if err != nil {
 		return fmt.Errorf("flatten merges: %w", err)

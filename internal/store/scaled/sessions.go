@@ -152,7 +152,7 @@ func (t *txn) sessionFor(user int64, m *store.Message) (*session, error) {
 		st.Signals.Count(m.Name, m.Properties)
 	}
 	s.version = max(uint64(micros(s.last)), s.version+1)
-	t.changed[s.id] = s
+	t.sessions[s.id] = s
 	return s, nil
 }
 
@@ -186,13 +186,14 @@ func (t *txn) writeSessions(list []*session) error {
 		devices[i], states[i], starts[i], ends[i] = s.device, string(state), s.start, s.last
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO visit_sessions (session_id, site_id, user_key, ch_user_key, device,
-			started_at, ended_at, state, version)
-		SELECT id, site, u, chu, dev, st, en, state::JSONB, v
+			started_at, ended_at, state, version, touched_at)
+		SELECT id, site, u, chu, dev, st, en, state::JSONB, v, $10
 		FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[], $6::TIMESTAMPTZ[], $7::TIMESTAMPTZ[],
 			$8::TEXT[], $9::BIGINT[]) AS x(id, site, u, chu, dev, st, en, state, v)
 		ON CONFLICT (session_id) DO UPDATE SET user_key = EXCLUDED.user_key, device = EXCLUDED.device,
-			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, state = EXCLUDED.state, version = EXCLUDED.version`,
-		ids, sites, users, chUsers, devices, starts, ends, states, versions)
+			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, state = EXCLUDED.state, version = EXCLUDED.version,
+			touched_at = EXCLUDED.touched_at`,
+		ids, sites, users, chUsers, devices, starts, ends, states, versions, t.now)
 	if err != nil {
 		return fmt.Errorf("write sessions: %w", err)
 	}
