@@ -18,7 +18,9 @@ import (
 // clicks in the same transaction.
 
 // heatmapSignal is store.HeatmapSignal.
-func heatmapSignal(kind store.Kind, name string) (string, bool) { return store.HeatmapSignal(kind, name) }
+func heatmapSignal(kind store.Kind, name string) (string, bool) {
+	return store.HeatmapSignal(kind, name)
+}
 
 // clicksFromEvents reads the clicks table's rows from the events, in their
 // order, as the migration that created it did (with the same expressions).

@@ -313,4 +313,6 @@ func (w *pgWhere) sql() string {
 }
 
 // touchIn moves the change counters of t in tx (see pgstore.Touch).
-func touchIn(ctx context.Context, tx pgx.Tx, t pgstore.Touch) error { return pgstore.TouchVersionsIn(ctx, tx, t) }
+func touchIn(ctx context.Context, tx pgx.Tx, t pgstore.Touch) error {
+	return pgstore.TouchVersionsIn(ctx, tx, t)
+}

@@ -150,19 +150,19 @@ type txn struct {
 	named map[int64]bool   // live key → has a user ID
 	types map[int64]*types // site → attribute keys
 
-	values  map[int64]map[string]*curVal // live entity key → current values, as loaded and changed
-	dirty   map[valKey]bool              // values to write back
+	values   map[int64]map[string]*curVal // live entity key → current values, as loaded and changed
+	dirty    map[valKey]bool              // values to write back
 	visits   map[int64][]*session         // live user key → its sessions near the batch's times
 	sessions map[int64]*session           // sessions to write back, by ID
-	links   []link                       // user–company links to record
+	links    []link                       // user–company links to record
 
 	minTs, maxTs time.Time
 	rows         chRows
 
-	touch   pgstore.Touch      // the change counters to move at the commit
-	changed map[siteUser]bool  // users whose data changed, for change causes
-	causes  []store.AlertCause // other causes to record
-	recorded int               // causes recorded so far
+	touch    pgstore.Touch      // the change counters to move at the commit
+	changed  map[siteUser]bool  // users whose data changed, for change causes
+	causes   []store.AlertCause // other causes to record
+	recorded int                // causes recorded so far
 }
 
 type siteUser struct{ site, user int64 }
