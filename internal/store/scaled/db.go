@@ -29,6 +29,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/chstore"
 	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/pgstore"
@@ -61,6 +63,11 @@ type Options struct {
 	// MaxAttrKeys is the most attribute keys a site may have (default
 	// 1000, as duckstore).
 	MaxAttrKeys int
+	// Node names this process in what it leaves in PostgreSQL (the
+	// quarantine); default "node".
+	Node string
+	// Log is where the store reports; default: nowhere.
+	Log *slog.Logger
 	// MaxConns bounds the PostgreSQL pool (0: pgx's default).
 	MaxConns int32
 	// SessionKeep is how long a session no message joined is kept in
@@ -101,6 +108,12 @@ func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
 	}
 	if opts.MaxAttrKeys == 0 {
 		opts.MaxAttrKeys = 1000
+	}
+	if opts.Node == "" {
+		opts.Node = "node"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.SessionKeep == 0 {
 		opts.SessionKeep = 7 * 24 * time.Hour
@@ -184,3 +197,21 @@ func (db *DB) OutOfMemory(err error) bool { return db.chstore.OutOfMemory(err) }
 // scrubLog removes the write-ahead log's segments whose messages are all
 // applied, and returns how many it removed (none without a log).
 func (db *DB) scrubLog() (int, error) { return 0, nil }
+
+// Health reports the store's lag behind acknowledged writes and its
+// failures, for /readyz.
+func (db *DB) Health() store.Health { return store.Health{} }
+
+// Quarantined counts the messages this node set aside since it started.
+func (db *DB) Quarantined() int64 { return 0 }
+
+// Dead is closed when the store cannot go on until it is reopened;
+// nothing here needs that.
+func (db *DB) Dead() <-chan struct{} { return nil }
+
+// DeadErr is why Dead was closed.
+func (db *DB) DeadErr() error { return nil }
+
+// RunLayout has nothing to keep: ClickHouse merges its parts itself. It
+// returns when ctx ends.
+func (db *DB) RunLayout(ctx context.Context, _ time.Duration) { <-ctx.Done() }

@@ -12,7 +12,6 @@ import (
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/pgstore"
-	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // lockSpace is the first key of the sites' advisory locks
@@ -325,7 +324,6 @@ func (t *txn) apply(m *store.Message, out *store.Outcome) error {
 // the values that fit. A value of the wrong type is refused for its key
 // alone: recorded as a rejection and reported as a warning.
 func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Entity, key int64) error {
-	const prefix = "traits."
 	ty, err := t.siteTypes(m.SiteID)
 	if err != nil {
 		return err
@@ -334,32 +332,17 @@ func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Enti
 		tk := typeKey{entity, p.Key}
 		typ, known := ty.byKey[tk]
 		if !known {
-			v, err := attr.Infer(p.Raw)
-			if err != nil {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "invalid_value", Field: prefix + p.Key,
-					Message: fmt.Sprintf("%s: %v", p.Key, err)})
+			if typ, known = store.NewTraitKey(p, len(ty.byKey), t.db.opts.MaxAttrKeys, out); !known {
 				continue
 			}
-			if v.Null {
-				continue // unsetting a key nobody has: nothing to do
-			}
-			if len(ty.byKey) >= t.db.opts.MaxAttrKeys {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_key_limit", Field: prefix + p.Key,
-					Message: fmt.Sprintf("the site already has %d attribute keys, the limit; %s was not stored",
-						t.db.opts.MaxAttrKeys, p.Key)})
-				continue
-			}
-			if typ, err = t.newKey(m.SiteID, entity, p.Key, v.Type, m.ReceivedAt); err != nil {
+			if typ, err = t.newKey(m.SiteID, entity, p.Key, typ, m.ReceivedAt); err != nil {
 				return err
 			}
 			ty.byKey[tk] = typ
 		}
-		v, ok := attr.Conform(p.Raw, typ)
+		v, ok, rej := store.ConformTrait(p, typ, out)
 		if !ok {
-			received := attr.Received(p.Raw)
-			out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_type_mismatch", Field: prefix + p.Key,
-				Message: fmt.Sprintf("%s is a %s attribute; received a %s value, which was not stored", p.Key, typ, received)})
-			t.rows.rejection(m, entity, key, p.Key, typ, received, truncate(fmt.Sprint(p.Raw), 200))
+			t.rows.rejection(m, entity, key, p.Key, typ, rej.Received, rej.Value)
 			continue
 		}
 		if err := t.set(m.SiteID, entity, key, p.Key, v, typ, m.Timestamp); err != nil {
@@ -367,14 +350,6 @@ func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Enti
 		}
 	}
 	return nil
-}
-
-// truncate shortens s for a message, on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return textlimit.Cut(s, n) + "…"
 }
 
 // siteTypes returns a site's attribute keys, loaded once a transaction.
