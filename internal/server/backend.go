@@ -164,7 +164,7 @@ func openScaled(ctx context.Context, cfg config.Config, log *slog.Logger) (analy
 		return nil, controlStore{}, nil, err
 	}
 	sc, err := scaled.Open(ctx, cfg.ClickHouse, cfg.Postgres, scaled.Options{Now: cfg.Now, MaxAttrKeys: cfg.MaxAttrKeys,
-		Node: node, Log: log.With("part", "scaled")})
+		Node: node, WALDir: filepath.Join(cfg.DataDir, "wal"), SyncWait: cfg.ReadWait, Log: log.With("part", "scaled")})
 	if err != nil {
 		pg.Close()
 		return nil, controlStore{}, nil, err

@@ -128,7 +128,15 @@ func TestAgreesWithDuckstore(t *testing.T) {
 					return s.(store.Overview).NPSCounts(ctx, 1, "sv1", store.Period{From: now.Add(-4 * day), To: now})
 				}, duck, sc)
 				same(t, what+": Events", func(s any) (any, error) {
-					return s.(store.EventCatalog).Events(ctx, 1, true)
+					// The samples are the first few values of partial sums
+					// that each store cuts where its batches end.
+					events, err := s.(store.EventCatalog).Events(ctx, 1, true)
+					for i := range events {
+						for j := range events[i].Properties {
+							events[i].Properties[j].Samples = nil
+						}
+					}
+					return events, err
 				}, duck, sc)
 				same(t, what+": EventUsers", func(s any) (any, error) {
 					u, err := s.(store.EventCatalog).EventUsers(ctx, 1)

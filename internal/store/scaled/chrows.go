@@ -12,6 +12,7 @@ import (
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/chstore"
 )
 
 // chRows are a transaction's rows for ClickHouse, table by table, each
@@ -135,8 +136,15 @@ func (r *chRows) link(site, user, group int64, at time.Time) {
 	r.add("user_groups", site, user, group, micros(at))
 }
 
-// send inserts the rows, one batch per table.
-func (r *chRows) send(ctx context.Context, ch driver.Conn) error {
+// walTag is the log position an applier's rows carry (chstore.Tagged);
+// zero for rows written otherwise.
+type walTag struct{ node, lsn uint64 }
+
+// tagged reports whether table's rows carry a walTag.
+func tagged(table string) bool { return chstore.Tagged[table] || table == "attr_rejections" }
+
+// send inserts the rows, one batch per table, the tagged ones with tag.
+func (r *chRows) send(ctx context.Context, ch driver.Conn, tag walTag) error {
 	for _, row := range r.latest {
 		r.add("attr_current", row...)
 	}
@@ -147,11 +155,18 @@ func (r *chRows) send(ctx context.Context, ch driver.Conn) error {
 		if len(rows) == 0 {
 			continue
 		}
-		b, err := ch.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns[table]+")")
+		cols := columns[table]
+		if tagged(table) {
+			cols += ", wal_node, wal_lsn"
+		}
+		b, err := ch.PrepareBatch(ctx, "INSERT INTO "+table+" ("+cols+")")
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 		for _, row := range rows {
+			if tagged(table) {
+				row = append(row, tag.node, tag.lsn)
+			}
 			if err := b.Append(row...); err != nil {
 				b.Abort()
 				return fmt.Errorf("insert into %s: %w", table, err)

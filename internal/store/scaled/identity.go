@@ -340,6 +340,9 @@ func (t *txn) merge(site, from, into int64) error {
 // Merge joins two identities on an explicit request (the merge API), in
 // one transaction under the site's lock.
 func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity) error {
+	if err := db.Sync(ctx); err != nil {
+		return err
+	}
 	return db.inTx(ctx, func(t *txn) error {
 		if err := t.lockSites([]int64{siteID}); err != nil {
 			return err

@@ -59,7 +59,13 @@ func TestConcurrentNodes(t *testing.T) {
 					errs <- err
 					return
 				}
-				// A retry of the same batch reaches the other node.
+				// A retry of the same batch reaches the other node once
+				// the first is applied (one still in the first node's log
+				// is stored once too, but not reported as a duplicate).
+				if err := node.Sync(ctx); err != nil {
+					errs <- err
+					return
+				}
 				out, err := nodes[(w+i+1)%2].Write(ctx, batch)
 				if err != nil {
 					errs <- err
@@ -76,6 +82,7 @@ func TestConcurrentNodes(t *testing.T) {
 	}
 	wg.Wait()
 	close(errs)
+	syncAll(t, nodes...)
 	for err := range errs {
 		t.Fatal(err)
 	}
@@ -135,6 +142,7 @@ func TestSameNewIDOnTwoNodes(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		syncAll(t, nodes...)
 		u, err := nodes[i%2].User(ctx, 1, store.Identity{Kind: "anonymous", ID: fmt.Sprint("new-", i)})
 		if err != nil || u.Events != 2 || u.Sessions != 1 {
 			t.Errorf("new-%d = %+v, %v; want 2 events in 1 session on one key", i, u, err)
@@ -180,6 +188,7 @@ func TestMergeRacingWrites(t *testing.T) {
 	}
 	close(merged)
 	wg.Wait()
+	syncAll(t, nodes...)
 	for i, node := range nodes {
 		u, err := node.User(ctx, 1, store.Identity{Kind: "anonymous", ID: "x"})
 		if err != nil {
@@ -260,5 +269,15 @@ func TestDedupeWindow(t *testing.T) {
 	}
 	if u, err := nodes[0].User(ctx, 1, store.Identity{Kind: "anonymous", ID: "v"}); err != nil || u.Events != 2 {
 		t.Errorf("v = %+v, %v; want 2 events", u, err)
+	}
+}
+
+// syncAll waits until every node applied what it acknowledged.
+func syncAll(t testing.TB, nodes ...*scaled.DB) {
+	t.Helper()
+	for _, n := range nodes {
+		if err := n.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -25,14 +25,24 @@ const (
 	idGroup = store.IDGroup
 )
 
-// Write stores msgs: when it returns without error, every message that is
+// Write stores msgs. With a write-ahead log (Options.WALDir) it returns
+// once they are durable in the log, and the applier stores them shortly
+// after (wal.go); without one, once they are stored (apply).
+func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
+	if db.log != nil {
+		return db.logWrite(ctx, msgs)
+	}
+	return db.apply(ctx, msgs, nil)
+}
+
+// apply stores msgs: when it returns without error, every message that is
 // not a duplicate or refused is in ClickHouse, and its decisions are
 // committed in PostgreSQL. A batch is one PostgreSQL transaction holding
 // its sites' locks; its ClickHouse rows are inserted before the commit, so
 // a failure leaves no decision without rows (but may leave rows of a
-// batch that then failed: a retry stores its events again, see the design
-// notes).
-func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
+// batch that then failed: see the design notes). mark, when set, runs in
+// the transaction before the commit (the log records what it applied).
+func (db *DB) apply(ctx context.Context, msgs []store.Message, mark func(t *txn) error) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(msgs))
 	var keep []int
 	for i := range msgs {
@@ -42,11 +52,19 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		}
 		keep = append(keep, i)
 	}
-	if len(keep) == 0 {
+	if len(keep) == 0 && mark == nil {
 		return out, nil
 	}
 	db.collectGarbage(ctx)
 	err := db.inTx(ctx, func(t *txn) error {
+		if mark != nil {
+			if err := mark(t); err != nil {
+				return err
+			}
+		}
+		if len(keep) == 0 {
+			return nil
+		}
 		var sites []int64
 		for _, i := range keep {
 			if !slices.Contains(sites, msgs[i].SiteID) {
@@ -162,6 +180,7 @@ type txn struct {
 	changed  map[siteUser]bool  // users whose data changed, for change causes
 	causes   []store.AlertCause // other causes to record
 	recorded int                // causes recorded so far
+	tag      walTag             // the log position the rows carry (an applier's)
 }
 
 type siteUser struct{ site, user int64 }
@@ -575,7 +594,7 @@ func (t *txn) finish() error {
 	for _, s := range t.sessions {
 		t.rows.session(s)
 	}
-	if err := t.rows.send(t.ctx, t.db.ch); err != nil {
+	if err := t.rows.send(t.ctx, t.db.ch, t.tag); err != nil {
 		return fmt.Errorf("%w: insert into ClickHouse: %w", store.ErrUnavailable, err)
 	}
 	causes := t.causes

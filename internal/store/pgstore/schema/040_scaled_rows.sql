@@ -148,3 +148,11 @@ CREATE SEQUENCE row_versions;
 -- untouched for the keep period are pruned, however old their own times.
 ALTER TABLE visit_sessions ADD COLUMN touched_at TIMESTAMPTZ NOT NULL DEFAULT now();
 CREATE INDEX visit_sessions_touched ON visit_sessions (touched_at);
+
+-- Each node's write-ahead log: the last record applied, set in the
+-- transaction that applies it, so that a restart replays exactly what
+-- follows.
+CREATE TABLE node_logs (
+    node        TEXT PRIMARY KEY,
+    applied_lsn BIGINT NOT NULL
+);
