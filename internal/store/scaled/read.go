@@ -74,7 +74,7 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 	}
 	u := store.User{Key: m.live}
 	rows, err := db.pg.Query(ctx, `SELECT kind, external_id, entity_key FROM identities
-		WHERE site_id = $1 AND entity_key = ANY($2) AND kind IN (1, 2) ORDER BY external_id`, site, m.keys)
+		WHERE site_id = $1 AND entity_key = ANY($2) AND kind IN (1, 2) ORDER BY created_at, external_id`, site, m.keys)
 	if err != nil {
 		return u, fmt.Errorf("read identities: %w", err)
 	}
