@@ -121,8 +121,8 @@ func (t *txn) sessionFor(user int64, m *store.Message) (*session, error) {
 	ts := m.Timestamp.UTC()
 	s := t.best(list, m.AnonymousID, ts)
 	if s == nil {
-		var id int64
-		if err := t.tx.QueryRow(t.ctx, "SELECT nextval('session_ids')").Scan(&id); err != nil {
+		id, err := t.draw(&t.sessionPool, "session_ids")
+		if err != nil {
 			return nil, fmt.Errorf("new session: %w", err)
 		}
 		s = &session{id: id, site: m.SiteID, user: user, chUser: user, device: m.AnonymousID, start: ts, last: ts,

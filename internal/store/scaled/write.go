@@ -89,6 +89,7 @@ func (db *DB) apply(ctx context.Context, msgs []store.Message, mark func(t *txn)
 			t.minTs = minTime(t.minTs, msgs[i].Timestamp)
 			t.maxTs = maxTime(t.maxTs, msgs[i].Timestamp)
 		}
+		t.drawSize = max(16, min(len(fresh), 1000))
 		if err := t.prefetch(msgs, fresh); err != nil {
 			return err
 		}
@@ -181,6 +182,14 @@ type txn struct {
 	causes   []store.AlertCause // other causes to record
 	recorded int                // causes recorded so far
 	tag      walTag             // the log position the rows carry (an applier's)
+
+	locked        map[int64]bool // the sites whose locks the transaction holds
+	drawSize      int            // how many keys a draw of a sequence takes
+	keyPool       []int64        // entity keys drawn, not used yet
+	sessionPool   []int64        // session IDs drawn, not used yet
+	newEntities   []newEntity    // to write at the flush
+	newIdentities []newIdentity
+	identify      []int64 // entities that got a user ID, to mark at the flush
 }
 
 type siteUser struct{ site, user int64 }
@@ -218,7 +227,8 @@ func newTxn(ctx context.Context, db *DB, tx pgx.Tx) *txn {
 	return &txn{ctx: ctx, db: db, tx: tx, now: db.opts.Now().UTC(),
 		ids: map[idKey]int64{}, live: map[int64]int64{}, named: map[int64]bool{}, types: map[int64]*types{},
 		values: map[int64]map[string]*curVal{}, dirty: map[valKey]bool{}, visits: map[int64][]*session{},
-		sessions: map[int64]*session{}, rows: newChRows(), changed: map[siteUser]bool{}}
+		sessions: map[int64]*session{}, rows: newChRows(), changed: map[siteUser]bool{}, locked: map[int64]bool{},
+		drawSize: 16}
 }
 
 // lockSites takes the sites' advisory locks, in order.
@@ -228,6 +238,7 @@ func (t *txn) lockSites(sites []int64) error {
 		if _, err := t.tx.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1, $2)", int32(lockSpace), int32(s)); err != nil {
 			return fmt.Errorf("%w: lock site %d: %w", store.ErrUnavailable, s, err)
 		}
+		t.locked[s] = true
 	}
 	return nil
 }
@@ -524,6 +535,9 @@ func typed(v attr.Value) (s *string, n *float64, b *bool, t *time.Time) {
 // flush writes the transaction's changed values, sessions and links to
 // PostgreSQL (before a merge moves them, and at the end).
 func (t *txn) flush() error {
+	if err := t.flushIdentities(); err != nil {
+		return err
+	}
 	for k := range t.dirty {
 		c := t.values[k.key][k.name]
 		var err error
