@@ -4,8 +4,8 @@
 package segbench
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"

@@ -319,7 +319,7 @@ func TestCrossNodeLag(t *testing.T) {
 			}
 		})
 	}
-	const samples = 100
+	const samples = 60
 	var lags []time.Duration
 	for i := range samples {
 		id := fmt.Sprint("lag-", i)
