@@ -9,7 +9,14 @@
 # The summary is printed and kept, with the load generator's JSON and a
 # /metrics snapshot, under .bench/.
 #
+# BACKEND=clickhouse runs the scaled backend instead (serve --clickhouse
+# --postgres), on a ClickHouse and a PostgreSQL that sightline-services
+# starts on loopback for the run; NODES=2 starts two servers on them,
+# the load generator sending its requests to each in turn. CPU and RSS
+# are the servers' (summed), not the services'.
+#
 # Environment (defaults in brackets):
+#   BACKEND [embedded]  NODES [1]
 #   DURATION [20s]  WARMUP [3s]  CONCURRENCY [8]  BATCH [100]  USERS [100000]
 #   LOAD_ARGS        more flags for sightline-load, e.g. "-mix 0.2"
 #   SERVER_ARGS      more flags for sightline serve, e.g. "--queue 5000"
@@ -30,6 +37,13 @@ USERS=${USERS:-100000}
 LOAD_ARGS=${LOAD_ARGS:-}
 SERVER_ARGS=${SERVER_ARGS:-}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-60}
+BACKEND=${BACKEND:-embedded}
+NODES=${NODES:-1}
+case $BACKEND in
+embedded) [[ $NODES == 1 ]] || { echo "bench-ingest: NODES needs BACKEND=clickhouse" >&2; exit 1; } ;;
+clickhouse) ;;
+*) echo "bench-ingest: BACKEND is embedded or clickhouse" >&2; exit 1 ;;
+esac
 
 log() { printf 'bench-ingest: %s\n' "$*" >&2; }
 die() {
@@ -69,54 +83,81 @@ healthy() {
 	[[ $line == HTTP/1.?" 200"* ]]
 }
 
-# proc_status_kb prints a field (VmHWM, VmRSS) of the server's
-# /proc/PID/status in kB.
-proc_status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$server_pid/status"; }
+# proc_status_kb prints a field (VmHWM, VmRSS) of the servers'
+# /proc/PID/status in kB, summed.
+proc_status_kb() {
+	local pid total=0 v
+	for pid in $server_pids; do
+		v=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$pid/status")
+		total=$((total + v))
+	done
+	echo "$total"
+}
 
-# cpu_ticks prints the server's user+system CPU time in clock ticks. The
-# command name in /proc/PID/stat may hold spaces, so fields are counted after
-# its closing parenthesis: utime and stime are the 12th and 13th there.
+# cpu_ticks prints the servers' user+system CPU time in clock ticks,
+# summed. The command name in /proc/PID/stat may hold spaces, so fields
+# are counted after its closing parenthesis: utime and stime are the 12th
+# and 13th there.
 cpu_ticks() {
-	local stat
-	stat=$(<"/proc/$server_pid/stat")
-	stat=${stat##*) }
-	# shellcheck disable=SC2086 # split into fields on purpose
-	set -- $stat
-	echo $((${12} + ${13}))
+	local stat pid total=0
+	for pid in $server_pids; do
+		stat=$(<"/proc/$pid/stat")
+		stat=${stat##*) }
+		# shellcheck disable=SC2086 # split into fields on purpose
+		set -- $stat
+		total=$((total + ${12} + ${13}))
+	done
+	echo "$total"
 }
 
 mib() { awk -v kb="$1" 'BEGIN { printf "%.1f MiB", kb / 1024 }'; }
 
-# stop_server sends SIGTERM, waits up to 30s, then SIGKILL; it sets
-# server_exit and shutdown_s.
-server_pid=
+# stop_server sends SIGTERM to every server, waits up to 30s, then
+# SIGKILL; it sets server_exit (the first non-zero) and shutdown_s.
+server_pids=
 server_exit=
 shutdown_s=
 stop_server() {
-	[[ -n $server_pid ]] || return 0
-	local t0 i
+	[[ -n $server_pids ]] || return 0
+	local t0 i pid code
 	t0=$(now_ns)
-	if kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
+	for pid in $server_pids; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $server_pids; do
 		for ((i = 0; i < 300; i++)); do
-			kill -0 "$server_pid" 2>/dev/null || break
+			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		if kill -0 "$server_pid" 2>/dev/null; then
-			log "server still running 30s after SIGTERM; sending SIGKILL"
-			kill -KILL "$server_pid" 2>/dev/null || true
+		if kill -0 "$pid" 2>/dev/null; then
+			log "server $pid still running 30s after SIGTERM; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
 		fi
-	fi
+	done
 	server_exit=0
-	wait "$server_pid" 2>/dev/null || server_exit=$?
+	for pid in $server_pids; do
+		code=0
+		wait "$pid" 2>/dev/null || code=$?
+		[[ $server_exit != 0 ]] || server_exit=$code
+	done
 	shutdown_s=$(awk -v ns=$(($(now_ns) - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }')
-	server_pid=
+	server_pids=
+}
+
+# services_pid is sightline-services', when BACKEND=clickhouse.
+services_pid=
+stop_services() {
+	[[ -n $services_pid ]] || return 0
+	kill -TERM "$services_pid" 2>/dev/null || true
+	wait "$services_pid" 2>/dev/null || true
+	services_pid=
 }
 
 tmp=
 cleanup() {
 	local status=$?
 	stop_server
+	stop_services
 	if [[ -n $tmp ]]; then
 		if [[ -n ${KEEP_DATA:-} ]]; then
 			log "kept $tmp"
@@ -135,32 +176,71 @@ go build -o bin/sightline-load ./cmd/sightline-load
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sightline-bench.XXXXXX")
 data=$tmp/data
-port=$(free_port) || die "found no free loopback port"
-base=http://127.0.0.1:$port
-metrics_port=$(free_port) || die "found no free loopback port"
-while [[ $metrics_port == "$port" ]]; do metrics_port=$(free_port) || die "found no free loopback port"; done
 
-log "starting the server on $base with data in $data"
-t_start=$(now_ns)
-# shellcheck disable=SC2086 # SERVER_ARGS is split into flags on purpose
-bin/sightline serve --addr "127.0.0.1:$port" --metrics-addr "127.0.0.1:$metrics_port" --data "$data" $SERVER_ARGS >"$tmp/server.log" 2>&1 &
-server_pid=$!
-ready=
-for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		tail -n 30 "$tmp/server.log" >&2
-		die "the server exited while starting"
+if [[ $BACKEND == clickhouse ]]; then
+	scripts/ensure-clickhouse.sh
+	scripts/ensure-postgres.sh
+	go build -o bin/sightline-services ./cmd/sightline-services
+	log "starting ClickHouse and PostgreSQL"
+	bin/sightline-services >"$tmp/services.env" 2>"$tmp/services.log" &
+	services_pid=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ -f $tmp/services.env && $(wc -l <"$tmp/services.env") -ge 2 ]] && break
+		kill -0 "$services_pid" 2>/dev/null || { cat "$tmp/services.log" >&2; die "the services did not start"; }
+		sleep 0.1
+	done
+	set -a
+	# shellcheck disable=SC1091 # written by sightline-services above
+	. "$tmp/services.env"
+	set +a
+fi
+
+# start_node starts server number $1 and waits for its /healthz; it adds
+# its PID to server_pids and its base URL to bases.
+bases=
+start_node() {
+	local n=$1 dir=$data log_file=$tmp/server.log node_args=
+	if ((n > 1)); then
+		dir=$data$n log_file=$tmp/server$n.log
 	fi
-	if healthy; then
-		ready=1
-		break
+	[[ $BACKEND == clickhouse ]] && node_args="--node node$n"
+	port=$(free_port) || die "found no free loopback port"
+	base=http://127.0.0.1:$port
+	if ((n == 1)); then
+		metrics_port=$(free_port) || die "found no free loopback port"
+		while [[ $metrics_port == "$port" ]]; do metrics_port=$(free_port) || die "found no free loopback port"; done
+		metrics_args="--metrics-addr 127.0.0.1:$metrics_port"
+	else
+		metrics_args="--metrics-addr off"
 	fi
-	sleep 0.1
-done
-[[ -n $ready ]] || {
-	tail -n 30 "$tmp/server.log" >&2
-	die "/healthz did not answer 200 within ${STARTUP_TIMEOUT}s"
+	log "starting server $n on $base with data in $dir ($BACKEND)"
+	# shellcheck disable=SC2086 # the args are split into flags on purpose
+	bin/sightline serve --addr "127.0.0.1:$port" $metrics_args --data "$dir" $node_args $SERVER_ARGS >"$log_file" 2>&1 &
+	local pid=$!
+	server_pids="$server_pids $pid"
+	local ready=
+	for ((i = 0; i < STARTUP_TIMEOUT * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 30 "$log_file" >&2
+			die "server $n exited while starting"
+		fi
+		if healthy; then
+			ready=1
+			break
+		fi
+		sleep 0.1
+	done
+	[[ -n $ready ]] || {
+		tail -n 30 "$log_file" >&2
+		die "/healthz of server $n did not answer 200 within ${STARTUP_TIMEOUT}s"
+	}
+	bases="${bases:+$bases,}$base"
 }
+
+t_start=$(now_ns)
+for ((n = 1; n <= NODES; n++)); do
+	start_node "$n"
+done
 startup_s=$(awk -v ns=$(($(now_ns) - t_start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
 idle_rss=$(proc_status_kb VmRSS)
 
@@ -185,17 +265,19 @@ log "load: $DURATION after $WARMUP warmup, $CONCURRENCY connections, $BATCH mess
 # The key goes through the environment, not the command line, so that ps
 # does not show it.
 # shellcheck disable=SC2086 # LOAD_ARGS is split into flags on purpose
-SIGHTLINE_WRITE_KEY=$write_key bin/sightline-load -url "$base" \
+SIGHTLINE_WRITE_KEY=$write_key bin/sightline-load -url "$bases" \
 	-duration "$DURATION" -warmup "$WARMUP" -concurrency "$CONCURRENCY" \
 	-batch "$BATCH" -users "$USERS" -out "$out.json" $LOAD_ARGS >"$tmp/load.txt" &&
 	load_exit=0 || load_exit=$?
 wall_ns=$(($(now_ns) - t0))
 
-kill -0 "$server_pid" 2>/dev/null || {
-	cat "$tmp/load.txt"
-	tail -n 30 "$tmp/server.log" >&2
-	die "the server died during the load"
-}
+for pid in $server_pids; do
+	kill -0 "$pid" 2>/dev/null || {
+		cat "$tmp/load.txt"
+		tail -n 30 "$tmp"/server*.log >&2
+		die "a server died during the load"
+	}
+done
 cpu1=$(cpu_ticks)
 [[ -z $profile_pid ]] || wait "$profile_pid" || log "the CPU profile failed"
 if [[ -n $profile_pid ]]; then
@@ -210,7 +292,7 @@ fi
 
 log "stopping the server"
 stop_server
-data_kb=$(du -sk "$data" | cut -f1)
+data_kb=$(du -sck "$data"* | tail -1 | cut -f1)
 all_events=$(sed -n 's/^ *"all_events_acked": *\([0-9]*\).*/\1/p' "$out.json" 2>/dev/null || true)
 
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -219,6 +301,7 @@ server_cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { pri
 	echo "== Sightline ingest benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
 	echo "machine       nproc $(nproc), ${cpu_model:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "build         $(go env GOVERSION), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty)')"
+	echo "backend       $BACKEND, $NODES node(s)$([[ $BACKEND == clickhouse ]] && echo ", ClickHouse $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "settings      DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY BATCH=$BATCH USERS=$USERS${LOAD_ARGS:+ LOAD_ARGS=\"$LOAD_ARGS\"}${SERVER_ARGS:+ SERVER_ARGS=\"$SERVER_ARGS\"}"
 	cat "$tmp/load.txt"
 	echo "server rss    peak $(mib "$peak_rss") (VmHWM), after the load $(mib "$cur_rss") (VmRSS), idle before it $(mib "$idle_rss")"

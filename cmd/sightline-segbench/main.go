@@ -33,6 +33,8 @@ func run(args []string, stdout io.Writer) error {
 	trendPerDay := fs.Bool("trend-per-day", false, "also count the trends' past days one by one, and check they agree")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (the data's generation time); default now")
+	clickhouse := fs.String("clickhouse", "", "run the engine on ClickHouse at this DSN (compiler.ClickHouse), the site copied there "+
+		"from the data folder when its events table is empty (the scaled backend's reads)")
 	interleave := fs.Bool("interleave", false, "rewrite the data's tables in the order real traffic leaves them "+
 		"(events by time, users mixed), then exit; changes the data for good: use on a copy")
 	if err := fs.Parse(args); err != nil {
@@ -59,9 +61,18 @@ func run(args []string, stdout io.Writer) error {
 		}
 		clock = func() time.Time { return t }
 	}
+	cfg := segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50, Memberships: *checks,
+		MembershipOnly: *membershipOnly, Seed: 1, Now: clock(), TrendPerDay: *trendPerDay}
 	eng := engine.New(db, compiler.DuckDB{}, clock)
-	rep, err := segbench.Run(ctx, db, eng, segbench.Config{Site: site.ID, Runs: *runs, MemberPage: 50,
-		Memberships: *checks, MembershipOnly: *membershipOnly, Seed: 1, Now: clock(), TrendPerDay: *trendPerDay}, os.Stderr)
+	if *clickhouse != "" {
+		ch, err := segbench.OpenClickHouse(ctx, *clickhouse, db, os.Stderr)
+		if err != nil {
+			return err
+		}
+		defer ch.Close()
+		eng, cfg.ClickHouse = engine.New(segbench.OnClickHouse(db, ch), compiler.ClickHouse{}, clock), ch.SQL()
+	}
+	rep, err := segbench.Run(ctx, db, eng, cfg, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/store/pgstore"
+	"github.com/sightline/sightline/internal/store/scaled"
 )
 
 // withEraser is withAdmin for deletions: with no server running, the
@@ -34,6 +35,9 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
+	if cfg.ClickHouse != "" {
+		return withScaledEraser(ctx, cfg, log, fn)
+	}
 	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{MemoryLimit: cfg.DBMemoryLimit}, log)
 	if err != nil {
 		return fmt.Errorf("open %s (is another process using it without its admin socket?): %w", cfg.DBPath(), err)
@@ -69,6 +73,51 @@ func withEraser(cfg config.Config, fn func(admin.Admin) error) error {
 	return fn(admin.Local{Store: st, Accounts: account.New(st, account.Config{}), Eraser: eraser, Exporter: exporter, Importer: db})
 }
 
+// withScaledEraser is withEraser with the analytics in ClickHouse: the
+// scaled store (writing nothing of its own, so no log) joined to
+// PostgreSQL, as serve --clickhouse runs them.
+func withScaledEraser(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(admin.Admin) error) error {
+	if cfg.Postgres == "" {
+		return errors.New("--clickhouse needs --postgres")
+	}
+	pg, err := pgstore.Open(ctx, cfg.Postgres)
+	if err != nil {
+		return err
+	}
+	sc, err := scaled.Open(ctx, cfg.ClickHouse, cfg.Postgres, scaled.Options{Node: "cli", Log: log})
+	if err != nil {
+		pg.Close()
+		return err
+	}
+	defer sc.Close()
+	st, err := composite.New(ctx, sc, pg, log)
+	if err != nil {
+		pg.Close()
+		return err
+	}
+	defer st.Close()
+	blobs, err := server.OpenRecordings(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rec, err := recording.New(recording.Config{Store: st, Blobs: blobs, Limits: cfg.Recording, Log: log})
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	eraser := erase.New(st, rec, log)
+	exporter := api.New(st, engine.New(st, compiler.ClickHouse{}, nil), nil, log).WithRecordings(rec).WithErasure(eraser, st)
+	return fn(admin.Local{Store: st, Accounts: account.New(st, account.Config{}), Eraser: eraser, Exporter: exporter, Importer: sc})
+}
+
+// clickhouseFlag adds --clickhouse (and SIGHTLINE_CLICKHOUSE) to a
+// command that reads or deletes analytics: with it and no server
+// answering on the admin socket, the command works on ClickHouse and
+// PostgreSQL.
+func clickhouseFlag(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.ClickHouse, "clickhouse", cfg.ClickHouse, "the ClickHouse DSN of the analytics, when the server runs with --clickhouse (prefer SIGHTLINE_CLICKHOUSE)")
+}
+
 // eraserStore is what withEraser hands its services: the data folder's
 // store, or its composite with PostgreSQL.
 type eraserStore interface {
@@ -91,6 +140,7 @@ func deleteUserCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
 	postgresFlag(fs, &cfg)
+	clickhouseFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
 	user := fs.String("user", "", "the user's ID (with every anonymous ID joined to it)")
 	anon := fs.Bool("anonymous", false, "--user is an anonymous ID")
@@ -142,6 +192,7 @@ func exportUserCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataFlag(fs, &cfg)
 	postgresFlag(fs, &cfg)
+	clickhouseFlag(fs, &cfg)
 	site := fs.String("site", "", "the site's ID")
 	user := fs.String("user", "", "the user's ID (with every anonymous ID joined to it)")
 	anon := fs.Bool("anonymous", false, "--user is an anonymous ID")

@@ -58,6 +58,11 @@ type Config struct {
 	// audit log…) instead of the data folder's database; several nodes may
 	// share it. Analytics stay in the data folder.
 	Postgres string
+	// ClickHouse, when set, is the DSN of the ClickHouse database that
+	// keeps the analytics (events, sessions, attributes…) instead of the
+	// data folder, with Postgres deciding what the nodes share; it needs
+	// Postgres. The data folder keeps the node's write-ahead log.
+	ClickHouse string
 	// Node names this process to the other nodes sharing Postgres (the
 	// alert outbox's leases); a random name at each start by default.
 	Node string
@@ -183,6 +188,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.GeoDB, "geo-db", c.GeoDB, "country mmdb file (default: DATA/geo/country.mmdb when present)")
 	fs.StringVar(&c.RecordingsS3, "s3", c.RecordingsS3, "keep recordings in S3 at this URL, s3://bucket/prefix?endpoint=host:port (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; see docs/scale-out.md); default: DATA/recordings")
 	fs.StringVar(&c.Postgres, "postgres", c.Postgres, "keep control data (sites, tokens, accounts, settings, alerts, audit log) in PostgreSQL at this DSN, postgres://USER:PASSWORD@HOST:5432/DB (prefer SIGHTLINE_POSTGRES: flags show in ps; see docs/scale-out.md); default: the data folder")
+	fs.StringVar(&c.ClickHouse, "clickhouse", c.ClickHouse, "keep analytics (events, sessions, attributes, identities) in ClickHouse at this DSN, clickhouse://USER:PASSWORD@HOST:9000/DB, with --postgres deciding what nodes share (prefer SIGHTLINE_CLICKHOUSE; see docs/scale-out.md); default: the data folder")
 	fs.StringVar(&c.Node, "node", c.Node, "this node's name among the nodes sharing --postgres (default: a random name at each start)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP from X-Forwarded-For")
 	fs.IntVar(&c.SignInFailures, "signin-failures", c.SignInFailures, "failed sign-ins for one email from one client address before further attempts from there wait")

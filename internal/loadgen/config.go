@@ -20,7 +20,8 @@ import (
 // WriteKey, which have no default.
 type Config struct {
 	// URL is the server's base URL (http://127.0.0.1:8080) or its full
-	// /v1/batch URL.
+	// /v1/batch URL; several, separated by commas, take the requests in
+	// turn (the nodes of a scaled deployment behind no load balancer).
 	URL string
 	// WriteKey is the site's write key, sent as the Basic auth user name.
 	WriteKey string
@@ -70,6 +71,21 @@ var ErrNotLoopback = errors.New("target is not a loopback address")
 // segmentBatchLimit is the largest batch body Segment accepts; servers that
 // follow it may answer 413 above it.
 const segmentBatchLimit = 500 << 10
+
+// endpoints validates c and returns the URLs to post batches to.
+func (c Config) endpoints() ([]string, error) {
+	var out []string
+	for _, u := range strings.Split(c.URL, ",") {
+		one := c
+		one.URL = strings.TrimSpace(u)
+		e, err := one.endpoint()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
 
 // endpoint validates c and returns the URL to post batches to.
 func (c Config) endpoint() (string, error) {

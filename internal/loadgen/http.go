@@ -119,7 +119,8 @@ func (r *runner) send(ctx context.Context, p *pending) outcome {
 	br := &bodyReader{done: p.inFlight.Done}
 	br.Reset(p.body.Bytes())
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, br)
+	endpoint := r.endpoints[int(r.next.Add(1))%len(r.endpoints)]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, br)
 	if err != nil {
 		br.Close()
 		return outcome{err: fmt.Errorf("make request: %w", err), end: time.Now(), retryAfter: -1}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +20,8 @@ var ErrWriteKeyRefused = errors.New("server refused the write key")
 // runner is the state of one run shared by its workers.
 type runner struct {
 	cfg       Config
-	endpoint  string
+	endpoints []string     // posted to in turn
+	next      atomic.Int64 // the requests sent, which pick the endpoint
 	auth      string
 	http      *loopbackClient
 	log       *slog.Logger
@@ -41,7 +43,7 @@ type runner struct {
 // It returns an error, with the figures so far, if the server refuses the
 // write key (ErrWriteKeyRefused).
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
-	endpoint, err := cfg.endpoint()
+	endpoints, err := cfg.endpoints()
 	if err != nil {
 		return nil, fmt.Errorf("check config: %w", err)
 	}
@@ -64,7 +66,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
 	defer client.transport.CloseIdleConnections()
 	r := &runner{
 		cfg:       cfg,
-		endpoint:  endpoint,
+		endpoints: endpoints,
 		auth:      "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.WriteKey+":")),
 		http:      client,
 		log:       log,
@@ -99,7 +101,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
 	if measuring {
 		window = windowEnd.Sub(r.warmupEnd)
 	}
-	res := summarize(cfg, endpoint, stats, window)
+	res := summarize(cfg, strings.Join(endpoints, ","), stats, window)
 	res.Connections = client.dials.Load()
 	res.Interrupted = ctx.Err() != nil
 	res.MeanBodyBytes = meanBody

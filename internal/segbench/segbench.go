@@ -5,6 +5,7 @@ package segbench
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,6 +59,10 @@ type Config struct {
 	// TrendPerDay also times the trend's past days one count per day,
 	// as trends were counted before, and checks the sizes agree.
 	TrendPerDay bool
+	// ClickHouse, when set, is the database the engine's queries run on
+	// (a copy of the site in ClickHouse, compiled for compiler.ClickHouse):
+	// members are sampled there.
+	ClickHouse *sql.DB
 }
 
 // Stats are latencies of repeated runs.
@@ -229,7 +234,11 @@ func sampleMembers(ctx context.Context, db *duckstore.DB, eng *engine.Engine, cf
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.SQL().QueryContext(ctx, "SELECT u FROM ("+q.SQL+") m USING SAMPLE "+fmt.Sprint(cfg.Memberships)+" ROWS", q.Args...)
+	sample, on := "SELECT u FROM ("+q.SQL+") m USING SAMPLE "+fmt.Sprint(cfg.Memberships)+" ROWS", db.SQL()
+	if cfg.ClickHouse != nil {
+		sample, on = "SELECT u FROM ("+q.SQL+") AS m ORDER BY rand() LIMIT "+fmt.Sprint(cfg.Memberships), cfg.ClickHouse
+	}
+	rows, err := on.QueryContext(ctx, sample, q.Args...)
 	if err != nil {
 		return nil, err
 	}

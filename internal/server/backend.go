@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,11 +21,13 @@ import (
 	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/notify"
 	"github.com/sightline/sightline/internal/recording"
+	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
 	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/store/pgstore"
+	"github.com/sightline/sightline/internal/store/scaled"
 	"github.com/sightline/sightline/internal/survey"
 )
 
@@ -91,6 +95,92 @@ func (c controlStore) ready(ctx context.Context) []string {
 
 // readyPing bounds the check of PostgreSQL in /readyz.
 const readyPing = 2 * time.Second
+
+// analytics is the store of the analytics that the server's ingestion,
+// queries and health read: duckstore in the data folder, or the scaled
+// store on ClickHouse and PostgreSQL (--clickhouse).
+type analytics interface {
+	store.Writer
+	csvimport.Store
+	// SQL and Sync serve the engines that compile queries (segments,
+	// heatmaps, comparison, experiments) in the store's dialect.
+	SQL() *sql.DB
+	Sync(ctx context.Context) error
+	Health() store.Health
+	Quarantined() int64
+	// Dead is closed when the store must be reopened (DeadErr says why).
+	Dead() <-chan struct{}
+	DeadErr() error
+	// RunLayout keeps the store's layout until ctx ends.
+	RunLayout(ctx context.Context, interval time.Duration)
+	Close() error
+}
+
+var (
+	_ analytics = (*duckstore.DB)(nil)
+	_ analytics = (*scaled.DB)(nil)
+)
+
+// openStores opens the analytics store, the store the services use and
+// the dialect their queries are compiled in: duckstore alone; duckstore
+// joined to PostgreSQL (--postgres); or the scaled store on ClickHouse
+// joined to PostgreSQL (--clickhouse, which needs --postgres), with
+// nothing in the data folder but the node's write-ahead log.
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.Dialect, error) {
+	if cfg.ClickHouse != "" {
+		return openScaled(ctx, cfg, log)
+	}
+	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
+		MemoryLimit:  cfg.DBMemoryLimit,
+		Threads:      cfg.DBThreads,
+		MaxAttrKeys:  cfg.MaxAttrKeys,
+		DedupeWindow: cfg.DedupeWindow,
+		SyncWait:     cfg.ReadWait,
+	}, log)
+	if err != nil {
+		return nil, controlStore{}, nil, err
+	}
+	log.Info("analytics in the data folder", "path", cfg.DBPath())
+	cs, err := openBackend(ctx, cfg, db, log)
+	if err != nil {
+		db.Close()
+		return nil, controlStore{}, nil, err
+	}
+	return db, cs, compiler.DuckDB{}, nil
+}
+
+// openScaled opens the scaled store: analytics in ClickHouse with
+// PostgreSQL deciding, control data in the same PostgreSQL.
+func openScaled(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.Dialect, error) {
+	if cfg.Postgres == "" {
+		return nil, controlStore{}, nil, errors.New("--clickhouse needs --postgres: PostgreSQL decides what the nodes share (keys, merges, sessions) and keeps the control data")
+	}
+	node, err := nodeName(cfg)
+	if err != nil {
+		return nil, controlStore{}, nil, err
+	}
+	pg, err := pgstore.OpenWith(ctx, cfg.Postgres, pgstore.Options{Node: node, Now: cfg.Now, Log: log.With("part", "postgres")})
+	if err != nil {
+		return nil, controlStore{}, nil, err
+	}
+	sc, err := scaled.Open(ctx, cfg.ClickHouse, cfg.Postgres, scaled.Options{Now: cfg.Now, MaxAttrKeys: cfg.MaxAttrKeys,
+		Node: node, WALDir: filepath.Join(cfg.DataDir, "wal"), SyncWait: cfg.ReadWait, Log: log.With("part", "scaled")})
+	if err != nil {
+		pg.Close()
+		return nil, controlStore{}, nil, err
+	}
+	st, err := composite.New(ctx, sc, pg, log.With("part", "composite"))
+	if err != nil {
+		sc.Close()
+		pg.Close()
+		return nil, controlStore{}, nil, err
+	}
+	if cfg.RecordingsS3 == "" {
+		log.Warn("recordings are kept in the data folder: other nodes will not play them back; set --s3 to share them")
+	}
+	log.Info("analytics in ClickHouse, control data in PostgreSQL", "node", node)
+	return sc, controlStore{backend: st, limits: pg, run: st.Run, close: st.Close, ping: pg.Ping}, compiler.ClickHouse{}, nil
+}
 
 // openBackend returns the store the services use: db, or db joined to
 // PostgreSQL when cfg.Postgres is set.

@@ -21,17 +21,26 @@ func TestMain(m *testing.M) {
 	os.Exit(testsvc.Run(m))
 }
 
-// forBackends runs a scenario twice: on the embedded store alone, and
-// with the control data in PostgreSQL (serve --postgres), where every
-// server the scenario starts gets a fresh database.
+// forBackends runs a scenario on each backend: the embedded store alone;
+// the control data in PostgreSQL (serve --postgres); and the analytics in
+// ClickHouse beside it (serve --clickhouse --postgres). Every server the
+// scenario starts gets fresh databases.
 func forBackends(t *testing.T, scenario func(t *testing.T)) {
 	t.Run("embedded", scenario)
 	t.Run("postgres", scenario)
+	t.Run("clickhouse", scenario)
 }
 
-// onPostgres reports whether t is the PostgreSQL run of forBackends (or
-// a subtest of it).
+// onPostgres reports whether t is a run of forBackends (or a subtest of
+// one) with the control data in PostgreSQL: the PostgreSQL run or the
+// ClickHouse one.
 func onPostgres(t testing.TB) bool {
 	name := t.Name() + "/"
-	return strings.Contains(name, "/postgres/")
+	return strings.Contains(name, "/postgres/") || onClickHouse(t)
+}
+
+// onClickHouse reports whether t is the ClickHouse run of forBackends (or
+// a subtest of it).
+func onClickHouse(t testing.TB) bool {
+	return strings.Contains(t.Name()+"/", "/clickhouse/")
 }

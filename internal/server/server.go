@@ -41,10 +41,8 @@ import (
 	"github.com/sightline/sightline/internal/openapi"
 	"github.com/sightline/sightline/internal/recording"
 	"github.com/sightline/sightline/internal/retention"
-	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
-	"github.com/sightline/sightline/internal/store/duckstore"
 	"github.com/sightline/sightline/internal/survey"
 	"github.com/sightline/sightline/internal/tracker"
 	"github.com/sightline/sightline/internal/web"
@@ -63,24 +61,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	if err := dataDir(cfg.DataDir, log); err != nil {
 		return err
 	}
-	db, err := duckstore.Open(ctx, cfg.DBPath(), duckstore.Options{
-		MemoryLimit:  cfg.DBMemoryLimit,
-		Threads:      cfg.DBThreads,
-		MaxAttrKeys:  cfg.MaxAttrKeys,
-		DedupeWindow: cfg.DedupeWindow,
-		SyncWait:     cfg.ReadWait,
-	}, log)
+	db, cs, dialect, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	log.Info("store open", "path", cfg.DBPath(), "took", time.Since(start).Round(time.Millisecond))
-	cs, err := openBackend(ctx, cfg, db, log)
-	if err != nil {
-		db.Close()
-		return err
-	}
+	log.Info("store open", "took", time.Since(start).Round(time.Millisecond))
 	st := cs.backend
-	// The control half closes after the embedded store, which may still
+	// The control half closes after the analytics store, which may still
 	// apply writes that read it (Close runs in shutdown's last step).
 	defer cs.close()
 	var geo *enrich.Geo
@@ -122,7 +109,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer rec.Close()
-	segs := engine.New(st, compiler.DuckDB{}, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
+	segs := engine.New(st, dialect, cfg.Now).WithQueryTimeout(cfg.QueryTimeout)
 	surveys := survey.New(st, segs, log, cfg.Now)
 	fb := feedback.New(st, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
@@ -155,10 +142,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	if err := eraser.Resume(ctx); err != nil {
 		log.Warn("interrupted user deletions not resumed", "err", err)
 	}
-	a := api.New(st, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, compiler.DuckDB{})).
+	a := api.New(st, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, dialect)).
 		WithErasure(eraser, st).WithRetention(st).WithImport(db).WithSiteDeletion(st)
 	a.UseSurveys(surveys, fb, st)
-	a.UseCompare(compare.New(db, segs, compiler.DuckDB{}, nil), experiment.NewReader(db, segs, compiler.DuckDB{}, nil), st)
+	a.UseCompare(compare.New(db, segs, dialect, nil), experiment.NewReader(db, segs, dialect, nil), st)
 	a.UseAlerts(alerts.svc)
 	a.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -345,7 +332,7 @@ func serve(srv *http.Server, ln net.Listener) error {
 // pipeline (committing what is queued), then the recording janitor and
 // the overview's background counts, then the store (checkpointing).
 func shutdown(timeout time.Duration, log *slog.Logger, servers []*http.Server, pipe *ingest.Pipeline,
-	janitor, counts func(context.Context) error, db *duckstore.DB, socket string) error {
+	janitor, counts func(context.Context) error, db analytics, socket string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error

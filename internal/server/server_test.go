@@ -42,6 +42,9 @@ func startServer(t testing.TB, tune func(*config.Config)) *testServer {
 	if onPostgres(t) {
 		cfg.Postgres = testsvc.Postgres(t)
 	}
+	if onClickHouse(t) {
+		cfg.ClickHouse = testsvc.ClickHouse(t)
+	}
 	if tune != nil {
 		tune(&cfg)
 	}

@@ -2,6 +2,7 @@ package testsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -155,4 +156,19 @@ func postgresExec(ctx context.Context, dsn, query string) error {
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, query)
 	return err
+}
+
+// StartPostgres starts a PostgreSQL server of its own, as the tests get
+// one, for the benchmark tools (make bench-ingest BACKEND=clickhouse): it
+// returns the DSN of its default database and a function that stops it
+// and removes its folder.
+func StartPostgres() (dsn string, stop func() error, err error) {
+	srv, err := startPostgres()
+	if errors.Is(err, errMissing) {
+		return "", nil, fmt.Errorf("PostgreSQL %w: scripts/ensure-postgres.sh installs it", err)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return srv.dsn, srv.stop, nil
 }

@@ -19,6 +19,9 @@ func recordingTables() []table {
 				{"chunk_count", "Int32", ""}, {"bytes_stored", "Int64", ""}, {"bytes_raw", "Int64", ""},
 				{"first_seq", "Int32", ""}, {"first_url", "String", ""}, {"pages", "Array(String)", ""},
 				{"version", "UInt64", "chunk_count"},
+				// A deleted recording's last version: set, with a
+				// version above any chunk count's.
+				{"deleted", "UInt8", "0"},
 			}},
 		// duckstore's chunk rows name only their recording; the site is
 		// copied beside them so that a site's chunks can be counted and

@@ -66,7 +66,7 @@ func tables() []table {
 	}
 	// A session's version is its end: it only grows.
 	sessions = append(sessions, column{"version", "UInt64", micros("ended_at")})
-	return append([]table{
+	all := append([]table{
 		{name: "identities", from: "identities", engine: "ReplacingMergeTree ORDER BY (site_id, kind, external_id)",
 			columns: []column{
 				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"external_id", "String", ""},
@@ -151,6 +151,20 @@ func tables() []table {
 				{"question_id", "String", ""}, {"num", "Nullable(Float64)", ""}, {"text", "Nullable(String)", ""},
 				{"answered_at", "Int64", micros("answered_at")},
 			}},
+		// The event catalog's partial sums (duckstore's
+		// schema/012_event_catalog.sql): each writer appends its batch's,
+		// readers add them up.
+		{name: "event_catalog", from: "event_catalog", engine: "MergeTree ORDER BY (site_id, kind, name)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"name", "String", ""}, {"events", "Int64", ""},
+				{"first_seen", "Int64", micros("first_seen")}, {"last_seen", "Int64", micros("last_seen")},
+				{"sources", "UInt8", ""},
+			}},
+		{name: "event_properties", from: "event_properties", engine: "MergeTree ORDER BY (site_id, kind, name, key)",
+			columns: []column{
+				{"site_id", "Int64", ""}, {"kind", "UInt8", ""}, {"name", "String", ""}, {"key", "String", ""},
+				{"types", "UInt8", ""}, {"events", "Int64", ""}, {"samples", "Array(String)", ""},
+			}},
 		{name: "feedback", from: "feedback", engine: "MergeTree ORDER BY (site_id, created_at, id)",
 			columns: []column{
 				{"id", "String", ""}, {"site_id", "Int64", ""}, {"anonymous_id", "String", ""}, {"user_id", "String", ""},
@@ -158,6 +172,25 @@ func tables() []table {
 				{"selector", "String", ""}, {"created_at", "Int64", micros("created_at")},
 			}},
 	}, recordingTables()...)
+	for i := range all {
+		if Tagged[all[i].name] {
+			all[i].columns = append(all[i].columns, column{"wal_node", "UInt64", "0"}, column{"wal_lsn", "UInt64", "0"})
+		}
+	}
+	return all
+}
+
+// Tagged are the tables whose rows the scaled store's appliers write
+// with the log position they come from: wal_node (a hash of the node's
+// name) and wal_lsn (the last record of the applied group), 0 for rows
+// written otherwise (a copy, an API call). A node that restarts, or
+// retries after a failure, deletes its rows of records PostgreSQL does
+// not count as applied before it applies them again, so that no row is
+// stored twice.
+var Tagged = map[string]bool{
+	"identities": true, "user_days": true, "event_days": true, "identity_overrides": true, "attr_keys": true,
+	"attr_current": true, "attr_history": true, "events": true, "clicks": true, "sessions": true, "user_groups": true,
+	"event_catalog": true, "event_properties": true,
 }
 
 // clickNumbers are the clicks table's numeric properties.
@@ -208,14 +241,14 @@ func (t table) source() string {
 // userDaysRows reads user_days' rows from events: a row per user and day
 // of track, page and screen events.
 const userDaysRows = `SELECT site_id, user_key, toDate(toDateTime(intDiv(ts, 1000000), 'UTC')) AS day,
-	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
-	FROM events WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day`
+	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events, wal_node, wal_lsn
+	FROM events WHERE kind IN (2, 3, 4) GROUP BY site_id, user_key, day, wal_node, wal_lsn`
 
 // eventDaysRows reads event_days' rows from events: a row per user, day
 // and track event name.
 const eventDaysRows = `SELECT site_id, name, user_key, toDate(toDateTime(intDiv(ts, 1000000), 'UTC')) AS day,
-	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
-	FROM events WHERE kind = 2 GROUP BY site_id, name, user_key, day`
+	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events, wal_node, wal_lsn
+	FROM events WHERE kind = 2 GROUP BY site_id, name, user_key, day, wal_node, wal_lsn`
 
 // dayViews fill the day tables from every block inserted into events:
 // each table, its view, and the rows it reads.

@@ -3,10 +3,7 @@ package duckstore
 import (
 	"context"
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -20,29 +17,10 @@ import (
 // of a million clicks take seconds. A signal is stored in events and in
 // clicks in the same transaction.
 
-// heatmapSignal reports whether an event is a row of the clicks table,
-// and its name there: a page view ($pageview) or one of the heatmaps'
-// signals.
+// heatmapSignal is store.HeatmapSignal.
 func heatmapSignal(kind store.Kind, name string) (string, bool) {
-	switch kind {
-	case store.KindPage:
-		return "$pageview", true
-	case store.KindTrack:
-		switch name {
-		case "$click", "$rage_click", "$dead_click", "$scroll":
-			return name, true
-		}
-	}
-	return "", false
+	return store.HeatmapSignal(kind, name)
 }
-
-// clickTexts and clickNumbers are the properties read into the clicks
-// table's columns, in the columns' order.
-var (
-	clickTexts   = [...]string{"selector", "pageview_id"}
-	clickNumbers = [...]string{"offset_x", "offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth",
-		"viewport_height", "page_height"}
-)
 
 // clicksFromEvents reads the clicks table's rows from the events, in their
 // order, as the migration that created it did (with the same expressions).
@@ -60,45 +38,22 @@ const clicksFromEvents = `SELECT site_id, user_key, session_id, CASE WHEN kind =
     TRY_CAST(json_extract_string(properties, '$."page_height"') AS DOUBLE)
 FROM events WHERE kind = 3 OR (kind = 2 AND name IN ('$click', '$rage_click', '$dead_click', '$scroll'))`
 
-// clickValues returns the typed columns of a signal's properties (a JSON
-// object), as clicksFromEvents reads them: a text is a string's value or
-// another value's JSON text, a number a JSON number or a string holding
-// one; NULL (nil) when the property is missing or null, or not a number.
-func clickValues(props string) [len(clickTexts) + len(clickNumbers)]driver.Value {
-	var out [len(clickTexts) + len(clickNumbers)]driver.Value
-	var m map[string]json.RawMessage
-	if props == "" || json.Unmarshal([]byte(props), &m) != nil {
-		return out
-	}
-	for i, k := range clickTexts {
-		if s, ok := jsonText(m[k]); ok {
-			out[i] = s
+// clickValues returns the typed columns of a signal's properties (see
+// store.ClickColumns), nil (NULL) where there is none.
+func clickValues(props string) [len(store.ClickTexts) + len(store.ClickNumbers)]driver.Value {
+	var out [len(store.ClickTexts) + len(store.ClickNumbers)]driver.Value
+	v := store.ClickColumns(props)
+	for i, s := range v.Texts {
+		if s != nil {
+			out[i] = *s
 		}
 	}
-	for i, k := range clickNumbers {
-		if s, ok := jsonText(m[k]); ok {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-				out[len(clickTexts)+i] = f
-			}
+	for i, f := range v.Numbers {
+		if f != nil {
+			out[len(v.Texts)+i] = *f
 		}
 	}
 	return out
-}
-
-// jsonText is json_extract_string of one member: false when it is
-// missing or null.
-func jsonText(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", false
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	}
-	return string(raw), true
 }
 
 // appendClick appends one signal's row to the clicks table.

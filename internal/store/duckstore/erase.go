@@ -57,7 +57,7 @@ func (db *DB) EraseUser(ctx context.Context, site int64, id store.Identity) (sto
 // DeleteUser implements store.Eraser.
 func (db *DB) DeleteUser(ctx context.Context, site int64, id store.Identity, opts store.EraseOptions) (store.Erasure, error) {
 	started := db.opts.Now().UTC().Truncate(time.Microsecond)
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil || kind == idGroup {
 		return store.Erasure{}, fmt.Errorf("identity kind %q (want user or anonymous): %w", id.Kind, store.ErrInvalid)
 	}

@@ -223,7 +223,7 @@ func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity
 }
 
 func (db *DB) keyOf(ctx context.Context, b *batch, site int64, id store.Identity) (int64, error) {
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return 0, err
 	}
@@ -232,16 +232,4 @@ func (db *DB) keyOf(ctx context.Context, b *batch, site int64, id store.Identity
 		return 0, fmt.Errorf("%s %q: %w", id.Kind, id.ID, store.ErrNotFound)
 	}
 	return key, nil
-}
-
-func identityKind(s string) (uint8, error) {
-	switch s {
-	case "user", "":
-		return idUser, nil
-	case "anonymous":
-		return idAnon, nil
-	case "group":
-		return idGroup, nil
-	}
-	return 0, fmt.Errorf("identity kind %q (want user, anonymous or group)", s)
 }

@@ -18,7 +18,7 @@ func (db *DB) userKey(ctx context.Context, site int64, id store.Identity) (int64
 	if err := db.Sync(ctx); err != nil {
 		return 0, err
 	}
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return 0, err
 	}

@@ -6,8 +6,6 @@ import (
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/store"
-
-	"github.com/sightline/sightline/internal/textlimit"
 )
 
 // sequencer holds what Write decides with before anything is logged: the
@@ -66,50 +64,25 @@ func (db *DB) decide(msgs []store.Message) ([]store.Outcome, []decided) {
 // kept.
 func (db *DB) decideAttrs(d *decided, out *store.Outcome, m *store.Message, entity store.Entity) {
 	s := &db.seq
-	const prefix = "traits."
 	for _, p := range m.Traits {
 		ck := catalogKey{site: m.SiteID, entity: entity, key: p.Key}
 		typ, known := s.catalog[ck]
 		if !known {
-			v, err := attr.Infer(p.Raw)
-			if err != nil {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "invalid_value", Field: prefix + p.Key,
-					Message: fmt.Sprintf("%s: %v", p.Key, err)})
+			if typ, known = store.NewTraitKey(p, s.keyCount[m.SiteID], db.opts.MaxAttrKeys, out); !known {
 				continue
 			}
-			if v.Null {
-				continue // unsetting a key nobody has: nothing to do
-			}
-			if s.keyCount[m.SiteID] >= db.opts.MaxAttrKeys {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_key_limit", Field: prefix + p.Key,
-					Message: fmt.Sprintf("the site already has %d attribute keys, the limit; %s was not stored",
-						db.opts.MaxAttrKeys, p.Key)})
-				continue
-			}
-			typ = v.Type
 			s.catalog[ck] = typ
 			s.keyCount[m.SiteID]++
 			d.newKeys = append(d.newKeys, decidedKey{entity: entity, key: p.Key, typ: typ, at: m.ReceivedAt})
 		}
-		v, ok := attr.Conform(p.Raw, typ)
+		v, ok, rej := store.ConformTrait(p, typ, out)
 		if !ok {
-			received := attr.Received(p.Raw)
-			out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_type_mismatch", Field: prefix + p.Key,
-				Message: fmt.Sprintf("%s is a %s attribute; received a %s value, which was not stored", p.Key, typ, received)})
 			d.rejections = append(d.rejections, decidedRejection{entity: entity, key: p.Key, expected: typ,
-				received: received, value: truncate(fmt.Sprint(p.Raw), 200)})
+				received: rej.Received, value: rej.Value})
 			continue
 		}
 		d.sets = append(d.sets, decidedSet{entity: entity, key: p.Key, value: v})
 	}
-}
-
-// truncate shortens s for a message, on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return textlimit.Cut(s, n) + "…"
 }
 
 // loadSequencer rebuilds the sequencer from the database, which must hold

@@ -66,15 +66,31 @@ func (db *DB) RecordAlertCauses(ctx context.Context, causes []store.AlertCause) 
 	if len(causes) == 0 {
 		return 0, nil
 	}
+	return recordCauses(ctx, db.pool, causes, db.now())
+}
+
+// RecordAlertCausesIn is RecordAlertCauses inside the caller's
+// transaction, stamped at: the scaled analytics store records the causes
+// of a change in the transaction that commits it, so that a crash loses
+// none.
+func RecordAlertCausesIn(ctx context.Context, tx pgx.Tx, causes []store.AlertCause, at time.Time) (int, error) {
+	if len(causes) == 0 {
+		return 0, nil
+	}
+	return recordCauses(ctx, tx, causes, at.UTC().Truncate(time.Microsecond))
+}
+
+// recordCauses inserts the causes of watched kinds, in their order.
+func recordCauses(ctx context.Context, x execer, causes []store.AlertCause, at time.Time) (int, error) {
 	sites, kinds, refs, users := make([]int64, len(causes)), make([]string, len(causes)), make([]string, len(causes)), make([]int64, len(causes))
 	for i, c := range causes {
 		sites[i], kinds[i], refs[i], users[i] = c.SiteID, c.Kind, c.Ref, c.UserKey
 	}
-	tag, err := db.pool.Exec(ctx, `INSERT INTO alert_causes (site_id, kind, ref, user_key, created_at)
+	tag, err := x.Exec(ctx, `INSERT INTO alert_causes (site_id, kind, ref, user_key, created_at)
 		SELECT c.site_id, c.kind, c.ref, c.user_key, $5
 		FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[]) WITH ORDINALITY AS c (site_id, kind, ref, user_key, n)
 		JOIN alert_config w ON w.site_id = c.site_id AND c.kind = ANY(w.watch)
-		ORDER BY c.n`, sites, kinds, refs, users, db.now())
+		ORDER BY c.n`, sites, kinds, refs, users, at)
 	if err != nil {
 		return 0, fmt.Errorf("record alert causes: %w", err)
 	}

@@ -113,3 +113,9 @@ func touch(ctx context.Context, x execer, t Touch) error {
 
 func bumpSite(ctx context.Context, tx pgx.Tx) error    { return touch(ctx, tx, Touch{Site: true}) }
 func bumpSurveys(ctx context.Context, tx pgx.Tx) error { return touch(ctx, tx, Touch{Surveys: true}) }
+
+// TouchVersionsIn is TouchVersions inside the caller's transaction: the
+// scaled analytics store moves the counters in the transaction that
+// commits its change, so that no reader sees the change with the old
+// counters.
+func TouchVersionsIn(ctx context.Context, tx pgx.Tx, t Touch) error { return touch(ctx, tx, t) }

@@ -35,6 +35,9 @@ const mappedCurrent = `SELECT entity, key, u, multiIf(isNotNull(tupleElement(las
 // many users (or companies) hold each now, its most common values and its
 // rejections.
 func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.CatalogKey, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pg.Query(ctx, "SELECT entity, key, type, first_seen FROM attr_keys WHERE site_id = $1", site)
 	if err != nil {
 		return nil, fmt.Errorf("read attribute keys: %w", err)
@@ -115,6 +118,9 @@ func (db *DB) AttributeCatalog(ctx context.Context, site int64) ([]store.Catalog
 // Rejections lists a site's refused attribute values, newest first, of
 // one key or of every key ("").
 func (db *DB) Rejections(ctx context.Context, site int64, key string, limit int) ([]store.Rejection, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.ch.Query(ctx, `SELECT entity, key, expected, received, value, entity_key, message_id, at
 		FROM attr_rejections WHERE site_id = ? AND (? = '' OR key = ?) ORDER BY at DESC, message_id DESC LIMIT ?`,
 		site, key, key, limit)
@@ -163,6 +169,9 @@ func (db *DB) Rejections(ctx context.Context, site int64, key string, limit int)
 // value read in the key's type (so "420" finds the number 420), ordered
 // by key, after the cursor.
 func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([]store.UserSummary, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	var out []store.UserSummary
 	if q.AttrKey == "" {
 		// A merged user may have several matching user IDs: it is listed
@@ -220,6 +229,9 @@ func (db *DB) SearchUsers(ctx context.Context, site int64, q store.UserQuery) ([
 
 // InstallStatus reports what a site received lately.
 func (db *DB) InstallStatus(ctx context.Context, site int64, now time.Time) (store.InstallStatus, error) {
+	if err := db.Sync(ctx); err != nil {
+		return store.InstallStatus{}, err
+	}
 	var st store.InstallStatus
 	var n, recent uint64
 	var last int64
@@ -240,6 +252,9 @@ func (db *DB) InstallStatus(ctx context.Context, site int64, now time.Time) (sto
 
 // LastSeen returns the time of each user's latest event, by user key.
 func (db *DB) LastSeen(ctx context.Context, site int64, keys []int64) (map[int64]time.Time, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	out := map[int64]time.Time{}
 	rows, err := db.pg.Query(ctx, `SELECT key, coalesce(merged_into, key) FROM entities
 		WHERE site_id = $1 AND (key = ANY($2) OR merged_into = ANY($2))`, site, keys)
@@ -286,6 +301,9 @@ func (db *DB) LastSeen(ctx context.Context, site int64, keys []int64) (map[int64
 // values they replace (a ReplacingMergeTree by changed_at, read by the
 // newest), not a mutation, which 18.16 runs asynchronously.
 func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, key string, to attr.Type) (int, error) {
+	if err := db.Sync(ctx); err != nil {
+		return 0, err
+	}
 	converted := 0
 	err := db.inTx(ctx, func(t *txn) error {
 		if err := t.lockSites([]int64{site}); err != nil {
@@ -388,6 +406,7 @@ func (db *DB) ChangeType(ctx context.Context, site int64, entity store.Entity, k
 			return fmt.Errorf("change type of %s: %w", key, err)
 		}
 		t.rows.attrKey(site, entity, key, to, first, uint64(micros(t.now)))
+		t.touch.Site = true
 		converted = len(conv)
 		return t.finish()
 	})

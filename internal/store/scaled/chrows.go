@@ -2,24 +2,25 @@ package scaled
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/sightline/sightline/internal/attr"
+	"github.com/sightline/sightline/internal/eventcat"
 	"github.com/sightline/sightline/internal/store"
+	"github.com/sightline/sightline/internal/store/chstore"
 )
 
 // chRows are a transaction's rows for ClickHouse, table by table, each
 // row in the order of the table's column list.
 type chRows struct {
-	tables map[string][][]any
-	latest map[valKey][]any // the last current value of each key in the batch
+	tables  map[string][][]any
+	latest  map[valKey][]any // the last current value of each key in the batch
+	catalog eventcat.Batch   // the events' aggregate, for the event catalog
 }
 
 func newChRows() chRows { return chRows{tables: map[string][][]any{}, latest: map[valKey][]any{}} }
@@ -38,17 +39,27 @@ var columns = map[string]string{
 	"attr_history":    "site_id, entity, entity_key, key, type, is_null, s, n, b, t, set_at",
 	"attr_rejections": "site_id, entity, key, expected, received, value, entity_key, message_id, at",
 	"user_groups":     "site_id, user_key, group_key, linked_at",
+	"clicks": "site_id, user_key, session_id, name, ts, url, path, selector, pageview_id, offset_x, offset_y, page_x, page_y," +
+		" viewport_width, clicks, depth, viewport_height, page_height",
+	"event_catalog":    "site_id, kind, name, events, first_seen, last_seen, sources",
+	"event_properties": "site_id, kind, name, key, types, events, samples",
+	"survey_responses": "site_id, survey_id, response_id, anonymous_id, user_id, session_id, url, answers, nps, completed," +
+		" created_at, updated_at, completed_at, version",
+	"survey_answers": "site_id, survey_id, response_id, question_id, num, text, answered_at",
+	"recordings": "site_id, id, browser_session, anonymous_id, anon_hash, user_id, user_hash, created_at, started_at," +
+		" ended_at, chunk_count, bytes_stored, bytes_raw, first_seq, first_url, pages, version, deleted",
 }
 
 // order is the order tables are sent in: whatever a read maps through
 // (overrides, identities) before what it maps.
 var order = []string{"identity_overrides", "identities", "attr_keys", "attr_current", "attr_history", "attr_rejections",
-	"user_groups", "sessions", "events"}
+	"user_groups", "sessions", "events", "clicks", "event_catalog", "event_properties", "survey_responses", "survey_answers",
+	"recordings"}
 
 func (r *chRows) add(table string, row ...any) { r.tables[table] = append(r.tables[table], row) }
 
 func (r *chRows) identity(site int64, kind uint8, id string, key int64, at time.Time) {
-	r.add("identities", site, kind, id, key, idHash(site, kind, id), micros(at))
+	r.add("identities", site, kind, id, key, store.IDHash(site, kind, id), micros(at))
 }
 
 func (r *chRows) override(site, from, into, seq, version int64) {
@@ -63,6 +74,33 @@ func (r *chRows) event(m *store.Message, user, sess int64) {
 	keys, vals := propArrays(props)
 	r.add("events", m.SiteID, user, sess, uint8(m.Kind), m.Name, micros(m.Timestamp), micros(m.ReceivedAt), m.MessageID,
 		m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, uint8(m.Source), props, keys, vals)
+	if name, ok := store.HeatmapSignal(m.Kind, m.Name); ok {
+		v := store.ClickColumns(m.Properties)
+		row := []any{m.SiteID, user, sess, name, micros(m.Timestamp), m.Page.URL, m.Page.Path, v.Texts[0], v.Texts[1]}
+		for _, n := range v.Numbers {
+			row = append(row, n)
+		}
+		r.add("clicks", row...)
+	}
+	if eventcat.Catalogued(m.Kind) {
+		r.catalog.Add(m.SiteID, m.Kind, m.Name, m.Timestamp, m.Timestamp, 1, eventcat.SourceBit(m.Source), m.Properties)
+	}
+}
+
+// catalogRows turns the batch's aggregate into the catalog tables' rows:
+// partial sums, which readers add up.
+func (r *chRows) catalogRows() {
+	for k, e := range r.catalog.Events {
+		r.add("event_catalog", k.Site, uint8(k.Kind), k.Name, e.Count, micros(e.First), micros(e.Last), uint8(e.Sources))
+		for key, p := range e.Properties {
+			samples := p.Samples
+			if samples == nil {
+				samples = []string{}
+			}
+			r.add("event_properties", k.Site, uint8(k.Kind), k.Name, key, uint8(p.Types), p.Count, samples)
+		}
+	}
+	r.catalog = eventcat.Batch{}
 }
 
 func (r *chRows) session(s *session) {
@@ -98,22 +136,37 @@ func (r *chRows) link(site, user, group int64, at time.Time) {
 	r.add("user_groups", site, user, group, micros(at))
 }
 
-// send inserts the rows, one batch per table.
-func (r *chRows) send(ctx context.Context, ch driver.Conn) error {
+// walTag is the log position an applier's rows carry (chstore.Tagged);
+// zero for rows written otherwise.
+type walTag struct{ node, lsn uint64 }
+
+// tagged reports whether table's rows carry a walTag.
+func tagged(table string) bool { return chstore.Tagged[table] || table == "attr_rejections" }
+
+// send inserts the rows, one batch per table, the tagged ones with tag.
+func (r *chRows) send(ctx context.Context, ch driver.Conn, tag walTag) error {
 	for _, row := range r.latest {
 		r.add("attr_current", row...)
 	}
 	clear(r.latest)
+	r.catalogRows()
 	for _, table := range order {
 		rows := r.tables[table]
 		if len(rows) == 0 {
 			continue
 		}
-		b, err := ch.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns[table]+")")
+		cols := columns[table]
+		if tagged(table) {
+			cols += ", wal_node, wal_lsn"
+		}
+		b, err := ch.PrepareBatch(ctx, "INSERT INTO "+table+" ("+cols+")")
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 		for _, row := range rows {
+			if tagged(table) {
+				row = append(row, tag.node, tag.lsn)
+			}
 			if err := b.Append(row...); err != nil {
 				b.Abort()
 				return fmt.Errorf("insert into %s: %w", table, err)
@@ -178,16 +231,4 @@ func propArrays(props string) (keys, vals []string) {
 		keys, vals = append(keys, k), append(vals, text)
 	}
 	return keys, vals
-}
-
-// idHash is duckstore's hash of an external ID within its site and kind
-// (chstore's identities.id_hash).
-func idHash(site int64, kind uint8, id string) int64 {
-	h := fnv.New64a()
-	var b [9]byte
-	binary.LittleEndian.PutUint64(b[:8], uint64(site))
-	b[8] = kind
-	h.Write(b[:])
-	h.Write([]byte(id))
-	return int64(h.Sum64())
 }

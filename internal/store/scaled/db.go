@@ -29,6 +29,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -37,8 +38,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sightline/sightline/internal/store/chstore"
+	"github.com/sightline/sightline/internal/store/composite"
 	"github.com/sightline/sightline/internal/store/pgstore"
 )
+
+// The analytical half of the composite store that `sightline serve
+// --clickhouse` runs (composite.Half: every analytical role, and the hooks
+// for the control half's decisions).
+var _ composite.Half = (*DB)(nil)
 
 // Options tunes a DB; the zero value is usable.
 type Options struct {
@@ -55,8 +62,36 @@ type Options struct {
 	// MaxAttrKeys is the most attribute keys a site may have (default
 	// 1000, as duckstore).
 	MaxAttrKeys int
+	// Node names this process in what it leaves in PostgreSQL (its
+	// log's applied position, the quarantine); default "node". Two
+	// processes never share a name.
+	Node string
+	// WALDir, when set, is the folder of the node's write-ahead log:
+	// Write acknowledges once messages are in it, and an applier stores
+	// them (wal.go). Empty: Write stores them before it returns.
+	WALDir string
+	// SegmentSize is the size of the log's files (default 64 MiB).
+	SegmentSize int64
+	// MaxApply bounds the messages applied in one transaction (default
+	// 20,000); MaxBacklog is how many may wait to be applied before Write
+	// waits, at most BacklogWait, then answers store.ErrBusy (defaults
+	// 20,000 and 10 seconds).
+	MaxApply, MaxBacklog int
+	BacklogWait          time.Duration
+	// SyncWait bounds how long a read waits for this node's acknowledged
+	// writes to be applied (default 5 seconds), then store.ErrLagging.
+	SyncWait time.Duration
+	// Log is where the store reports; default: nowhere.
+	Log *slog.Logger
 	// MaxConns bounds the PostgreSQL pool (0: pgx's default).
 	MaxConns int32
+	// SessionKeep is how long a session no message joined is kept in
+	// PostgreSQL for later messages to join (default 7 days); ClickHouse
+	// keeps it for good.
+	SessionKeep time.Duration
+	// EventUsersKeep is the least time an EventUsers answer is kept
+	// (default 30 seconds, as duckstore).
+	EventUsersKeep time.Duration
 }
 
 // DB is one node's handle on the scaled analytics store.
@@ -66,6 +101,12 @@ type DB struct {
 	ch      driver.Conn  // batches and queries, on the native interface
 	chstore *chstore.DB  // the engine's database/sql handle
 	lastGC  atomic.Int64 // when message IDs were last collected, in Unix nanoseconds
+	users   userCounts   // EventUsers' answers
+	wake    alertWake    // who to tell of alert causes recorded
+	log     *logState    // the node's write-ahead log; nil without one
+	// predicted are the attribute keys this node's acknowledged writes
+	// will create (check.go); guarded by the log's appendMu.
+	predicted predictions
 }
 
 // Open connects to ClickHouse (a clickhouse:// DSN) and PostgreSQL (a
@@ -86,6 +127,33 @@ func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
 	}
 	if opts.MaxAttrKeys == 0 {
 		opts.MaxAttrKeys = 1000
+	}
+	if opts.Node == "" {
+		opts.Node = "node"
+	}
+	if opts.SegmentSize == 0 {
+		opts.SegmentSize = 64 << 20
+	}
+	if opts.MaxApply == 0 {
+		opts.MaxApply = 20_000
+	}
+	if opts.MaxBacklog == 0 {
+		opts.MaxBacklog = 20_000
+	}
+	if opts.BacklogWait == 0 {
+		opts.BacklogWait = 10 * time.Second
+	}
+	if opts.SyncWait == 0 {
+		opts.SyncWait = 5 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.SessionKeep == 0 {
+		opts.SessionKeep = 7 * 24 * time.Hour
+	}
+	if opts.EventUsersKeep == 0 {
+		opts.EventUsersKeep = 30 * time.Second
 	}
 	ctl, err := pgstore.OpenWith(ctx, pgDSN, pgstore.Options{Now: opts.Now, MaxConns: 2})
 	if err != nil {
@@ -126,6 +194,12 @@ func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create table attr_rejections: %w", err)
 	}
+	if opts.WALDir != "" {
+		if err := db.openLog(ctx, opts.WALDir); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
@@ -133,22 +207,21 @@ func Open(ctx context.Context, chDSN, pgDSN string, opts Options) (*DB, error) {
 // (duckstore's attr_rejections); chstore's tables have no such table, as
 // the segment engine does not read it.
 const rejectionsTable = `CREATE TABLE IF NOT EXISTS attr_rejections (site_id Int64, entity UInt8,
-	key String, expected UInt8, received String, value String, entity_key Int64, message_id String, at Int64)
+	key String, expected UInt8, received String, value String, entity_key Int64, message_id String, at Int64,
+	wal_node UInt64, wal_lsn UInt64)
 	ENGINE = MergeTree ORDER BY (site_id, key, at)`
 
-// Close closes the connections.
+// Close refuses further writes, applies what the node's log holds (what
+// it cannot is replayed at the next start), and closes the connections.
 func (db *DB) Close() error {
+	err := db.closeLog()
 	db.pg.Close()
-	return errors.Join(db.ch.Close(), db.chstore.Close())
+	return errors.Join(err, db.ch.Close(), db.chstore.Close())
 }
 
 // SQL is ClickHouse's database/sql handle, for the segment engine
 // (compiler.ClickHouse).
 func (db *DB) SQL() *sql.DB { return db.chstore.SQL() }
-
-// Sync returns at once: Write returns only once its rows are in
-// ClickHouse, so everything acknowledged is readable.
-func (db *DB) Sync(context.Context) error { return nil }
 
 // micros is t as stored in ClickHouse: microseconds since the epoch.
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -159,3 +232,14 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // OutOfMemory reports whether err is ClickHouse refusing a query for want
 // of memory (engine.Store).
 func (db *DB) OutOfMemory(err error) bool { return db.chstore.OutOfMemory(err) }
+
+// Dead is closed when the store cannot go on until it is reopened;
+// nothing here needs that.
+func (db *DB) Dead() <-chan struct{} { return nil }
+
+// DeadErr is why Dead was closed.
+func (db *DB) DeadErr() error { return nil }
+
+// RunLayout has nothing to keep: ClickHouse merges its parts itself. It
+// returns when ctx ends.
+func (db *DB) RunLayout(ctx context.Context, _ time.Duration) { <-ctx.Done() }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -128,44 +130,125 @@ func (t *txn) identified(key int64) (bool, error) {
 // transaction gave the ID a key first (only possible without the site
 // lock), that key is returned.
 func (t *txn) create(site int64, kind uint8, id string) (int64, error) {
-	var key int64
-	if err := t.tx.QueryRow(t.ctx, "SELECT nextval('entity_keys')").Scan(&key); err != nil {
-		return 0, fmt.Errorf("new entity key: %w", err)
-	}
-	if _, err := t.tx.Exec(t.ctx, "INSERT INTO entities (key, site_id, identified) VALUES ($1, $2, $3)",
-		key, site, kind == idUser); err != nil {
-		return 0, fmt.Errorf("new entity: %w", err)
+	key, err := t.newEntityKey()
+	if err != nil {
+		return 0, err
 	}
 	t.named[key] = kind == idUser
 	t.live[key] = key
-	t.visits[key] = nil // new: no sessions
+	t.visits[key] = nil                  // new: no sessions
+	t.values[key] = map[string]*curVal{} // and no attributes
+	if t.locked[site] {
+		// Under the site's lock no other transaction can take the ID:
+		// the rows wait for the flush, in one statement with the
+		// batch's others.
+		t.newEntities = append(t.newEntities, newEntity{key: key, site: site})
+	} else if _, err := t.tx.Exec(t.ctx, "INSERT INTO entities (key, site_id, identified) VALUES ($1, $2, $3)",
+		key, site, kind == idUser); err != nil {
+		return 0, fmt.Errorf("new entity: %w", err)
+	}
 	return t.addIdentity(site, kind, id, key)
+}
+
+// newEntity is an entity created in the transaction, written at the
+// flush.
+type newEntity struct{ key, site int64 }
+
+// newIdentity is an identity recorded in the transaction, written at the
+// flush.
+type newIdentity struct {
+	site int64
+	kind uint8
+	id   string
+	key  int64
+}
+
+// newEntityKey returns a new entity key, from a block drawn at once.
+func (t *txn) newEntityKey() (int64, error) {
+	return t.draw(&t.keyPool, "entity_keys")
+}
+
+// draw pops a value of pool, drawing a block of the sequence when it is
+// empty: one round trip for many new keys.
+func (t *txn) draw(pool *[]int64, sequence string) (int64, error) {
+	if len(*pool) == 0 {
+		rows, err := t.tx.Query(t.ctx, "SELECT nextval('"+sequence+"') FROM generate_series(1, $1)", t.drawSize)
+		if err != nil {
+			return 0, fmt.Errorf("draw from %s: %w", sequence, err)
+		}
+		vals, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return 0, fmt.Errorf("draw from %s: %w", sequence, err)
+		}
+		*pool = vals
+	}
+	v := (*pool)[0]
+	*pool = (*pool)[1:]
+	return v, nil
 }
 
 // addIdentity records that an external ID belongs to key, and returns
 // the live key the ID has (key, unless another transaction was first).
 func (t *txn) addIdentity(site int64, kind uint8, id string, key int64) (int64, error) {
-	var got int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO identities (site_id, kind, external_id, entity_key, created_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (site_id, kind, external_id) DO NOTHING RETURNING entity_key`,
-		site, int16(kind), id, key, t.now).Scan(&got)
-	if errNoRows(err) {
-		delete(t.ids, idKey{site, kind, id})
-		live, _, err := t.lookup(site, kind, id)
-		return live, err
-	}
-	if err != nil {
-		return 0, fmt.Errorf("record identity: %w", err)
+	if t.locked[site] {
+		t.newIdentities = append(t.newIdentities, newIdentity{site: site, kind: kind, id: id, key: key})
+	} else {
+		var got int64
+		err := t.tx.QueryRow(t.ctx, `INSERT INTO identities (site_id, kind, external_id, entity_key, created_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (site_id, kind, external_id) DO NOTHING RETURNING entity_key`,
+			site, int16(kind), id, key, t.now).Scan(&got)
+		if errNoRows(err) {
+			delete(t.ids, idKey{site, kind, id})
+			live, _, err := t.lookup(site, kind, id)
+			return live, err
+		}
+		if err != nil {
+			return 0, fmt.Errorf("record identity: %w", err)
+		}
 	}
 	t.ids[idKey{site, kind, id}] = key
 	t.rows.identity(site, kind, id, key, t.now)
-	if kind == idUser {
-		if _, err := t.tx.Exec(t.ctx, "UPDATE entities SET identified = true WHERE key = $1 AND NOT identified", key); err != nil {
-			return 0, fmt.Errorf("mark entity identified: %w", err)
-		}
+	if kind == idUser && !t.named[key] {
+		t.identify = append(t.identify, key)
 		t.named[key] = true
 	}
 	return key, nil
+}
+
+// flushIdentities writes the entities and identities the transaction
+// created, and marks the entities that got a user ID, in three
+// statements.
+func (t *txn) flushIdentities() error {
+	if n := len(t.newEntities); n > 0 {
+		keys, sites, named := make([]int64, n), make([]int64, n), make([]bool, n)
+		for i, e := range t.newEntities {
+			keys[i], sites[i], named[i] = e.key, e.site, t.named[e.key]
+		}
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO entities (key, site_id, identified)
+			SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BOOLEAN[])`, keys, sites, named); err != nil {
+			return fmt.Errorf("new entities: %w", err)
+		}
+		t.newEntities = t.newEntities[:0]
+	}
+	if n := len(t.newIdentities); n > 0 {
+		sites, kinds, ids, keys := make([]int64, n), make([]int16, n), make([]string, n), make([]int64, n)
+		for i, x := range t.newIdentities {
+			sites[i], kinds[i], ids[i], keys[i] = x.site, int16(x.kind), x.id, x.key
+		}
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO identities (site_id, kind, external_id, entity_key, created_at)
+			SELECT s, k, i, e, $5 FROM unnest($1::BIGINT[], $2::SMALLINT[], $3::TEXT[], $4::BIGINT[]) AS x(s, k, i, e)`,
+			sites, kinds, ids, keys, t.now); err != nil {
+			return fmt.Errorf("record identities: %w", err)
+		}
+		t.newIdentities = t.newIdentities[:0]
+	}
+	if len(t.identify) > 0 {
+		if _, err := t.tx.Exec(t.ctx, "UPDATE entities SET identified = true WHERE key = ANY($1) AND NOT identified", t.identify); err != nil {
+			return fmt.Errorf("mark entities identified: %w", err)
+		}
+		t.identify = t.identify[:0]
+	}
+	return nil
 }
 
 // resolveUser returns the key of the user a message is about, creating
@@ -284,6 +367,8 @@ func (t *txn) merge(site, from, into int64) error {
 		return fmt.Errorf("merge entity: %w", err)
 	}
 	t.rows.override(site, from, into, seq, version)
+	t.changedUser(site, from, true, true)
+	t.changedUser(site, into, true, true)
 	chained, err := t.tx.Query(t.ctx, "UPDATE entities SET merged_into = $2 WHERE merged_into = $1 RETURNING key, merged_seq", from, into)
 	if err != nil {
 		return fmt.Errorf("flatten merges: %w", err)
@@ -338,6 +423,9 @@ func (t *txn) merge(site, from, into int64) error {
 // Merge joins two identities on an explicit request (the merge API), in
 // one transaction under the site's lock.
 func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity) error {
+	if err := db.Sync(ctx); err != nil {
+		return err
+	}
 	return db.inTx(ctx, func(t *txn) error {
 		if err := t.lockSites([]int64{siteID}); err != nil {
 			return err
@@ -363,7 +451,7 @@ func (db *DB) Merge(ctx context.Context, siteID int64, from, into store.Identity
 // keyOf returns the live key of an identity, or an error wrapping
 // store.ErrNotFound.
 func (t *txn) keyOf(site int64, id store.Identity) (int64, error) {
-	kind, err := identityKind(id.Kind)
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return 0, err
 	}
@@ -375,16 +463,4 @@ func (t *txn) keyOf(site int64, id store.Identity) (int64, error) {
 		return 0, fmt.Errorf("%s %q: %w", id.Kind, id.ID, store.ErrNotFound)
 	}
 	return key, nil
-}
-
-func identityKind(s string) (uint8, error) {
-	switch s {
-	case "user", "":
-		return idUser, nil
-	case "anonymous":
-		return idAnon, nil
-	case "group":
-		return idGroup, nil
-	}
-	return 0, fmt.Errorf("identity kind %q (want user, anonymous or group): %w", s, store.ErrInvalid)
 }

@@ -25,7 +25,10 @@ type member struct {
 // memberOf resolves an identity to its user and the keys its rows carry,
 // or returns an error wrapping store.ErrNotFound.
 func (db *DB) memberOf(ctx context.Context, site int64, id store.Identity) (member, error) {
-	kind, err := identityKind(id.Kind)
+	if err := db.Sync(ctx); err != nil {
+		return member{}, err
+	}
+	kind, err := store.IdentityKind(id.Kind)
 	if err != nil {
 		return member{}, err
 	}
@@ -71,7 +74,7 @@ func (db *DB) User(ctx context.Context, site int64, id store.Identity) (store.Us
 	}
 	u := store.User{Key: m.live}
 	rows, err := db.pg.Query(ctx, `SELECT kind, external_id, entity_key FROM identities
-		WHERE site_id = $1 AND entity_key = ANY($2) AND kind IN (1, 2) ORDER BY external_id`, site, m.keys)
+		WHERE site_id = $1 AND entity_key = ANY($2) AND kind IN (1, 2) ORDER BY created_at, external_id`, site, m.keys)
 	if err != nil {
 		return u, fmt.Errorf("read identities: %w", err)
 	}
@@ -187,6 +190,9 @@ func (db *DB) currentOf(ctx context.Context, site int64, entity store.Entity, ra
 // CurrentAttributes reads the named current attributes of several users
 // at once, by user key (the engine's member pages).
 func (db *DB) CurrentAttributes(ctx context.Context, site int64, keys []int64, names []string) (map[int64][]store.AttrState, error) {
+	if err := db.Sync(ctx); err != nil {
+		return nil, err
+	}
 	if len(keys) == 0 || len(names) == 0 {
 		return map[int64][]store.AttrState{}, nil
 	}

@@ -18,8 +18,14 @@ import (
 	"github.com/sightline/sightline/internal/testsvc"
 )
 
-// One ClickHouse and one PostgreSQL server for the whole package.
-func TestMain(m *testing.M) { os.Exit(testsvc.Run(m)) }
+// One ClickHouse and one PostgreSQL server for the whole package. Run as
+// the child of TestKillLosesNothing, the binary writes until killed.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runWriter())
+	}
+	os.Exit(testsvc.Run(m))
+}
 
 var _ storetest.Analytics = (*scaled.DB)(nil)
 
@@ -54,10 +60,15 @@ func (s *services) dsns(t testing.TB) (ch, pg string) {
 	return testsvc.ClickHouse(t), s.pg + sep + "search_path=" + name
 }
 
-// open returns a node on ch and pg.
+// nodes numbers the nodes the tests open, for their names.
+var nodes atomic.Int64
+
+// open returns a node on ch and pg with a write-ahead log of its own, as
+// serve runs it.
 func open(t testing.TB, ch, pg string, now func() time.Time) *scaled.DB {
 	t.Helper()
-	db, err := scaled.Open(context.Background(), ch, pg, scaled.Options{Now: now, MaxConns: 4})
+	db, err := scaled.Open(context.Background(), ch, pg, scaled.Options{Now: now, MaxConns: 4,
+		Node: fmt.Sprint("n", nodes.Add(1)), WALDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +106,16 @@ type balanced struct {
 
 func (b *balanced) next() *scaled.DB { return b.nodes[int(b.n.Add(1))%len(b.nodes)] }
 
+// Write writes through the next node and waits for its applier: a read
+// on the other node then sees the messages (TestCrossNodeLag measures how
+// long that takes without the wait).
 func (b *balanced) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
-	return b.next().Write(ctx, msgs)
+	n := b.next()
+	out, err := n.Write(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return out, n.Sync(ctx)
 }
 
 func (b *balanced) Merge(ctx context.Context, site int64, from, into store.Identity) error {

@@ -121,8 +121,8 @@ func (t *txn) sessionFor(user int64, m *store.Message) (*session, error) {
 	ts := m.Timestamp.UTC()
 	s := t.best(list, m.AnonymousID, ts)
 	if s == nil {
-		var id int64
-		if err := t.tx.QueryRow(t.ctx, "SELECT nextval('session_ids')").Scan(&id); err != nil {
+		id, err := t.draw(&t.sessionPool, "session_ids")
+		if err != nil {
 			return nil, fmt.Errorf("new session: %w", err)
 		}
 		s = &session{id: id, site: m.SiteID, user: user, chUser: user, device: m.AnonymousID, start: ts, last: ts,
@@ -152,7 +152,7 @@ func (t *txn) sessionFor(user int64, m *store.Message) (*session, error) {
 		st.Signals.Count(m.Name, m.Properties)
 	}
 	s.version = max(uint64(micros(s.last)), s.version+1)
-	t.changed[s.id] = s
+	t.sessions[s.id] = s
 	return s, nil
 }
 
@@ -186,13 +186,14 @@ func (t *txn) writeSessions(list []*session) error {
 		devices[i], states[i], starts[i], ends[i] = s.device, string(state), s.start, s.last
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO visit_sessions (session_id, site_id, user_key, ch_user_key, device,
-			started_at, ended_at, state, version)
-		SELECT id, site, u, chu, dev, st, en, state::JSONB, v
+			started_at, ended_at, state, version, touched_at)
+		SELECT id, site, u, chu, dev, st, en, state::JSONB, v, $10
 		FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[], $6::TIMESTAMPTZ[], $7::TIMESTAMPTZ[],
 			$8::TEXT[], $9::BIGINT[]) AS x(id, site, u, chu, dev, st, en, state, v)
 		ON CONFLICT (session_id) DO UPDATE SET user_key = EXCLUDED.user_key, device = EXCLUDED.device,
-			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, state = EXCLUDED.state, version = EXCLUDED.version`,
-		ids, sites, users, chUsers, devices, starts, ends, states, versions)
+			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, state = EXCLUDED.state, version = EXCLUDED.version,
+			touched_at = EXCLUDED.touched_at`,
+		ids, sites, users, chUsers, devices, starts, ends, states, versions, t.now)
 	if err != nil {
 		return fmt.Errorf("write sessions: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sightline/sightline/internal/attr"
 	"github.com/sightline/sightline/internal/store"
-	"github.com/sightline/sightline/internal/textlimit"
+	"github.com/sightline/sightline/internal/store/pgstore"
 )
 
 // lockSpace is the first key of the sites' advisory locks
@@ -20,19 +20,29 @@ const lockSpace = 7301
 
 // Identity kinds, as duckstore and chstore store them.
 const (
-	idUser  uint8 = 1
-	idAnon  uint8 = 2
-	idGroup uint8 = 3
+	idUser  = store.IDUser
+	idAnon  = store.IDAnonymous
+	idGroup = store.IDGroup
 )
 
-// Write stores msgs: when it returns without error, every message that is
+// Write stores msgs. With a write-ahead log (Options.WALDir) it returns
+// once they are durable in the log, and the applier stores them shortly
+// after (wal.go); without one, once they are stored (apply).
+func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
+	if db.log != nil {
+		return db.logWrite(ctx, msgs)
+	}
+	return db.apply(ctx, msgs, nil)
+}
+
+// apply stores msgs: when it returns without error, every message that is
 // not a duplicate or refused is in ClickHouse, and its decisions are
 // committed in PostgreSQL. A batch is one PostgreSQL transaction holding
 // its sites' locks; its ClickHouse rows are inserted before the commit, so
 // a failure leaves no decision without rows (but may leave rows of a
-// batch that then failed: a retry stores its events again, see the design
-// notes).
-func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome, error) {
+// batch that then failed: see the design notes). mark, when set, runs in
+// the transaction before the commit (the log records what it applied).
+func (db *DB) apply(ctx context.Context, msgs []store.Message, mark func(t *txn) error) ([]store.Outcome, error) {
 	out := make([]store.Outcome, len(msgs))
 	var keep []int
 	for i := range msgs {
@@ -42,11 +52,19 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		}
 		keep = append(keep, i)
 	}
-	if len(keep) == 0 {
+	if len(keep) == 0 && mark == nil {
 		return out, nil
 	}
 	db.collectGarbage(ctx)
 	err := db.inTx(ctx, func(t *txn) error {
+		if mark != nil {
+			if err := mark(t); err != nil {
+				return err
+			}
+		}
+		if len(keep) == 0 {
+			return nil
+		}
 		var sites []int64
 		for _, i := range keep {
 			if !slices.Contains(sites, msgs[i].SiteID) {
@@ -60,6 +78,9 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 		if err != nil {
 			return err
 		}
+		if fresh, err = t.unsuppressed(msgs, fresh, out); err != nil {
+			return err
+		}
 		if len(fresh) == 0 {
 			return nil
 		}
@@ -68,6 +89,7 @@ func (db *DB) Write(ctx context.Context, msgs []store.Message) ([]store.Outcome,
 			t.minTs = minTime(t.minTs, msgs[i].Timestamp)
 			t.maxTs = maxTime(t.maxTs, msgs[i].Timestamp)
 		}
+		t.drawSize = max(16, min(len(fresh), 1000))
 		if err := t.prefetch(msgs, fresh); err != nil {
 			return err
 		}
@@ -99,11 +121,14 @@ func (db *DB) inTx(ctx context.Context, fn func(t *txn) error) error {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("%w: commit: %w", store.ErrUnavailable, err)
 	}
+	if t.recorded > 0 {
+		db.wake.call()
+	}
 	return nil
 }
 
-// collectGarbage forgets message IDs older than the dedupe window, at
-// most once a minute per node.
+// collectGarbage forgets message IDs older than the dedupe window and
+// sessions untouched for SessionKeep, at most once a minute per node.
 func (db *DB) collectGarbage(ctx context.Context) {
 	now := db.opts.Now()
 	last := db.lastGC.Load()
@@ -111,6 +136,9 @@ func (db *DB) collectGarbage(ctx context.Context) {
 		return
 	}
 	db.pg.Exec(ctx, "DELETE FROM message_ids WHERE seen_at < $1", now.Add(-db.opts.DedupeWindow))
+	// Sessions no message joined for SessionKeep: a message that late
+	// opens a session of its own.
+	db.pg.Exec(ctx, "DELETE FROM visit_sessions WHERE touched_at < $1", now.Add(-db.opts.SessionKeep))
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -140,15 +168,31 @@ type txn struct {
 	named map[int64]bool   // live key → has a user ID
 	types map[int64]*types // site → attribute keys
 
-	values  map[int64]map[string]*curVal // live entity key → current values, as loaded and changed
-	dirty   map[valKey]bool              // values to write back
-	visits  map[int64][]*session         // live user key → its sessions near the batch's times
-	changed map[int64]*session           // sessions to write back, by ID
-	links   []link                       // user–company links to record
+	values   map[int64]map[string]*curVal // live entity key → current values, as loaded and changed
+	dirty    map[valKey]bool              // values to write back
+	visits   map[int64][]*session         // live user key → its sessions near the batch's times
+	sessions map[int64]*session           // sessions to write back, by ID
+	links    []link                       // user–company links to record
 
 	minTs, maxTs time.Time
 	rows         chRows
+
+	touch    pgstore.Touch      // the change counters to move at the commit
+	changed  map[siteUser]bool  // users whose data changed, for change causes
+	causes   []store.AlertCause // other causes to record
+	recorded int                // causes recorded so far
+	tag      walTag             // the log position the rows carry (an applier's)
+
+	locked        map[int64]bool // the sites whose locks the transaction holds
+	drawSize      int            // how many keys a draw of a sequence takes
+	keyPool       []int64        // entity keys drawn, not used yet
+	sessionPool   []int64        // session IDs drawn, not used yet
+	newEntities   []newEntity    // to write at the flush
+	newIdentities []newIdentity
+	identify      []int64 // entities that got a user ID, to mark at the flush
 }
+
+type siteUser struct{ site, user int64 }
 
 type link struct{ site, user, group int64 }
 
@@ -183,7 +227,8 @@ func newTxn(ctx context.Context, db *DB, tx pgx.Tx) *txn {
 	return &txn{ctx: ctx, db: db, tx: tx, now: db.opts.Now().UTC(),
 		ids: map[idKey]int64{}, live: map[int64]int64{}, named: map[int64]bool{}, types: map[int64]*types{},
 		values: map[int64]map[string]*curVal{}, dirty: map[valKey]bool{}, visits: map[int64][]*session{},
-		changed: map[int64]*session{}, rows: newChRows()}
+		sessions: map[int64]*session{}, rows: newChRows(), changed: map[siteUser]bool{}, locked: map[int64]bool{},
+		drawSize: 16}
 }
 
 // lockSites takes the sites' advisory locks, in order.
@@ -193,6 +238,7 @@ func (t *txn) lockSites(sites []int64) error {
 		if _, err := t.tx.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1, $2)", int32(lockSpace), int32(s)); err != nil {
 			return fmt.Errorf("%w: lock site %d: %w", store.ErrUnavailable, s, err)
 		}
+		t.locked[s] = true
 	}
 	return nil
 }
@@ -295,6 +341,12 @@ func (t *txn) apply(m *store.Message, out *store.Outcome) error {
 		}
 	}
 	t.rows.event(m, user, sess)
+	switch m.Kind {
+	case store.KindTrack, store.KindPage, store.KindScreen:
+		t.changedUser(m.SiteID, user, false, true)
+	default:
+		t.changedUser(m.SiteID, user, true, false)
+	}
 	return nil
 }
 
@@ -302,7 +354,6 @@ func (t *txn) apply(m *store.Message, out *store.Outcome) error {
 // the values that fit. A value of the wrong type is refused for its key
 // alone: recorded as a rejection and reported as a warning.
 func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Entity, key int64) error {
-	const prefix = "traits."
 	ty, err := t.siteTypes(m.SiteID)
 	if err != nil {
 		return err
@@ -311,32 +362,17 @@ func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Enti
 		tk := typeKey{entity, p.Key}
 		typ, known := ty.byKey[tk]
 		if !known {
-			v, err := attr.Infer(p.Raw)
-			if err != nil {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "invalid_value", Field: prefix + p.Key,
-					Message: fmt.Sprintf("%s: %v", p.Key, err)})
+			if typ, known = store.NewTraitKey(p, len(ty.byKey), t.db.opts.MaxAttrKeys, out); !known {
 				continue
 			}
-			if v.Null {
-				continue // unsetting a key nobody has: nothing to do
-			}
-			if len(ty.byKey) >= t.db.opts.MaxAttrKeys {
-				out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_key_limit", Field: prefix + p.Key,
-					Message: fmt.Sprintf("the site already has %d attribute keys, the limit; %s was not stored",
-						t.db.opts.MaxAttrKeys, p.Key)})
-				continue
-			}
-			if typ, err = t.newKey(m.SiteID, entity, p.Key, v.Type, m.ReceivedAt); err != nil {
+			if typ, err = t.newKey(m.SiteID, entity, p.Key, typ, m.ReceivedAt); err != nil {
 				return err
 			}
 			ty.byKey[tk] = typ
 		}
-		v, ok := attr.Conform(p.Raw, typ)
+		v, ok, rej := store.ConformTrait(p, typ, out)
 		if !ok {
-			received := attr.Received(p.Raw)
-			out.Warnings = append(out.Warnings, store.Warning{Code: "attribute_type_mismatch", Field: prefix + p.Key,
-				Message: fmt.Sprintf("%s is a %s attribute; received a %s value, which was not stored", p.Key, typ, received)})
-			t.rows.rejection(m, entity, key, p.Key, typ, received, truncate(fmt.Sprint(p.Raw), 200))
+			t.rows.rejection(m, entity, key, p.Key, typ, rej.Received, rej.Value)
 			continue
 		}
 		if err := t.set(m.SiteID, entity, key, p.Key, v, typ, m.Timestamp); err != nil {
@@ -344,14 +380,6 @@ func (t *txn) attributes(m *store.Message, out *store.Outcome, entity store.Enti
 		}
 	}
 	return nil
-}
-
-// truncate shortens s for a message, on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return textlimit.Cut(s, n) + "…"
 }
 
 // siteTypes returns a site's attribute keys, loaded once a transaction.
@@ -392,6 +420,7 @@ func (t *txn) newKey(site int64, entity store.Entity, key string, typ attr.Type,
 		return 0, fmt.Errorf("record attribute key %s: %w", key, err)
 	}
 	t.rows.attrKey(site, entity, key, attr.Type(got), at, 1)
+	t.touch.Site = true
 	return attr.Type(got), nil
 }
 
@@ -410,6 +439,9 @@ func (t *txn) set(site int64, entity store.Entity, key int64, name string, v att
 		return nil
 	}
 	t.rows.history(site, entity, key, name, v, typ, at)
+	if entity == store.EntityGroup {
+		t.touch.Site = true // a company's value: any of its users may move
+	}
 	if c != nil && at.Before(c.at) {
 		return nil // an older value arriving late: history only
 	}
@@ -503,6 +535,9 @@ func typed(v attr.Value) (s *string, n *float64, b *bool, t *time.Time) {
 // flush writes the transaction's changed values, sessions and links to
 // PostgreSQL (before a merge moves them, and at the end).
 func (t *txn) flush() error {
+	if err := t.flushIdentities(); err != nil {
+		return err
+	}
 	for k := range t.dirty {
 		c := t.values[k.key][k.name]
 		var err error
@@ -522,7 +557,7 @@ func (t *txn) flush() error {
 	}
 	clear(t.dirty)
 	var sessions []*session
-	for _, s := range t.changed {
+	for _, s := range t.sessions {
 		if s.flushed != s.version {
 			sessions = append(sessions, s)
 		}
@@ -562,18 +597,57 @@ func (t *txn) flush() error {
 	return nil
 }
 
-// finish writes the decisions back and sends the rows to ClickHouse.
+// finish writes the decisions back, sends the rows to ClickHouse, then
+// records the alert causes and moves the change counters in the
+// transaction, so that the change, its causes and its counters commit
+// together.
 func (t *txn) finish() error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	for _, s := range t.changed {
+	for _, s := range t.sessions {
 		t.rows.session(s)
 	}
-	if err := t.rows.send(t.ctx, t.db.ch); err != nil {
+	if err := t.rows.send(t.ctx, t.db.ch, t.tag); err != nil {
 		return fmt.Errorf("%w: insert into ClickHouse: %w", store.ErrUnavailable, err)
 	}
+	causes := t.causes
+	for su := range t.changed {
+		causes = append(causes, store.AlertCause{SiteID: su.site, Kind: store.CauseChange, UserKey: t.liveOf(su.user)})
+	}
+	n, err := pgstore.RecordAlertCausesIn(t.ctx, t.tx, causes, t.now)
+	if err != nil {
+		return err
+	}
+	t.recorded += n
+	// The counters of the keys as written and of the users they belong
+	// to now (a key merged away is read under its own key until then).
+	for _, keys := range []*[]int64{&t.touch.Profile, &t.touch.Activity} {
+		for _, k := range *keys {
+			if l := t.liveOf(k); l != k {
+				*keys = append(*keys, l)
+			}
+		}
+	}
+	if err := touchIn(t.ctx, t.tx, t.touch); err != nil {
+		return err
+	}
+	t.causes, t.touch = nil, pgstore.Touch{}
+	clear(t.changed)
 	return nil
+}
+
+// changedUser notes that a user's data changed: a change cause for the
+// sites that watch them, and the counters of its kind (profile or
+// activity).
+func (t *txn) changedUser(site, user int64, profile, activity bool) {
+	t.changed[siteUser{site, user}] = true
+	if profile {
+		t.touch.Profile = append(t.touch.Profile, user)
+	}
+	if activity {
+		t.touch.Activity = append(t.touch.Activity, user)
+	}
 }
 
 // errNoRows reports pgx's no-rows error.
@@ -582,4 +656,80 @@ func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 // joinKinds spells the kind for errors.
 func kindName(k uint8) string {
 	return [...]string{"", "user", "anonymous", "group"}[k]
+}
+
+// suppressedWarning is the outcome of a message dropped because it names
+// an ID deleted with suppression (duckstore's).
+var suppressedWarning = store.Warning{Code: "suppressed", Field: "userId",
+	Message: "this ID was deleted at its owner's request with suppression; its messages are not stored"}
+
+// unsuppressed returns the messages of idx that name no ID deleted with
+// suppression (as user ID, anonymous ID or, for an alias, previous ID of
+// either kind), and marks the others' outcomes.
+func (t *txn) unsuppressed(msgs []store.Message, idx []int, out []store.Outcome) ([]int, error) {
+	var sites, hashes []int64
+	for _, i := range idx {
+		m := &msgs[i]
+		for _, h := range messageHashes(m) {
+			sites, hashes = append(sites, m.SiteID), append(hashes, h)
+		}
+	}
+	if len(hashes) == 0 {
+		return idx, nil
+	}
+	rows, err := t.tx.Query(t.ctx, `SELECT s.site_id, s.id_hash FROM suppressed_ids s
+		JOIN unnest($1::BIGINT[], $2::BIGINT[]) AS x(site, h) ON s.site_id = x.site AND s.id_hash = x.h`, sites, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("look up suppressed IDs: %w", err)
+	}
+	type sh struct{ site, hash int64 }
+	found := map[sh]bool{}
+	for rows.Next() {
+		var k sh
+		if err := rows.Scan(&k.site, &k.hash); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("look up suppressed IDs: %w", err)
+		}
+		found[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up suppressed IDs: %w", err)
+	}
+	if len(found) == 0 {
+		return idx, nil
+	}
+	var keep []int
+	for _, i := range idx {
+		m := &msgs[i]
+		dropped := false
+		for _, h := range messageHashes(m) {
+			if found[sh{m.SiteID, h}] {
+				dropped = true
+				break
+			}
+		}
+		if dropped {
+			w := suppressedWarning
+			out[i].Refused = &w
+			continue
+		}
+		keep = append(keep, i)
+	}
+	return keep, nil
+}
+
+// messageHashes are the hashes of the IDs a message names.
+func messageHashes(m *store.Message) []int64 {
+	var out []int64
+	add := func(kind uint8, id string) {
+		if id != "" {
+			out = append(out, store.IDHash(m.SiteID, kind, id))
+		}
+	}
+	add(idUser, m.UserID)
+	add(idAnon, m.AnonymousID)
+	add(idUser, m.PreviousID)
+	add(idAnon, m.PreviousID)
+	return out
 }
