@@ -179,11 +179,11 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		tClicks: {buf.clicks(), func(app *duckdb.Appender) error {
 			for i := range buf.events {
 				e := &buf.events[i]
-				name, ok := heatmapSignal(store.Kind(e.kind), e.name)
+				sig, name, ok := store.HeatmapSignal(store.Kind(e.kind), e.name)
 				if !ok {
 					continue
 				}
-				if err := appendClick(app, e.site, e.user, e.session, name, e.ts, e.url, e.path, e.props); err != nil {
+				if err := appendClick(app, e.site, e.user, e.session, sig, name, e.ts, e.url, e.path, e.props); err != nil {
 					return err
 				}
 			}

@@ -48,14 +48,15 @@ func TestClicksTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, err := db.SQL().QueryContext(ctx, `SELECT user_key, session_id, name, ts, url, path, selector, pageview_id, offset_x,
-			offset_y, page_x, page_y, viewport_width, clicks, depth, viewport_height, page_height FROM clicks ORDER BY ts, name`)
+			offset_y, page_x, page_y, viewport_width, clicks, depth, viewport_height, page_height, sig, pv_key, sel_key, spot, cell
+			FROM clicks ORDER BY ts, name`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
 		var out []string
 		for rows.Next() {
-			vals := make([]any, 17)
+			vals := make([]any, 22)
 			ptrs := make([]any, len(vals))
 			for i := range vals {
 				ptrs[i] = &vals[i]

@@ -85,3 +85,9 @@ func SlicingAt(opts Options, n int64) Options {
 	opts.clusterSlice = n
 	return opts
 }
+
+// Migration returns the text of the schema migration in schema/name.
+func Migration(name string) (string, error) {
+	b, err := schemaFS.ReadFile("schema/" + name)
+	return string(b), err
+}
