@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Page is a page seen on the site: a path with its page views.
@@ -25,10 +26,11 @@ type Page struct {
 func (s *Service) Pages(ctx context.Context, site int64, from, to time.Time) ([]Page, error) {
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
-	w.Write("SELECT path, ", open, "name = '"+pageView+"'", end, " AS views, count(DISTINCT CASE WHEN name = '"+pageView+
-		"' THEN url END), ", open, "name = '$click'", end, " FROM (SELECT path, url, name ")
+	view, click := sig(store.SignalPageView), sig(store.SignalClick)
+	w.Write("SELECT path, ", open, view, end, " AS views, count(DISTINCT CASE WHEN ", view, " THEN url END), ",
+		open, click, end, " FROM (SELECT path, url, sig ")
 	w.d.From(w, compiler.Clicks, site, nil)
-	w.Write(" AND name IN ('" + pageView + "', '$click')")
+	w.Write(" AND ", sig(store.SignalPageView, store.SignalClick))
 	if !from.IsZero() {
 		w.Write(" AND ts >= ")
 		w.Arg(from)
@@ -181,16 +183,27 @@ func (s *Service) ElementClicks(ctx context.Context, q Query, kind Kind, selecto
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
+	g, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	w := &sqlWriter{d: s.d}
-	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts, selector ")
-	if err := w.clicks(q, selector, kind.event()); err != nil {
+	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts ")
+	// The element by its selector's key, then by the text itself (keys
+	// of two selectors may meet, at a chance of 2⁻⁶⁰).
+	w.d.From(w, compiler.Clicks, g.Site, nil)
+	w.Write(" AND ", sig(kind.signal()), " AND sel_key = ")
+	w.Arg(store.TextKey(selector))
+	w.Write(" AND selector = ")
+	w.Arg(selector)
+	if err := w.where(g, true); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")
 	w.members(q)
 	w.Write(" ORDER BY ts DESC LIMIT " + itoa(maxClickRows))
 	out := []Click{}
-	err := s.query(ctx, w, "read an element's clicks", func(r *sql.Rows) error {
+	err = s.query(ctx, w, "read an element's clicks", func(r *sql.Rows) error {
 		var c Click
 		var ts any
 		if err := r.Scan(&c.UserKey, &c.SessionID, &ts); err != nil {
