@@ -113,6 +113,16 @@ func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) 
 	if err != nil {
 		return nil, err
 	}
+	m, err := s.clicks(ctx, g, kind)
+	if err != nil {
+		return nil, err
+	}
+	m.Took = time.Since(start).Milliseconds()
+	return m, nil
+}
+
+// clicks answers the heatmap of a resolved page group.
+func (s *Service) clicks(ctx context.Context, g group, kind Kind) (*Map, error) {
 	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
 	var all []element
 	var spots map[int64][][3]int64
@@ -139,7 +149,6 @@ func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) 
 		}
 		m.Elements[i] = e.Element
 	}
-	m.Took = time.Since(start).Milliseconds()
 	return m, nil
 }
 

@@ -103,13 +103,29 @@ type Comparison struct {
 // in Members and Exclude).
 func (s *Service) Compare(ctx context.Context, a, b Query) (*Comparison, error) {
 	start := time.Now()
+	if err := a.Check(); err != nil {
+		return nil, err
+	}
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	// a and b differ only in their segment: the page group is resolved
+	// once for both.
+	ga, err := s.resolve(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	gb := ga
+	gb.Query = b
 	var ma, mb *Map
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { ma, err = s.Clicks(gctx, a, KindClick); return err })
-	g.Go(func() (err error) { mb, err = s.Clicks(gctx, b, KindClick); return err })
+	g.Go(func() (err error) { ma, err = s.clicks(gctx, ga, KindClick); return err })
+	g.Go(func() (err error) { mb, err = s.clicks(gctx, gb, KindClick); return err })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	took := time.Since(start).Milliseconds()
+	ma.Took, mb.Took = took, took
 	c := &Comparison{TotalA: ma.Total, TotalB: mb.Total, PageViewsA: ma.PageViews, PageViewsB: mb.PageViews, MapA: ma, MapB: mb}
 	byID := map[string]*Difference{}
 	var order []string
@@ -183,10 +199,8 @@ func (s *Service) ElementClicks(ctx context.Context, q Query, kind Kind, selecto
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	g, err := s.resolve(ctx, q)
-	if err != nil {
-		return nil, err
-	}
+	// One query: the page group is matched row by row.
+	g := group{Query: q}
 	w := &sqlWriter{d: s.d}
 	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts ")
 	// The element by its selector's key, then by the text itself (keys
@@ -203,7 +217,7 @@ func (s *Service) ElementClicks(ctx context.Context, q Query, kind Kind, selecto
 	w.members(q)
 	w.Write(" ORDER BY ts DESC LIMIT " + itoa(maxClickRows))
 	out := []Click{}
-	err = s.query(ctx, w, "read an element's clicks", func(r *sql.Rows) error {
+	err := s.query(ctx, w, "read an element's clicks", func(r *sql.Rows) error {
 		var c Click
 		var ts any
 		if err := r.Scan(&c.UserKey, &c.SessionID, &ts); err != nil {

@@ -36,10 +36,8 @@ func (s *Service) Scroll(ctx context.Context, q Query) (*Scroll, error) {
 		return nil, err
 	}
 	start := time.Now()
-	g, err := s.resolve(ctx, q)
-	if err != nil {
-		return nil, err
-	}
+	// One query: the page group is matched row by row.
+	g := group{Query: q}
 	steps := 100/ScrollStep + 1
 	out := &Scroll{Kind: KindScroll, Step: ScrollStep, Reached: make([]float64, steps)}
 	w := &sqlWriter{d: s.d}
@@ -59,7 +57,7 @@ func (s *Service) Scroll(ctx context.Context, q Query) (*Scroll, error) {
 	counts := make([]int64, steps)
 	var depth, fold, foldPx float64
 	var folds, foldsPx int64
-	err = s.query(ctx, w, "read the scroll depths", func(r *sql.Rows) error {
+	err := s.query(ctx, w, "read the scroll depths", func(r *sql.Rows) error {
 		var b, d float64
 		var n, fn, vn int64
 		var f, vh sql.NullFloat64
