@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/store"
+)
+
+// TestHeatmapsTrackerBackground: a site records no session (sample rate
+// 0) but lists /shop among the pages whose heatmap backgrounds it wants.
+// The tracker of a visitor on /shop captures the page once, with the
+// recorder's privacy rules, and the heatmap draws its spots over it; a
+// second desktop browser is not asked to capture it again, a phone gets
+// its own; no recording appears in the list.
+func TestHeatmapsTrackerBackground(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startServer(t, nil)
+	ps := newPageServer(t)
+	site := recSite(t, &recServer{testServer: s}, "Unrecorded shop", ps.URL)
+	site.must(t, http.StatusOK, store.ScopeAdmin, http.MethodPut, "/recording-settings",
+		map[string]any{"sample_rate": 0, "backgrounds": []map[string]string{{"page": "/shop"}}})
+	private := `<p id="card">Card 4242 4242 4242 4242</p><input id="email" value="alice@example.com">
+<div data-sl-suppress><p>Private note</p></div>`
+	b := newBrowser(t)
+	visit := func(user string, width int64, clicks ...string) {
+		t.Helper()
+		ps.serve(heatPageWith(s.base, site.writeKey, user, 20, private))
+		run(t, b, "the viewport", chromedp.EmulateViewport(width, 800))
+		run(t, b, "open the shop as "+user, chromedp.Navigate(ps.URL+"/shop?ref=mail"), loaded())
+		for i, sel := range clicks {
+			clickAt(t, b, sel, `document.querySelector('`+sel+`')`, 0.2+0.3*float64(i))
+		}
+	}
+	type snapshot struct {
+		Snapshot *struct {
+			Width    int    `json:"width"`
+			Captured bool   `json:"captured"`
+			HTML     string `json:"html"`
+		} `json:"snapshot"`
+	}
+	background := func(device string, width int) snapshot {
+		t.Helper()
+		var snap snapshot
+		eventually(t, "a captured "+device+" background", func() bool {
+			site.getJSON(t, "/heatmaps/snapshot?page=/shop&device="+device, &snap)
+			return snap.Snapshot != nil && snap.Snapshot.Captured && snap.Snapshot.Width == width
+		})
+		return snap
+	}
+
+	visit("bg1", 1280, "#buy-a", "#buy-b")
+	desktop := background("desktop", 1280)
+	noPageErrors(t, b)
+	if rec := evalJS[bool](t, b, `window.__slRecorder === 1`); rec {
+		t.Error("the recorder ran in a session the sample rate leaves out")
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.base+desktop.Snapshot.HTML, nil)
+	req.Header.Set("Authorization", "Bearer "+site.tokens[store.ScopeRead])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="buy-a"`) || !strings.Contains(page, `id="card"`) {
+		t.Fatalf("the captured background (%s): %.1500s", resp.Status, page)
+	}
+	for _, secret := range []string{"alice@example.com", "Private note", "4242", "<script"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("the captured background holds %q", secret)
+		}
+	}
+	if rows := site.listRecordings(t, ""); len(rows) != 0 {
+		t.Errorf("the recordings list shows %d recordings, want none", len(rows))
+	}
+
+	// Another desktop browser is not asked to capture it again.
+	ask, _ := http.NewRequest(http.MethodGet, s.base+"/t/bg?k="+url.QueryEscape(site.writeKey)+"&width=1440&url="+
+		url.QueryEscape(ps.URL+"/shop"), nil)
+	ask.Header.Set("Origin", ps.URL)
+	if code, out := do(t, ask); code != 200 || out["capture"] != false {
+		t.Errorf("GET /t/bg for a second desktop: %d %v", code, out)
+	}
+
+	// A phone gets its own.
+	visit("bg2", 390, "#buy-a")
+	background("mobile", 390)
+	noPageErrors(t, b)
+	run(t, b, "leave", chromedp.Navigate("about:blank"))
+
+	// The heatmap draws the desktop clicks over the captured page.
+	eventually(t, "the desktop clicks", func() bool {
+		var h heatmapJSON
+		site.getJSON(t, "/heatmaps?page=/shop&device=desktop", &h)
+		return sameCounts(h.elementCounts(), map[string]int64{"#buy-a": 1, "#buy-b": 1})
+	})
+	d := ownerDashboard(t, s.base)
+	d.do("a desktop's width", chromedp.EmulateViewport(1500, 1000))
+	d.open("/s/" + site.site + "/heatmaps?page=/shop&device=desktop")
+	spotsOver(t, d, ".heat-single", "#buy-a", map[string]int64{"#buy-a": 1, "#buy-b": 1})
+	d.shot("heatmap-tracker-background")
+	d.clean()
+}
