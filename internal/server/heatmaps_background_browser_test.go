@@ -26,8 +26,22 @@ func TestHeatmapsTrackerBackground(t *testing.T) {
 	s := startServer(t, nil)
 	ps := newPageServer(t)
 	site := recSite(t, &recServer{testServer: s}, "Unrecorded shop", ps.URL)
-	site.must(t, http.StatusOK, store.ScopeAdmin, http.MethodPut, "/recording-settings",
-		map[string]any{"sample_rate": 0, "backgrounds": []map[string]string{{"page": "/shop"}}})
+	site.must(t, http.StatusOK, store.ScopeAdmin, http.MethodPut, "/recording-settings", map[string]any{"sample_rate": 0})
+	// The shop's heatmap has no background: its owner asks for one.
+	d := ownerDashboard(t, s.base)
+	d.do("a desktop's width", chromedp.EmulateViewport(1500, 1000))
+	heat := "/s/" + site.site + "/heatmaps?page=/shop&device=desktop"
+	d.open(heat)
+	d.waitFor("the offer to capture the background", `!!document.querySelector('#capture-background')`)
+	d.do("capture it from visitors", js(`document.querySelector('#capture-background').click()`))
+	d.waitFor("the capture asked for", `/captures this page's background/.test(document.querySelector('#background-capture').textContent)`)
+	var settings struct {
+		Backgrounds []store.PageGroup `json:"backgrounds"`
+	}
+	site.getJSON(t, "/recording-settings", &settings)
+	if len(settings.Backgrounds) != 1 || settings.Backgrounds[0] != (store.PageGroup{Page: "/shop", Match: "path"}) {
+		t.Fatalf("the backgrounds asked for: %+v", settings.Backgrounds)
+	}
 	// The page: secrets, and 400 product cards (about 2,000 nodes) for the
 	// capture's cost, which its idle callback measures: the tracker's
 	// chunk takes the snapshot in requestIdleCallback.
@@ -135,10 +149,11 @@ window.__idleCost = [];
 		site.getJSON(t, "/heatmaps?page=/shop&device=desktop", &h)
 		return sameCounts(h.elementCounts(), map[string]int64{"#buy-a": 1, "#buy-b": 1})
 	})
-	d := ownerDashboard(t, s.base)
-	d.do("a desktop's width", chromedp.EmulateViewport(1500, 1000))
-	d.open("/s/" + site.site + "/heatmaps?page=/shop&device=desktop")
+	d.open(heat)
 	spotsOver(t, d, ".heat-single", "#buy-a", map[string]int64{"#buy-a": 1, "#buy-b": 1})
+	if note := d.str(`document.querySelector('#snapshot-note').textContent`); !strings.Contains(note, "the tracker captured it") {
+		t.Errorf("the background's note: %q", note)
+	}
 	d.shot("heatmap-tracker-background")
 	d.clean()
 }
