@@ -16,6 +16,7 @@ import (
 // Heatmaps is what the heatmap endpoints need: heatmap.Service.
 type Heatmaps interface {
 	Clicks(ctx context.Context, q heatmap.Query, kind heatmap.Kind) (*heatmap.Map, error)
+	Elements(ctx context.Context, q heatmap.Query, kind heatmap.Kind) (*heatmap.Map, error)
 	Scroll(ctx context.Context, q heatmap.Query) (*heatmap.Scroll, error)
 	Pages(ctx context.Context, site int64, from, to time.Time) ([]heatmap.Page, error)
 	Compare(ctx context.Context, a, b heatmap.Query) (*heatmap.Comparison, error)
@@ -193,7 +194,7 @@ func (a *API) getHeatmapElements(w http.ResponseWriter, r *http.Request, site st
 	var m *heatmap.Map
 	if err := a.runHeatmap(r, "list the clicked elements", func(ctx context.Context) error {
 		var err error
-		m, err = a.heatmaps.Clicks(ctx, q, kind)
+		m, err = a.heatmaps.Elements(ctx, q, kind)
 		return err
 	}); err != nil {
 		return heatmapError(err)

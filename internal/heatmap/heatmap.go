@@ -113,7 +113,7 @@ func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) 
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.clicks(ctx, g, kind)
+	m, err := s.clicks(ctx, g, kind, true)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +121,28 @@ func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) 
 	return m, nil
 }
 
-// clicks answers the heatmap of a resolved page group.
-func (s *Service) clicks(ctx context.Context, g group, kind Kind) (*Map, error) {
+// Elements answers a click, rage or dead heatmap without its density
+// grid (Grid has no cells): the element table.
+func (s *Service) Elements(ctx context.Context, q Query, kind Kind) (*Map, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	g, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.clicks(ctx, g, kind, false)
+	if err != nil {
+		return nil, err
+	}
+	m.Took = time.Since(start).Milliseconds()
+	return m, nil
+}
+
+// clicks answers the heatmap of a resolved page group, with its density
+// grid when withGrid.
+func (s *Service) clicks(ctx context.Context, g group, kind Kind, withGrid bool) (*Map, error) {
 	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
 	var all []element
 	var spots map[int64][][3]int64
@@ -131,7 +151,9 @@ func (s *Service) clicks(ctx context.Context, g group, kind Kind) (*Map, error) 
 	eg.Go(func() (err error) { all, m.Total, err = s.elements(gctx, g, kind); return err })
 	eg.Go(func() (err error) { m.Users, err = s.users(gctx, g, kind); return err })
 	eg.Go(func() (err error) { spots, err = s.spots(gctx, g, kind); return err })
-	eg.Go(func() (err error) { m.Grid, err = s.grid(gctx, g, kind); return err })
+	if withGrid {
+		eg.Go(func() (err error) { m.Grid, err = s.grid(gctx, g, kind); return err })
+	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}

@@ -126,6 +126,13 @@ func answers(t *testing.T, s *heatmap.Service, site int64, members func() *store
 		for _, k := range []heatmap.Kind{heatmap.KindClick, heatmap.KindRage, heatmap.KindDead} {
 			m, err := s.Clicks(ctx, q, k)
 			put(name+" "+string(k), m, err)
+			// The element table is the map without its grid.
+			el, err := s.Elements(ctx, q, k)
+			put(name+" "+string(k)+" elements", el, err)
+			if a, b := mustJSON(m.Elements), mustJSON(el.Elements); a != b || len(el.Grid.Cells) != 0 ||
+				el.Total != m.Total || el.Users != m.Users || el.PageViews != m.PageViews {
+				t.Errorf("%s %s: the element table differs from the map's:\n%s\n%s", name, k, a, b)
+			}
 		}
 		sc, err := s.Scroll(ctx, q)
 		put(name+" scroll", sc, err)
@@ -140,6 +147,14 @@ func answers(t *testing.T, s *heatmap.Service, site int64, members func() *store
 	c, err := s.Compare(ctx, a, b)
 	put("compare", c, err)
 	return out
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // strip removes timings.

@@ -119,8 +119,8 @@ func (s *Service) Compare(ctx context.Context, a, b Query) (*Comparison, error) 
 	gb.Query = b
 	var ma, mb *Map
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { ma, err = s.clicks(gctx, ga, KindClick); return err })
-	g.Go(func() (err error) { mb, err = s.clicks(gctx, gb, KindClick); return err })
+	g.Go(func() (err error) { ma, err = s.clicks(gctx, ga, KindClick, true); return err })
+	g.Go(func() (err error) { mb, err = s.clicks(gctx, gb, KindClick, true); return err })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

@@ -99,6 +99,7 @@ func TestHeatmapScale(t *testing.T) {
 		{"click map, every device", func() error { _, err := hm.Clicks(ctx, q, heatmap.KindClick); return err }},
 		{"click map, desktop", func() error { d := q; d.Device = "desktop"; _, err := hm.Clicks(ctx, d, heatmap.KindClick); return err }},
 		{"click map, a 10 % segment", func() error { d := q; d.Members = seg; _, err := hm.Clicks(ctx, d, heatmap.KindClick); return err }},
+		{"element table", func() error { _, err := hm.Elements(ctx, q, heatmap.KindClick); return err }},
 		{"one path", func() error {
 			d := q
 			d.Match, d.Page = heatmap.MatchPath, "/products/7"
