@@ -189,14 +189,23 @@ func (b *Backgrounds) Want(ctx context.Context, site int64, href string, width i
 		b.mu.Lock()
 		l, ok := b.looked[k]
 		granted := now.Before(b.granted[k].Add(GrantFor))
+		fresh := ok && !l.taken.IsZero() && now.Sub(l.taken) < RefreshAfter
+		look := !granted && !fresh && (!ok || now.Sub(l.at) >= RecheckAfter)
+		if look {
+			// Looked up by this call: the calls meanwhile are answered no
+			// rather than search the recordings too.
+			b.looked[k] = lookup{taken: l.taken, at: now}
+		}
 		b.mu.Unlock()
-		if granted || (ok && !l.taken.IsZero() && now.Sub(l.taken) < RefreshAfter) ||
-			(ok && l.taken.IsZero() && now.Sub(l.at) < RecheckAfter) {
+		if granted || fresh || (ok && l.taken.IsZero() && !look) {
 			continue
 		}
-		if !ok || now.Sub(l.at) >= RecheckAfter {
+		if look {
 			bg, err := b.find(ctx, Query{Site: site, Page: g.Page, Match: Match(g.Match), Device: device, From: now.Add(-RefreshAfter)})
 			if err != nil {
+				b.mu.Lock()
+				delete(b.looked, k)
+				b.mu.Unlock()
 				return false, err
 			}
 			l = lookup{at: now}
