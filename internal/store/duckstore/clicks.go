@@ -69,7 +69,17 @@ func clickValues(props string) [len(clickTexts) + len(clickNumbers)]driver.Value
 		}
 	}
 	for i, k := range clickNumbers {
-		if s, ok := jsonText(m[k]); ok {
+		raw := m[k]
+		if len(raw) > 0 && (raw[0] == '-' || isDigit(raw[0])) {
+			// A JSON number: DuckDB's text of it is its shortest form,
+			// which reads back as the same number (but -0 as 0).
+			if f, ok := duckDouble(string(raw)); ok {
+				if f == 0 && !strings.ContainsAny(string(raw), ".eE") {
+					f = 0
+				}
+				out[len(clickTexts)+i] = f
+			}
+		} else if s, ok := jsonText(raw); ok {
 			if f, ok := duckDouble(s); ok {
 				out[len(clickTexts)+i] = f
 			}
@@ -163,9 +173,7 @@ func duckDouble(s string) (float64, bool) {
 		}
 		return math.Inf(1), true
 	}
-	var b strings.Builder
-	b.WriteString(sign)
-	digits, expDigits, dot, exp := false, false, false, false
+	digits, expDigits, dot, exp, under := false, false, false, false, false
 	for i := 0; i < len(t); i++ {
 		c := t[i]
 		switch {
@@ -179,27 +187,30 @@ func duckDouble(s string) (float64, bool) {
 			if i == 0 || i == len(t)-1 || !isDigit(t[i-1]) || !isDigit(t[i+1]) {
 				return 0, false
 			}
-			continue
+			under = true
 		case c == '.' && !dot && !exp:
 			dot = true
 		case (c == 'e' || c == 'E') && !exp && digits:
 			exp = true
 			if i+1 < len(t) && (t[i+1] == '+' || t[i+1] == '-') {
-				b.WriteByte(c)
 				i++
-				c = t[i]
 			}
 		default:
 			return 0, false
 		}
-		b.WriteByte(c)
 	}
 	if !digits || (exp && !expDigits) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(b.String(), 64)
+	if under {
+		t = strings.ReplaceAll(t, "_", "")
+	}
+	f, err := strconv.ParseFloat(t, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, false
+	}
+	if sign == "-" {
+		f = -f
 	}
 	return f, true
 }

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
 // BenchmarkClickValues times reading a click's properties into the clicks
@@ -96,6 +98,24 @@ func TestDuckDouble(t *testing.T) {
 		}
 		if got := duckNumberText(n); got != want {
 			t.Errorf("duckNumberText(%s) = %s; DuckDB reads %s", n, got, want)
+		}
+	}
+}
+
+// BenchmarkClickDerived times what the applier adds for each page view
+// and signal beside reading its properties: the derived columns (two
+// MD5 keys, the spot and the grid cell).
+func BenchmarkClickDerived(b *testing.B) {
+	props := `{"selector":"#main>div.products>a:nth-of-type(3)","offset_x":0.4167,"offset_y":0.5,"page_x":612,"page_y":1480,` +
+		`"viewport_width":1440,"pageview_id":"0cc175b9c0f1b6a831c399e269772661","tag":"a","text":"Running shoes"}`
+	v := clickValues(props)
+	f := func(i int) *float64 { x := v[i].(float64); return &x }
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = store.TextKey(v[1].(string)) + store.TextKey(v[0].(string))
+		_ = store.SpotCell(f(2), f(3))
+		if _, ok := store.GridCell(f(4), f(5), f(6)); !ok {
+			b.Fatal("no cell")
 		}
 	}
 }
