@@ -145,10 +145,11 @@ func (s *Service) Elements(ctx context.Context, q Query, kind Kind) (*Map, error
 func (s *Service) clicks(ctx context.Context, g group, kind Kind, withGrid bool) (*Map, error) {
 	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
 	var all []element
+	var count int
 	var spots map[int64][][3]int64
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) { m.PageViews, err = s.pageViews(gctx, g); return err })
-	eg.Go(func() (err error) { all, m.Total, err = s.elements(gctx, g, kind); return err })
+	eg.Go(func() (err error) { all, m.Total, count, err = s.elements(gctx, g, kind); return err })
 	eg.Go(func() (err error) { m.Users, err = s.users(gctx, g, kind); return err })
 	eg.Go(func() (err error) { spots, err = s.spots(gctx, g, kind); return err })
 	if withGrid {
@@ -158,9 +159,9 @@ func (s *Service) clicks(ctx context.Context, g group, kind Kind, withGrid bool)
 		return nil, err
 	}
 	if len(all) > MaxElements {
-		m.MoreElements = len(all) - MaxElements
 		all = all[:MaxElements]
 	}
+	m.MoreElements = count - len(all)
 	m.Elements = make([]Element, len(all))
 	for i, e := range all {
 		if m.PageViews > 0 {
@@ -229,36 +230,36 @@ type element struct {
 	key int64
 }
 
-// elements reads every clicked element of g, most counted of kind first,
-// with the kind's total. Elements are grouped by their selector's key,
-// and counted over the page views' keys: integers, which DuckDB counts
-// distinct several times faster than texts.
-func (s *Service) elements(ctx context.Context, g group, kind Kind) ([]element, int64, error) {
+// elements reads the clicked elements of g, most counted of kind first:
+// the MaxElements first (more when the last ties with the next), with
+// the kind's total and the number of elements. Elements are grouped by
+// their selector's key, and counted over the page views' keys: integers,
+// which DuckDB counts distinct several times faster than texts; the
+// selectors' texts are looked up for the elements answered only.
+func (s *Service) elements(ctx context.Context, g group, kind Kind) ([]element, int64, int, error) {
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
 	click, k := "sig = "+itoa(int(store.SignalClick)), "sig = "+itoa(int(kind.signal()))
-	w.Write("SELECT sel, min(sel_text), ", open, click, end, ", count(DISTINCT CASE WHEN ", click, " THEN user_key END), ",
+	w.Write("SELECT sel, ", open, click, end, ", count(DISTINCT CASE WHEN ", click, " THEN user_key END), ",
 		"count(DISTINCT CASE WHEN ", click, " THEN pv END), ",
 		"sum(CASE WHEN sig = ", itoa(int(store.SignalRage)), " THEN coalesce(n, 0) ELSE 0 END), ",
 		open, "sig = ", itoa(int(store.SignalDead)), end, ", ", open, k, end, " AS c, ",
 		"avg(CASE WHEN ", k, " THEN ox END), avg(CASE WHEN ", k, " THEN oy END) FROM ")
 	if err := s.signals(w, g, sig(store.SignalClick, store.SignalRage, store.SignalDead)+" AND sel_key <> 0"); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	w.Write(" GROUP BY sel")
 	var out []element
 	err := s.query(ctx, w, "read the clicked elements", func(r *sql.Rows) error {
 		var e element
-		var sel sql.NullString
 		var rage float64
 		var ox, oy sql.NullFloat64
-		if err := r.Scan(&e.key, &sel, &e.Clicks, &e.Users, &e.PageViews, &rage, &e.DeadClicks, &e.Count, &ox, &oy); err != nil {
+		if err := r.Scan(&e.key, &e.Clicks, &e.Users, &e.PageViews, &rage, &e.DeadClicks, &e.Count, &ox, &oy); err != nil {
 			return err
 		}
-		if !sel.Valid || sel.String == "" || e.Count == 0 {
+		if e.Count == 0 {
 			return nil
 		}
-		e.Selector = sel.String
 		e.RageClicks = int64(rage)
 		e.OffsetX, e.OffsetY = round4(ox.Float64), round4(oy.Float64)
 		if e.Clicks > 0 {
@@ -270,7 +271,34 @@ func (s *Service) elements(ctx context.Context, g group, kind Kind) ([]element, 
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
+	}
+	var total int64
+	for _, e := range out {
+		total += e.Count
+	}
+	n := len(out)
+	// The first MaxElements by count, and those tied with the last: their
+	// order among themselves is their selectors'.
+	sort.Slice(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	if len(out) > MaxElements {
+		last := out[MaxElements-1].Count
+		cut := MaxElements
+		for cut < len(out) && out[cut].Count == last {
+			cut++
+		}
+		out = out[:cut]
+	}
+	keys := make([]int64, len(out))
+	for i, e := range out {
+		keys[i] = e.key
+	}
+	texts, err := s.texts(ctx, g, keys)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	for i := range out {
+		out[i].Selector = texts[out[i].key]
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -278,11 +306,78 @@ func (s *Service) elements(ctx context.Context, g group, kind Kind) ([]element, 
 		}
 		return out[i].Selector < out[j].Selector
 	})
-	var total int64
-	for _, e := range out {
-		total += e.Count
+	return out, total, n, nil
+}
+
+// maxTextKeys bounds the keys a query of texts names; beyond it the
+// site's texts are read whole.
+const maxTextKeys = 1000
+
+// texts returns the selectors' texts of keys: from click_selectors, and
+// for the keys it lacks (a row whose write was rolled back), from the
+// clicks themselves.
+func (s *Service) texts(ctx context.Context, g group, keys []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
 	}
-	return out, total, nil
+	want := make(map[int64]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	in := func(w *sqlWriter, ks []int64) {
+		w.Write(" AND sel_key IN (")
+		for i, k := range ks {
+			if i > 0 {
+				w.Write(", ")
+			}
+			w.Arg(k)
+		}
+		w.Write(")")
+	}
+	read := func(r *sql.Rows) error {
+		var k int64
+		var t string
+		if err := r.Scan(&k, &t); err != nil {
+			return err
+		}
+		if want[k] && t != "" {
+			out[k] = t
+		}
+		return nil
+	}
+	// click_selectors has no user: it is read as it is, on ClickHouse too.
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT sel_key, min(selector) FROM click_selectors WHERE site_id = ")
+	w.Arg(g.Site)
+	if len(keys) <= maxTextKeys {
+		in(w, keys)
+	}
+	w.Write(" GROUP BY sel_key")
+	if err := s.query(ctx, w, "read the selectors", read); err != nil {
+		return nil, err
+	}
+	var missing []int64
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	for len(missing) > 0 {
+		part := missing[:min(len(missing), maxTextKeys)]
+		missing = missing[len(part):]
+		w := &sqlWriter{d: s.d}
+		w.Write("SELECT sel_key, min(selector) FROM (SELECT sel_key, selector ")
+		w.d.From(w, compiler.Clicks, g.Site, nil)
+		in(w, part)
+		w.Write(" AND selector IS NOT NULL")
+		w.d.EndFrom(w)
+		w.Write(") AS e GROUP BY sel_key")
+		if err := s.query(ctx, w, "read the selectors of the clicks", read); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // users counts the distinct users of a kind's events, once each across

@@ -210,3 +210,24 @@ func TestHeatmapsOnClickHouse(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectorTextsFromTheClicks: an element whose selector's text is
+// missing from click_selectors (a row rolled back) is named from the
+// clicks themselves; the answers do not change.
+func TestSelectorTextsFromTheClicks(t *testing.T) {
+	duck, site := fixture(t)
+	members := func() *store.KeySet {
+		return &store.KeySet{SQL: "SELECT entity_key AS u FROM identities WHERE site_id = ? AND external_id IN (?, ?)",
+			Args: []any{site, "u1", "u2"}}
+	}
+	s := heatmap.New(duck, compiler.DuckDB{})
+	want := answers(t, s, site, members)
+	if _, err := duck.SQL().Exec(`DELETE FROM click_selectors WHERE selector = '#e1'`); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range answers(t, s, site, members) {
+		if got != want[name] {
+			t.Errorf("%s without #e1's text:\n%s\nwant\n%s", name, got, want[name])
+		}
+	}
+}

@@ -49,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // migrate creates the tables that do not exist.
 func (db *DB) migrate(ctx context.Context) error {
 	had := map[string]bool{}
-	for _, v := range dayViews {
+	for _, v := range fillViews {
 		var n uint8
 		if err := db.sql.QueryRowContext(ctx, "EXISTS TABLE "+v.table).Scan(&n); err != nil {
 			return fmt.Errorf("look for %s: %w", v.table, err)
@@ -64,7 +64,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, v := range dayViews {
+	for _, v := range fillViews {
 		if err := db.conn.Exec(ctx, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+v.view+" TO "+v.table+" AS "+v.rows); err != nil {
 			return fmt.Errorf("create %s: %w", v.view, err)
 		}

@@ -132,6 +132,12 @@ func tables() []table {
 				{"selector", "Nullable(String)", ""}, {"pageview_id", "Nullable(String)", ""},
 			}, clickNumbers()...), clickDerived...),
 			defaults: clickDefaults()},
+		// Each selector's text by its key (duckstore's
+		// schema/132_click_selectors.sql), filled by clickSelectorsRows
+		// from every insert into clicks, not copied: a key may have several
+		// rows, which readers group.
+		{name: "click_selectors", engine: "ReplacingMergeTree ORDER BY (site_id, sel_key)",
+			columns: []column{{"site_id", "Int64", ""}, {"sel_key", "Int64", ""}, {"selector", "String", ""}}},
 		{name: "sessions", from: "all_sessions", engine: "ReplacingMergeTree(version) ORDER BY (site_id, user_key, session_id)",
 			columns: sessions},
 		{name: "user_groups", from: "user_groups", engine: "MergeTree ORDER BY (site_id, user_key, group_key)",
@@ -263,9 +269,18 @@ const eventDaysRows = `SELECT site_id, name, user_key, toDate(toDateTime(intDiv(
 	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
 	FROM events WHERE kind = 2 GROUP BY site_id, name, user_key, day`
 
-// dayViews fill the day tables from every block inserted into events:
-// each table, its view, and the rows it reads.
-var dayViews = []struct{ table, view, rows string }{
+// clickSelectorsRows reads click_selectors' rows from clicks: a row per
+// selector key of each inserted block.
+// (A key is 0 for a NULL selector; WHERE names no selector: ClickHouse
+// 18.16 would read the aggregate's alias there.)
+const clickSelectorsRows = `SELECT site_id, sel_key, any(assumeNotNull(selector)) AS selector
+	FROM clicks WHERE sel_key != 0 GROUP BY site_id, sel_key`
+
+// fillViews fill tables from every block inserted into another (the day
+// tables from events, the selectors from clicks): each table, its view,
+// and the rows it reads.
+var fillViews = []struct{ table, view, rows string }{
 	{"user_days", "user_days_view", userDaysRows},
 	{"event_days", "event_days_view", eventDaysRows},
+	{"click_selectors", "click_selectors_view", clickSelectorsRows},
 }

@@ -126,9 +126,11 @@ func TestClickKeys(t *testing.T) {
 	if len(applied) < 300 {
 		t.Fatalf("%d rows in clicks", len(applied))
 	}
+	selectorsMatch(t, db, "the applier's")
 	if _, err := db.RebuildClicks(ctx); err != nil {
 		t.Fatal(err)
 	}
+	selectorsMatch(t, db, "RebuildClicks'")
 	if rebuilt := read(); !reflect.DeepEqual(rebuilt, applied) {
 		t.Errorf("RebuildClicks' rows differ from the applier's:%s", diffRows(applied, rebuilt))
 	}
@@ -151,6 +153,24 @@ func TestClickKeys(t *testing.T) {
 	}
 }
 
+// selectorsMatch checks that click_selectors has the text of every
+// selector key of clicks, and no other.
+func selectorsMatch(t *testing.T, db *duckstore.DB, what string) {
+	t.Helper()
+	var missing, stray, wrong int
+	if err := db.SQL().QueryRow(`SELECT
+		(SELECT count(*) FROM (SELECT DISTINCT site_id, sel_key FROM clicks WHERE sel_key <> 0) c
+			WHERE NOT EXISTS (SELECT 1 FROM click_selectors s WHERE s.site_id = c.site_id AND s.sel_key = c.sel_key)),
+		(SELECT count(*) FROM click_selectors s WHERE NOT EXISTS (SELECT 1 FROM clicks c WHERE c.site_id = s.site_id AND c.sel_key = s.sel_key)),
+		(SELECT count(*) FROM click_selectors s WHERE NOT EXISTS (SELECT 1 FROM clicks c WHERE c.site_id = s.site_id
+			AND c.sel_key = s.sel_key AND c.selector = s.selector))`).Scan(&missing, &stray, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if missing+stray+wrong > 0 {
+		t.Errorf("%s click_selectors: %d keys missing, %d stray, %d with another text", what, missing, stray, wrong)
+	}
+}
+
 // diffRows lists the rows of a and b that differ, as applier and SQL.
 func diffRows(a, b []string) string {
 	var out strings.Builder
@@ -167,4 +187,45 @@ func diffRows(a, b []string) string {
 		}
 	}
 	return out.String()
+}
+
+// TestClickSelectorsFold: repeats of a key in click_selectors (written
+// again after restarts) are folded into one row when they are many, the
+// texts kept; a few are left alone.
+func TestClickSelectorsFold(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer db.Close()
+	count := func() (rows, keys int) {
+		t.Helper()
+		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT sel_key) FROM click_selectors`).Scan(&rows, &keys); err != nil {
+			t.Fatal(err)
+		}
+		return rows, keys
+	}
+	insert := func(repeats int) {
+		t.Helper()
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO click_selectors SELECT 1, k, '#e' || k FROM range(1, 11) a(k), range(?) b(r)`,
+			repeats); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(50)
+	if err := db.FoldClickSelectors(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, keys := count(); rows != 500 || keys != 10 {
+		t.Errorf("a few repeats: %d rows of %d keys, want them left alone", rows, keys)
+	}
+	insert(1500)
+	if err := db.FoldClickSelectors(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, keys := count(); rows != 10 || keys != 10 {
+		t.Errorf("after folding: %d rows of %d keys, want one a key", rows, keys)
+	}
+	var wrong int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM click_selectors WHERE selector <> '#e' || sel_key`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Errorf("%d texts changed by folding (%v)", wrong, err)
+	}
 }

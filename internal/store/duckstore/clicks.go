@@ -234,9 +234,10 @@ const clickDerived = `CASE name WHEN '$pageview' THEN 0 WHEN '$click' THEN 1 WHE
 const clickColumns = `site_id, user_key, session_id, name, ts, url, path, selector, pageview_id, offset_x, offset_y,
     page_x, page_y, viewport_width, clicks, depth, viewport_height, page_height`
 
-// appendClick appends one signal's row to the clicks table.
+// appendClick appends one signal's row to the clicks table, and notes its
+// selector in sels when seen has not written it yet.
 func appendClick(app *duckdb.Appender, site, user, session int64, sig store.Signal, name string, ts time.Time, url, path,
-	props string) error {
+	props string, seen *clickSelectors, sels *[]selectorRow) error {
 	v := clickValues(props)
 	text := func(i int) string { s, _ := v[i].(string); return s }
 	number := func(name string) *float64 {
@@ -253,20 +254,23 @@ func appendClick(app *duckdb.Appender, site, user, session int64, sig store.Sign
 	row := make([]driver.Value, 0, 12+len(v))
 	row = append(row, site, user, session, name, ts, url, path)
 	row = append(row, v[:]...)
-	row = append(row, uint8(sig), store.TextKey(text(1)), store.TextKey(text(0)),
-		store.SpotCell(number("offset_x"), number("offset_y")), cell)
+	selKey := store.TextKey(text(0))
+	row = append(row, uint8(sig), store.TextKey(text(1)), selKey, store.SpotCell(number("offset_x"), number("offset_y")), cell)
+	seen.note(site, selKey, text(0), sels)
 	return app.AppendRow(row...)
 }
 
-// clicksSpec appends the batch's signals to the clicks table.
-func clicksSpec(b *batch) appendSpec {
+// clicksSpec appends the batch's signals to the clicks table, and their
+// selectors not written yet to click_selectors.
+func (db *DB) clicksSpec(b *batch) []appendSpec {
 	n := 0
 	for _, r := range b.events {
 		if _, _, ok := store.HeatmapSignal(r.m.Kind, r.m.Name); ok {
 			n++
 		}
 	}
-	return appendSpec{"clicks", n, func(app *duckdb.Appender) error {
+	var sels []selectorRow
+	return []appendSpec{{"clicks", n, func(app *duckdb.Appender) error {
 		for _, r := range b.events {
 			m := r.m
 			sig, name, ok := store.HeatmapSignal(m.Kind, m.Name)
@@ -274,12 +278,12 @@ func clicksSpec(b *batch) appendSpec {
 				continue
 			}
 			if err := appendClick(app, m.SiteID, r.user, r.session, sig, name, m.Timestamp, m.Page.URL, m.Page.Path,
-				m.Properties); err != nil {
+				m.Properties, &db.selectors, &sels); err != nil {
 				return err
 			}
 		}
 		return nil
-	}}
+	}}, selectorsSpec(n, &sels)}
 }
 
 // clicksRebuilt reads the clicks table's rows, derived columns included,
@@ -302,9 +306,18 @@ func (db *DB) RebuildClicks(ctx context.Context) (int64, error) {
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM click_selectors", `INSERT INTO click_selectors
+			SELECT site_id, sel_key, min(selector) FROM clicks WHERE sel_key <> 0 GROUP BY site_id, sel_key`} {
+			if _, err := db.wconn.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	db.selectors.forget()
 	if err != nil {
 		return 0, fmt.Errorf("rebuild the clicks: %w", err)
 	}

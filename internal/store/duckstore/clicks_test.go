@@ -178,4 +178,9 @@ func TestClicksTableBulk(t *testing.T) {
 	if views != 30 || clicks != 40 || sels != 3 || vw != 40*390+39*40/2 {
 		t.Errorf("clicks after the bulk loads: %d page views, %d clicks, %d selectors, widths summing to %v", views, clicks, sels, vw)
 	}
+	selectorsMatch(t, db, "the bulk load's")
+	var rows int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM click_selectors WHERE site_id = ?`, site.ID).Scan(&rows); err != nil || rows != 3 {
+		t.Errorf("click_selectors has %d rows of the site, want one a selector (%v)", rows, err)
+	}
 }

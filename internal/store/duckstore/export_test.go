@@ -91,3 +91,12 @@ func Migration(name string) (string, error) {
 	b, err := schemaFS.ReadFile("schema/" + name)
 	return string(b), err
 }
+
+// FoldClickSelectors folds click_selectors' repeated keys when they are
+// many, as Open does.
+func (db *DB) FoldClickSelectors(ctx context.Context) error {
+	defer db.writing()()
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	return db.foldClickSelectors(ctx)
+}
