@@ -70,6 +70,12 @@ func selectorsSpec(n int, rows *[]selectorRow) appendSpec {
 	}}
 }
 
+// orphanSelectors deletes a site's selector texts that no click has any
+// more (after an erasure or retention). Its arguments are the site and
+// one more, unused (the retention's cutoff).
+const orphanSelectors = `DELETE FROM click_selectors s WHERE s.site_id = ? AND (? IS NULL OR true)
+	AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.site_id = s.site_id AND c.sel_key = s.sel_key)`
+
 // foldClickSelectors folds click_selectors into one row a key when its
 // repeats are many: more than twice its keys, and 10,000.
 func (db *DB) foldClickSelectors(ctx context.Context) error {

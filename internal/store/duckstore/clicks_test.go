@@ -131,6 +131,13 @@ func TestClicksTable(t *testing.T) {
 	if n := count(`SELECT count(*) FROM clicks WHERE selector = '#buy'`); n != 0 {
 		t.Errorf("%d of the erased user's clicks are left", n)
 	}
+	// Only the erased user clicked #buy and the dead click's {"a":1}.
+	if n := count(`SELECT count(*) FROM click_selectors WHERE selector = '#buy'`); n != 0 || r.Deleted["click_selectors"] != 2 {
+		t.Errorf("the text of the selector only the erased user clicked: %d rows left, %d deleted", n, r.Deleted["click_selectors"])
+	}
+	if n := count(`SELECT count(*) FROM click_selectors WHERE selector = '#faq'`); n != 1 {
+		t.Errorf("bob's selector's text: %d rows", n)
+	}
 
 	if _, err := db.SetRetention(ctx, site.ID, store.Retention{EventsDays: 30}); err != nil {
 		t.Fatal(err)
@@ -142,6 +149,9 @@ func TestClicksTable(t *testing.T) {
 	}
 	if n2["clicks"] != 1 || count(`SELECT count(*) FROM clicks`) != 1 {
 		t.Errorf("retention expired %v; clicks left %d, want bob's", n2, count(`SELECT count(*) FROM clicks`))
+	}
+	if n := count(`SELECT count(*) FROM click_selectors WHERE site_id = ?`, site.ID); n != 1 || n2["click_selectors"] != 1 {
+		t.Errorf("after retention: %d selector texts (want bob's), %d expired", n, n2["click_selectors"])
 	}
 }
 
