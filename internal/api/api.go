@@ -55,14 +55,15 @@ type Sessions interface {
 
 // API is the REST API's handler set.
 type API struct {
-	store      Store
-	segments   *engine.Engine
-	sessions   Sessions
-	recordings Recordings     // nil: no recording endpoints
-	heatmaps   Heatmaps       // nil: no heatmap endpoints
-	survey     *surveyDeps    // nil until UseSurveys
-	compare    *compareDeps   // nil until UseCompare
-	erasure    *erase.Service // nil: no deletion or export endpoints
+	store       Store
+	segments    *engine.Engine
+	sessions    Sessions
+	recordings  Recordings     // nil: no recording endpoints
+	heatmaps    Heatmaps       // nil: no heatmap endpoints
+	backgrounds Backgrounds    // nil: heatmaps without backgrounds
+	survey      *surveyDeps    // nil until UseSurveys
+	compare     *compareDeps   // nil until UseCompare
+	erasure     *erase.Service // nil: no deletion or export endpoints
 	// submissions reads a user's survey responses and feedback, for exports.
 	submissions store.Submissions
 	retainer    store.Retainer    // nil: no retention endpoints

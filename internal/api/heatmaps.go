@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 // Heatmaps is what the heatmap endpoints need: heatmap.Service.
 type Heatmaps interface {
 	Clicks(ctx context.Context, q heatmap.Query, kind heatmap.Kind) (*heatmap.Map, error)
+	Elements(ctx context.Context, q heatmap.Query, kind heatmap.Kind) (*heatmap.Map, error)
 	Scroll(ctx context.Context, q heatmap.Query) (*heatmap.Scroll, error)
 	Pages(ctx context.Context, site int64, from, to time.Time) ([]heatmap.Page, error)
 	Compare(ctx context.Context, a, b heatmap.Query) (*heatmap.Comparison, error)
@@ -194,7 +194,7 @@ func (a *API) getHeatmapElements(w http.ResponseWriter, r *http.Request, site st
 	var m *heatmap.Map
 	if err := a.runHeatmap(r, "list the clicked elements", func(ctx context.Context) error {
 		var err error
-		m, err = a.heatmaps.Clicks(ctx, q, kind)
+		m, err = a.heatmaps.Elements(ctx, q, kind)
 		return err
 	}); err != nil {
 		return heatmapError(err)
@@ -348,84 +348,47 @@ func int64s(v []any) []int64 {
 	return out
 }
 
-// maxSnapshotCandidates bounds the recordings searched for a background.
-const maxSnapshotCandidates = 20
+// Backgrounds finds heatmaps' backgrounds: *heatmap.Backgrounds.
+type Backgrounds interface {
+	Find(ctx context.Context, q heatmap.Query) (*heatmap.Background, error)
+}
 
-// maxSnapshotEvents bounds the events read from one recording (bytes).
-const maxSnapshotEvents = 64 << 20
+var _ Backgrounds = (*heatmap.Backgrounds)(nil)
+
+// WithBackgrounds lets the heatmaps find their backgrounds in b.
+func (a *API) WithBackgrounds(b Backgrounds) *API {
+	a.backgrounds = b
+	return a
+}
 
 // getHeatmapSnapshot answers GET /heatmaps/snapshot: the newest full
 // snapshot of a page of the group at the device's width in the site's
-// recordings, as the recording and index that /heatmaps/snapshot/{rec}/{index}
-// renders; snapshot is null when no recording shows such a page.
+// recordings (a session's, or a background the tracker captured), as the
+// recording and index that /heatmaps/snapshot/{rec}/{index} renders;
+// snapshot is null when no recording shows such a page.
 func (a *API) getHeatmapSnapshot(w http.ResponseWriter, r *http.Request, site store.Site) error {
 	q, err := a.heatmapQuery(r, site, "segment", "text")
 	if err != nil {
 		return err
 	}
-	if a.recordings == nil {
+	if a.backgrounds == nil {
 		apierr.WriteJSON(w, http.StatusOK, map[string]any{"snapshot": nil})
 		return nil
 	}
-	rows, err := a.recordings.List(r.Context(), site.ID, store.RecordingQuery{Members: q.Members, From: q.From, To: q.To,
-		Page: snapshotPageHint(q), Sort: store.SortDate, Limit: maxSnapshotCandidates})
+	bg, err := a.backgrounds.Find(r.Context(), q)
 	if err != nil {
-		return err
+		return heatmapError(err)
 	}
-	for _, row := range rows {
-		events, err := a.recordingBytes(r, site, row.ID)
-		if err != nil {
-			return err
-		}
-		s, err := heatmap.FindSnapshot(events, q)
-		if err != nil || s == nil {
-			continue
-		}
-		apierr.WriteJSON(w, http.StatusOK, map[string]any{"snapshot": map[string]any{
-			"recording": row.ID, "index": s.Index, "href": s.Href, "width": s.Width, "height": s.Height,
-			"taken_at": time.UnixMilli(s.At).UTC(),
-			"html":     "/api/v1/sites/" + site.PublicID + "/heatmaps/snapshot/" + row.ID + "/" + strconv.Itoa(s.Index),
-		}})
+	if bg == nil {
+		apierr.WriteJSON(w, http.StatusOK, map[string]any{"snapshot": nil})
 		return nil
 	}
-	apierr.WriteJSON(w, http.StatusOK, map[string]any{"snapshot": nil})
+	apierr.WriteJSON(w, http.StatusOK, map[string]any{"snapshot": map[string]any{
+		"recording": bg.Recording, "index": bg.Index, "href": bg.Href, "width": bg.Width, "height": bg.Height,
+		"taken_at": bg.TakenAt, "captured": bg.Captured,
+		"html": "/api/v1/sites/" + site.PublicID + "/heatmaps/snapshot/" + bg.Recording + "/" + strconv.Itoa(bg.Index),
+	}})
 	return nil
-}
-
-// snapshotPageHint is a URL substring every page of q's group holds, for
-// the recordings list's page filter ("" when there is none to give).
-func snapshotPageHint(q heatmap.Query) string {
-	if q.Match == heatmap.MatchPath || q.Match == heatmap.MatchExact {
-		return q.Page
-	}
-	return ""
-}
-
-// recordingBytes reads a recording's events as one JSON array.
-func (a *API) recordingBytes(r *http.Request, site store.Site, id string) ([]byte, error) {
-	ev, err := a.recordings.OpenEvents(r.Context(), site.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := ev.WriteTo(&limitWriter{w: &buf, n: maxSnapshotEvents}); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// limitWriter fails once more than n bytes were written.
-type limitWriter struct {
-	w *bytes.Buffer
-	n int
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.w.Len()+len(p) > l.n {
-		return 0, &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "recording_too_large",
-			Message: "the recording is too large to take a page snapshot from"}
-	}
-	return l.w.Write(p)
 }
 
 // snapshotCSP lets the snapshot show its styles, images and fonts and
@@ -445,7 +408,7 @@ func (a *API) getHeatmapSnapshotHTML(w http.ResponseWriter, r *http.Request, sit
 	if err != nil || index < 0 {
 		return apierr.Invalid("invalid_parameter", "index", "index must be an event's index in the recording")
 	}
-	events, err := a.recordingBytes(r, site, r.PathValue("rec"))
+	events, err := a.recordings.EventsJSON(r.Context(), site.ID, r.PathValue("rec"), heatmap.MaxBackgroundEvents)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type Recordings interface {
 	Get(ctx context.Context, site int64, id string, attrs []string) (store.RecordingRow, error)
 	Timeline(ctx context.Context, site int64, r store.RecordingRow, limit int) ([]store.Event, error)
 	OpenEvents(ctx context.Context, site int64, id string) (*recording.Events, error)
+	EventsJSON(ctx context.Context, site int64, id string, max int) ([]byte, error)
 	Delete(ctx context.Context, site int64, id string) error
 	Settings(ctx context.Context, site int64) (store.RecordingSettings, error)
 	SetSettings(ctx context.Context, site int64, c recording.SettingsChange) (store.RecordingSettings, error)

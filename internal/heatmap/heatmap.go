@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Limits that keep an answer small (docs/heatmaps.md: under ~200 KB for
@@ -18,11 +19,10 @@ import (
 const (
 	MaxElements  = 200
 	MaxCells     = 3000
-	GridColumns  = 50 // across the viewport's width
-	GridRowPx    = 20 // down the page
-	maxGridRows  = 1000
-	SpotCells    = 5 // a spot grid of SpotCells × SpotCells inside each element
-	ScrollStep   = 5 // % of the page height between two points of the scroll map
+	GridColumns  = store.GridColumns // across the viewport's width
+	GridRowPx    = store.GridRowPx   // down the page
+	SpotCells    = store.SpotCells   // a spot grid of SpotCells × SpotCells inside each element
+	ScrollStep   = 5                 // % of the page height between two points of the scroll map
 	maxPages     = 200
 	maxClickRows = 100
 )
@@ -101,39 +101,77 @@ type Map struct {
 	Took         int64 `json:"took_ms"`
 }
 
-// Clicks answers a click, rage or dead heatmap. Its five queries (page
-// views, elements, users, spots, grid) run at once.
+// Clicks answers a click, rage or dead heatmap. Once its page group is
+// resolved, its five queries (page views, elements, users, spots, grid)
+// run at once.
 func (s *Service) Clicks(ctx context.Context, q Query, kind Kind) (*Map, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
+	g, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.clicks(ctx, g, kind, true)
+	if err != nil {
+		return nil, err
+	}
+	m.Took = time.Since(start).Milliseconds()
+	return m, nil
+}
+
+// Elements answers a click, rage or dead heatmap without its density
+// grid (Grid has no cells): the element table.
+func (s *Service) Elements(ctx context.Context, q Query, kind Kind) (*Map, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	g, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.clicks(ctx, g, kind, false)
+	if err != nil {
+		return nil, err
+	}
+	m.Took = time.Since(start).Milliseconds()
+	return m, nil
+}
+
+// clicks answers the heatmap of a resolved page group, with its density
+// grid when withGrid.
+func (s *Service) clicks(ctx context.Context, g group, kind Kind, withGrid bool) (*Map, error) {
 	m := &Map{Kind: kind, Elements: []Element{}, Grid: Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}}
-	var all []Element
-	var spots map[string][][3]int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { m.PageViews, err = s.pageViews(gctx, q); return err })
-	g.Go(func() (err error) { all, m.Total, err = s.elements(gctx, q, kind); return err })
-	g.Go(func() (err error) { m.Users, err = s.users(gctx, q, kind); return err })
-	g.Go(func() (err error) { spots, err = s.spots(gctx, q, kind); return err })
-	g.Go(func() (err error) { m.Grid, err = s.grid(gctx, q, kind); return err })
-	if err := g.Wait(); err != nil {
+	var all []element
+	var count int
+	var spots map[int64][][3]int64
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) { m.PageViews, err = s.pageViews(gctx, g); return err })
+	eg.Go(func() (err error) { all, m.Total, count, err = s.elements(gctx, g, kind); return err })
+	eg.Go(func() (err error) { m.Users, err = s.users(gctx, g, kind); return err })
+	eg.Go(func() (err error) { spots, err = s.spots(gctx, g, kind); return err })
+	if withGrid {
+		eg.Go(func() (err error) { m.Grid, err = s.grid(gctx, g, kind); return err })
+	}
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	if len(all) > MaxElements {
-		m.MoreElements = len(all) - MaxElements
 		all = all[:MaxElements]
 	}
-	for i := range all {
+	m.MoreElements = count - len(all)
+	m.Elements = make([]Element, len(all))
+	for i, e := range all {
 		if m.PageViews > 0 {
-			all[i].ViewShare = round4(float64(all[i].PageViews) / float64(m.PageViews))
+			e.ViewShare = round4(float64(e.PageViews) / float64(m.PageViews))
 		}
-		if sp := spots[all[i].Selector]; sp != nil {
-			all[i].Spots = sp
+		if sp := spots[e.key]; sp != nil {
+			e.Spots = sp
 		}
+		m.Elements[i] = e.Element
 	}
-	m.Elements = all
-	m.Took = time.Since(start).Milliseconds()
 	return m, nil
 }
 
@@ -158,60 +196,70 @@ func (s *Service) query(ctx context.Context, w *sqlWriter, what string, row func
 }
 
 // pageViews counts the page group's page views.
-func (s *Service) pageViews(ctx context.Context, q Query) (int64, error) {
+func (s *Service) pageViews(ctx context.Context, g group) (int64, error) {
 	w := &sqlWriter{d: s.d}
 	w.Write("SELECT count(*) FROM (SELECT user_key ")
-	if err := w.clicks(q, "", pageView); err != nil {
+	if err := w.clicks(g, sig(store.SignalPageView)); err != nil {
 		return 0, err
 	}
 	w.Write(") AS e")
-	w.members(q)
+	w.members(g.Query)
 	var n int64
 	err := s.query(ctx, w, "count the page views", func(r *sql.Rows) error { return r.Scan(&n) })
 	return n, err
 }
 
-// signals writes the derived table of the clicks and signals of q, with
-// columns user_key, session_id, name, sel, pv, ox, oy, px, py, vw, n.
-func (s *Service) signals(w *sqlWriter, q Query, names ...string) error {
-	w.Write("(SELECT user_key, session_id, name, selector AS sel, pageview_id AS pv, offset_x AS ox, offset_y AS oy, ",
-		"page_x AS px, page_y AS py, viewport_width AS vw, clicks AS n ")
-	if err := w.clicks(q, "", names...); err != nil {
+// signals writes the derived table of g's rows that cond keeps (a
+// condition on their signal), with columns user_key, session_id, sig,
+// sel, pv, sel_text, ox, oy, spot, cell, n, restricted to the segment's
+// members.
+func (s *Service) signals(w *sqlWriter, g group, cond string) error {
+	w.Write("(SELECT user_key, session_id, sig, sel_key AS sel, pv_key AS pv, selector AS sel_text, offset_x AS ox, ",
+		"offset_y AS oy, spot, cell, clicks AS n ")
+	if err := w.clicks(g, cond); err != nil {
 		return err
 	}
 	w.Write(") AS e")
-	w.members(q)
+	w.members(g.Query)
 	return nil
 }
 
-// elements reads every clicked element of q, most counted of kind first,
-// with the kind's total.
-func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, int64, error) {
+// element is an Element with its selector's key.
+type element struct {
+	Element
+	key int64
+}
+
+// elements reads the clicked elements of g, most counted of kind first:
+// the MaxElements first (more when the last ties with the next), with
+// the kind's total and the number of elements. Elements are grouped by
+// their selector's key, and counted over the page views' keys: integers,
+// which DuckDB counts distinct several times faster than texts; the
+// selectors' texts are looked up for the elements answered only.
+func (s *Service) elements(ctx context.Context, g group, kind Kind) ([]element, int64, int, error) {
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
-	ev := kind.event()
-	w.Write("SELECT sel, ", open, "name = '$click'", end, ", count(DISTINCT CASE WHEN name = '$click' THEN user_key END), ",
-		"count(DISTINCT CASE WHEN name = '$click' THEN coalesce(pv, '') END), ",
-		"sum(CASE WHEN name = '$rage_click' THEN coalesce(n, 0) ELSE 0 END), ", open, "name = '$dead_click'", end, ", ",
-		open, "name = '"+ev+"'", end, " AS c, ",
-		"avg(CASE WHEN name = '"+ev+"' THEN ox END), avg(CASE WHEN name = '"+ev+"' THEN oy END) FROM ")
-	if err := s.signals(w, q, "$click", "$rage_click", "$dead_click"); err != nil {
-		return nil, 0, err
+	click, k := "sig = "+itoa(int(store.SignalClick)), "sig = "+itoa(int(kind.signal()))
+	w.Write("SELECT sel, ", open, click, end, ", count(DISTINCT CASE WHEN ", click, " THEN user_key END), ",
+		"count(DISTINCT CASE WHEN ", click, " THEN pv END), ",
+		"sum(CASE WHEN sig = ", itoa(int(store.SignalRage)), " THEN coalesce(n, 0) ELSE 0 END), ",
+		open, "sig = ", itoa(int(store.SignalDead)), end, ", ", open, k, end, " AS c, ",
+		"avg(CASE WHEN ", k, " THEN ox END), avg(CASE WHEN ", k, " THEN oy END) FROM ")
+	if err := s.signals(w, g, sig(store.SignalClick, store.SignalRage, store.SignalDead)+" AND sel_key <> 0"); err != nil {
+		return nil, 0, 0, err
 	}
 	w.Write(" GROUP BY sel")
-	var out []Element
+	var out []element
 	err := s.query(ctx, w, "read the clicked elements", func(r *sql.Rows) error {
-		var e Element
-		var sel sql.NullString
+		var e element
 		var rage float64
 		var ox, oy sql.NullFloat64
-		if err := r.Scan(&sel, &e.Clicks, &e.Users, &e.PageViews, &rage, &e.DeadClicks, &e.Count, &ox, &oy); err != nil {
+		if err := r.Scan(&e.key, &e.Clicks, &e.Users, &e.PageViews, &rage, &e.DeadClicks, &e.Count, &ox, &oy); err != nil {
 			return err
 		}
-		if !sel.Valid || sel.String == "" || e.Count == 0 {
+		if e.Count == 0 {
 			return nil
 		}
-		e.Selector = sel.String
 		e.RageClicks = int64(rage)
 		e.OffsetX, e.OffsetY = round4(ox.Float64), round4(oy.Float64)
 		if e.Clicks > 0 {
@@ -223,7 +271,34 @@ func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, 
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
+	}
+	var total int64
+	for _, e := range out {
+		total += e.Count
+	}
+	n := len(out)
+	// The first MaxElements by count, and those tied with the last: their
+	// order among themselves is their selectors'.
+	sort.Slice(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	if len(out) > MaxElements {
+		last := out[MaxElements-1].Count
+		cut := MaxElements
+		for cut < len(out) && out[cut].Count == last {
+			cut++
+		}
+		out = out[:cut]
+	}
+	keys := make([]int64, len(out))
+	for i, e := range out {
+		keys[i] = e.key
+	}
+	texts, err := s.texts(ctx, g, keys)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	for i := range out {
+		out[i].Selector = texts[out[i].key]
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -231,19 +306,86 @@ func (s *Service) elements(ctx context.Context, q Query, kind Kind) ([]Element, 
 		}
 		return out[i].Selector < out[j].Selector
 	})
-	var total int64
-	for _, e := range out {
-		total += e.Count
+	return out, total, n, nil
+}
+
+// maxTextKeys bounds the keys a query of texts names; beyond it the
+// site's texts are read whole.
+const maxTextKeys = 1000
+
+// texts returns the selectors' texts of keys: from click_selectors, and
+// for the keys it lacks (a row whose write was rolled back), from the
+// clicks themselves.
+func (s *Service) texts(ctx context.Context, g group, keys []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
 	}
-	return out, total, nil
+	want := make(map[int64]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	in := func(w *sqlWriter, ks []int64) {
+		w.Write(" AND sel_key IN (")
+		for i, k := range ks {
+			if i > 0 {
+				w.Write(", ")
+			}
+			w.Arg(k)
+		}
+		w.Write(")")
+	}
+	read := func(r *sql.Rows) error {
+		var k int64
+		var t string
+		if err := r.Scan(&k, &t); err != nil {
+			return err
+		}
+		if want[k] && t != "" {
+			out[k] = t
+		}
+		return nil
+	}
+	// click_selectors has no user: it is read as it is, on ClickHouse too.
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT sel_key, min(selector) FROM click_selectors WHERE site_id = ")
+	w.Arg(g.Site)
+	if len(keys) <= maxTextKeys {
+		in(w, keys)
+	}
+	w.Write(" GROUP BY sel_key")
+	if err := s.query(ctx, w, "read the selectors", read); err != nil {
+		return nil, err
+	}
+	var missing []int64
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	for len(missing) > 0 {
+		part := missing[:min(len(missing), maxTextKeys)]
+		missing = missing[len(part):]
+		w := &sqlWriter{d: s.d}
+		w.Write("SELECT sel_key, min(selector) FROM (SELECT sel_key, selector ")
+		w.d.From(w, compiler.Clicks, g.Site, nil)
+		in(w, part)
+		w.Write(" AND selector IS NOT NULL")
+		w.d.EndFrom(w)
+		w.Write(") AS e GROUP BY sel_key")
+		if err := s.query(ctx, w, "read the selectors of the clicks", read); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // users counts the distinct users of a kind's events, once each across
 // elements.
-func (s *Service) users(ctx context.Context, q Query, kind Kind) (int64, error) {
+func (s *Service) users(ctx context.Context, g group, kind Kind) (int64, error) {
 	w := &sqlWriter{d: s.d}
 	w.Write("SELECT count(DISTINCT user_key) FROM ")
-	if err := s.signals(w, q, kind.event()); err != nil {
+	if err := s.signals(w, g, sig(kind.signal())); err != nil {
 		return 0, err
 	}
 	var users int64
@@ -252,28 +394,21 @@ func (s *Service) users(ctx context.Context, q Query, kind Kind) (int64, error) 
 }
 
 // spots reads where inside each element the kind's events landed, by
-// selector, in a SpotCells × SpotCells grid.
-func (s *Service) spots(ctx context.Context, q Query, kind Kind) (map[string][][3]int64, error) {
-	out := map[string][][3]int64{}
+// selector key, in a SpotCells × SpotCells grid.
+func (s *Service) spots(ctx context.Context, g group, kind Kind) (map[int64][][3]int64, error) {
+	out := map[int64][][3]int64{}
 	w := &sqlWriter{d: s.d}
-	cells := fmt.Sprint(SpotCells)
-	last := fmt.Sprint(SpotCells - 1)
-	w.Write("SELECT sel, least(floor(coalesce(ox, 0.5) * ", cells, "), ", last, ") AS cx, least(floor(coalesce(oy, 0.5) * ", cells, "), ", last,
-		") AS cy, count(*) FROM ")
-	if err := s.signals(w, q, kind.event()); err != nil {
+	w.Write("SELECT sel, spot, count(*) FROM ")
+	if err := s.signals(w, g, sig(kind.signal())+" AND sel_key <> 0"); err != nil {
 		return nil, err
 	}
-	w.Write(" GROUP BY sel, cx, cy")
+	w.Write(" GROUP BY sel, spot")
 	err := s.query(ctx, w, "read where in the elements", func(r *sql.Rows) error {
-		var sel sql.NullString
-		var cx, cy float64
-		var n int64
-		if err := r.Scan(&sel, &cx, &cy, &n); err != nil {
+		var sel, spot, n int64
+		if err := r.Scan(&sel, &spot, &n); err != nil {
 			return err
 		}
-		if sel.Valid {
-			out[sel.String] = append(out[sel.String], [3]int64{int64(cx), int64(cy), n})
-		}
+		out[sel] = append(out[sel], [3]int64{spot % SpotCells, spot / SpotCells, n})
 		return nil
 	})
 	for _, sp := range out {
@@ -286,22 +421,20 @@ func (s *Service) spots(ctx context.Context, q Query, kind Kind) (map[string][][
 }
 
 // grid reads the density grid of a kind's events.
-func (s *Service) grid(ctx context.Context, q Query, kind Kind) (Grid, error) {
+func (s *Service) grid(ctx context.Context, gr group, kind Kind) (Grid, error) {
 	g := Grid{Columns: GridColumns, RowPx: GridRowPx, Cells: [][3]int64{}}
 	w := &sqlWriter{d: s.d}
-	w.Write("SELECT least(greatest(floor(px / vw * ", fmt.Sprint(GridColumns), "), 0), ", fmt.Sprint(GridColumns-1), ") AS gx, ",
-		"least(greatest(floor(py / ", fmt.Sprint(GridRowPx), "), 0), ", fmt.Sprint(maxGridRows-1), ") AS gy, count(*) FROM ")
-	if err := s.signals(w, q, kind.event()); err != nil {
+	w.Write("SELECT cell, count(*) FROM ")
+	if err := s.signals(w, gr, sig(kind.signal())+" AND cell IS NOT NULL"); err != nil {
 		return g, err
 	}
-	w.Write(" AND px IS NOT NULL AND py IS NOT NULL AND vw > 0 GROUP BY gx, gy")
+	w.Write(" GROUP BY cell")
 	err := s.query(ctx, w, "read the density grid", func(r *sql.Rows) error {
-		var gx, gy float64
-		var n int64
-		if err := r.Scan(&gx, &gy, &n); err != nil {
+		var cell, n int64
+		if err := r.Scan(&cell, &n); err != nil {
 			return err
 		}
-		g.Cells = append(g.Cells, [3]int64{int64(gx), int64(gy), n})
+		g.Cells = append(g.Cells, [3]int64{cell % GridColumns, cell / GridColumns, n})
 		return nil
 	})
 	if err != nil {

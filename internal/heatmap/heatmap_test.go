@@ -126,6 +126,13 @@ func answers(t *testing.T, s *heatmap.Service, site int64, members func() *store
 		for _, k := range []heatmap.Kind{heatmap.KindClick, heatmap.KindRage, heatmap.KindDead} {
 			m, err := s.Clicks(ctx, q, k)
 			put(name+" "+string(k), m, err)
+			// The element table is the map without its grid.
+			el, err := s.Elements(ctx, q, k)
+			put(name+" "+string(k)+" elements", el, err)
+			if a, b := mustJSON(m.Elements), mustJSON(el.Elements); a != b || len(el.Grid.Cells) != 0 ||
+				el.Total != m.Total || el.Users != m.Users || el.PageViews != m.PageViews {
+				t.Errorf("%s %s: the element table differs from the map's:\n%s\n%s", name, k, a, b)
+			}
 		}
 		sc, err := s.Scroll(ctx, q)
 		put(name+" scroll", sc, err)
@@ -140,6 +147,14 @@ func answers(t *testing.T, s *heatmap.Service, site int64, members func() *store
 	c, err := s.Compare(ctx, a, b)
 	put("compare", c, err)
 	return out
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // strip removes timings.
@@ -192,6 +207,27 @@ func TestHeatmapsOnClickHouse(t *testing.T) {
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("%s:\nDuckDB     %s\nClickHouse %s", name, w, got[name])
+		}
+	}
+}
+
+// TestSelectorTextsFromTheClicks: an element whose selector's text is
+// missing from click_selectors (a row rolled back) is named from the
+// clicks themselves; the answers do not change.
+func TestSelectorTextsFromTheClicks(t *testing.T) {
+	duck, site := fixture(t)
+	members := func() *store.KeySet {
+		return &store.KeySet{SQL: "SELECT entity_key AS u FROM identities WHERE site_id = ? AND external_id IN (?, ?)",
+			Args: []any{site, "u1", "u2"}}
+	}
+	s := heatmap.New(duck, compiler.DuckDB{})
+	want := answers(t, s, site, members)
+	if _, err := duck.SQL().Exec(`DELETE FROM click_selectors WHERE selector = '#e1'`); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range answers(t, s, site, members) {
+		if got != want[name] {
+			t.Errorf("%s without #e1's text:\n%s\nwant\n%s", name, got, want[name])
 		}
 	}
 }

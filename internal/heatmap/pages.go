@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Page is a page seen on the site: a path with its page views.
@@ -25,10 +26,11 @@ type Page struct {
 func (s *Service) Pages(ctx context.Context, site int64, from, to time.Time) ([]Page, error) {
 	w := &sqlWriter{d: s.d}
 	open, end := s.d.CountWhere()
-	w.Write("SELECT path, ", open, "name = '"+pageView+"'", end, " AS views, count(DISTINCT CASE WHEN name = '"+pageView+
-		"' THEN url END), ", open, "name = '$click'", end, " FROM (SELECT path, url, name ")
+	view, click := sig(store.SignalPageView), sig(store.SignalClick)
+	w.Write("SELECT path, ", open, view, end, " AS views, count(DISTINCT CASE WHEN ", view, " THEN url END), ",
+		open, click, end, " FROM (SELECT path, url, sig ")
 	w.d.From(w, compiler.Clicks, site, nil)
-	w.Write(" AND name IN ('" + pageView + "', '$click')")
+	w.Write(" AND ", sig(store.SignalPageView, store.SignalClick))
 	if !from.IsZero() {
 		w.Write(" AND ts >= ")
 		w.Arg(from)
@@ -101,13 +103,29 @@ type Comparison struct {
 // in Members and Exclude).
 func (s *Service) Compare(ctx context.Context, a, b Query) (*Comparison, error) {
 	start := time.Now()
+	if err := a.Check(); err != nil {
+		return nil, err
+	}
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	// a and b differ only in their segment: the page group is resolved
+	// once for both.
+	ga, err := s.resolve(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	gb := ga
+	gb.Query = b
 	var ma, mb *Map
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { ma, err = s.Clicks(gctx, a, KindClick); return err })
-	g.Go(func() (err error) { mb, err = s.Clicks(gctx, b, KindClick); return err })
+	g.Go(func() (err error) { ma, err = s.clicks(gctx, ga, KindClick, true); return err })
+	g.Go(func() (err error) { mb, err = s.clicks(gctx, gb, KindClick, true); return err })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	took := time.Since(start).Milliseconds()
+	ma.Took, mb.Took = took, took
 	c := &Comparison{TotalA: ma.Total, TotalB: mb.Total, PageViewsA: ma.PageViews, PageViewsB: mb.PageViews, MapA: ma, MapB: mb}
 	byID := map[string]*Difference{}
 	var order []string
@@ -181,9 +199,18 @@ func (s *Service) ElementClicks(ctx context.Context, q Query, kind Kind, selecto
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
+	// One query: the page group is matched row by row.
+	g := group{Query: q}
 	w := &sqlWriter{d: s.d}
-	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts, selector ")
-	if err := w.clicks(q, selector, kind.event()); err != nil {
+	w.Write("SELECT user_key, session_id, ts FROM (SELECT user_key, session_id, ts ")
+	// The element by its selector's key, then by the text itself (keys
+	// of two selectors may meet, at a chance of 2⁻⁶⁰).
+	w.d.From(w, compiler.Clicks, g.Site, nil)
+	w.Write(" AND ", sig(kind.signal()), " AND sel_key = ")
+	w.Arg(store.TextKey(selector))
+	w.Write(" AND selector = ")
+	w.Arg(selector)
+	if err := w.where(g, true); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")

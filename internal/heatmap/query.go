@@ -6,9 +6,12 @@
 package heatmap
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -40,17 +43,35 @@ const (
 	KindScroll Kind = "scroll"
 )
 
-// event is the event name a kind counts.
-func (k Kind) event() string {
+// signal is the clicks table's signal a kind counts.
+func (k Kind) signal() store.Signal {
 	switch k {
 	case KindRage:
-		return "$rage_click"
+		return store.SignalRage
 	case KindDead:
-		return "$dead_click"
+		return store.SignalDead
 	case KindScroll:
-		return "$scroll"
+		return store.SignalScroll
 	}
-	return "$click"
+	return store.SignalClick
+}
+
+// sig is the SQL condition on the clicks table's sig column that keeps
+// the rows of signals (a number, never user text).
+func sig(signals ...store.Signal) string {
+	if len(signals) == 1 {
+		return "sig = " + itoa(int(signals[0]))
+	}
+	var b strings.Builder
+	b.WriteString("sig IN (")
+	for i, s := range signals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(itoa(int(s)))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // Device breakpoints, by the viewport's width when the visitor clicked:
@@ -135,9 +156,6 @@ func patternRegexp(p string) string {
 	return b.String()
 }
 
-// pageView is the name of page views in the clicks table.
-const pageView = "$pageview"
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // sqlWriter collects SQL text and its arguments as a dialect binds them.
@@ -160,34 +178,85 @@ func (w *sqlWriter) Arg(v any) {
 	w.sql.WriteString("?")
 }
 
-// clicks writes the rows of q's page views and signals named names (the
-// heatmaps' clicks table: $pageview, $click, $rage_click, $dead_click,
-// $scroll), as a derived table's
-// "FROM … WHERE …": the caller names the columns it reads (those of
-// compiler.Clicks). A selector other than "" keeps the signals on that
-// element only.
-func (w *sqlWriter) clicks(q Query, selector string, names ...string) error {
-	w.d.From(w, compiler.Clicks, q.Site, nil)
-	if len(names) > 0 {
-		w.Write(" AND name IN (")
-		for i, n := range names {
-			if i > 0 {
-				w.Write(", ")
-			}
-			w.Arg(n)
-		}
-		w.Write(")")
-	}
-	if selector != "" {
-		w.Write(" AND selector = ")
-		w.Arg(selector)
-	}
-	return w.where(q, true)
+// group is a page group resolved for the queries of one answer: a
+// pattern's paths, when they are few, are matched once, so that the
+// queries test each row with an IN list instead of a regular expression.
+type group struct {
+	Query
+	// paths, when resolved, are the paths seen in the period that the
+	// pattern matches.
+	paths    []string
+	resolved bool
 }
 
-// where writes q's conditions on the rows' time, page and, when the rows
-// have a viewport_width column (device), device, then ends the From.
-func (w *sqlWriter) where(q Query, device bool) error {
+// maxGroupPaths bounds the paths of a resolved pattern: beyond it, the
+// queries match the pattern row by row.
+const maxGroupPaths = 1000
+
+// resolve returns q's page group, its pattern resolved to the paths it
+// matches among those seen in q's period.
+func (s *Service) resolve(ctx context.Context, q Query) (group, error) {
+	g := group{Query: q}
+	if q.Match != MatchPattern {
+		return g, nil
+	}
+	re, err := regexp.Compile(patternRegexp(q.Page))
+	if err != nil {
+		return g, &FieldError{"page", "not a pattern: " + err.Error()}
+	}
+	w := &sqlWriter{d: s.d}
+	w.Write("SELECT DISTINCT path FROM (SELECT path ")
+	w.d.From(w, compiler.Clicks, q.Site, nil)
+	if err := w.period(q); err != nil {
+		return g, err
+	}
+	if prefix := patternPrefix(q.Page); prefix != "" {
+		if err := w.startsWith("path", prefix); err != nil {
+			return g, err
+		}
+	}
+	w.d.EndFrom(w)
+	w.Write(") AS e")
+	var paths []string
+	err = s.query(ctx, w, "find the page group's paths", func(r *sql.Rows) error {
+		var p string
+		if err := r.Scan(&p); err != nil {
+			return err
+		}
+		if re.MatchString(p) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil || len(paths) > maxGroupPaths {
+		return g, err
+	}
+	sort.Strings(paths)
+	g.paths, g.resolved = paths, true
+	return g, nil
+}
+
+// patternPrefix is a pattern's literal start, before its first *.
+func patternPrefix(p string) string {
+	prefix, _, _ := strings.Cut(p, "*")
+	return prefix
+}
+
+// clicks writes the rows of g's page views and signals (the heatmaps'
+// clicks table), as a derived table's "FROM … WHERE …": the caller names
+// the columns it reads (those of compiler.Clicks). cond, when not "",
+// is one more condition on the rows (the signals they are, never user
+// text).
+func (w *sqlWriter) clicks(g group, cond string) error {
+	w.d.From(w, compiler.Clicks, g.Site, nil)
+	if cond != "" {
+		w.Write(" AND ", cond)
+	}
+	return w.where(g, true)
+}
+
+// period writes q's conditions on the rows' time.
+func (w *sqlWriter) period(q Query) error {
 	if !q.From.IsZero() {
 		w.Write(" AND ts >= ")
 		w.Arg(q.From)
@@ -196,26 +265,54 @@ func (w *sqlWriter) where(q Query, device bool) error {
 		w.Write(" AND ts < ")
 		w.Arg(q.To)
 	}
-	switch q.Match {
-	case MatchExact:
+	return nil
+}
+
+// startsWith writes " AND col starts with prefix".
+func (w *sqlWriter) startsWith(col, prefix string) error {
+	m, err := w.d.StringMatch(segment.OpStarts, col)
+	if err != nil {
+		return err
+	}
+	w.Write(" AND ", m)
+	w.args = append(w.args, prefix)
+	return nil
+}
+
+// where writes g's conditions on the rows' time, page and, when the rows
+// have a viewport_width column (device), device, then ends the From.
+func (w *sqlWriter) where(g group, device bool) error {
+	if err := w.period(g.Query); err != nil {
+		return err
+	}
+	switch {
+	case g.resolved && len(g.paths) == 0:
+		w.Write(" AND 1 = 0")
+	case g.resolved:
+		w.Write(" AND path IN (")
+		for i, p := range g.paths {
+			if i > 0 {
+				w.Write(", ")
+			}
+			w.Arg(p)
+		}
+		w.Write(")")
+	case g.Match == MatchExact:
 		w.Write(" AND url = ")
-		w.Arg(q.Page)
-	case MatchPath:
+		w.Arg(g.Page)
+	case g.Match == MatchPath:
 		w.Write(" AND path = ")
-		w.Arg(q.Page)
-	case MatchPattern, MatchRegex:
-		col, re := "url", q.Page
-		if q.Match == MatchPattern {
-			col, re = "path", patternRegexp(q.Page)
+		w.Arg(g.Page)
+	case g.Match == MatchPattern, g.Match == MatchRegex:
+		col, re := "url", g.Page
+		if g.Match == MatchPattern {
+			col, re = "path", patternRegexp(g.Page)
 			// The pattern's literal start first: a cheap test that
 			// spares the regular expression most other pages.
-			if prefix, _, _ := strings.Cut(q.Page, "*"); prefix != "" {
-				m, err := w.d.StringMatch(segment.OpStarts, col)
-				if err != nil {
+			if prefix := patternPrefix(g.Page); prefix != "" {
+				if err := w.startsWith(col, prefix); err != nil {
 					return err
 				}
-				w.Write(" AND ", m)
-				w.args = append(w.args, prefix)
 			}
 		}
 		m, err := w.d.StringMatch(segment.OpMatches, col)
@@ -225,9 +322,9 @@ func (w *sqlWriter) where(q Query, device bool) error {
 		w.Write(" AND ", m)
 		w.args = append(w.args, re)
 	}
-	if device && q.Device != "" {
+	if device && g.Device != "" {
 		w.Write(" AND ")
-		w.device(q.Device)
+		w.device(g.Device)
 	}
 	w.d.EndFrom(w)
 	return nil

@@ -32,7 +32,7 @@ func TestHeatmapScale(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	db, err := duckstore.Open(ctx, filepath.Join(dir, fmt.Sprintf("heat-%d-%d.duckdb", clicks, users)),
+	db, err := duckstore.Open(ctx, filepath.Join(dir, fmt.Sprintf("heat-v2-%d-%d.duckdb", clicks, users)),
 		duckstore.Options{Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -47,19 +47,21 @@ func TestHeatmapScale(t *testing.T) {
 	if have == 0 {
 		// Clicks on /products/* (the page group) and on /other; a page view
 		// and a scroll depth per 2 clicks; spread over 30 days, 60
-		// elements, three widths.
+		// elements, three widths. Selectors and page view IDs are as long
+		// as the tracker's (a path from an ID; 32 hex digits): short ones
+		// would fit DuckDB's inlined strings and flatter every query.
 		end := now.UnixMicro()
 		span := int64(30 * 24 * time.Hour / time.Microsecond)
 		q := `INSERT INTO events (site_id, user_key, session_id, kind, name, ts, received_at, message_id, url, path, title, referrer, properties, source)
 			SELECT ?, (i * 7919) % ?, i // 4, k, n, make_timestamp(? - (i * 104729) % ?), make_timestamp(? - (i * 104729) % ?), 'm' || i || n,
 				'https://shop.example.com' || p || '?ref=' || (i % 7), p, 'Shop', '', props, 1
 			FROM (SELECT i, k, n, p, CASE
-				WHEN n = '$click' THEN '{"selector":"#e' || (i * 31 % 60) || '","offset_x":' || ((i * 13) % 100) / 100.0 ||
+				WHEN n = '$click' THEN '{"selector":"#grid>div.card:nth-of-type(' || (i * 31 % 60) || ')>a.buy","offset_x":' || ((i * 13) % 100) / 100.0 ||
 					',"offset_y":' || ((i * 17) % 100) / 100.0 || ',"page_x":' || (i * 37) % vw || ',"page_y":' || (i * 41) % 3000 ||
-					',"viewport_width":' || vw || ',"pageview_id":"pv' || i // 2 || '"}'
+					',"viewport_width":' || vw || ',"pageview_id":"' || md5((i // 2)::VARCHAR) || '"}'
 				WHEN n = '$scroll' THEN '{"depth":' || (i * 23) % 101 || ',"page_height":3000,"viewport_height":800,"viewport_width":' || vw ||
-					',"pageview_id":"pv' || i // 2 || '"}'
-				ELSE '{"viewport_width":' || vw || ',"pageview_id":"pv' || i // 2 || '"}' END AS props
+					',"pageview_id":"' || md5((i // 2)::VARCHAR) || '"}'
+				ELSE '{"viewport_width":' || vw || ',"pageview_id":"' || md5((i // 2)::VARCHAR) || '"}' END AS props
 			FROM (SELECT i, k, n, CASE WHEN i % 10 < 7 THEN 1440 WHEN i % 10 < 9 THEN 390 ELSE 820 END AS vw,
 				CASE WHEN o = 0 THEN '/products/' || (i % 500) ELSE '/other' END AS p
 				FROM range(0, ?) r(i), (VALUES (2, '$click'), (2, '$click'), (3, ''), (2, '$scroll')) e(k, n), (VALUES (0), (1)) g(o)
@@ -97,6 +99,7 @@ func TestHeatmapScale(t *testing.T) {
 		{"click map, every device", func() error { _, err := hm.Clicks(ctx, q, heatmap.KindClick); return err }},
 		{"click map, desktop", func() error { d := q; d.Device = "desktop"; _, err := hm.Clicks(ctx, d, heatmap.KindClick); return err }},
 		{"click map, a 10 % segment", func() error { d := q; d.Members = seg; _, err := hm.Clicks(ctx, d, heatmap.KindClick); return err }},
+		{"element table", func() error { _, err := hm.Elements(ctx, q, heatmap.KindClick); return err }},
 		{"one path", func() error {
 			d := q
 			d.Match, d.Page = heatmap.MatchPath, "/products/7"

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/sightline/sightline/internal/store"
 )
 
 // Scroll is a scroll map: how far down the page the page views got.
@@ -34,22 +36,24 @@ func (s *Service) Scroll(ctx context.Context, q Query) (*Scroll, error) {
 		return nil, err
 	}
 	start := time.Now()
+	// One query: the page group is matched row by row.
+	g := group{Query: q}
 	steps := 100/ScrollStep + 1
 	out := &Scroll{Kind: KindScroll, Step: ScrollStep, Reached: make([]float64, steps)}
 	w := &sqlWriter{d: s.d}
 	w.Write("SELECT least(floor(d / ", fmt.Sprint(ScrollStep), "), ", fmt.Sprint(steps-1), ") AS b, count(*), ",
 		"sum(d), sum(CASE WHEN ph > 0 AND vh > 0 THEN least(100, vh * 100 / ph) END), ",
 		"count(CASE WHEN ph > 0 AND vh > 0 THEN 1 END), sum(vh), count(vh) FROM (",
-		"SELECT max(depth0) AS d, max(vh0) AS vh, max(ph0) AS ph FROM (SELECT user_key, ts, pageview_id AS pv, ",
+		"SELECT max(depth0) AS d, max(vh0) AS vh, max(ph0) AS ph FROM (SELECT user_key, ts, pv_key AS pv, ",
 		"depth AS depth0, viewport_height AS vh0, page_height AS ph0 ")
-	if err := w.clicks(q, "", "$scroll"); err != nil {
+	if err := w.clicks(g, sig(store.SignalScroll)); err != nil {
 		return nil, err
 	}
 	w.Write(") AS e")
 	w.members(q)
 	// (ClickHouse resolves a name in WHERE to the SELECT's alias first:
 	// the inner columns are named apart from the aggregates.)
-	w.Write(" AND depth0 IS NOT NULL GROUP BY user_key, pv, CASE WHEN pv IS NULL THEN ts END) AS v GROUP BY b")
+	w.Write(" AND depth0 IS NOT NULL GROUP BY user_key, pv, CASE WHEN pv = 0 THEN ts END) AS v GROUP BY b")
 	counts := make([]int64, steps)
 	var depth, fold, foldPx float64
 	var folds, foldsPx int64

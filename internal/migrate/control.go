@@ -43,7 +43,8 @@ var controlTables = []controlTable{
 	{name: "segments", columns: []string{"id", "site_id", "name", "description", "author", "definition", "text", "created_at", "updated_at"}},
 	{name: "surveys", columns: []string{"id", "site_id", "name", "status", "definition", "created_at", "updated_at"}},
 	{name: "feedback_settings", columns: []string{"site_id", "settings", "updated_at"}},
-	{name: "recording_settings", columns: []string{"site_id", "enabled", "sample_rate", "daily_quota", "retention_days", "updated_at"}},
+	{name: "recording_settings", columns: []string{"site_id", "enabled", "sample_rate", "daily_quota", "retention_days", "updated_at",
+		"backgrounds"}},
 	// The admission rows of the recordings (the quota counts them).
 	{name: "recordings", columns: []string{"id", "site_id", "browser_session", "anonymous_id", "created_at"}},
 	{name: "alert_config", columns: []string{"site_id", "config", "watch", "updated_at"}, lists: map[string]string{"watch": "text"}},

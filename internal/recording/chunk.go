@@ -51,8 +51,9 @@ const (
 // rrweb's event types (rrweb's EventType enum): 0 DomContentLoaded, 1 Load,
 // 2 FullSnapshot, 3 IncrementalSnapshot, 4 Meta, 5 Custom, 6 Plugin.
 const (
-	rrwebMeta    = 4
-	rrwebMaxType = 6
+	rrwebFullSnapshot = 2
+	rrwebMeta         = 4
+	rrwebMaxType      = 6
 )
 
 // wireChunk is a chunk as the recorder sends it. Times are milliseconds

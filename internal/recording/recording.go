@@ -22,6 +22,7 @@ import (
 	"github.com/sightline/sightline/internal/admit"
 	"github.com/sightline/sightline/internal/apierr"
 	"github.com/sightline/sightline/internal/blob"
+	"github.com/sightline/sightline/internal/heatmap"
 	"github.com/sightline/sightline/internal/store"
 )
 
@@ -216,6 +217,9 @@ func (s *Service) lock(site int64, anon, recording string) func() {
 type RecordingConfig struct {
 	Enabled    bool    `json:"enabled"`
 	SampleRate float64 `json:"sample_rate"`
+	// Backgrounds are the page groups whose heatmap backgrounds a session
+	// that is not recorded may capture (POST /t/bg), while recording is on.
+	Backgrounds []store.PageGroup `json:"backgrounds"`
 }
 
 // TrackerConfig tells the tracker whether to record on a site and which
@@ -230,7 +234,12 @@ func (s *Service) TrackerConfig(ctx context.Context, site int64) (RecordingConfi
 	s.mu.RLock()
 	full := s.quotaFull[site].Equal(day(s.now()))
 	s.mu.RUnlock()
-	return RecordingConfig{Enabled: st.Enabled && !full, SampleRate: st.SampleRate}, nil
+	on := st.Enabled && !full
+	out := RecordingConfig{Enabled: on, SampleRate: st.SampleRate, Backgrounds: []store.PageGroup{}}
+	if on && st.Backgrounds != nil {
+		out.Backgrounds = st.Backgrounds
+	}
+	return out, nil
 }
 
 func day(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
@@ -260,12 +269,16 @@ type SettingsChange struct {
 	SampleRate    *float64 `json:"sample_rate"`
 	DailyQuota    *int     `json:"daily_quota"`
 	RetentionDays *int     `json:"retention_days"`
+	// Backgrounds replaces the page groups whose heatmap backgrounds the
+	// tracker captures; a group's match is path when left out.
+	Backgrounds *[]store.PageGroup `json:"backgrounds"`
 }
 
 // Settings limits.
 const (
 	MaxDailyQuota    = 10_000_000
 	MaxRetentionDays = 3650
+	MaxBackgrounds   = 20
 )
 
 // SetSettings applies a change to a site's settings after checking it.
@@ -280,9 +293,19 @@ func (s *Service) SetSettings(ctx context.Context, site int64, c SettingsChange)
 		return store.RecordingSettings{}, apierr.Invalid("invalid_field", "retention_days",
 			"retention_days is a number of days from 1 to %d", MaxRetentionDays)
 	}
+	var groups []store.PageGroup
+	if c.Backgrounds != nil {
+		var err error
+		if groups, err = checkBackgrounds(*c.Backgrounds); err != nil {
+			return store.RecordingSettings{}, err
+		}
+	}
 	st, err := s.store.RecordingSettings(ctx, site)
 	if err != nil {
 		return store.RecordingSettings{}, err
+	}
+	if c.Backgrounds != nil {
+		st.Backgrounds = groups
 	}
 	if c.Enabled != nil {
 		st.Enabled = *c.Enabled
@@ -304,6 +327,31 @@ func (s *Service) SetSettings(ctx context.Context, site int64, c SettingsChange)
 	delete(s.quotaFull, site) // a larger quota may admit more today
 	s.mu.Unlock()
 	return st, nil
+}
+
+// checkBackgrounds validates the page groups of a change, each as a
+// heatmap's page group is, and fills in a match left out.
+func checkBackgrounds(in []store.PageGroup) ([]store.PageGroup, error) {
+	if len(in) > MaxBackgrounds {
+		return nil, apierr.Invalid("invalid_field", "backgrounds", "at most %d page groups capture backgrounds", MaxBackgrounds)
+	}
+	out := make([]store.PageGroup, 0, len(in))
+	seen := map[store.PageGroup]bool{}
+	for i, g := range in {
+		if g.Match == "" {
+			g.Match = string(heatmap.MatchPath)
+		}
+		if err := (heatmap.Query{Page: g.Page, Match: heatmap.Match(g.Match)}).Check(); err != nil {
+			return nil, apierr.Invalid("invalid_field", fmt.Sprintf("backgrounds[%d]", i), "%v", err)
+		}
+		if seen[g] {
+			return nil, apierr.Invalid("invalid_field", fmt.Sprintf("backgrounds[%d]", i), "the page group %s %q is listed twice",
+				g.Match, g.Page)
+		}
+		seen[g] = true
+		out = append(out, g)
+	}
+	return out, nil
 }
 
 // refusal maps an upload error to its metric label.

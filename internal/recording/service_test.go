@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -217,7 +218,7 @@ func TestSettingsQuotaAndDisabled(t *testing.T) {
 		return recording.ChunkBody(rec, "v-"+rec, "", seq, []json.RawMessage{event(3, t0, `{"source":1,"positions":[]}`)})
 	}
 	def, err := e.svc.Settings(ctx, e.site.ID)
-	if err != nil || def != store.DefaultRecordingSettings() {
+	if err != nil || !reflect.DeepEqual(def, store.DefaultRecordingSettings()) {
 		t.Fatalf("a new site's settings: %+v, %v", def, err)
 	}
 	if cfg, _ := e.svc.TrackerConfig(ctx, e.site.ID); !cfg.Enabled || cfg.SampleRate != 1 {

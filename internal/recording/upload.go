@@ -35,7 +35,7 @@ type Result struct {
 // checked and whose body it has paced (admit.BodyLimits), and answers 200
 // once the chunk's blob and index row are durable.
 func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, site store.Site) {
-	res, err := s.upload(w, r, site)
+	res, err := s.upload(w, r, site, nil)
 	if err != nil {
 		s.chunks.WithLabelValues(refusal(err)).Inc()
 		apierr.Write(w, s.log, err)
@@ -44,7 +44,9 @@ func (s *Service) ServeRecordingChunk(w http.ResponseWriter, r *http.Request, si
 	apierr.WriteJSON(w, http.StatusOK, res)
 }
 
-func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site) (Result, error) {
+// upload stores the chunk in r's body: a session's, or with bg a
+// background (BackgroundHandler).
+func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site, bg BackgroundCheck) (Result, error) {
 	client := admit.Client(r, s.trustProxy)
 	in, err := s.receiving.Acquire(client)
 	if err != nil {
@@ -96,6 +98,20 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request, site store.Site
 		return Result{}, err
 	}
 	scrubChunk(&c, scrub.New(site.KeepParams, site.ScrubParams))
+	if bg == nil && isBackground(c.Recording) {
+		return Result{}, apierr.Invalid("invalid_field", "recording", "recording may not start with %q: it names backgrounds",
+			BackgroundPrefix)
+	}
+	if bg != nil {
+		href, width, err := background(c)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := bg(r.Context(), site.ID, href, width); err != nil {
+			return Result{}, err
+		}
+		c.Recording = BackgroundPrefix + c.Recording
+	}
 	dup, err := s.Accept(r.Context(), site.ID, st, c, receivedAt)
 	if err != nil {
 		return Result{}, err

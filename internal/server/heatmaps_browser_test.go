@@ -17,22 +17,20 @@ import (
 // viewport's width (percentages), so that the same element is in another
 // place on a phone.
 func heatPage(base, writeKey, user string, ltv int) string {
+	return heatPageWith(base, writeKey, user, ltv, "")
+}
+
+// heatPageWith is heatPage with more of the page after its elements.
+func heatPageWith(base, writeKey, user string, ltv int, more string) string {
 	return `<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Shop</title>
-<script>
-` + catchPageErrors + `
-(function (w, d, s) {
-  w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
-  s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
-})(window, document);
-sightline('init', '` + writeKey + `', {});
-sightline('identify', '` + user + `', {ltv: ` + fmt.Sprint(ltv) + `});
-</script></head>
+` + heatSnippet(base, writeKey, user, fmt.Sprintf("{ltv: %d}", ltv)) + `</head>
 <body style="margin:0;font:16px sans-serif">
 <header style="height:80px;background:#eef">Fernhill</header>
 <button id="buy-a" style="display:block;margin:20px 5%;width:40%;height:60px">Buy the lamp</button>
 <button id="buy-b" style="display:block;margin:20px 5%;width:40%;height:60px">Buy the rug</button>
 <a id="dead" style="display:block;margin:20px 5%;width:30%;height:40px;background:#ddd">Details</a>
+` + more + `
 <div style="height:1500px"></div>
 </body></html>`
 }
@@ -58,9 +56,7 @@ func TestHeatmapsInChromium(t *testing.T) {
 		waitRecorder(t, b)
 		for i, sel := range clicks {
 			// Spots 15 % of the width apart: no rage, however fast.
-			box := evalJS[[]float64](t, b, fmt.Sprintf(`(function (r) { return [r.left + r.width * %v, r.top + r.height / 2] })(document.querySelector(%q).getBoundingClientRect())`,
-				0.2+0.15*float64(i%4), sel))
-			run(t, b, "click "+sel, chromedp.MouseClickXY(box[0], box[1]), chromedp.Sleep(120*time.Millisecond))
+			clickAt(t, b, sel, fmt.Sprintf("document.querySelector(%q)", sel), 0.2+0.15*float64(i%4))
 		}
 		run(t, b, "the snapshot's chunk", chromedp.Sleep(2500*time.Millisecond))
 		noPageErrors(t, b)
@@ -111,43 +107,8 @@ func TestHeatmapsInChromium(t *testing.T) {
 	d := ownerDashboard(t, s.base)
 	d.do("a desktop's width", chromedp.EmulateViewport(1500, 1000))
 	heat := "/s/" + site.site + "/heatmaps?page=/shop"
-	// spotsOver checks every hot spot of the map: over its element's box
-	// in the snapshot, and adding up to the element's clicks.
-	spotsOver := func(pane string, want map[string]int64) {
-		t.Helper()
-		frame := pane + ` iframe.heat-page`
-		d.waitFor("the hot spots of "+pane, fmt.Sprintf(`(function () {
-			var f = document.querySelector(%q);
-			return f && f.contentDocument && f.contentDocument.querySelector('#buy-a') && document.querySelectorAll(%q).length > 0;
-		})()`, frame, pane+" circle.spot"))
-		var got map[string]struct {
-			N       int64
-			Outside []string
-		}
-		d.eval(fmt.Sprintf(`(function () {
-			var doc = document.querySelector(%q).contentDocument, out = {};
-			document.querySelectorAll(%q).forEach(function (c) {
-				var sel = c.getAttribute('data-selector'), r = doc.querySelector(sel).getBoundingClientRect();
-				var x = Number(c.getAttribute('cx')), y = Number(c.getAttribute('cy'));
-				var o = out[sel] = out[sel] || {N: 0, Outside: []};
-				o.N += Number(c.getAttribute('data-n'));
-				if (x < r.left || x > r.right || y < r.top || y > r.bottom) o.Outside.push(x + ',' + y + ' not in ' + JSON.stringify(r));
-			});
-			return out;
-		})()`, frame, pane+" circle.spot"), &got)
-		n := map[string]int64{}
-		for sel, o := range got {
-			n[sel] = o.N
-			if len(o.Outside) > 0 {
-				t.Errorf("%s: spots of %s outside its box: %v", pane, sel, o.Outside)
-			}
-		}
-		if !sameCounts(n, want) {
-			t.Errorf("%s: spots add up to %v, want %v", pane, n, want)
-		}
-	}
 	d.open(heat + "&device=desktop")
-	spotsOver(".heat-single", desktop)
+	spotsOver(t, d, ".heat-single", "#buy-a", desktop)
 	if sb := d.str(`document.querySelector('iframe.heat-page').getAttribute('sandbox')`); sb != "allow-same-origin" {
 		t.Errorf("the snapshot's iframe is sandboxed %q", sb)
 	}
@@ -166,7 +127,7 @@ func TestHeatmapsInChromium(t *testing.T) {
 
 	// On a phone the same element is elsewhere; its spots follow it.
 	d.open(heat + "&device=mobile")
-	spotsOver(".heat-single", map[string]int64{"#buy-a": 2})
+	spotsOver(t, d, ".heat-single", "#buy-a", map[string]int64{"#buy-a": 2})
 	if w := d.str(`document.querySelector('iframe.heat-page').style.width`); w != "390px" {
 		t.Errorf("the phone's snapshot is %s wide", w)
 	}
@@ -174,14 +135,14 @@ func TestHeatmapsInChromium(t *testing.T) {
 
 	// A segment filter changes the counts exactly.
 	d.open(heat + "&device=desktop&text=" + url.QueryEscape("ltv >= 100"))
-	spotsOver(".heat-single", map[string]int64{"#buy-a": 4, "#dead": 1})
+	spotsOver(t, d, ".heat-single", "#buy-a", map[string]int64{"#buy-a": 4, "#dead": 1})
 
 	// High-LTV customers against everyone else: the lamp and the rug are
 	// marked, the details link (a fifth of each side's clicks) is not.
 	d.open(heat + "&device=desktop&compare=1&text=" + url.QueryEscape("ltv >= 100"))
 	d.waitFor("the difference table", `document.querySelector('#difference-table tr[data-selector="#dead"]')`)
-	spotsOver("#pane-a", map[string]int64{"#buy-a": 4, "#dead": 1})
-	spotsOver("#pane-b", map[string]int64{"#buy-b": 4, "#dead": 1})
+	spotsOver(t, d, "#pane-a", "#buy-a", map[string]int64{"#buy-a": 4, "#dead": 1})
+	spotsOver(t, d, "#pane-b", "#buy-a", map[string]int64{"#buy-b": 4, "#dead": 1})
 	var marked []string
 	d.eval(`Array.from(document.querySelectorAll('#difference-table tr.marked')).map(function (r) { return r.getAttribute('data-selector') }).sort()`, &marked)
 	if fmt.Sprint(marked) != "[#buy-a #buy-b]" {

@@ -18,8 +18,8 @@ import (
 func shadowPage(base, writeKey, user string) string {
 	return `<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Cart</title>
+` + heatSnippet(base, writeKey, user, "{}") + `
 <script>
-` + catchPageErrors + `
 customElements.define('fern-cart', class extends HTMLElement {
   constructor() {
     super();
@@ -27,12 +27,6 @@ customElements.define('fern-cart', class extends HTMLElement {
       '<div class="panel" style="padding:30px"><p>Your cart</p><button id="checkout" style="display:block;width:200px;height:50px">Check out</button></div>';
   }
 });
-(function (w, d, s) {
-  w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
-  s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
-})(window, document);
-sightline('init', '` + writeKey + `', {});
-sightline('identify', '` + user + `', {});
 </script></head>
 <body style="margin:0;font:16px sans-serif">
 <header style="height:120px;background:#eef">Fernhill</header>
@@ -59,12 +53,9 @@ func TestHeatmapsShadowRoots(t *testing.T) {
 	run(t, b, "open the cart", chromedp.Navigate(ps.URL+"/cart"), loaded())
 	waitRecorder(t, b)
 	for i := range 3 {
-		box := evalJS[[]float64](t, b, fmt.Sprintf(`(function (r) { return [r.left + r.width * %v, r.top + r.height / 2] })(document.querySelector('#cart').shadowRoot.querySelector('#checkout').getBoundingClientRect())`,
-			0.2+0.3*float64(i)))
-		run(t, b, "click the shadow button", chromedp.MouseClickXY(box[0], box[1]), chromedp.Sleep(150*time.Millisecond))
+		clickAt(t, b, "the shadow button", `document.querySelector('#cart').shadowRoot.querySelector('#checkout')`, 0.2+0.3*float64(i))
 	}
-	box := evalJS[[]float64](t, b, `(function (r) { return [r.left + 10, r.top + 10] })(document.querySelector('#plain').getBoundingClientRect())`)
-	run(t, b, "click the plain button", chromedp.MouseClickXY(box[0], box[1]), chromedp.Sleep(150*time.Millisecond))
+	clickAt(t, b, "the plain button", `document.querySelector('#plain')`, 0.1)
 	run(t, b, "the snapshot's chunk", chromedp.Sleep(2500*time.Millisecond))
 	noPageErrors(t, b)
 	run(t, b, "leave", chromedp.Navigate("about:blank"), chromedp.Sleep(1500*time.Millisecond))
@@ -126,14 +117,8 @@ func TestHeatmapsShadowRoots(t *testing.T) {
 func spaPage(base, writeKey, user string) string {
 	return `<!doctype html>
 <html><head><meta charset="utf-8"><title>App</title>
+` + heatSnippet(base, writeKey, user, "{}") + `
 <script>
-` + catchPageErrors + `
-(function (w, d, s) {
-  w.sightline = w.sightline || function () { (w.sightline.q = w.sightline.q || []).push(arguments) };
-  s = d.createElement('script'); s.async = 1; s.src = '` + base + `/t/sightline.js'; d.head.appendChild(s);
-})(window, document);
-sightline('init', '` + writeKey + `', {});
-sightline('identify', '` + user + `', {});
 function settings() {
   history.pushState({}, '', '/app/settings');
   document.getElementById('main').innerHTML = '<h1>Settings</h1><button id="save" style="display:block;width:180px;height:50px">Save</button>';
@@ -161,8 +146,7 @@ func TestHeatmapsSinglePageApp(t *testing.T) {
 	waitRecorder(t, b)
 	click := func(sel string) {
 		t.Helper()
-		box := evalJS[[]float64](t, b, `(function (r) { return [r.left + r.width / 2, r.top + r.height / 2] })(document.querySelector('`+sel+`').getBoundingClientRect())`)
-		run(t, b, "click "+sel, chromedp.MouseClickXY(box[0], box[1]), chromedp.Sleep(150*time.Millisecond))
+		clickAt(t, b, sel, `document.querySelector('`+sel+`')`, 0.5)
 	}
 	click("#go")
 	run(t, b, "the route's snapshot", chromedp.Sleep(1500*time.Millisecond))

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -446,7 +447,7 @@ func testRecordingSettingsEndpoint(t *testing.T) {
 	s := startRecServer(t, nil)
 	var got store.RecordingSettings
 	s.getJSON(t, "/recording-settings", &got)
-	if got != store.DefaultRecordingSettings() {
+	if !reflect.DeepEqual(got, store.DefaultRecordingSettings()) {
 		t.Fatalf("defaults = %+v", got)
 	}
 	put := func(scope store.Scope, body string) (int, map[string]any) {

@@ -114,6 +114,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	fb := feedback.New(st, surveys, log, cfg.Now)
 	endpoints := survey.NewBrowser(surveys, ing, log).Endpoints()
 	maps.Copy(endpoints, feedback.NewBrowser(fb, ing, log).Endpoints())
+	// Heatmap backgrounds the tracker captures: asked for, then posted.
+	backgrounds := heatmap.NewBackgrounds(rec, cfg.Now, log)
+	endpoints["GET /t/bg"] = backgrounds.ServeWant
+	endpoints["POST /t/bg"] = rec.BackgroundHandler(backgrounds.Take)
 	trk, err := tracker.New(tracker.Config{Sites: st, Ingest: ing, Recordings: rec, Body: cfg.Body, Registerer: reg, Log: log,
 		Endpoints: endpoints, ConfigParts: map[string]tracker.ConfigPart{
 			"recording": func(ctx context.Context, site int64) (any, error) { return rec.TrackerConfig(ctx, site) },
@@ -142,7 +146,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- 
 	if err := eraser.Resume(ctx); err != nil {
 		log.Warn("interrupted user deletions not resumed", "err", err)
 	}
-	a := api.New(st, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, dialect)).
+	a := api.New(st, segs, accounts, log).WithRecordings(rec).WithHeatmaps(heatmap.New(db, dialect)).WithBackgrounds(backgrounds).
 		WithErasure(eraser, st).WithRetention(st).WithImport(db).WithSiteDeletion(st)
 	a.UseSurveys(surveys, fb, st)
 	a.UseCompare(compare.New(db, segs, dialect, nil), experiment.NewReader(db, segs, dialect, nil), st)

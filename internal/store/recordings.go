@@ -18,15 +18,26 @@ type RecordingSettings struct {
 	// DailyQuota is how many recordings may start per UTC day.
 	DailyQuota int `json:"daily_quota"`
 	// RetentionDays is how long a recording is kept after it starts.
-	RetentionDays int       `json:"retention_days"`
-	UpdatedAt     time.Time `json:"updated_at,omitzero"`
+	RetentionDays int `json:"retention_days"`
+	// Backgrounds are the page groups whose heatmap backgrounds the
+	// tracker captures in sessions that are not recorded, while
+	// recording is on (docs/heatmaps.md, "Backgrounds").
+	Backgrounds []PageGroup `json:"backgrounds"`
+	UpdatedAt   time.Time   `json:"updated_at,omitzero"`
+}
+
+// PageGroup names a heatmap's pages: Page read as Match says (exact,
+// path, pattern or regex; heatmap.Match).
+type PageGroup struct {
+	Page  string `json:"page"`
+	Match string `json:"match"`
 }
 
 // DefaultRecordingSettings are the settings of a site that never changed
 // them: recording on for every session, 10,000 recordings a day, kept 30
 // days.
 func DefaultRecordingSettings() RecordingSettings {
-	return RecordingSettings{Enabled: true, SampleRate: 1, DailyQuota: 10_000, RetentionDays: 30}
+	return RecordingSettings{Enabled: true, SampleRate: 1, DailyQuota: 10_000, RetentionDays: 30, Backgrounds: []PageGroup{}}
 }
 
 // RecordingStart names the recording a chunk belongs to: the browser's
@@ -111,6 +122,10 @@ type RecordingQuery struct {
 	// and ID.
 	After      *RecordingCursor
 	Attributes []string // user attributes to return with each row
+	// Backgrounds lists the recordings that hold heatmap backgrounds the
+	// tracker captured (their browser session starts with "bg-"), which
+	// lists of sessions leave out.
+	Backgrounds bool
 }
 
 // RecordingCursor is where a page of recordings ends.

@@ -15,6 +15,7 @@ package recordingtest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -81,10 +82,11 @@ func RunAdmission(t *testing.T, open storetest.Opener[recording.Admission]) {
 		c := storetest.NewClock()
 		s := open(t, c.Now)
 		got, err := s.RecordingSettings(ctx, 1)
-		if err != nil || got != store.DefaultRecordingSettings() {
+		if err != nil || !reflect.DeepEqual(got, store.DefaultRecordingSettings()) {
 			t.Fatalf("a new site's settings = %+v, %v", got, err)
 		}
-		want := store.RecordingSettings{Enabled: false, SampleRate: 0.25, DailyQuota: 50, RetentionDays: 7}
+		want := store.RecordingSettings{Enabled: false, SampleRate: 0.25, DailyQuota: 50, RetentionDays: 7,
+			Backgrounds: []store.PageGroup{{Page: "/products/*", Match: "pattern"}, {Page: "/", Match: "path"}}}
 		saved, err := s.SetRecordingSettings(ctx, 1, want)
 		check(t, err, "SetRecordingSettings")
 		want.UpdatedAt = c.Now()
@@ -92,11 +94,12 @@ func RunAdmission(t *testing.T, open storetest.Opener[recording.Admission]) {
 		check(t, err, "RecordingSettings")
 		for what, got := range map[string]store.RecordingSettings{"saved": saved, "read": read} {
 			if got.Enabled != want.Enabled || got.SampleRate != want.SampleRate || got.DailyQuota != want.DailyQuota ||
-				got.RetentionDays != want.RetentionDays || !got.UpdatedAt.Equal(want.UpdatedAt) {
+				got.RetentionDays != want.RetentionDays || !got.UpdatedAt.Equal(want.UpdatedAt) ||
+				!reflect.DeepEqual(got.Backgrounds, want.Backgrounds) {
 				t.Errorf("%s settings = %+v, want %+v", what, got, want)
 			}
 		}
-		if got, _ := s.RecordingSettings(ctx, 2); got != store.DefaultRecordingSettings() {
+		if got, _ := s.RecordingSettings(ctx, 2); !reflect.DeepEqual(got, store.DefaultRecordingSettings()) {
 			t.Errorf("another site's settings = %+v", got)
 		}
 		c.Add(time.Hour)

@@ -117,7 +117,8 @@ func chTable(t Table) (string, []string, bool) {
 		return "event_days", []string{"name", "day", "first_ts", "last_ts"}, false
 	case Clicks:
 		return "clicks", []string{"session_id", "name", "ts", "url", "path", "selector", "pageview_id", "offset_x",
-			"offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth", "viewport_height", "page_height"}, false
+			"offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth", "viewport_height", "page_height",
+			"sig", "pv_key", "sel_key", "spot", "cell"}, false
 	}
 	return "events", []string{"kind", "name", "ts", "path", "prop_keys", "prop_vals"}, false
 }

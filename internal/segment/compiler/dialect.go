@@ -185,7 +185,10 @@ const (
 	// $click, $rage_click, $dead_click and $scroll events with their properties as columns: session_id,
 	// name, ts, url, path, selector, pageview_id and the numbers
 	// offset_x, offset_y, page_x, page_y, viewport_width, clicks, depth,
-	// viewport_height and page_height (NULL when missing).
+	// viewport_height and page_height (NULL when missing); and the values
+	// derived from them (store.HeatmapSignal, store.TextKey,
+	// store.SpotCell, store.GridCell): sig, pv_key, sel_key, spot and
+	// cell (NULL without a position).
 	Clicks
 	// UserDays is each user's active days (track, page and screen
 	// events): day, and the day's first_ts and last_ts. A day may have

@@ -49,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // migrate creates the tables that do not exist.
 func (db *DB) migrate(ctx context.Context) error {
 	had := map[string]bool{}
-	for _, v := range dayViews {
+	for _, v := range fillViews {
 		var n uint8
 		if err := db.sql.QueryRowContext(ctx, "EXISTS TABLE "+v.table).Scan(&n); err != nil {
 			return fmt.Errorf("look for %s: %w", v.table, err)
@@ -60,8 +60,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := db.conn.Exec(ctx, t.create()); err != nil {
 			return fmt.Errorf("create table %s: %w", t.name, err)
 		}
+		if err := db.addDefaults(ctx, t); err != nil {
+			return err
+		}
 	}
-	for _, v := range dayViews {
+	for _, v := range fillViews {
 		if err := db.conn.Exec(ctx, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+v.view+" TO "+v.table+" AS "+v.rows); err != nil {
 			return fmt.Errorf("create %s: %w", v.view, err)
 		}
@@ -72,6 +75,41 @@ func (db *DB) migrate(ctx context.Context) error {
 			if err := db.conn.Exec(ctx, "INSERT INTO "+v.table+" "+v.rows); err != nil {
 				return fmt.Errorf("fill %s: %w", v.table, err)
 			}
+		}
+	}
+	return nil
+}
+
+// addDefaults adds to a table made before them its columns with
+// defaults, which its rows then read (18.16 has no ADD COLUMN IF NOT
+// EXISTS).
+func (db *DB) addDefaults(ctx context.Context, t table) error {
+	if len(t.defaults) == 0 {
+		return nil
+	}
+	rows, err := db.sql.QueryContext(ctx, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ?", t.name)
+	if err != nil {
+		return fmt.Errorf("read the columns of %s: %w", t.name, err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the columns of %s: %w", t.name, err)
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the columns of %s: %w", t.name, err)
+	}
+	for _, c := range t.columns {
+		if _, ok := t.defaults[c.name]; !ok || have[c.name] {
+			continue
+		}
+		if err := db.conn.Exec(ctx, "ALTER TABLE "+t.name+" ADD COLUMN "+t.spec(c)); err != nil {
+			return fmt.Errorf("add column %s to %s: %w", c.name, t.name, err)
 		}
 	}
 	return nil

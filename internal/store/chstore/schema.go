@@ -33,6 +33,10 @@ type table struct {
 	engine  string // ENGINE … ORDER BY …
 	from    string // the duckstore table or view rows are copied from; "" for none
 	columns []column
+	// defaults are the ClickHouse DEFAULT of columns by name: the value
+	// of a row inserted without the column (a table made before it, a
+	// writer that leaves it out).
+	defaults map[string]string
 }
 
 // column is one column: its ClickHouse type, and the DuckDB expression
@@ -122,11 +126,18 @@ func tables() []table {
 		// (duckstore's schema/080_clicks.sql).
 		{name: "clicks", from: "clicks",
 			engine: "MergeTree PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000000), 'UTC')) ORDER BY (site_id, path, ts)",
-			columns: append([]column{
+			columns: append(append([]column{
 				{"site_id", "Int64", ""}, {"user_key", "Int64", ""}, {"session_id", "Int64", ""}, {"name", "String", ""},
 				{"ts", "Int64", micros("ts")}, {"url", "String", ""}, {"path", "String", ""},
 				{"selector", "Nullable(String)", ""}, {"pageview_id", "Nullable(String)", ""},
-			}, clickNumbers()...)},
+			}, clickNumbers()...), clickDerived...),
+			defaults: clickDefaults()},
+		// Each selector's text by its key (duckstore's
+		// schema/132_click_selectors.sql), filled by clickSelectorsRows
+		// from every insert into clicks, not copied: a key may have several
+		// rows, which readers group.
+		{name: "click_selectors", engine: "ReplacingMergeTree ORDER BY (site_id, sel_key)",
+			columns: []column{{"site_id", "Int64", ""}, {"sel_key", "Int64", ""}, {"selector", "String", ""}}},
 		{name: "sessions", from: "all_sessions", engine: "ReplacingMergeTree(version) ORDER BY (site_id, user_key, session_id)",
 			columns: sessions},
 		{name: "user_groups", from: "user_groups", engine: "MergeTree ORDER BY (site_id, user_key, group_key)",
@@ -203,6 +214,39 @@ func clickNumbers() []column {
 	return out
 }
 
+// clickDerived are the clicks table's derived columns (duckstore's
+// schema/130_click_keys.sql), copied as duckstore has them.
+var clickDerived = []column{{"sig", "UInt8", ""}, {"pv_key", "Int64", ""}, {"sel_key", "Int64", ""}, {"spot", "UInt8", ""},
+	{"cell", "Nullable(Int32)", ""}}
+
+// clickDefaults compute the derived columns in ClickHouse as store's
+// functions do (TestClickDefaultsAsGo), for rows inserted without them.
+func clickDefaults() map[string]string {
+	// textKey is store.TextKey: the first 60 bits of the MD5 digest, read
+	// big-endian (reinterpretAsUInt64 reads little-endian bytes).
+	textKey := func(col string) string {
+		return "if(ifNull(" + col + ", '') = '', toInt64(0), toInt64(bitShiftRight(reinterpretAsUInt64(reverse(substring(MD5(ifNull(" +
+			col + ", '')), 1, 8))), 4)))"
+	}
+	// finite is a Nullable(Float64) column's value, NaN when NULL
+	// (isFinite is false for both).
+	finite := func(col string) string { return "ifNull(" + col + ", nan)" }
+	spot := func(col string) string {
+		return "least(greatest(floor(if(isFinite(" + finite(col) + "), " + finite(col) + ", 0.5) * 5), 0), 4)"
+	}
+	return map[string]string{
+		"sig": "toUInt8(multiIf(name = '$pageview', 0, name = '$click', 1, name = '$rage_click', 2, " +
+			"name = '$dead_click', 3, 4))",
+		"pv_key":  textKey("pageview_id"),
+		"sel_key": textKey("selector"),
+		"spot":    "toUInt8(" + spot("offset_x") + " + 5 * " + spot("offset_y") + ")",
+		"cell": "if(isFinite(" + finite("page_x") + ") AND isFinite(" + finite("page_y") + ") AND isFinite(" +
+			finite("viewport_width") + ") AND " + finite("viewport_width") + " > 0, toNullable(toInt32(" +
+			"least(greatest(floor(" + finite("page_x") + " / " + finite("viewport_width") + " * 50), 0), 49) + " +
+			"50 * least(greatest(floor(" + finite("page_y") + " / 20), 0), 999))), NULL)",
+	}
+}
+
 // create returns the CREATE TABLE statement of t.
 func (t table) create() string {
 	var b strings.Builder
@@ -211,10 +255,18 @@ func (t table) create() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.name + " " + c.typ)
+		b.WriteString(t.spec(c))
 	}
 	b.WriteString(") ENGINE = " + t.engine)
 	return b.String()
+}
+
+// spec is a column's definition in CREATE TABLE and ADD COLUMN.
+func (t table) spec(c column) string {
+	if def, ok := t.defaults[c.name]; ok {
+		return c.name + " " + c.typ + " DEFAULT " + def
+	}
+	return c.name + " " + c.typ
 }
 
 // names returns t's column names, comma-separated.
@@ -250,9 +302,18 @@ const eventDaysRows = `SELECT site_id, name, user_key, toDate(toDateTime(intDiv(
 	min(ts) AS first_ts, max(ts) AS last_ts, count() AS events, wal_node, wal_lsn
 	FROM events WHERE kind = 2 GROUP BY site_id, name, user_key, day, wal_node, wal_lsn`
 
-// dayViews fill the day tables from every block inserted into events:
-// each table, its view, and the rows it reads.
-var dayViews = []struct{ table, view, rows string }{
+// clickSelectorsRows reads click_selectors' rows from clicks: a row per
+// selector key of each inserted block.
+// (A key is 0 for a NULL selector; WHERE names no selector: ClickHouse
+// 18.16 would read the aggregate's alias there.)
+const clickSelectorsRows = `SELECT site_id, sel_key, any(assumeNotNull(selector)) AS selector
+	FROM clicks WHERE sel_key != 0 GROUP BY site_id, sel_key`
+
+// fillViews fill tables from every block inserted into another (the day
+// tables from events, the selectors from clicks): each table, its view,
+// and the rows it reads.
+var fillViews = []struct{ table, view, rows string }{
 	{"user_days", "user_days_view", userDaysRows},
 	{"event_days", "event_days_view", eventDaysRows},
+	{"click_selectors", "click_selectors_view", clickSelectorsRows},
 }

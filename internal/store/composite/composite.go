@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -157,7 +158,7 @@ func (s *Store) Refresh(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if old, ok := s.settings[site.ID]; (ok && old == rs) || (!ok && rs.UpdatedAt.IsZero()) {
+		if old, ok := s.settings[site.ID]; (ok && reflect.DeepEqual(old, rs)) || (!ok && rs.UpdatedAt.IsZero()) {
 			continue // unchanged, or never set (the defaults hold on both sides)
 		}
 		if _, err := s.hooks.SetRecordingSettings(ctx, site.ID, rs); err != nil {

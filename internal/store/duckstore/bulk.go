@@ -122,7 +122,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	b.buf = &bulkBuf{}
 	for _, conn := range conns {
 		w := &bulkWriter{ctx: ctx, conn: conn, chunk: db.opts.BulkChunkRows, fail: b.fail, err: b.Err,
-			vers: db.vers, days: &b.days}
+			vers: db.vers, days: &b.days, selectors: &db.selectors}
 		go func() { b.result <- w.run(b.full, b.free) }()
 	}
 	return b, nil

@@ -26,6 +26,8 @@ type bulkWriter struct {
 	inTx  bool
 	vers  *versions        // bumped at each commit: readers during a load see each chunk
 	days  *[2]atomic.Int64 // counts the day tables' rows for the Bulk
+	// selectors are the selector keys written to click_selectors.
+	selectors *clickSelectors
 }
 
 // The tables a bulk load appends to, in bulkTables order.
@@ -38,6 +40,7 @@ const (
 	tSessions
 	tEvents
 	tClicks
+	tSelectors
 	tResponses
 	tAnswers
 	tFeedback
@@ -47,7 +50,7 @@ const (
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events", "clicks", "survey_responses", "survey_answers", "feedback", "user_days", "event_days"}
+	"sessions", "events", "clicks", "click_selectors", "survey_responses", "survey_answers", "feedback", "user_days", "event_days"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -102,6 +105,7 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		}
 		w.inTx = true
 	}
+	var sels []selectorRow // noted by the clicks, appended after them
 	steps := [numBulkTables]struct {
 		n    int
 		fill func(*duckdb.Appender) error
@@ -179,11 +183,20 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		tClicks: {buf.clicks(), func(app *duckdb.Appender) error {
 			for i := range buf.events {
 				e := &buf.events[i]
-				name, ok := heatmapSignal(store.Kind(e.kind), e.name)
+				sig, name, ok := store.HeatmapSignal(store.Kind(e.kind), e.name)
 				if !ok {
 					continue
 				}
-				if err := appendClick(app, e.site, e.user, e.session, name, e.ts, e.url, e.path, e.props); err != nil {
+				if err := appendClick(app, e.site, e.user, e.session, sig, name, e.ts, e.url, e.path, e.props,
+					w.selectors, &sels); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		tSelectors: {buf.clicks(), func(app *duckdb.Appender) error {
+			for _, r := range sels {
+				if err := app.AppendRow(r.site, r.key, r.text); err != nil {
 					return err
 				}
 			}

@@ -48,14 +48,15 @@ func TestClicksTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, err := db.SQL().QueryContext(ctx, `SELECT user_key, session_id, name, ts, url, path, selector, pageview_id, offset_x,
-			offset_y, page_x, page_y, viewport_width, clicks, depth, viewport_height, page_height FROM clicks ORDER BY ts, name`)
+			offset_y, page_x, page_y, viewport_width, clicks, depth, viewport_height, page_height, sig, pv_key, sel_key, spot, cell
+			FROM clicks ORDER BY ts, name`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
 		var out []string
 		for rows.Next() {
-			vals := make([]any, 17)
+			vals := make([]any, 22)
 			ptrs := make([]any, len(vals))
 			for i := range vals {
 				ptrs[i] = &vals[i]
@@ -130,6 +131,13 @@ func TestClicksTable(t *testing.T) {
 	if n := count(`SELECT count(*) FROM clicks WHERE selector = '#buy'`); n != 0 {
 		t.Errorf("%d of the erased user's clicks are left", n)
 	}
+	// Only the erased user clicked #buy and the dead click's {"a":1}.
+	if n := count(`SELECT count(*) FROM click_selectors WHERE selector = '#buy'`); n != 0 || r.Deleted["click_selectors"] != 2 {
+		t.Errorf("the text of the selector only the erased user clicked: %d rows left, %d deleted", n, r.Deleted["click_selectors"])
+	}
+	if n := count(`SELECT count(*) FROM click_selectors WHERE selector = '#faq'`); n != 1 {
+		t.Errorf("bob's selector's text: %d rows", n)
+	}
 
 	if _, err := db.SetRetention(ctx, site.ID, store.Retention{EventsDays: 30}); err != nil {
 		t.Fatal(err)
@@ -141,6 +149,9 @@ func TestClicksTable(t *testing.T) {
 	}
 	if n2["clicks"] != 1 || count(`SELECT count(*) FROM clicks`) != 1 {
 		t.Errorf("retention expired %v; clicks left %d, want bob's", n2, count(`SELECT count(*) FROM clicks`))
+	}
+	if n := count(`SELECT count(*) FROM click_selectors WHERE site_id = ?`, site.ID); n != 1 || n2["click_selectors"] != 1 {
+		t.Errorf("after retention: %d selector texts (want bob's), %d expired", n, n2["click_selectors"])
 	}
 }
 
@@ -176,5 +187,10 @@ func TestClicksTableBulk(t *testing.T) {
 	}
 	if views != 30 || clicks != 40 || sels != 3 || vw != 40*390+39*40/2 {
 		t.Errorf("clicks after the bulk loads: %d page views, %d clicks, %d selectors, widths summing to %v", views, clicks, sels, vw)
+	}
+	selectorsMatch(t, db, "the bulk load's")
+	var rows int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM click_selectors WHERE site_id = ?`, site.ID).Scan(&rows); err != nil || rows != 3 {
+		t.Errorf("click_selectors has %d rows of the site, want one a selector (%v)", rows, err)
 	}
 }

@@ -211,7 +211,7 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 		}
 		return nil
 	}}}
-	specs = append(specs, clicksSpec(b))
+	specs = append(specs, db.clicksSpec(b)...)
 	for _, d := range b.days {
 		specs = append(specs, d.spec())
 	}

@@ -228,6 +228,8 @@ type DB struct {
 	vers *versions // change counters for caches of segment answers
 
 	users userCounts // users per event, counted when asked
+
+	selectors clickSelectors // the selector keys written to click_selectors
 }
 
 // Open opens (creating when missing) the database file at path, applies
@@ -289,6 +291,10 @@ func Open(ctx context.Context, path string, opts Options, log *slog.Logger) (*DB
 		return nil, fmt.Errorf("open write connection: %w", err)
 	}
 	if err := db.rebuildEventCatalogIfStale(ctx); err != nil {
+		db.closeDB()
+		return nil, err
+	}
+	if err := db.foldClickSelectors(ctx); err != nil {
 		db.closeDB()
 		return nil, err
 	}

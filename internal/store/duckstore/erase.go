@@ -256,6 +256,9 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		{"recordings", "DELETE FROM recordings WHERE site_id = ? AND id IN " + recSet, []any{site, recs}},
 		{"events", "DELETE FROM events WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"clicks", "DELETE FROM clicks WHERE site_id = ? AND user_key = ?", []any{site, key}},
+		// The texts of selectors only the user clicked: a selector is the
+		// page's, but a site may name elements after their user.
+		{"click_selectors", orphanSelectors, []any{site, nil}},
 		{"user_days", "DELETE FROM user_days WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"event_days", "DELETE FROM event_days WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"sessions", "DELETE FROM sessions WHERE site_id = ? AND user_key = ?", []any{site, key}},

@@ -85,3 +85,18 @@ func SlicingAt(opts Options, n int64) Options {
 	opts.clusterSlice = n
 	return opts
 }
+
+// Migration returns the text of the schema migration in schema/name.
+func Migration(name string) (string, error) {
+	b, err := schemaFS.ReadFile("schema/" + name)
+	return string(b), err
+}
+
+// FoldClickSelectors folds click_selectors' repeated keys when they are
+// many, as Open does.
+func (db *DB) FoldClickSelectors(ctx context.Context) error {
+	defer db.writing()()
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	return db.foldClickSelectors(ctx)
+}

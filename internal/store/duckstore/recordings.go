@@ -3,6 +3,7 @@ package duckstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,11 +22,15 @@ import (
 // the site never changed them.
 func (db *DB) RecordingSettings(ctx context.Context, site int64) (store.RecordingSettings, error) {
 	s := store.DefaultRecordingSettings()
-	err := db.pool().QueryRowContext(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, updated_at
-		FROM recording_settings WHERE site_id = ?`, site).Scan(&s.Enabled, &s.SampleRate, &s.DailyQuota,
-		&s.RetentionDays, &s.UpdatedAt)
+	var groups string
+	err := db.pool().QueryRowContext(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, coalesce(backgrounds, '[]'),
+		updated_at FROM recording_settings WHERE site_id = ?`, site).Scan(&s.Enabled, &s.SampleRate, &s.DailyQuota,
+		&s.RetentionDays, &groups, &s.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.DefaultRecordingSettings(), nil
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(groups), &s.Backgrounds)
 	}
 	if err != nil {
 		return store.RecordingSettings{}, fmt.Errorf("read recording settings: %w", err)
@@ -40,10 +45,19 @@ func (db *DB) SetRecordingSettings(ctx context.Context, site int64, s store.Reco
 	s.UpdatedAt = db.opts.Now().UTC().Truncate(time.Microsecond)
 	db.recMu.Lock()
 	defer db.recMu.Unlock()
-	_, err := db.pool().ExecContext(ctx, `INSERT INTO recording_settings VALUES (?, ?, ?, ?, ?, ?)
+	if s.Backgrounds == nil {
+		s.Backgrounds = []store.PageGroup{}
+	}
+	groups, err := json.Marshal(s.Backgrounds)
+	if err != nil {
+		return store.RecordingSettings{}, fmt.Errorf("save recording settings: %w", err)
+	}
+	_, err = db.pool().ExecContext(ctx, `INSERT INTO recording_settings
+		(site_id, enabled, sample_rate, daily_quota, retention_days, updated_at, backgrounds) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (site_id) DO UPDATE SET enabled = excluded.enabled, sample_rate = excluded.sample_rate,
-			daily_quota = excluded.daily_quota, retention_days = excluded.retention_days, updated_at = excluded.updated_at`,
-		site, s.Enabled, s.SampleRate, s.DailyQuota, s.RetentionDays, s.UpdatedAt)
+			daily_quota = excluded.daily_quota, retention_days = excluded.retention_days, updated_at = excluded.updated_at,
+			backgrounds = excluded.backgrounds`,
+		site, s.Enabled, s.SampleRate, s.DailyQuota, s.RetentionDays, s.UpdatedAt, string(groups))
 	if err != nil {
 		return store.RecordingSettings{}, fmt.Errorf("save recording settings: %w", err)
 	}

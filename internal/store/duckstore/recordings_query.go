@@ -103,6 +103,9 @@ func (db *DB) listRecordings(ctx context.Context, site int64, q store.RecordingQ
 		SELECT id, site_id, browser_session, anonymous_id, user_id, created_at, started_at, ended_at,
 			chunk_count, bytes_stored, bytes_raw, first_url, pages, user_key
 		FROM (`+recordingUsers+`) r WHERE r.site_id = ? AND r.chunk_count > 0`, site)
+	if id == "" && !q.Backgrounds {
+		b.add(" AND NOT starts_with(r.browser_session, 'bg-')")
+	}
 	if q.Members != nil {
 		b.add(" AND r.user_key IN (SELECT m.u FROM members m)")
 	}

@@ -60,6 +60,8 @@ var expireSteps = []struct {
 	{"events", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events WHERE site_id = ? AND ts < ?"},
 	// The heatmaps' copy of the events' signals (counted apart).
 	{"clicks", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM clicks WHERE site_id = ? AND ts < ?"},
+	// The texts of selectors whose clicks are all gone.
+	{"click_selectors", func(r store.Retention) int { return r.EventsDays }, orphanSelectors},
 	// A day whose last event is kept stays: it was still an active day.
 	{"user_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM user_days WHERE site_id = ? AND last_ts < ?"},
 	{"event_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM event_days WHERE site_id = ? AND last_ts < ?"},

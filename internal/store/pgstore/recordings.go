@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,10 +17,15 @@ import (
 // the site never changed them.
 func (db *DB) RecordingSettings(ctx context.Context, site int64) (store.RecordingSettings, error) {
 	s := store.DefaultRecordingSettings()
-	err := db.pool.QueryRow(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, updated_at
-		FROM recording_settings WHERE site_id = $1`, site).Scan(&s.Enabled, &s.SampleRate, &s.DailyQuota, &s.RetentionDays, &s.UpdatedAt)
+	var groups string
+	err := db.pool.QueryRow(ctx, `SELECT enabled, sample_rate, daily_quota, retention_days, backgrounds, updated_at
+		FROM recording_settings WHERE site_id = $1`, site).Scan(&s.Enabled, &s.SampleRate, &s.DailyQuota, &s.RetentionDays,
+		&groups, &s.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.DefaultRecordingSettings(), nil
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(groups), &s.Backgrounds)
 	}
 	if err != nil {
 		return store.RecordingSettings{}, fmt.Errorf("read recording settings: %w", err)
@@ -31,11 +37,20 @@ func (db *DB) RecordingSettings(ctx context.Context, site int64) (store.Recordin
 // has validated them.
 func (db *DB) SetRecordingSettings(ctx context.Context, site int64, s store.RecordingSettings) (store.RecordingSettings, error) {
 	s.UpdatedAt = db.now()
-	_, err := db.pool.Exec(ctx, `INSERT INTO recording_settings (site_id, enabled, sample_rate, daily_quota, retention_days, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	if s.Backgrounds == nil {
+		s.Backgrounds = []store.PageGroup{}
+	}
+	groups, err := json.Marshal(s.Backgrounds)
+	if err != nil {
+		return store.RecordingSettings{}, fmt.Errorf("save recording settings: %w", err)
+	}
+	_, err = db.pool.Exec(ctx, `INSERT INTO recording_settings (site_id, enabled, sample_rate, daily_quota, retention_days, updated_at,
+			backgrounds)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (site_id) DO UPDATE SET enabled = excluded.enabled, sample_rate = excluded.sample_rate,
-			daily_quota = excluded.daily_quota, retention_days = excluded.retention_days, updated_at = excluded.updated_at`,
-		site, s.Enabled, s.SampleRate, s.DailyQuota, s.RetentionDays, s.UpdatedAt)
+			daily_quota = excluded.daily_quota, retention_days = excluded.retention_days, updated_at = excluded.updated_at,
+			backgrounds = excluded.backgrounds`,
+		site, s.Enabled, s.SampleRate, s.DailyQuota, s.RetentionDays, s.UpdatedAt, string(groups))
 	if err != nil {
 		return store.RecordingSettings{}, fmt.Errorf("save recording settings: %w", err)
 	}

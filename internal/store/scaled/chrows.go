@@ -74,7 +74,7 @@ func (r *chRows) event(m *store.Message, user, sess int64) {
 	keys, vals := propArrays(props)
 	r.add("events", m.SiteID, user, sess, uint8(m.Kind), m.Name, micros(m.Timestamp), micros(m.ReceivedAt), m.MessageID,
 		m.Page.URL, m.Page.Path, m.Page.Title, m.Page.Referrer, uint8(m.Source), props, keys, vals)
-	if name, ok := store.HeatmapSignal(m.Kind, m.Name); ok {
+	if _, name, ok := store.HeatmapSignal(m.Kind, m.Name); ok {
 		v := store.ClickColumns(m.Properties)
 		row := []any{m.SiteID, user, sess, name, micros(m.Timestamp), m.Page.URL, m.Page.Path, v.Texts[0], v.Texts[1]}
 		for _, n := range v.Numbers {

@@ -16,7 +16,7 @@
 import { record } from '@rrweb/record';
 import type { RecorderBridge } from '../src/recording';
 import { safe, setDebug } from '../src/safe';
-import { BLOCK, maskInput, maskText } from './rec/privacy';
+import { recordPrivacy } from './rec/privacy';
 import * as upload from './rec/upload';
 
 const FIRST_CHUNK = 2000; // ms: the page's snapshot leaves early, in case the visitor does not stay
@@ -98,15 +98,7 @@ function start(b: RecorderBridge): void {
       if (e.type === 4 && e.data && typeof e.data.href === 'string') e.data.href = b.scrubURL(e.data.href);
       if (!upload.add(e)) safe(tick)();
     }),
-    maskAllInputs: true,
-    maskInputFn: maskInput,
-    maskTextSelector: '*',
-    maskTextFn: maskText,
-    blockSelector: BLOCK,
-    slimDOMOptions: 'all',
-    inlineStylesheet: true,
-    recordCanvas: false,
-    collectFonts: false,
+    ...recordPrivacy,
     sampling: { scroll: 150, media: 800, input: 'last' },
     errorHandler: function (): boolean {
       return true; // swallowed: the page must not see the recorder's errors

@@ -78,6 +78,8 @@ export interface SnapshotRef {
   height: number;
   taken_at: string;
   html: string;
+  /** Captured by the tracker for the heatmap, not taken from a session's recording. */
+  captured: boolean;
 }
 
 export interface ElementClick {

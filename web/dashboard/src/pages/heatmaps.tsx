@@ -5,12 +5,13 @@
 // The choices live in the address, so a heatmap can be shared.
 
 import { useState } from 'preact/hooks';
-import { get, query, sitePath } from '../api';
+import { ApiError, get, put, query, sitePath } from '../api';
 import { Empty, LoadError, Loading } from '../components/feedback';
 import { formatCount, formatTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link, setQuery, useLocation } from '../router';
-import { useSite } from '../session';
+import { allows, siteAccess, useSession, useSite } from '../session';
+import type { RecordingSettings } from '../recordings/settings';
 import type { SavedSegment } from '../types';
 import { Overlay } from '../heatmaps/overlay';
 import type { ClickMap, Comparison, ElementClick, Kind, PageSeen, ScrollMap, SnapshotRef } from '../heatmaps/types';
@@ -101,9 +102,10 @@ export function HeatmapsPage() {
             {snap.loading && !snap.data
               ? 'Looking for a snapshot of the page…'
               : snapshot
-                ? `Background: the page as recorded ${formatTime(snapshot.taken_at)} at ${snapshot.width} px (${snapshot.href}).`
+                ? `Background: the page as ${snapshot.captured ? 'the tracker captured it' : 'recorded'} ${formatTime(snapshot.taken_at)} at ${snapshot.width} px (${snapshot.href}).`
                 : 'No recording shows this page at this width yet: the clicks are drawn as a density grid on a blank page.'}
           </p>
+          {!snap.loading && snap.data && !snapshot && page && <CaptureBackground page={page} match={c.match || 'path'} />}
           {comparing ? (
             cmp.error ? (
               <LoadError error={cmp.error} retry={cmp.reload} />
@@ -345,6 +347,53 @@ function ElementTable(props: { map: ClickMap; kind: Kind; base: Record<string, s
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * Offers, for a page group without a background, to have the tracker
+ * capture one from its visitors (the recording settings' backgrounds),
+ * or says that it will.
+ */
+function CaptureBackground(props: { page: string; match: string }) {
+  const site = useSite();
+  const { me } = useSession();
+  const st = useLoad((signal) => get<RecordingSettings>(sitePath(site.id, '/recording-settings'), { signal }), [site.id]);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  if (!st.data) return null;
+  const groups = st.data.backgrounds || [];
+  const listed = groups.some((g) => g.page === props.page && g.match === props.match);
+  if (!st.data.enabled)
+    return <p class="muted" id="background-capture">Recording is off for this site, so no background is captured: turn it on (at any sample rate) in the settings.</p>;
+  if (listed)
+    return (
+      <p class="muted" id="background-capture">
+        The tracker captures this page's background from the next visitor at this width whose session is not recorded (at most once a week per width).
+      </p>
+    );
+  const capture = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      st.set(await put<RecordingSettings>(sitePath(site.id, '/recording-settings'), { backgrounds: [...groups, { page: props.page, match: props.match }] }));
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <p class="muted" id="background-capture">
+      {allows(siteAccess(site, me.account.role), 'admin') ? (
+        <button type="button" class="secondary" id="capture-background" disabled={busy} onClick={capture}>
+          Capture it from visitors
+        </button>
+      ) : (
+        'An admin can have the tracker capture it from visitors.'
+      )}{' '}
+      {error && <span class="error">{error}</span>}
+    </p>
   );
 }
 

@@ -18,6 +18,8 @@ export interface RecordingSettings {
   sample_rate: number;
   daily_quota: number;
   retention_days: number;
+  /** The page groups whose heatmap backgrounds the tracker captures in sessions that are not recorded. */
+  backgrounds?: { page: string; match: string }[];
   updated_at?: string;
 }
 

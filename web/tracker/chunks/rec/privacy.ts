@@ -69,3 +69,20 @@ export function maskInput(value: string, el: HTMLElement | null): string {
   if (unmasked(el) && !secret(el)) return maskDigits(value);
   return value.replace(/[^]/g, '*');
 }
+
+/**
+ * The privacy options of rrweb's record(), the same for a session's
+ * recording (chunks/recorder.ts) and a heatmap's background
+ * (chunks/background.ts), so that both serialise a page alike.
+ */
+export const recordPrivacy = {
+  maskAllInputs: true,
+  maskInputFn: maskInput,
+  maskTextSelector: '*',
+  maskTextFn: maskText,
+  blockSelector: BLOCK,
+  slimDOMOptions: 'all' as const,
+  inlineStylesheet: true,
+  recordCanvas: false,
+  collectFonts: false,
+};

@@ -20,6 +20,7 @@
 //   enough for them.
 
 import { safe } from '../../src/safe';
+import { gzip } from './gzip';
 
 const INTERVAL = 10000;
 const MAX_BUFFER = 256 << 10; // characters of events before a chunk is cut early
@@ -139,16 +140,6 @@ export function kick(): void {
 
 function schedule(ms: number): void {
   if (!timer && !inflight && !stopped && queue.length) timer = window.setTimeout(send, ms);
-}
-
-// gzip compresses text where the browser can, else answers null.
-function gzip(text: string): Promise<ArrayBuffer> | null {
-  if (typeof CompressionStream === 'undefined' || typeof Blob === 'undefined' || !Blob.prototype.stream) return null;
-  try {
-    return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
-  } catch (e) {
-    return null;
-  }
 }
 
 function post(data: BodyInit, size: number, zipped: boolean): Promise<Response> {
