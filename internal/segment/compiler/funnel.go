@@ -212,8 +212,9 @@ type FunnelResolver func(id string) (Funnel, error)
 // funnelStep writes the users whose deepest step in a saved funnel
 // satisfies the count: users who never entered it are at step 0, so a
 // count that admits zero takes everyone but those entered whose depth
-// fails it. The funnel's range is the saved one's as of now, also in a
-// historical query.
+// fails it. completed_funnel is a depth of at least the funnel's steps.
+// The funnel's range is the saved one's as of now, also in a historical
+// query.
 func (b *builder) funnelStep(n *segment.FunnelStep) error {
 	if b.c.ResolveFunnel == nil {
 		return fmt.Errorf("funnel %q: no saved funnels to refer to", n.ID)
@@ -234,6 +235,9 @@ func (b *builder) funnelStep(n *segment.FunnelStep) error {
 		depth += "CASE WHEN t" + strconv.Itoa(j) + " > 0 THEN 1 ELSE 0 END"
 	}
 	c := normCount(n.Count)
+	if n.Completed {
+		c = segment.Count{Op: segment.OpGe, N: float64(len(f.Steps))}
+	}
 	rows := func(not bool) func() error {
 		return func() error {
 			b.w("SELECT user_key AS u FROM (", times.SQL, ") AS f WHERE ")
