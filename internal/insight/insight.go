@@ -65,6 +65,7 @@ type group struct {
 type event struct {
 	text string
 	rows compiler.Query // " AND …" on an event row
+	node segment.Node
 }
 
 // parseCondition reads a segment condition given as a JSON string (the
@@ -102,7 +103,7 @@ func (e *Engine) event(ctx context.Context, site int64, raw Event, field string)
 	if err != nil {
 		return event{}, invalid("invalid_event", field, "%v", err)
 	}
-	return event{text: segment.Format(n), rows: rows}, nil
+	return event{text: segment.Format(n), rows: rows, node: n}, nil
 }
 
 // groups resolves a breakdown's segments, after everyone.

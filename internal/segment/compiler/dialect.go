@@ -195,6 +195,11 @@ const (
 	// and the day's first_ts and last_ts of that event. A day may have
 	// several rows.
 	EventDays
+	// EventDayCounts is EventDays with each row's number of events,
+	// events, for insights that count them: rows that may be summed.
+	// (ClickHouse, whose day tables may repeat a row, reads each event
+	// as a row of one.)
+	EventDayCounts
 )
 
 // Key is the column of t holding the user's key.

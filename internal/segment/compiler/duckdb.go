@@ -99,7 +99,7 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "clicks"
 	case UserDays:
 		name = "user_days"
-	case EventDays:
+	case EventDays, EventDayCounts:
 		name = "event_days"
 	}
 	w.Write("FROM ", name, " WHERE site_id = ")
