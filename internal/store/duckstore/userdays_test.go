@@ -108,11 +108,14 @@ func TestUserDaysFollowEvents(t *testing.T) {
 	if n := userDaysMismatch(t, db); n != 0 {
 		t.Fatalf("after an erasure: %d user days differ", n)
 	}
+	// Ann's day -2 now has events on both sides of the cutoff below
+	// (04:00): its rows are counted again from the events kept.
+	write(t, db, page(site.ID, "", "ann", "p7", "/a", day(-2, 2)), track(site.ID, "ann", "t3", "Export", `{}`, day(-2, 6)))
 	if _, err := db.SetRetention(ctx, site.ID, store.Retention{EventsDays: 2}); err != nil {
 		t.Fatal(err)
 	}
-	// The cutoff falls inside day -2, after ann's Export at 03:00: her
-	// day -2 goes with it, as do all of day -3.
+	// The cutoff falls inside day -2, after ann's Export at 03:00: it
+	// goes, as do all of day -3.
 	n, err := db.ExpireData(ctx, day(0, 4))
 	if err != nil {
 		t.Fatal(err)
