@@ -58,6 +58,7 @@ var expireSteps = []struct {
 	{"survey_responses", func(r store.Retention) int { return r.SurveysDays },
 		"DELETE FROM survey_responses WHERE site_id = ? AND created_at < ?"},
 	{"events", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events WHERE site_id = ? AND ts < ?"},
+	{"events_by_name", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events_by_name WHERE site_id = ? AND ts < ?"},
 	// The heatmaps' copy of the events' signals (counted apart).
 	{"clicks", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM clicks WHERE site_id = ? AND ts < ?"},
 	// The days before the cutoff's; its day is counted again from the

@@ -10,10 +10,11 @@ import (
 	"github.com/sightline/sightline/internal/store/duckstore"
 )
 
-// userDaysMismatch counts the rows that the day tables and the events
-// disagree on: user_days grouped by user and day must be the events'
-// (track, page and screen) first and last times and number, and
-// event_days grouped by name, user and day the track events', and no
+// userDaysMismatch counts the rows that the day tables and
+// events_by_name disagree with the events on: user_days grouped by user
+// and day must be the events' (track, page and screen) first and last
+// times and number, event_days grouped by name, user and day the track
+// events', and events_by_name the track, page and screen events, and no
 // more.
 func userDaysMismatch(t *testing.T, db *duckstore.DB) int {
 	t.Helper()
@@ -34,6 +35,12 @@ func userDaysMismatch(t *testing.T, db *duckstore.DB) int {
 			WHERE kind = 2 GROUP BY site_id, name, user_key, day`,
 		`SELECT site_id, name, user_key, day, min(first_ts), max(last_ts), sum(events) FROM event_days
 			GROUP BY site_id, name, user_key, day`,
+	}, {
+		// events_by_name: the same events, one row each (counted, as
+		// an event may repeat another's time).
+		`SELECT site_id, kind, CASE WHEN kind = 2 THEN name ELSE path END, user_key, ts, count(*) FROM events
+			WHERE kind IN (2, 3, 4) GROUP BY ALL`,
+		`SELECT site_id, kind, name_or_path, user_key, ts, count(*) FROM events_by_name GROUP BY ALL`,
 	}}
 	total := 0
 	for _, p := range pairs {
