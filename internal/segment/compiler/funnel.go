@@ -42,16 +42,31 @@ func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error
 	return c.funnelByJoins(d, f, upto, members)
 }
 
-// stepRows returns the conditions on an event row of the funnel's first
-// upto steps.
-func (c *Compiler) stepRows(f Funnel, upto int) ([]Query, error) {
-	rows := make([]Query, upto)
+// stepRow is what a funnel step reads: a table, and the conditions on
+// its rows (" AND …") that make the step count.
+type stepRow struct {
+	Query
+	table Table
+}
+
+// stepRows returns the reads of the funnel's first upto steps: of
+// EventsByName, where one step's rows are together, unless the step has
+// property filters, which only the events have.
+func (c *Compiler) stepRows(f Funnel, upto int) ([]stepRow, error) {
+	rows := make([]stepRow, upto)
 	for i := range upto {
-		q, err := c.EventRows(f.Steps[i])
+		q, ok, err := c.NameRows(f.Steps[i])
 		if err != nil {
 			return nil, err
 		}
-		rows[i] = q
+		if ok {
+			rows[i] = stepRow{q, EventsByName}
+			continue
+		}
+		if q, err = c.EventRows(f.Steps[i]); err != nil {
+			return nil, err
+		}
+		rows[i] = stepRow{q, Events}
 	}
 	return rows, nil
 }
@@ -72,7 +87,7 @@ func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *
 	level = func(j int) error {
 		if j == 1 {
 			b.w("SELECT user_key, min(", us, ") AS t1 ")
-			return b.from(Events, func() error {
+			return b.from(rows[0].table, func() error {
 				b.w(rows[0].SQL)
 				b.args = append(b.args, rows[0].Args...)
 				b.w(" AND ts >= ")
@@ -100,7 +115,7 @@ func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *
 			b.w(" GROUP BY user_key")
 		}
 		b.w(") AS p ", d.LeftJoin(), " (SELECT user_key, ", us, " AS us ")
-		if err := b.from(Events, func() error {
+		if err := b.from(rows[j-1].table, func() error {
 			b.w(rows[j-1].SQL)
 			b.args = append(b.args, rows[j-1].Args...)
 			b.w(" AND ts >= ")
@@ -166,7 +181,7 @@ func (c *Compiler) funnelByLists(d InsightDialect, f Funnel, upto int, members *
 			b.w(" UNION ALL ")
 		}
 		b.w("SELECT user_key, ", d.Micros("ts"), " AS us, ", strconv.Itoa(i+1), " AS st ")
-		if err := b.from(Events, func() error {
+		if err := b.from(rows[i].table, func() error {
 			b.w(rows[i].SQL)
 			b.args = append(b.args, rows[i].Args...)
 			b.w(" AND ts >= ")
