@@ -121,7 +121,10 @@ type segmentSizeJSON struct {
 }
 
 type periodJSON struct {
-	Days         int       `json:"days"`
+	Days int `json:"days"`
+	// TZ is the site's time zone, whose midnight starts the period and
+	// each day of the series.
+	TZ           string    `json:"tz"`
 	From         time.Time `json:"from"`
 	To           time.Time `json:"to"`
 	PreviousFrom time.Time `json:"previous_from"`
@@ -177,11 +180,15 @@ func newOverviewKeeps() *overviewKeeps {
 		sizes: newKeep[sizeKey, sizes](bg)}
 }
 
-// partKey names a part of a site's overview of days days.
+// partKey names a part of a site's overview of days days in the zone tz
+// (a changed zone is computed anew).
 type partKey struct {
 	site int64
 	days int
+	tz   string
 }
+
+func (k partKey) zone() *time.Location { return siteLocation(store.Site{TimeZone: k.tz}) }
 
 func (a *API) registerOverview(mux *http.ServeMux, p string) {
 	mux.Handle("GET "+p+"/overview", a.auth(store.ScopeRead, a.getOverview))
@@ -191,14 +198,24 @@ func (a *API) registerOverview(mux *http.ServeMux, p string) {
 // or for ctx to end.
 func (a *API) Stop(ctx context.Context) error { return a.overview.bg.stop(ctx) }
 
-// overviewPeriods returns the overview's period of days UTC days ending
-// now (today so far included) and the period of the same length before
-// it.
-func overviewPeriods(now time.Time, days int) (cur, prev store.Period) {
-	now = now.UTC()
-	cur = store.Period{From: now.Truncate(24*time.Hour).AddDate(0, 0, -(days - 1)), To: now}
-	prev = store.Period{From: cur.From.Add(-now.Sub(cur.From)), To: cur.From}
+// overviewPeriods returns the overview's period of days days of the
+// zone loc ending now (today so far included), from local midnight, and
+// the period of the same length before it.
+func overviewPeriods(now time.Time, days int, loc *time.Location) (cur, prev store.Period) {
+	l := now.In(loc)
+	from := time.Date(l.Year(), l.Month(), l.Day()-(days-1), 0, 0, 0, 0, loc)
+	cur = store.Period{From: from.UTC(), To: now.UTC()}
+	prev = store.Period{From: cur.From.Add(-cur.To.Sub(cur.From)), To: cur.From}
 	return cur, prev
+}
+
+// siteLocation returns the site's time zone, whose days the overview counts;
+// UTC when its name is not one Go knows (names are checked when set).
+func siteLocation(site store.Site) *time.Location {
+	if loc, err := time.LoadLocation(site.TimeZone); err == nil && site.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
 }
 
 // getOverview answers GET /overview?days=7|30: the site at a glance. The
@@ -214,11 +231,11 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 		return apierr.Invalid("invalid_parameter", "days", "days is 7 or 30")
 	}
 	start := time.Now()
-	cur, prev := overviewPeriods(start, days)
+	cur, prev := overviewPeriods(start, days, siteLocation(site))
 	out := &overviewJSON{UsersCounted: usersCounted, SegmentDays: segmentChangeDays, Pending: []string{},
 		AsOf: map[string]time.Time{}, Timings: map[string]int64{}, Series: []dayJSON{}, TopPages: []pageJSON{},
 		HotSpots: []hotSpotJSON{}, Recordings: []recordingJSON{}, Segments: []segmentSizeJSON{},
-		Period: periodJSON{Days: days, From: cur.From, To: cur.To, PreviousFrom: prev.From, PreviousTo: prev.To}}
+		Period: periodJSON{Days: days, TZ: siteLocation(site).String(), From: cur.From, To: cur.To, PreviousFrom: prev.From, PreviousTo: prev.To}}
 	wait, cancel := context.WithDeadline(r.Context(), start.Add(overviewWait))
 	defer cancel()
 	var mu sync.Mutex // guards out's maps and lists while the parts run
@@ -308,19 +325,19 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, site store.Sit
 }
 
 func (a *API) keptActivity(wait context.Context, site store.Site, days int) (answer[activityPart], bool) {
-	return a.overview.activity.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) (activityPart, error) {
+	return a.overview.activity.get(wait, partKey{site: site.ID, days: days, tz: site.TimeZone}, func(ctx context.Context) (activityPart, error) {
 		return a.activityPart(ctx, site, days)
 	})
 }
 
 func (a *API) keptPages(wait context.Context, site store.Site, days int) (answer[pagesPart], bool) {
-	return a.overview.pages.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) (pagesPart, error) {
+	return a.overview.pages.get(wait, partKey{site: site.ID, days: days, tz: site.TimeZone}, func(ctx context.Context) (pagesPart, error) {
 		return a.pagesPart(ctx, site, days)
 	})
 }
 
 func (a *API) keptHotSpots(wait context.Context, site store.Site, days int) (answer[[]hotSpotJSON], bool) {
-	return a.overview.hotSpots.get(wait, partKey{site: site.ID, days: days}, func(ctx context.Context) ([]hotSpotJSON, error) {
+	return a.overview.hotSpots.get(wait, partKey{site: site.ID, days: days, tz: site.TimeZone}, func(ctx context.Context) ([]hotSpotJSON, error) {
 		return a.hotSpotsPart(ctx, site, days)
 	})
 }

@@ -10,8 +10,8 @@ import (
 // million users, seconds apiece on two cores) and its segment sizes two
 // counts each. The overview keeps each answer as the event catalog keeps
 // users per event: for keepFactor times what it cost, and at least
-// keepMin, within the UTC day it was computed on (the periods move at
-// midnight); past that it is given once more while a fresh one is
+// keepMin, within the day it was computed on (the periods move at
+// midnight: the site's, for parts of the overview's period); past that it is given once more while a fresh one is
 // computed in the background. An answer not computed yet is waited for
 // until the request's deadline, then answered as pending while its
 // computation goes on, keepSlots at once. The pages and segments the
@@ -101,7 +101,7 @@ func (c *keep[K, V]) get(ctx context.Context, k K, compute func(context.Context)
 		c.entries[k] = e
 	}
 	e.used = now
-	if e.ok && now.Before(e.fresh) && sameDay(e.at, now) {
+	if e.ok && now.Before(e.fresh) && sameDay(e.at, now, zoneOf(k)) {
 		defer c.mu.Unlock()
 		return e.answer, true
 	}
@@ -157,7 +157,19 @@ func (c *keep[K, V]) compute(e *kept[V], done chan struct{}, compute func(contex
 	e.fresh = time.Now().Add(max(keepMin, keepFactor*took))
 }
 
-// sameDay reports whether a and b fall on the same UTC day.
-func sameDay(a, b time.Time) bool {
-	return a.UTC().Truncate(24 * time.Hour).Equal(b.UTC().Truncate(24 * time.Hour))
+// zoned is a key of answers that cover days of a time zone.
+type zoned interface{ zone() *time.Location }
+
+// zoneOf returns the zone whose midnight a key's answers change at: UTC
+// unless the key is zoned.
+func zoneOf(k any) *time.Location {
+	if z, ok := k.(zoned); ok {
+		return z.zone()
+	}
+	return time.UTC
+}
+
+// sameDay reports whether a and b fall on the same day of loc.
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	return a.In(loc).Format(time.DateOnly) == b.In(loc).Format(time.DateOnly)
 }

@@ -77,3 +77,36 @@ func TestKeep(t *testing.T) {
 		t.Error("a computation starts after stop")
 	}
 }
+
+// TestOverviewPeriods: the period starts at the site's midnight days-1
+// days before today there, across a change of daylight saving time too,
+// and the period before is as long.
+func TestOverviewPeriods(t *testing.T) {
+	for _, c := range []struct {
+		zone, now, from string
+		days            int
+	}{
+		{"UTC", "2026-11-03T15:20:00Z", "2026-10-28T00:00:00Z", 7},
+		// Already 4 November in Kiritimati (UTC+14).
+		{"Pacific/Kiritimati", "2026-11-03T15:20:00Z", "2026-10-29T00:00:00+14:00", 7},
+		// Still 2 November in Pago Pago (UTC-11) at 05:00 UTC.
+		{"Pacific/Pago_Pago", "2026-11-03T05:00:00Z", "2026-10-27T00:00:00-11:00", 7},
+		// St John's went back an hour on 1 November: the period starts on
+		// daylight time.
+		{"America/St_Johns", "2026-11-03T15:20:00Z", "2026-10-05T00:00:00-02:30", 30},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, _ := time.Parse(time.RFC3339, c.now)
+		want, _ := time.Parse(time.RFC3339, c.from)
+		cur, prev := overviewPeriods(now, c.days, loc)
+		if !cur.From.Equal(want) || !cur.To.Equal(now) || !prev.To.Equal(cur.From) || prev.To.Sub(prev.From) != now.Sub(cur.From) {
+			t.Errorf("%s, %d days at %s: %+v and %+v, want from %s", c.zone, c.days, c.now, cur, prev, want)
+		}
+		if !sameDay(now, now.Add(time.Minute), loc) || sameDay(cur.From.Add(-time.Minute), cur.From, loc) {
+			t.Errorf("%s: sameDay does not change at local midnight", c.zone)
+		}
+	}
+}

@@ -19,12 +19,14 @@ import (
 type activityPart struct {
 	act       store.Activity
 	cur, prev store.Period
+	loc       *time.Location
 }
 
 func (a *API) activityPart(ctx context.Context, site store.Site, days int) (activityPart, error) {
-	cur, prev := overviewPeriods(time.Now(), days)
-	act, err := a.store.Activity(ctx, site.ID, cur, prev)
-	return activityPart{act: act, cur: cur, prev: prev}, err
+	loc := siteLocation(site)
+	cur, prev := overviewPeriods(time.Now(), days, loc)
+	act, err := a.store.Activity(ctx, site.ID, cur, prev, loc)
+	return activityPart{act: act, cur: cur, prev: prev, loc: loc}, err
 }
 
 // fill writes the part into the answer, with the periods it was computed
@@ -34,11 +36,11 @@ func (p activityPart) fill(out *overviewJSON) {
 	out.Users = countOf(p.act.Current.Users, p.act.Previous.Users)
 	out.Sessions = countOf(p.act.Current.Sessions, p.act.Previous.Sessions)
 	out.Events = countOf(p.act.Current.Events, p.act.Previous.Events)
-	today := p.cur.To.UTC().Truncate(24 * time.Hour)
+	today := p.cur.To.In(p.loc).Format(time.DateOnly)
 	out.Series = make([]dayJSON, len(p.act.Days))
 	for i, d := range p.act.Days {
-		out.Series[i] = dayJSON{Date: d.Day.Format(time.DateOnly), Users: d.Users, Sessions: d.Sessions, Events: d.Events,
-			Partial: d.Day.Equal(today)}
+		date := d.Day.In(p.loc).Format(time.DateOnly)
+		out.Series[i] = dayJSON{Date: date, Users: d.Users, Sessions: d.Sessions, Events: d.Events, Partial: date == today}
 	}
 }
 
@@ -49,7 +51,7 @@ type pagesPart struct {
 }
 
 func (a *API) pagesPart(ctx context.Context, site store.Site, days int) (pagesPart, error) {
-	cur, prev := overviewPeriods(time.Now(), days)
+	cur, prev := overviewPeriods(time.Now(), days, siteLocation(site))
 	top, err := a.store.TopPages(ctx, site.ID, cur, prev, overviewPages)
 	if err != nil {
 		return pagesPart{}, err
@@ -64,7 +66,7 @@ func (a *API) pagesPart(ctx context.Context, site store.Site, days int) (pagesPa
 // hotSpotsPart is the overview's frustration hot spots, each with the
 // recordings that show it.
 func (a *API) hotSpotsPart(ctx context.Context, site store.Site, days int) ([]hotSpotJSON, error) {
-	cur, _ := overviewPeriods(time.Now(), days)
+	cur, _ := overviewPeriods(time.Now(), days, siteLocation(site))
 	spots, err := a.store.FrustrationSpots(ctx, site.ID, cur, overviewHotSpots)
 	if err != nil {
 		return nil, err

@@ -116,6 +116,21 @@ func (g *grid) next(t time.Time) time.Time {
 	return time.Date(y, m, d+1, 0, 0, 0, 0, g.loc)
 }
 
+// utcDays reports whether every bucket is made of whole UTC days: days,
+// weeks or months of a zone at UTC's offset over the whole range, whose
+// every day is a row of the day tables (compiler.EventDays).
+func (g *grid) utcDays() bool {
+	if g.interval == Hour {
+		return false
+	}
+	for _, s := range g.shifts {
+		if s.offset != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // start and end are the range's first and last instants (end excluded).
 func (g *grid) start() time.Time { return g.starts[0] }
 func (g *grid) end() time.Time   { return g.starts[len(g.starts)-1] }

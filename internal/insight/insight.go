@@ -65,6 +65,10 @@ type group struct {
 type event struct {
 	text string
 	rows compiler.Query // " AND …" on an event row
+	node segment.Node
+	// named is " AND …" on a row of compiler.EventsByName, nil when the
+	// condition has property filters (compiler.Compiler.NameRows).
+	named *compiler.Query
 }
 
 // parseCondition reads a segment condition given as a JSON string (the
@@ -102,7 +106,13 @@ func (e *Engine) event(ctx context.Context, site int64, raw Event, field string)
 	if err != nil {
 		return event{}, invalid("invalid_event", field, "%v", err)
 	}
-	return event{text: segment.Format(n), rows: rows}, nil
+	ev := event{text: segment.Format(n), rows: rows, node: n}
+	if named, ok, err := c.NameRows(n); err != nil {
+		return event{}, invalid("invalid_event", field, "%v", err)
+	} else if ok {
+		ev.named = &named
+	}
+	return ev, nil
 }
 
 // groups resolves a breakdown's segments, after everyone.

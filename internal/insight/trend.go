@@ -290,7 +290,14 @@ type bucketRow struct {
 // trendLines runs one series over a grid for every group in one query,
 // grouped by bucket (and property value): each group's aggregates are
 // filtered by its membership, and only those the measure needs are
-// computed.
+// computed. A count of one track event without property filters over
+// buckets of whole UTC days reads event_days (dayRows), a row per user
+// and day of that event with their number, instead of the events: its
+// rows of one name are together, where the events of one name are spread
+// over the whole table (at 1M users, 1M rows read for 1.9M events, and
+// none of the other 47M events' names compared). Other counts of an event
+// or page without property filters read events_by_name (nameRows), where
+// the rows of one name or path are together too.
 func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *grid, groups []group, property string) ([]TrendLine, error) {
 	q := newQuery(e.d)
 	col := "ts"
@@ -300,6 +307,12 @@ func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *g
 	needCount := s.Measure == MeasureCount || s.Measure == MeasurePerUser || property != "" // top values rank by count
 	needUsers := s.Measure == MeasureUsers || s.Measure == MeasurePerUser
 	needSum := s.value != nil
+	days := false
+	if _, ok := s.dayRows(g, property); ok {
+		// Each row is a user's day: the bucket of its first event is
+		// the day's, and its events count as many.
+		col, days = "first_ts", true
+	}
 	q.Write("SELECT ")
 	g.bucketID(q, col)
 	q.Write(" AS bkt")
@@ -332,7 +345,9 @@ func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *g
 				q.Write(", ", e.d.AggWhere(fn, expr, ""))
 			}
 		}
-		if needCount {
+		if needCount && days {
+			q.Write(", CAST(coalesce(", e.d.AggWhere("sum", "events", cond()), ", 0) AS BIGINT)")
+		} else if needCount {
 			agg("count", "*")
 		} else {
 			q.Write(", 0")
@@ -360,7 +375,25 @@ func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *g
 		}
 	}
 	q.Write(" ")
-	if s.sessions {
+	if name, ok := s.dayRows(g, property); ok {
+		// A day's row holds its events' number and user.
+		e.d.From(q, compiler.EventDayCounts, site, nil)
+		q.Write(" AND name = ")
+		q.Arg(name)
+		q.Write(" AND first_ts >= ")
+		q.Arg(g.start())
+		q.Write(" AND first_ts < ")
+		q.Arg(g.end())
+		e.d.EndFrom(q)
+	} else if named, ok := s.nameRows(property); ok {
+		e.d.From(q, compiler.EventsByName, site, nil)
+		q.Frag(named)
+		q.Write(" AND ts >= ")
+		q.Arg(g.start())
+		q.Write(" AND ts < ")
+		q.Arg(g.end())
+		e.d.EndFrom(q)
+	} else if s.sessions {
 		e.d.From(q, compiler.Sessions, site, nil)
 		q.Write(" AND started_at >= ")
 		q.Arg(g.start())
@@ -420,6 +453,36 @@ func (e *Engine) trendLines(ctx context.Context, site int64, s trendSeries, g *g
 		}
 	}
 	return out, nil
+}
+
+// dayRows reports whether the series can be counted from event_days over
+// g, and of which event: did("name") without property filters, counted
+// (events, users or per user) over buckets of whole UTC days, without a
+// property breakdown.
+func (s trendSeries) dayRows(g *grid, property string) (string, bool) {
+	ev, ok := s.ev.node.(*segment.Event)
+	if s.sessions || s.value != nil || property != "" || !ok || len(ev.Where) > 0 || ev.First || !g.utcDays() {
+		return "", false
+	}
+	switch s.Measure {
+	case MeasureCount, MeasureUsers, MeasurePerUser:
+		return ev.Name, true
+	}
+	return "", false
+}
+
+// nameRows returns the conditions on compiler.EventsByName's rows of a
+// series counted (events, users or per user) without property filters
+// or a property breakdown, which only the events have.
+func (s trendSeries) nameRows(property string) (compiler.Query, bool) {
+	if s.sessions || s.value != nil || property != "" || s.ev.named == nil {
+		return compiler.Query{}, false
+	}
+	switch s.Measure {
+	case MeasureCount, MeasureUsers, MeasurePerUser:
+		return *s.ev.named, true
+	}
+	return compiler.Query{}, false
 }
 
 // measure returns a row's figure for a measure.

@@ -21,6 +21,7 @@ var FieldDocs = map[string]string{
 	"github.com/sightline/sightline/internal/api.overviewJSON.PageUsersApproximate": "Says the top pages' users are estimates (about 2% off), as on sites with a million events or more.",
 	"github.com/sightline/sightline/internal/api.overviewJSON.Pending":              "Names the parts not computed yet (activity, pages, hot_spots, recordings): ask again shortly. AsOf says when each part was computed: the overview keeps them a while (see keep).",
 	"github.com/sightline/sightline/internal/api.overviewJSON.TookMS":               "This answer's time; Timings what computing each part took (when it was computed).",
+	"github.com/sightline/sightline/internal/api.periodJSON.TZ":                     "The site's time zone, whose midnight starts the period and each day of the series.",
 	"github.com/sightline/sightline/internal/api.recordingJSON.User":                "The user ID, else the anonymous ID",
 	"github.com/sightline/sightline/internal/api.responseJSON.HasRecordings":        "Tells whether the user has any recording, so that no link leads to an empty list.",
 	"github.com/sightline/sightline/internal/api.responseJSON.RecordingID":          "The recording playing when it was given, if any",

@@ -8,7 +8,7 @@ func functionNames() []string {
 	return []string{"did", "did_first", "active_days", "visited", "sessions", "session_duration",
 		"avg_session_duration", "in_segment", string(SignalRageClicks), string(SignalDeadClicks),
 		string(SignalUTurns), string(SignalErrors), "nps_score", "nps_group", "answer", "feedback_rating",
-		"identified", "attr", "company", "funnel_step"}
+		"identified", "attr", "company", "funnel_step", "completed_funnel"}
 }
 
 // parseAnswer reads answer("SURVEY", "QUESTION"[, PERIOD]) op value.

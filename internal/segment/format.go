@@ -99,6 +99,8 @@ func endsInComparison(n Node) bool {
 		return n.Count.Op != ""
 	case *InSegment, *Identified:
 		return false
+	case *FunnelStep:
+		return !n.Completed
 	}
 	return true
 }

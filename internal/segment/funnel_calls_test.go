@@ -6,13 +6,15 @@ import (
 	"github.com/sightline/sightline/internal/segment"
 )
 
-// TestFunnelStepForms checks funnel_step through the text and JSON forms
-// and validation.
+// TestFunnelStepForms checks funnel_step and completed_funnel through the
+// text and JSON forms and validation.
 func TestFunnelStepForms(t *testing.T) {
 	for _, c := range []struct{ text, json string }{
 		{`funnel_step("ins_a") = 2`, `{"type":"funnel_step","id":"ins_a","op":"=","value":2}`},
 		{`funnel_step("ins_a") >= 4 and plan = "pro"`, ``},
 		{`not (funnel_step("ins_b") < 1)`, ``},
+		{`completed_funnel("ins_a")`, `{"type":"completed_funnel","id":"ins_a"}`},
+		{`not completed_funnel("ins_c") and plan = "pro"`, ``},
 	} {
 		n, err := segment.Parse(c.text)
 		if err != nil {
@@ -33,7 +35,8 @@ func TestFunnelStepForms(t *testing.T) {
 			t.Errorf("through JSON %s: %v, %v", data, back, err)
 		}
 	}
-	for _, bad := range []string{`funnel_step("ins_a")`, `funnel_step() = 1`, `funnel_step("ins_a") = 1.5`, `funnel_step("") = 1`} {
+	for _, bad := range []string{`funnel_step("ins_a")`, `funnel_step() = 1`, `funnel_step("ins_a") = 1.5`, `funnel_step("") = 1`,
+		`completed_funnel("")`, `completed_funnel("ins_a") = 2`, `completed_funnel()`} {
 		n, err := segment.Parse(bad)
 		if err == nil {
 			err = segment.Validate(n, nil)

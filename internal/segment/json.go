@@ -29,7 +29,7 @@ func conditionTypes() []string {
 	return []string{"all", "any", "not", "attribute", "changed", "event", "first_event",
 		"active_days", "visited", "sessions", "session_duration", "session", "segment",
 		"rage_clicks", "dead_clicks", "u_turns", "errors", "nps_score", "nps_group",
-		"answer", "feedback_rating", "identified", "funnel_step"}
+		"answer", "feedback_rating", "identified", "funnel_step", "completed_funnel"}
 }
 
 // fieldsOf returns the fields a condition of type typ may have.
@@ -67,6 +67,8 @@ func fieldsOf(typ string) ([]string, bool) {
 		return []string{"type", "within", "op", "value", "values"}, true
 	case "funnel_step":
 		return []string{"type", "id", "op", "value"}, true
+	case "completed_funnel":
+		return []string{"type", "id"}, true
 	case "rage_clicks", "dead_clicks", "u_turns", "errors":
 		return []string{"type", "within", "match", "page", "op", "value"}, true
 	}
@@ -202,6 +204,8 @@ func decodeNode(v any, path string, depth int) (Node, error) {
 		return decodeFeedbackRating(o)
 	case "funnel_step":
 		return decodeFunnelStep(o)
+	case "completed_funnel":
+		return decodeCompletedFunnel(o)
 	case "identified":
 		return &Identified{}, nil
 	}

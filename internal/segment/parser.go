@@ -208,6 +208,8 @@ func (p *parser) parseCond() (Node, error) {
 			return p.parseIdentified()
 		case "funnel_step":
 			return p.parseFunnelStep()
+		case "completed_funnel":
+			return p.parseCompletedFunnel()
 		case "attr":
 			return p.parseQuotedKey(ScopeUser)
 		case "company":

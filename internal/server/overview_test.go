@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,9 @@ type ovSite struct {
 	answers []ovAnswer
 	survey  string
 	segment string // plan = "pro"
+	// loc is the site's time zone, whose days the overview counts (UTC
+	// until the test sets another).
+	loc *time.Location
 }
 
 var ovPaths = []string{"/dashboard", "/pricing", "/docs", "/checkout", "/settings", "/invoices/new"}
@@ -78,7 +82,7 @@ func startOverviewSite(t *testing.T) *ovSite {
 		data = c.DataDir
 		c.Now = clk.now
 	})
-	o := &ovSite{recServer: &recServer{testServer: s, data: data}, clock: clk, now: time.Now().UTC()}
+	o := &ovSite{recServer: &recServer{testServer: s, data: data}, clock: clk, now: time.Now().UTC(), loc: time.UTC}
 	r := rand.New(rand.NewPCG(7, 12))
 	var visitors []ovVisit
 	for i := range 12 {
@@ -256,6 +260,7 @@ type ovSegment struct {
 type ovAnswerJSON struct {
 	Period struct {
 		Days         int       `json:"days"`
+		TZ           string    `json:"tz"`
 		From         time.Time `json:"from"`
 		To           time.Time `json:"to"`
 		PreviousFrom time.Time `json:"previous_from"`
@@ -306,8 +311,9 @@ func (o *ovSite) expect(from, to, prevFrom time.Time) ovExpected {
 		return -1
 	}
 	e := ovExpected{days: map[string]*ovDay{}}
-	for d := from.Truncate(24 * time.Hour); d.Before(to); d = d.AddDate(0, 0, 1) {
-		e.days[d.Format(time.DateOnly)] = &ovDay{Date: d.Format(time.DateOnly)}
+	date := func(ts time.Time) string { return ts.In(o.loc).Format(time.DateOnly) }
+	for d := from.In(o.loc); d.Before(to); d = d.AddDate(0, 0, 1) {
+		e.days[date(d)] = &ovDay{Date: date(d)}
 	}
 	users := [2]map[string]bool{{}, {}}
 	dayUsers := map[string]map[string]bool{}
@@ -339,7 +345,7 @@ func (o *ovSite) expect(from, to, prevFrom time.Time) ovExpected {
 			e.sessions[p]++
 			e.events[p] += int64(len(acts))
 			if p == 0 {
-				day := e.days[acts[0].ts.Format(time.DateOnly)]
+				day := e.days[date(acts[0].ts)]
 				day.Sessions++
 				day.Events += int64(len(acts))
 			}
@@ -364,7 +370,7 @@ func (o *ovSite) expect(from, to, prevFrom time.Time) ovExpected {
 			if p != 0 {
 				continue
 			}
-			day := m.ts.Format(time.DateOnly)
+			day := date(m.ts)
 			if dayUsers[day] == nil {
 				dayUsers[day] = map[string]bool{}
 			}
@@ -462,81 +468,18 @@ func (o *ovSite) overview(t *testing.T, days string) ovAnswerJSON {
 func TestOverviewCountsAgainstGeneratedData(t *testing.T) {
 	o := startOverviewSite(t)
 	for _, days := range []int{7, 30} {
-		t.Run(fmt.Sprintf("%dd", days), func(t *testing.T) {
-			got := o.overview(t, fmt.Sprint(days))
-			p := got.Period
-			// The period: days UTC days ending now, and as long a time
-			// before it.
-			wantFrom := p.To.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(days - 1))
-			if p.Days != days || !p.From.Equal(wantFrom) || !p.PreviousTo.Equal(p.From) || !p.PreviousFrom.Equal(p.From.Add(-p.To.Sub(p.From))) ||
-				p.To.Before(o.now) || time.Since(p.To) > time.Minute {
-				t.Fatalf("period %+v, want %d days from %s", p, days, wantFrom)
-			}
-			want := o.expect(p.From, p.To, p.PreviousFrom)
-			for _, c := range []struct {
-				name string
-				got  ovCount
-				want [2]int64
-			}{{"users", got.Users, want.users}, {"sessions", got.Sessions, want.sessions}, {"events", got.Events, want.events}} {
-				if c.got.Current != c.want[0] || c.got.Previous != c.want[1] {
-					t.Errorf("%s: %d and %d before, want %d and %d", c.name, c.got.Current, c.got.Previous, c.want[0], c.want[1])
-				}
-				wantChange := float64(c.want[0]-c.want[1]) / float64(c.want[1])
-				if c.got.Change == nil || math.Abs(*c.got.Change-wantChange) > 1e-9 {
-					t.Errorf("%s: change %v, want %v", c.name, c.got.Change, wantChange)
-				}
-			}
-			if len(got.Series) != days {
-				t.Errorf("%d days in the series, want %d", len(got.Series), days)
-			}
-			for i, d := range got.Series {
-				w := want.days[d.Date]
-				if w == nil || d.Users != w.Users || d.Sessions != w.Sessions || d.Events != w.Events || d.Partial != (i == len(got.Series)-1) {
-					t.Errorf("day %+v, want %+v (partial only today)", d, w)
-				}
-			}
-			if !slices.Equal(got.TopPages, want.pages) {
-				t.Errorf("top pages\n got %+v\nwant %+v", got.TopPages, want.pages)
-			}
-			if len(got.HotSpots) != len(want.spots) {
-				t.Fatalf("hot spots\n got %+v\nwant %+v", got.HotSpots, want.spots)
-			}
-			for i, s := range got.HotSpots {
-				w := want.spots[i]
-				if s.Path != w.Path || s.RageClicks != w.RageClicks || s.DeadClicks != w.DeadClicks || s.Users != w.Users {
-					t.Errorf("hot spot %d: %+v, want %+v", i, s, w)
-				}
-				// The one recording shows /dashboard and /settings and has
-				// a rage click.
-				wantRecs := int64(0)
-				if s.Path == "/dashboard" || s.Path == "/settings" {
-					wantRecs = 1
-				}
-				if s.Recordings == nil || s.Recordings.RageClicks != wantRecs || s.Recordings.DeadClicks != 0 {
-					t.Errorf("hot spot %s: recordings %+v, want %d with rage clicks", s.Path, s.Recordings, wantRecs)
-				}
-			}
-			if got.NPS == nil || got.NPS.SurveyID != o.survey {
-				t.Fatalf("NPS %+v, want the survey %s", got.NPS, o.survey)
-			}
-			for i, n := range []ovNPSPeriod{got.NPS.Current, got.NPS.Previous} {
-				w := want.nps[i]
-				if n.Responses != w.Responses || n.Promoters != w.Promoters || n.Detractors != w.Detractors || n.Few != w.Few ||
-					fmt.Sprint(n.Score) != fmt.Sprint(w.Score) && (n.Score == nil || w.Score == nil || *n.Score != *w.Score) {
-					t.Errorf("NPS period %d: %+v, want %+v", i, n, w)
-				}
-			}
-			if len(got.Recordings) != 1 || got.Recordings[0].AnonymousID != "anon-0" {
-				t.Errorf("newest recordings %+v, want anon-0's", got.Recordings)
-			}
-			if segs := got.Segments; len(segs) != 1 || segs[0].ID != o.segment || segs[0].Size == nil || *segs[0].Size != want.size ||
-				*segs[0].SizeBefore != want.sizeBefore {
-				t.Errorf("segments %+v, want %s of %d users, %d 30 days ago", segs, o.segment, want.size, want.sizeBefore)
-			}
-			if got.LastEventAt == nil {
-				t.Error("no last event")
-			}
-		})
+		t.Run(fmt.Sprintf("%dd", days), func(t *testing.T) { o.checkOverview(t, days) })
+	}
+	// In a zone 14 hours east of UTC the period starts at its midnight
+	// and each day of the series is one of its days.
+	if code, body := o.call(t, store.ScopeAdmin, "PATCH", "", `{"time_zone":"Pacific/Kiritimati"}`); code != 200 {
+		t.Fatalf("set the site's time zone: %d %v", code, body)
+	}
+	o.loc, _ = time.LoadLocation("Pacific/Kiritimati")
+	t.Run("7d in Kiritimati", func(t *testing.T) { o.checkOverview(t, 7) })
+	o.loc = time.UTC
+	if code, body := o.call(t, store.ScopeAdmin, "PATCH", "", `{"time_zone":""}`); code != 200 {
+		t.Fatalf("set the site's time zone back: %d %v", code, body)
 	}
 	// A changed definition is counted anew at once.
 	if code, body := o.call(t, store.ScopeWrite, "PUT", "/segments/"+o.segment, `{"name":"Everyone","text":"plan is set or not plan is set"}`); code != 200 {
@@ -544,6 +487,86 @@ func TestOverviewCountsAgainstGeneratedData(t *testing.T) {
 	}
 	if segs := o.overview(t, "7").Segments; segs[0].Name != "Everyone" || segs[0].Size == nil || *segs[0].Size != int64(len(o.everyone())) {
 		t.Errorf("after the change: %+v, want everyone (%d)", segs, len(o.everyone()))
+	}
+}
+
+// checkOverview compares the overview of days days with what the
+// generated data says, in the site's zone o.loc.
+func (o *ovSite) checkOverview(t *testing.T, days int) {
+	t.Helper()
+	got := o.overview(t, fmt.Sprint(days))
+	p := got.Period
+	// The period: days days of the site's zone ending now, from its
+	// midnight, and as long a time before it.
+	l := p.To.In(o.loc)
+	wantFrom := time.Date(l.Year(), l.Month(), l.Day()-(days-1), 0, 0, 0, 0, o.loc)
+	if p.Days != days || p.TZ != o.loc.String() || !p.From.Equal(wantFrom) || !p.PreviousTo.Equal(p.From) ||
+		!p.PreviousFrom.Equal(p.From.Add(-p.To.Sub(p.From))) || p.To.Before(o.now) || time.Since(p.To) > time.Minute {
+		t.Fatalf("period %+v, want %d days from %s", p, days, wantFrom)
+	}
+	want := o.expect(p.From, p.To, p.PreviousFrom)
+	for _, c := range []struct {
+		name string
+		got  ovCount
+		want [2]int64
+	}{{"users", got.Users, want.users}, {"sessions", got.Sessions, want.sessions}, {"events", got.Events, want.events}} {
+		if c.got.Current != c.want[0] || c.got.Previous != c.want[1] {
+			t.Errorf("%s: %d and %d before, want %d and %d", c.name, c.got.Current, c.got.Previous, c.want[0], c.want[1])
+		}
+		wantChange := float64(c.want[0]-c.want[1]) / float64(c.want[1])
+		if c.got.Change == nil || math.Abs(*c.got.Change-wantChange) > 1e-9 {
+			t.Errorf("%s: change %v, want %v", c.name, c.got.Change, wantChange)
+		}
+	}
+	if len(got.Series) != days {
+		t.Errorf("%d days in the series, want %d", len(got.Series), days)
+	}
+	for i, d := range got.Series {
+		w := want.days[d.Date]
+		if w == nil || d.Users != w.Users || d.Sessions != w.Sessions || d.Events != w.Events || d.Partial != (i == len(got.Series)-1) {
+			t.Errorf("day %+v, want %+v (partial only today)", d, w)
+		}
+	}
+	if !slices.Equal(got.TopPages, want.pages) {
+		t.Errorf("top pages\n got %+v\nwant %+v", got.TopPages, want.pages)
+	}
+	if len(got.HotSpots) != len(want.spots) {
+		t.Fatalf("hot spots\n got %+v\nwant %+v", got.HotSpots, want.spots)
+	}
+	for i, s := range got.HotSpots {
+		w := want.spots[i]
+		if s.Path != w.Path || s.RageClicks != w.RageClicks || s.DeadClicks != w.DeadClicks || s.Users != w.Users {
+			t.Errorf("hot spot %d: %+v, want %+v", i, s, w)
+		}
+		// The one recording shows /dashboard and /settings and has
+		// a rage click.
+		wantRecs := int64(0)
+		if s.Path == "/dashboard" || s.Path == "/settings" {
+			wantRecs = 1
+		}
+		if s.Recordings == nil || s.Recordings.RageClicks != wantRecs || s.Recordings.DeadClicks != 0 {
+			t.Errorf("hot spot %s: recordings %+v, want %d with rage clicks", s.Path, s.Recordings, wantRecs)
+		}
+	}
+	if got.NPS == nil || got.NPS.SurveyID != o.survey {
+		t.Fatalf("NPS %+v, want the survey %s", got.NPS, o.survey)
+	}
+	for i, n := range []ovNPSPeriod{got.NPS.Current, got.NPS.Previous} {
+		w := want.nps[i]
+		if n.Responses != w.Responses || n.Promoters != w.Promoters || n.Detractors != w.Detractors || n.Few != w.Few ||
+			fmt.Sprint(n.Score) != fmt.Sprint(w.Score) && (n.Score == nil || w.Score == nil || *n.Score != *w.Score) {
+			t.Errorf("NPS period %d: %+v, want %+v", i, n, w)
+		}
+	}
+	if len(got.Recordings) != 1 || got.Recordings[0].AnonymousID != "anon-0" {
+		t.Errorf("newest recordings %+v, want anon-0's", got.Recordings)
+	}
+	if segs := got.Segments; len(segs) != 1 || segs[0].ID != o.segment || segs[0].Size == nil || *segs[0].Size != want.size ||
+		*segs[0].SizeBefore != want.sizeBefore {
+		t.Errorf("segments %+v, want %s of %d users, %d 30 days ago", segs, o.segment, want.size, want.sizeBefore)
+	}
+	if got.LastEventAt == nil {
+		t.Error("no last event")
 	}
 }
 
@@ -783,7 +806,7 @@ func TestOverviewInChromium(t *testing.T) {
 	d.do("follow /dashboard's recordings", js(`document.querySelector('li[data-hotspot="/dashboard"] a').click()`))
 	d.waitPath(site + "/recordings")
 	q := d.str(`location.search`)
-	for _, part := range []string{"page=%2Fdashboard", "signal=rage_clicks", "from=" + p30.From.Format(time.DateOnly)} {
+	for _, part := range []string{"page=%2Fdashboard", "signal=rage_clicks", "from=" + url.QueryEscape(p30.From.Format(time.RFC3339))} {
 		if !strings.Contains(q, part) {
 			t.Errorf("the recordings' address %s lacks %s", q, part)
 		}

@@ -24,17 +24,17 @@ type ActivityCounts struct {
 	Events int64
 }
 
-// DayActivity is a site's activity on one UTC day.
+// DayActivity is a site's activity on one day of its time zone.
 type DayActivity struct {
-	Day time.Time // midnight UTC
+	Day time.Time // local midnight, in the zone asked for
 	ActivityCounts
 }
 
 // Activity is a site's activity in a period and in the period before it,
-// with the period's UTC days.
+// with the period's days in a time zone.
 type Activity struct {
 	Current, Previous ActivityCounts
-	// Days are the UTC days the current period touches, oldest first,
+	// Days are the local days the current period touches, oldest first,
 	// every one of them present, also with nothing in it.
 	Days []DayActivity
 }
@@ -77,8 +77,10 @@ type SignalRecordings struct {
 // includes all data acknowledged before the call.
 type Overview interface {
 	// Activity counts users, sessions and events in cur and prev, and in
-	// each UTC day of cur.
-	Activity(ctx context.Context, siteID int64, cur, prev Period) (Activity, error)
+	// each day of cur in the zone loc (midnight to midnight local time,
+	// 23 or 25 hours across a change of daylight saving time; UTC when
+	// loc is nil).
+	Activity(ctx context.Context, siteID int64, cur, prev Period, loc *time.Location) (Activity, error)
 	// TopPages lists the most viewed pages of cur, the most views first,
 	// with their views in prev.
 	TopPages(ctx context.Context, siteID int64, cur, prev Period, limit int) (TopPages, error)

@@ -159,10 +159,25 @@ func mapped(w Writer, table string, final bool, key string, cols []string, site 
 	}
 }
 
-// From implements Dialect.
+// From implements Dialect. EventDayCounts are the track events
+// themselves, each a row of one event: the day tables here are filled by
+// materialized views, and may repeat rows (see chstore), which a sum of
+// their counts would count twice. EventsByName are the events too, with
+// their name or path as name_or_path.
 func (ClickHouse) From(w Writer, t Table, site int64, user *int64) {
-	name, cols, final := chTable(t)
 	w.Write("FROM ")
+	switch t {
+	case EventDayCounts:
+		mapped(w, "events", false, t.Key(), []string{"name"}, site, user,
+			"x.ts AS first_ts", "x.ts AS last_ts", "toUInt64(1) AS events")
+		w.Write(" AND x.kind = ", kindTrack)
+		return
+	case EventsByName:
+		mapped(w, "events", false, t.Key(), []string{"kind", "ts"}, site, user,
+			"if(x.kind = "+kindTrack+", x.name, x.path) AS name_or_path")
+		return
+	}
+	name, cols, final := chTable(t)
 	mapped(w, name, final, t.Key(), cols, site, user)
 }
 

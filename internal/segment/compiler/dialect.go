@@ -198,6 +198,17 @@ const (
 	// and the day's first_ts and last_ts of that event. A day may have
 	// several rows.
 	EventDays
+	// EventDayCounts is EventDays with each row's number of events,
+	// events, for insights that count them: rows that may be summed.
+	// (ClickHouse, whose day tables may repeat a row, reads each event
+	// as a row of one.)
+	EventDayCounts
+	// EventsByName is the track, page and screen events with only kind,
+	// name_or_path (a track event's name, a page's or screen's path),
+	// user_key and ts, for reads of one event's or page's rows
+	// (Compiler.NameRows): DuckDB keeps them apart in that order, where
+	// the events are in time order; ClickHouse reads its events.
+	EventsByName
 )
 
 // Key is the column of t holding the user's key.

@@ -99,8 +99,10 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "clicks"
 	case UserDays:
 		name = "user_days"
-	case EventDays:
+	case EventDays, EventDayCounts:
 		name = "event_days"
+	case EventsByName:
+		name = "events_by_name"
 	}
 	w.Write("FROM ", name, " WHERE site_id = ")
 	w.Arg(site)

@@ -42,16 +42,31 @@ func (c *Compiler) FunnelTimes(f Funnel, upto int, members *Query) (Query, error
 	return c.funnelByJoins(d, f, upto, members)
 }
 
-// stepRows returns the conditions on an event row of the funnel's first
-// upto steps.
-func (c *Compiler) stepRows(f Funnel, upto int) ([]Query, error) {
-	rows := make([]Query, upto)
+// stepRow is what a funnel step reads: a table, and the conditions on
+// its rows (" AND …") that make the step count.
+type stepRow struct {
+	Query
+	table Table
+}
+
+// stepRows returns the reads of the funnel's first upto steps: of
+// EventsByName, where one step's rows are together, unless the step has
+// property filters, which only the events have.
+func (c *Compiler) stepRows(f Funnel, upto int) ([]stepRow, error) {
+	rows := make([]stepRow, upto)
 	for i := range upto {
-		q, err := c.EventRows(f.Steps[i])
+		q, ok, err := c.NameRows(f.Steps[i])
 		if err != nil {
 			return nil, err
 		}
-		rows[i] = q
+		if ok {
+			rows[i] = stepRow{q, EventsByName}
+			continue
+		}
+		if q, err = c.EventRows(f.Steps[i]); err != nil {
+			return nil, err
+		}
+		rows[i] = stepRow{q, Events}
 	}
 	return rows, nil
 }
@@ -72,7 +87,7 @@ func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *
 	level = func(j int) error {
 		if j == 1 {
 			b.w("SELECT user_key, min(", us, ") AS t1 ")
-			return b.from(Events, func() error {
+			return b.from(rows[0].table, func() error {
 				b.w(rows[0].SQL)
 				b.args = append(b.args, rows[0].Args...)
 				b.w(" AND ts >= ")
@@ -100,7 +115,7 @@ func (c *Compiler) funnelByJoins(d InsightDialect, f Funnel, upto int, members *
 			b.w(" GROUP BY user_key")
 		}
 		b.w(") AS p ", d.LeftJoin(), " (SELECT user_key, ", us, " AS us ")
-		if err := b.from(Events, func() error {
+		if err := b.from(rows[j-1].table, func() error {
 			b.w(rows[j-1].SQL)
 			b.args = append(b.args, rows[j-1].Args...)
 			b.w(" AND ts >= ")
@@ -166,7 +181,7 @@ func (c *Compiler) funnelByLists(d InsightDialect, f Funnel, upto int, members *
 			b.w(" UNION ALL ")
 		}
 		b.w("SELECT user_key, ", d.Micros("ts"), " AS us, ", strconv.Itoa(i+1), " AS st ")
-		if err := b.from(Events, func() error {
+		if err := b.from(rows[i].table, func() error {
 			b.w(rows[i].SQL)
 			b.args = append(b.args, rows[i].Args...)
 			b.w(" AND ts >= ")
@@ -212,8 +227,9 @@ type FunnelResolver func(id string) (Funnel, error)
 // funnelStep writes the users whose deepest step in a saved funnel
 // satisfies the count: users who never entered it are at step 0, so a
 // count that admits zero takes everyone but those entered whose depth
-// fails it. The funnel's range is the saved one's as of now, also in a
-// historical query.
+// fails it. completed_funnel is a depth of at least the funnel's steps.
+// The funnel's range is the saved one's as of now, also in a historical
+// query.
 func (b *builder) funnelStep(n *segment.FunnelStep) error {
 	if b.c.ResolveFunnel == nil {
 		return fmt.Errorf("funnel %q: no saved funnels to refer to", n.ID)
@@ -234,6 +250,9 @@ func (b *builder) funnelStep(n *segment.FunnelStep) error {
 		depth += "CASE WHEN t" + strconv.Itoa(j) + " > 0 THEN 1 ELSE 0 END"
 	}
 	c := normCount(n.Count)
+	if n.Completed {
+		c = segment.Count{Op: segment.OpGe, N: float64(len(f.Steps))}
+	}
 	rows := func(not bool) func() error {
 		return func() error {
 			b.w("SELECT user_key AS u FROM (", times.SQL, ") AS f WHERE ")

@@ -154,6 +154,31 @@ func (c *Compiler) EventRows(n segment.Node) (Query, error) {
 	return Query{SQL: b.sql.String(), Args: b.args}, nil
 }
 
+// NameRows is EventRows for a read of EventsByName instead of Events:
+// the conditions on its rows (" AND …") that make a did(…) or visited(…)
+// condition count, and false when it has property filters, which only
+// the events have.
+func (c *Compiler) NameRows(n segment.Node) (Query, bool, error) {
+	if _, err := c.EventRows(n); err != nil {
+		return Query{}, false, err
+	}
+	b := &builder{c: c, visiting: map[string]bool{}}
+	switch n := n.(type) {
+	case *segment.Event:
+		if len(n.Where) > 0 {
+			return Query{}, false, nil
+		}
+		b.w(" AND kind = ", kindTrack, " AND name_or_path = ")
+		b.arg(n.Name)
+	case *segment.Visited:
+		b.w(" AND kind IN (", kindPage, ", ", kindScreen, ") AND ")
+		if err := b.predicate("name_or_path", n.Match, []segment.Value{{Kind: segment.ValString, Str: n.Pattern}}); err != nil {
+			return Query{}, false, err
+		}
+	}
+	return Query{SQL: b.sql.String(), Args: b.args}, true, nil
+}
+
 // Property returns the expression of an event property's text and its
 // arguments, for insights that group by a property or sum it.
 func (c *Compiler) Property(key string) Query {

@@ -326,10 +326,14 @@ func (ir *insightRun) checkFunnel(i int) bool {
 		if gi > 0 {
 			continue
 		}
-		// The funnel saved, as a segment condition: funnel_step.
+		// The funnel saved, as a segment condition: funnel_step, or
+		// completed_funnel.
 		id := ir.saveFunnel(def, steps, window)
 		cond := &segment.FunnelStep{ID: id, Count: segment.Count{Op: pick(ir.r, segment.OpEq, segment.OpGe, segment.OpLt, segment.OpNe),
 			N: float64(ir.r.IntN(len(steps) + 1))}}
+		if ir.r.IntN(4) == 0 {
+			cond = &segment.FunnelStep{ID: id, Completed: true}
+		}
 		var tree segment.Node = cond
 		if ir.r.IntN(3) == 0 {
 			tree = &segment.Group{Op: segment.All, Conditions: []segment.Node{cond, ir.g.attribute(segment.ScopeUser)}}

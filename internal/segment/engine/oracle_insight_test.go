@@ -290,6 +290,9 @@ func (w *world) funnelStep(n *segment.FunnelStep, u *oUser) bool {
 		panic(fmt.Sprintf("BUG: oracle knows no funnel %q", n.ID))
 	}
 	depth, _ := funnelUser(u, f.steps, f.window, f.sp)
+	if n.Completed {
+		return depth == len(f.steps)
+	}
 	return countMatches(depth, n.Count)
 }
 

@@ -214,6 +214,9 @@ func (g *treeGen) leaf() segment.Node {
 	case x >= 106 && x < 109:
 		return &segment.Identified{}
 	case x == 109 && len(g.funnels) > 0:
+		if g.r.IntN(3) == 0 {
+			return &segment.FunnelStep{ID: pick(g.r, g.funnels...), Completed: true}
+		}
 		return &segment.FunnelStep{ID: pick(g.r, g.funnels...), Count: g.count(false)}
 	}
 	return g.attribute(segment.ScopeUser)

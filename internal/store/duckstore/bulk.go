@@ -54,6 +54,7 @@ type Bulk struct {
 	closed  bool
 	stats   BulkStats
 	days    [2]atomic.Int64 // user_days and event_days rows the writers appended
+	named   atomic.Int64    // events_by_name rows the writers appended
 }
 
 // BulkStats counts the rows a Bulk appended.
@@ -122,7 +123,7 @@ func (db *DB) Bulk(ctx context.Context) (*Bulk, error) {
 	b.buf = &bulkBuf{}
 	for _, conn := range conns {
 		w := &bulkWriter{ctx: ctx, conn: conn, chunk: db.opts.BulkChunkRows, fail: b.fail, err: b.Err,
-			vers: db.vers, days: &b.days, selectors: &db.selectors}
+			vers: db.vers, days: &b.days, selectors: &db.selectors, named: &b.named}
 		go func() { b.result <- w.run(b.full, b.free) }()
 	}
 	return b, nil
@@ -381,6 +382,7 @@ func (b *Bulk) putInOrder(ctx context.Context) error {
 	db := b.db
 	added := attrAppended(b.stats.AttrValues, b.stats.AttrChanges)
 	added["user_days"], added["event_days"] = b.days[0].Load(), b.days[1].Load()
+	added[eventsByNameTable] = b.named.Load()
 	if err := added.note(ctx, db.wconn); err != nil {
 		return err
 	}

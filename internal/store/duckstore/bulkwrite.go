@@ -28,6 +28,7 @@ type bulkWriter struct {
 	days  *[2]atomic.Int64 // counts the day tables' rows for the Bulk
 	// selectors are the selector keys written to click_selectors.
 	selectors *clickSelectors
+	named     *atomic.Int64 // and events_by_name's
 }
 
 // The tables a bulk load appends to, in bulkTables order.
@@ -46,11 +47,13 @@ const (
 	tFeedback
 	tUserDays
 	tEventDays
+	tEventsByName
 	numBulkTables
 )
 
 var bulkTables = [numBulkTables]string{"identities", "attr_keys", "attr_current", "attr_history", "user_groups",
-	"sessions", "events", "clicks", "click_selectors", "survey_responses", "survey_answers", "feedback", "user_days", "event_days"}
+	"sessions", "events", "clicks", "click_selectors", "survey_responses", "survey_answers", "feedback", "user_days", "event_days",
+	"events_by_name"}
 
 // run appends every buffer that arrives on full and returns it on free,
 // until full is closed, and then commits. After an error, its own or
@@ -242,6 +245,9 @@ func (w *bulkWriter) write(buf *bulkBuf) error {
 		steps[t].n, steps[t].fill = days.n, days.fill
 		w.days[i].Add(int64(days.n))
 	}
+	named := namedSpec(bufNamed(buf))
+	steps[tEventsByName].n, steps[tEventsByName].fill = named.n, named.fill
+	w.named.Add(int64(named.n))
 	for t, st := range steps {
 		if st.n == 0 {
 			continue

@@ -24,6 +24,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 	var history []attrSet
 	b.catalog = eventCatalogBatch(b)
 	b.days = batchDays(b)
+	b.named = batchNamed(b)
 	nEvents, nProps := catalogRows(b.catalog)
 	catalogSize, catalogKeys := db.w.catalogRows+int64(nEvents+nProps), db.w.catalogKeys
 	err := db.inTx(ctx, func() error {
@@ -44,6 +45,7 @@ func (db *DB) commit(ctx context.Context, b *batch) error {
 		for _, d := range b.days {
 			added[d.table.name] += int64(len(d.rows))
 		}
+		added[eventsByNameTable] += int64(len(b.named))
 		if err := added.note(ctx, conn); err != nil {
 			return err
 		}
@@ -215,6 +217,7 @@ func (db *DB) appendRows(dc driver.Conn, b *batch, history []attrSet, changed ma
 	for _, d := range b.days {
 		specs = append(specs, d.spec())
 	}
+	specs = append(specs, namedSpec(b.named))
 	return appendAll(dc, append(specs, eventCatalogSpecs(b.catalog)...))
 }
 
@@ -307,6 +310,7 @@ func (db *DB) applyMerges(ctx context.Context, conn querier, b *batch) error {
 		"UPDATE clicks SET user_key = m.t FROM " + m + " WHERE clicks.user_key = m.f",
 		"UPDATE user_days SET user_key = m.t FROM " + m + " WHERE user_days.user_key = m.f",
 		"UPDATE event_days SET user_key = m.t FROM " + m + " WHERE event_days.user_key = m.f",
+		"UPDATE events_by_name SET user_key = m.t FROM " + m + " WHERE events_by_name.user_key = m.f",
 		"UPDATE sessions SET user_key = m.t FROM " + m + " WHERE sessions.user_key = m.f",
 		"UPDATE user_groups SET user_key = m.t FROM " + m + " WHERE user_groups.user_key = m.f",
 		"UPDATE attr_history SET entity_key = m.t FROM " + m + " WHERE attr_history.entity = 0 AND attr_history.entity_key = m.f",

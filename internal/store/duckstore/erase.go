@@ -261,6 +261,7 @@ func (db *DB) deleteUserRows(ctx context.Context, site, key int64, ids userIdent
 		{"click_selectors", orphanSelectors, []any{site, nil}},
 		{"user_days", "DELETE FROM user_days WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"event_days", "DELETE FROM event_days WHERE site_id = ? AND user_key = ?", []any{site, key}},
+		{"events_by_name", "DELETE FROM events_by_name WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"sessions", "DELETE FROM sessions WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"sessions", "DELETE FROM open_sessions WHERE site_id = ? AND user_key = ?", []any{site, key}},
 		{"attributes", "DELETE FROM attr_current WHERE site_id = ? AND entity = 0 AND entity_key = ?", []any{site, key}},

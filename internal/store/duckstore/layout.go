@@ -121,6 +121,13 @@ func (db *DB) cluster(ctx context.Context, force bool, lock func() func()) ([]Cl
 			all = append(all, st)
 		}
 	}
+	st, err := db.foldEventsByName(ctx, force, lock)
+	if err != nil {
+		return all, err
+	}
+	if st.Steps > 0 {
+		all = append(all, st)
+	}
 	return all, nil
 }
 

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
@@ -18,19 +21,24 @@ var _ store.Overview = (*DB)(nil)
 // no gap longer than the idle timeout; so a user had such a message in a
 // period when one of their sessions overlaps it (periods and days being
 // longer than the timeout). Sessions and their events count in the period
-// and the day they started in.
-func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) (store.Activity, error) {
+// and the day they started in. Days are loc's: a session's moments are
+// numbered by local day (localDay) in the query.
+func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period, loc *time.Location) (store.Activity, error) {
 	if err := db.Sync(ctx); err != nil {
 		return store.Activity{}, err
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
 	from, to := span(cur, prev)
 	out := store.Activity{}
-	days := map[time.Time]*store.DayActivity{}
-	for d := cur.From.UTC().Truncate(24 * time.Hour); d.Before(cur.To); d = d.AddDate(0, 0, 1) {
+	days := map[int64]*store.DayActivity{}
+	f := cur.From.In(loc)
+	for d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc); d.Before(cur.To); d = d.AddDate(0, 0, 1) {
 		out.Days = append(out.Days, store.DayActivity{Day: d})
 	}
 	for i := range out.Days {
-		days[out.Days[i].Day] = &out.Days[i]
+		days[store.DayNumber(out.Days[i].Day)] = &out.Days[i]
 	}
 	cf, ct, pf, pt := cur.From.UTC(), cur.To.UTC(), prev.From.UTC(), prev.To.UTC()
 	err := db.pool().QueryRowContext(ctx, `SELECT
@@ -41,49 +49,78 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 	if err != nil {
 		return store.Activity{}, fmt.Errorf("count active users: %w", err)
 	}
+	shifts := store.ZoneOffsets(loc, from.Add(-24*time.Hour), to.Add(24*time.Hour))
+	startDay, startArgs := localDay("started_at", nil, shifts)
 	err = db.queryRows(ctx, "count sessions", func(r *sql.Rows) error {
 		var isCur bool
-		var day time.Time
-		var n, events int64
+		var day, n, events int64
 		if err := r.Scan(&isCur, &day, &n, &events); err != nil {
 			return err
 		}
 		c := &out.Previous
 		if isCur {
 			c = &out.Current
-			if d := days[day.UTC()]; d != nil {
+			if d := days[day]; d != nil {
 				d.Sessions, d.Events = n, events
 			}
 		}
 		c.Sessions += n
 		c.Events += events
 		return nil
-	}, `SELECT started_at >= ?, date_trunc('day', started_at), count(*), sum(event_count)::BIGINT
+	}, `SELECT started_at >= ?, `+startDay+`, count(*), sum(event_count)::BIGINT
 		FROM all_sessions WHERE site_id = ? AND ((started_at >= ? AND started_at < ?) OR (started_at >= ? AND started_at < ?))
-		GROUP BY ALL`, cf, site, cf, ct, pf, pt)
+		GROUP BY ALL`, slices.Concat([]any{cf}, startArgs, []any{site, cf, ct, pf, pt})...)
 	if err != nil {
 		return store.Activity{}, err
 	}
 	// A session touches every day from its start's to its end's.
+	first, firstArgs := localDay("greatest(started_at, ?)", []any{cf}, shifts)
+	last, lastArgs := localDay("least(ended_at, ?)", []any{ct}, shifts)
 	err = db.queryRows(ctx, "count active users by day", func(r *sql.Rows) error {
-		var day time.Time
-		var n int64
+		var day, n int64
 		if err := r.Scan(&day, &n); err != nil {
 			return err
 		}
-		if d := days[day.UTC()]; d != nil {
+		if d := days[day]; d != nil {
 			d.Users = n
 		}
 		return nil
 	}, `SELECT day, count(DISTINCT user_key) FROM (
-			SELECT user_key, unnest(generate_series(date_trunc('day', greatest(started_at, ?)),
-				date_trunc('day', least(ended_at, ?)), INTERVAL 1 DAY)) AS day
+			SELECT user_key, unnest(generate_series(`+first+`, `+last+`)) AS day
 			FROM all_sessions WHERE site_id = ? AND ended_at >= ? AND started_at < ?)
-		GROUP BY day`, cf, ct, site, cf, ct)
+		GROUP BY day`, slices.Concat(firstArgs, lastArgs, []any{site, cf, ct})...)
 	if err != nil {
 		return store.Activity{}, err
 	}
 	return out, nil
+}
+
+// localDay returns the SQL of the local day number (store.DayNumber) of a
+// TIMESTAMP expression (UTC) in a zone whose offsets are shifts, with the
+// arguments of its placeholders: exprArgs, those of expr, wherever expr
+// is written.
+func localDay(expr string, exprArgs []any, shifts []store.ZoneOffset) (string, []any) {
+	var args []any
+	us := func() string {
+		args = append(args, exprArgs...)
+		return "epoch_us(" + expr + ")"
+	}
+	var b strings.Builder
+	b.WriteString("((")
+	b.WriteString(us())
+	b.WriteString(" + ")
+	if len(shifts) == 1 {
+		b.WriteString(strconv.FormatInt(shifts[0].Micros, 10))
+	} else {
+		b.WriteString("CASE")
+		for i, s := range shifts[1:] {
+			b.WriteString(" WHEN " + us() + " < " + strconv.FormatInt(s.From.UnixMicro(), 10) + " THEN " +
+				strconv.FormatInt(shifts[i].Micros, 10))
+		}
+		b.WriteString(" ELSE " + strconv.FormatInt(shifts[len(shifts)-1].Micros, 10) + " END")
+	}
+	b.WriteString(") // " + strconv.FormatInt(store.MicrosPerDay, 10) + ")") // moments after 1970: no negative quotient
+	return b.String(), args
 }
 
 // queryRows runs a query and calls fn for each row; what names the query

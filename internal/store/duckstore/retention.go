@@ -58,11 +58,13 @@ var expireSteps = []struct {
 	{"survey_responses", func(r store.Retention) int { return r.SurveysDays },
 		"DELETE FROM survey_responses WHERE site_id = ? AND created_at < ?"},
 	{"events", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events WHERE site_id = ? AND ts < ?"},
+	{"events_by_name", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM events_by_name WHERE site_id = ? AND ts < ?"},
 	// The heatmaps' copy of the events' signals (counted apart).
 	{"clicks", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM clicks WHERE site_id = ? AND ts < ?"},
 	// The texts of selectors whose clicks are all gone.
 	{"click_selectors", func(r store.Retention) int { return r.EventsDays }, orphanSelectors},
-	// A day whose last event is kept stays: it was still an active day.
+	// The days before the cutoff's; its day is counted again from the
+	// events kept (recountCutDay).
 	{"user_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM user_days WHERE site_id = ? AND last_ts < ?"},
 	{"event_days", func(r store.Retention) int { return r.EventsDays }, "DELETE FROM event_days WHERE site_id = ? AND last_ts < ?"},
 	{"sessions", func(r store.Retention) int { return r.SessionsDays }, "DELETE FROM sessions WHERE site_id = ? AND ended_at < ?"},
@@ -106,6 +108,9 @@ func (db *DB) ExpireRetentions(ctx context.Context, now time.Time, retentions ma
 			}
 			cutoff := now.UTC().AddDate(0, 0, -days)
 			n, err := db.expire(ctx, step.sql, site, cutoff)
+			if err == nil && (step.kind == "user_days" || step.kind == "event_days") {
+				err = db.recountCutDay(ctx, step.kind, site, cutoff)
+			}
 			if err != nil {
 				return out, fmt.Errorf("expire %s of site %d: %w", step.kind, site, err)
 			}
@@ -134,4 +139,40 @@ func (db *DB) expire(ctx context.Context, query string, site int64, cutoff time.
 		db.vers.surveys.Add(1)
 	}
 	return n, err
+}
+
+// recountCutDay counts the UTC day of the cutoff again in a day table
+// (user_days or event_days) from the events retention kept of it, when a
+// row of that day began before the cutoff: such a row still counted the
+// events deleted, which a trend summing the table's counts would show.
+// The day's rows are replaced in one transaction.
+func (db *DB) recountCutDay(ctx context.Context, table string, site int64, cutoff time.Time) error {
+	t := userDaysTable
+	if table == eventDaysTable.name {
+		t = eventDaysTable
+	}
+	day := cutoff.UTC().Truncate(24 * time.Hour)
+	kinds, cols := "kind IN (2, 3, 4)", "site_id, user_key"
+	if t.byName {
+		kinds, cols = "kind = 2", "site_id, name, user_key"
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.wconn == nil {
+		return store.ErrClosed
+	}
+	var cut bool
+	if err := db.wconn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+t.name+" WHERE site_id = ? AND day = ? AND first_ts < ?)",
+		site, day, cutoff.UTC()).Scan(&cut); err != nil || !cut {
+		return err
+	}
+	return db.inTx(ctx, func() error {
+		if _, err := db.wconn.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE site_id = ? AND day = ?", site, day); err != nil {
+			return err
+		}
+		_, err := db.wconn.ExecContext(ctx, "INSERT INTO "+t.name+" SELECT "+cols+", CAST(ts AS DATE) AS day, min(ts), max(ts), count(*)"+
+			" FROM events WHERE site_id = ? AND "+kinds+" AND ts >= ? AND ts < ? GROUP BY "+cols+", day",
+			site, day, day.Add(24*time.Hour))
+		return err
+	})
 }

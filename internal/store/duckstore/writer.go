@@ -47,6 +47,7 @@ type batch struct {
 	quarantine []quarantineRow
 	catalog    *eventcat.Batch // the events' aggregate, for the event catalog (set by commit)
 	days       []*userDays     // the events' rows of each day table (set by commit)
+	named      []namedEvent    // the events' rows of events_by_name (set by commit)
 	now        time.Time
 	lsn        uint64 // the last log record the batch holds
 	// trial rolls the transaction back instead of committing it: it only

@@ -115,9 +115,15 @@ func TestAgreesWithDuckstore(t *testing.T) {
 				day := 24 * time.Hour
 				cur := store.Period{From: now.Add(-2 * day), To: now}
 				prev := store.Period{From: now.Add(-4 * day), To: now.Add(-2 * day)}
-				same(t, what+": Activity", func(s any) (any, error) {
-					return s.(store.Overview).Activity(ctx, 1, cur, prev)
-				}, duck, sc)
+				// Days cut in UTC, and in zones far from it, one with a
+				// change of offset (St John's).
+				for _, zone := range []string{"UTC", "Pacific/Kiritimati", "America/St_Johns"} {
+					loc, err := time.LoadLocation(zone)
+					check(t, err)
+					same(t, what+": Activity in "+zone, func(s any) (any, error) {
+						return s.(store.Overview).Activity(ctx, 1, cur, prev, loc)
+					}, duck, sc)
+				}
 				same(t, what+": TopPages", func(s any) (any, error) {
 					return s.(store.Overview).TopPages(ctx, 1, cur, prev, 3)
 				}, duck, sc)

@@ -3,6 +3,9 @@ package scaled
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sightline/sightline/internal/store"
@@ -18,19 +21,24 @@ const usersExactBelow = 1_000_000
 // Activity implements store.Overview from the sessions, as duckstore does:
 // a user was active in a period when one of their sessions overlaps it;
 // sessions and their events count in the period and the day they started.
-func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) (store.Activity, error) {
+func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period, loc *time.Location) (store.Activity, error) {
 	if err := db.Sync(ctx); err != nil {
 		return store.Activity{}, err
+	}
+	if loc == nil {
+		loc = time.UTC
 	}
 	from, to := span(cur, prev)
 	out := store.Activity{}
 	days := map[int64]*store.DayActivity{}
-	for d := cur.From.UTC().Truncate(24 * time.Hour); d.Before(cur.To); d = d.AddDate(0, 0, 1) {
+	f := cur.From.In(loc)
+	for d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc); d.Before(cur.To); d = d.AddDate(0, 0, 1) {
 		out.Days = append(out.Days, store.DayActivity{Day: d})
 	}
 	for i := range out.Days {
-		days[micros(out.Days[i].Day)] = &out.Days[i]
+		days[store.DayNumber(out.Days[i].Day)] = &out.Days[i]
 	}
+	shifts := store.ZoneOffsets(loc, from.Add(-24*time.Hour), to.Add(24*time.Hour))
 	cf, ct, pf, pt := micros(cur.From), micros(cur.To), micros(prev.From), micros(prev.To)
 	sessions, args := mapped("sessions", true, "user_key", []string{"started_at", "ended_at"},
 		"x.ended_at >= ? AND x.started_at < ?", site, micros(from), micros(to))
@@ -41,9 +49,9 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 		return store.Activity{}, fmt.Errorf("count active users: %w", err)
 	}
 	out.Current.Users, out.Previous.Users = int64(curUsers), int64(prevUsers)
-	rows, err := db.ch.Query(ctx, `SELECT started_at >= ? AS cur, toInt64(intDiv(started_at, ?) * ?) AS d, count(), sum(event_count)
+	rows, err := db.ch.Query(ctx, `SELECT started_at >= ? AS cur, `+localDay("started_at", shifts)+` AS d, count(), sum(event_count)
 		FROM sessions FINAL WHERE site_id = ? AND ((started_at >= ? AND started_at < ?) OR (started_at >= ? AND started_at < ?))
-		GROUP BY cur, d`, cf, day, day, site, cf, ct, pf, pt)
+		GROUP BY cur, d`, cf, site, cf, ct, pf, pt)
 	if err != nil {
 		return store.Activity{}, fmt.Errorf("count sessions: %w", err)
 	}
@@ -74,9 +82,10 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 	current, args := mapped("sessions", true, "user_key", []string{"started_at", "ended_at"},
 		"x.ended_at >= ? AND x.started_at < ?", site, cf, ct)
 	byDay, err := db.ch.Query(ctx, `SELECT d, uniqExact(u) FROM (
-			SELECT u, arrayJoin(arrayMap(i -> toInt64((first + i) * ?), range(toUInt64(last - first + 1)))) AS d
-			FROM (SELECT u, intDiv(greatest(started_at, ?), ?) AS first, intDiv(least(ended_at, ?), ?) AS last FROM `+current+`))
-		GROUP BY d`, append([]any{day, cf, day, ct, day}, args...)...)
+			SELECT u, arrayJoin(arrayMap(i -> toInt64(first + i), range(toUInt64(last - first + 1)))) AS d
+			FROM (SELECT u, `+localDay("greatest(started_at, ?)", shifts)+` AS first, `+localDay("least(ended_at, ?)", shifts)+` AS last
+				FROM `+current+`))
+		GROUP BY d`, append(slices.Concat(repeat(cf, len(shifts)), repeat(ct, len(shifts))), args...)...)
 	if err != nil {
 		return store.Activity{}, fmt.Errorf("count active users by day: %w", err)
 	}
@@ -95,6 +104,39 @@ func (db *DB) Activity(ctx context.Context, site int64, cur, prev store.Period) 
 		return store.Activity{}, fmt.Errorf("count active users by day: %w", err)
 	}
 	return out, nil
+}
+
+// localDay returns the SQL of the local day number (store.DayNumber) of
+// us, an expression of microseconds since 1970 (UTC), in a zone whose
+// offsets are shifts. us is written once per shift: its placeholders'
+// arguments must be repeated as many times (repeat).
+func localDay(us string, shifts []store.ZoneOffset) string {
+	var b strings.Builder
+	b.WriteString("toInt64(intDiv(" + us + " + ")
+	if len(shifts) == 1 {
+		b.WriteString(strconv.FormatInt(shifts[0].Micros, 10))
+	} else {
+		b.WriteString("multiIf(")
+		for i, s := range shifts[1:] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(us + " < " + strconv.FormatInt(s.From.UnixMicro(), 10) + ", " + strconv.FormatInt(shifts[i].Micros, 10))
+		}
+		b.WriteString(", " + strconv.FormatInt(shifts[len(shifts)-1].Micros, 10) + ")")
+	}
+	b.WriteString(", " + strconv.FormatInt(store.MicrosPerDay, 10) + "))") // moments after 1970: no negative quotient
+	return b.String()
+}
+
+// repeat returns n copies of v, the arguments of an expression written n
+// times.
+func repeat(v any, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 // span returns the time from the earlier start to the later end of two

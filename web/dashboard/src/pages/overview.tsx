@@ -80,7 +80,8 @@ interface SegmentSize {
 
 /** The answer of GET …/overview. */
 export interface Overview {
-  period: { days: number; from: string; to: string; previous_from: string; previous_to: string };
+  /** tz is the site's time zone, whose midnight starts the period and each day of the series. */
+  period: { days: number; tz: string; from: string; to: string; previous_from: string; previous_to: string };
   users_counted: string;
   users: Count;
   sessions: Count;
@@ -106,7 +107,14 @@ export interface Overview {
 type Metric = 'users' | 'sessions' | 'events';
 const metricLabels: Record<Metric, string> = { users: 'Users', sessions: 'Sessions', events: 'Events' };
 
-const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+/** A short date format in a time zone (UTC when the browser does not know it). */
+function shortDate(tz: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: tz });
+  } catch {
+    return new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  }
+}
 
 /** The overview's address for a site. */
 export function overviewHref(site: string): string {
@@ -213,11 +221,11 @@ function Counting() {
   );
 }
 
-/** "1 Dec – 7 Dec (today so far, UTC)". */
+/** "1 Dec – 7 Dec (days in Europe/Oslo, today so far)". */
 function periodText(d: Overview): string {
-  const from = new Date(d.period.from);
-  const last = new Date(d.series.length ? d.series[d.series.length - 1].date + 'T00:00:00Z' : d.period.to);
-  return `${shortDate.format(from)} – ${shortDate.format(last)} (UTC days, today so far)`;
+  const tz = d.period.tz || 'UTC';
+  const f = shortDate(tz);
+  return `${f.format(new Date(d.period.from))} – ${f.format(new Date(d.period.to))} (days in ${tz}, today so far)`;
 }
 
 function NothingYet(props: { site: string }) {
@@ -306,7 +314,10 @@ function Activity(props: { data: Overview }) {
       ) : active ? (
         <>
           <LineChart points={points} label={metricLabels[metric] + ' by day'} height={200} />
-          <p class="hint">Each UTC day; the last is today so far. A day's users are counted for that day alone.</p>
+          <p class="hint">
+            Each day in {props.data.period.tz || 'UTC'}, the site’s time zone; the last is today so far. A day's users are counted for that day
+            alone.
+          </p>
         </>
       ) : (
         <p class="muted">No activity in these days.</p>
@@ -317,7 +328,7 @@ function Activity(props: { data: Overview }) {
 
 function TopPages(props: { data: Overview; site: string }) {
   const pages = props.data.top_pages;
-  const from = props.data.period.from.slice(0, 10);
+  const from = props.data.period.from; // the site's midnight, exact
   return (
     <div class="card" id="overview-pages">
       <div class="card-head">
@@ -388,7 +399,7 @@ function TopPages(props: { data: Overview; site: string }) {
 
 function HotSpots(props: { data: Overview; site: string }) {
   const spots = props.data.hot_spots;
-  const from = props.data.period.from.slice(0, 10);
+  const from = props.data.period.from; // the site's midnight, exact
   const link = (path: string, signal: string, n: number, what: string) =>
     n > 0 ? (
       <Link href={recordingsHref(props.site, { page: path, signal, from, sort: 'frustration' })}>

@@ -373,7 +373,8 @@ function FilterForm(props: { filters: Filters; segments: SavedSegment[]; error: 
           </FilterField>
         )}
         <FilterField id="rf-from" label="From" error={errorOf('rf-from')}>
-          <input id="rf-from" type="date" value={v.from || ''} onInput={set('from')} {...invalid('rf-from')} />
+          {/* A link may give a moment (the overview's period starts at the site's midnight): the field shows its UTC date. */}
+          <input id="rf-from" type="date" value={(v.from || '').slice(0, 10)} onInput={set('from')} {...invalid('rf-from')} />
         </FilterField>
         <FilterField id="rf-to" label="To" error={errorOf('rf-to')}>
           <input id="rf-to" type="date" value={v.to || ''} onInput={set('to')} {...invalid('rf-to')} />
