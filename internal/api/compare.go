@@ -193,6 +193,9 @@ func (a *API) runCompare(w http.ResponseWriter, r *http.Request, site store.Site
 		}
 		req.From = to.Add(-time.Duration(days) * 24 * time.Hour)
 	}
+	if req.Questions, err = a.compareQuestions(r, site); err != nil {
+		return err
+	}
 	res, err := a.compare.comparer.Compare(r.Context(), site.ID, req)
 	if errors.Is(err, compare.ErrInvalid) {
 		return apierr.Invalid("invalid_comparison", "", "%s", strings.TrimPrefix(err.Error(), compare.ErrInvalid.Error()+": "))

@@ -33,3 +33,17 @@ func (a *API) compareFunnel(r *http.Request, site store.Site, id string, res *co
 	}
 	return err
 }
+
+// compareQuestions lists the site's survey questions whose answers a
+// comparison compares (compare.SurveyQuestions); without the survey
+// endpoints there are none.
+func (a *API) compareQuestions(r *http.Request, site store.Site) ([]compare.Question, error) {
+	if a.survey == nil {
+		return nil, nil
+	}
+	surveys, err := a.survey.surveys.List(r.Context(), site.ID)
+	if err != nil {
+		return nil, err
+	}
+	return compare.SurveyQuestions(surveys), nil
+}

@@ -62,13 +62,17 @@ func TestClickHouseAgreesWithDuckDB(t *testing.T) {
 	funnels := [2]compare.Funnels{duckFunnels, chFunnels}
 	for _, req := range []compare.Request{
 		// Everyone else: the groups do not overlap, one query reads both.
-		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now},
+		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now,
+			Questions: l.questions},
 		// Two segments that overlap: each group is read on its own.
 		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), B: parse(t, `did("Export", 30d)`),
-			From: now.Add(-60 * 24 * time.Hour), To: now},
+			From: now.Add(-60 * 24 * time.Hour), To: now, Questions: l.questions},
 	} {
-		if agree(t, l, chs, chSeg, funnels, req) == 0 {
-			t.Error("no date-time attribute was compared (days_since rows)")
+		kinds := agree(t, l, chs, chSeg, funnels, req)
+		for _, k := range []string{"days_since", "company", "answer"} {
+			if kinds[k] == 0 {
+				t.Errorf("no %s row was compared", k)
+			}
 		}
 	}
 }
@@ -81,8 +85,9 @@ var onboarding = insight.Funnel{Steps: []insight.Event{insight.Event(`"did(\"Sig
 // agree runs req on DuckDB and ClickHouse, each with the funnel
 // onboarding computed by its own insights engine (funnels: DuckDB's,
 // then ClickHouse's), and compares the results; it returns how many
-// rows compared a date-time attribute.
-func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, funnels [2]compare.Funnels, req compare.Request) (dates int) {
+// rows there were of each kind, and of date-time attributes
+// (days_since).
+func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, funnels [2]compare.Funnels, req compare.Request) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return now }
@@ -123,9 +128,11 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, funnel
 	if len(click.Rows) != len(duck.Rows) {
 		t.Errorf("DuckDB %d rows, ClickHouse %d", len(duck.Rows), len(click.Rows))
 	}
+	kinds := map[string]int{}
 	for _, r := range duck.Rows {
+		kinds[r.Kind]++
 		if r.Measure == "days_since" {
-			dates++
+			kinds["days_since"]++
 		}
 		c, ok := byKey[[4]string{r.Kind, r.Key, r.Value, r.Measure}]
 		if !ok {
@@ -134,5 +141,5 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, funnel
 		}
 		same("row", r, c)
 	}
-	return dates
+	return kinds
 }

@@ -86,6 +86,8 @@ type data struct {
 	dates    map[string]*[2][]stats.Freq // days from the value to the period's end
 	active   [2][]int64                  // users with a session in each whole week of the period
 	weeks    float64
+	company  companyData
+	answers  answerData
 	mu       sync.Mutex
 }
 
@@ -98,33 +100,49 @@ type querier struct {
 
 // collect runs every query, for both groups at once when they do not
 // overlap (one scan of each table instead of two), else for each.
-func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
+func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel, questions []Question) (*data, error) {
 	d := &data{active: [2][]int64{make([]int64, q.weeks()), make([]int64, q.weeks())}, perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
 		dates: map[string]*[2][]stats.Freq{},
-		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
-	var texts, bools, nums, dates []string
-	for _, k := range cat.AttributeKeys(segment.ScopeUser) {
-		t, _ := cat.AttributeType(segment.ScopeUser, k)
-		switch t {
-		case attr.String:
-			texts = append(texts, k)
-		case attr.Boolean:
-			bools = append(bools, k)
-			d.catType[k] = attr.Boolean
-		case attr.Number:
-			nums = append(nums, k)
-		case attr.Datetime:
-			dates = append(dates, k)
+		weeks: q.to.Sub(q.from).Hours() / (24 * 7),
+		company: companyData{cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{},
+			numbers: map[string]*[2][]stats.Freq{}, dates: map[string]*[2][]stats.Freq{}},
+		answers: answerData{questions: map[questionKey]Question{}, respondents: map[questionKey]*[2]int64{},
+			options: map[questionKey]map[string]*[2]int64{}, scores: map[questionKey]*[2][]stats.Freq{}}}
+	for _, qu := range questions {
+		d.answers.questions[questionKey{qu.Survey, qu.ID}] = qu
+	}
+	var keys [2]attrKeys
+	for e, scope := range []segment.Scope{segment.ScopeUser, segment.ScopeCompany} {
+		types := d.catType
+		if scope == segment.ScopeCompany {
+			types = d.company.catType
+		}
+		var texts []string
+		for _, k := range cat.AttributeKeys(scope) {
+			t, _ := cat.AttributeType(scope, k)
+			switch t {
+			case attr.String:
+				texts = append(texts, k)
+			case attr.Boolean:
+				keys[e].bools = append(keys[e].bools, k)
+				types[k] = attr.Boolean
+			case attr.Number:
+				keys[e].nums = append(keys[e].nums, k)
+			case attr.Datetime:
+				keys[e].dates = append(keys[e].dates, k)
+			}
+		}
+		var err error
+		if keys[e].cats, err = q.categorical(ctx, e, texts); err != nil {
+			return nil, err
+		}
+		for _, k := range keys[e].cats {
+			types[k] = attr.String
 		}
 	}
-	cats, err := q.categorical(ctx, texts)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cats {
-		d.catType[k] = attr.String
-	}
+	cats, bools, nums, dates := keys[0].cats, keys[0].bools, keys[0].nums, keys[0].dates
+	co := keys[1]
 	d.size = sizes
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
@@ -144,6 +162,21 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 		}
 		if len(dates) > 0 {
 			g.Go(func() error { return q.dates(ctx, s, dates, d) })
+		}
+		if len(co.cats) > 0 {
+			g.Go(func() error { return q.companyValues(ctx, s, co.cats, "s", d) })
+		}
+		if len(co.bools) > 0 {
+			g.Go(func() error { return q.companyValues(ctx, s, co.bools, "b", d) })
+		}
+		if len(co.nums) > 0 {
+			g.Go(func() error { return q.companyNumbers(ctx, s, co.nums, false, d) })
+		}
+		if len(co.dates) > 0 {
+			g.Go(func() error { return q.companyNumbers(ctx, s, co.dates, true, d) })
+		}
+		if len(questions) > 0 {
+			g.Go(func() error { return q.answers(ctx, s, questions, d) })
 		}
 		g.Go(func() error { return q.activeWeeks(ctx, s, d) })
 		g.Go(func() error { return q.nps(ctx, s, d) })
@@ -319,15 +352,21 @@ func addCount(m map[valueKey]*[2]int64, k valueKey, i int, n int64) {
 	c[i] += n
 }
 
-// categorical returns the text attributes with few enough values to
-// compare value by value.
-func (q *querier) categorical(ctx context.Context, keys []string) ([]string, error) {
+// attrKeys are the attributes of one entity compared, by type: the
+// text attributes with few values (cats), booleans, numbers and dates.
+type attrKeys struct {
+	cats, bools, nums, dates []string
+}
+
+// categorical returns the text attributes of entity (0 users, 1
+// companies) with few enough values to compare value by value.
+func (q *querier) categorical(ctx context.Context, entity int, keys []string) ([]string, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT key, count(DISTINCT s) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	q.c.dialect.CurrentOf(w, entity, keys, q.site, nil)
 	q.c.dialect.EndFrom(w)
 	w.Write(" GROUP BY key")
 	var out []string
