@@ -83,18 +83,24 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 		return nil, err
 	}
 
-	// The goals, over the users exposed to one variant: per user, for
-	// each goal, how many of its events came at or after the exposure
-	// and the sum of their values.
+	// Each funnel goal, in a query of its own.
 	var goals []int
 	for j, g := range q.d.Goals {
-		if g.Kind != "funnel" {
-			goals = append(goals, j)
+		if g.Kind == "funnel" {
+			if err := q.funnelGoal(ctx, j, segs, out); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		goals = append(goals, j)
 	}
 	if len(goals) == 0 {
 		return out, nil
 	}
+
+	// The other goals, over the users exposed to one variant: per user,
+	// for each goal, how many of its events came at or after the
+	// exposure and the sum of their values.
 	w = &sqlw{d: d}
 	w.Write("SELECT y.variant")
 	for p := range parts {
