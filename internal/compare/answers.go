@@ -74,9 +74,7 @@ func (q *querier) answers(ctx context.Context, s sel, qs []Question, d *data) er
 	s.label(w, "x.u")
 	w.Write(" AS g, x.survey_id, x.question_id, x.num, x.text, count(*) FROM ")
 	q.c.dialect.LatestAnswerRows(w, q.site, surveys, q.from, q.to)
-	w.Write(" AS x WHERE ")
-	s.filter(w, "x.u")
-	w.Write(" GROUP BY g, x.survey_id, x.question_id, x.num, x.text")
+	w.Write(" AS x GROUP BY g, x.survey_id, x.question_id, x.num, x.text")
 	var survey, question string
 	var t text
 	var g, n num
@@ -87,7 +85,10 @@ func (q *querier) answers(ctx context.Context, s sel, qs []Question, d *data) er
 		if !ok {
 			return nil
 		}
-		i := s.base + int(g.v)
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if qu.Score {
@@ -127,12 +128,11 @@ func (q *querier) answers(ctx context.Context, s sel, qs []Question, d *data) er
 	s.label(w, "x.u")
 	w.Write(" AS g, x.survey_id, x.question_id, count(DISTINCT x.u) FROM ")
 	q.c.dialect.LatestAnswerRows(w, q.site, surveys, q.from, q.to)
-	w.Write(" AS x WHERE ")
-	s.filter(w, "x.u")
-	w.Write(" GROUP BY g, x.survey_id, x.question_id")
+	w.Write(" AS x GROUP BY g, x.survey_id, x.question_id")
 	return q.query(ctx, w, func() error {
 		k := questionKey{survey, question}
-		if _, ok := d.answers.questions[k]; !ok {
+		i, in := s.group(g.v)
+		if _, ok := d.answers.questions[k]; !ok || !in {
 			return nil
 		}
 		d.mu.Lock()
@@ -142,7 +142,7 @@ func (q *querier) answers(ctx context.Context, s sel, qs []Question, d *data) er
 			c = &[2]int64{}
 			d.answers.respondents[k] = c
 		}
-		c[s.base+int(g.v)] += int64(n.v)
+		c[i] += int64(n.v)
 		return nil
 	}, &g, &survey, &question, &n)
 }

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/sightline/sightline/internal/attr"
@@ -13,9 +14,9 @@ import (
 // Company attributes are compared through the users linked to each
 // company (user_groups): a user has a company's value when one of their
 // companies has it. Text and boolean values are shares of the group's
-// users, as user attributes are; a number or date-time is each user's
-// largest over their companies (most users have one), compared as user
-// attributes are.
+// users, as user attributes are; numbers and date-times (as days before
+// the period's end) are compared as user attributes are, over the
+// distinct values of each user's companies (most users have one).
 
 // companyData is what the database returned of company attributes.
 type companyData struct {
@@ -25,95 +26,78 @@ type companyData struct {
 	dates   map[string]*[2][]stats.Freq
 }
 
-// linked writes the derived table (u, key, v) of the users linked to a
-// company, each with the value expr of their companies' attributes
-// keys (of the company's current values, alias c), aggregated by agg
-// over a user's companies (max for numbers; empty for values, each
-// distinct pair then a row).
-func (q *querier) linked(w *sqlw, keys []string, expr, agg string, args ...any) {
-	d := q.c.dialect
-	distinct := ""
-	if agg == "" {
-		distinct = "DISTINCT "
+// companies reads, for the company attributes keys (text ones with few
+// values, booleans, numbers and date-times), how many of each group's
+// users have a company with each value. The users are counted per group
+// and company first, and those counts joined with the companies' values:
+// no grouping of every user's values. A user linked to several companies
+// with one value would then count once for each; a second read of those
+// users alone (few: most users have one company) takes the extra counts
+// off, so that each user's distinct values count once.
+func (q *querier) companies(ctx context.Context, s sel, keys attrKeys, d *data) error {
+	dl := q.c.dialect
+	all := append(append(append(append([]string(nil), keys.cats...), keys.bools...), keys.nums...), keys.dates...)
+	w := newSQL(dl)
+	companyValues := func() {
+		w.Write(" (SELECT entity_key, key, s, b, n, t ")
+		dl.CurrentOf(w, 1, all, q.site, nil)
+		dl.EndFrom(w)
+		w.Write(") AS c ON c.entity_key = ")
 	}
-	w.Write("(SELECT ", distinct, "ug.user_key AS u, c.key AS key, ")
-	if agg != "" {
-		w.Write(agg, "(", expr, ")")
-	} else {
-		w.Write(expr)
-	}
-	for _, a := range args {
-		w.args = append(w.args, d.Arg(a))
-	}
-	w.Write(" AS v FROM (SELECT user_key, group_key ")
-	d.From(w, compiler.UserGroups, q.site, nil)
-	d.EndFrom(w)
-	w.Write(") AS ug ", d.InnerJoin(), " (SELECT entity_key, key, s, n, b, t ")
-	d.CurrentOf(w, 1, keys, q.site, nil)
-	d.EndFrom(w)
-	w.Write(") AS c ON c.entity_key = ug.group_key")
-	if agg != "" {
-		w.Write(" GROUP BY ug.user_key, c.key")
-	}
-	w.Write(")")
-}
-
-// companyValues reads how many of each group's users have a company
-// with each value of the attributes keys, of column col (s or b).
-func (q *querier) companyValues(ctx context.Context, s sel, keys []string, col string, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "x.u")
-	w.Write(" AS g, x.key, x.v, count(*) FROM ")
-	q.linked(w, keys, "c."+col, "")
-	w.Write(" AS x WHERE x.v IS NOT NULL AND ")
-	s.filter(w, "x.u")
-	w.Write(" GROUP BY g, x.key, x.v")
+	cols := "c.key AS key, c.s AS s, c.b AS b, c.n AS n, " + q.daysBefore("c.t") + " AS days"
+	w.Write("SELECT z.g, z.key, z.s, z.b, z.n, z.days, sum(z.w) FROM (SELECT x.g AS g, ", cols, ", ", dl.BigInt("x.users"),
+		" AS w FROM (SELECT ")
+	s.label(w, "user_key")
+	w.Write(" AS g, group_key, count(DISTINCT user_key) AS users ")
+	dl.From(w, compiler.UserGroups, q.site, nil)
+	dl.EndFrom(w)
+	w.Write(" GROUP BY g, group_key) AS x ", dl.InnerJoin())
+	companyValues()
+	w.Write("x.group_key UNION ALL SELECT ")
+	s.label(w, "y.u")
+	w.Write(" AS g, y.key, y.s, y.b, y.n, y.days, ", dl.BigInt("1 - count(DISTINCT y.gk)"), " AS w FROM (SELECT ug.user_key AS u,",
+		" ug.group_key AS gk, ", cols, " FROM (SELECT user_key, group_key ")
+	dl.From(w, compiler.UserGroups, q.site, nil)
+	w.Write(" AND user_key IN (SELECT user_key ")
+	dl.From(w, compiler.UserGroups, q.site, nil)
+	dl.EndFrom(w)
+	w.Write(" GROUP BY user_key HAVING count(DISTINCT group_key) > 1)")
+	dl.EndFrom(w)
+	w.Write(") AS ug ", dl.InnerJoin())
+	companyValues()
+	w.Write("ug.group_key) AS y GROUP BY y.u, y.key, y.s, y.b, y.n, y.days HAVING count(DISTINCT y.gk) > 1) AS z",
+		" GROUP BY z.g, z.key, z.s, z.b, z.n, z.days")
 	var key string
-	var v text
-	var g, n num
+	var str, b text
+	var n, days maybeNum
+	var g, c num
 	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		addCount(d.company.cats, valueKey{key, v.s}, s.base+int(g.v), int64(n.v))
-		return nil
-	}, &g, &key, &v, &n)
-}
-
-// companyNumbers reads the distribution, in each group, of each user's
-// largest value of each numeric company attribute keys; with days set,
-// of date-time attributes as whole days from the value to the period's
-// end.
-func (q *querier) companyNumbers(ctx context.Context, s sel, keys []string, days bool, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "x.u")
-	w.Write(" AS g, x.key, x.v, count(*) FROM ")
-	into := d.company.numbers
-	if days {
-		into = d.company.dates
-		// The latest date is the fewest days before the end.
-		q.linked(w, keys, "floor("+q.c.dialect.Seconds("c.t", "?")+" / 86400)", "min", q.to)
-	} else {
-		q.linked(w, keys, "c.n", "max")
-	}
-	w.Write(" AS x WHERE x.v IS NOT NULL AND ")
-	s.filter(w, "x.u")
-	w.Write(" GROUP BY g, x.key, x.v")
-	var key string
-	var g, v, n num
-	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		f := into[key]
-		if f == nil {
-			f = &[2][]stats.Freq{}
-			into[key] = f
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
 		}
-		i := s.base + int(g.v)
-		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		add := func(m map[string]*[2][]stats.Freq, v float64) {
+			f := m[key]
+			if f == nil {
+				f = &[2][]stats.Freq{}
+				m[key] = f
+			}
+			f[i] = append(f[i], stats.Freq{Value: v, Count: int64(c.v)})
+		}
+		switch {
+		case slices.Contains(keys.cats, key) && str.ok:
+			addCount(d.company.cats, valueKey{key, str.s}, i, int64(c.v))
+		case slices.Contains(keys.bools, key) && b.ok:
+			addCount(d.company.cats, valueKey{key, b.s}, i, int64(c.v))
+		case slices.Contains(keys.nums, key) && n.ok:
+			add(d.company.numbers, n.v)
+		case slices.Contains(keys.dates, key) && days.ok:
+			add(d.company.dates, days.v)
+		}
 		return nil
-	}, &g, &key, &v, &n)
+	}, &g, &key, &str, &b, &n, &days, &c)
 }
 
 // companyRows returns the rows of the company attributes.

@@ -202,11 +202,9 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	slices.Sort(keys[0])
 	sizes[0] = int64(len(keys[0]))
 	if rest != "" {
-		universe, err := q.universe(ctx, rest)
-		if err != nil {
+		if sizes[1], err = q.restSize(ctx, rest, keys[0]); err != nil {
 			return nil, c.seg.QueryError(ctx, "compare segments", err)
 		}
-		sizes[1] = int64(len(universe)) - overlap(universe, keys[0])
 		sels = []sel{{lists: keys[:1], rest: rest}}
 	} else {
 		if keys[1], err = q.keys(ctx, b); err != nil {

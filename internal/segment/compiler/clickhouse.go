@@ -112,9 +112,9 @@ func chTable(t Table) (string, []string, bool) {
 	case PageEvents:
 		return "events", []string{"kind", "name", "ts", "path", "url", "session_id", "prop_keys", "prop_vals"}, false
 	case UserDays:
-		return "user_days", []string{"day", "first_ts", "last_ts"}, false
+		return "user_days", []string{"day", "first_ts", "last_ts", "events"}, false
 	case EventDays:
-		return "event_days", []string{"name", "day", "first_ts", "last_ts"}, false
+		return "event_days", []string{"name", "day", "first_ts", "last_ts", "events"}, false
 	case Clicks:
 		return "clicks", []string{"session_id", "name", "ts", "url", "path", "selector", "pageview_id", "offset_x",
 			"offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth", "viewport_height", "page_height"}, false

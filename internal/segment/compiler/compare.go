@@ -19,7 +19,16 @@ type CompareDialect interface {
 	// latest answer to it then (one per chosen option), as an answer(…)
 	// condition with that period reads them.
 	LatestAnswerRows(w Writer, site int64, surveys []string, from, to time.Time)
+	// BigInt returns an integer expression as a signed 64-bit integer
+	// (the branches of a UNION ALL must agree on ClickHouse).
+	BigInt(expr string) string
 }
+
+// BigInt implements CompareDialect.
+func (DuckDB) BigInt(expr string) string { return "CAST(" + expr + " AS BIGINT)" }
+
+// BigInt implements CompareDialect.
+func (ClickHouse) BigInt(expr string) string { return "toInt64(" + expr + ")" }
 
 var (
 	_ CompareDialect = DuckDB{}
