@@ -145,10 +145,11 @@ func TestFunnelGoal(t *testing.T) {
 	}
 }
 
-// TestFunnelGoalByHand reads a funnel goal on events written by hand,
-// each user an edge case: steps before the exposure, a step past the
-// window, a step at the same moment as the one before, steps out of
-// order, and a user exposed to both variants.
+// TestFunnelGoalByHand reads a funnel goal and an event goal on events
+// written by hand, each user an edge case: steps before the exposure, a
+// step past the window, a step at the same moment as the one before,
+// steps out of order, a step on the last (partial) day, and a user
+// exposed to both variants.
 func TestFunnelGoalByHand(t *testing.T) {
 	ctx := context.Background()
 	db, err := duckstore.Open(ctx, filepath.Join(t.TempDir(), "d.duckdb"), duckstore.Options{MemoryLimit: "512MB", Threads: 2},
@@ -193,6 +194,9 @@ func TestFunnelGoalByHand(t *testing.T) {
 	event("u5", "Step 2", "{}", h)
 	event("u5", "Step 1", "{}", 2*h)
 	event("u5", "Step 2", "{}", 2*h+3*d)
+	// u7 did step 1 on the last day only, after its start.
+	expose("u7", "A", 0)
+	event("u7", "Step 1", "{}", now.Sub(t0)-time.Hour)
 	// u6 saw both variants.
 	expose("u6", "A", 0)
 	expose("u6", "B", h)
@@ -205,13 +209,19 @@ func TestFunnelGoalByHand(t *testing.T) {
 	r := experiment.NewReader(db, engine.New(db, compiler.DuckDB{}, clock), compiler.DuckDB{}, clock)
 	res, err := r.Results(ctx, site.ID, experiment.Definition{Name: "x", Source: experiment.Source{Experiment: "x"},
 		Variants: []experiment.Variant{{Name: "A"}, {Name: "B"}}, Start: t0.Add(-d),
-		Goals: []experiment.Goal{{Kind: "funnel", Steps: []string{"Step 1", `did("Step 2")`}, Window: "3d"}}})
+		Goals: []experiment.Goal{{Kind: "funnel", Steps: []string{"Step 1", `did("Step 2")`}, Window: "3d"},
+			{Kind: "event", Event: "Step 1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	arms := res.Goals[0].Arms
-	got := [][2]int64{{arms[0].Conversions, arms[0].Users}, {arms[1].Conversions, arms[1].Users}}
-	if want := [][2]int64{{1, 2}, {1, 3}}; !slices.Equal(got, want) || res.Multiple != 1 {
-		t.Errorf("conversions of users %v (multiple %d), want %v (multiple 1)", got, res.Multiple, want)
+	for i, want := range [][][2]int64{
+		{{1, 3}, {1, 3}}, // the funnel: u1; u5
+		{{2, 3}, {3, 3}}, // Step 1 after the exposure: u1 (its second), u7 (on the last day); u3, u4, u5
+	} {
+		arms := res.Goals[i].Arms
+		got := [][2]int64{{arms[0].Conversions, arms[0].Users}, {arms[1].Conversions, arms[1].Users}}
+		if !slices.Equal(got, want) || res.Multiple != 1 {
+			t.Errorf("%s: conversions of users %v (multiple %d), want %v (multiple 1)", res.Goals[i].Goal.Name, got, res.Multiple, want)
+		}
 	}
 }
