@@ -78,23 +78,15 @@ func (q *querier) companies(ctx context.Context, s sel, keys attrKeys, d *data) 
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		add := func(m map[string]*[2][]stats.Freq, v float64) {
-			f := m[key]
-			if f == nil {
-				f = &[2][]stats.Freq{}
-				m[key] = f
-			}
-			f[i] = append(f[i], stats.Freq{Value: v, Count: int64(c.v)})
-		}
 		switch {
 		case slices.Contains(keys.cats, key) && str.ok:
 			addCount(d.company.cats, valueKey{key, str.s}, i, int64(c.v))
 		case slices.Contains(keys.bools, key) && b.ok:
 			addCount(d.company.cats, valueKey{key, b.s}, i, int64(c.v))
 		case slices.Contains(keys.nums, key) && n.ok:
-			add(d.company.numbers, n.v)
+			addFreq(d.company.numbers, key, i, n.v, int64(c.v))
 		case slices.Contains(keys.dates, key) && days.ok:
-			add(d.company.dates, days.v)
+			addFreq(d.company.dates, key, i, days.v, int64(c.v))
 		}
 		return nil
 	}, &g, &key, &str, &b, &n, &days, &c)

@@ -3,6 +3,7 @@ package compare
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,7 +170,6 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 			return f()
 		}
 	}
-	bools, nums, dates := keys[0].bools, keys[0].nums, keys[0].dates
 	for _, s := range sels {
 		s.site, s.d = q.site, q.c.dialect
 		g.Go(func() error { return q.perEvent(ctx, s, true, d) })
@@ -177,20 +177,11 @@ func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int
 		g.Go(func() error { return q.activity(ctx, s, d) })
 		g.Go(func() error { return q.sessionFields(ctx, s, d) })
 		g.Go(afterCats(func() error {
-			if len(keys[0].cats) == 0 {
-				return nil
+			if u := keys[0]; len(u.cats)+len(u.bools)+len(u.nums)+len(u.dates) > 0 {
+				return q.attributes(ctx, s, u, d)
 			}
-			return q.values(ctx, s, keys[0].cats, "s", d)
+			return nil
 		}))
-		if len(bools) > 0 {
-			g.Go(func() error { return q.values(ctx, s, bools, "b", d) })
-		}
-		if len(nums) > 0 {
-			g.Go(func() error { return q.numbers(ctx, s, nums, d) })
-		}
-		if len(dates) > 0 {
-			g.Go(func() error { return q.dates(ctx, s, dates, d) })
-		}
 		g.Go(afterCats(func() error {
 			if co := keys[1]; len(co.cats)+len(co.bools)+len(co.nums)+len(co.dates) > 0 {
 				return q.companies(ctx, s, co, d)
@@ -418,92 +409,52 @@ func (q *querier) categorical(ctx context.Context, entity int, keys []string) ([
 	return out, err
 }
 
-// values reads how many of each group's users have each value of the
-// attributes keys, of column col (s or b).
-func (q *querier) values(ctx context.Context, s sel, keys []string, col string, d *data) error {
+// attributes reads, for the user attributes keys (text ones with few
+// values, booleans, numbers and date-times, as days before the period's
+// end), how many of each group's users have each value: one scan of the
+// current values.
+func (q *querier) attributes(ctx context.Context, s sel, keys attrKeys, d *data) error {
+	all := append(append(append(append([]string(nil), keys.cats...), keys.bools...), keys.nums...), keys.dates...)
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT ")
 	s.label(w, "entity_key")
-	w.Write(" AS g, key, ", col, ", count(*) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	w.Write(" AS g, key, s, b, n, ", q.daysBefore("t"), " AS days, count(*) ")
+	q.c.dialect.CurrentFrom(w, all, q.site, nil)
 	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, ", col)
+	w.Write(" GROUP BY g, key, s, b, n, days")
 	var key string
-	var v text
-	var g, n num
+	var str, b text
+	var n, days maybeNum
+	var g, c num
 	return q.query(ctx, w, func() error {
-		if !v.ok {
-			return nil
-		}
-		d.mu.Lock()
-		defer d.mu.Unlock()
 		i, ok := s.group(g.v)
 		if !ok {
 			return nil
 		}
-		addCount(d.cats, valueKey{key, v.s}, i, int64(n.v))
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		switch {
+		case slices.Contains(keys.cats, key) && str.ok:
+			addCount(d.cats, valueKey{key, str.s}, i, int64(c.v))
+		case slices.Contains(keys.bools, key) && b.ok:
+			addCount(d.cats, valueKey{key, b.s}, i, int64(c.v))
+		case slices.Contains(keys.nums, key) && n.ok:
+			addFreq(d.numbers, key, i, n.v, int64(c.v))
+		case slices.Contains(keys.dates, key) && days.ok:
+			addFreq(d.dates, key, i, days.v, int64(c.v))
+		}
 		return nil
-	}, &g, &key, &v, &n)
+	}, &g, &key, &str, &b, &n, &days, &c)
 }
 
-// numbers reads the distribution of each numeric attribute in each group.
-func (q *querier) numbers(ctx context.Context, s sel, keys []string, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "entity_key")
-	w.Write(" AS g, key, n, count(*) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND n IS NOT NULL")
-	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, n")
-	var key string
-	var g, v, n num
-	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		f := d.numbers[key]
-		if f == nil {
-			f = &[2][]stats.Freq{}
-			d.numbers[key] = f
-		}
-		i, ok := s.group(g.v)
-		if !ok {
-			return nil
-		}
-		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
-		return nil
-	}, &g, &key, &v, &n)
-}
-
-// dates reads the distribution of each date-time attribute in each
-// group as whole days from its value to the period's end ("days since",
-// negative for a date after it), so that it is compared as a number.
-func (q *querier) dates(ctx context.Context, s sel, keys []string, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "entity_key")
-	w.Write(" AS g, key, ", q.daysBefore("t"), " AS days, count(*) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND t IS NOT NULL")
-	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, days")
-	var key string
-	var g, v, n num
-	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		f := d.dates[key]
-		if f == nil {
-			f = &[2][]stats.Freq{}
-			d.dates[key] = f
-		}
-		i, ok := s.group(g.v)
-		if !ok {
-			return nil
-		}
-		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
-		return nil
-	}, &g, &key, &v, &n)
+// addFreq counts n units of value v in group i of m's key.
+func addFreq(m map[string]*[2][]stats.Freq, key string, i int, v float64, n int64) {
+	f := m[key]
+	if f == nil {
+		f = &[2][]stats.Freq{}
+		m[key] = f
+	}
+	f[i] = append(f[i], stats.Freq{Value: v, Count: n})
 }
 
 // daysBefore writes the whole days from the timestamp expression col to
