@@ -107,7 +107,7 @@ func (q *querier) activity(ctx context.Context, s sel, d *data) error {
 		w.Write("SELECT ud.u AS u, ", one, " AS days, ", dl.BigInt("ud.ev"), " AS ev, ", zero, " AS e0, ", zero, " AS e1, ",
 			zero, " AS se, ", q.weekBits("ud.f", "ud.l", n), " AS wk FROM (SELECT user_key AS u, day, sum(events) AS ev,",
 			" min(first_ts) AS f, max(last_ts) AS l ")
-		dl.From(w, compiler.UserDays, q.site, nil)
+		dl.From(w, compiler.UserDayCounts, q.site, nil)
 		w.Write(" AND first_ts >= ")
 		w.Arg(sp.whole[0])
 		w.Write(" AND first_ts < ")

@@ -273,7 +273,7 @@ func (q *querier) perEvent(ctx context.Context, s sel, pages bool, d *data) erro
 		union := ""
 		if sp.hasWhole() {
 			w.Write("SELECT user_key AS u, name AS ev, ", dl.BigInt("events"), " AS c ")
-			dl.From(w, compiler.EventDays, q.site, nil)
+			dl.From(w, compiler.EventDayCounts, q.site, nil)
 			w.Write(" AND first_ts >= ")
 			w.Arg(sp.whole[0])
 			w.Write(" AND first_ts < ")

@@ -112,8 +112,12 @@ func chTable(t Table) (string, []string, bool) {
 	case PageEvents:
 		return "events", []string{"kind", "name", "ts", "path", "url", "session_id", "prop_keys", "prop_vals"}, false
 	case UserDays:
-		return "user_days", []string{"day", "first_ts", "last_ts", "events"}, false
+		return "user_days", []string{"day", "first_ts", "last_ts"}, false
 	case EventDays:
+		return "event_days", []string{"name", "day", "first_ts", "last_ts"}, false
+	case UserDayCounts:
+		return "user_days", []string{"day", "first_ts", "last_ts", "events"}, false
+	case EventDayCounts:
 		return "event_days", []string{"name", "day", "first_ts", "last_ts", "events"}, false
 	case Clicks:
 		return "clicks", []string{"session_id", "name", "ts", "url", "path", "selector", "pageview_id", "offset_x",

@@ -188,14 +188,18 @@ const (
 	// viewport_height and page_height (NULL when missing).
 	Clicks
 	// UserDays is each user's active days (track, page and screen
-	// events): day, and the day's first_ts and last_ts and the number of
-	// its events (events). A day may have several rows; group by user
-	// and day.
+	// events): day, and the day's first_ts and last_ts. A day may have
+	// several rows; group by user and day.
 	UserDays
 	// EventDays is each user's days with each track event: name, day,
-	// and the day's first_ts and last_ts of that event and its number
-	// (events). A day may have several rows.
+	// and the day's first_ts and last_ts of that event. A day may have
+	// several rows.
 	EventDays
+	// UserDayCounts and EventDayCounts are UserDays and EventDays with
+	// the number of each row's events (events), for analyses that sum
+	// them (compare).
+	UserDayCounts
+	EventDayCounts
 )
 
 // Key is the column of t holding the user's key.
