@@ -193,6 +193,9 @@ func (a *API) runCompare(w http.ResponseWriter, r *http.Request, site store.Site
 		}
 		req.From = to.Add(-time.Duration(days) * 24 * time.Hour)
 	}
+	if req.Questions, err = a.compareQuestions(r, site); err != nil {
+		return err
+	}
 	res, err := a.compare.comparer.Compare(r.Context(), site.ID, req)
 	if errors.Is(err, compare.ErrInvalid) {
 		return apierr.Invalid("invalid_comparison", "", "%s", strings.TrimPrefix(err.Error(), compare.ErrInvalid.Error()+": "))
@@ -291,6 +294,9 @@ func (a *API) saveExperiment(w http.ResponseWriter, r *http.Request, site store.
 	if err := d.Normalize(); err != nil {
 		return err
 	}
+	if _, err := a.experimentFunnels(r, site, d); err != nil {
+		return err
+	}
 	for i, text := range d.Breakdown {
 		if _, err := a.prepare(r.Context(), site, segmentBody{Text: text}, ""); err != nil {
 			var e *apierr.Error
@@ -353,7 +359,11 @@ func (a *API) experimentResults(w http.ResponseWriter, r *http.Request, site sto
 	if err != nil {
 		return fmt.Errorf("experiment %s is unreadable: %w", e.ID, err)
 	}
-	res, err := a.compare.results.Results(r.Context(), site.ID, d)
+	resolved, err := a.experimentFunnels(r, site, d)
+	if err != nil {
+		return err
+	}
+	res, err := a.compare.results.Results(r.Context(), site.ID, resolved)
 	if err != nil {
 		return err
 	}

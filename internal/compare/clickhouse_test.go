@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/compare"
+	"github.com/sightline/sightline/internal/insight"
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/segment/engine"
 	"github.com/sightline/sightline/internal/store"
@@ -50,22 +51,43 @@ func TestClickHouseAgreesWithDuckDB(t *testing.T) {
 	clock := func() time.Time { return now }
 	chs := &chStore{DB: l.db, ch: ch}
 	chSeg := engine.New(chs, compiler.ClickHouse{}, clock)
+	duckFunnels, err := insight.New(l.seg, l.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chFunnels, err := insight.New(chSeg, chs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	funnels := [2]compare.Funnels{duckFunnels, chFunnels}
 	for _, req := range []compare.Request{
 		// Everyone else: the groups do not overlap, one query reads both.
-		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now},
+		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), From: now.Add(-60 * 24 * time.Hour), To: now,
+			Questions: l.questions},
 		// Two segments that overlap: each group is read on its own.
 		{A: parse(t, `plan = "enterprise" or did("Export", 30d) >= 3`), B: parse(t, `did("Export", 30d)`),
-			From: now.Add(-60 * 24 * time.Hour), To: now},
+			From: now.Add(-60 * 24 * time.Hour), To: now, Questions: l.questions},
 	} {
-		if agree(t, l, chs, chSeg, req) == 0 {
-			t.Error("no date-time attribute was compared (days_since rows)")
+		kinds := agree(t, l, chs, chSeg, funnels, req)
+		for _, k := range []string{"days_since", "company", "answer"} {
+			if kinds[k] == 0 {
+				t.Errorf("no %s row was compared", k)
+			}
 		}
 	}
 }
 
-// agree runs req on DuckDB and ClickHouse and compares the results; it
-// returns how many rows compared a date-time attribute.
-func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req compare.Request) (dates int) {
+// onboarding is a funnel of the demo's sign-up and onboarding, whose
+// conversion each comparison adds to its side by side.
+var onboarding = insight.Funnel{Steps: []insight.Event{insight.Event(`"did(\"Signed Up\")"`),
+	insight.Event(`"visited(\"/onboarding/step-1\")"`), insight.Event(`"did(\"Onboarding Completed\")"`)}, Window: "14d"}
+
+// agree runs req on DuckDB and ClickHouse, each with the funnel
+// onboarding computed by its own insights engine (funnels: DuckDB's,
+// then ClickHouse's), and compares the results; it returns how many
+// rows there were of each kind, and of date-time attributes
+// (days_since).
+func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, funnels [2]compare.Funnels, req compare.Request) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return now }
@@ -76,6 +98,14 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req co
 	click, err := compare.New(chs, chSeg, compiler.ClickHouse{}, clock).Compare(ctx, l.site, req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, res := range []*compare.Result{duck, click} {
+		if err := res.AddFunnel(ctx, funnels[i], l.site, "Onboarding", onboarding); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := duck.Metrics[len(duck.Metrics)-1]; f.Key != "funnel_conversion" || f.NA == 0 || f.NB == 0 {
+		t.Errorf("the funnel's row: %v (entered %d/%d)", f, f.NA, f.NB)
 	}
 	t.Logf("DuckDB %d ms, ClickHouse %d ms, %d rows", duck.TookMS, click.TookMS, len(duck.Rows))
 	if duck.A.Size != click.A.Size || duck.B.Size != click.B.Size {
@@ -98,9 +128,11 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req co
 	if len(click.Rows) != len(duck.Rows) {
 		t.Errorf("DuckDB %d rows, ClickHouse %d", len(duck.Rows), len(click.Rows))
 	}
+	kinds := map[string]int{}
 	for _, r := range duck.Rows {
+		kinds[r.Kind]++
 		if r.Measure == "days_since" {
-			dates++
+			kinds["days_since"]++
 		}
 		c, ok := byKey[[4]string{r.Kind, r.Key, r.Value, r.Measure}]
 		if !ok {
@@ -109,5 +141,5 @@ func agree(t *testing.T, l *ledgerly, chs *chStore, chSeg *engine.Engine, req co
 		}
 		same("row", r, c)
 	}
-	return dates
+	return kinds
 }

@@ -38,12 +38,12 @@ type Store interface {
 type Comparer struct {
 	store   Store
 	seg     *engine.Engine
-	dialect compiler.Dialect
+	dialect compiler.CompareDialect
 	now     func() time.Time
 }
 
 // New returns a comparer over st, whose groups seg compiles for dialect.
-func New(st Store, seg *engine.Engine, dialect compiler.Dialect, now func() time.Time) *Comparer {
+func New(st Store, seg *engine.Engine, dialect compiler.CompareDialect, now func() time.Time) *Comparer {
 	if now == nil {
 		now = time.Now
 	}
@@ -74,6 +74,22 @@ type Request struct {
 	// and not A"), so that the groups are independent, as the tests
 	// assume.
 	KeepShared bool
+	// Questions are the survey questions whose answers are compared
+	// (the API lists the site's rating and choice questions).
+	Questions []Question
+}
+
+// Question is a survey question whose answers a comparison compares:
+// each user's latest answer to it in the period.
+type Question struct {
+	Survey     string // the survey's ID
+	SurveyName string
+	ID         string // the question's ID
+	Prompt     string
+	// Score is set for scored questions (ratings), compared as numbers
+	// from Low up; the others' answers are options, compared one by one.
+	Score bool
+	Low   float64
 }
 
 // ErrInvalid wraps problems of the request itself.
@@ -186,11 +202,9 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 	slices.Sort(keys[0])
 	sizes[0] = int64(len(keys[0]))
 	if rest != "" {
-		universe, err := q.universe(ctx, rest)
-		if err != nil {
+		if sizes[1], err = q.restSize(ctx, rest, keys[0]); err != nil {
 			return nil, c.seg.QueryError(ctx, "compare segments", err)
 		}
-		sizes[1] = int64(len(universe)) - overlap(universe, keys[0])
 		sels = []sel{{lists: keys[:1], rest: rest}}
 	} else {
 		if keys[1], err = q.keys(ctx, b); err != nil {
@@ -210,7 +224,7 @@ func (c *Comparer) Compare(ctx context.Context, site int64, req Request) (*Resul
 		}
 		sizes[0], sizes[1] = int64(len(keys[0])), int64(len(keys[1]))
 	}
-	data, err := q.collect(ctx, cat, sizes, sels)
+	data, err := q.collect(ctx, cat, sizes, sels, req.Questions)
 	if err != nil {
 		return nil, c.seg.QueryError(ctx, "compare segments", err)
 	}

@@ -2,16 +2,19 @@ package compare
 
 import (
 	"context"
-	"slices"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/store"
 )
 
 // sel is the groups one query reads: one group, or both when they do not
-// overlap, told apart by a column g (0 for A); or, when rest is set, A
-// and everyone else (the universe less A), which is not listed. Its rows
-// are those of groups base+g.
+// overlap; or, when rest is set, A and everyone else (the universe less
+// A), which is not listed. A query labels each user with g (label): 0
+// for the first group, 1 for the second, 2 for users in neither, whose
+// rows are dropped; its rows are those of groups base+g. Labels rather
+// than a filter: a filter on the user would be pushed down into the
+// scans below the per-user aggregations, and cost a lookup per row
+// there rather than per user.
 type sel struct {
 	lists [][]int64
 	base  int
@@ -22,39 +25,35 @@ type sel struct {
 
 // label writes the expression of g for the user key col.
 func (s sel) label(w *sqlw, col string) {
-	if len(s.lists) == 1 && s.rest == "" {
-		w.Write("0")
-		return
-	}
 	w.Write("CASE WHEN ")
 	w.keyIn(col, s.lists[0])
-	w.Write(" THEN 0 ELSE 1 END")
-}
-
-// filter writes the condition that col is in one of the groups.
-func (s sel) filter(w *sqlw, col string) {
-	switch s.rest {
-	case RestAll:
-		w.Write("1 = 1")
-		return
-	case RestIdentified:
-		w.Write("(")
-		w.keyIn(col, s.lists[0])
-		w.Write(" OR ", col, " IN (SELECT entity_key ")
+	w.Write(" THEN 0")
+	switch {
+	case s.rest == RestAll:
+		w.Write(" ELSE 1")
+	case s.rest == RestIdentified:
+		w.Write(" WHEN ", col, " IN (SELECT entity_key ")
 		s.d.From(w, compiler.Identities, s.site, nil)
 		w.Write(" AND kind = 1")
 		s.d.EndFrom(w)
-		w.Write("))")
-		return
+		w.Write(") THEN 1 ELSE 2")
+	case len(s.lists) == 2:
+		w.Write(" WHEN ")
+		w.keyIn(col, s.lists[1])
+		w.Write(" THEN 1 ELSE 2")
+	default:
+		w.Write(" ELSE 2")
 	}
-	w.Write("(")
-	for i, l := range s.lists {
-		if i > 0 {
-			w.Write(" OR ")
-		}
-		w.keyIn(col, l)
+	w.Write(" END")
+}
+
+// group returns the group of a row labelled g; ok is false for users in
+// neither group.
+func (s sel) group(g float64) (int, bool) {
+	if g < 0 || g > 1 || (g == 1 && len(s.lists) == 1 && s.rest == "") {
+		return 0, false
 	}
-	w.Write(")")
+	return s.base + int(g), true
 }
 
 // overlap counts the keys in both sorted lists.
@@ -95,30 +94,23 @@ func withoutShared(a, b []int64) (onlyA, onlyB []int64) {
 	return onlyA, onlyB
 }
 
-// universe reads the sorted keys of everyone rest can be: the identified
-// users, or all users.
-func (q *querier) universe(ctx context.Context, rest Rest) ([]int64, error) {
+// restSize counts everyone rest can be (the identified users, or all
+// users) who is not one of the sorted keys a.
+func (q *querier) restSize(ctx context.Context, rest Rest, a []int64) (int64, error) {
 	w := newSQL(q.c.dialect)
 	kinds := "1, 2"
 	if rest == RestIdentified {
 		kinds = "1"
 	}
-	w.Write("SELECT DISTINCT entity_key ")
+	w.Write("SELECT count(DISTINCT entity_key) ")
 	q.c.dialect.From(w, compiler.Identities, q.site, nil)
-	w.Write(" AND kind IN (", kinds, ")")
+	w.Write(" AND kind IN (", kinds, ") AND NOT (")
+	w.keyIn("entity_key", a)
+	w.Write(")")
 	q.c.dialect.EndFrom(w)
-	var out []int64
-	var k num
-	err := q.query(ctx, w, func() error { out = append(out, int64(k.v)); return nil }, &k)
-	slices.Sort(out)
-	return out, err
-}
-
-// inGroupSel writes " AS x WHERE" and s's filter on x.user_key, ending
-// a derived table.
-func inGroupSel(w *sqlw, s sel) {
-	w.Write(" AS x WHERE ")
-	s.filter(w, "x.user_key")
+	var n num
+	err := q.query(ctx, w, func() error { return nil }, &n)
+	return int64(n.v), err
 }
 
 // keys reads a member set's keys.

@@ -3,6 +3,7 @@ package compare
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,7 +40,6 @@ const maxCategories = 50
 type sums struct {
 	N       float64
 	Sum, Sq float64
-	Present float64 // units with a non-zero value, where it matters
 }
 
 func (s sums) summary() stats.Summary {
@@ -86,6 +86,8 @@ type data struct {
 	dates    map[string]*[2][]stats.Freq // days from the value to the period's end
 	active   [2][]int64                  // users with a session in each whole week of the period
 	weeks    float64
+	company  companyData
+	answers  answerData
 	mu       sync.Mutex
 }
 
@@ -98,54 +100,97 @@ type querier struct {
 
 // collect runs every query, for both groups at once when they do not
 // overlap (one scan of each table instead of two), else for each.
-func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel) (*data, error) {
+func (q *querier) collect(ctx context.Context, cat *engine.Catalog, sizes [2]int64, sels []sel, questions []Question) (*data, error) {
 	d := &data{active: [2][]int64{make([]int64, q.weeks()), make([]int64, q.weeks())}, perEvent: map[eventKey]*[2][]stats.Freq{}, fields: map[valueKey]*[2]int64{},
 		cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{}, numbers: map[string]*[2][]stats.Freq{},
 		dates: map[string]*[2][]stats.Freq{},
-		weeks: q.to.Sub(q.from).Hours() / (24 * 7)}
-	var texts, bools, nums, dates []string
-	for _, k := range cat.AttributeKeys(segment.ScopeUser) {
-		t, _ := cat.AttributeType(segment.ScopeUser, k)
-		switch t {
-		case attr.String:
-			texts = append(texts, k)
-		case attr.Boolean:
-			bools = append(bools, k)
-			d.catType[k] = attr.Boolean
-		case attr.Number:
-			nums = append(nums, k)
-		case attr.Datetime:
-			dates = append(dates, k)
+		weeks: q.to.Sub(q.from).Hours() / (24 * 7),
+		company: companyData{cats: map[valueKey]*[2]int64{}, catType: map[string]attr.Type{},
+			numbers: map[string]*[2][]stats.Freq{}, dates: map[string]*[2][]stats.Freq{}},
+		answers: answerData{questions: map[questionKey]Question{}, respondents: map[questionKey]*[2]int64{},
+			options: map[questionKey]map[string]*[2]int64{}, scores: map[questionKey]*[2][]stats.Freq{}}}
+	for _, qu := range questions {
+		d.answers.questions[questionKey{qu.Survey, qu.ID}] = qu
+	}
+	var keys [2]attrKeys
+	var texts [2][]string
+	for e, scope := range []segment.Scope{segment.ScopeUser, segment.ScopeCompany} {
+		types := d.catType
+		if scope == segment.ScopeCompany {
+			types = d.company.catType
 		}
-	}
-	cats, err := q.categorical(ctx, texts)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cats {
-		d.catType[k] = attr.String
+		for _, k := range cat.AttributeKeys(scope) {
+			t, _ := cat.AttributeType(scope, k)
+			switch t {
+			case attr.String:
+				texts[e] = append(texts[e], k)
+			case attr.Boolean:
+				keys[e].bools = append(keys[e].bools, k)
+				types[k] = attr.Boolean
+			case attr.Number:
+				keys[e].nums = append(keys[e].nums, k)
+			case attr.Datetime:
+				keys[e].dates = append(keys[e].dates, k)
+			}
+		}
 	}
 	d.size = sizes
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
+	// Which text attributes are categories is read first, while the
+	// other queries start; the queries of text values wait for it.
+	catsDone := make(chan struct{})
+	g.Go(func() error {
+		defer close(catsDone)
+		for e := range 2 {
+			cats, err := q.categorical(ctx, e, texts[e])
+			if err != nil {
+				return err
+			}
+			keys[e].cats = cats
+		}
+		for _, k := range keys[0].cats {
+			d.catType[k] = attr.String
+		}
+		for _, k := range keys[1].cats {
+			d.company.catType[k] = attr.String
+		}
+		return nil
+	})
+	afterCats := func(f func() error) func() error {
+		return func() error {
+			select {
+			case <-catsDone:
+			case <-ctx.Done():
+				return nil // the failure is reported by the query that failed
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			return f()
+		}
+	}
 	for _, s := range sels {
 		s.site, s.d = q.site, q.c.dialect
-		g.Go(func() error { return q.perEvent(ctx, s, d) })
-		g.Go(func() error { return q.sessionSums(ctx, s, d) })
+		g.Go(func() error { return q.perEvent(ctx, s, true, d) })
+		g.Go(func() error { return q.perEvent(ctx, s, false, d) })
+		g.Go(func() error { return q.activity(ctx, s, d) })
 		g.Go(func() error { return q.sessionFields(ctx, s, d) })
-		if len(cats) > 0 {
-			g.Go(func() error { return q.values(ctx, s, cats, "s", d) })
+		g.Go(afterCats(func() error {
+			if u := keys[0]; len(u.cats)+len(u.bools)+len(u.nums)+len(u.dates) > 0 {
+				return q.attributes(ctx, s, u, d)
+			}
+			return nil
+		}))
+		g.Go(afterCats(func() error {
+			if co := keys[1]; len(co.cats)+len(co.bools)+len(co.nums)+len(co.dates) > 0 {
+				return q.companies(ctx, s, co, d)
+			}
+			return nil
+		}))
+		if len(questions) > 0 {
+			g.Go(func() error { return q.answers(ctx, s, questions, d) })
 		}
-		if len(bools) > 0 {
-			g.Go(func() error { return q.values(ctx, s, bools, "b", d) })
-		}
-		if len(nums) > 0 {
-			g.Go(func() error { return q.numbers(ctx, s, nums, d) })
-		}
-		if len(dates) > 0 {
-			g.Go(func() error { return q.dates(ctx, s, dates, d) })
-		}
-		g.Go(func() error { return q.activeWeeks(ctx, s, d) })
 		g.Go(func() error { return q.nps(ctx, s, d) })
 		g.Go(func() error { return q.ratings(ctx, s, d) })
 	}
@@ -201,60 +246,62 @@ func (q *querier) sessionsIn(w *sqlw, cols string) {
 	q.c.dialect.EndFrom(w)
 }
 
-// sessionSums reads, per user, sessions, active days (days a session
-// started) and events (those of the sessions), and per session its
-// duration and frustration signals: one scan of the sessions, none of
-// the events.
-func (q *querier) sessionSums(ctx context.Context, s sel, d *data) error {
-	dur := q.c.dialect.Seconds("started_at", "ended_at")
-	w := newSQL(q.c.dialect)
+// perEvent reads, for every track event (pages false) or page (true),
+// how many users did it how many times (users who did not are the rest
+// of the group): track events from event_days on the period's whole
+// days and from the events on its edges, page views from the events.
+func (q *querier) perEvent(ctx context.Context, s sel, pages bool, d *data) error {
+	dl := q.c.dialect
+	sp := cut(q.from, q.to)
+	w := newSQL(dl)
 	w.Write("SELECT ")
-	s.label(w, "x.user_key")
-	w.Write(" AS g, count(*), sum(x.n), sum(x.n * x.n), sum(x.dur), sum(x.dur2), sum(x.r), sum(x.r2),",
-		" sum(x.dc), sum(x.dc2), sum(x.er), sum(x.er2), sum(x.days), sum(x.days * x.days), sum(x.ev), sum(x.ev * x.ev) FROM (")
-	q.sessionsIn(w, "user_key, count(*) AS n, sum("+dur+") AS dur, sum("+dur+" * "+dur+") AS dur2,"+
-		" count(DISTINCT "+q.c.dialect.Day("started_at")+") AS days, sum(event_count) AS ev,"+
-		" sum(rage_clicks) AS r, sum(rage_clicks * rage_clicks) AS r2, sum(dead_clicks) AS dc,"+
-		" sum(dead_clicks * dead_clicks) AS dc2, sum(errors) AS er, sum(errors * errors) AS er2")
-	w.Write(" GROUP BY user_key) AS x WHERE ")
-	s.filter(w, "x.user_key")
-	w.Write(" GROUP BY g")
-	var v [16]num
-	dest := make([]any, len(v))
-	for k := range v {
-		dest[k] = &v[k]
+	s.label(w, "y.u")
+	w.Write(" AS g, y.ev, y.c, count(*) FROM (")
+	kind := kindTrack
+	if pages {
+		kind = kindPage
+		w.Write("SELECT user_key AS u, path AS ev, count(*) AS c ")
+		dl.From(w, compiler.Events, q.site, nil)
+		w.Write(" AND kind = ", itoa(kindPage), " AND ts >= ")
+		w.Arg(q.from)
+		w.Write(" AND ts < ")
+		w.Arg(q.to)
+		dl.EndFrom(w)
+		w.Write(" GROUP BY user_key, path")
+	} else {
+		w.Write("SELECT x.u AS u, x.ev AS ev, sum(x.c) AS c FROM (")
+		union := ""
+		if sp.hasWhole() {
+			w.Write("SELECT user_key AS u, name AS ev, ", dl.BigInt("events"), " AS c ")
+			dl.From(w, compiler.EventDayCounts, q.site, nil)
+			w.Write(" AND first_ts >= ")
+			w.Arg(sp.whole[0])
+			w.Write(" AND first_ts < ")
+			w.Arg(sp.whole[1])
+			dl.EndFrom(w)
+			union = " UNION ALL "
+		}
+		for _, e := range sp.edges {
+			w.Write(union, "SELECT user_key AS u, name AS ev, ", dl.Int(1), " AS c ")
+			dl.From(w, compiler.Events, q.site, nil)
+			w.Write(" AND kind = ", itoa(kindTrack), " AND ts >= ")
+			w.Arg(e.from)
+			w.Write(" AND ts < ")
+			w.Arg(e.to)
+			dl.EndFrom(w)
+			union = " UNION ALL "
+		}
+		w.Write(") AS x GROUP BY x.u, x.ev")
 	}
-	return q.query(ctx, w, func() error {
-		i := s.base + int(v[0].v)
-		d.sessions[i] = sums{Sum: v[2].v, Sq: v[3].v, Present: v[1].v}
-		n := v[2].v
-		d.duration[i] = sums{N: n, Sum: v[4].v, Sq: v[5].v}
-		d.rage[i] = sums{N: n, Sum: v[6].v, Sq: v[7].v}
-		d.dead[i] = sums{N: n, Sum: v[8].v, Sq: v[9].v}
-		d.errors[i] = sums{N: n, Sum: v[10].v, Sq: v[11].v}
-		d.days[i] = sums{Sum: v[12].v, Sq: v[13].v, Present: v[1].v}
-		d.events[i] = sums{Sum: v[14].v, Sq: v[15].v, Present: v[1].v}
-		return nil
-	}, dest...)
-}
-
-// perEvent reads, for every event and page, how many users did it how
-// many times (users who did not are the rest of the group).
-func (q *querier) perEvent(ctx context.Context, s sel, d *data) error {
-	ev := "CASE WHEN kind = 3 THEN path ELSE name END"
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "x.user_key")
-	w.Write(" AS g, x.k, x.ev, x.c, count(*) FROM (")
-	q.eventsIn(w, "2, 3", "user_key, kind AS k, "+ev+" AS ev, count(*) AS c")
-	w.Write(" GROUP BY user_key, kind, ", ev, ") AS x WHERE ")
-	s.filter(w, "x.user_key")
-	w.Write(" GROUP BY g, x.k, x.ev, x.c")
-	var g, k, c, n num
+	w.Write(") AS y GROUP BY g, y.ev, y.c")
+	var g, c, n num
 	var name string
 	return q.query(ctx, w, func() error {
-		i := s.base + int(g.v)
-		key := eventKey{Kind: int(k.v), Name: name}
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
+		}
+		key := eventKey{Kind: kind, Name: name}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		f := d.perEvent[key]
@@ -264,47 +311,61 @@ func (q *querier) perEvent(ctx context.Context, s sel, d *data) error {
 		}
 		f[i] = append(f[i], stats.Freq{Value: c.v, Count: int64(n.v)})
 		return nil
-	}, &g, &k, &name, &c, &n)
+	}, &g, &name, &c, &n)
 }
 
 // sessionFields reads how many of the group's sessions had each value of
-// each session field. Sessions, not users: the share of users with at
-// least one session of a kind grows with how many sessions they have, and
-// would only restate activity. One scan groups the sessions by every
-// field at once; the counts per field are summed here.
+// each session field, and the sums over the group's sessions of their
+// duration and frustration signals. Sessions, not users: the share of
+// users with at least one session of a kind grows with how many sessions
+// they have, and would only restate activity. One scan groups the
+// sessions by every field at once; the counts per field and the sums
+// are added up here.
 func (q *querier) sessionFields(ctx context.Context, s sel, d *data) error {
+	dur := q.c.dialect.Seconds("started_at", "ended_at")
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT ")
 	s.label(w, "x.user_key")
 	w.Write(" AS g")
-	cols := "user_key"
+	cols := "user_key, " + dur + " AS dur, rage_clicks, dead_clicks, errors"
 	for _, f := range sessionFields {
 		w.Write(", x.", f[1])
 		cols += ", " + f[1]
 	}
-	w.Write(", count(*) FROM (")
+	w.Write(", count(*), sum(x.dur), sum(x.dur * x.dur), sum(x.rage_clicks), sum(x.rage_clicks * x.rage_clicks),",
+		" sum(x.dead_clicks), sum(x.dead_clicks * x.dead_clicks), sum(x.errors), sum(x.errors * x.errors) FROM (")
 	q.sessionsIn(w, cols)
-	w.Write(")")
-	inGroupSel(w, s)
-	w.Write(" GROUP BY g")
+	w.Write(") AS x GROUP BY g")
 	for _, f := range sessionFields {
 		w.Write(", x.", f[1])
 	}
-	var g, n num
+	var g num
+	var v [9]num
 	vals := make([]string, len(sessionFields))
 	dest := []any{&g}
 	for k := range vals {
 		dest = append(dest, &vals[k])
 	}
-	dest = append(dest, &n)
+	for k := range v {
+		dest = append(dest, &v[k])
+	}
 	return q.query(ctx, w, func() error {
-		i := s.base + int(g.v)
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
+		n := int64(v[0].v)
 		for k, f := range sessionFields {
 			if vals[k] != "" {
-				addCount(d.fields, valueKey{f[0], vals[k]}, i, int64(n.v))
+				addCount(d.fields, valueKey{f[0], vals[k]}, i, n)
 			}
+		}
+		for k, m := range []*sums{&d.duration[i], &d.rage[i], &d.dead[i], &d.errors[i]} {
+			m.N += v[0].v
+			m.Sum += v[1+2*k].v
+			m.Sq += v[2+2*k].v
 		}
 		return nil
 	}, dest...)
@@ -319,15 +380,21 @@ func addCount(m map[valueKey]*[2]int64, k valueKey, i int, n int64) {
 	c[i] += n
 }
 
-// categorical returns the text attributes with few enough values to
-// compare value by value.
-func (q *querier) categorical(ctx context.Context, keys []string) ([]string, error) {
+// attrKeys are the attributes of one entity compared, by type: the
+// text attributes with few values (cats), booleans, numbers and dates.
+type attrKeys struct {
+	cats, bools, nums, dates []string
+}
+
+// categorical returns the text attributes of entity (0 users, 1
+// companies) with few enough values to compare value by value.
+func (q *querier) categorical(ctx context.Context, entity int, keys []string) ([]string, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT key, count(DISTINCT s) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
+	q.c.dialect.CurrentOf(w, entity, keys, q.site, nil)
 	q.c.dialect.EndFrom(w)
 	w.Write(" GROUP BY key")
 	var out []string
@@ -342,89 +409,60 @@ func (q *querier) categorical(ctx context.Context, keys []string) ([]string, err
 	return out, err
 }
 
-// values reads how many of each group's users have each value of the
-// attributes keys, of column col (s or b).
-func (q *querier) values(ctx context.Context, s sel, keys []string, col string, d *data) error {
+// attributes reads, for the user attributes keys (text ones with few
+// values, booleans, numbers and date-times, as days before the period's
+// end), how many of each group's users have each value: one scan of the
+// current values.
+func (q *querier) attributes(ctx context.Context, s sel, keys attrKeys, d *data) error {
+	all := append(append(append(append([]string(nil), keys.cats...), keys.bools...), keys.nums...), keys.dates...)
 	w := newSQL(q.c.dialect)
 	w.Write("SELECT ")
 	s.label(w, "entity_key")
-	w.Write(" AS g, key, ", col, ", count(*) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND ")
-	s.filter(w, "entity_key")
+	w.Write(" AS g, key, s, b, n, ", q.daysBefore("t"), " AS days, count(*) ")
+	q.c.dialect.CurrentFrom(w, all, q.site, nil)
 	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, ", col)
+	w.Write(" GROUP BY g, key, s, b, n, days")
 	var key string
-	var v text
-	var g, n num
+	var str, b text
+	var n, days maybeNum
+	var g, c num
 	return q.query(ctx, w, func() error {
-		if !v.ok {
+		i, ok := s.group(g.v)
+		if !ok {
 			return nil
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		addCount(d.cats, valueKey{key, v.s}, s.base+int(g.v), int64(n.v))
+		switch {
+		case slices.Contains(keys.cats, key) && str.ok:
+			addCount(d.cats, valueKey{key, str.s}, i, int64(c.v))
+		case slices.Contains(keys.bools, key) && b.ok:
+			addCount(d.cats, valueKey{key, b.s}, i, int64(c.v))
+		case slices.Contains(keys.nums, key) && n.ok:
+			addFreq(d.numbers, key, i, n.v, int64(c.v))
+		case slices.Contains(keys.dates, key) && days.ok:
+			addFreq(d.dates, key, i, days.v, int64(c.v))
+		}
 		return nil
-	}, &g, &key, &v, &n)
+	}, &g, &key, &str, &b, &n, &days, &c)
 }
 
-// numbers reads the distribution of each numeric attribute in each group.
-func (q *querier) numbers(ctx context.Context, s sel, keys []string, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "entity_key")
-	w.Write(" AS g, key, n, count(*) ")
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND ")
-	s.filter(w, "entity_key")
-	w.Write(" AND n IS NOT NULL")
-	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, n")
-	var key string
-	var g, v, n num
-	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		f := d.numbers[key]
-		if f == nil {
-			f = &[2][]stats.Freq{}
-			d.numbers[key] = f
-		}
-		i := s.base + int(g.v)
-		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
-		return nil
-	}, &g, &key, &v, &n)
+// addFreq counts n units of value v in group i of m's key.
+func addFreq(m map[string]*[2][]stats.Freq, key string, i int, v float64, n int64) {
+	f := m[key]
+	if f == nil {
+		f = &[2][]stats.Freq{}
+		m[key] = f
+	}
+	f[i] = append(f[i], stats.Freq{Value: v, Count: n})
 }
 
-// dates reads the distribution of each date-time attribute in each
-// group as whole days from its value to the period's end ("days since",
-// negative for a date after it), so that it is compared as a number.
-func (q *querier) dates(ctx context.Context, s sel, keys []string, d *data) error {
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "entity_key")
-	w.Write(" AS g, key, floor(", q.c.dialect.Seconds("t", "?"), " / 86400) AS days, count(*) ")
-	w.args = append(w.args, q.c.dialect.Arg(q.to))
-	q.c.dialect.CurrentFrom(w, keys, q.site, nil)
-	w.Write(" AND ")
-	s.filter(w, "entity_key")
-	w.Write(" AND t IS NOT NULL")
-	q.c.dialect.EndFrom(w)
-	w.Write(" GROUP BY g, key, days")
-	var key string
-	var g, v, n num
-	return q.query(ctx, w, func() error {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		f := d.dates[key]
-		if f == nil {
-			f = &[2][]stats.Freq{}
-			d.dates[key] = f
-		}
-		i := s.base + int(g.v)
-		f[i] = append(f[i], stats.Freq{Value: v.v, Count: int64(n.v)})
-		return nil
-	}, &g, &key, &v, &n)
+// daysBefore writes the whole days from the timestamp expression col to
+// the period's end (negative after it), in integer arithmetic on
+// microseconds.
+func (q *querier) daysBefore(col string) string {
+	d := q.c.dialect
+	return "floor((" + d.Int(q.to.UnixMicro()) + " - " + d.Micros(col) + ") / 86400000000.0)"
 }
 
 // maxWeeks is the most weeks of retention compared.
@@ -433,40 +471,6 @@ const maxWeeks = 12
 // weeks is how many whole weeks the period holds (at most maxWeeks).
 func (q *querier) weeks() int {
 	return min(maxWeeks, int(q.to.Sub(q.from)/(7*24*time.Hour)))
-}
-
-// activeWeeks reads, for each whole week of the period counted from its
-// start, how many of each group's users started a session in it: the
-// group's retention over the period.
-func (q *querier) activeWeeks(ctx context.Context, s sel, d *data) error {
-	n := q.weeks()
-	if n == 0 {
-		return nil
-	}
-	w := newSQL(q.c.dialect)
-	w.Write("SELECT ")
-	s.label(w, "x.user_key")
-	w.Write(" AS g, x.wk, count(DISTINCT x.user_key) FROM (")
-	w.Write("SELECT user_key, floor(", q.c.dialect.Seconds("?", "started_at"), " / 604800) AS wk ")
-	w.args = append(w.args, q.c.dialect.Arg(q.from))
-	q.c.dialect.From(w, compiler.SessionCounts, q.site, nil)
-	w.Write(" AND started_at >= ")
-	w.Arg(q.from)
-	w.Write(" AND started_at < ")
-	w.Arg(q.from.Add(time.Duration(n) * 7 * 24 * time.Hour))
-	q.c.dialect.EndFrom(w)
-	w.Write(")")
-	inGroupSel(w, s)
-	w.Write(" GROUP BY g, x.wk")
-	var g, wk, c num
-	return q.query(ctx, w, func() error {
-		if k := int(wk.v); k >= 0 && k < n {
-			d.mu.Lock()
-			d.active[s.base+int(g.v)][k] += int64(c.v)
-			d.mu.Unlock()
-		}
-		return nil
-	}, &g, &wk, &c)
 }
 
 // nps reads the distribution of each group's latest NPS scores in the
@@ -481,14 +485,15 @@ func (q *querier) nps(ctx context.Context, s sel, d *data) error {
 	w.Arg(q.from)
 	w.Write(" AND r.updated_at < ")
 	w.Arg(q.to)
-	w.Write(" GROUP BY i.entity_key) AS x WHERE ")
-	s.filter(w, "x.u")
-	w.Write(" GROUP BY g, x.score")
+	w.Write(" GROUP BY i.entity_key) AS x GROUP BY g, x.score")
 	var g, v, n num
 	return q.query(ctx, w, func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		i := s.base + int(g.v)
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
+		}
 		d.nps[i] = append(d.nps[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
 	}, &g, &v, &n)
@@ -505,14 +510,15 @@ func (q *querier) ratings(ctx context.Context, s sel, d *data) error {
 	w.Arg(q.from)
 	w.Write(" AND r.created_at < ")
 	w.Arg(q.to)
-	w.Write(" AND ")
-	s.filter(w, "i.entity_key")
 	w.Write(" GROUP BY g, r.rating")
 	var g, v, n num
 	return q.query(ctx, w, func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		i := s.base + int(g.v)
+		i, ok := s.group(g.v)
+		if !ok {
+			return nil
+		}
 		d.rating[i] = append(d.rating[i], stats.Freq{Value: v.v, Count: int64(n.v)})
 		return nil
 	}, &g, &v, &n)

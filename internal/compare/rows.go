@@ -28,10 +28,12 @@ const (
 
 // Row is one measure compared between the groups.
 type Row struct {
-	// Kind is what is measured: metric, event, page, attribute, session.
+	// Kind is what is measured: metric, event, page, attribute, company
+	// (a company attribute), session, answer (a survey answer).
 	Kind string `json:"kind"`
-	// Key is the event name, page path, attribute key, session field or
-	// metric name; Value the attribute's or session field's value.
+	// Key is the event name, page path, attribute key, session field,
+	// metric name or survey/question (the IDs); Value the attribute's,
+	// session field's value or the answer's option.
 	Key   string `json:"key"`
 	Value string `json:"value,omitempty"`
 	// Measure is share (of the group's users; of its sessions for session
@@ -207,7 +209,13 @@ func (d *data) rows(period segment.Period, defs ...segment.Node) []Row {
 			case *segment.Visited:
 				defining[[2]string{"page", n.Pattern}] = true
 			case *segment.Attribute:
-				defining[[2]string{"attribute", n.Key}] = true
+				if n.Scope == segment.ScopeCompany {
+					defining[[2]string{"company", n.Key}] = true
+				} else {
+					defining[[2]string{"attribute", n.Key}] = true
+				}
+			case *segment.Answer:
+				defining[[2]string{"answer", n.Survey + "/" + n.Question}] = true
 			case *segment.SessionField:
 				defining[[2]string{"session", n.Field}] = true
 			}
@@ -286,12 +294,15 @@ func (d *data) allRows(period segment.Period) []Row {
 		r.cond = &segment.Attribute{Key: k, Op: segment.OpSet}
 		out = append(out, r)
 	}
-	return out
+	out = append(out, d.companyRows()...)
+	return append(out, d.answerRows(period)...)
 }
 
 // rank adjusts the rows' p-values for their number (Benjamini–Hochberg),
 // flags the significant ones and orders them: rows that restate a
-// group's definition last; before them the significant ones, by the size
+// group's definition last; before them the significant ones, then the
+// others that could be tested, then those that could not (a group with
+// no unit, as a survey question no one of A answered), each by the size
 // of the difference (|Dominance|), then by p-value; and the kinds
 // interleaved (the best attribute, event, page and session property,
 // then the second of each …), so that no kind of row drowns the others.
@@ -311,6 +322,12 @@ func rank(rows []Row) int {
 			}
 			return 1
 		}
+		if x.valid != y.valid {
+			if x.valid {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(math.Abs(y.Dominance), math.Abs(x.Dominance)); c != 0 {
 			return c
 		}
@@ -323,13 +340,21 @@ func rank(rows []Row) int {
 	return n
 }
 
-// interleave reorders each block of rows (significant, then not; rows
-// restating a definition stay last as they are), sorted best first, so
-// that kinds take turns.
+// negligible is the |Dominance| below which a difference is negligible
+// (Cliff's delta under 0.147: Romano et al., "Appropriate statistics for
+// ordinal level data", 2006).
+const negligible = 0.147
+
+// interleave reorders each block of rows (significant, then tested,
+// then not; in each, the differences that are not negligible, then those
+// that are; rows restating a definition stay last as they are), sorted
+// best first, so that kinds take turns: a negligible difference never
+// takes a turn before a larger one of another kind.
 func interleave(rows []Row) {
+	block := func(r Row) [3]bool { return [3]bool{r.Significant, r.valid, math.Abs(r.Dominance) < negligible} }
 	for start := 0; start < len(rows); {
 		end := start
-		for end < len(rows) && rows[end].Significant == rows[start].Significant && !rows[end].Defining {
+		for end < len(rows) && block(rows[end]) == block(rows[start]) && !rows[end].Defining {
 			end++
 		}
 		if end == start {

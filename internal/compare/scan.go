@@ -74,3 +74,17 @@ func (t *text) Scan(src any) error {
 	}
 	return nil
 }
+
+// maybeNum scans a number that may be NULL: ok is false for NULL.
+type maybeNum struct {
+	v  float64
+	ok bool
+}
+
+func (m *maybeNum) Scan(src any) error {
+	m.ok = src != nil
+	var n num
+	err := n.Scan(src)
+	m.v = n.v
+	return err
+}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,13 +44,21 @@ type Source struct {
 type Goal struct {
 	// Kind is "event" (conversion: the share of exposed users who did the
 	// event after exposure), "property" (the sum, per exposed user, of a
-	// numeric property of the event after exposure) or "funnel" (not
-	// computed yet: funnels come with the insights work).
-	Kind     string   `json:"kind"`
-	Name     string   `json:"name,omitempty"`
-	Event    string   `json:"event,omitempty"`
-	Property string   `json:"property,omitempty"`
-	Steps    []string `json:"steps,omitempty"`
+	// numeric property of the event after exposure) or "funnel"
+	// (conversion: the share of exposed users who went through every
+	// step after exposure, the last within Window of the first).
+	Kind     string `json:"kind"`
+	Name     string `json:"name,omitempty"`
+	Event    string `json:"event,omitempty"`
+	Property string `json:"property,omitempty"`
+	// Funnel is a saved funnel's ID (ins_…), whose steps and window the
+	// goal takes when its results are read; or else Steps are the
+	// funnel's steps, each a did(…) or visited(…) condition in the
+	// segment language, or an event's name, and Window its conversion
+	// window (30m, 12h, 7d; 7d by default, at most 90d).
+	Funnel string   `json:"funnel,omitempty"`
+	Steps  []string `json:"steps,omitempty"`
+	Window string   `json:"window,omitempty"`
 }
 
 // Variant is one arm, with its planned share of traffic (any unit).
@@ -147,8 +156,12 @@ func (d *Definition) Normalize() error {
 				return apierr.Invalid("invalid_experiment", field+".property", "a property goal names its event and numeric property")
 			}
 		case "funnel":
-			if len(g.Steps) < 2 {
-				return apierr.Invalid("invalid_experiment", field+".steps", "a funnel goal has at least two steps")
+			if g.Funnel == "" && (len(g.Steps) < MinSteps || len(g.Steps) > MaxSteps) {
+				return apierr.Invalid("invalid_experiment", field+".steps",
+					"a funnel goal names a saved funnel (funnel) or has %d to %d steps", MinSteps, MaxSteps)
+			}
+			if _, err := ParseWindow(g.Window); err != nil {
+				return apierr.Invalid("invalid_experiment", field+".window", "%v", err)
 			}
 		default:
 			return apierr.Invalid("invalid_experiment", field+".kind", "a goal is an event, a property or a funnel, not %q", g.Kind)
@@ -160,11 +173,37 @@ func (d *Definition) Normalize() error {
 			}
 			if g.Kind == "funnel" {
 				g.Name = strings.Join(g.Steps, " → ")
+				if g.Funnel != "" && len(g.Steps) == 0 {
+					g.Name = g.Funnel
+				}
 			}
 		}
 	}
 	d.Breakdown = slices.DeleteFunc(d.Breakdown, func(s string) bool { return strings.TrimSpace(s) == "" })
 	return nil
+}
+
+// The number of steps of a funnel goal, as of an insight's funnel.
+const (
+	MinSteps = 2
+	MaxSteps = 10
+)
+
+// ParseWindow reads a funnel goal's window: a whole number of seconds,
+// minutes, hours or days (30m, 12h, 7d), at most 90 days; 7 days when s
+// is empty, as insights' funnels.
+func ParseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return 7 * 24 * time.Hour, nil
+	}
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	unit, ok := units[s[len(s)-1]]
+	n, err := strconv.Atoi(s[:len(s)-1])
+	const most = 90 * 24 * time.Hour
+	if !ok || err != nil || n <= 0 || strconv.Itoa(n) != s[:len(s)-1] || n > int(most/time.Second) || time.Duration(n)*unit > most {
+		return 0, fmt.Errorf("a window is a duration such as 30m, 12h or 7d, at most 90d; not %q", s)
+	}
+	return time.Duration(n) * unit, nil
 }
 
 // Parse reads a saved definition.

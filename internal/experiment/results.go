@@ -49,9 +49,9 @@ type Arm struct {
 	Variant string `json:"variant"`
 	Control bool   `json:"control"`
 	Users   int64  `json:"users"`
-	// Conversions and Rate (with its Wilson interval) are for event
-	// goals; Mean (per exposed user, zeros included) and SD for property
-	// goals.
+	// Conversions and Rate (with its Wilson interval) are for event and
+	// funnel goals; Mean (per exposed user, zeros included) and SD for
+	// property goals.
 	Conversions int64    `json:"conversions"`
 	Rate        float64  `json:"rate"`
 	Interval    Interval `json:"interval"`
@@ -84,8 +84,6 @@ type Arm struct {
 type GoalResult struct {
 	Goal Goal  `json:"goal"`
 	Arms []Arm `json:"arms"`
-	// NotComputed says why there is no result (funnel goals, for now).
-	NotComputed string `json:"not_computed,omitempty"`
 }
 
 // VariantCount is how many users were exposed to a variant.
@@ -221,11 +219,6 @@ func (q *query) part(counts map[string]int64, multiple int64, goals []map[string
 	var arms []*Arm
 	for gi, g := range q.d.Goals {
 		gr := GoalResult{Goal: g}
-		if g.Kind == "funnel" {
-			gr.NotComputed = "funnel goals are not computed yet"
-			p.Goals = append(p.Goals, gr)
-			continue
-		}
 		sums := goals[gi]
 		ctl := sums[q.d.Control]
 		for _, v := range q.d.Variants {
@@ -284,7 +277,7 @@ func arm(g Goal, name string, control bool, s, ctl goalSums) Arm {
 	if control {
 		return a
 	}
-	if g.Kind == "event" {
+	if g.Kind != "property" {
 		a.Test = "two-proportion z"
 		t := stats.TwoProportions(ctl.converted, ctl.users, s.converted, s.users)
 		a.P = ptr(t.P)

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/sightline/sightline/internal/segment/compiler"
 	"github.com/sightline/sightline/internal/store"
@@ -83,19 +84,47 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 		return nil, err
 	}
 
-	// The goals, over the users exposed to one variant: per user, for
-	// each goal, how many of its events came at or after the exposure
-	// and the sum of their values.
+	// Each funnel goal, in a query of its own.
 	var goals []int
 	for j, g := range q.d.Goals {
-		if g.Kind != "funnel" {
-			goals = append(goals, j)
+		if g.Kind == "funnel" {
+			if err := q.funnelGoal(ctx, j, segs, out); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		goals = append(goals, j)
+	}
+	var events, props []int
+	for _, j := range goals {
+		if q.d.Goals[j].Kind == "event" {
+			events = append(events, j)
+		} else {
+			props = append(props, j)
 		}
 	}
-	if len(goals) == 0 {
-		return out, nil
+	for _, g := range [][]int{events, props} {
+		if len(g) > 0 {
+			if err := q.goals(ctx, segs, g, out); err != nil {
+				return nil, err
+			}
+		}
 	}
-	w = &sqlw{d: d}
+	return out, nil
+}
+
+// goals computes the sums of the goals (indexes into the definition's;
+// all event goals, or all property goals) over the users exposed to one
+// variant: per user, for each goal, how many of its events came at or
+// after the exposure and the sum of their values. Event goals read the
+// experiment's whole days from event_days (a day converts a user
+// exposed by its last event) and only its last partial day from the
+// events; property goals read the events, for their values.
+func (q *query) goals(ctx context.Context, segs []*store.KeySet, goals []int, out *sums) error {
+	d := q.r.dialect
+	parts := 1 + len(segs)
+	days := q.d.Goals[goals[0]].Kind == "event"
+	w := &sqlw{d: d}
 	w.Write("SELECT y.variant")
 	for p := range parts {
 		c := partCond("y", p)
@@ -118,15 +147,42 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 		}
 		w.Write(", ", cw, "g.name = ")
 		w.Arg(g.Event)
-		w.Write(" AND g.ts >= e.t", cend, " AS n", strconv.Itoa(j), ", sum(CASE WHEN g.name = ")
+		w.Write(" AND g.us >= e.t", cend, " AS n", strconv.Itoa(j), ", sum(CASE WHEN g.name = ")
 		w.Arg(g.Event)
-		w.Write(" AND g.ts >= e.t THEN ", val, " ELSE 0 END) AS t", strconv.Itoa(j))
+		w.Write(" AND g.us >= e.t THEN ", val, " ELSE 0 END) AS t", strconv.Itoa(j))
 	}
-	w.Write(" FROM (SELECT x.u AS u, x.lo AS v, x.first AS t")
+	w.Write(" FROM (SELECT x.u AS u, x.lo AS v, ", d.Micros("x.first"), " AS t")
 	flags(w, "x.u", segs)
 	w.Write(" FROM ")
 	q.exposed(w, nil)
-	w.Write(" AND x.lo = x.hi) AS e", leftJoin(d), "(SELECT user_key, ts, name")
+	w.Write(" AND x.lo = x.hi) AS e", leftJoin(d), "(")
+	names := func() {
+		w.Write(" AND name IN (")
+		for i, j := range goals {
+			if i > 0 {
+				w.Write(", ")
+			}
+			w.Arg(q.d.Goals[j].Event)
+		}
+		w.Write(")")
+	}
+	lastDay := q.end.UTC().Truncate(24 * time.Hour)
+	edge := q.start
+	if days {
+		if firstDay := q.start.UTC().Truncate(24 * time.Hour); firstDay.Before(lastDay) {
+			edge = lastDay
+			w.Write("SELECT user_key, name, ", d.Micros("last_ts"), " AS us ")
+			d.From(w, compiler.EventDays, q.site, nil)
+			names()
+			w.Write(" AND first_ts >= ")
+			w.Arg(firstDay)
+			w.Write(" AND first_ts < ")
+			w.Arg(lastDay)
+			d.EndFrom(w)
+			w.Write(" UNION ALL ")
+		}
+	}
+	w.Write("SELECT user_key, name, ", d.Micros("ts"), " AS us")
 	for _, j := range goals {
 		if g := q.d.Goals[j]; g.Kind == "property" {
 			prop, args := d.Property(g.Property)
@@ -137,15 +193,10 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 	}
 	w.Write(" ")
 	d.From(w, compiler.Events, q.site, nil)
-	w.Write(" AND kind = 2 AND name IN (")
-	for i, j := range goals {
-		if i > 0 {
-			w.Write(", ")
-		}
-		w.Arg(q.d.Goals[j].Event)
-	}
-	w.Write(") AND ts >= ")
-	w.Arg(q.start)
+	w.Write(" AND kind = 2")
+	names()
+	w.Write(" AND ts >= ")
+	w.Arg(edge)
 	w.Write(" AND ts < ")
 	w.Arg(q.end)
 	d.EndFrom(w)
@@ -154,12 +205,13 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 		w.Write(", e.f", strconv.Itoa(i+1))
 	}
 	w.Write(") AS y GROUP BY y.variant")
+	var v string
 	vals := make([]num, parts*len(goals)*3)
-	dest = []any{&v}
+	dest := []any{&v}
 	for k := range vals {
 		dest = append(dest, &vals[k])
 	}
-	err = q.run(ctx, w, func() {
+	return q.run(ctx, w, func() {
 		k := 0
 		for p := range parts {
 			for _, j := range goals {
@@ -175,5 +227,4 @@ func (q *query) together(ctx context.Context, segs []*store.KeySet) (*sums, erro
 			}
 		}
 	}, dest...)
-	return out, err
 }

@@ -114,7 +114,7 @@ var heatmapOps = []Op{
 }
 
 var (
-	compareErrors = []string{"invalid_comparison", "invalid_parameter", "invalid_segment", "unknown_segment", "query_timeout", "query_too_expensive"}
+	compareErrors = []string{"invalid_comparison", "invalid_parameter", "invalid_segment", "unknown_segment", "unknown_funnel", "query_timeout", "query_too_expensive"}
 	experimentOut = Of(api.ExperimentJSON{})
 	experimentDef = closed(input(Of(experiment.Definition{})))
 )
@@ -133,13 +133,14 @@ var compareOps = []Op{
 		compareErrors...),
 	read("GET", "/experiments", "experiments", "Experiments.", object(map[string]Schema{"experiments": arr(experimentOut)})),
 	errs(change("write", "POST", "/experiments", "experiments", "Define an experiment.", experimentDef, 201, experimentOut),
-		"invalid_experiment", "invalid_field", "conflict"),
+		"invalid_experiment", "invalid_field", "unknown_funnel", "conflict"),
 	errs(read("GET", "/experiments/{id}", "experiments", "An experiment's definition.", experimentOut), "not_found"),
 	errs(change("write", "PUT", "/experiments/{id}", "experiments", "Change an experiment.", experimentDef, 200, experimentOut),
-		"invalid_experiment", "invalid_field", "not_found"),
+		"invalid_experiment", "invalid_field", "unknown_funnel", "not_found"),
 	errs(change("write", "DELETE", "/experiments/{id}", "experiments", "Delete an experiment.", nil, 204, nil), "not_found"),
 	errs(analyze("GET", "/experiments/{id}/results", "experiments", "Per variant: exposure, conversion with intervals, lift, p-value, sample-ratio check.",
-		object(map[string]Schema{"experiment": experimentOut, "results": Of(experiment.Result{})})), "not_found", "query_timeout"),
+		object(map[string]Schema{"experiment": experimentOut, "results": Of(experiment.Result{})})), "not_found", "invalid_experiment",
+		"unknown_funnel", "query_timeout"),
 }
 
 var (

@@ -126,7 +126,7 @@ var (
 // joined to PostgreSQL (--postgres); or the scaled store on ClickHouse
 // joined to PostgreSQL (--clickhouse, which needs --postgres), with
 // nothing in the data folder but the node's write-ahead log.
-func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.Dialect, error) {
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.CompareDialect, error) {
 	if cfg.ClickHouse != "" {
 		return openScaled(ctx, cfg, log)
 	}
@@ -151,7 +151,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (analy
 
 // openScaled opens the scaled store: analytics in ClickHouse with
 // PostgreSQL deciding, control data in the same PostgreSQL.
-func openScaled(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.Dialect, error) {
+func openScaled(ctx context.Context, cfg config.Config, log *slog.Logger) (analytics, controlStore, compiler.CompareDialect, error) {
 	if cfg.Postgres == "" {
 		return nil, controlStore{}, nil, errors.New("--clickhouse needs --postgres: PostgreSQL decides what the nodes share (keys, merges, sessions) and keeps the control data")
 	}

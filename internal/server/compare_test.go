@@ -228,8 +228,32 @@ func TestExperimentsAPI(t *testing.T) {
 		t.Errorf("CSV: %d\n%s", resp.StatusCode, csv)
 	}
 
+	// A saved funnel as a goal: its steps, read at each read of the
+	// results. Every Setup Done came after an Open, both after the
+	// exposure: the same conversions.
+	code, f := s.call(t, store.ScopeWrite, "POST", "/insights",
+		`{"name":"Open then set up","kind":"funnel","definition":{"steps":["did(\"Open\")","did(\"Setup Done\")"],"last_days":30}}`)
+	if code != 201 {
+		t.Fatalf("save the funnel: %d %v", code, f)
+	}
+	withFunnel := strings.Replace(def, `{"kind": "property"`, `{"kind": "funnel", "funnel": "`+f["id"].(string)+`"}, {"kind": "property"`, 1)
+	if code, out := s.call(t, store.ScopeWrite, "PUT", "/experiments/"+id, withFunnel); code != 200 {
+		t.Fatalf("add the funnel goal: %d %v", code, out)
+	}
+	code, out = s.call(t, store.ScopeRead, "GET", "/experiments/"+id+"/results", "")
+	if code != 200 {
+		t.Fatalf("results: %d %v", code, out)
+	}
+	fg := out["results"].(map[string]any)["goals"].([]any)[2].(map[string]any)
+	arms := fg["arms"].([]any)
+	if g := fg["goal"].(map[string]any); g["name"] != "Open then set up" || fmt.Sprint(g["steps"]) != `[did("Open") did("Setup Done")]` ||
+		arms[0].(map[string]any)["conversions"] != 12.0 || arms[1].(map[string]any)["conversions"] != 47.0 {
+		t.Errorf("the funnel goal: %v", fg)
+	}
+
 	// Bad definitions say which field.
 	for _, c := range []struct{ body, field string }{
+		{strings.Replace(def, `{"kind": "property"`, `{"kind": "funnel", "funnel": "ins_nope"}, {"kind": "property"`, 1), "goals[2].funnel"},
 		{`{"name": ""}`, "name"},
 		{strings.Replace(def, `"control": "A"`, `"control": "C"`, 1), "control"},
 		{strings.Replace(def, `"variants": [{"name": "A"}, {"name": "B"}]`, `"variants": [{"name": "A"}]`, 1), "variants"},

@@ -115,6 +115,10 @@ func chTable(t Table) (string, []string, bool) {
 		return "user_days", []string{"day", "first_ts", "last_ts"}, false
 	case EventDays:
 		return "event_days", []string{"name", "day", "first_ts", "last_ts"}, false
+	case UserDayCounts:
+		return "user_days", []string{"day", "first_ts", "last_ts", "events"}, false
+	case EventDayCounts:
+		return "event_days", []string{"name", "day", "first_ts", "last_ts", "events"}, false
 	case Clicks:
 		return "clicks", []string{"session_id", "name", "ts", "url", "path", "selector", "pageview_id", "offset_x",
 			"offset_y", "page_x", "page_y", "viewport_width", "clicks", "depth", "viewport_height", "page_height",

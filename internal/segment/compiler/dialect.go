@@ -199,10 +199,13 @@ const (
 	// several rows.
 	EventDays
 	// EventDayCounts is EventDays with each row's number of events,
-	// events, for insights that count them: rows that may be summed.
-	// (ClickHouse, whose day tables may repeat a row, reads each event
-	// as a row of one.)
+	// events, for insights and comparisons that sum them. (ClickHouse,
+	// whose day tables may repeat a row, reads each event as a row of
+	// one.)
 	EventDayCounts
+	// UserDayCounts is UserDays with each row's number of events, events
+	// (compare sums them per user and day).
+	UserDayCounts
 	// EventsByName is the track, page and screen events with only kind,
 	// name_or_path (a track event's name, a page's or screen's path),
 	// user_key and ts, for reads of one event's or page's rows

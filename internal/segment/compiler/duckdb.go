@@ -97,7 +97,7 @@ func (DuckDB) From(w Writer, t Table, site int64, user *int64) {
 		name = "user_groups"
 	case Clicks:
 		name = "clicks"
-	case UserDays:
+	case UserDays, UserDayCounts:
 		name = "user_days"
 	case EventDays, EventDayCounts:
 		name = "event_days"

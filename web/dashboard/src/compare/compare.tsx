@@ -19,9 +19,11 @@ import './compare.css';
 const kinds: Record<string, string> = {
   '': 'Everything',
   attribute: 'Attributes',
+  company: 'Company attributes',
   event: 'Events',
   page: 'Pages',
   session: 'Session properties',
+  answer: 'Survey answers',
 };
 
 /** The Compare page of a site, optionally with its choice made. */

@@ -93,7 +93,12 @@ function NewExperiment(props: { site: string; onCancel: () => void }) {
   const [control, setControl] = useState('A');
   const [start, setStart] = useState(new Date(Date.now() - 30 * 86400e3).toISOString().slice(0, 10));
   const [goals, setGoals] = useState('');
+  const [funnel, setFunnel] = useState('');
   const [breakdown, setBreakdown] = useState('');
+  const funnels = useLoad(
+    (signal) => get<{ insights: { id: string; name: string; kind: string }[] }>(sitePath(props.site, '/insights'), { signal }),
+    [props.site],
+  );
   const submit = useSubmit(async () => {
     const def: ExperimentDef = {
       name,
@@ -101,7 +106,7 @@ function NewExperiment(props: { site: string; onCancel: () => void }) {
       variants: split(variants).map((v) => ({ name: v })),
       control,
       start: new Date(start + 'T00:00:00Z').toISOString(),
-      goals: split(goals).map((g) => ({ kind: 'event', event: g })),
+      goals: [...split(goals).map((g) => ({ kind: 'event', event: g })), ...(funnel ? [{ kind: 'funnel', funnel }] : [])],
       breakdown: breakdown.trim() ? [breakdown.trim()] : [],
     };
     const saved = await post<ExperimentDef>(sitePath(props.site, '/experiments'), def);
@@ -141,6 +146,20 @@ function NewExperiment(props: { site: string; onCancel: () => void }) {
       <Field label="Goal events" hint="Comma-separated event names: conversion is doing one after the first exposure." error={err('goals')}>
         {(p) => <input {...p} value={goals} onInput={(e) => setGoals(e.currentTarget.value)} />}
       </Field>
+      {(funnels.data?.insights || []).some((i) => i.kind === 'funnel') && (
+        <Field label="Funnel goal" hint="Optional: a saved funnel, gone through after the first exposure." error={err('goals')}>
+          {(p) => (
+            <select {...p} value={funnel} onChange={(e) => setFunnel(e.currentTarget.value)}>
+              <option value="">none</option>
+              {(funnels.data?.insights || [])
+                .filter((i) => i.kind === 'funnel')
+                .map((i) => (
+                  <option value={i.id}>{i.name}</option>
+                ))}
+            </select>
+          )}
+        </Field>
+      )}
       <Field label="Break down by segment" hint='Optional, as segment text: plan = "trial".' error={err('breakdown[0]')}>
         {(p) => <input {...p} value={breakdown} onInput={(e) => setBreakdown(e.currentTarget.value)} />}
       </Field>
@@ -288,37 +307,38 @@ function PartView(props: { part: Part; site: string }) {
       {p.goals.map((g) => (
         <div class="goal" data-goal={g.goal.name}>
           <h3>{g.goal.name}</h3>
-          {g.not_computed ? (
-            <p class="muted">{g.not_computed}</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Variant</th>
-                    <th scope="col" class="num">
-                      Users
-                    </th>
-                    <th scope="col" class="num">
-                      {g.goal.kind === 'property' ? 'Mean per user' : 'Conversion'}
-                    </th>
-                    <th scope="col" class="num">
-                      {g.goal.kind === 'property' ? 'Difference' : 'Lift'}
-                    </th>
-                    <th scope="col" class="num">
-                      p (adjusted)
-                    </th>
-                    <th scope="col">Result</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {g.arms.map((a) => (
-                    <ArmRow a={a} property={g.goal.kind === 'property'} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+          {g.goal.kind === 'funnel' && g.goal.steps && (
+            <p class="muted">
+              {g.goal.steps.join(' → ')}, within {g.goal.window || '7d'} of the first step, after the exposure.
+            </p>
           )}
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Variant</th>
+                  <th scope="col" class="num">
+                    Users
+                  </th>
+                  <th scope="col" class="num">
+                    {g.goal.kind === 'property' ? 'Mean per user' : 'Conversion'}
+                  </th>
+                  <th scope="col" class="num">
+                    {g.goal.kind === 'property' ? 'Difference' : 'Lift'}
+                  </th>
+                  <th scope="col" class="num">
+                    p (adjusted)
+                  </th>
+                  <th scope="col">Result</th>
+                </tr>
+              </thead>
+              <tbody>
+                {g.arms.map((a) => (
+                  <ArmRow a={a} property={g.goal.kind === 'property'} />
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       ))}
     </>

@@ -56,7 +56,9 @@ export interface Goal {
   name?: string;
   event?: string;
   property?: string;
+  funnel?: string; // a saved funnel's ID
   steps?: string[];
+  window?: string;
 }
 
 export interface ExperimentDef {
@@ -99,7 +101,7 @@ export interface Part {
   unexpected?: Record<string, number>;
   multiple: number;
   srm: { chi_square: number; p: number; mismatch: boolean };
-  goals: { goal: Goal; arms: Arm[]; not_computed?: string }[];
+  goals: { goal: Goal; arms: Arm[] }[];
 }
 
 export interface ExperimentResults extends Part {
