@@ -5,6 +5,7 @@ package openapi
 // FieldDocs are the Go comments of the fields Of describes, keyed by
 // package path, type and field name.
 var FieldDocs = map[string]string{
+	"github.com/sightline/sightline/internal/api.annotationBody.Date":               "The day it is drawn on (YYYY-MM-DD), a day of the site's time zone; today there when left out.",
 	"github.com/sightline/sightline/internal/api.clickJSON.OffsetMS":                "Into the recording",
 	"github.com/sightline/sightline/internal/api.compareBody.Funnel":                "A saved funnel's ID: its conversion in each group joins the side by side.",
 	"github.com/sightline/sightline/internal/api.compareBody.Overlap":               "Says what to do with users in both segments: \"exclude\" them from both groups (the default) or \"keep\" them in both.",
