@@ -484,7 +484,9 @@ func (a *API) listAnnotations(w http.ResponseWriter, r *http.Request, site store
 
 // annotationBody is an annotation as clients send it.
 type annotationBody struct {
-	Date string `json:"date"`
+	// Date is the day it is drawn on (YYYY-MM-DD), a day of the site's
+	// time zone; today there when left out.
+	Date string `json:"date,omitempty"`
 	Text string `json:"text"`
 }
 
@@ -523,7 +525,7 @@ func (a *API) createAnnotation(w http.ResponseWriter, r *http.Request, site stor
 		return err
 	}
 	if b.Date == "" {
-		b.Date = time.Now().UTC().Format(time.DateOnly)
+		b.Date = time.Now().In(siteLocation(site)).Format(time.DateOnly)
 	}
 	if _, err := time.Parse(time.DateOnly, b.Date); err != nil {
 		return apierr.Invalid("invalid_date", "date", "date is YYYY-MM-DD, not %q", b.Date)

@@ -51,6 +51,8 @@ func countOf(cur, prev int64) countJSON {
 }
 
 type dayJSON struct {
+	// Date is a day of the site's time zone (period.tz), midnight to
+	// midnight there.
 	Date     string `json:"date"`
 	Users    int64  `json:"users"`
 	Sessions int64  `json:"sessions"`
@@ -106,8 +108,10 @@ type npsJSON struct {
 type segmentSizeJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Size is the live size; SizeBefore the size at the end of the day
-	// segmentChangeDays days ago. Both are null when not counted.
+	// Size is the live size; SizeBefore the size at the end of the UTC
+	// day segmentChangeDays days ago (UTC's, whatever the site's time
+	// zone: the day tables segments read are UTC days). Both are null
+	// when not counted.
 	Size       *int64   `json:"size"`
 	SizeBefore *int64   `json:"size_before"`
 	Change     *float64 `json:"change"`

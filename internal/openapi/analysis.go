@@ -67,7 +67,8 @@ var insightOps = []Op{
 		object(map[string]Schema{"annotations": arr(Of(store.Annotation{}))})),
 	errs(change("write", "POST", "/annotations", "insights",
 		"Add an annotation (date and text); the site's write key as HTTP Basic user also may, for deploy hooks.",
-		closed(object(map[string]Schema{"date": d(date, "YYYY-MM-DD"), "text": Schema{"type": "string", "minLength": 1, "maxLength": 500}})),
+		closed(object(map[string]Schema{"date": d(date, "YYYY-MM-DD, a day of the site's time zone; today there when left out"),
+			"text": Schema{"type": "string", "minLength": 1, "maxLength": 500}}, "date")),
 		201, Of(store.Annotation{})), "invalid_date", "invalid_text"),
 	errs(change("write", "DELETE", "/annotations/{id}", "insights", "Delete an annotation.", nil, 204, nil), "not_found"),
 }

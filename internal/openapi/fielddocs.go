@@ -5,10 +5,12 @@ package openapi
 // FieldDocs are the Go comments of the fields Of describes, keyed by
 // package path, type and field name.
 var FieldDocs = map[string]string{
+	"github.com/sightline/sightline/internal/api.annotationBody.Date":               "The day it is drawn on (YYYY-MM-DD), a day of the site's time zone; today there when left out.",
 	"github.com/sightline/sightline/internal/api.clickJSON.OffsetMS":                "Into the recording",
 	"github.com/sightline/sightline/internal/api.compareBody.Funnel":                "A saved funnel's ID: its conversion in each group joins the side by side.",
 	"github.com/sightline/sightline/internal/api.compareBody.Overlap":               "Says what to do with users in both segments: \"exclude\" them from both groups (the default) or \"keep\" them in both.",
 	"github.com/sightline/sightline/internal/api.countJSON.Change":                  "(current - previous) / previous; null when previous is 0.",
+	"github.com/sightline/sightline/internal/api.dayJSON.Date":                      "A day of the site's time zone (period.tz), midnight to midnight there.",
 	"github.com/sightline/sightline/internal/api.dayJSON.Partial":                   "Marks today, which has not ended.",
 	"github.com/sightline/sightline/internal/api.feedbackJSON.HasRecordings":        "Tells whether the user has any recording.",
 	"github.com/sightline/sightline/internal/api.feedbackJSON.RecordingID":          "The recording playing when it was given, if any",
@@ -28,7 +30,7 @@ var FieldDocs = map[string]string{
 	"github.com/sightline/sightline/internal/api.segmentJSON.Warnings":              "Name events and property keys the site has not seen (see segment.Warnings); saving and reading a segment report them.",
 	"github.com/sightline/sightline/internal/api.segmentSizeJSON.CountedAt":         "When the sizes were counted: the overview keeps them a while (see keep). Counting says they are being counted.",
 	"github.com/sightline/sightline/internal/api.segmentSizeJSON.Error":             "Says why the sizes are missing (a segment too costly to count now, or no longer valid).",
-	"github.com/sightline/sightline/internal/api.segmentSizeJSON.Size":              "The live size; SizeBefore the size at the end of the day segmentChangeDays days ago. Both are null when not counted.",
+	"github.com/sightline/sightline/internal/api.segmentSizeJSON.Size":              "The live size; SizeBefore the size at the end of the UTC day segmentChangeDays days ago (UTC's, whatever the site's time zone: the day tables segments read are UTC days). Both are null when not counted.",
 	"github.com/sightline/sightline/internal/api.timelineItem.OffsetMS":             "From the recording's start",
 	"github.com/sightline/sightline/internal/api.timelineItem.Type":                 "Page, identify, click, rage_click, dead_click, error, u_turn, event",
 	"github.com/sightline/sightline/internal/compare.Group.Segment":                 "The group's definition in the segment language.",

@@ -144,6 +144,22 @@ func testInsightsThroughHTTP(t *testing.T) {
 	if list := body["annotations"].([]any); code != 200 || len(list) != 1 || list[0].(map[string]any)["text"] != "deploy v2" {
 		t.Fatalf("annotations: %d %v", code, body)
 	}
+	// Without a date: today in the site's time zone, one whose date
+	// differs from UTC's now (Kiritimati's from 10:00 UTC, Pago Pago's
+	// before 11:00).
+	zone := "Pacific/Kiritimati"
+	if time.Now().UTC().Hour() < 10 {
+		zone = "Pacific/Pago_Pago"
+	}
+	loc, _ := time.LoadLocation(zone)
+	if code, body := s.call(t, store.ScopeAdmin, "PATCH", "", `{"time_zone":"`+zone+`"}`); code != 200 {
+		t.Fatalf("set the time zone: %d %v", code, body)
+	}
+	before := time.Now().In(loc).Format(time.DateOnly)
+	code, body = s.call(t, store.ScopeWrite, "POST", "/annotations", `{"text":"today"}`)
+	if after := time.Now().In(loc).Format(time.DateOnly); code != 201 || (body["date"] != before && body["date"] != after) {
+		t.Errorf("an annotation without a date in %s: %d %v, want %s", zone, code, body, before)
+	}
 }
 
 // memberUserIDs joins the user IDs of a list of users.

@@ -512,8 +512,20 @@ function BreakdownFields(props: { form: Form; set: SetField; segments: SavedSegm
   );
 }
 
+/** Today's date (YYYY-MM-DD) in a time zone; UTC's when the browser does not know the zone. */
+function todayIn(tz: string): string {
+  try {
+    // en-CA writes dates as YYYY-MM-DD.
+    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}
+
 function Annotations(props: { site: string; list?: Annotation[]; reload: () => void }) {
-  const [date, setDate] = useState(new Date().toISOString().slice(0, 10));
+  const site = useSite();
+  // Annotations are days of the site's time zone, as the charts' buckets are.
+  const [date, setDate] = useState(todayIn(site.time_zone || 'UTC'));
   const [text, setText] = useState('');
   const [error, setError] = useState<unknown>(null);
   return (
