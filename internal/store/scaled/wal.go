@@ -381,21 +381,19 @@ func (db *DB) applyRecord(ctx context.Context, r logRecord) error {
 	if err == nil || transient(err) {
 		return err
 	}
-	var kept []store.Message
 	var refused []quarantined
 	for _, m := range r.msgs {
+		// Each in a transaction of its own, untagged: a retry after a
+		// crash finds its ID taken.
 		if _, err := db.apply(ctx, []store.Message{m}, nil); err != nil {
 			if transient(err) {
 				return err
 			}
 			refused = append(refused, quarantined{m: m, reason: err.Error()})
-			continue
 		}
-		kept = append(kept, m)
 	}
-	_ = kept
-	// The kept messages are stored (each in its own transaction); what
-	// is left is to set the refused aside with the record's position.
+	// The others are stored; what is left is to set the refused aside
+	// with the record's position.
 	mark := db.markApplied(r.lsn)
 	_, err = db.apply(ctx, nil, func(t *txn) error {
 		if err := mark(t); err != nil {
