@@ -366,6 +366,14 @@ func (db *DB) applyRecords(ctx context.Context, work []logRecord) (int, error) {
 		return 0, err
 	}
 	db.opts.Log.Warn("a batch was refused; applying its records one by one", "records", len(work), "err", err)
+	// Whatever the refused group left in ClickHouse goes first.
+	applied, perr := db.appliedPosition(ctx)
+	if perr != nil {
+		return 0, perr
+	}
+	if err := db.clean(ctx, applied); err != nil {
+		return 0, err
+	}
 	for i, r := range work {
 		if err := db.applyRecord(ctx, r); err != nil {
 			return i, err
@@ -379,6 +387,9 @@ func (db *DB) applyRecords(ctx context.Context, work []logRecord) (int, error) {
 func (db *DB) applyRecord(ctx context.Context, r logRecord) error {
 	_, err := db.apply(ctx, r.msgs, db.markApplied(r.lsn))
 	if err == nil || transient(err) {
+		return err
+	}
+	if err := db.clean(ctx, r.lsn-1); err != nil {
 		return err
 	}
 	var refused []quarantined
