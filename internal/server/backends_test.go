@@ -24,11 +24,16 @@ func TestMain(m *testing.M) {
 // forBackends runs a scenario on each backend: the embedded store alone;
 // the control data in PostgreSQL (serve --postgres); and the analytics in
 // ClickHouse beside it (serve --clickhouse --postgres). Every server the
-// scenario starts gets fresh databases.
+// scenario starts gets fresh databases and folders, so the runs go side
+// by side (up to -parallel at once): they mostly wait on disks and
+// services, and this package's time is make test's longest.
 func forBackends(t *testing.T, scenario func(t *testing.T)) {
-	t.Run("embedded", scenario)
-	t.Run("postgres", scenario)
-	t.Run("clickhouse", scenario)
+	for _, backend := range []string{"embedded", "postgres", "clickhouse"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			scenario(t)
+		})
+	}
 }
 
 // onPostgres reports whether t is a run of forBackends (or a subtest of

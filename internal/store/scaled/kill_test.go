@@ -142,3 +142,38 @@ func TestKillLosesNothing(t *testing.T) {
 		t.Errorf("%d sessions without events", orphans)
 	}
 }
+
+// TestQuarantine: a message PostgreSQL refuses (a NUL byte, which UTF-8
+// allows and TEXT does not) is set aside with the reason when the log is
+// applied, and the rest of its batch is stored.
+func TestQuarantine(t *testing.T) {
+	svc := newServices(t)
+	ch, pg := svc.dsns(t)
+	db := open(t, ch, pg, nil)
+	out, err := db.Write(ctx, []store.Message{
+		page("ok-1", "", "m1", storetest.T0),
+		page("bad\x00id", "", "m2", storetest.T0),
+		page("ok-2", "", "m3", storetest.T0),
+	})
+	if err != nil || out[1].Refused != nil {
+		t.Fatalf("write: %+v %v; want the NUL acknowledged (it is valid UTF-8)", out, err)
+	}
+	if err := db.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q, err := db.QuarantinedMessages(ctx, 1, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || q[0].MessageID != "m2" || !strings.Contains(q[0].Reason, "0x00") {
+		t.Errorf("quarantine = %+v, want m2 with PostgreSQL's reason", q)
+	}
+	for _, id := range []string{"ok-1", "ok-2"} {
+		if u, err := db.User(ctx, 1, store.Identity{Kind: "anonymous", ID: id}); err != nil || u.Events != 1 {
+			t.Errorf("%s = %+v, %v; want its event stored", id, u, err)
+		}
+	}
+	if h := db.Health(); h.Quarantined != 1 || h.Lag != 0 || h.ApplyError != "" {
+		t.Errorf("health = %+v", h)
+	}
+}

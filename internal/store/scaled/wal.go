@@ -366,6 +366,14 @@ func (db *DB) applyRecords(ctx context.Context, work []logRecord) (int, error) {
 		return 0, err
 	}
 	db.opts.Log.Warn("a batch was refused; applying its records one by one", "records", len(work), "err", err)
+	// Whatever the refused group left in ClickHouse goes first.
+	applied, perr := db.appliedPosition(ctx)
+	if perr != nil {
+		return 0, perr
+	}
+	if err := db.clean(ctx, applied); err != nil {
+		return 0, err
+	}
 	for i, r := range work {
 		if err := db.applyRecord(ctx, r); err != nil {
 			return i, err
@@ -381,21 +389,22 @@ func (db *DB) applyRecord(ctx context.Context, r logRecord) error {
 	if err == nil || transient(err) {
 		return err
 	}
-	var kept []store.Message
+	if err := db.clean(ctx, r.lsn-1); err != nil {
+		return err
+	}
 	var refused []quarantined
 	for _, m := range r.msgs {
+		// Each in a transaction of its own, untagged: a retry after a
+		// crash finds its ID taken.
 		if _, err := db.apply(ctx, []store.Message{m}, nil); err != nil {
 			if transient(err) {
 				return err
 			}
 			refused = append(refused, quarantined{m: m, reason: err.Error()})
-			continue
 		}
-		kept = append(kept, m)
 	}
-	_ = kept
-	// The kept messages are stored (each in its own transaction); what
-	// is left is to set the refused aside with the record's position.
+	// The others are stored; what is left is to set the refused aside
+	// with the record's position.
 	mark := db.markApplied(r.lsn)
 	_, err = db.apply(ctx, nil, func(t *txn) error {
 		if err := mark(t); err != nil {
