@@ -104,7 +104,7 @@ func TestTrackerConfig(t *testing.T) {
 	resp, body := get(key, allowed)
 	const want = `{"feedback":{"enabled":false,"position":"right","background":"#ffffff","text":"#111827",` +
 		`"accent":"#4f46e5","prompt":"How would you rate this page?"},"keep_params":[],` +
-		`"recording":{"enabled":true,"sample_rate":1},"respect_dnt":false,"surveys":false}`
+		`"recording":{"enabled":true,"sample_rate":1,"backgrounds":[]},"respect_dnt":false,"surveys":false}`
 	if resp.StatusCode != 200 || body != want || resp.Header.Get("Access-Control-Allow-Origin") != allowed ||
 		resp.Header.Get("Cache-Control") != "private, max-age=60" || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
 		t.Fatalf("config: %s %s %v", resp.Status, body, resp.Header)
