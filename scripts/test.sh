@@ -11,14 +11,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
-flags=(-race -count=1 -timeout 20m)
+flags=(-race -count=1 -timeout 30m)
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 $GO test "${flags[@]}" -c -o "$bin/server.test" ./internal/server || exit 1
 (
 	cd internal/server &&
-		SIGHTLINE_SERVER_SHARD=2/2 "$bin/server.test" -test.count=1 -test.timeout=20m >"$bin/shard2.log" 2>&1
+		SIGHTLINE_SERVER_SHARD=2/2 "$bin/server.test" -test.count=1 -test.timeout=30m >"$bin/shard2.log" 2>&1
 ) &
 shard2=$!
 
