@@ -67,16 +67,23 @@ fi
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=.bench/segments-$stamp
 run_bench() {
-	bin/sightline-segbench --data "$dir" --site bench --now "$now" --runs "${RUNS:-10}" \
+	bin/sightline-segbench --data "${2:-$dir}" --site bench --now "$now" --runs "${RUNS:-10}" \
 		--memberships "${MEMBERSHIPS:-200}" --db-memory "${DB_MEMORY:-256MB}" --json "$1" "${ch_args[@]}"
 }
+if [ "$nodes" -gt 1 ]; then
+	# The second node reads its saved segments and settings from a copy
+	# of the folder: DuckDB lets one process open a file.
+	second_dir=$(mktemp -d)
+	cp -r "$dir/." "$second_dir"
+	trap 'rm -rf "$second_dir" "${env_file:-}"; [ -n "$services_pid" ] && { kill -TERM $services_pid 2>/dev/null; wait $services_pid 2>/dev/null; }' EXIT
+fi
 {
 	echo "== Sightline segment benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ) =="
 	echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "build: $(go version | cut -d' ' -f3), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "backend: $backend$([ "$backend" = clickhouse ] && echo ", ClickHouse $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null), $nodes node(s) reading at once")"
 	if [ "$nodes" -gt 1 ]; then
-		run_bench "$out.node2.json" >"$out.node2.txt" 2>&1 &
+		run_bench "$out.node2.json" "$second_dir" >"$out.node2.txt" 2>&1 &
 		second=$!
 		run_bench "$out.json"
 		wait "$second"
